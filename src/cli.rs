@@ -1,0 +1,212 @@
+//! Command-line interface: argument definitions and the `sim` command.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use chrono::NaiveDate;
+use clap::{Args, Parser, Subcommand};
+
+use crate::duration::parse_duration;
+use crate::sim::{self, FaultConfig, Org, OrgSize, SimSettings};
+
+#[derive(Debug, Parser)]
+#[command(name = "scopewatch", version, about = "Audits the OAuth clients of a Genesys Cloud organization")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve a simulated Genesys Cloud organization (login and API on one address).
+    Sim(SimArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SimArgs {
+    /// Address to listen on (login and API paths).
+    #[arg(long, default_value = "127.0.0.1:8090")]
+    pub listen: SocketAddr,
+    /// Number of OAuth clients to generate (besides the auditor's own).
+    #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u32).range(0..=1_000_000))]
+    pub clients: u32,
+    /// Number of roles to generate (at least the 5 notable ones are always there).
+    #[arg(long, default_value_t = 40, value_parser = clap::value_parser!(u32).range(0..=100_000))]
+    pub roles: u32,
+    /// Seed of the generator: the same seed and anchor date give the same org.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Day the generated dates and usage are relative to (YYYY-MM-DD; default today, UTC).
+    #[arg(long, value_parser = parse_date)]
+    pub anchor_date: Option<NaiveDate>,
+    /// Load the org from this JSON file (the format --dump-org writes) instead of generating one.
+    #[arg(long, conflicts_with_all = ["clients", "roles", "seed", "anchor_date"])]
+    pub org: Option<PathBuf>,
+    /// Write the org (generated or loaded, with the auditor client) to this file and exit.
+    #[arg(long)]
+    pub dump_org: Option<PathBuf>,
+    /// The auditor's own client id (made up and printed when absent).
+    #[arg(long, env = "GENESYS_OAUTH_CLIENT_ID")]
+    pub client_id: Option<String>,
+    /// The auditor's own client secret (made up and printed when absent).
+    #[arg(long, env = "GENESYS_OAUTH_CLIENT_SECRET", hide_env_values = true)]
+    pub client_secret: Option<String>,
+    /// Requests allowed per token per minute before 429.
+    #[arg(long, default_value_t = 300, value_parser = clap::value_parser!(u32).range(1..))]
+    pub rate_limit: u32,
+    /// Polls of a usage query answered `Running` before `Complete`.
+    #[arg(long, default_value_t = 1)]
+    pub usage_running_polls: u32,
+    /// Page the client listing with this page size (today's API returns one page).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+    pub client_page_size: Option<u32>,
+    /// Fault: latency added to every answer (e.g. 200ms, 2s).
+    #[arg(long, value_parser = parse_duration, default_value = "0s")]
+    pub latency: Duration,
+    /// Fault: fraction of API calls answered 503 (0 to 1).
+    #[arg(long, value_parser = parse_rate, default_value_t = 0.0)]
+    pub fault_5xx_rate: f64,
+    /// Fault: fraction of API calls answered with a malformed body (0 to 1).
+    #[arg(long, value_parser = parse_rate, default_value_t = 0.0)]
+    pub fault_malformed_rate: f64,
+    /// Fault: fraction of API calls whose connection drops before the body (0 to 1).
+    #[arg(long, value_parser = parse_rate, default_value_t = 0.0)]
+    pub fault_drop_rate: f64,
+    /// Fault: answer every API call 429 for this long after start (e.g. 30s).
+    #[arg(long, value_parser = parse_duration)]
+    pub fault_429_storm: Option<Duration>,
+    /// Retry-After seconds sent during a 429 storm.
+    #[arg(long, default_value_t = 5)]
+    pub fault_retry_after: u64,
+    /// Fault: revoke every token issued so far after this many API calls.
+    #[arg(long)]
+    pub fault_revoke_after: Option<u64>,
+}
+
+fn parse_date(text: &str) -> Result<NaiveDate, String> {
+    NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .map_err(|_| format!("'{text}' is not a date of the form YYYY-MM-DD"))
+}
+
+fn parse_rate(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(r) if (0.0..=1.0).contains(&r) => Ok(r),
+        _ => Err(format!("'{text}' is not a fraction between 0 and 1")),
+    }
+}
+
+/// A failure of a command: `Usage` exits 2 (bad input), `Failed` exits 1.
+#[derive(Debug)]
+pub enum CliError {
+    Usage(String),
+    Failed(String),
+}
+
+impl CliError {
+    pub fn exit_code(&self) -> ExitCode {
+        match self {
+            CliError::Usage(_) => ExitCode::from(2),
+            CliError::Failed(_) => ExitCode::from(1),
+        }
+    }
+
+    pub fn message(&self) -> &str {
+        match self {
+            CliError::Usage(m) | CliError::Failed(m) => m,
+        }
+    }
+}
+
+/// Builds the org `scopewatch sim` serves, with the auditor client in it. Returns the org and
+/// whether the credentials were made up (and must be printed).
+pub fn sim_org(args: &SimArgs) -> Result<(Org, String, String, bool), CliError> {
+    let mut org = match &args.org {
+        Some(path) => Org::load(path).map_err(CliError::Usage)?,
+        None => sim::generate(&OrgSize {
+            clients: args.clients as usize,
+            roles: args.roles as usize,
+            seed: args.seed,
+            anchor: args
+                .anchor_date
+                .unwrap_or_else(|| chrono::Utc::now().date_naive()),
+        }),
+    };
+    let made_up = args.client_id.is_none() || args.client_secret.is_none();
+    let client_id = args
+        .client_id
+        .clone()
+        .unwrap_or_else(|| "scopewatch-auditor".to_string());
+    let secret = args.client_secret.clone().unwrap_or_else(sim::random_token);
+    if client_id.trim().is_empty() {
+        return Err(CliError::Usage("--client-id must not be empty".into()));
+    }
+    org.ensure_auditor(&client_id, &secret);
+    Ok((org, client_id, secret, made_up))
+}
+
+/// `scopewatch sim`.
+pub async fn run_sim(args: SimArgs) -> Result<(), CliError> {
+    let (org, client_id, secret, made_up) = sim_org(&args)?;
+    if let Some(path) = &args.dump_org {
+        org.dump(path).map_err(CliError::Failed)?;
+        println!("wrote org with {} clients to {}", org.clients.len(), path.display());
+        return Ok(());
+    }
+    let faults = FaultConfig {
+        latency: args.latency,
+        server_error_rate: args.fault_5xx_rate,
+        malformed_rate: args.fault_malformed_rate,
+        drop_rate: args.fault_drop_rate,
+    };
+    let settings = SimSettings {
+        rate_limit_per_minute: args.rate_limit,
+        usage_running_polls: args.usage_running_polls,
+        client_page_size: args.client_page_size.map(|n| n as usize),
+    };
+    let clients = org.clients.len();
+    let running = sim::start(org, settings, faults, args.listen)
+        .await
+        .map_err(|e| CliError::Failed(format!("cannot listen on {}: {e}", args.listen)))?;
+    if let Some(storm) = args.fault_429_storm {
+        let until = running.clock().now() + chrono::Duration::milliseconds(storm.as_millis() as i64);
+        running.faults().rate_limit_storm_until(until, args.fault_retry_after);
+    }
+    if let Some(n) = args.fault_revoke_after {
+        running.faults().revoke_tokens_after(n);
+    }
+    println!(
+        "scopewatch sim: {clients} clients on {} (login and API)",
+        running.base_url()
+    );
+    if made_up {
+        println!("auditor client id: {client_id}");
+        println!("auditor client secret: {secret}");
+    }
+    shutdown_signal().await;
+    running.stop().await;
+    Ok(())
+}
+
+/// Resolves on SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = interrupt => {},
+        _ = terminate => {},
+    }
+}

@@ -1,0 +1,264 @@
+//! Wire types of the Genesys Cloud Platform API, named as on the wire (camelCase).
+//!
+//! Absent fields stay `None` and are omitted when serialized, as Genesys does. Unknown fields
+//! are ignored. None of these types holds a client secret.
+
+use serde::{Deserialize, Serialize};
+
+/// `{id, name, selfUri}` reference to another entity.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DomainEntityRef {
+    pub id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub self_uri: Option<String>,
+}
+
+/// A role granted to a client-credentials client in one division (`*` = all divisions).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RoleDivision {
+    pub role_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub division_id: Option<String>,
+}
+
+/// `OAuthClient`, as listed by `GET /api/v2/oauth/clients`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OAuthClient {
+    pub id: String,
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access_token_validity_seconds: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub registered_redirect_uri: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role_ids: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub date_created: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub date_modified: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_by: Option<DomainEntityRef>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub modified_by: Option<DomainEntityRef>,
+    pub authorized_grant_type: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role_divisions: Option<Vec<RoleDivision>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub date_to_delete: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub self_uri: Option<String>,
+}
+
+/// `DomainPermissionPolicy`: actions allowed on one entity of one domain (`*` wildcards allowed).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PermissionPolicy {
+    pub domain: String,
+    pub entity_name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policy_name: Option<String>,
+    #[serde(default)]
+    pub action_set: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allow_conditions: Option<bool>,
+}
+
+/// `DomainOrganizationRole`, as listed by `GET /api/v2/authorization/roles`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Role {
+    pub id: String,
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_role_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub permissions: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub permission_policies: Option<Vec<PermissionPolicy>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_count: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub self_uri: Option<String>,
+}
+
+/// A paged listing (`entities` + `pageSize/pageNumber/total/pageCount` + relative `*Uri`s).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EntityListing<T> {
+    #[serde(default = "Vec::new")]
+    pub entities: Vec<T>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub page_size: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub page_number: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub total: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub page_count: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_uri: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub self_uri: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_uri: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous_uri: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_uri: Option<String>,
+}
+
+/// `OAuthScope`: `id` is the scope name (`users:readonly`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OAuthScope {
+    pub id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub self_uri: Option<String>,
+}
+
+/// `OAuthScopeListing`: not paged.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OAuthScopeListing {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub total: Option<u64>,
+    #[serde(default)]
+    pub entities: Vec<OAuthScope>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub self_uri: Option<String>,
+}
+
+/// Body of `POST /api/v2/usage/query` (`ApiUsageOrganizationQuery`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UsageQuery {
+    pub interval: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub granularity: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metrics: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group_by: Option<Vec<String>>,
+}
+
+/// `UsageExecutionResult`: answer to the usage query submission.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UsageExecutionResult {
+    pub execution_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub results_uri: Option<String>,
+}
+
+/// `ApiUsageRow`: requests of one client (on one day when a granularity is set).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UsageRow {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub organization_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub template_uri: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub http_method: Option<String>,
+    #[serde(default)]
+    pub status200: u64,
+    #[serde(default)]
+    pub status300: u64,
+    #[serde(default)]
+    pub status400: u64,
+    #[serde(default)]
+    pub status500: u64,
+    #[serde(default)]
+    pub status429: u64,
+    #[serde(default)]
+    pub requests: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub date: Option<String>,
+}
+
+/// `ApiUsageQueryResult`: `Running` until the rows are ready, then `Complete` (or `Failed`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UsageQueryResult {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub results: Option<Vec<UsageRow>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub query_status: Option<String>,
+}
+
+/// `ErrorBody`: every API error except the token endpoint's.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ErrorBody {
+    #[serde(default)]
+    pub message: String,
+    #[serde(default)]
+    pub code: String,
+    #[serde(default)]
+    pub status: u16,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message_with_params: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message_params: Option<std::collections::BTreeMap<String, String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub context_id: Option<String>,
+    #[serde(default)]
+    pub details: Vec<serde_json::Value>,
+    #[serde(default)]
+    pub errors: Vec<serde_json::Value>,
+}
+
+/// Successful answer of `POST /oauth/token`. Its `Debug` hides the token.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+pub struct TokenResponse {
+    pub access_token: String,
+    #[serde(default)]
+    pub token_type: String,
+    #[serde(default)]
+    pub expires_in: i64,
+}
+
+/// Error answer of `POST /oauth/token` (OAuth shape, not `ErrorBody`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TokenError {
+    pub error: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub error_description: String,
+}
+
+impl std::fmt::Debug for TokenResponse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenResponse")
+            .field("access_token", &"[redacted]")
+            .field("token_type", &self.token_type)
+            .field("expires_in", &self.expires_in)
+            .finish()
+    }
+}

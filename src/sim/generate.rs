@@ -1,0 +1,454 @@
+//! Generates a realistic organization from a seed, a size and an anchor date. The same inputs
+//! always give the same org, byte for byte.
+
+use chrono::{Days, NaiveDate};
+
+use super::org::{Org, SimClient};
+use super::rng::Rng;
+use crate::genesys::models::{
+    DomainEntityRef, OAuthClient, OAuthScope, PermissionPolicy, Role, RoleDivision, UsageRow,
+};
+
+/// Read-write / read-only scope names of a real org (genesys-api.md §5.2).
+pub const SCOPE_CATALOG: &[&str] = &[
+    "alerting", "alerting:readonly", "analytics", "analytics:readonly", "architect",
+    "architect:readonly", "assistants", "assistants:readonly", "audits:readonly", "authorization",
+    "authorization:readonly", "billing:readonly", "coaching", "coaching:readonly",
+    "content-management", "content-management:readonly", "conversations", "conversations:readonly",
+    "devices", "devices:readonly", "dialog", "dialog:readonly", "external-contacts",
+    "external-contacts:readonly", "fax", "fax:readonly", "gdpr", "gdpr:readonly", "geolocation",
+    "geolocation:readonly", "greetings", "greetings:readonly", "groups", "groups:readonly",
+    "identity-providers:readonly", "integrations", "integrations:readonly", "journey",
+    "journey:readonly", "knowledge", "knowledge:readonly", "language-understanding",
+    "language-understanding:readonly", "learning", "learning:readonly", "license",
+    "license:readonly", "locations", "locations:readonly", "messaging", "messaging-platform",
+    "messaging-platform:readonly", "messaging:readonly", "notifications", "oauth",
+    "oauth:readonly", "organization", "organization-authorization",
+    "organization-authorization:readonly", "organization:readonly", "outbound",
+    "outbound:readonly", "presence", "presence:readonly", "quality", "quality:readonly",
+    "recordings", "recordings:readonly", "response-management", "response-management:readonly",
+    "routing", "routing:readonly", "scim", "scim:readonly", "scripts", "scripts:readonly",
+    "search:readonly", "speech-and-text-analytics", "speech-and-text-analytics:readonly",
+    "stations", "stations:readonly", "streaming-events:readonly", "telephony",
+    "telephony:readonly", "textbots", "textbots:readonly", "upload", "user-basic-info",
+    "user-recordings", "user-recordings:readonly", "users", "users:readonly", "voicemail",
+    "voicemail:readonly", "web-chat", "web-chat:readonly", "widgets", "widgets:readonly",
+    "workforce-management", "workforce-management:readonly",
+];
+
+/// Scope names that look plausible but no org's catalog has (the seed tutorial's among them).
+const UNKNOWN_SCOPES: &[&str] = &["admin:oauth:read", "user:write", "legacy-reporting", "api:*"];
+
+const NAME_WORDS: &[&str] = &[
+    "Wallboard", "CRM Sync", "Salesforce Bridge", "QA Export", "Recording Archiver", "Chat Widget",
+    "WFM Forecast", "Billing Export", "Terraform Pipeline", "Data Lake Loader", "Survey Bot",
+    "Callback Scheduler", "SCIM Provisioning", "Analytics Dashboard", "Screen Pop", "Dialer Sync",
+    "Zürich Wallboard", "Système de QA", "東京 CRM 連携", "Ökonomie Export", "Café Bot",
+    "São Paulo Reports", "Łódź Integration",
+];
+
+const DOMAINS: &[(&str, &[&str])] = &[
+    ("analytics", &["conversationDetail", "conversationAggregate", "userAggregate"]),
+    ("routing", &["queue", "skill", "wrapupCode"]),
+    ("conversation", &["call", "message", "communication"]),
+    ("directory", &["user", "group", "location"]),
+    ("recording", &["recording", "screenRecording"]),
+    ("quality", &["evaluation", "survey"]),
+    ("outbound", &["campaign", "contactList"]),
+    ("architect", &["flow", "datatable", "prompt"]),
+    ("integrations", &["integration", "action"]),
+    ("telephony", &["plugin", "phone"]),
+];
+
+const ACTIONS: &[&str] = &["view", "add", "edit", "delete"];
+
+/// How big an org to generate.
+#[derive(Debug, Clone)]
+pub struct OrgSize {
+    pub clients: usize,
+    pub roles: usize,
+    pub seed: u64,
+    /// Dates are generated relative to this day (usage is within the last year of it).
+    pub anchor: NaiveDate,
+}
+
+fn timestamp(day: NaiveDate, rng: &mut Rng) -> String {
+    format!(
+        "{}T{:02}:{:02}:{:02}.{:03}Z",
+        day.format("%Y-%m-%d"),
+        rng.below(24),
+        rng.below(60),
+        rng.below(60),
+        rng.below(1000)
+    )
+}
+
+fn days_before(anchor: NaiveDate, days: i64) -> NaiveDate {
+    anchor
+        .checked_sub_days(Days::new(days.max(0) as u64))
+        .unwrap_or(anchor)
+}
+
+fn policy(domain: &str, entity: &str, actions: &[&str]) -> PermissionPolicy {
+    PermissionPolicy {
+        domain: domain.into(),
+        entity_name: entity.into(),
+        policy_name: None,
+        action_set: actions.iter().map(|a| a.to_string()).collect(),
+        allow_conditions: Some(false),
+    }
+}
+
+fn role(id: String, name: &str, permissions: Vec<String>, policies: Vec<PermissionPolicy>) -> Role {
+    Role {
+        self_uri: Some(format!("/api/v2/authorization/roles/{id}")),
+        id,
+        name: name.into(),
+        description: None,
+        default_role_id: None,
+        permissions: Some(permissions),
+        permission_policies: Some(policies),
+        user_count: Some(0),
+        default: Some(false),
+        base: Some(false),
+    }
+}
+
+/// The fixed roles every generated org has: the ones auditors care about most.
+fn notable_roles(rng: &mut Rng) -> Vec<Role> {
+    let mut master = role(
+        rng.uuid(),
+        "Master Admin",
+        vec!["admin".into()],
+        vec![policy("*", "*", &["*"])],
+    );
+    master.default_role_id = Some("admin".into());
+    master.default = Some(true);
+    master.description = Some("Full administrative access".into());
+    let mut roles = vec![master];
+    roles.push(role(
+        rng.uuid(),
+        "Authorization Admin",
+        vec![],
+        vec![policy("authorization", "*", &["*"])],
+    ));
+    roles.push(role(
+        rng.uuid(),
+        "Integration Developer",
+        vec![],
+        vec![
+            policy("oauth", "client", &["add", "edit", "view"]),
+            policy("integrations", "integration", &["view", "add"]),
+        ],
+    ));
+    roles.push(role(
+        rng.uuid(),
+        "Role Manager",
+        vec![],
+        vec![
+            policy("authorization", "role", &["view", "add", "edit"]),
+            policy("authorization", "grant", &["add"]),
+        ],
+    ));
+    let mut employee = role(
+        rng.uuid(),
+        "employee",
+        vec![],
+        vec![policy("directory", "user", &["view"])],
+    );
+    employee.default_role_id = Some("employee".into());
+    employee.default = Some(true);
+    roles.push(employee);
+    roles
+}
+
+fn generic_role(rng: &mut Rng, index: usize) -> Role {
+    let mut policies = Vec::new();
+    for _ in 0..rng.range(1, 4) {
+        let (domain, entities) = rng.pick(DOMAINS);
+        let entity = *rng.pick(entities);
+        let actions: &[&str] = if rng.chance(60) {
+            &ACTIONS[..1]
+        } else if rng.chance(15) {
+            &["*"]
+        } else {
+            &ACTIONS[..rng.range(2, 4) as usize]
+        };
+        policies.push(policy(domain, entity, actions));
+    }
+    let (domain, _) = policies
+        .first()
+        .map(|p| (p.domain.clone(), ()))
+        .unwrap_or_default();
+    let mut r = role(rng.uuid(), &format!("{domain} role {index}"), vec![], policies);
+    r.user_count = Some(rng.range(0, 250));
+    if rng.chance(70) {
+        r.description = Some(format!("Access for {domain} work"));
+    }
+    r
+}
+
+fn redirect_uri(rng: &mut Rng, n: usize) -> String {
+    match rng.below(100) {
+        0..=69 => format!("https://apps.example.com/callback/{n}"),
+        70..=79 => format!("http://intranet.example.net/oauth/{n}"),
+        80..=91 => "http://localhost:8080/callback".into(),
+        92..=95 => "https://*.example.org/callback".into(),
+        _ => "http://127.0.0.1:3000/auth".into(),
+    }
+}
+
+fn scope_list(rng: &mut Rng) -> Vec<String> {
+    let count = match rng.below(100) {
+        0..=49 => rng.range(1, 5),
+        50..=89 => rng.range(6, 15),
+        _ => rng.range(16, 30),
+    };
+    let mut scopes: Vec<String> = Vec::new();
+    for _ in 0..count {
+        let s = *rng.pick(SCOPE_CATALOG);
+        if !scopes.iter().any(|x| x == s) {
+            scopes.push(s.to_string());
+        }
+    }
+    if rng.chance(3) {
+        scopes.push(rng.pick(UNKNOWN_SCOPES).to_string());
+    }
+    scopes
+}
+
+/// Generates an org; the auditor client is added separately (`Org::ensure_auditor`).
+pub fn generate(size: &OrgSize) -> Org {
+    let mut rng = Rng::new(size.seed);
+    let organization_id = rng.uuid();
+    let home_division_id = rng.uuid();
+    let divisions: Vec<String> = std::iter::once(home_division_id.clone())
+        .chain((0..5).map(|_| rng.uuid()))
+        .collect();
+    let users: Vec<DomainEntityRef> = (0..20)
+        .map(|_| {
+            let id = rng.uuid();
+            DomainEntityRef {
+                self_uri: Some(format!("/api/v2/users/{id}")),
+                id,
+                name: None,
+            }
+        })
+        .collect();
+
+    let mut roles = notable_roles(&mut rng);
+    let notable = roles.len();
+    let mut index = 0;
+    while roles.len() < size.roles.max(notable) {
+        index += 1;
+        roles.push(generic_role(&mut rng, index));
+    }
+
+    let mut clients = Vec::with_capacity(size.clients);
+    let mut usage = Vec::new();
+    for n in 0..size.clients {
+        let id = rng.uuid();
+        let grant = match rng.below(100) {
+            0..=44 => "CLIENT-CREDENTIALS",
+            45..=69 => "CODE",
+            70..=84 => "TOKEN",
+            85..=92 => "SAML2-BEARER",
+            _ => "PASSWORD",
+        };
+        let state = match rng.below(100) {
+            0..=84 => "active",
+            85..=92 => "disabled",
+            _ => "inactive",
+        };
+        let created_day = days_before(size.anchor, rng.range(1, 2000));
+        let modified_day = days_before(
+            size.anchor,
+            rng.range(0, (size.anchor - created_day).num_days()),
+        );
+        let name = format!("{} {}", rng.pick(NAME_WORDS), n + 1);
+        let description = (!rng.chance(15)).then(|| format!("Owned by team {}", rng.below(40) + 1));
+        let validity = if rng.chance(5) {
+            None
+        } else if grant == "TOKEN" {
+            Some(*rng.pick(&[1800, 3600, 7200, 86_400]))
+        } else {
+            Some(*rng.pick(&[300, 1800, 3600, 7200, 43_200, 86_400, 86_400, 172_800]))
+        };
+        let (scope, role_divisions, redirects) = if grant == "CLIENT-CREDENTIALS" {
+            let mut rds = Vec::new();
+            for _ in 0..rng.range(1, 3) {
+                let role = if rng.chance(6) {
+                    &roles[rng.below(notable as u64 - 1) as usize]
+                } else {
+                    rng.pick(&roles)
+                };
+                let division = if rng.chance(20) {
+                    "*".to_string()
+                } else {
+                    rng.pick(&divisions).clone()
+                };
+                rds.push(RoleDivision {
+                    role_id: role.id.clone(),
+                    division_id: Some(division),
+                });
+            }
+            (vec![], rds, vec![])
+        } else {
+            let redirects = if matches!(grant, "CODE" | "TOKEN") {
+                (0..rng.range(1, 3))
+                    .map(|_| redirect_uri(&mut rng, n))
+                    .collect()
+            } else {
+                vec![]
+            };
+            (scope_list(&mut rng), vec![], redirects)
+        };
+        let creator = rng.pick(&users).clone();
+        let date_to_delete = (state == "inactive").then(|| {
+            let day = size.anchor + Days::new(rng.range(1, 7) as u64);
+            timestamp(day, &mut rng)
+        });
+        let role_ids: Vec<String> = role_divisions.iter().map(|rd| rd.role_id.clone()).collect();
+        let client = OAuthClient {
+            self_uri: Some(format!("/api/v2/oauth/clients/{id}")),
+            id: id.clone(),
+            name: name.clone(),
+            access_token_validity_seconds: validity,
+            description,
+            registered_redirect_uri: Some(redirects),
+            role_ids: Some(role_ids),
+            date_created: Some(timestamp(created_day, &mut rng)),
+            date_modified: Some(timestamp(modified_day, &mut rng)),
+            created_by: Some(creator.clone()),
+            modified_by: Some(creator),
+            authorized_grant_type: grant.into(),
+            scope: Some(scope),
+            role_divisions: Some(role_divisions),
+            state: Some(state.into()),
+            date_to_delete,
+        };
+        // Most active clients were used recently; some long ago, some never.
+        if rng.chance(if state == "active" { 80 } else { 30 }) {
+            let last_used = match rng.below(100) {
+                0..=69 => rng.range(0, 30),
+                70..=89 => rng.range(31, 120),
+                _ => rng.range(121, 360),
+            };
+            for day_offset in 0..rng.range(1, 4) {
+                let day = days_before(size.anchor, last_used + day_offset * rng.range(1, 10));
+                let requests = rng.range(1, 5000) as u64;
+                let status429 = if rng.chance(5) { requests / 20 } else { 0 };
+                let status400 = requests / 50 + status429;
+                let status500 = if rng.chance(10) { requests / 100 } else { 0 };
+                usage.push(UsageRow {
+                    client_id: Some(id.clone()),
+                    client_name: Some(name.clone()),
+                    organization_id: None,
+                    user_id: None,
+                    template_uri: None,
+                    http_method: None,
+                    status200: requests - status400 - status500,
+                    status300: 0,
+                    status400,
+                    status500,
+                    status429,
+                    requests,
+                    date: Some(format!("{}T00:00:00Z", day.format("%Y-%m-%d"))),
+                });
+            }
+        }
+        clients.push(SimClient {
+            client,
+            secret: None,
+        });
+    }
+
+    let scopes = SCOPE_CATALOG
+        .iter()
+        .map(|s| OAuthScope {
+            id: s.to_string(),
+            description: Some(scope_description(s)),
+            self_uri: Some(format!("/api/v2/oauth/scopes/{s}")),
+        })
+        .collect();
+    Org {
+        organization_id,
+        home_division_id,
+        clients,
+        roles,
+        scopes,
+        usage,
+    }
+}
+
+fn scope_description(scope: &str) -> String {
+    match scope.strip_suffix(":readonly") {
+        Some(base) => format!("View {base} data"),
+        None => format!("View and modify {scope} data"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn size(clients: usize, seed: u64) -> OrgSize {
+        OrgSize {
+            clients,
+            roles: 30,
+            seed,
+            anchor: NaiveDate::from_ymd_opt(2026, 11, 1).unwrap(),
+        }
+    }
+
+    #[test]
+    fn same_seed_gives_the_same_org_and_another_seed_does_not() {
+        let a = serde_json::to_string(&generate(&size(200, 3))).unwrap();
+        let b = serde_json::to_string(&generate(&size(200, 3))).unwrap();
+        let c = serde_json::to_string(&generate(&size(200, 4))).unwrap();
+        assert_eq!(a, b);
+        assert_ne!(a, c);
+    }
+
+    #[test]
+    fn a_generated_org_has_the_realistic_mix() {
+        let org = generate(&size(1000, 11));
+        assert_eq!(org.clients.len(), 1000);
+        assert_eq!(org.roles.len(), 30);
+        let grants: std::collections::HashSet<_> = org
+            .clients
+            .iter()
+            .map(|c| c.client.authorized_grant_type.as_str())
+            .collect();
+        for g in ["CODE", "TOKEN", "SAML2-BEARER", "PASSWORD", "CLIENT-CREDENTIALS"] {
+            assert!(grants.contains(g), "missing grant {g}");
+        }
+        let clients = || org.clients.iter().map(|c| &c.client);
+        for s in ["active", "disabled", "inactive"] {
+            assert!(clients().any(|c| c.state.as_deref() == Some(s)), "missing state {s}");
+        }
+        assert!(clients()
+            .filter(|c| c.state.as_deref() == Some("inactive"))
+            .all(|c| c.date_to_delete.is_some()));
+        let all_divisions = clients()
+            .flat_map(|c| c.role_divisions.iter().flatten())
+            .filter(|rd| rd.division_id.as_deref() == Some("*"))
+            .count();
+        assert!(all_divisions > 0);
+        let uris: Vec<&String> = clients()
+            .flat_map(|c| c.registered_redirect_uri.iter().flatten())
+            .collect();
+        assert!(uris.iter().any(|u| u.starts_with("http://intranet")));
+        assert!(uris.iter().any(|u| u.contains('*')));
+        assert!(uris.iter().any(|u| u.starts_with("http://localhost")));
+        assert!(clients().any(|c| c.description.is_none()));
+        assert!(clients().any(|c| !c.name.is_ascii()));
+        assert!(clients()
+            .flat_map(|c| c.scope.iter().flatten())
+            .any(|s| UNKNOWN_SCOPES.contains(&s.as_str())));
+        let used: std::collections::HashSet<_> =
+            org.usage.iter().filter_map(|u| u.client_id.as_deref()).collect();
+        assert!(used.len() > 500 && used.len() < 1000, "used {}", used.len());
+        assert!(org.roles.iter().any(|r| r.name == "Master Admin"));
+    }
+}

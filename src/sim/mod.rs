@@ -1,0 +1,104 @@
+//! The Genesys Cloud simulator: a real HTTP server answering the calls scopewatch makes, as
+//! Genesys Cloud does on the wire (genesys-api.md). Behind `scopewatch sim`, `serve --demo`,
+//! the tests and the benchmarks.
+
+pub mod faults;
+pub mod generate;
+mod handlers;
+pub mod org;
+mod rng;
+pub mod state;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+pub use faults::{FaultConfig, Faults};
+pub use generate::{OrgSize, generate};
+pub use org::Org;
+pub use rng::random_token;
+pub use state::{RequestRecord, SimClock, SimSettings, SimState};
+
+/// A simulator serving on a local port until stopped or dropped.
+pub struct RunningSim {
+    pub addr: SocketAddr,
+    state: Arc<SimState>,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<()>>,
+}
+
+impl RunningSim {
+    /// `http://127.0.0.1:PORT`: both the login and the API base URL.
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub fn faults(&self) -> &Faults {
+        &self.state.faults
+    }
+
+    pub fn clock(&self) -> &SimClock {
+        &self.state.clock
+    }
+
+    pub fn org(&self) -> &Org {
+        &self.state.org
+    }
+
+    /// Every request answered so far, oldest first.
+    pub fn requests(&self) -> Vec<RequestRecord> {
+        self.state.requests()
+    }
+
+    /// Stops accepting and waits for the server task to end.
+    pub async fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for RunningSim {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+/// Binds `listen` and serves `org` in a background task.
+pub async fn start(
+    org: Org,
+    settings: SimSettings,
+    faults: FaultConfig,
+    listen: SocketAddr,
+) -> std::io::Result<RunningSim> {
+    let listener = TcpListener::bind(listen).await?;
+    let addr = listener.local_addr()?;
+    let state = Arc::new(SimState::new(org, settings, Faults::new(faults)));
+    let app = handlers::router(state.clone());
+    let (stop, stopped) = oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        let shutdown = async {
+            let _ = stopped.await;
+        };
+        if let Err(e) = axum::serve(listener, app)
+            .with_graceful_shutdown(shutdown)
+            .await
+        {
+            tracing::error!(error = %e, "simulator server failed");
+        }
+    });
+    Ok(RunningSim {
+        addr,
+        state,
+        stop: Some(stop),
+        task: Some(task),
+    })
+}

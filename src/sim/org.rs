@@ -1,0 +1,208 @@
+//! The simulated organization: clients (with the secrets only the simulator knows), roles,
+//! the scope catalog and daily usage rows, all in the API's own wire format.
+
+use std::collections::HashSet;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::genesys::models::{
+    OAuthClient, OAuthScope, PermissionPolicy, Role, RoleDivision, UsageRow,
+};
+
+/// The read permissions scopewatch needs (SPEC §1), given to the auditor client.
+pub const AUDITOR_PERMISSIONS: [(&str, &str, &str); 3] = [
+    ("oauth", "client", "view"),
+    ("authorization", "role", "view"),
+    ("usage", "organization", "view"),
+];
+
+/// An OAuth client as the simulator stores it: the wire entity plus its secret, which the API
+/// never returns on a GET.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SimClient {
+    #[serde(flatten)]
+    pub client: OAuthClient,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret: Option<String>,
+}
+
+/// A whole organization; `--org FILE` loads one and `--dump-org FILE` writes one.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Org {
+    #[serde(default)]
+    pub organization_id: String,
+    #[serde(default)]
+    pub home_division_id: String,
+    pub clients: Vec<SimClient>,
+    #[serde(default)]
+    pub roles: Vec<Role>,
+    #[serde(default)]
+    pub scopes: Vec<OAuthScope>,
+    #[serde(default)]
+    pub usage: Vec<UsageRow>,
+}
+
+impl Org {
+    /// Reads an org file; the error names the file and the line and column of the problem.
+    pub fn load(path: &Path) -> Result<Org, String> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read org file {}: {e}", path.display()))?;
+        let org: Org = serde_json::from_str(&text)
+            .map_err(|e| format!("malformed org file {}: {e}", path.display()))?;
+        org.validate()
+            .map_err(|e| format!("invalid org file {}: {e}", path.display()))?;
+        Ok(org)
+    }
+
+    /// Writes the org as pretty JSON.
+    pub fn dump(&self, path: &Path) -> Result<(), String> {
+        let text = serde_json::to_string_pretty(self).map_err(|e| e.to_string())?;
+        std::fs::write(path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))
+    }
+
+    fn validate(&self) -> Result<(), String> {
+        let mut ids = HashSet::new();
+        for (i, c) in self.clients.iter().enumerate() {
+            if c.client.id.trim().is_empty() {
+                return Err(format!("clients[{i}].id is empty"));
+            }
+            if !ids.insert(c.client.id.as_str()) {
+                return Err(format!("clients[{i}].id '{}' is duplicated", c.client.id));
+            }
+            if let Some(v) = c.client.access_token_validity_seconds
+                && v <= 0
+            {
+                return Err(format!("clients[{i}].accessTokenValiditySeconds must be positive"));
+            }
+        }
+        let mut role_ids = HashSet::new();
+        for (i, r) in self.roles.iter().enumerate() {
+            if !role_ids.insert(r.id.as_str()) {
+                return Err(format!("roles[{i}].id '{}' is duplicated", r.id));
+            }
+        }
+        Ok(())
+    }
+
+    /// Makes sure the auditor's own client exists with this secret. A new one gets exactly the
+    /// read permissions of SPEC §1; an existing one keeps the roles the org gave it.
+    pub fn ensure_auditor(&mut self, client_id: &str, secret: &str) {
+        if let Some(existing) = self.clients.iter_mut().find(|c| c.client.id == client_id) {
+            existing.secret = Some(secret.to_string());
+            return;
+        }
+        let role_id = format!("{client_id}-role");
+        if !self.roles.iter().any(|r| r.id == role_id) {
+            self.roles.push(Role {
+                id: role_id.clone(),
+                name: "scopewatch auditor (read-only)".into(),
+                description: Some("Read access for the OAuth client audit".into()),
+                default_role_id: None,
+                permissions: Some(vec![]),
+                permission_policies: Some(
+                    AUDITOR_PERMISSIONS
+                        .iter()
+                        .map(|(d, e, a)| PermissionPolicy {
+                            domain: d.to_string(),
+                            entity_name: e.to_string(),
+                            policy_name: None,
+                            action_set: vec![a.to_string()],
+                            allow_conditions: Some(false),
+                        })
+                        .collect(),
+                ),
+                user_count: Some(0),
+                default: Some(false),
+                base: Some(false),
+                self_uri: Some(format!("/api/v2/authorization/roles/{role_id}")),
+            });
+        }
+        let division = if self.home_division_id.is_empty() {
+            None
+        } else {
+            Some(self.home_division_id.clone())
+        };
+        self.clients.push(SimClient {
+            client: OAuthClient {
+                id: client_id.to_string(),
+                name: "scopewatch auditor".into(),
+                access_token_validity_seconds: Some(86_400),
+                description: Some("Reads OAuth clients, roles and usage for scopewatch".into()),
+                registered_redirect_uri: Some(vec![]),
+                role_ids: Some(vec![role_id.clone()]),
+                date_created: Some("2026-01-05T09:00:00.000Z".into()),
+                date_modified: Some("2026-01-05T09:00:00.000Z".into()),
+                created_by: None,
+                modified_by: None,
+                authorized_grant_type: "CLIENT-CREDENTIALS".into(),
+                scope: Some(vec![]),
+                role_divisions: Some(vec![RoleDivision {
+                    role_id,
+                    division_id: division,
+                }]),
+                state: Some("active".into()),
+                date_to_delete: None,
+                self_uri: Some(format!("/api/v2/oauth/clients/{client_id}")),
+            },
+            secret: Some(secret.to_string()),
+        });
+    }
+
+    /// Whether the client's roles grant `domain:entity:action` (with `*` wildcards, or the
+    /// flat `admin` permission).
+    pub fn client_has_permission(&self, client: &OAuthClient, permission: &str) -> bool {
+        let mut parts = permission.splitn(3, ':');
+        let (Some(domain), Some(entity), Some(action)) = (parts.next(), parts.next(), parts.next())
+        else {
+            return false;
+        };
+        let role_ids = client
+            .role_divisions
+            .iter()
+            .flatten()
+            .map(|rd| rd.role_id.as_str())
+            .chain(client.role_ids.iter().flatten().map(String::as_str));
+        let matches = |want: &str, have: &str| have == "*" || have == want;
+        role_ids
+            .filter_map(|id| self.roles.iter().find(|r| r.id == id))
+            .any(|role| {
+                role.permissions.iter().flatten().any(|p| p == "admin")
+                    || role.permission_policies.iter().flatten().any(|p| {
+                        matches(domain, &p.domain)
+                            && matches(entity, &p.entity_name)
+                            && p.action_set.iter().any(|a| matches(action, a))
+                    })
+            })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn new_auditor_gets_exactly_the_read_permissions() {
+        let mut org = Org::default();
+        org.ensure_auditor("aud", "s3cret");
+        let auditor = &org.clients[0].client;
+        for (d, e, a) in AUDITOR_PERMISSIONS {
+            assert!(org.client_has_permission(auditor, &format!("{d}:{e}:{a}")));
+        }
+        assert!(!org.client_has_permission(auditor, "oauth:client:add"));
+        assert!(!org.client_has_permission(auditor, "usage:client:view"));
+    }
+
+    #[test]
+    fn existing_auditor_keeps_its_roles_and_gets_the_secret() {
+        let mut org = Org::default();
+        org.ensure_auditor("aud", "one");
+        org.clients[0].client.role_divisions = Some(vec![]);
+        org.clients[0].client.role_ids = None;
+        org.ensure_auditor("aud", "two");
+        assert_eq!(org.clients.len(), 1);
+        assert_eq!(org.clients[0].secret.as_deref(), Some("two"));
+        assert!(!org.client_has_permission(&org.clients[0].client, "oauth:client:view"));
+    }
+}
