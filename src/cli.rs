@@ -12,7 +12,11 @@ use crate::duration::parse_duration;
 use crate::sim::{self, FaultConfig, Org, OrgSize, SimSettings};
 
 #[derive(Debug, Parser)]
-#[command(name = "scopewatch", version, about = "Audits the OAuth clients of a Genesys Cloud organization")]
+#[command(
+    name = "scopewatch",
+    version,
+    about = "Audits the OAuth clients of a Genesys Cloud organization"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -151,7 +155,11 @@ pub async fn run_sim(args: SimArgs) -> Result<(), CliError> {
     let (org, client_id, secret, made_up) = sim_org(&args)?;
     if let Some(path) = &args.dump_org {
         org.dump(path).map_err(CliError::Failed)?;
-        println!("wrote org with {} clients to {}", org.clients.len(), path.display());
+        println!(
+            "wrote org with {} clients to {}",
+            org.clients.len(),
+            path.display()
+        );
         return Ok(());
     }
     let faults = FaultConfig {
@@ -170,8 +178,11 @@ pub async fn run_sim(args: SimArgs) -> Result<(), CliError> {
         .await
         .map_err(|e| CliError::Failed(format!("cannot listen on {}: {e}", args.listen)))?;
     if let Some(storm) = args.fault_429_storm {
-        let until = running.clock().now() + chrono::Duration::milliseconds(storm.as_millis() as i64);
-        running.faults().rate_limit_storm_until(until, args.fault_retry_after);
+        let until =
+            running.clock().now() + chrono::Duration::milliseconds(storm.as_millis() as i64);
+        running
+            .faults()
+            .rate_limit_storm_until(until, args.fault_retry_after);
     }
     if let Some(n) = args.fault_revoke_after {
         running.faults().revoke_tokens_after(n);

@@ -13,7 +13,9 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
     while !rest.is_empty() {
         let digits = rest.chars().take_while(|c| c.is_ascii_digit()).count();
         if digits == 0 {
-            return Err(format!("invalid duration '{text}' (expected e.g. 30s, 15m, 6h, 90d)"));
+            return Err(format!(
+                "invalid duration '{text}' (expected e.g. 30s, 15m, 6h, 90d)"
+            ));
         }
         let number: u64 = rest[..digits]
             .parse()
@@ -28,7 +30,11 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
             "m" => 60_000,
             "h" => 3_600_000,
             "d" => 86_400_000,
-            "" => return Err(format!("invalid duration '{text}': missing unit (ms, s, m, h, d)")),
+            "" => {
+                return Err(format!(
+                    "invalid duration '{text}': missing unit (ms, s, m, h, d)"
+                ));
+            }
             other => return Err(format!("invalid duration '{text}': unknown unit '{other}'")),
         };
         let millis = number
@@ -50,7 +56,10 @@ mod tests {
         assert_eq!(parse_duration("30s").unwrap(), Duration::from_secs(30));
         assert_eq!(parse_duration("15m").unwrap(), Duration::from_secs(900));
         assert_eq!(parse_duration("6h").unwrap(), Duration::from_secs(21_600));
-        assert_eq!(parse_duration("90d").unwrap(), Duration::from_secs(90 * 86_400));
+        assert_eq!(
+            parse_duration("90d").unwrap(),
+            Duration::from_secs(90 * 86_400)
+        );
         assert_eq!(parse_duration("250ms").unwrap(), Duration::from_millis(250));
         assert_eq!(parse_duration("1h30m").unwrap(), Duration::from_secs(5_400));
     }
@@ -58,7 +67,11 @@ mod tests {
     #[test]
     fn rejects_missing_or_unknown_units_with_the_reason() {
         assert!(parse_duration("30").unwrap_err().contains("missing unit"));
-        assert!(parse_duration("3w").unwrap_err().contains("unknown unit 'w'"));
+        assert!(
+            parse_duration("3w")
+                .unwrap_err()
+                .contains("unknown unit 'w'")
+        );
         assert!(parse_duration("").is_err());
         assert!(parse_duration("h").is_err());
         assert!(parse_duration("99999999999999999999d").is_err());

@@ -200,8 +200,14 @@ mod tests {
         assert_eq!(f.decide(now), Injected::None);
         f.rate_limit_storm_until(now + chrono::Duration::seconds(30), 7);
         assert_eq!(f.decide(now), Injected::Storm(7));
-        assert_eq!(f.decide(now + chrono::Duration::seconds(28)), Injected::Storm(2));
-        assert_eq!(f.decide(now + chrono::Duration::seconds(31)), Injected::None);
+        assert_eq!(
+            f.decide(now + chrono::Duration::seconds(28)),
+            Injected::Storm(2)
+        );
+        assert_eq!(
+            f.decide(now + chrono::Duration::seconds(31)),
+            Injected::None
+        );
     }
 
     #[test]

@@ -11,44 +11,151 @@ use crate::genesys::models::{
 
 /// Read-write / read-only scope names of a real org (genesys-api.md §5.2).
 pub const SCOPE_CATALOG: &[&str] = &[
-    "alerting", "alerting:readonly", "analytics", "analytics:readonly", "architect",
-    "architect:readonly", "assistants", "assistants:readonly", "audits:readonly", "authorization",
-    "authorization:readonly", "billing:readonly", "coaching", "coaching:readonly",
-    "content-management", "content-management:readonly", "conversations", "conversations:readonly",
-    "devices", "devices:readonly", "dialog", "dialog:readonly", "external-contacts",
-    "external-contacts:readonly", "fax", "fax:readonly", "gdpr", "gdpr:readonly", "geolocation",
-    "geolocation:readonly", "greetings", "greetings:readonly", "groups", "groups:readonly",
-    "identity-providers:readonly", "integrations", "integrations:readonly", "journey",
-    "journey:readonly", "knowledge", "knowledge:readonly", "language-understanding",
-    "language-understanding:readonly", "learning", "learning:readonly", "license",
-    "license:readonly", "locations", "locations:readonly", "messaging", "messaging-platform",
-    "messaging-platform:readonly", "messaging:readonly", "notifications", "oauth",
-    "oauth:readonly", "organization", "organization-authorization",
-    "organization-authorization:readonly", "organization:readonly", "outbound",
-    "outbound:readonly", "presence", "presence:readonly", "quality", "quality:readonly",
-    "recordings", "recordings:readonly", "response-management", "response-management:readonly",
-    "routing", "routing:readonly", "scim", "scim:readonly", "scripts", "scripts:readonly",
-    "search:readonly", "speech-and-text-analytics", "speech-and-text-analytics:readonly",
-    "stations", "stations:readonly", "streaming-events:readonly", "telephony",
-    "telephony:readonly", "textbots", "textbots:readonly", "upload", "user-basic-info",
-    "user-recordings", "user-recordings:readonly", "users", "users:readonly", "voicemail",
-    "voicemail:readonly", "web-chat", "web-chat:readonly", "widgets", "widgets:readonly",
-    "workforce-management", "workforce-management:readonly",
+    "alerting",
+    "alerting:readonly",
+    "analytics",
+    "analytics:readonly",
+    "architect",
+    "architect:readonly",
+    "assistants",
+    "assistants:readonly",
+    "audits:readonly",
+    "authorization",
+    "authorization:readonly",
+    "billing:readonly",
+    "coaching",
+    "coaching:readonly",
+    "content-management",
+    "content-management:readonly",
+    "conversations",
+    "conversations:readonly",
+    "devices",
+    "devices:readonly",
+    "dialog",
+    "dialog:readonly",
+    "external-contacts",
+    "external-contacts:readonly",
+    "fax",
+    "fax:readonly",
+    "gdpr",
+    "gdpr:readonly",
+    "geolocation",
+    "geolocation:readonly",
+    "greetings",
+    "greetings:readonly",
+    "groups",
+    "groups:readonly",
+    "identity-providers:readonly",
+    "integrations",
+    "integrations:readonly",
+    "journey",
+    "journey:readonly",
+    "knowledge",
+    "knowledge:readonly",
+    "language-understanding",
+    "language-understanding:readonly",
+    "learning",
+    "learning:readonly",
+    "license",
+    "license:readonly",
+    "locations",
+    "locations:readonly",
+    "messaging",
+    "messaging-platform",
+    "messaging-platform:readonly",
+    "messaging:readonly",
+    "notifications",
+    "oauth",
+    "oauth:readonly",
+    "organization",
+    "organization-authorization",
+    "organization-authorization:readonly",
+    "organization:readonly",
+    "outbound",
+    "outbound:readonly",
+    "presence",
+    "presence:readonly",
+    "quality",
+    "quality:readonly",
+    "recordings",
+    "recordings:readonly",
+    "response-management",
+    "response-management:readonly",
+    "routing",
+    "routing:readonly",
+    "scim",
+    "scim:readonly",
+    "scripts",
+    "scripts:readonly",
+    "search:readonly",
+    "speech-and-text-analytics",
+    "speech-and-text-analytics:readonly",
+    "stations",
+    "stations:readonly",
+    "streaming-events:readonly",
+    "telephony",
+    "telephony:readonly",
+    "textbots",
+    "textbots:readonly",
+    "upload",
+    "user-basic-info",
+    "user-recordings",
+    "user-recordings:readonly",
+    "users",
+    "users:readonly",
+    "voicemail",
+    "voicemail:readonly",
+    "web-chat",
+    "web-chat:readonly",
+    "widgets",
+    "widgets:readonly",
+    "workforce-management",
+    "workforce-management:readonly",
 ];
 
 /// Scope names that look plausible but no org's catalog has (the seed tutorial's among them).
-const UNKNOWN_SCOPES: &[&str] = &["admin:oauth:read", "user:write", "legacy-reporting", "api:*"];
+const UNKNOWN_SCOPES: &[&str] = &[
+    "admin:oauth:read",
+    "user:write",
+    "legacy-reporting",
+    "api:*",
+];
 
 const NAME_WORDS: &[&str] = &[
-    "Wallboard", "CRM Sync", "Salesforce Bridge", "QA Export", "Recording Archiver", "Chat Widget",
-    "WFM Forecast", "Billing Export", "Terraform Pipeline", "Data Lake Loader", "Survey Bot",
-    "Callback Scheduler", "SCIM Provisioning", "Analytics Dashboard", "Screen Pop", "Dialer Sync",
-    "Zürich Wallboard", "Système de QA", "東京 CRM 連携", "Ökonomie Export", "Café Bot",
-    "São Paulo Reports", "Łódź Integration",
+    "Wallboard",
+    "CRM Sync",
+    "Salesforce Bridge",
+    "QA Export",
+    "Recording Archiver",
+    "Chat Widget",
+    "WFM Forecast",
+    "Billing Export",
+    "Terraform Pipeline",
+    "Data Lake Loader",
+    "Survey Bot",
+    "Callback Scheduler",
+    "SCIM Provisioning",
+    "Analytics Dashboard",
+    "Screen Pop",
+    "Dialer Sync",
+    "Zürich Wallboard",
+    "Système de QA",
+    "東京 CRM 連携",
+    "Ökonomie Export",
+    "Café Bot",
+    "São Paulo Reports",
+    "Łódź Integration",
 ];
 
 const DOMAINS: &[(&str, &[&str])] = &[
-    ("analytics", &["conversationDetail", "conversationAggregate", "userAggregate"]),
+    (
+        "analytics",
+        &[
+            "conversationDetail",
+            "conversationAggregate",
+            "userAggregate",
+        ],
+    ),
     ("routing", &["queue", "skill", "wrapupCode"]),
     ("conversation", &["call", "message", "communication"]),
     ("directory", &["user", "group", "location"]),
@@ -180,7 +287,12 @@ fn generic_role(rng: &mut Rng, index: usize) -> Role {
         .first()
         .map(|p| (p.domain.clone(), ()))
         .unwrap_or_default();
-    let mut r = role(rng.uuid(), &format!("{domain} role {index}"), vec![], policies);
+    let mut r = role(
+        rng.uuid(),
+        &format!("{domain} role {index}"),
+        vec![],
+        policies,
+    );
     r.user_count = Some(rng.range(0, 250));
     if rng.chance(70) {
         r.description = Some(format!("Access for {domain} work"));
@@ -420,16 +532,27 @@ mod tests {
             .iter()
             .map(|c| c.client.authorized_grant_type.as_str())
             .collect();
-        for g in ["CODE", "TOKEN", "SAML2-BEARER", "PASSWORD", "CLIENT-CREDENTIALS"] {
+        for g in [
+            "CODE",
+            "TOKEN",
+            "SAML2-BEARER",
+            "PASSWORD",
+            "CLIENT-CREDENTIALS",
+        ] {
             assert!(grants.contains(g), "missing grant {g}");
         }
         let clients = || org.clients.iter().map(|c| &c.client);
         for s in ["active", "disabled", "inactive"] {
-            assert!(clients().any(|c| c.state.as_deref() == Some(s)), "missing state {s}");
+            assert!(
+                clients().any(|c| c.state.as_deref() == Some(s)),
+                "missing state {s}"
+            );
         }
-        assert!(clients()
-            .filter(|c| c.state.as_deref() == Some("inactive"))
-            .all(|c| c.date_to_delete.is_some()));
+        assert!(
+            clients()
+                .filter(|c| c.state.as_deref() == Some("inactive"))
+                .all(|c| c.date_to_delete.is_some())
+        );
         let all_divisions = clients()
             .flat_map(|c| c.role_divisions.iter().flatten())
             .filter(|rd| rd.division_id.as_deref() == Some("*"))
@@ -443,11 +566,16 @@ mod tests {
         assert!(uris.iter().any(|u| u.starts_with("http://localhost")));
         assert!(clients().any(|c| c.description.is_none()));
         assert!(clients().any(|c| !c.name.is_ascii()));
-        assert!(clients()
-            .flat_map(|c| c.scope.iter().flatten())
-            .any(|s| UNKNOWN_SCOPES.contains(&s.as_str())));
-        let used: std::collections::HashSet<_> =
-            org.usage.iter().filter_map(|u| u.client_id.as_deref()).collect();
+        assert!(
+            clients()
+                .flat_map(|c| c.scope.iter().flatten())
+                .any(|s| UNKNOWN_SCOPES.contains(&s.as_str()))
+        );
+        let used: std::collections::HashSet<_> = org
+            .usage
+            .iter()
+            .filter_map(|u| u.client_id.as_deref())
+            .collect();
         assert!(used.len() > 500 && used.len() < 1000, "used {}", used.len());
         assert!(org.roles.iter().any(|r| r.name == "Master Admin"));
     }

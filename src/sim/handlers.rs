@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::body::{Body, Bytes};
-use axum::extract::{Path, Query, Request, State};
+use axum::extract::{Extension, Path, Query, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -74,7 +74,10 @@ fn api_error(status: StatusCode, code: &str, message: &str, permissions: Option<
         Some(list) => (
             message.replace("{permissions}", list),
             Some(message.to_string()),
-            Some(BTreeMap::from([("permissions".to_string(), list.to_string())])),
+            Some(BTreeMap::from([(
+                "permissions".to_string(),
+                list.to_string(),
+            )])),
         ),
         None => (message.to_string(), None, Some(BTreeMap::new())),
     };
@@ -91,8 +94,23 @@ fn api_error(status: StatusCode, code: &str, message: &str, permissions: Option<
     to_json(status, &body)
 }
 
-fn bad_request(message: &str) -> Response {
-    api_error(StatusCode::BAD_REQUEST, "bad.request", message, None)
+/// Why a handler refused a call; each becomes its Genesys `ErrorBody`.
+enum Fail {
+    BadRequest(String),
+    Forbidden(&'static [&'static str]),
+    NotFound,
+}
+
+impl IntoResponse for Fail {
+    fn into_response(self) -> Response {
+        match self {
+            Fail::BadRequest(message) => {
+                api_error(StatusCode::BAD_REQUEST, "bad.request", &message, None)
+            }
+            Fail::Forbidden(permissions) => missing_permissions(permissions),
+            Fail::NotFound => not_found_response(),
+        }
+    }
 }
 
 fn missing_permissions(permissions: &[&str]) -> Response {
@@ -125,6 +143,10 @@ fn too_many_requests(retry_after: i64) -> Response {
 }
 
 async fn not_found() -> Response {
+    not_found_response()
+}
+
+fn not_found_response() -> Response {
     api_error(
         StatusCode::NOT_FOUND,
         "not.found",
@@ -142,9 +164,7 @@ async fn record(State(state): State<Shared>, req: Request, next: Next) -> Respon
     let correlation = Rng::new(random_u64()).uuid();
     let mut response = next.run(req).await;
     if let Ok(value) = HeaderValue::from_str(&correlation) {
-        response
-            .headers_mut()
-            .insert("ININ-Correlation-Id", value);
+        response.headers_mut().insert("ININ-Correlation-Id", value);
     }
     state.record(RequestRecord {
         at,
@@ -215,7 +235,14 @@ async fn api_gate(State(state): State<Shared>, mut req: Request, next: Next) -> 
     let active = state
         .client_index
         .get(&issued.client_id)
-        .map(|&i| state.org.clients[i].client.state.as_deref().unwrap_or("active") == "active")
+        .map(|&i| {
+            state.org.clients[i]
+                .client
+                .state
+                .as_deref()
+                .unwrap_or("active")
+                == "active"
+        })
         .unwrap_or(false);
     if !active {
         return invalid_credentials();
@@ -242,7 +269,10 @@ async fn api_gate(State(state): State<Shared>, mut req: Request, next: Next) -> 
             });
             let response = next.run(req).await;
             if injected == Injected::Malformed && response.status().is_success() {
-                json_response(response.status(), &b"{\"entities\":[{\"id\":\"3dfb45d2-"[..])
+                json_response(
+                    response.status(),
+                    &b"{\"entities\":[{\"id\":\"3dfb45d2-"[..],
+                )
             } else {
                 response
             }
@@ -326,7 +356,11 @@ async fn token(State(state): State<Shared>, headers: HeaderMap, body: Bytes) -> 
         );
     };
     let Some(&index) = state.client_index.get(&client_id) else {
-        return token_error(StatusCode::BAD_REQUEST, "invalid_client", "client not found");
+        return token_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_client",
+            "client not found",
+        );
     };
     let sim_client = &state.org.clients[index];
     if sim_client.secret.as_deref() != Some(secret.as_str()) {
@@ -345,7 +379,11 @@ async fn token(State(state): State<Shared>, headers: HeaderMap, body: Bytes) -> 
         );
     }
     if client.state.as_deref().unwrap_or("active") != "active" {
-        return token_error(StatusCode::BAD_REQUEST, "invalid_client", "client is not active");
+        return token_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_client",
+            "client is not active",
+        );
     }
     let validity = client.access_token_validity_seconds.unwrap_or(86_400);
     let access_token = state.issue_token(&client_id, validity);
@@ -374,16 +412,25 @@ fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
 }
 
 /// Checks that the caller holds one of `permissions`, or that the endpoint is not denied.
-fn require(state: &SimState, caller: &Caller, endpoint: &str, permissions: &[&str]) -> Result<(), Response> {
+fn require(
+    state: &SimState,
+    caller: &Caller,
+    endpoint: &str,
+    permissions: &'static [&'static str],
+) -> Result<(), Fail> {
     let holds = state
         .client_index
         .get(&caller.client_id)
         .map(|&i| &state.org.clients[i].client)
-        .is_some_and(|c| permissions.iter().any(|p| state.org.client_has_permission(c, p)));
+        .is_some_and(|c| {
+            permissions
+                .iter()
+                .any(|p| state.org.client_has_permission(c, p))
+        });
     if holds && !state.faults.is_denied(endpoint) {
         Ok(())
     } else {
-        Err(missing_permissions(permissions))
+        Err(Fail::Forbidden(permissions))
     }
 }
 
@@ -434,58 +481,45 @@ pub fn render_scopes(org: &Org) -> Vec<u8> {
     serde_json::to_vec(&listing).unwrap_or_default()
 }
 
-fn caller(req_caller: Option<axum::Extension<Caller>>) -> Result<Caller, Response> {
-    req_caller.map(|c| c.0).ok_or_else(invalid_credentials)
-}
-
 async fn list_clients(
     State(state): State<Shared>,
-    who: Option<axum::Extension<Caller>>,
+    Extension(who): Extension<Caller>,
     Query(query): Query<HashMap<String, String>>,
-) -> Response {
-    let who = match caller(who) {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
-    if let Err(r) = require(&state, &who, "clients", &["oauth:client:view"]) {
-        return r;
-    }
-    match state.settings.client_page_size {
+) -> Result<Response, Fail> {
+    require(&state, &who, "clients", &["oauth:client:view"])?;
+    Ok(match state.settings.client_page_size {
         None => json_response(StatusCode::OK, state.clients_body.clone()),
         Some(size) => {
-            let number = match page_param(&query, "pageNumber", 1, usize::MAX) {
-                Ok(n) => n,
-                Err(r) => return r,
-            };
-            json_response(StatusCode::OK, render_client_page(&state.org, Some(size), number))
+            let number = page_param(&query, "pageNumber", 1, usize::MAX)?;
+            json_response(
+                StatusCode::OK,
+                render_client_page(&state.org, Some(size), number),
+            )
         }
-    }
+    })
 }
 
 async fn get_client(
     State(state): State<Shared>,
-    who: Option<axum::Extension<Caller>>,
+    Extension(who): Extension<Caller>,
     Path(client_id): Path<String>,
-) -> Response {
-    let who = match caller(who) {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
-    if let Err(r) = require(&state, &who, "clients", &["oauth:client:view"]) {
-        return r;
-    }
-    match state.client_index.get(&client_id) {
-        Some(&i) => to_json(StatusCode::OK, &state.org.clients[i].client),
-        None => not_found().await,
-    }
+) -> Result<Response, Fail> {
+    require(&state, &who, "clients", &["oauth:client:view"])?;
+    let index = state.client_index.get(&client_id).ok_or(Fail::NotFound)?;
+    Ok(to_json(StatusCode::OK, &state.org.clients[*index].client))
 }
 
-fn page_param(query: &HashMap<String, String>, name: &str, default: usize, max: usize) -> Result<usize, Response> {
+fn page_param(
+    query: &HashMap<String, String>,
+    name: &str,
+    default: usize,
+    max: usize,
+) -> Result<usize, Fail> {
     match query.get(name) {
         None => Ok(default),
         Some(text) => match text.parse::<usize>() {
             Ok(n) if (1..=max).contains(&n) => Ok(n),
-            _ => Err(bad_request(&format!(
+            _ => Err(Fail::BadRequest(format!(
                 "The request could not be understood by the server due to malformed syntax. {name} must be an integer between 1 and {max}."
             ))),
         },
@@ -494,103 +528,70 @@ fn page_param(query: &HashMap<String, String>, name: &str, default: usize, max: 
 
 async fn list_roles(
     State(state): State<Shared>,
-    who: Option<axum::Extension<Caller>>,
+    Extension(who): Extension<Caller>,
     Query(query): Query<HashMap<String, String>>,
-) -> Response {
-    let who = match caller(who) {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
-    if let Err(r) = require(&state, &who, "roles", &["authorization:role:view"]) {
-        return r;
-    }
-    let size = match page_param(&query, "pageSize", 25, 100) {
-        Ok(n) => n,
-        Err(r) => return r,
-    };
-    let number = match page_param(&query, "pageNumber", 1, usize::MAX) {
-        Ok(n) => n,
-        Err(r) => return r,
-    };
-    let listing: EntityListing<Role> =
-        paged(&state.org.roles, "/api/v2/authorization/roles", size, number);
-    to_json(StatusCode::OK, &listing)
+) -> Result<Response, Fail> {
+    require(&state, &who, "roles", &["authorization:role:view"])?;
+    let size = page_param(&query, "pageSize", 25, 100)?;
+    let number = page_param(&query, "pageNumber", 1, usize::MAX)?;
+    let listing: EntityListing<Role> = paged(
+        &state.org.roles,
+        "/api/v2/authorization/roles",
+        size,
+        number,
+    );
+    Ok(to_json(StatusCode::OK, &listing))
 }
 
 const USAGE_PERMISSIONS: [&str; 2] = ["oauth:client:view", "usage:organization:view"];
 
 async fn submit_usage_query(
     State(state): State<Shared>,
-    who: Option<axum::Extension<Caller>>,
+    Extension(who): Extension<Caller>,
     body: Bytes,
-) -> Response {
-    let who = match caller(who) {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
-    if let Err(r) = require(&state, &who, "usage", &USAGE_PERMISSIONS) {
-        return r;
-    }
-    let query: UsageQuery = match serde_json::from_slice(&body) {
-        Ok(q) => q,
-        Err(e) => return bad_request(&format!("Invalid usage query body: {e}")),
-    };
-    let rows = match usage_rows(&state.org, &query) {
-        Ok(rows) => rows,
-        Err(message) => return bad_request(&message),
-    };
+) -> Result<Response, Fail> {
+    require(&state, &who, "usage", &USAGE_PERMISSIONS)?;
+    let query: UsageQuery = serde_json::from_slice(&body)
+        .map_err(|e| Fail::BadRequest(format!("Invalid usage query body: {e}")))?;
+    let rows = usage_rows(&state.org, &query).map_err(Fail::BadRequest)?;
     let execution_id = Rng::new(random_u64()).uuid();
     state.store_execution(execution_id.clone(), rows);
-    to_json(
+    Ok(to_json(
         StatusCode::ACCEPTED,
         &UsageExecutionResult {
             results_uri: Some(format!("/api/v2/usage/query/{execution_id}/results")),
             execution_id,
         },
-    )
+    ))
 }
 
 async fn usage_query_results(
     State(state): State<Shared>,
-    who: Option<axum::Extension<Caller>>,
+    Extension(who): Extension<Caller>,
     Path(execution_id): Path<String>,
-) -> Response {
-    let who = match caller(who) {
-        Ok(c) => c,
-        Err(r) => return r,
+) -> Result<Response, Fail> {
+    require(&state, &who, "usage", &USAGE_PERMISSIONS)?;
+    let rows = state.poll_execution(&execution_id).ok_or(Fail::NotFound)?;
+    let status = if rows.is_some() {
+        "Complete"
+    } else {
+        "Running"
     };
-    if let Err(r) = require(&state, &who, "usage", &USAGE_PERMISSIONS) {
-        return r;
-    }
-    match state.poll_execution(&execution_id) {
-        None => not_found().await,
-        Some(None) => to_json(
-            StatusCode::OK,
-            &UsageQueryResult {
-                results: None,
-                query_status: Some("Running".into()),
-            },
-        ),
-        Some(Some(rows)) => to_json(
-            StatusCode::OK,
-            &UsageQueryResult {
-                results: Some(rows),
-                query_status: Some("Complete".into()),
-            },
-        ),
-    }
+    Ok(to_json(
+        StatusCode::OK,
+        &UsageQueryResult {
+            results: rows,
+            query_status: Some(status.into()),
+        },
+    ))
 }
 
-async fn list_scopes(State(state): State<Shared>, who: Option<axum::Extension<Caller>>) -> Response {
-    let who = match caller(who) {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
+/// The scope catalog needs no permission; only the `deny` fault refuses it.
+async fn list_scopes(State(state): State<Shared>) -> Result<Response, Fail> {
     if state.faults.is_denied("scopes") {
-        let _ = who;
-        return missing_permissions(&["oauth:client:view"]);
+        return Err(Fail::Forbidden(&["oauth:client:view"]));
     }
-    json_response(StatusCode::OK, state.scopes_body.clone())
+    Ok(json_response(StatusCode::OK, state.scopes_body.clone()))
 }
 
 fn parse_instant(text: &str) -> Option<DateTime<Utc>> {
@@ -612,12 +613,25 @@ fn usage_rows(org: &Org, query: &UsageQuery) -> Result<Vec<UsageRow>, String> {
         .interval
         .split_once('/')
         .and_then(|(a, b)| Some((parse_instant(a)?, parse_instant(b)?)))
-        .ok_or_else(|| format!("interval '{}' is not an ISO-8601 interval start/end", query.interval))?;
+        .ok_or_else(|| {
+            format!(
+                "interval '{}' is not an ISO-8601 interval start/end",
+                query.interval
+            )
+        })?;
     if end <= start {
         return Err("interval end must be after its start".into());
     }
-    const GROUPS: [&str; 4] = ["OAuthClientId", "OrganizationId", "TemplateUri", "HttpMethod"];
-    let group_by = query.group_by.clone().unwrap_or_else(|| vec!["OAuthClientId".into()]);
+    const GROUPS: [&str; 4] = [
+        "OAuthClientId",
+        "OrganizationId",
+        "TemplateUri",
+        "HttpMethod",
+    ];
+    let group_by = query
+        .group_by
+        .clone()
+        .unwrap_or_else(|| vec!["OAuthClientId".into()]);
     if let Some(bad) = group_by.iter().find(|g| !GROUPS.contains(&g.as_str())) {
         return Err(format!("groupBy value '{bad}' is not one of {GROUPS:?}"));
     }
@@ -641,7 +655,9 @@ fn usage_rows(org: &Org, query: &UsageQuery) -> Result<Vec<UsageRow>, String> {
             Some(g) => {
                 let date = day.date_naive();
                 let first = match g {
-                    "Week" => date - chrono::Days::new(date.weekday().num_days_from_monday() as u64),
+                    "Week" => {
+                        date - chrono::Days::new(date.weekday().num_days_from_monday() as u64)
+                    }
                     "Month" => date.with_day(1).unwrap_or(date),
                     _ => date,
                 };

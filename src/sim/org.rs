@@ -74,7 +74,9 @@ impl Org {
             if let Some(v) = c.client.access_token_validity_seconds
                 && v <= 0
             {
-                return Err(format!("clients[{i}].accessTokenValiditySeconds must be positive"));
+                return Err(format!(
+                    "clients[{i}].accessTokenValiditySeconds must be positive"
+                ));
             }
         }
         let mut role_ids = HashSet::new();

@@ -1,0 +1,115 @@
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+
+fn scopewatch(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_scopewatch"))
+        .args(args)
+        .env_remove("GENESYS_OAUTH_CLIENT_ID")
+        .env_remove("GENESYS_OAUTH_CLIENT_SECRET")
+        .output()
+        .unwrap()
+}
+
+fn one_line_error(output: &std::process::Output) -> String {
+    assert_eq!(output.status.code(), Some(2), "exit status");
+    let stderr = String::from_utf8_lossy(&output.stderr).to_string();
+    assert_eq!(stderr.trim_end().lines().count(), 1, "one line: {stderr}");
+    assert!(!stderr.contains("panicked"));
+    stderr
+}
+
+#[test]
+fn bad_flags_give_one_line_naming_the_flag_and_exit_2() {
+    let err = one_line_error(&scopewatch(&["sim", "--clients", "lots"]));
+    assert!(err.contains("--clients"), "{err}");
+    let err = one_line_error(&scopewatch(&["sim", "--fault-5xx-rate", "2"]));
+    assert!(err.contains("--fault-5xx-rate"), "{err}");
+    let err = one_line_error(&scopewatch(&["sim", "--latency", "5 parsecs"]));
+    assert!(err.contains("--latency"), "{err}");
+    let err = one_line_error(&scopewatch(&["sim", "--no-such-flag"]));
+    assert!(err.contains("--no-such-flag"), "{err}");
+}
+
+#[test]
+fn a_malformed_org_file_gives_one_line_with_its_position_and_exit_2() {
+    let dir = std::env::temp_dir().join(format!("sw-org-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("broken.json");
+    std::fs::write(&path, "{\"clients\": [\n  {\"id\": \"a\", \"name\": 7}\n]}").unwrap();
+    let err = one_line_error(&scopewatch(&["sim", "--org", path.to_str().unwrap()]));
+    assert!(
+        err.contains("broken.json") && err.contains("line 2"),
+        "{err}"
+    );
+    let missing = one_line_error(&scopewatch(&["sim", "--org", "/nonexistent/org.json"]));
+    assert!(missing.contains("/nonexistent/org.json"), "{missing}");
+    std::fs::write(&path, r#"{"clients": [{"id": "a", "name": "x", "authorizedGrantType": "CODE"}, {"id": "a", "name": "y", "authorizedGrantType": "CODE"}]}"#).unwrap();
+    let dup = one_line_error(&scopewatch(&["sim", "--org", path.to_str().unwrap()]));
+    assert!(dup.contains("duplicated"), "{dup}");
+}
+
+#[test]
+fn a_dumped_org_loads_and_serves_the_same_clients() {
+    let dir = std::env::temp_dir().join(format!("sw-dump-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("org.json");
+    let out = scopewatch(&[
+        "sim",
+        "--clients",
+        "25",
+        "--seed",
+        "9",
+        "--anchor-date",
+        "2026-11-01",
+        "--client-id",
+        "aud",
+        "--client-secret",
+        "s",
+        "--dump-org",
+        path.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let org = scopewatch::sim::Org::load(&path).unwrap();
+    assert_eq!(org.clients.len(), 26);
+    assert!(org.clients.iter().any(|c| c.client.id == "aud"));
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_scopewatch"))
+        .args([
+            "sim",
+            "--listen",
+            "127.0.0.1:0",
+            "--org",
+            path.to_str().unwrap(),
+        ])
+        .env_remove("GENESYS_OAUTH_CLIENT_ID")
+        .env_remove("GENESYS_OAUTH_CLIENT_SECRET")
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let banner = lines.next().unwrap().unwrap();
+    let id_line = lines.next().unwrap().unwrap();
+    let secret_line = lines.next().unwrap().unwrap();
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(banner.contains("27 clients"), "{banner}");
+    assert!(
+        id_line.starts_with("auditor client id: scopewatch-auditor"),
+        "{id_line}"
+    );
+    assert!(
+        secret_line.starts_with("auditor client secret: ") && secret_line.len() > 30,
+        "{secret_line}"
+    );
+}
+
+#[test]
+fn help_works_for_the_simulator() {
+    let out = scopewatch(&["sim", "--help"]);
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("--fault-429-storm"));
+}
