@@ -1,5 +1,6 @@
 //! scopewatch: audits the OAuth clients of a Genesys Cloud organization.
 
+pub mod audit;
 pub mod cli;
 pub mod duration;
 pub mod genesys;

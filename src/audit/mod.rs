@@ -1,0 +1,227 @@
+//! The audit: a pure function from a `Snapshot`, a policy and a clock to a `Report`.
+
+pub mod glob;
+pub mod policy;
+pub mod report;
+pub mod rules;
+pub mod snapshot;
+
+use chrono::{DateTime, Utc};
+use sha2::{Digest, Sha256};
+
+use self::policy::{AuditPolicy, selects};
+use self::report::{
+    ClientReport, Finding, PolicyRef, Report, RiskLevel, RoleRef, Source, Summary, WaiverRef,
+};
+use self::rules::{Context, Hit, RULES, RuleMeta, expired_waiver, rule_meta};
+use self::snapshot::{Client, Snapshot, Usage, is_read_write};
+
+/// Identity and timing of one audit run, and what earlier audits remember.
+pub struct AuditRun<'a> {
+    pub audit_id: String,
+    pub started_at: DateTime<Utc>,
+    pub generated_at: DateTime<Utc>,
+    /// When a finding (by fingerprint) was first seen in an earlier audit, if ever.
+    pub first_seen: &'a dyn Fn(&str) -> Option<DateTime<Utc>>,
+}
+
+/// Judges every client of the snapshot with the policy's rules.
+pub fn audit(snapshot: &Snapshot, policy: &AuditPolicy, run: &AuditRun) -> Report {
+    let ctx = Context {
+        snapshot,
+        policy,
+        today: run.generated_at.date_naive(),
+    };
+    let mut clients: Vec<ClientReport> = snapshot
+        .clients
+        .iter()
+        .map(|c| judge(&ctx, run, c))
+        .collect();
+    clients.sort_by(|a, b| {
+        b.risk_score
+            .cmp(&a.risk_score)
+            .then_with(|| a.client_name.cmp(&b.client_name))
+            .then_with(|| a.client_id.cmp(&b.client_id))
+    });
+    let summary = summarize(&clients);
+    Report {
+        audit_id: run.audit_id.clone(),
+        generated_at: run.generated_at,
+        started_at: run.started_at,
+        duration_ms: (run.generated_at - run.started_at)
+            .num_milliseconds()
+            .max(0) as u64,
+        complete: snapshot.warnings.is_empty(),
+        warnings: snapshot.warnings.clone(),
+        errors: vec![],
+        source: Source {
+            api_base_url: snapshot.api_base_url.clone(),
+            region: snapshot.region.clone(),
+        },
+        policy: PolicyRef {
+            name: policy.name.clone(),
+            sha256: policy.sha256.clone(),
+        },
+        usage_window_days: snapshot.usage_window_days,
+        summary,
+        clients,
+    }
+}
+
+/// A finding's identity across audits: client, rule and evidence.
+pub fn fingerprint(client_id: &str, rule_id: &str, evidence: &[String]) -> String {
+    let mut hasher = Sha256::new();
+    for part in [client_id, rule_id]
+        .into_iter()
+        .chain(evidence.iter().map(String::as_str))
+    {
+        hasher.update(part.as_bytes());
+        hasher.update([0u8]);
+    }
+    format!("{:x}", hasher.finalize())[..16].to_string()
+}
+
+fn finding(ctx: &Context, run: &AuditRun, client: &Client, meta: &RuleMeta, hit: Hit) -> Finding {
+    let severity = ctx
+        .policy
+        .severity(meta.id)
+        .or(hit.severity)
+        .unwrap_or(meta.default_severity);
+    let fingerprint = fingerprint(&client.id, meta.id, &hit.evidence);
+    Finding {
+        rule_id: meta.id.to_string(),
+        severity,
+        title: meta.title.to_string(),
+        detail: hit.detail,
+        evidence: hit.evidence,
+        remediation: meta.remediation.to_string(),
+        suppressed: false,
+        waiver: None,
+        first_seen: (run.first_seen)(&fingerprint).unwrap_or(run.generated_at),
+        fingerprint,
+    }
+}
+
+fn judge(ctx: &Context, run: &AuditRun, client: &Client) -> ClientReport {
+    let mut findings: Vec<Finding> = RULES
+        .iter()
+        .filter(|rule| ctx.policy.enabled(rule.meta.id))
+        .filter_map(|rule| {
+            (rule.check)(ctx, client).map(|hit| finding(ctx, run, client, &rule.meta, hit))
+        })
+        .collect();
+    let mut expired = Vec::new();
+    for f in &mut findings {
+        let waivers = ctx
+            .policy
+            .waivers
+            .iter()
+            .filter(|w| w.rule == f.rule_id && selects(&w.client, client));
+        for waiver in waivers {
+            if waiver.expires >= ctx.today {
+                f.suppressed = true;
+                f.waiver = Some(WaiverRef {
+                    reason: waiver.reason.clone(),
+                    owner: waiver.owner.clone(),
+                    expires: waiver.expires,
+                });
+                break;
+            }
+            expired.push(waiver);
+        }
+    }
+    if ctx.policy.enabled(expired_waiver::RULE.meta.id) {
+        for waiver in expired {
+            let meta =
+                rule_meta(expired_waiver::RULE.meta.id).unwrap_or(&expired_waiver::RULE.meta);
+            findings.push(finding(ctx, run, client, meta, expired_waiver::hit(waiver)));
+        }
+    }
+    let active = || findings.iter().filter(|f| !f.suppressed);
+    let risk_level = active()
+        .map(|f| RiskLevel::from(f.severity))
+        .max()
+        .unwrap_or(RiskLevel::None);
+    let risk_score = active().map(|f| f.severity.weight()).sum();
+    let (last_used_date, usage_evidence) = match &ctx.snapshot.usage {
+        Usage::Known { last_used, .. } => match last_used.get(&client.id) {
+            Some(day) => (Some(*day), "used"),
+            None => (None, "unused"),
+        },
+        Usage::Unknown => (None, "unknown"),
+    };
+    let escalation = rules_scopes(ctx, client);
+    ClientReport {
+        client_id: client.id.clone(),
+        client_name: client.name.clone(),
+        description: client.description.clone(),
+        grant_type: client.grant_type.as_str().to_string(),
+        state: client.state.as_str().to_string(),
+        is_public: client.is_public(),
+        scopes: client.scopes.clone(),
+        total_scopes: client.scopes.len() as u64,
+        flagged_scopes: escalation,
+        roles: client
+            .roles
+            .iter()
+            .map(|g| RoleRef {
+                role_id: g.role_id.clone(),
+                role_name: ctx.snapshot.roles.get(&g.role_id).map(|r| r.name.clone()),
+                division_id: g.division_id.clone(),
+            })
+            .collect(),
+        access_token_validity_seconds: client
+            .token_validity_seconds
+            .unwrap_or(rules::long_token_lifetime_default()),
+        redirect_uris: client.redirect_uris.clone(),
+        date_created: client.date_created,
+        date_modified: client.date_modified,
+        created_by: client.created_by.clone(),
+        date_to_delete: client.date_to_delete,
+        last_used_date,
+        usage_evidence: usage_evidence.to_string(),
+        risk_level,
+        risk_score,
+        findings,
+    }
+}
+
+/// The seed's "flagged scopes": scopes matching the high-risk patterns or able to escalate.
+fn rules_scopes(ctx: &Context, client: &Client) -> Vec<String> {
+    let high_risk = rules::high_risk_scopes(ctx.policy, client);
+    client
+        .scopes
+        .iter()
+        .filter(|s| {
+            high_risk.contains(&s.as_str()) || rules::ESCALATION_SCOPES.contains(&s.as_str())
+        })
+        .cloned()
+        .collect()
+}
+
+fn summarize(clients: &[ClientReport]) -> Summary {
+    let mut summary = Summary {
+        total_clients: clients.len() as u64,
+        ..Summary::default()
+    };
+    for c in clients {
+        summary.by_risk_level.add(c.risk_level);
+        if c.risk_level >= RiskLevel::High {
+            summary.high_risk_count += 1;
+        }
+        if c.is_public && c.scopes.iter().any(|s| is_read_write(s)) {
+            summary.public_write_risks_count += 1;
+        }
+        for f in &c.findings {
+            if f.suppressed {
+                summary.suppressed_findings += 1;
+            } else {
+                *summary
+                    .findings_by_rule
+                    .entry(f.rule_id.clone())
+                    .or_default() += 1;
+            }
+        }
+    }
+    summary
+}

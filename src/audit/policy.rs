@@ -1,0 +1,396 @@
+//! The audit policy (TOML): rules switched off or re-rated, thresholds, high-risk scope
+//! patterns, required scopes per client selector, and waivers.
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+
+use super::glob::glob_match;
+use super::rules::{RULES, Severity, rule_meta};
+use super::snapshot::Client;
+
+/// The built-in policy: every rule on at its default severity, the default thresholds.
+pub const BUILTIN_POLICY: &str = r#"name = "builtin"
+high_risk_scopes = ["users", "organization", "scim", "integrations", "recordings", "gdpr", "telephony", "routing", "architect"]
+
+[thresholds]
+usage_window_days = 90
+max_token_lifetime_seconds = 86400
+max_implicit_token_lifetime_seconds = 3600
+max_read_write_scopes = 15
+"#;
+
+/// Numbers the rules compare against.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Thresholds {
+    pub usage_window_days: u32,
+    pub max_token_lifetime_seconds: i64,
+    pub max_implicit_token_lifetime_seconds: i64,
+    pub max_read_write_scopes: usize,
+}
+
+/// Scopes every client matched by `client` (an id or a name glob) must hold.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequiredScopes {
+    pub client: String,
+    pub scopes: Vec<String>,
+}
+
+/// An accepted risk: findings of `rule` on clients matched by `client` are suppressed until
+/// `expires` (inclusive).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Waiver {
+    pub rule: String,
+    pub client: String,
+    pub reason: String,
+    pub owner: String,
+    pub expires: NaiveDate,
+}
+
+/// A parsed, validated policy.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AuditPolicy {
+    pub name: String,
+    /// SHA-256 of the policy text, so a report says exactly which policy judged it.
+    pub sha256: String,
+    pub disabled: Vec<String>,
+    pub severities: BTreeMap<String, Severity>,
+    pub thresholds: Thresholds,
+    pub high_risk_scopes: Vec<String>,
+    pub required_scopes: Vec<RequiredScopes>,
+    pub waivers: Vec<Waiver>,
+}
+
+/// Whether a selector (client id, or name glob) picks this client.
+pub fn selects(selector: &str, client: &Client) -> bool {
+    selector == client.id || glob_match(selector, &client.name)
+}
+
+impl AuditPolicy {
+    pub fn builtin() -> AuditPolicy {
+        AuditPolicy::parse(BUILTIN_POLICY).expect("the built-in policy is valid")
+    }
+
+    pub fn enabled(&self, rule: &str) -> bool {
+        !self.disabled.iter().any(|r| r == rule)
+    }
+
+    /// The policy's severity for a rule, if it overrides the default.
+    pub fn severity(&self, rule: &str) -> Option<Severity> {
+        self.severities.get(rule).copied()
+    }
+
+    /// Parses policy text. Errors name the line and the offending key, rule or date.
+    pub fn parse(text: &str) -> Result<AuditPolicy, String> {
+        let file: PolicyFile = toml::from_str(text).map_err(|e| one_line(&e.to_string()))?;
+        let builtin_defaults = Thresholds {
+            usage_window_days: 90,
+            max_token_lifetime_seconds: 86_400,
+            max_implicit_token_lifetime_seconds: 3_600,
+            max_read_write_scopes: 15,
+        };
+        let line_of = |offset: usize| text[..offset.min(text.len())].matches('\n').count() + 1;
+        let check_rule = |name: &toml::Spanned<String>, key: &str| -> Result<(), String> {
+            if rule_meta(name.get_ref()).is_some() {
+                Ok(())
+            } else {
+                Err(format!(
+                    "line {}: unknown rule id '{}' in {key} (known: {})",
+                    line_of(name.span().start),
+                    name.get_ref(),
+                    RULES
+                        .iter()
+                        .map(|r| r.meta.id)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ))
+            }
+        };
+        let mut disabled = Vec::new();
+        let mut severities = BTreeMap::new();
+        for (rule, setting) in &file.rules {
+            check_rule(rule, "[rules]")?;
+            if setting.enabled == Some(false) {
+                disabled.push(rule.get_ref().clone());
+            }
+            if let Some(sev) = &setting.severity {
+                let parsed = Severity::parse(sev.get_ref()).ok_or_else(|| {
+                    format!(
+                        "line {}: severity '{}' of rule '{}' is not one of critical, high, medium, low",
+                        line_of(sev.span().start),
+                        sev.get_ref(),
+                        rule.get_ref()
+                    )
+                })?;
+                severities.insert(rule.get_ref().clone(), parsed);
+            }
+        }
+        let t = file.thresholds.unwrap_or_default();
+        let thresholds = Thresholds {
+            usage_window_days: t
+                .usage_window_days
+                .unwrap_or(builtin_defaults.usage_window_days),
+            max_token_lifetime_seconds: t
+                .max_token_lifetime_seconds
+                .unwrap_or(builtin_defaults.max_token_lifetime_seconds),
+            max_implicit_token_lifetime_seconds: t
+                .max_implicit_token_lifetime_seconds
+                .unwrap_or(builtin_defaults.max_implicit_token_lifetime_seconds),
+            max_read_write_scopes: t
+                .max_read_write_scopes
+                .unwrap_or(builtin_defaults.max_read_write_scopes),
+        };
+        if !(1..=365).contains(&thresholds.usage_window_days) {
+            return Err(format!(
+                "thresholds.usage_window_days must be between 1 and 365 (the usage API reaches back one year), not {}",
+                thresholds.usage_window_days
+            ));
+        }
+        let mut waivers = Vec::new();
+        for w in file.waivers {
+            check_rule(&w.rule, "a waiver")?;
+            let line = line_of(w.expires.span().start);
+            let expires = match w.expires.get_ref() {
+                toml::Value::Datetime(d) => d.date.and_then(|d| {
+                    NaiveDate::from_ymd_opt(d.year as i32, d.month as u32, d.day as u32)
+                }),
+                toml::Value::String(s) => NaiveDate::parse_from_str(s, "%Y-%m-%d").ok(),
+                _ => None,
+            }
+            .ok_or_else(|| {
+                format!(
+                    "line {line}: waiver 'expires' must be a date YYYY-MM-DD, not {:?}",
+                    w.expires.get_ref()
+                )
+            })?;
+            waivers.push(Waiver {
+                rule: w.rule.into_inner(),
+                client: w.client,
+                reason: w.reason,
+                owner: w.owner,
+                expires,
+            });
+        }
+        let default_scopes = [
+            "users",
+            "organization",
+            "scim",
+            "integrations",
+            "recordings",
+            "gdpr",
+            "telephony",
+            "routing",
+            "architect",
+        ];
+        Ok(AuditPolicy {
+            name: file.name.unwrap_or_else(|| "custom".into()),
+            sha256: format!("{:x}", Sha256::digest(text.as_bytes())),
+            disabled,
+            severities,
+            thresholds,
+            high_risk_scopes: file
+                .high_risk_scopes
+                .unwrap_or_else(|| default_scopes.iter().map(|s| s.to_string()).collect()),
+            required_scopes: file
+                .required_scopes
+                .into_iter()
+                .map(|r| RequiredScopes {
+                    client: r.client,
+                    scopes: r.scopes,
+                })
+                .collect(),
+            waivers,
+        })
+    }
+
+    /// The effective rule set, one line per rule, for `scopewatch policy check`.
+    pub fn describe(&self) -> String {
+        let mut out = format!("policy {} (sha256 {})\n", self.name, self.sha256);
+        for rule in RULES {
+            let id = rule.meta.id;
+            let state = if self.enabled(id) { "on " } else { "off" };
+            let severity = self
+                .severity(id)
+                .map(|s| s.as_str().to_string())
+                .unwrap_or_else(|| rule.meta.default_severity_text().to_string());
+            out.push_str(&format!("  {state} {id:<28} {severity}\n"));
+        }
+        let t = &self.thresholds;
+        out.push_str(&format!(
+            "thresholds: usage window {} days, token lifetime max {} s ({} s for implicit), read-write scopes max {}\n",
+            t.usage_window_days,
+            t.max_token_lifetime_seconds,
+            t.max_implicit_token_lifetime_seconds,
+            t.max_read_write_scopes
+        ));
+        out.push_str(&format!(
+            "high-risk scopes: {}\n",
+            self.high_risk_scopes.join(", ")
+        ));
+        for r in &self.required_scopes {
+            out.push_str(&format!(
+                "required for '{}': {}\n",
+                r.client,
+                r.scopes.join(", ")
+            ));
+        }
+        for w in &self.waivers {
+            out.push_str(&format!(
+                "waiver: {} on '{}' until {} (owner {}: {})\n",
+                w.rule, w.client, w.expires, w.owner, w.reason
+            ));
+        }
+        out
+    }
+}
+
+fn one_line(message: &str) -> String {
+    message
+        .lines()
+        .map(str::trim)
+        .filter(|l| {
+            !l.is_empty() && !l.starts_with('|') && !l.chars().all(|c| c == '^' || c == ' ')
+        })
+        .collect::<Vec<_>>()
+        .join(": ")
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PolicyFile {
+    name: Option<String>,
+    #[serde(default)]
+    rules: BTreeMap<toml::Spanned<String>, RuleFile>,
+    thresholds: Option<ThresholdsFile>,
+    high_risk_scopes: Option<Vec<String>>,
+    #[serde(default)]
+    required_scopes: Vec<RequiredFile>,
+    #[serde(default)]
+    waivers: Vec<WaiverFile>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RuleFile {
+    enabled: Option<bool>,
+    severity: Option<toml::Spanned<String>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct ThresholdsFile {
+    usage_window_days: Option<u32>,
+    max_token_lifetime_seconds: Option<i64>,
+    max_implicit_token_lifetime_seconds: Option<i64>,
+    max_read_write_scopes: Option<usize>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RequiredFile {
+    client: String,
+    scopes: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WaiverFile {
+    rule: toml::Spanned<String>,
+    client: String,
+    reason: String,
+    owner: String,
+    expires: toml::Spanned<toml::Value>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_builtin_policy_has_every_rule_on_with_default_thresholds() {
+        let p = AuditPolicy::builtin();
+        assert!(RULES.iter().all(|r| p.enabled(r.meta.id)));
+        assert_eq!(p.thresholds.usage_window_days, 90);
+        assert_eq!(p.high_risk_scopes.len(), 9);
+        assert_eq!(p.sha256.len(), 64);
+    }
+
+    #[test]
+    fn a_policy_disables_rerates_and_waives() {
+        let p = AuditPolicy::parse(
+            r#"
+name = "acme"
+high_risk_scopes = ["admin:*", "users"]
+[rules.no-description]
+enabled = false
+[rules.unused-client]
+severity = "high"
+[thresholds]
+usage_window_days = 30
+[[required_scopes]]
+client = "Terraform*"
+scopes = ["oauth:readonly"]
+[[waivers]]
+rule = "all-divisions"
+client = "CX as Code"
+reason = "needs every division"
+owner = "platform-team"
+expires = 2026-12-31
+"#,
+        )
+        .unwrap();
+        assert!(!p.enabled("no-description"));
+        assert_eq!(p.severity("unused-client"), Some(Severity::High));
+        assert_eq!(p.thresholds.usage_window_days, 30);
+        assert_eq!(
+            p.waivers[0].expires,
+            NaiveDate::from_ymd_opt(2026, 12, 31).unwrap()
+        );
+        assert_eq!(p.required_scopes[0].client, "Terraform*");
+    }
+
+    #[test]
+    fn errors_name_the_line_and_the_problem() {
+        let unknown_rule =
+            AuditPolicy::parse("name = \"x\"\n\n[rules.no-such-rule]\nenabled = false\n")
+                .unwrap_err();
+        assert!(
+            unknown_rule.contains("line 3") && unknown_rule.contains("no-such-rule"),
+            "{unknown_rule}"
+        );
+        let unknown_key = AuditPolicy::parse("name = \"x\"\ncolour = \"red\"\n").unwrap_err();
+        assert!(
+            unknown_key.contains("line 2") && unknown_key.contains("colour"),
+            "{unknown_key}"
+        );
+        let bad_date = AuditPolicy::parse(
+            "[[waivers]]\nrule = \"admin-role\"\nclient = \"x\"\nreason = \"r\"\nowner = \"o\"\nexpires = \"31/12/2026\"\n",
+        )
+        .unwrap_err();
+        assert!(
+            bad_date.contains("line 6") && bad_date.contains("expires"),
+            "{bad_date}"
+        );
+        let bad_toml_date = AuditPolicy::parse(
+            "[[waivers]]\nrule = \"admin-role\"\nclient = \"x\"\nreason = \"r\"\nowner = \"o\"\nexpires = 2026-13-45\n",
+        )
+        .unwrap_err();
+        assert!(bad_toml_date.contains("line 6"), "{bad_toml_date}");
+        let bad_severity =
+            AuditPolicy::parse("[rules.admin-role]\nseverity = \"urgent\"\n").unwrap_err();
+        assert!(
+            bad_severity.contains("line 2") && bad_severity.contains("urgent"),
+            "{bad_severity}"
+        );
+        let waiver_rule = AuditPolicy::parse(
+            "[[waivers]]\nrule = \"nope\"\nclient = \"x\"\nreason = \"r\"\nowner = \"o\"\nexpires = 2026-01-01\n",
+        )
+        .unwrap_err();
+        assert!(
+            waiver_rule.contains("line 2") && waiver_rule.contains("nope"),
+            "{waiver_rule}"
+        );
+    }
+}

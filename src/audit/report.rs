@@ -1,0 +1,191 @@
+//! The report (SPEC §5): stable snake_case field names, deterministic order.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::rules::Severity;
+
+/// A client's risk: the highest severity of its unsuppressed findings, or `NONE`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum RiskLevel {
+    None,
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl RiskLevel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RiskLevel::None => "NONE",
+            RiskLevel::Low => "LOW",
+            RiskLevel::Medium => "MEDIUM",
+            RiskLevel::High => "HIGH",
+            RiskLevel::Critical => "CRITICAL",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<RiskLevel> {
+        match text.to_ascii_uppercase().as_str() {
+            "NONE" => Some(RiskLevel::None),
+            other => Severity::parse(other).map(RiskLevel::from),
+        }
+    }
+}
+
+impl From<Severity> for RiskLevel {
+    fn from(s: Severity) -> Self {
+        match s {
+            Severity::Low => RiskLevel::Low,
+            Severity::Medium => RiskLevel::Medium,
+            Severity::High => RiskLevel::High,
+            Severity::Critical => RiskLevel::Critical,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Report {
+    pub audit_id: String,
+    pub generated_at: DateTime<Utc>,
+    pub started_at: DateTime<Utc>,
+    pub duration_ms: u64,
+    pub complete: bool,
+    pub warnings: Vec<String>,
+    pub errors: Vec<String>,
+    pub source: Source,
+    pub policy: PolicyRef,
+    pub usage_window_days: u32,
+    pub summary: Summary,
+    pub clients: Vec<ClientReport>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Source {
+    pub api_base_url: String,
+    pub region: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PolicyRef {
+    pub name: String,
+    pub sha256: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct ByRiskLevel {
+    #[serde(rename = "CRITICAL")]
+    pub critical: u64,
+    #[serde(rename = "HIGH")]
+    pub high: u64,
+    #[serde(rename = "MEDIUM")]
+    pub medium: u64,
+    #[serde(rename = "LOW")]
+    pub low: u64,
+    #[serde(rename = "NONE")]
+    pub none: u64,
+}
+
+impl ByRiskLevel {
+    pub fn add(&mut self, level: RiskLevel) {
+        *self.get_mut(level) += 1;
+    }
+
+    pub fn get_mut(&mut self, level: RiskLevel) -> &mut u64 {
+        match level {
+            RiskLevel::Critical => &mut self.critical,
+            RiskLevel::High => &mut self.high,
+            RiskLevel::Medium => &mut self.medium,
+            RiskLevel::Low => &mut self.low,
+            RiskLevel::None => &mut self.none,
+        }
+    }
+
+    /// `(level, count)` from CRITICAL down to NONE.
+    pub fn entries(&self) -> [(RiskLevel, u64); 5] {
+        [
+            (RiskLevel::Critical, self.critical),
+            (RiskLevel::High, self.high),
+            (RiskLevel::Medium, self.medium),
+            (RiskLevel::Low, self.low),
+            (RiskLevel::None, self.none),
+        ]
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Summary {
+    pub total_clients: u64,
+    pub high_risk_count: u64,
+    pub public_write_risks_count: u64,
+    pub by_risk_level: ByRiskLevel,
+    /// Unsuppressed findings per rule id.
+    pub findings_by_rule: BTreeMap<String, u64>,
+    pub suppressed_findings: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RoleRef {
+    pub role_id: String,
+    pub role_name: Option<String>,
+    pub division_id: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WaiverRef {
+    pub reason: String,
+    pub owner: String,
+    pub expires: chrono::NaiveDate,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Finding {
+    pub rule_id: String,
+    pub severity: Severity,
+    pub title: String,
+    pub detail: String,
+    pub evidence: Vec<String>,
+    pub remediation: String,
+    pub suppressed: bool,
+    pub waiver: Option<WaiverRef>,
+    pub first_seen: DateTime<Utc>,
+    /// Stable across audits: the client, the rule and the evidence.
+    pub fingerprint: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClientReport {
+    pub client_id: String,
+    pub client_name: String,
+    pub description: Option<String>,
+    pub grant_type: String,
+    pub state: String,
+    pub is_public: bool,
+    pub scopes: Vec<String>,
+    pub total_scopes: u64,
+    pub flagged_scopes: Vec<String>,
+    pub roles: Vec<RoleRef>,
+    pub access_token_validity_seconds: i64,
+    pub redirect_uris: Vec<String>,
+    pub date_created: Option<DateTime<Utc>>,
+    pub date_modified: Option<DateTime<Utc>>,
+    pub created_by: Option<String>,
+    pub date_to_delete: Option<DateTime<Utc>>,
+    pub last_used_date: Option<chrono::NaiveDate>,
+    /// `used`, `unused` or `unknown`.
+    pub usage_evidence: String,
+    pub risk_level: RiskLevel,
+    pub risk_score: u32,
+    pub findings: Vec<Finding>,
+}
+
+impl Report {
+    /// The report as JSON: the same report always gives the same bytes.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).unwrap_or_default()
+    }
+}

@@ -1,0 +1,86 @@
+//! `auditor-over-privileged`: scopewatch's own client holds more than the reads it needs.
+
+use super::{
+    Context, Hit, Rule, RuleMeta, Severity, admin_role::admin_reason, describe_grant,
+    describe_policy,
+};
+use crate::audit::snapshot::Client;
+
+pub const RULE: Rule = Rule {
+    meta: RuleMeta {
+        id: "auditor-over-privileged",
+        default_severity: Severity::High,
+        title: "scopewatch's own client holds more than read access",
+        description: "The auditor needs only oauth:client:view, authorization:role:view and usage:organization:view. Anything more turns the monitoring credential into an attack path.",
+        remediation: "In Admin > Roles/Permissions, give scopewatch's client a custom role with only OAuth > Client > View, Authorization > Role > View and Usage > Organization > View, and remove its other roles in the client's Roles/Divisions tab.",
+    },
+    check,
+};
+
+fn check(ctx: &Context, client: &Client) -> Option<Hit> {
+    if client.id != ctx.snapshot.auditor_client_id {
+        return None;
+    }
+    let mut evidence = Vec::new();
+    for (grant, role) in ctx.roles_of(client) {
+        if let Some(why) = admin_reason(role) {
+            evidence.push(format!("{} has {why}", describe_grant(grant, role)));
+            continue;
+        }
+        let extra: Vec<String> = role
+            .policies
+            .iter()
+            .filter(|p| p.actions.iter().any(|a| a != "view"))
+            .map(describe_policy)
+            .collect();
+        if !extra.is_empty() {
+            evidence.push(format!(
+                "{} allows {}",
+                describe_grant(grant, role),
+                extra.join("; ")
+            ));
+        }
+    }
+    evidence.extend(
+        client
+            .scopes
+            .iter()
+            .filter(|s| crate::audit::snapshot::is_read_write(s))
+            .map(|s| format!("read-write scope {s}")),
+    );
+    (!evidence.is_empty()).then(|| {
+        Hit::new(
+            "scopewatch's own client can do more than read clients, roles and usage.",
+            evidence,
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testkit::*;
+    use super::*;
+
+    fn auditor(roles: &[(&str, &str)]) -> Client {
+        let mut c = with_roles(client("CLIENT-CREDENTIALS"), roles);
+        c.id = "auditor".into();
+        c
+    }
+
+    #[test]
+    fn flags_the_auditor_with_write_or_admin_roles() {
+        let hit = run(&RULE, &auditor(&[("auditor", "*"), ("oauth-editor", "d1")])).unwrap();
+        assert_eq!(
+            hit.evidence,
+            vec!["role 'OAuth Editor' (division d1) allows oauth:client:add,edit,view"]
+        );
+        assert!(run(&RULE, &auditor(&[("master", "*")])).is_some());
+    }
+
+    #[test]
+    fn a_read_only_auditor_and_other_clients_pass() {
+        assert_eq!(run(&RULE, &auditor(&[("auditor", "home")])), None);
+        let other = with_roles(client("CLIENT-CREDENTIALS"), &[("master", "*")]);
+        assert_eq!(run(&RULE, &other), None);
+    }
+}

@@ -1,0 +1,195 @@
+//! The built-in rule pack (SPEC §6): one module per rule, each with its metadata and a check
+//! that looks at one client and says what it found.
+
+mod admin_role;
+mod all_divisions;
+mod auditor_over_privileged;
+mod deprecated_grant;
+mod excessive_scopes;
+pub mod expired_waiver;
+mod high_risk_scope;
+mod inactive_client_with_access;
+mod insecure_redirect_uri;
+mod long_token_lifetime;
+mod missing_required_scope;
+mod no_description;
+mod privilege_escalation;
+mod public_client_write_scope;
+mod unknown_scope;
+mod unused_client;
+
+#[cfg(test)]
+pub(crate) mod testkit;
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use super::policy::AuditPolicy;
+use super::snapshot::{Client, Role, RoleGrant, Snapshot};
+
+/// How bad a finding is. Ordered: `Low < Medium < High < Critical`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum Severity {
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl Severity {
+    pub fn parse(text: &str) -> Option<Severity> {
+        match text.to_ascii_lowercase().as_str() {
+            "critical" => Some(Severity::Critical),
+            "high" => Some(Severity::High),
+            "medium" => Some(Severity::Medium),
+            "low" => Some(Severity::Low),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Critical => "CRITICAL",
+            Severity::High => "HIGH",
+            Severity::Medium => "MEDIUM",
+            Severity::Low => "LOW",
+        }
+    }
+
+    /// Points towards a client's `risk_score`: one critical outweighs three highs, a high
+    /// five mediums, a medium five lows.
+    pub fn weight(self) -> u32 {
+        match self {
+            Severity::Critical => 100,
+            Severity::High => 25,
+            Severity::Medium => 5,
+            Severity::Low => 1,
+        }
+    }
+}
+
+/// What a rule is: its stable id, default severity, title, and what to do about a finding.
+#[derive(Debug)]
+pub struct RuleMeta {
+    pub id: &'static str,
+    pub default_severity: Severity,
+    pub title: &'static str,
+    pub description: &'static str,
+    pub remediation: &'static str,
+}
+
+impl RuleMeta {
+    pub fn default_severity_text(&self) -> &'static str {
+        if self.id == "deprecated-grant" {
+            "HIGH (PASSWORD), MEDIUM (TOKEN)"
+        } else {
+            self.default_severity.as_str()
+        }
+    }
+}
+
+/// What a rule found on one client.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Hit {
+    /// Set when the severity depends on the case (deprecated-grant); else the rule's default.
+    pub severity: Option<Severity>,
+    pub detail: String,
+    pub evidence: Vec<String>,
+}
+
+impl Hit {
+    pub fn new(detail: impl Into<String>, evidence: Vec<String>) -> Hit {
+        Hit {
+            severity: None,
+            detail: detail.into(),
+            evidence,
+        }
+    }
+}
+
+/// What every check can see besides the client.
+pub struct Context<'a> {
+    pub snapshot: &'a Snapshot,
+    pub policy: &'a AuditPolicy,
+    pub today: NaiveDate,
+}
+
+impl Context<'_> {
+    /// The client's role grants with their roles (grants of unknown roles are skipped).
+    pub fn roles_of<'c>(
+        &'c self,
+        client: &'c Client,
+    ) -> impl Iterator<Item = (&'c RoleGrant, &'c Role)> {
+        client
+            .roles
+            .iter()
+            .filter_map(|g| self.snapshot.roles.get(&g.role_id).map(|r| (g, r)))
+    }
+}
+
+pub type Check = fn(&Context, &Client) -> Option<Hit>;
+
+pub struct Rule {
+    pub meta: RuleMeta,
+    pub check: Check,
+}
+
+pub use high_risk_scope::high_risk_scopes;
+pub use privilege_escalation::ESCALATION_SCOPES;
+
+/// The token lifetime Genesys applies when a client sets none.
+pub fn long_token_lifetime_default() -> i64 {
+    long_token_lifetime::DEFAULT_VALIDITY_SECONDS
+}
+
+/// Every rule, in report order.
+pub static RULES: &[Rule] = &[
+    privilege_escalation::RULE,
+    admin_role::RULE,
+    auditor_over_privileged::RULE,
+    high_risk_scope::RULE,
+    public_client_write_scope::RULE,
+    insecure_redirect_uri::RULE,
+    deprecated_grant::RULE,
+    all_divisions::RULE,
+    long_token_lifetime::RULE,
+    unused_client::RULE,
+    excessive_scopes::RULE,
+    missing_required_scope::RULE,
+    inactive_client_with_access::RULE,
+    unknown_scope::RULE,
+    no_description::RULE,
+    expired_waiver::RULE,
+];
+
+pub fn rule_meta(id: &str) -> Option<&'static RuleMeta> {
+    RULES.iter().map(|r| &r.meta).find(|m| m.id == id)
+}
+
+/// Whether a role allows `domain:entity:action`, through a policy (with `*` wildcards) or the
+/// flat `admin` permission.
+pub fn role_allows(role: &Role, domain: &str, entity: &str, action: &str) -> bool {
+    let matches = |want: &str, have: &str| have == "*" || have == want;
+    role.permissions.iter().any(|p| p == "admin")
+        || role.policies.iter().any(|p| {
+            matches(domain, &p.domain)
+                && matches(entity, &p.entity)
+                && p.actions.iter().any(|a| matches(action, a))
+        })
+}
+
+/// `domain:entity:action1,action2` for evidence lines.
+pub fn describe_policy(p: &super::snapshot::PermissionPolicy) -> String {
+    format!("{}:{}:{}", p.domain, p.entity, p.actions.join(","))
+}
+
+/// `role 'Name' (division X)` for evidence lines.
+pub fn describe_grant(grant: &RoleGrant, role: &Role) -> String {
+    let division = if grant.division_id == "*" {
+        "all divisions".to_string()
+    } else {
+        format!("division {}", grant.division_id)
+    };
+    format!("role '{}' ({division})", role.name)
+}

@@ -1,0 +1,141 @@
+//! Builders for rule tests: a snapshot with a few roles, and clients to judge.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::{NaiveDate, TimeZone, Utc};
+
+use super::{Context, Hit, Rule};
+use crate::audit::policy::AuditPolicy;
+use crate::audit::snapshot::{
+    Client, ClientState, GrantType, PermissionPolicy, Role, RoleGrant, Snapshot, Usage,
+};
+
+pub fn today() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2026, 11, 1).unwrap()
+}
+
+pub fn role(
+    id: &str,
+    name: &str,
+    permissions: &[&str],
+    policies: &[(&str, &str, &[&str])],
+) -> Role {
+    Role {
+        id: id.into(),
+        name: name.into(),
+        permissions: permissions.iter().map(|p| p.to_string()).collect(),
+        policies: policies
+            .iter()
+            .map(|(d, e, a)| PermissionPolicy {
+                domain: d.to_string(),
+                entity: e.to_string(),
+                actions: a.iter().map(|x| x.to_string()).collect(),
+            })
+            .collect(),
+    }
+}
+
+pub fn snapshot() -> Snapshot {
+    let roles = [
+        role("master", "Master Admin", &["admin"], &[("*", "*", &["*"])]),
+        role(
+            "reader",
+            "Reader",
+            &[],
+            &[("analytics", "conversationDetail", &["view"])],
+        ),
+        role(
+            "oauth-editor",
+            "OAuth Editor",
+            &[],
+            &[("oauth", "client", &["add", "edit", "view"])],
+        ),
+        role(
+            "auditor",
+            "scopewatch auditor",
+            &[],
+            &[
+                ("oauth", "client", &["view"]),
+                ("authorization", "role", &["view"]),
+                ("usage", "organization", &["view"]),
+            ],
+        ),
+    ];
+    Snapshot {
+        collected_at: Utc.with_ymd_and_hms(2026, 11, 1, 12, 0, 0).unwrap(),
+        api_base_url: "https://api.mypurecloud.com".into(),
+        region: "mypurecloud.com".into(),
+        auditor_client_id: "auditor".into(),
+        usage_window_days: 90,
+        clients: vec![],
+        roles: roles.into_iter().map(|r| (r.id.clone(), r)).collect(),
+        usage: Usage::Known {
+            window_start: NaiveDate::from_ymd_opt(2026, 8, 3).unwrap(),
+            last_used: BTreeMap::new(),
+        },
+        scope_catalog: Some(
+            [
+                "users",
+                "users:readonly",
+                "analytics",
+                "analytics:readonly",
+                "oauth",
+                "oauth:readonly",
+            ]
+            .iter()
+            .map(|s| s.to_string())
+            .collect::<BTreeSet<_>>(),
+        ),
+        warnings: vec![],
+    }
+}
+
+/// A described, active, code-grant client with no scopes: flags nothing by itself.
+pub fn client(grant: &str) -> Client {
+    Client {
+        id: "c1".into(),
+        name: "Client one".into(),
+        description: Some("Owned by team 1".into()),
+        grant_type: GrantType::parse(grant),
+        state: ClientState::Active,
+        scopes: vec![],
+        roles: vec![],
+        token_validity_seconds: Some(3600),
+        redirect_uris: vec![],
+        date_created: Some(Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap()),
+        date_modified: None,
+        created_by: None,
+        date_to_delete: None,
+    }
+}
+
+pub fn with_scopes(mut c: Client, scopes: &[&str]) -> Client {
+    c.scopes = scopes.iter().map(|s| s.to_string()).collect();
+    c
+}
+
+pub fn with_roles(mut c: Client, grants: &[(&str, &str)]) -> Client {
+    c.roles = grants
+        .iter()
+        .map(|(r, d)| RoleGrant {
+            role_id: r.to_string(),
+            division_id: d.to_string(),
+        })
+        .collect();
+    c
+}
+
+/// Runs one rule on one client with the given snapshot and policy.
+pub fn run_with(rule: &Rule, snapshot: &Snapshot, policy: &AuditPolicy, c: &Client) -> Option<Hit> {
+    let ctx = Context {
+        snapshot,
+        policy,
+        today: today(),
+    };
+    (rule.check)(&ctx, c)
+}
+
+/// Runs one rule on one client against the default snapshot and the built-in policy.
+pub fn run(rule: &Rule, c: &Client) -> Option<Hit> {
+    run_with(rule, &snapshot(), &AuditPolicy::builtin(), c)
+}
