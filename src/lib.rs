@@ -4,4 +4,5 @@ pub mod audit;
 pub mod cli;
 pub mod duration;
 pub mod genesys;
+pub mod rng;
 pub mod sim;

@@ -1,3 +1,13 @@
-//! The Genesys Cloud Platform API: wire types shared by the client and the simulator.
+//! Genesys Cloud: the wire types, the HTTP client and the collection of a `Snapshot`.
 
+mod auth;
+mod client;
+mod collect;
+mod error;
+mod gate;
 pub mod models;
+pub mod regions;
+
+pub use client::{ClientConfig, GenesysClient, NoObserver, Observer};
+pub use collect::{Progress, collect};
+pub use error::GenesysError;

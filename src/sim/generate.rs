@@ -4,10 +4,10 @@
 use chrono::{Days, NaiveDate};
 
 use super::org::{Org, SimClient};
-use super::rng::Rng;
 use crate::genesys::models::{
     DomainEntityRef, OAuthClient, OAuthScope, PermissionPolicy, Role, RoleDivision, UsageRow,
 };
+use crate::rng::Rng;
 
 /// Read-write / read-only scope names of a real org (genesys-api.md §5.2).
 pub const SCOPE_CATALOG: &[&str] = &[

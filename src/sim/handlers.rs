@@ -16,12 +16,12 @@ use chrono::{DateTime, Datelike, Utc};
 
 use super::faults::Injected;
 use super::org::Org;
-use super::rng::{Rng, random_u64};
 use super::state::{RequestRecord, SimState, TokenRefusal};
 use crate::genesys::models::{
     EntityListing, ErrorBody, OAuthClient, OAuthScopeListing, Role, TokenError, TokenResponse,
     UsageExecutionResult, UsageQuery, UsageQueryResult, UsageRow,
 };
+use crate::rng::{Rng, random_u64};
 
 type Shared = Arc<SimState>;
 

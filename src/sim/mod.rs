@@ -6,7 +6,6 @@ pub mod faults;
 pub mod generate;
 mod handlers;
 pub mod org;
-mod rng;
 pub mod state;
 
 use std::net::SocketAddr;
@@ -16,10 +15,10 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+pub use crate::rng::random_token;
 pub use faults::{FaultConfig, Faults};
 pub use generate::{OrgSize, generate};
 pub use org::Org;
-pub use rng::random_token;
 pub use state::{RequestRecord, SimClock, SimSettings, SimState};
 
 /// A simulator serving on a local port until stopped or dropped.

@@ -134,7 +134,7 @@ impl SimState {
     }
 
     pub fn issue_token(&self, client_id: &str, validity_secs: i64) -> String {
-        let token = super::rng::random_token();
+        let token = crate::rng::random_token();
         let now = self.clock.now();
         lock(&self.tokens).insert(
             token.clone(),

@@ -1,4 +1,5 @@
-//! A small deterministic generator (SplitMix64): the same seed always yields the same org.
+//! Randomness without a dependency: a deterministic generator (SplitMix64) for the simulated
+//! org, and process-random values for tokens and retry jitter.
 
 #[derive(Debug)]
 pub struct Rng(u64);

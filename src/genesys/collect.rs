@@ -1,0 +1,336 @@
+//! Reads the whole org (clients, roles, usage, scope catalog) and converts it into a
+//! `Snapshot`. Wire types end here.
+
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+
+use chrono::{DateTime, Duration, NaiveDate, SecondsFormat, Utc};
+use serde::de::DeserializeOwned;
+
+use super::client::GenesysClient;
+use super::error::GenesysError;
+use super::models::{
+    EntityListing, OAuthClient, OAuthScopeListing, Role, UsageExecutionResult, UsageQuery,
+    UsageQueryResult,
+};
+use crate::audit::snapshot::{
+    Client, ClientState, GrantType, PermissionPolicy, Role as DomainRole, RoleGrant, Snapshot,
+    Usage,
+};
+
+/// Told what the collection is doing (the audit command shows it on stderr).
+pub type Progress = dyn Fn(&str) + Send + Sync;
+
+const CLIENTS: &str = "/api/v2/oauth/clients";
+const ROLES: &str = "/api/v2/authorization/roles";
+const USAGE_QUERY: &str = "/api/v2/usage/query";
+const USAGE_RESULTS: &str = "/api/v2/usage/query/{executionId}/results";
+const SCOPES: &str = "/api/v2/oauth/scopes";
+
+/// Reads everything one audit judges, within the configured deadline.
+pub async fn collect(
+    client: &GenesysClient,
+    progress: &Progress,
+) -> Result<Snapshot, GenesysError> {
+    let deadline = client.config.deadline;
+    tokio::time::timeout(deadline, collect_all(client, progress))
+        .await
+        .map_err(|_| GenesysError::Deadline(deadline))?
+}
+
+async fn collect_all(
+    client: &GenesysClient,
+    progress: &Progress,
+) -> Result<Snapshot, GenesysError> {
+    let mut warnings = Vec::new();
+    progress("reading OAuth clients");
+    let wire_clients: Vec<OAuthClient> = read_all(client, CLIENTS, CLIENTS).await?;
+    progress(&format!(
+        "read {} OAuth clients; reading roles",
+        wire_clients.len()
+    ));
+    let wire_roles: Vec<Role> =
+        read_all(client, ROLES, &format!("{ROLES}?pageSize=100&pageNumber=1")).await?;
+    progress(&format!(
+        "read {} roles; running the usage query",
+        wire_roles.len()
+    ));
+    let now = Utc::now();
+    let usage = match usage(client, now).await {
+        Ok(usage) => usage,
+        Err(e) if degradable(&e) => {
+            warnings.push(format!(
+                "usage evidence unknown (no client is judged unused): {e}"
+            ));
+            Usage::Unknown
+        }
+        Err(e) => return Err(e),
+    };
+    progress("reading the scope catalog");
+    let scope_catalog = match client.get_json::<OAuthScopeListing>(SCOPES, SCOPES).await {
+        Ok(listing) => Some(
+            listing
+                .entities
+                .into_iter()
+                .map(|s| s.id)
+                .collect::<BTreeSet<_>>(),
+        ),
+        Err(e) if degradable(&e) => {
+            warnings.push(format!(
+                "scope catalog unknown (unknown-scope is not checked): {e}"
+            ));
+            None
+        }
+        Err(e) => return Err(e),
+    };
+    Ok(Snapshot {
+        collected_at: now,
+        api_base_url: client.config.api_base_url.clone(),
+        region: client.config.region.clone(),
+        auditor_client_id: client.config.client_id.clone(),
+        usage_window_days: client.config.usage_window_days,
+        clients: wire_clients.into_iter().map(to_client).collect(),
+        roles: wire_roles
+            .into_iter()
+            .map(|r| {
+                let role = to_role(r);
+                (role.id.clone(), role)
+            })
+            .collect(),
+        usage,
+        scope_catalog,
+        warnings,
+    })
+}
+
+/// Failures of optional evidence that degrade it to unknown instead of failing the audit.
+fn degradable(e: &GenesysError) -> bool {
+    !matches!(
+        e,
+        GenesysError::Credentials { .. }
+            | GenesysError::Unauthorized { .. }
+            | GenesysError::Setup(_)
+    )
+}
+
+/// A `*Uri` as a path with query (Genesys sends them relative; an absolute one is accepted).
+fn as_path(uri: &str) -> String {
+    match url::Url::parse(uri) {
+        Ok(u) => match u.query() {
+            Some(q) => format!("{}?{q}", u.path()),
+            None => u.path().to_string(),
+        },
+        Err(_) => uri.to_string(),
+    }
+}
+
+fn with_page_number(first: &str, number: u64) -> String {
+    let (path, query) = first.split_once('?').unwrap_or((first, ""));
+    let mut params: Vec<String> = query
+        .split('&')
+        .filter(|p| !p.is_empty() && !p.starts_with("pageNumber="))
+        .map(str::to_string)
+        .collect();
+    params.push(format!("pageNumber={number}"));
+    format!("{path}?{}", params.join("&"))
+}
+
+/// Reads every page of a listing: `nextUri` when present, else `pageNumber` up to `pageCount`.
+async fn read_all<T: DeserializeOwned>(
+    client: &GenesysClient,
+    endpoint: &str,
+    first: &str,
+) -> Result<Vec<T>, GenesysError> {
+    let mut items = Vec::new();
+    let mut path = first.to_string();
+    let mut seen = HashSet::new();
+    loop {
+        if !seen.insert(path.clone()) {
+            return Err(GenesysError::Upstream {
+                endpoint: endpoint.into(),
+                status: 200,
+                code: "paging.loop".into(),
+                message: format!("the listing pointed back to {path}"),
+            });
+        }
+        let page: EntityListing<T> = client.get_json(endpoint, &path).await?;
+        items.extend(page.entities);
+        let next = match (page.next_uri, page.page_number, page.page_count) {
+            (Some(uri), _, _) => Some(as_path(&uri)),
+            (None, Some(n), Some(count)) if n < count => Some(with_page_number(first, n + 1)),
+            _ => None,
+        };
+        match next {
+            Some(next) => path = next,
+            None => return Ok(items),
+        }
+    }
+}
+
+/// Runs the org-wide usage query (one query for every client) and polls it to `Complete`.
+async fn usage(client: &GenesysClient, now: DateTime<Utc>) -> Result<Usage, GenesysError> {
+    let days = client.config.usage_window_days;
+    let start = now - Duration::days(days as i64);
+    let query = UsageQuery {
+        interval: format!(
+            "{}/{}",
+            start.to_rfc3339_opts(SecondsFormat::Secs, true),
+            now.to_rfc3339_opts(SecondsFormat::Secs, true)
+        ),
+        granularity: Some("Day".into()),
+        metrics: Some(vec!["Requests".into()]),
+        group_by: Some(vec!["OAuthClientId".into()]),
+    };
+    let execution: UsageExecutionResult =
+        client.post_json(USAGE_QUERY, USAGE_QUERY, &query).await?;
+    if execution.execution_id.is_empty()
+        || !execution
+            .execution_id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-')
+    {
+        return Err(GenesysError::UsageQuery(format!(
+            "unexpected execution id '{}'",
+            execution.execution_id
+        )));
+    }
+    let path = format!("/api/v2/usage/query/{}/results", execution.execution_id);
+    for _ in 0..client.config.usage_max_polls {
+        let result: UsageQueryResult = client.get_json(USAGE_RESULTS, &path).await?;
+        match result.query_status.as_deref() {
+            Some("Complete") => {
+                let mut last_used: BTreeMap<String, NaiveDate> = BTreeMap::new();
+                for row in result.results.unwrap_or_default() {
+                    let (Some(id), Some(day)) =
+                        (row.client_id, row.date.as_deref().and_then(parse_day))
+                    else {
+                        continue;
+                    };
+                    if row.requests == 0 {
+                        continue;
+                    }
+                    let entry = last_used.entry(id).or_insert(day);
+                    *entry = (*entry).max(day);
+                }
+                return Ok(Usage::Known {
+                    window_start: start.date_naive(),
+                    last_used,
+                });
+            }
+            Some("Failed") => {
+                return Err(GenesysError::UsageQuery(
+                    "Genesys reported the query Failed".into(),
+                ));
+            }
+            _ => tokio::time::sleep(client.config.usage_poll_interval).await,
+        }
+    }
+    Err(GenesysError::UsageQuery(format!(
+        "still Running after {} polls",
+        client.config.usage_max_polls
+    )))
+}
+
+fn parse_day(text: &str) -> Option<NaiveDate> {
+    NaiveDate::parse_from_str(text.get(..10)?, "%Y-%m-%d").ok()
+}
+
+fn parse_time(text: Option<&str>) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(text?)
+        .ok()
+        .map(|d| d.with_timezone(&Utc))
+}
+
+fn to_client(c: OAuthClient) -> Client {
+    let roles = match c.role_divisions {
+        Some(rds) if !rds.is_empty() => rds
+            .into_iter()
+            .map(|rd| RoleGrant {
+                role_id: rd.role_id,
+                division_id: rd.division_id.unwrap_or_else(|| "home".into()),
+            })
+            .collect(),
+        // Older clients may carry only the deprecated roleIds (home division).
+        _ => c
+            .role_ids
+            .unwrap_or_default()
+            .into_iter()
+            .map(|role_id| RoleGrant {
+                role_id,
+                division_id: "home".into(),
+            })
+            .collect(),
+    };
+    Client {
+        grant_type: GrantType::parse(&c.authorized_grant_type),
+        state: ClientState::parse(c.state.as_deref()),
+        scopes: c.scope.unwrap_or_default(),
+        roles,
+        token_validity_seconds: c.access_token_validity_seconds,
+        redirect_uris: c.registered_redirect_uri.unwrap_or_default(),
+        date_created: parse_time(c.date_created.as_deref()),
+        date_modified: parse_time(c.date_modified.as_deref()),
+        created_by: c.created_by.map(|u| u.name.unwrap_or(u.id)),
+        date_to_delete: parse_time(c.date_to_delete.as_deref()),
+        description: c.description,
+        name: c.name,
+        id: c.id,
+    }
+}
+
+fn to_role(r: Role) -> DomainRole {
+    DomainRole {
+        id: r.id,
+        name: r.name,
+        permissions: r.permissions.unwrap_or_default(),
+        policies: r
+            .permission_policies
+            .unwrap_or_default()
+            .into_iter()
+            .map(|p| PermissionPolicy {
+                domain: p.domain,
+                entity: p.entity_name,
+                actions: p.action_set,
+            })
+            .collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn page_numbers_replace_or_extend_the_query() {
+        assert_eq!(
+            with_page_number("/api/v2/oauth/clients", 2),
+            "/api/v2/oauth/clients?pageNumber=2"
+        );
+        assert_eq!(
+            with_page_number("/api/v2/authorization/roles?pageSize=100&pageNumber=1", 3),
+            "/api/v2/authorization/roles?pageSize=100&pageNumber=3"
+        );
+        assert_eq!(
+            as_path("https://api.example.com/api/v2/x?pageNumber=2"),
+            "/api/v2/x?pageNumber=2"
+        );
+        assert_eq!(as_path("/api/v2/x?a=1"), "/api/v2/x?a=1");
+    }
+
+    #[test]
+    fn unknown_grant_types_and_states_are_kept() {
+        let wire: OAuthClient = serde_json::from_str(
+            r#"{"id":"x","name":"n","authorizedGrantType":"DEVICE-CODE","state":"deleted","roleIds":["r"],"unknownField":1}"#,
+        )
+        .unwrap();
+        let c = to_client(wire);
+        assert_eq!(c.grant_type, GrantType::Other("DEVICE-CODE".into()));
+        assert_eq!(c.state, ClientState::Other("deleted".into()));
+        assert_eq!(
+            c.roles,
+            vec![RoleGrant {
+                role_id: "r".into(),
+                division_id: "home".into()
+            }]
+        );
+    }
+}
