@@ -1,8 +1,9 @@
+use std::collections::BTreeMap;
 use std::process::ExitCode;
 
 use clap::Parser;
 use clap::error::ErrorKind;
-use scopewatch::cli::{Cli, Command, run_sim};
+use scopewatch::cli::{Cli, Command, run_audit, run_policy, run_sim};
 
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
@@ -29,6 +30,8 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    let env: BTreeMap<String, String> = std::env::vars().collect();
+    scopewatch::telemetry::init(&env, matches!(cli.command, Command::Audit(_)));
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -36,16 +39,19 @@ fn main() -> ExitCode {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the runtime: {e}");
-            return ExitCode::from(1);
+            return ExitCode::from(3);
         }
     };
     let result = runtime.block_on(async {
         match cli.command {
-            Command::Sim(args) => run_sim(args).await,
+            Command::Sim(args) => run_sim(args).await.map(|()| false),
+            Command::Audit(args) => run_audit(args, &env).await,
+            Command::Policy(args) => run_policy(args).map(|()| false),
         }
     });
     match result {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::SUCCESS,
+        Ok(true) => ExitCode::from(1),
         Err(e) => {
             eprintln!("error: {}", e.message());
             e.exit_code()

@@ -73,6 +73,16 @@ impl AuditPolicy {
         AuditPolicy::parse(BUILTIN_POLICY).expect("the built-in policy is valid")
     }
 
+    /// Reads a policy file; `None` is the built-in policy. Errors name the file and line.
+    pub fn load(path: Option<&std::path::Path>) -> Result<AuditPolicy, String> {
+        let Some(path) = path else {
+            return Ok(AuditPolicy::builtin());
+        };
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read policy file {}: {e}", path.display()))?;
+        AuditPolicy::parse(&text).map_err(|e| format!("policy file {}: {e}", path.display()))
+    }
+
     pub fn enabled(&self, rule: &str) -> bool {
         !self.disabled.iter().any(|r| r == rule)
     }

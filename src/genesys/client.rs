@@ -267,11 +267,8 @@ impl GenesysClient {
         &self,
         endpoint: &str,
         attempt: u32,
-        step: Retry,
+        Retry { reason, last }: Retry,
     ) -> Result<(), GenesysError> {
-        let Retry { reason, last } = step else {
-            return Ok(());
-        };
         if attempt >= self.config.max_attempts {
             return Err(GenesysError::RetriesExhausted {
                 endpoint: endpoint.into(),

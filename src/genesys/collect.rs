@@ -194,6 +194,11 @@ async fn usage(client: &GenesysClient, now: DateTime<Utc>) -> Result<Usage, Gene
         )));
     }
     let path = format!("/api/v2/usage/query/{}/results", execution.execution_id);
+    // Poll soon at first (small orgs finish fast), then back off to the configured interval.
+    let mut pause = client
+        .config
+        .usage_poll_interval
+        .min(std::time::Duration::from_millis(200));
     for _ in 0..client.config.usage_max_polls {
         let result: UsageQueryResult = client.get_json(USAGE_RESULTS, &path).await?;
         match result.query_status.as_deref() {
@@ -221,7 +226,10 @@ async fn usage(client: &GenesysClient, now: DateTime<Utc>) -> Result<Usage, Gene
                     "Genesys reported the query Failed".into(),
                 ));
             }
-            _ => tokio::time::sleep(client.config.usage_poll_interval).await,
+            _ => {
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(client.config.usage_poll_interval);
+            }
         }
     }
     Err(GenesysError::UsageQuery(format!(

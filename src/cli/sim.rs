@@ -1,32 +1,15 @@
-//! Command-line interface: argument definitions and the `sim` command.
+//! `scopewatch sim`: the Genesys Cloud simulator as its own server.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::process::ExitCode;
 use std::time::Duration;
 
 use chrono::NaiveDate;
-use clap::{Args, Parser, Subcommand};
+use clap::Args;
 
+use super::{CliError, shutdown_signal};
 use crate::duration::parse_duration;
 use crate::sim::{self, FaultConfig, Org, OrgSize, SimSettings};
-
-#[derive(Debug, Parser)]
-#[command(
-    name = "scopewatch",
-    version,
-    about = "Audits the OAuth clients of a Genesys Cloud organization"
-)]
-pub struct Cli {
-    #[command(subcommand)]
-    pub command: Command,
-}
-
-#[derive(Debug, Subcommand)]
-pub enum Command {
-    /// Serve a simulated Genesys Cloud organization (login and API on one address).
-    Sim(SimArgs),
-}
 
 #[derive(Debug, Args)]
 pub struct SimArgs {
@@ -98,28 +81,6 @@ fn parse_rate(text: &str) -> Result<f64, String> {
     match text.parse::<f64>() {
         Ok(r) if (0.0..=1.0).contains(&r) => Ok(r),
         _ => Err(format!("'{text}' is not a fraction between 0 and 1")),
-    }
-}
-
-/// A failure of a command: `Usage` exits 2 (bad input), `Failed` exits 1.
-#[derive(Debug)]
-pub enum CliError {
-    Usage(String),
-    Failed(String),
-}
-
-impl CliError {
-    pub fn exit_code(&self) -> ExitCode {
-        match self {
-            CliError::Usage(_) => ExitCode::from(2),
-            CliError::Failed(_) => ExitCode::from(1),
-        }
-    }
-
-    pub fn message(&self) -> &str {
-        match self {
-            CliError::Usage(m) | CliError::Failed(m) => m,
-        }
     }
 }
 
@@ -198,26 +159,4 @@ pub async fn run_sim(args: SimArgs) -> Result<(), CliError> {
     shutdown_signal().await;
     running.stop().await;
     Ok(())
-}
-
-/// Resolves on SIGINT or SIGTERM.
-pub async fn shutdown_signal() {
-    let interrupt = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        _ = interrupt => {},
-        _ = terminate => {},
-    }
 }

@@ -1,0 +1,91 @@
+//! `scopewatch audit`: one audit now, the report to stdout or a file, `--fail-on` for CI.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use clap::Args;
+
+use super::CliError;
+use crate::audit::policy::AuditPolicy;
+use crate::audit::report::{Report, RiskLevel};
+use crate::auditor::{audit_once, client_config, new_client};
+use crate::config::Settings;
+use crate::genesys::NoObserver;
+use crate::render::{Format, render};
+
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    /// TOML file with the same keys as the environment variables (the environment wins).
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Policy file (overrides SCOPEWATCH_POLICY; default: the built-in policy).
+    #[arg(long)]
+    pub policy: Option<PathBuf>,
+    /// Report format.
+    #[arg(long, value_enum, default_value = "json")]
+    pub format: Format,
+    /// Write the report here instead of stdout.
+    #[arg(long)]
+    pub output: Option<PathBuf>,
+    /// Exit 1 when a client is at or above this risk level (exit 2: bad configuration,
+    /// exit 3: the audit could not run).
+    #[arg(long, value_parser = parse_level)]
+    pub fail_on: Option<RiskLevel>,
+}
+
+fn parse_level(text: &str) -> Result<RiskLevel, String> {
+    match RiskLevel::parse(text) {
+        Some(RiskLevel::None) | None => Err(format!(
+            "'{text}' is not one of critical, high, medium, low"
+        )),
+        Some(level) => Ok(level),
+    }
+}
+
+/// Whether any client's risk is at or above `level`.
+pub fn fails(report: &Report, level: RiskLevel) -> bool {
+    report.clients.iter().any(|c| c.risk_level >= level)
+}
+
+/// Runs the audit; `Ok(true)` when `--fail-on` is met.
+pub async fn run_audit(args: AuditArgs, env: &BTreeMap<String, String>) -> Result<bool, CliError> {
+    let settings = Settings::load(env, args.config.as_deref())?;
+    let policy_path = args
+        .policy
+        .clone()
+        .or(settings.policy_path.clone().map(PathBuf::from));
+    let policy = AuditPolicy::load(policy_path.as_deref()).map_err(CliError::Usage)?;
+    let config = client_config(&settings, &policy)?;
+    let client =
+        new_client(config, Arc::new(NoObserver)).map_err(|e| CliError::Failed(e.to_string()))?;
+
+    // A progress line on stderr when the collection takes more than a moment.
+    let stage = Arc::new(Mutex::new(String::from("starting")));
+    let ticker_stage = stage.clone();
+    let ticker = tokio::spawn(async move {
+        let started = tokio::time::Instant::now();
+        loop {
+            tokio::time::sleep(Duration::from_secs(2)).await;
+            let now = ticker_stage.lock().map(|s| s.clone()).unwrap_or_default();
+            eprintln!("scopewatch: {now} ({}s)", started.elapsed().as_secs());
+        }
+    });
+    let progress = move |what: &str| {
+        if let Ok(mut s) = stage.lock() {
+            *s = what.to_string();
+        }
+    };
+    let result = audit_once(&client, &policy, &|_| None, &progress).await;
+    ticker.abort();
+    let report = result.map_err(|e| CliError::Failed(format!("audit failed: {e}")))?;
+
+    let text = render(&report, args.format);
+    match &args.output {
+        Some(path) => std::fs::write(path, &text)
+            .map_err(|e| CliError::Failed(format!("cannot write {}: {e}", path.display())))?,
+        None => println!("{text}"),
+    }
+    Ok(args.fail_on.is_some_and(|level| fails(&report, level)))
+}

@@ -1,0 +1,85 @@
+//! Command-line interface: the commands of SPEC §2 and their exit statuses.
+
+mod audit;
+mod policy;
+mod sim;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+pub use audit::{AuditArgs, run_audit};
+pub use policy::{PolicyArgs, run_policy};
+pub use sim::{SimArgs, run_sim, sim_org};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "scopewatch",
+    version,
+    about = "Audits the OAuth clients of a Genesys Cloud organization"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run one audit now and print the report (exit 1 when --fail-on is met).
+    Audit(AuditArgs),
+    /// Serve a simulated Genesys Cloud organization (login and API on one address).
+    Sim(SimArgs),
+    /// Work with policy files.
+    Policy(PolicyArgs),
+}
+
+/// A failure of a command: `Usage` exits 2 (bad input or configuration), `Failed` exits 3
+/// (the work could not be done: upstream failure, I/O). Exit 1 is kept for `--fail-on`.
+#[derive(Debug)]
+pub enum CliError {
+    Usage(String),
+    Failed(String),
+}
+
+impl CliError {
+    pub fn exit_code(&self) -> ExitCode {
+        match self {
+            CliError::Usage(_) => ExitCode::from(2),
+            CliError::Failed(_) => ExitCode::from(3),
+        }
+    }
+
+    pub fn message(&self) -> &str {
+        match self {
+            CliError::Usage(m) | CliError::Failed(m) => m,
+        }
+    }
+}
+
+impl From<crate::config::ConfigError> for CliError {
+    fn from(e: crate::config::ConfigError) -> Self {
+        CliError::Usage(e.0)
+    }
+}
+
+/// Resolves on SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = interrupt => {},
+        _ = terminate => {},
+    }
+}

@@ -1,0 +1,350 @@
+//! Settings (SPEC §3): defaults, then an optional TOML file, then the environment, which wins.
+//! Every error names the variable; secrets are held so they cannot be printed.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::time::Duration;
+
+use secrecy::{ExposeSecret, SecretString};
+
+use crate::duration::parse_duration;
+use crate::genesys::regions;
+
+/// Every setting's name, as an environment variable and as a config-file key.
+pub const KEYS: [&str; 15] = [
+    "GENESYS_OAUTH_CLIENT_ID",
+    "GENESYS_OAUTH_CLIENT_SECRET",
+    "GENESYS_REGION",
+    "GENESYS_API_BASE_URL",
+    "GENESYS_LOGIN_BASE_URL",
+    "SCOPEWATCH_LISTEN",
+    "SCOPEWATCH_AUDIT_INTERVAL",
+    "SCOPEWATCH_DATABASE_URL",
+    "SCOPEWATCH_POLICY",
+    "SCOPEWATCH_API_TOKEN",
+    "SCOPEWATCH_MAX_REQUESTS_PER_MINUTE",
+    "SCOPEWATCH_RETENTION",
+    "SCOPEWATCH_LOG_FORMAT",
+    "SCOPEWATCH_RETRY_AFTER_CAP",
+    "RUST_LOG",
+];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Json,
+    Pretty,
+}
+
+/// The validated settings. `Debug` shows no secret.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub client_id: Option<String>,
+    pub client_secret: Option<SecretString>,
+    pub region: String,
+    pub api_base_url: String,
+    pub login_base_url: String,
+    pub listen: SocketAddr,
+    pub audit_interval: Duration,
+    pub database_url: SecretString,
+    pub policy_path: Option<String>,
+    pub api_token: Option<SecretString>,
+    pub max_requests_per_minute: u32,
+    pub retention: Duration,
+    pub log_format: LogFormat,
+    pub retry_after_cap: Duration,
+    pub rust_log: String,
+}
+
+/// A one-line configuration error naming the variable (exit status 2).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{0}")]
+pub struct ConfigError(pub String);
+
+fn read_file(path: &Path) -> Result<BTreeMap<String, String>, ConfigError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| ConfigError(format!("cannot read config file {}: {e}", path.display())))?;
+    let table: BTreeMap<toml::Spanned<String>, toml::Value> =
+        toml::from_str(&text).map_err(|e| {
+            ConfigError(format!(
+                "config file {}: {}",
+                path.display(),
+                e.message().lines().next().unwrap_or("invalid TOML")
+            ))
+        })?;
+    let mut values = BTreeMap::new();
+    for (key, value) in table {
+        let line = text[..key.span().start].matches('\n').count() + 1;
+        let name = key.get_ref().to_ascii_uppercase();
+        if !KEYS.contains(&name.as_str()) {
+            return Err(ConfigError(format!(
+                "config file {} line {line}: unknown key '{}'",
+                path.display(),
+                key.get_ref()
+            )));
+        }
+        let text_value = match value {
+            toml::Value::String(s) => s,
+            toml::Value::Integer(i) => i.to_string(),
+            other => {
+                return Err(ConfigError(format!(
+                    "config file {} line {line}: '{}' must be a string or a number, not {}",
+                    path.display(),
+                    key.get_ref(),
+                    other.type_str()
+                )));
+            }
+        };
+        values.insert(name, text_value);
+    }
+    Ok(values)
+}
+
+fn base_url(name: &str, value: &str) -> Result<String, ConfigError> {
+    match url::Url::parse(value) {
+        Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => {
+            Ok(value.trim_end_matches('/').to_string())
+        }
+        _ => Err(ConfigError(format!(
+            "{name} '{value}' is not an http(s) URL"
+        ))),
+    }
+}
+
+impl Settings {
+    /// Reads settings from the file (if any) and the environment map; the environment wins.
+    pub fn load(
+        env: &BTreeMap<String, String>,
+        file: Option<&Path>,
+    ) -> Result<Settings, ConfigError> {
+        let mut values = match file {
+            Some(path) => read_file(path)?,
+            None => BTreeMap::new(),
+        };
+        for key in KEYS {
+            if let Some(v) = env.get(key).filter(|v| !v.is_empty()) {
+                values.insert(key.to_string(), v.clone());
+            }
+        }
+        let get = |k: &str| values.get(k).map(String::as_str);
+        let region = get("GENESYS_REGION")
+            .unwrap_or(regions::DEFAULT_REGION)
+            .to_string();
+        let api_override = get("GENESYS_API_BASE_URL");
+        let login_override = get("GENESYS_LOGIN_BASE_URL");
+        if !regions::is_known(&region) && (api_override.is_none() || login_override.is_none()) {
+            return Err(ConfigError(format!(
+                "GENESYS_REGION '{region}' is not a Genesys Cloud region (one of: {})",
+                regions::REGIONS.join(", ")
+            )));
+        }
+        let api_base_url = match api_override {
+            Some(v) => base_url("GENESYS_API_BASE_URL", v)?,
+            None => regions::api_base_url(&region),
+        };
+        let login_base_url = match login_override {
+            Some(v) => base_url("GENESYS_LOGIN_BASE_URL", v)?,
+            None => regions::login_base_url(&region),
+        };
+        let listen = get("SCOPEWATCH_LISTEN")
+            .unwrap_or("0.0.0.0:8080")
+            .parse::<SocketAddr>()
+            .map_err(|_| {
+                ConfigError(format!(
+                    "SCOPEWATCH_LISTEN '{}' is not an address such as 0.0.0.0:8080",
+                    get("SCOPEWATCH_LISTEN").unwrap_or_default()
+                ))
+            })?;
+        let duration = |k: &str, default: &str, min: Duration| -> Result<Duration, ConfigError> {
+            let text = get(k).unwrap_or(default);
+            let d = parse_duration(text).map_err(|e| ConfigError(format!("{k}: {e}")))?;
+            if d < min {
+                return Err(ConfigError(format!(
+                    "{k} '{text}' is shorter than the minimum {min:?}"
+                )));
+            }
+            Ok(d)
+        };
+        let audit_interval = duration("SCOPEWATCH_AUDIT_INTERVAL", "1h", Duration::from_secs(10))?;
+        let retention = duration("SCOPEWATCH_RETENTION", "90d", Duration::from_secs(3600))?;
+        let retry_after_cap =
+            duration("SCOPEWATCH_RETRY_AFTER_CAP", "180s", Duration::from_secs(1))?;
+        let max_text = get("SCOPEWATCH_MAX_REQUESTS_PER_MINUTE").unwrap_or("120");
+        let max_requests_per_minute = match max_text.parse::<u32>() {
+            Ok(n) if (1..=300).contains(&n) => n,
+            _ => {
+                return Err(ConfigError(format!(
+                    "SCOPEWATCH_MAX_REQUESTS_PER_MINUTE '{max_text}' must be a whole number from 1 to 300 (the org allows 300 per token)"
+                )));
+            }
+        };
+        let database_url = get("SCOPEWATCH_DATABASE_URL").unwrap_or("sqlite://scopewatch.db");
+        if !["sqlite:", "postgres://", "postgresql://"]
+            .iter()
+            .any(|p| database_url.starts_with(p))
+        {
+            return Err(ConfigError(
+                "SCOPEWATCH_DATABASE_URL must start with sqlite://, postgres:// or postgresql://"
+                    .into(),
+            ));
+        }
+        let log_format = match get("SCOPEWATCH_LOG_FORMAT").unwrap_or("json") {
+            "json" => LogFormat::Json,
+            "pretty" => LogFormat::Pretty,
+            other => {
+                return Err(ConfigError(format!(
+                    "SCOPEWATCH_LOG_FORMAT '{other}' must be json or pretty"
+                )));
+            }
+        };
+        Ok(Settings {
+            client_id: get("GENESYS_OAUTH_CLIENT_ID").map(str::to_string),
+            client_secret: get("GENESYS_OAUTH_CLIENT_SECRET")
+                .map(|s| SecretString::from(s.to_string())),
+            region,
+            api_base_url,
+            login_base_url,
+            listen,
+            audit_interval,
+            database_url: SecretString::from(database_url.to_string()),
+            policy_path: get("SCOPEWATCH_POLICY").map(str::to_string),
+            api_token: get("SCOPEWATCH_API_TOKEN").map(|s| SecretString::from(s.to_string())),
+            max_requests_per_minute,
+            retention,
+            log_format,
+            retry_after_cap,
+            rust_log: get("RUST_LOG").unwrap_or("info").to_string(),
+        })
+    }
+
+    /// The auditor's credentials, or an error naming the missing variable.
+    pub fn credentials(&self) -> Result<(String, SecretString), ConfigError> {
+        let id = self.client_id.clone().ok_or_else(|| {
+            ConfigError(
+                "GENESYS_OAUTH_CLIENT_ID is not set (the auditor's client-credentials client)"
+                    .into(),
+            )
+        })?;
+        let secret = self
+            .client_secret
+            .clone()
+            .ok_or_else(|| ConfigError("GENESYS_OAUTH_CLIENT_SECRET is not set".into()))?;
+        Ok((id, secret))
+    }
+
+    /// The database URL with any password replaced, for logs.
+    pub fn database_url_redacted(&self) -> String {
+        redact_url(self.database_url.expose_secret())
+    }
+}
+
+/// `postgres://user:secret@host/db` → `postgres://user:***@host/db`.
+pub fn redact_url(raw: &str) -> String {
+    match url::Url::parse(raw) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("***"));
+            u.to_string()
+        }
+        _ => raw.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn defaults_follow_the_spec() {
+        let s = Settings::load(&env(&[]), None).unwrap();
+        assert_eq!(s.api_base_url, "https://api.mypurecloud.com");
+        assert_eq!(s.login_base_url, "https://login.mypurecloud.com");
+        assert_eq!(s.listen.to_string(), "0.0.0.0:8080");
+        assert_eq!(s.audit_interval, Duration::from_secs(3600));
+        assert_eq!(s.max_requests_per_minute, 120);
+        assert_eq!(s.retention, Duration::from_secs(90 * 86_400));
+        assert_eq!(s.log_format, LogFormat::Json);
+    }
+
+    #[test]
+    fn a_region_sets_both_hosts_and_overrides_win() {
+        let s = Settings::load(&env(&[("GENESYS_REGION", "mypurecloud.ie")]), None).unwrap();
+        assert_eq!(s.api_base_url, "https://api.mypurecloud.ie");
+        let s = Settings::load(
+            &env(&[
+                ("GENESYS_API_BASE_URL", "http://127.0.0.1:9/"),
+                ("GENESYS_LOGIN_BASE_URL", "http://127.0.0.1:9"),
+            ]),
+            None,
+        )
+        .unwrap();
+        assert_eq!(s.api_base_url, "http://127.0.0.1:9");
+    }
+
+    #[test]
+    fn bad_values_name_the_variable() {
+        for (key, value) in [
+            ("GENESYS_REGION", "moon.example"),
+            ("GENESYS_API_BASE_URL", "ftp://x"),
+            ("SCOPEWATCH_LISTEN", "everywhere"),
+            ("SCOPEWATCH_AUDIT_INTERVAL", "often"),
+            ("SCOPEWATCH_MAX_REQUESTS_PER_MINUTE", "1000"),
+            ("SCOPEWATCH_DATABASE_URL", "mysql://x"),
+            ("SCOPEWATCH_LOG_FORMAT", "xml"),
+        ] {
+            let err = Settings::load(&env(&[(key, value)]), None).unwrap_err();
+            assert!(err.0.contains(key), "{key}: {err}");
+        }
+    }
+
+    #[test]
+    fn the_environment_wins_over_the_file_and_unknown_file_keys_fail() {
+        let dir = std::env::temp_dir().join(format!("sw-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("c.toml");
+        std::fs::write(
+            &path,
+            "genesys_region = \"mypurecloud.de\"\nSCOPEWATCH_AUDIT_INTERVAL = \"15m\"\n",
+        )
+        .unwrap();
+        let s = Settings::load(&env(&[("GENESYS_REGION", "mypurecloud.jp")]), Some(&path)).unwrap();
+        assert_eq!(s.region, "mypurecloud.jp");
+        assert_eq!(s.audit_interval, Duration::from_secs(900));
+        std::fs::write(&path, "region = \"x\"\n").unwrap();
+        let err = Settings::load(&env(&[]), Some(&path)).unwrap_err();
+        assert!(
+            err.0.contains("line 1") && err.0.contains("'region'"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn debug_and_errors_never_show_secrets() {
+        let s = Settings::load(
+            &env(&[
+                ("GENESYS_OAUTH_CLIENT_SECRET", "hunter2-secret"),
+                ("SCOPEWATCH_API_TOKEN", "api-token-value"),
+                ("SCOPEWATCH_DATABASE_URL", "postgres://sw:dbpass@db/sw"),
+            ]),
+            None,
+        )
+        .unwrap();
+        let debug = format!("{s:?}");
+        for secret in ["hunter2-secret", "api-token-value", "dbpass"] {
+            assert!(!debug.contains(secret), "{secret} leaked in {debug}");
+        }
+        assert_eq!(s.database_url_redacted(), "postgres://sw:***@db/sw");
+        assert!(
+            s.credentials()
+                .unwrap_err()
+                .0
+                .contains("GENESYS_OAUTH_CLIENT_ID")
+        );
+    }
+}

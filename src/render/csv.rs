@@ -1,0 +1,60 @@
+//! CSV: one row per client with the seed's columns plus `risk_score` and `findings`.
+
+use crate::audit::report::Report;
+
+/// Quotes a field when needed, and defuses spreadsheet formulas (client names are text anyone
+/// with OAuth admin rights chose).
+fn field(value: &str) -> String {
+    let value = if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{value}")
+    } else {
+        value.to_string()
+    };
+    if value.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", value.replace('"', "\"\""))
+    } else {
+        value
+    }
+}
+
+pub fn to_csv(report: &Report) -> String {
+    let mut out = String::from(
+        "client_id,client_name,grant_type,is_public,total_scopes,flagged_scopes,risk_level,risk_score,findings\n",
+    );
+    for c in &report.clients {
+        let findings: Vec<&str> = c
+            .findings
+            .iter()
+            .filter(|f| !f.suppressed)
+            .map(|f| f.rule_id.as_str())
+            .collect();
+        let row = [
+            field(&c.client_id),
+            field(&c.client_name),
+            field(&c.grant_type),
+            c.is_public.to_string(),
+            c.total_scopes.to_string(),
+            field(&c.flagged_scopes.join(";")),
+            c.risk_level.as_str().to_string(),
+            c.risk_score.to_string(),
+            field(&findings.join(";")),
+        ];
+        out.push_str(&row.join(","));
+        out.push('\n');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fields_are_quoted_and_formulas_defused() {
+        assert_eq!(field("plain"), "plain");
+        assert_eq!(field("a,b"), "\"a,b\"");
+        assert_eq!(field("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(field("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
+        assert_eq!(field("-1"), "'-1");
+    }
+}

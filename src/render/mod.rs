@@ -1,0 +1,29 @@
+//! Report formats besides JSON: CSV, SARIF 2.1.0 and a terminal table.
+
+mod csv;
+mod sarif;
+mod table;
+
+pub use csv::to_csv;
+pub use sarif::to_sarif;
+pub use table::to_table;
+
+use crate::audit::report::Report;
+
+/// `--format` of `scopewatch audit`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Json,
+    Csv,
+    Sarif,
+    Table,
+}
+
+pub fn render(report: &Report, format: Format) -> String {
+    match format {
+        Format::Json => report.to_json(),
+        Format::Csv => to_csv(report),
+        Format::Sarif => to_sarif(report),
+        Format::Table => to_table(report),
+    }
+}
