@@ -1,0 +1,165 @@
+use std::process::{Command, Output};
+
+use scopewatch::sim::SimSettings;
+
+use super::*;
+
+fn audit(sim: &RunningSim, args: &[&str], extra_env: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_scopewatch"));
+    cmd.arg("audit")
+        .args(args)
+        .env_clear()
+        .env("GENESYS_OAUTH_CLIENT_ID", CLIENT_ID)
+        .env("GENESYS_OAUTH_CLIENT_SECRET", SECRET)
+        .env("GENESYS_API_BASE_URL", sim.base_url())
+        .env("GENESYS_LOGIN_BASE_URL", sim.base_url());
+    for (k, v) in extra_env {
+        cmd.env(k, v);
+    }
+    cmd.output().unwrap()
+}
+
+fn text(out: &Output) -> (String, String) {
+    (
+        String::from_utf8_lossy(&out.stdout).into(),
+        String::from_utf8_lossy(&out.stderr).into(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn audit_prints_json_and_fail_on_sets_the_exit_status() {
+    let sim = start(generated_org(60, 10), SimSettings::default()).await;
+    let out = audit(&sim, &[], &[]);
+    assert_eq!(out.status.code(), Some(0), "{:?}", text(&out));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["summary"]["total_clients"], 61);
+    let has_critical = report["summary"]["by_risk_level"]["CRITICAL"]
+        .as_u64()
+        .unwrap()
+        > 0;
+    assert!(has_critical, "the generated org has critical clients");
+    assert_eq!(
+        audit(&sim, &["--fail-on", "critical"], &[]).status.code(),
+        Some(1)
+    );
+    let bad = audit(&sim, &["--fail-on", "urgent"], &[]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(text(&bad).1.contains("--fail-on"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn audit_writes_csv_table_and_sarif_to_files() {
+    let sim = start(generated_org(30, 10), SimSettings::default()).await;
+    let dir = std::env::temp_dir().join(format!("sw-audit-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let csv = dir.join("r.csv");
+    let out = audit(
+        &sim,
+        &["--format", "csv", "--output", csv.to_str().unwrap()],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(0), "{:?}", text(&out));
+    let csv = std::fs::read_to_string(csv).unwrap();
+    assert!(csv.starts_with("client_id,client_name,grant_type,is_public,total_scopes,flagged_scopes,risk_level,risk_score,findings\n"));
+    assert_eq!(csv.lines().count(), 32);
+    let table = audit(&sim, &["--format", "table"], &[]);
+    assert!(text(&table).0.contains("31 clients:"));
+    let sarif = audit(&sim, &["--format", "sarif"], &[]);
+    let sarif: serde_json::Value = serde_json::from_slice(&sarif.stdout).unwrap();
+    assert_eq!(sarif["version"], "2.1.0");
+    assert_eq!(
+        sarif["runs"][0]["tool"]["driver"]["rules"]
+            .as_array()
+            .unwrap()
+            .len(),
+        16
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_configuration_is_one_line_naming_the_variable_and_exit_2() {
+    let sim = start(generated_org(5, 5), SimSettings::default()).await;
+    let out = audit(&sim, &[], &[("SCOPEWATCH_MAX_REQUESTS_PER_MINUTE", "many")]);
+    assert_eq!(out.status.code(), Some(2));
+    let (_, err) = text(&out);
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    assert!(err.contains("SCOPEWATCH_MAX_REQUESTS_PER_MINUTE"), "{err}");
+
+    let out = Command::new(env!("CARGO_BIN_EXE_scopewatch"))
+        .arg("audit")
+        .env_clear()
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out).1.contains("GENESYS_OAUTH_CLIENT_ID"));
+
+    let out = audit(&sim, &["--policy", "/nonexistent/policy.toml"], &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out).1.contains("/nonexistent/policy.toml"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn upstream_failures_exit_3_with_the_reason_and_never_show_the_secret() {
+    let sim = start(generated_org(20, 5), SimSettings::default()).await;
+    // Faults on, logs at their most talkative: the secret must appear nowhere.
+    sim.faults().server_error_burst(2);
+    sim.faults().revoke_tokens_after(3);
+    let out = audit(&sim, &[], &[("RUST_LOG", "trace")]);
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("retrying Genesys call"),
+        "the retries are logged"
+    );
+    assert_no_secret(&stdout);
+    assert_no_secret(&stderr);
+
+    sim.faults().deny("clients");
+    let out = audit(&sim, &[], &[("RUST_LOG", "trace")]);
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(3));
+    assert!(stderr.contains("oauth:client:view"), "{stderr}");
+    assert_no_secret(&format!("{stdout}{stderr}"));
+
+    let out = audit(
+        &sim,
+        &[],
+        &[("GENESYS_OAUTH_CLIENT_SECRET", "not-the-secret-xyz")],
+    );
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(3));
+    assert!(stderr.contains("authentication failed"), "{stderr}");
+    assert!(!stderr.contains("not-the-secret-xyz"));
+}
+
+#[test]
+fn policy_check_prints_the_rule_set_or_names_the_bad_line() {
+    let dir = std::env::temp_dir().join(format!("sw-policy-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let example = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/policy.toml");
+    let out = Command::new(env!("CARGO_BIN_EXE_scopewatch"))
+        .args(["policy", "check", example])
+        .output()
+        .unwrap();
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(stdout.contains("off no-description"), "{stdout}");
+    assert!(
+        stdout.contains("admin:*"),
+        "the seed's list is expressible: {stdout}"
+    );
+
+    let bad = dir.join("bad.toml");
+    std::fs::write(&bad, "name = \"x\"\n[rules.admin-rolez]\nenabled = false\n").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_scopewatch"))
+        .args(["policy", "check", bad.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("line 2") && stderr.contains("admin-rolez"),
+        "{stderr}"
+    );
+}
