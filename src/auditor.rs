@@ -47,6 +47,7 @@ pub fn new_audit_id(at: DateTime<Utc>) -> String {
 
 /// Collects and judges. `first_seen` answers from earlier audits (the store), if any.
 pub async fn audit_once(
+    audit_id: String,
     client: &GenesysClient,
     policy: &AuditPolicy,
     first_seen: &(dyn Fn(&str) -> Option<DateTime<Utc>> + Sync),
@@ -56,7 +57,7 @@ pub async fn audit_once(
     let snapshot = genesys::collect(client, progress).await?;
     let generated_at = Utc::now().trunc_subsecs(3);
     let run = AuditRun {
-        audit_id: new_audit_id(started_at),
+        audit_id,
         started_at,
         generated_at,
         first_seen,

@@ -1,12 +1,18 @@
 //! scopewatch: audits the OAuth clients of a Genesys Cloud organization.
 
+pub mod app;
 pub mod audit;
 pub mod auditor;
+pub mod cache;
 pub mod cli;
 pub mod config;
 pub mod duration;
 pub mod genesys;
+pub mod history;
+pub mod http;
+pub mod metrics;
 pub mod render;
 pub mod rng;
+pub mod scheduler;
 pub mod sim;
 pub mod telemetry;

@@ -3,7 +3,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use clap::error::ErrorKind;
-use scopewatch::cli::{Cli, Command, run_audit, run_policy, run_sim};
+use scopewatch::cli::{Cli, Command, run_audit, run_policy, run_serve, run_sim};
 
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
@@ -31,7 +31,10 @@ fn main() -> ExitCode {
         }
     };
     let env: BTreeMap<String, String> = std::env::vars().collect();
-    scopewatch::telemetry::init(&env, matches!(cli.command, Command::Audit(_)));
+    scopewatch::telemetry::init(
+        &env,
+        matches!(cli.command, Command::Audit(_) | Command::Policy(_)),
+    );
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -44,6 +47,7 @@ fn main() -> ExitCode {
     };
     let result = runtime.block_on(async {
         match cli.command {
+            Command::Serve(args) => run_serve(args, &env).await.map(|()| false),
             Command::Sim(args) => run_sim(args).await.map(|()| false),
             Command::Audit(args) => run_audit(args, &env).await,
             Command::Policy(args) => run_policy(args).map(|()| false),

@@ -1,5 +1,6 @@
 //! The audit: a pure function from a `Snapshot`, a policy and a clock to a `Report`.
 
+pub mod diff;
 pub mod glob;
 pub mod policy;
 pub mod report;

@@ -10,7 +10,7 @@ use clap::Args;
 use super::CliError;
 use crate::audit::policy::AuditPolicy;
 use crate::audit::report::{Report, RiskLevel};
-use crate::auditor::{audit_once, client_config, new_client};
+use crate::auditor::{audit_once, client_config, new_audit_id, new_client};
 use crate::config::Settings;
 use crate::genesys::NoObserver;
 use crate::render::{Format, render};
@@ -77,7 +77,8 @@ pub async fn run_audit(args: AuditArgs, env: &BTreeMap<String, String>) -> Resul
             *s = what.to_string();
         }
     };
-    let result = audit_once(&client, &policy, &|_| None, &progress).await;
+    let audit_id = new_audit_id(chrono::Utc::now());
+    let result = audit_once(audit_id, &client, &policy, &|_| None, &progress).await;
     ticker.abort();
     let report = result.map_err(|e| CliError::Failed(format!("audit failed: {e}")))?;
 

@@ -2,6 +2,7 @@
 
 mod audit;
 mod policy;
+mod serve;
 mod sim;
 
 use std::process::ExitCode;
@@ -10,6 +11,7 @@ use clap::{Parser, Subcommand};
 
 pub use audit::{AuditArgs, run_audit};
 pub use policy::{PolicyArgs, run_policy};
+pub use serve::{ServeArgs, run_serve};
 pub use sim::{SimArgs, run_sim, sim_org};
 
 #[derive(Debug, Parser)]
@@ -25,6 +27,8 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Run the service: scheduled audits, the HTTP API and metrics.
+    Serve(ServeArgs),
     /// Run one audit now and print the report (exit 1 when --fail-on is met).
     Audit(AuditArgs),
     /// Serve a simulated Genesys Cloud organization (login and API on one address).

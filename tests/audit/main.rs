@@ -61,7 +61,7 @@ pub fn config(sim: &RunningSim) -> ClientConfig {
 
 pub async fn run(config: ClientConfig, policy: &AuditPolicy) -> Result<Report, GenesysError> {
     let client = GenesysClient::new(config, Arc::new(NoObserver)).unwrap();
-    audit_once(&client, policy, &|_| None, &|_| {}).await
+    audit_once("test-audit".into(), &client, policy, &|_| None, &|_| {}).await
 }
 
 pub fn days_ago(days: i64) -> NaiveDate {

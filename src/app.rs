@@ -1,0 +1,162 @@
+//! The service: `App::build` wires settings into the router, the scheduler and (for `--demo`)
+//! an in-process simulator; `run_until_stopped` serves until the shutdown future resolves.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use secrecy::SecretString;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+use crate::audit::policy::AuditPolicy;
+use crate::auditor::{client_config, new_client};
+use crate::cache::ReportCache;
+use crate::config::{ConfigError, Settings};
+use crate::history::History;
+use crate::http::{AppState, router};
+use crate::metrics::Metrics;
+use crate::scheduler::{AuditCtx, run_loop};
+use crate::sim::{self, FaultConfig, OrgSize, RunningSim, SimSettings};
+
+/// How long shutdown may take before in-flight work is dropped.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(8);
+
+/// Why the service could not start: bad configuration (exit 2) or the machine (exit 3).
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("{0}")]
+    Config(#[from] ConfigError),
+    #[error("{0}")]
+    Io(String),
+}
+
+pub struct App {
+    listener: TcpListener,
+    state: AppState,
+    interval: Duration,
+    schedule: bool,
+    _demo: Option<RunningSim>,
+}
+
+/// Starts the built-in simulated org for `--demo` and points the settings at it.
+async fn start_demo(settings: &mut Settings) -> Result<RunningSim, StartError> {
+    let mut org = sim::generate(&OrgSize {
+        clients: 300,
+        roles: 60,
+        seed: 1,
+        anchor: chrono::Utc::now().date_naive(),
+    });
+    let secret = sim::random_token();
+    org.ensure_auditor("scopewatch-demo", &secret);
+    let running = sim::start(
+        org,
+        SimSettings::default(),
+        FaultConfig::default(),
+        "127.0.0.1:0".parse().expect("loopback address"),
+    )
+    .await
+    .map_err(|e| StartError::Io(format!("cannot start the demo organization: {e}")))?;
+    settings.client_id = Some("scopewatch-demo".into());
+    settings.client_secret = Some(SecretString::from(secret));
+    settings.api_base_url = running.base_url();
+    settings.login_base_url = running.base_url();
+    settings.region = "demo (simulated)".into();
+    tracing::info!(url = %running.base_url(), clients = 301, "demo: simulated Genesys Cloud organization started");
+    Ok(running)
+}
+
+impl App {
+    pub async fn build(mut settings: Settings, demo: bool) -> Result<App, StartError> {
+        let demo_org = if demo {
+            Some(start_demo(&mut settings).await?)
+        } else {
+            None
+        };
+        let policy =
+            AuditPolicy::load(settings.policy_path.as_deref().map(std::path::Path::new))
+                .map_err(|e| StartError::Config(ConfigError(format!("SCOPEWATCH_POLICY: {e}"))))?;
+        let metrics = Arc::new(Metrics::new());
+        let client = new_client(client_config(&settings, &policy)?, metrics.clone())
+            .map_err(|e| StartError::Io(e.to_string()))?;
+        let cache = Arc::new(ReportCache::default());
+        let history = Arc::new(History::new(500, 20));
+        let audits = Arc::new(AuditCtx::new(
+            client,
+            policy,
+            cache.clone(),
+            history.clone(),
+            metrics.clone(),
+        ));
+        let listener = TcpListener::bind(settings.listen).await.map_err(|e| {
+            StartError::Config(ConfigError(format!(
+                "SCOPEWATCH_LISTEN {}: cannot listen: {e}",
+                settings.listen
+            )))
+        })?;
+        Ok(App {
+            listener,
+            state: AppState {
+                cache,
+                history,
+                metrics,
+                audits,
+                api_token: settings.api_token.clone().map(Arc::new),
+                cancel: CancellationToken::new(),
+            },
+            interval: settings.audit_interval,
+            schedule: true,
+            _demo: demo_org,
+        })
+    }
+
+    /// Serves without the audit loop (tests drive audits with `scheduler::run_audit`).
+    pub fn without_schedule(mut self) -> App {
+        self.schedule = false;
+        self
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .expect("a bound listener has an address")
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until `shutdown` resolves, then stops accepting, lets in-flight requests finish,
+    /// abandons a running audit, and returns within the grace period.
+    pub async fn run_until_stopped(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        let cancel = self.state.cancel.clone();
+        if self.schedule {
+            tokio::spawn(run_loop(
+                self.state.audits.clone(),
+                self.interval,
+                cancel.clone(),
+            ));
+        }
+        let addr = self.local_addr();
+        tracing::info!(%addr, "scopewatch serving");
+        let stopping = cancel.clone();
+        let server =
+            axum::serve(self.listener, router(self.state)).with_graceful_shutdown(async move {
+                shutdown.await;
+                tracing::info!("shutting down: no new connections, finishing in-flight requests");
+                stopping.cancel();
+            });
+        let server = std::pin::pin!(server.into_future());
+        tokio::select! {
+            result = server => result,
+            _ = async { cancel.cancelled().await; tokio::time::sleep(SHUTDOWN_GRACE).await } => {
+                tracing::warn!("shutdown grace period over; dropping remaining connections");
+                Ok(())
+            }
+        }
+    }
+}

@@ -1,0 +1,73 @@
+//! The latest good report, swapped in whole after a successful audit. Its JSON, gzip, CSV and
+//! ETag are built once at swap time, so requests never serialize or compress the full report.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::sync::Arc;
+
+use arc_swap::ArcSwapOption;
+use bytes::Bytes;
+use chrono::{DateTime, Utc};
+use flate2::Compression;
+use flate2::write::GzEncoder;
+use sha2::{Digest, Sha256};
+
+use crate::audit::report::Report;
+use crate::render::to_csv;
+
+/// A report with its ready-made bodies.
+pub struct CachedReport {
+    pub report: Report,
+    pub json: Bytes,
+    pub gzip: Bytes,
+    pub csv: Bytes,
+    /// Strong ETag of the JSON (quoted).
+    pub etag: String,
+    /// First-seen time of every finding, by fingerprint (carried into the next audit).
+    pub first_seen: HashMap<String, DateTime<Utc>>,
+}
+
+impl CachedReport {
+    pub fn build(report: Report) -> CachedReport {
+        let json = report.to_json();
+        let mut encoder = GzEncoder::new(Vec::new(), Compression::default());
+        let gzip = encoder
+            .write_all(json.as_bytes())
+            .and_then(|()| encoder.finish())
+            .unwrap_or_default();
+        let digest = Sha256::digest(json.as_bytes());
+        let etag = format!("\"{}\"", &format!("{digest:x}")[..32]);
+        let first_seen = report
+            .clients
+            .iter()
+            .flat_map(|c| c.findings.iter())
+            .map(|f| (f.fingerprint.clone(), f.first_seen))
+            .collect();
+        CachedReport {
+            csv: Bytes::from(to_csv(&report)),
+            json: Bytes::from(json),
+            gzip: Bytes::from(gzip),
+            etag,
+            first_seen,
+            report,
+        }
+    }
+}
+
+/// Holds the latest good report for readers; written only by a successful audit.
+#[derive(Default)]
+pub struct ReportCache {
+    current: ArcSwapOption<CachedReport>,
+}
+
+impl ReportCache {
+    pub fn get(&self) -> Option<Arc<CachedReport>> {
+        self.current.load_full()
+    }
+
+    pub fn set(&self, cached: CachedReport) -> Arc<CachedReport> {
+        let cached = Arc::new(cached);
+        self.current.store(Some(cached.clone()));
+        cached
+    }
+}

@@ -1,0 +1,41 @@
+//! `scopewatch serve [--demo]`: the service.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use clap::Args;
+
+use super::{CliError, shutdown_signal};
+use crate::app::{App, StartError};
+use crate::config::Settings;
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Audit a built-in simulated organization (no credentials needed).
+    #[arg(long)]
+    pub demo: bool,
+    /// TOML file with the same keys as the environment variables (the environment wins).
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+}
+
+pub async fn run_serve(args: ServeArgs, env: &BTreeMap<String, String>) -> Result<(), CliError> {
+    let settings = Settings::load(env, args.config.as_deref())?;
+    if !args.demo {
+        settings.credentials()?;
+    }
+    let app = App::build(settings, args.demo).await.map_err(|e| match e {
+        StartError::Config(c) => CliError::Usage(c.0),
+        StartError::Io(m) => CliError::Failed(m),
+    })?;
+    let addr = app.local_addr();
+    let shown = if addr.ip().is_unspecified() {
+        format!("http://localhost:{}", addr.port())
+    } else {
+        format!("http://{addr}")
+    };
+    eprintln!("scopewatch: serving the report at {shown}/report (metrics at {shown}/metrics)");
+    app.run_until_stopped(shutdown_signal())
+        .await
+        .map_err(|e| CliError::Failed(format!("server error: {e}")))
+}

@@ -1,0 +1,69 @@
+//! `GET /clients/{client_id}`: one client's risk detail, as JSON or (for a browser) HTML.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::rejection::PathRejection;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use super::error::{ApiError, clip};
+use super::html;
+use super::report::wants_html;
+use crate::audit::report::ClientReport;
+use crate::cache::ReportCache;
+
+#[derive(Serialize)]
+struct ClientDetail<'a> {
+    audit_id: &'a str,
+    generated_at: DateTime<Utc>,
+    #[serde(flatten)]
+    client: &'a ClientReport,
+}
+
+pub async fn get_client(
+    State(cache): State<Arc<ReportCache>>,
+    headers: HeaderMap,
+    path: Result<Path<String>, PathRejection>,
+) -> Result<Response, ApiError> {
+    let Path(client_id) =
+        path.map_err(|_| ApiError::bad_parameter("client_id is not valid UTF-8"))?;
+    let cached = cache.get().ok_or_else(ApiError::report_unavailable)?;
+    let report = &cached.report;
+    let client = report
+        .clients
+        .iter()
+        .find(|c| c.client_id == client_id)
+        .ok_or_else(|| {
+            ApiError::not_found(
+                "client_not_found",
+                format!(
+                    "no client '{}' in audit {}",
+                    clip(&client_id),
+                    report.audit_id
+                ),
+            )
+        })?;
+    if wants_html(&headers) {
+        let mut response = html::client_page(report, client).into_response();
+        let h = response.headers_mut();
+        h.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/html; charset=utf-8"),
+        );
+        h.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(html::CSP),
+        );
+        return Ok(response);
+    }
+    Ok(Json(ClientDetail {
+        audit_id: &report.audit_id,
+        generated_at: report.generated_at,
+        client,
+    })
+    .into_response())
+}

@@ -1,0 +1,247 @@
+//! Server-rendered pages for browsers: no JavaScript, no external assets, every piece of text
+//! escaped (client names and descriptions are attacker-controlled).
+
+use std::fmt::Write;
+
+use crate::audit::report::{ClientReport, Report, RiskLevel};
+
+/// The Content-Security-Policy sent with every page.
+pub const CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
+/// Escapes text for HTML element content and quoted attributes.
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Percent-encodes a path segment.
+pub fn encode_segment(text: &str) -> String {
+    let mut out = String::new();
+    for b in text.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            out.push(b as char);
+        } else {
+            let _ = write!(out, "%{b:02X}");
+        }
+    }
+    out
+}
+
+fn level_class(level: RiskLevel) -> &'static str {
+    match level {
+        RiskLevel::Critical => "critical",
+        RiskLevel::High => "high",
+        RiskLevel::Medium => "medium",
+        RiskLevel::Low => "low",
+        RiskLevel::None => "none",
+    }
+}
+
+const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:2rem;color:#1b1f24}\
+table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:.35rem .6rem;border-bottom:1px solid #d0d7de;vertical-align:top}\
+.lvl{font-weight:600;padding:.1rem .45rem;border-radius:.3rem;color:#fff}\
+.critical{background:#8b0000}.high{background:#d1242f}.medium{background:#bc4c00}.low{background:#7d8590}.none{background:#1a7f37}\
+.cards{display:flex;gap:1rem;flex-wrap:wrap;margin:1rem 0}.card{border:1px solid #d0d7de;border-radius:.5rem;padding:.6rem 1rem}\
+.card b{display:block;font-size:1.6rem}.muted{color:#57606a}.warn{background:#fff8c5;padding:.5rem;border-radius:.3rem}\
+code{background:#f6f8fa;padding:0 .2rem}";
+
+fn page(title: &str, body: &str) -> String {
+    format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\">\
+<title>{}</title><style>{STYLE}</style></head><body>{body}</body></html>",
+        escape(title)
+    )
+}
+
+fn badge(level: RiskLevel) -> String {
+    format!(
+        "<span class=\"lvl {}\">{}</span>",
+        level_class(level),
+        level.as_str()
+    )
+}
+
+/// The report page: summary cards, warnings, the clients table with links to each client.
+pub fn report_page(report: &Report, filtered: bool) -> String {
+    let s = &report.summary;
+    let mut body = String::new();
+    let _ = write!(
+        body,
+        "<h1>scopewatch: OAuth client risk</h1><p class=\"muted\">Audit <code>{}</code> of {} at {} (policy {}).{}</p>",
+        escape(&report.audit_id),
+        escape(&report.source.api_base_url),
+        report.generated_at.format("%Y-%m-%d %H:%M UTC"),
+        escape(&report.policy.name),
+        if filtered { " Filtered view." } else { "" }
+    );
+    body.push_str("<div class=\"cards\">");
+    let _ = write!(
+        body,
+        "<div class=\"card\" id=\"total\"><b>{}</b>clients</div>",
+        s.total_clients
+    );
+    let _ = write!(
+        body,
+        "<div class=\"card\" id=\"high-risk\"><b>{}</b>high risk</div>",
+        s.high_risk_count
+    );
+    let _ = write!(
+        body,
+        "<div class=\"card\" id=\"public-write\"><b>{}</b>public with write scopes</div>",
+        s.public_write_risks_count
+    );
+    for (level, n) in s.by_risk_level.entries() {
+        let _ = write!(body, "<div class=\"card\"><b>{n}</b>{}</div>", badge(level));
+    }
+    body.push_str("</div>");
+    for w in &report.warnings {
+        let _ = write!(body, "<p class=\"warn\">{}</p>", escape(w));
+    }
+    body.push_str("<table id=\"clients\"><thead><tr><th>Risk</th><th>Score</th><th>Client</th><th>Grant</th><th>State</th><th>Findings</th></tr></thead><tbody>");
+    for c in &report.clients {
+        let findings: Vec<String> = c
+            .findings
+            .iter()
+            .filter(|f| !f.suppressed)
+            .map(|f| escape(&f.rule_id))
+            .collect();
+        let _ = write!(
+            body,
+            "<tr><td>{}</td><td>{}</td><td><a href=\"/clients/{}\">{}</a></td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            badge(c.risk_level),
+            c.risk_score,
+            encode_segment(&c.client_id),
+            escape(&c.client_name),
+            escape(&c.grant_type),
+            escape(&c.state),
+            findings.join(", ")
+        );
+    }
+    body.push_str("</tbody></table>");
+    page("scopewatch report", &body)
+}
+
+/// One client's page: facts, then each finding with evidence, remediation, waiver, first seen.
+pub fn client_page(report: &Report, c: &ClientReport) -> String {
+    let mut body = String::new();
+    let _ = write!(
+        body,
+        "<p><a href=\"/report\">← all clients</a></p><h1>{} {}</h1><p class=\"muted\">{}</p><table>",
+        escape(&c.client_name),
+        badge(c.risk_level),
+        escape(c.description.as_deref().unwrap_or("(no description)"))
+    );
+    let roles: Vec<String> = c
+        .roles
+        .iter()
+        .map(|r| {
+            format!(
+                "{} in {}",
+                escape(r.role_name.as_deref().unwrap_or(&r.role_id)),
+                escape(&r.division_id)
+            )
+        })
+        .collect();
+    let facts = [
+        ("Client id", escape(&c.client_id)),
+        ("Grant", escape(&c.grant_type)),
+        ("State", escape(&c.state)),
+        ("Public", c.is_public.to_string()),
+        ("Risk score", c.risk_score.to_string()),
+        ("Scopes", escape(&c.scopes.join(", "))),
+        ("Roles", roles.join("; ")),
+        ("Redirect URIs", escape(&c.redirect_uris.join(", "))),
+        (
+            "Token lifetime",
+            format!("{} s", c.access_token_validity_seconds),
+        ),
+        (
+            "Usage",
+            format!(
+                "{}{}",
+                escape(&c.usage_evidence),
+                c.last_used_date
+                    .map(|d| format!(", last used {d}"))
+                    .unwrap_or_default()
+            ),
+        ),
+        (
+            "Created",
+            c.date_created
+                .map(|d| d.format("%Y-%m-%d").to_string())
+                .unwrap_or_default(),
+        ),
+    ];
+    for (k, v) in facts {
+        let _ = write!(body, "<tr><th>{k}</th><td>{v}</td></tr>");
+    }
+    body.push_str("</table><h2>Findings</h2>");
+    if c.findings.is_empty() {
+        body.push_str("<p>No findings.</p>");
+    }
+    for f in &c.findings {
+        let _ = write!(
+            body,
+            "<section class=\"finding\"><h3>{} {}{}</h3><p>{}</p><ul>",
+            badge(f.severity.into()),
+            escape(&f.title),
+            if f.suppressed {
+                " <span class=\"muted\">(suppressed by a waiver)</span>"
+            } else {
+                ""
+            },
+            escape(&f.detail)
+        );
+        for e in &f.evidence {
+            let _ = write!(body, "<li><code>{}</code></li>", escape(e));
+        }
+        let _ = write!(
+            body,
+            "</ul><p><b>Remediation:</b> {}</p><p class=\"muted\">Rule <code>{}</code>, first seen {}.</p>",
+            escape(&f.remediation),
+            escape(&f.rule_id),
+            f.first_seen.format("%Y-%m-%d %H:%M UTC")
+        );
+        if let Some(w) = &f.waiver {
+            let _ = write!(
+                body,
+                "<p class=\"warn\">Waived until {} by {}: {}</p>",
+                w.expires,
+                escape(&w.owner),
+                escape(&w.reason)
+            );
+        }
+        body.push_str("</section>");
+    }
+    let _ = write!(
+        body,
+        "<p class=\"muted\">From audit <code>{}</code>.</p>",
+        escape(&report.audit_id)
+    );
+    page(&format!("{} — scopewatch", c.client_name), &body)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_markup_and_encodes_path_segments() {
+        assert_eq!(
+            escape("<script>alert('x')</script>&\""),
+            "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;&amp;&quot;"
+        );
+        assert_eq!(encode_segment("a b/c?"), "a%20b%2Fc%3F");
+        assert_eq!(encode_segment("3dfb45d2-acbd"), "3dfb45d2-acbd");
+    }
+}

@@ -1,0 +1,268 @@
+//! `GET /report`: the latest report as JSON, CSV or HTML, with filters, ETag/304 and gzip.
+
+use std::io::Write;
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::extract::{RawQuery, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use bytes::Bytes;
+use sha2::{Digest, Sha256};
+
+use super::error::{ApiError, clip};
+use super::html;
+use crate::audit::report::{ClientReport, Report, RiskLevel};
+use crate::audit::rules::rule_meta;
+use crate::cache::ReportCache;
+use crate::render::to_csv;
+
+/// Query parameters as pairs; malformed encoding or an unknown name is a 400 naming it.
+pub fn params(raw: Option<&str>, allowed: &[&str]) -> Result<Vec<(String, String)>, ApiError> {
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(raw.unwrap_or(""))
+        .map_err(|_| ApiError::bad_parameter("the query string is not valid URL encoding"))?;
+    if let Some((name, _)) = pairs.iter().find(|(k, _)| !allowed.contains(&k.as_str())) {
+        return Err(ApiError::bad_parameter(format!(
+            "unknown query parameter '{}' (allowed: {})",
+            clip(name),
+            allowed.join(", ")
+        )));
+    }
+    Ok(pairs)
+}
+
+pub fn param<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    pairs
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+}
+
+/// Whether a browser asked for HTML (and no explicit format was given).
+pub fn wants_html(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|accept| accept.contains("text/html"))
+}
+
+fn accepts_gzip(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::ACCEPT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.split(',')
+                .any(|e| e.trim().split(';').next() == Some("gzip"))
+        })
+}
+
+fn etag_matches(headers: &HeaderMap, etag: &str) -> bool {
+    headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.split(',').any(|t| {
+                let t = t.trim();
+                t == "*" || t == etag || t.strip_prefix("W/") == Some(etag)
+            })
+        })
+}
+
+fn gzip(bytes: &[u8]) -> Bytes {
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    let _ = encoder.write_all(bytes);
+    Bytes::from(encoder.finish().unwrap_or_default())
+}
+
+struct Filter {
+    risk_level: Option<RiskLevel>,
+    grant_type: Option<String>,
+    rule: Option<String>,
+}
+
+impl Filter {
+    fn parse(pairs: &[(String, String)]) -> Result<Filter, ApiError> {
+        let risk_level = param(pairs, "risk_level")
+            .map(|v| {
+                RiskLevel::parse(v).ok_or_else(|| {
+                    ApiError::bad_parameter(format!(
+                        "risk_level '{}' is not one of CRITICAL, HIGH, MEDIUM, LOW, NONE",
+                        clip(v)
+                    ))
+                })
+            })
+            .transpose()?;
+        let rule = param(pairs, "rule")
+            .map(|v| match rule_meta(v) {
+                Some(meta) => Ok(meta.id.to_string()),
+                None => Err(ApiError::bad_parameter(format!(
+                    "rule '{}' is not a rule id",
+                    clip(v)
+                ))),
+            })
+            .transpose()?;
+        Ok(Filter {
+            risk_level,
+            grant_type: param(pairs, "grant_type").map(str::to_string),
+            rule,
+        })
+    }
+
+    fn is_empty(&self) -> bool {
+        self.risk_level.is_none() && self.grant_type.is_none() && self.rule.is_none()
+    }
+
+    fn keeps(&self, c: &ClientReport) -> bool {
+        self.risk_level.is_none_or(|l| c.risk_level >= l)
+            && self
+                .grant_type
+                .as_deref()
+                .is_none_or(|g| c.grant_type.eq_ignore_ascii_case(g))
+            && self
+                .rule
+                .as_deref()
+                .is_none_or(|r| c.findings.iter().any(|f| f.rule_id == r && !f.suppressed))
+    }
+
+    /// The report with only the kept clients; the summary still describes the whole audit.
+    fn apply(&self, report: &Report) -> Report {
+        Report {
+            clients: report
+                .clients
+                .iter()
+                .filter(|c| self.keeps(c))
+                .cloned()
+                .collect(),
+            ..report_header(report)
+        }
+    }
+}
+
+fn report_header(report: &Report) -> Report {
+    Report {
+        audit_id: report.audit_id.clone(),
+        generated_at: report.generated_at,
+        started_at: report.started_at,
+        duration_ms: report.duration_ms,
+        complete: report.complete,
+        warnings: report.warnings.clone(),
+        errors: report.errors.clone(),
+        source: report.source.clone(),
+        policy: report.policy.clone(),
+        usage_window_days: report.usage_window_days,
+        summary: report.summary.clone(),
+        clients: vec![],
+    }
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Format {
+    Json,
+    Csv,
+    Html,
+}
+
+/// `GET /` sends browsers and curl to the report.
+pub async fn root() -> Redirect {
+    Redirect::to("/report")
+}
+
+pub async fn get_report(
+    State(cache): State<Arc<ReportCache>>,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, ApiError> {
+    let pairs = params(
+        raw.as_deref(),
+        &["format", "risk_level", "grant_type", "rule"],
+    )?;
+    let format = match param(&pairs, "format") {
+        Some("json") => Format::Json,
+        Some("csv") => Format::Csv,
+        Some("html") => Format::Html,
+        Some(other) => {
+            return Err(ApiError::bad_parameter(format!(
+                "format '{}' is not one of json, csv, html",
+                clip(other)
+            )));
+        }
+        None if wants_html(&headers) => Format::Html,
+        None => Format::Json,
+    };
+    let filter = Filter::parse(&pairs)?;
+    let cached = cache.get().ok_or_else(ApiError::report_unavailable)?;
+
+    let base = cached.etag.trim_matches('"');
+    let variant = match format {
+        Format::Json => "json",
+        Format::Csv => "csv",
+        Format::Html => "html",
+    };
+    let etag = if filter.is_empty() && format == Format::Json {
+        cached.etag.clone()
+    } else {
+        let digest = Sha256::digest(raw.as_deref().unwrap_or("").as_bytes());
+        format!("\"{base}-{variant}-{}\"", &format!("{digest:x}")[..12])
+    };
+    let mut response = if etag_matches(&headers, &etag) {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else {
+        let gzip_ok = accepts_gzip(&headers);
+        let (content_type, body, compressed): (&str, Bytes, Option<Bytes>) =
+            match (format, filter.is_empty()) {
+                (Format::Json, true) => (
+                    "application/json",
+                    cached.json.clone(),
+                    Some(cached.gzip.clone()),
+                ),
+                (Format::Json, false) => (
+                    "application/json",
+                    Bytes::from(filter.apply(&cached.report).to_json()),
+                    None,
+                ),
+                (Format::Csv, true) => ("text/csv; charset=utf-8", cached.csv.clone(), None),
+                (Format::Csv, false) => (
+                    "text/csv; charset=utf-8",
+                    Bytes::from(to_csv(&filter.apply(&cached.report))),
+                    None,
+                ),
+                (Format::Html, empty) => {
+                    let page = if empty {
+                        html::report_page(&cached.report, false)
+                    } else {
+                        html::report_page(&filter.apply(&cached.report), true)
+                    };
+                    ("text/html; charset=utf-8", Bytes::from(page), None)
+                }
+            };
+        let mut response = if gzip_ok {
+            let zipped = compressed.unwrap_or_else(|| gzip(&body));
+            let mut r = Response::new(Body::from(zipped));
+            r.headers_mut()
+                .insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+            r
+        } else {
+            Response::new(Body::from(body))
+        };
+        response
+            .headers_mut()
+            .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+        if format == Format::Html {
+            response.headers_mut().insert(
+                header::CONTENT_SECURITY_POLICY,
+                HeaderValue::from_static(html::CSP),
+            );
+        }
+        response
+    };
+    let h = response.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(&etag) {
+        h.insert(header::ETAG, v);
+    }
+    h.insert(
+        header::VARY,
+        HeaderValue::from_static("Accept, Accept-Encoding"),
+    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    Ok(response)
+}

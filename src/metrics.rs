@@ -1,0 +1,293 @@
+//! Prometheus metrics (SPEC §7). `Metrics` owns its registry; report gauges change only in
+//! `set_from_report`, which zeroes label sets that disappeared.
+
+use std::collections::BTreeSet;
+use std::sync::Mutex;
+
+use prometheus::{
+    Encoder, Gauge, Histogram, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec,
+    Opts, Registry, TextEncoder,
+};
+
+use crate::audit::report::Report;
+use crate::genesys::Observer;
+
+const CACHED: &str = "(cached: set from the last completed audit, not computed at scrape time)";
+
+pub struct Metrics {
+    registry: Registry,
+    clients: IntGaugeVec,
+    high_risk: IntGauge,
+    public_write: IntGauge,
+    findings: IntGaugeVec,
+    suppressed: IntGaugeVec,
+    audit_runs: IntCounterVec,
+    audit_duration: Histogram,
+    last_success_timestamp: Gauge,
+    last_success: IntGauge,
+    upstream_requests: IntCounterVec,
+    upstream_retries: IntCounterVec,
+    http_requests: IntCounterVec,
+    http_duration: HistogramVec,
+    seen_findings: Mutex<BTreeSet<(String, String)>>,
+    seen_suppressed: Mutex<BTreeSet<String>>,
+}
+
+fn register<T: prometheus::core::Collector + Clone + 'static>(registry: &Registry, metric: T) -> T {
+    registry
+        .register(Box::new(metric.clone()))
+        .expect("metric names are unique");
+    metric
+}
+
+impl Metrics {
+    pub fn new() -> Metrics {
+        let r = Registry::new();
+        let m = Metrics {
+            clients: register(
+                &r,
+                IntGaugeVec::new(
+                    Opts::new(
+                        "scopewatch_clients",
+                        format!("OAuth clients by risk level {CACHED}"),
+                    ),
+                    &["risk_level"],
+                )
+                .unwrap(),
+            ),
+            high_risk: register(
+                &r,
+                IntGauge::new(
+                    "scopewatch_high_risk_clients",
+                    format!("Clients at CRITICAL or HIGH risk {CACHED}"),
+                )
+                .unwrap(),
+            ),
+            public_write: register(
+                &r,
+                IntGauge::new(
+                    "scopewatch_public_write_risk_clients",
+                    format!("Public (implicit grant) clients holding a read-write scope {CACHED}"),
+                )
+                .unwrap(),
+            ),
+            findings: register(
+                &r,
+                IntGaugeVec::new(
+                    Opts::new(
+                        "scopewatch_findings",
+                        format!("Unsuppressed findings by rule and severity {CACHED}"),
+                    ),
+                    &["rule", "severity"],
+                )
+                .unwrap(),
+            ),
+            suppressed: register(
+                &r,
+                IntGaugeVec::new(
+                    Opts::new(
+                        "scopewatch_suppressed_findings",
+                        format!("Findings suppressed by a waiver, by rule {CACHED}"),
+                    ),
+                    &["rule"],
+                )
+                .unwrap(),
+            ),
+            audit_runs: register(
+                &r,
+                IntCounterVec::new(
+                    Opts::new("scopewatch_audit_runs_total", "Audits run, by outcome"),
+                    &["outcome"],
+                )
+                .unwrap(),
+            ),
+            audit_duration: register(
+                &r,
+                Histogram::with_opts(
+                    HistogramOpts::new(
+                        "scopewatch_audit_duration_seconds",
+                        "Duration of audits (collection and judgement)",
+                    )
+                    .buckets(vec![
+                        0.1, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 900.0,
+                    ]),
+                )
+                .unwrap(),
+            ),
+            last_success_timestamp: register(
+                &r,
+                Gauge::new(
+                    "scopewatch_last_audit_success_timestamp_seconds",
+                    "Unix time the last successful audit finished",
+                )
+                .unwrap(),
+            ),
+            last_success: register(
+                &r,
+                IntGauge::new(
+                    "scopewatch_last_audit_success",
+                    "1 if the last audit succeeded, 0 if it failed",
+                )
+                .unwrap(),
+            ),
+            upstream_requests: register(
+                &r,
+                IntCounterVec::new(
+                    Opts::new(
+                        "scopewatch_upstream_requests_total",
+                        "Requests to Genesys Cloud by endpoint (route template) and status",
+                    ),
+                    &["endpoint", "status"],
+                )
+                .unwrap(),
+            ),
+            upstream_retries: register(
+                &r,
+                IntCounterVec::new(
+                    Opts::new(
+                        "scopewatch_upstream_retries_total",
+                        "Retries of Genesys Cloud calls by reason",
+                    ),
+                    &["reason"],
+                )
+                .unwrap(),
+            ),
+            http_requests: register(
+                &r,
+                IntCounterVec::new(
+                    Opts::new(
+                        "scopewatch_http_requests_total",
+                        "HTTP requests served by route template and status",
+                    ),
+                    &["route", "status"],
+                )
+                .unwrap(),
+            ),
+            http_duration: register(
+                &r,
+                HistogramVec::new(
+                    HistogramOpts::new(
+                        "scopewatch_http_request_duration_seconds",
+                        "HTTP request duration by route template",
+                    )
+                    .buckets(vec![0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1.0, 5.0]),
+                    &["route"],
+                )
+                .unwrap(),
+            ),
+            registry: r,
+            seen_findings: Mutex::new(BTreeSet::new()),
+            seen_suppressed: Mutex::new(BTreeSet::new()),
+        };
+        let build = register(
+            &m.registry,
+            IntGaugeVec::new(
+                Opts::new("scopewatch_build_info", "Build information; always 1"),
+                &["version"],
+            )
+            .unwrap(),
+        );
+        build.with_label_values(&[env!("CARGO_PKG_VERSION")]).set(1);
+        for outcome in ["success", "failure"] {
+            m.audit_runs.with_label_values(&[outcome]);
+        }
+        for reason in ["rate_limited", "server_error", "timeout", "unauthorized"] {
+            m.upstream_retries.with_label_values(&[reason]);
+        }
+        m
+    }
+
+    /// The only place report gauges change. Label sets absent from this report go to zero.
+    pub fn set_from_report(&self, report: &Report) {
+        for (level, count) in report.summary.by_risk_level.entries() {
+            self.clients
+                .with_label_values(&[level.as_str()])
+                .set(count as i64);
+        }
+        self.high_risk.set(report.summary.high_risk_count as i64);
+        self.public_write
+            .set(report.summary.public_write_risks_count as i64);
+
+        let mut findings = std::collections::BTreeMap::<(String, String), i64>::new();
+        let mut suppressed = std::collections::BTreeMap::<String, i64>::new();
+        for f in report.clients.iter().flat_map(|c| &c.findings) {
+            if f.suppressed {
+                *suppressed.entry(f.rule_id.clone()).or_default() += 1;
+            } else {
+                *findings
+                    .entry((f.rule_id.clone(), f.severity.as_str().to_string()))
+                    .or_default() += 1;
+            }
+        }
+        let mut seen = self.seen_findings.lock().unwrap_or_else(|e| e.into_inner());
+        for (rule, severity) in seen.iter() {
+            if !findings.contains_key(&(rule.clone(), severity.clone())) {
+                self.findings.with_label_values(&[rule, severity]).set(0);
+            }
+        }
+        for ((rule, severity), n) in &findings {
+            self.findings.with_label_values(&[rule, severity]).set(*n);
+            seen.insert((rule.clone(), severity.clone()));
+        }
+        let mut seen = self
+            .seen_suppressed
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        for rule in seen.iter() {
+            if !suppressed.contains_key(rule) {
+                self.suppressed.with_label_values(&[rule]).set(0);
+            }
+        }
+        for (rule, n) in &suppressed {
+            self.suppressed.with_label_values(&[rule]).set(*n);
+            seen.insert(rule.clone());
+        }
+    }
+
+    pub fn audit_succeeded(&self, seconds: f64, finished_unix: f64) {
+        self.audit_runs.with_label_values(&["success"]).inc();
+        self.audit_duration.observe(seconds);
+        self.last_success.set(1);
+        self.last_success_timestamp.set(finished_unix);
+    }
+
+    pub fn audit_failed(&self, seconds: f64) {
+        self.audit_runs.with_label_values(&["failure"]).inc();
+        self.audit_duration.observe(seconds);
+        self.last_success.set(0);
+    }
+
+    pub fn http_request(&self, route: &str, status: u16, seconds: f64) {
+        self.http_requests
+            .with_label_values(&[route, &status.to_string()])
+            .inc();
+        self.http_duration
+            .with_label_values(&[route])
+            .observe(seconds);
+    }
+
+    /// The text exposition format.
+    pub fn render(&self) -> String {
+        let mut out = Vec::new();
+        let _ = TextEncoder::new().encode(&self.registry.gather(), &mut out);
+        String::from_utf8(out).unwrap_or_default()
+    }
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Metrics::new()
+    }
+}
+
+impl Observer for Metrics {
+    fn request(&self, endpoint: &str, status: &str) {
+        self.upstream_requests
+            .with_label_values(&[endpoint, status])
+            .inc();
+    }
+
+    fn retry(&self, reason: &'static str) {
+        self.upstream_retries.with_label_values(&[reason]).inc();
+    }
+}
