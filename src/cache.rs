@@ -27,6 +27,16 @@ pub struct CachedReport {
     pub first_seen: HashMap<String, DateTime<Utc>>,
 }
 
+impl std::fmt::Debug for CachedReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CachedReport")
+            .field("audit_id", &self.report.audit_id)
+            .field("etag", &self.etag)
+            .field("json_bytes", &self.json.len())
+            .finish()
+    }
+}
+
 impl CachedReport {
     pub fn build(report: Report) -> CachedReport {
         let json = report.to_json();

@@ -291,3 +291,50 @@ impl Observer for Metrics {
         self.upstream_retries.with_label_values(&[reason]).inc();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::audit::policy::AuditPolicy;
+    use crate::audit::rules::testkit::{client, snapshot, with_roles};
+    use crate::audit::snapshot::Client;
+    use crate::audit::{AuditRun, audit};
+
+    fn report(clients: Vec<Client>) -> Report {
+        let mut s = snapshot();
+        s.clients = clients;
+        let at = s.collected_at;
+        let run = AuditRun {
+            audit_id: "t".into(),
+            started_at: at,
+            generated_at: at,
+            first_seen: &|_| None,
+        };
+        audit(&s, &AuditPolicy::builtin(), &run)
+    }
+
+    #[test]
+    fn vanished_label_sets_go_back_to_zero() {
+        let m = Metrics::new();
+        m.set_from_report(&report(vec![with_roles(
+            client("CLIENT-CREDENTIALS"),
+            &[("master", "*")],
+        )]));
+        let text = m.render();
+        assert!(
+            text.contains("scopewatch_findings{rule=\"admin-role\",severity=\"CRITICAL\"} 1"),
+            "{text}"
+        );
+        assert!(text.contains("scopewatch_clients{risk_level=\"CRITICAL\"} 1"));
+        let mut fixed = client("CODE");
+        fixed.id = "c2".into();
+        m.set_from_report(&report(vec![fixed]));
+        let text = m.render();
+        assert!(
+            text.contains("scopewatch_findings{rule=\"admin-role\",severity=\"CRITICAL\"} 0"),
+            "{text}"
+        );
+        assert!(text.contains("scopewatch_clients{risk_level=\"CRITICAL\"} 0"));
+        assert!(text.contains("scopewatch_high_risk_clients 0"));
+    }
+}

@@ -1,0 +1,279 @@
+use std::io::Read;
+
+use serde_json::Value;
+
+use super::*;
+
+#[tokio::test]
+async fn before_the_first_audit_report_is_503_and_not_ready_then_both_serve() {
+    let app = spawn_app().await;
+    let r = app.get("/report").await;
+    assert_eq!(r.status(), 503);
+    assert_eq!(json(r).await["code"], "report_unavailable");
+    assert_eq!(app.get("/readyz").await.status(), 503);
+    assert_eq!(app.get("/healthz").await.status(), 200);
+    let cached = app.audit().await.unwrap();
+    let ready = json(app.get("/readyz").await).await;
+    assert_eq!(ready["audit_id"], cached.report.audit_id.as_str());
+    let body: Value = json(app.get("/report").await).await;
+    assert_eq!(body["summary"]["total_clients"], 81);
+    assert_eq!(body["audit_id"], cached.report.audit_id.as_str());
+}
+
+#[tokio::test]
+async fn etag_gives_304_and_gzip_decodes_to_the_same_json() {
+    let app = spawn_app().await;
+    app.audit().await.unwrap();
+    let first = app.get("/report").await;
+    let etag = first.headers()["etag"].to_str().unwrap().to_string();
+    let plain = first.bytes().await.unwrap();
+    let again = app.get_with("/report", &[("If-None-Match", &etag)]).await;
+    assert_eq!(again.status(), 304);
+    assert!(again.bytes().await.unwrap().is_empty());
+    let zipped = app
+        .get_with("/report", &[("Accept-Encoding", "gzip")])
+        .await;
+    assert_eq!(zipped.headers()["content-encoding"], "gzip");
+    let compressed = zipped.bytes().await.unwrap();
+    assert!(
+        compressed.len() * 3 < plain.len(),
+        "gzip should shrink the report"
+    );
+    let mut unzipped = Vec::new();
+    flate2::read::GzDecoder::new(&compressed[..])
+        .read_to_end(&mut unzipped)
+        .unwrap();
+    assert_eq!(unzipped, plain);
+    // A new audit changes the ETag.
+    app.audit().await.unwrap();
+    let after = app.get_with("/report", &[("If-None-Match", &etag)]).await;
+    assert_eq!(after.status(), 200);
+}
+
+#[tokio::test]
+async fn filters_keep_matching_clients_and_reject_bad_values() {
+    let app = spawn_app().await;
+    app.audit().await.unwrap();
+    let high: Value = json(app.get("/report?risk_level=HIGH").await).await;
+    let clients = high["clients"].as_array().unwrap();
+    assert!(!clients.is_empty());
+    assert!(
+        clients
+            .iter()
+            .all(|c| c["risk_level"] == "HIGH" || c["risk_level"] == "CRITICAL")
+    );
+    assert_eq!(
+        clients.len() as u64,
+        high["summary"]["high_risk_count"].as_u64().unwrap()
+    );
+    let cc: Value = json(app.get("/report?grant_type=CLIENT-CREDENTIALS").await).await;
+    assert!(
+        cc["clients"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["grant_type"] == "CLIENT-CREDENTIALS")
+    );
+    let rule: Value = json(app.get("/report?rule=all-divisions").await).await;
+    let with_rule = rule["clients"].as_array().unwrap();
+    assert_eq!(
+        with_rule.len() as u64,
+        high["summary"]["findings_by_rule"]["all-divisions"]
+            .as_u64()
+            .unwrap()
+    );
+    for (query, name) in [
+        ("risk_level=SEVERE", "risk_level"),
+        ("rule=made-up", "rule"),
+        ("format=pdf", "format"),
+        ("colour=red", "colour"),
+        ("format=%FF", "format"),
+    ] {
+        let r = app.get(&format!("/report?{query}")).await;
+        assert_eq!(r.status(), 400, "{query}");
+        let body = json(r).await;
+        assert_eq!(body["code"], "invalid_parameter");
+        assert!(body["detail"].as_str().unwrap().contains(name), "{body}");
+    }
+}
+
+#[tokio::test]
+async fn csv_has_the_seed_columns_and_a_row_per_client() {
+    let app = spawn_app().await;
+    app.audit().await.unwrap();
+    let r = app.get("/report?format=csv").await;
+    assert!(
+        r.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/csv")
+    );
+    let text = r.text().await.unwrap();
+    assert!(text.starts_with("client_id,client_name,grant_type,is_public,total_scopes,flagged_scopes,risk_level,risk_score,findings\n"));
+    assert_eq!(text.lines().count(), 82);
+    let filtered = app
+        .get("/report?format=csv&risk_level=CRITICAL")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(filtered.lines().skip(1).all(|l| l.contains(",CRITICAL,")));
+}
+
+#[tokio::test]
+async fn browsers_get_an_escaped_html_page_with_security_headers() {
+    let app = spawn_app().await;
+    app.audit().await.unwrap();
+    let r = app
+        .get_with("/report", &[("Accept", "text/html,application/xhtml+xml")])
+        .await;
+    assert_eq!(r.status(), 200);
+    assert!(
+        r.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    assert!(
+        r.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains("default-src 'none'")
+    );
+    assert_eq!(r.headers()["x-content-type-options"], "nosniff");
+    assert_eq!(r.headers()["referrer-policy"], "no-referrer");
+    let page = r.text().await.unwrap();
+    assert!(!page.contains("<script>"), "a client name was not escaped");
+    assert!(
+        page.contains("&lt;script&gt;alert(&#39;pwned&#39;)&lt;/script&gt; &amp; &quot;Co&quot;")
+    );
+    assert!(page.contains("<table id=\"clients\">"));
+    let id = &app.sim.org().clients[0].client.id;
+    assert!(page.contains(&format!("href=\"/clients/{id}\"")));
+    let detail = app
+        .get_with(&format!("/clients/{id}"), &[("Accept", "text/html")])
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(!detail.contains("<script>") && detail.contains("&lt;script&gt;"));
+}
+
+#[tokio::test]
+async fn client_detail_has_findings_and_unknown_ids_are_404() {
+    let app = spawn_app().await;
+    let cached = app.audit().await.unwrap();
+    let worst = &cached.report.clients[0];
+    let body = json(app.get(&format!("/clients/{}", worst.client_id)).await).await;
+    assert_eq!(body["client_id"], worst.client_id.as_str());
+    assert_eq!(body["audit_id"], cached.report.audit_id.as_str());
+    assert_eq!(
+        body["findings"].as_array().unwrap().len(),
+        worst.findings.len()
+    );
+    let f = &body["findings"][0];
+    for key in [
+        "evidence",
+        "remediation",
+        "first_seen",
+        "waiver",
+        "suppressed",
+    ] {
+        assert!(f.get(key).is_some(), "{key}");
+    }
+    let missing = app.get("/clients/no-such-client").await;
+    assert_eq!(missing.status(), 404);
+    assert_eq!(json(missing).await["code"], "client_not_found");
+    let odd = app.get(&format!("/clients/{}", "%F0%28%8C%28")).await;
+    assert_eq!(odd.status(), 400);
+    let huge = app.get(&format!("/clients/{}", "x".repeat(5000))).await;
+    assert_eq!(huge.status(), 404);
+    let body = json(huge).await;
+    assert!(
+        body["detail"].as_str().unwrap().len() < 200,
+        "long ids are clipped in errors"
+    );
+}
+
+#[tokio::test]
+async fn unknown_paths_and_methods_are_json_errors() {
+    let app = spawn_app().await;
+    let r = app.get("/no/such/path").await;
+    assert_eq!(r.status(), 404);
+    assert_eq!(json(r).await["code"], "not_found");
+    let r = app
+        .http
+        .delete(format!("{}/report", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 405);
+    assert_eq!(json(r).await["code"], "method_not_allowed");
+    let r = app.get("/").await;
+    assert!(
+        r.status().is_success() || r.status() == 503,
+        "/ leads to the report"
+    );
+}
+
+#[tokio::test]
+async fn metrics_match_the_report_and_say_they_are_cached() {
+    let app = spawn_app().await;
+    let cached = app.audit().await.unwrap();
+    app.get("/healthz").await;
+    let text = app.get("/metrics").await.text().await.unwrap();
+    let value = |series: &str| -> f64 {
+        text.lines()
+            .find(|l| l.starts_with(series) && l[series.len()..].starts_with(' '))
+            .unwrap_or_else(|| panic!("{series} missing"))
+            .rsplit(' ')
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap()
+    };
+    let s = &cached.report.summary;
+    assert_eq!(
+        value("scopewatch_high_risk_clients"),
+        s.high_risk_count as f64
+    );
+    assert_eq!(
+        value("scopewatch_public_write_risk_clients"),
+        s.public_write_risks_count as f64
+    );
+    assert_eq!(
+        value("scopewatch_clients{risk_level=\"CRITICAL\"}"),
+        s.by_risk_level.critical as f64
+    );
+    assert_eq!(
+        value("scopewatch_clients{risk_level=\"NONE\"}"),
+        s.by_risk_level.none as f64
+    );
+    assert_eq!(
+        value("scopewatch_audit_runs_total{outcome=\"success\"}"),
+        1.0
+    );
+    assert_eq!(value("scopewatch_last_audit_success"), 1.0);
+    assert_eq!(
+        value(
+            "scopewatch_upstream_requests_total{endpoint=\"/api/v2/oauth/clients\",status=\"200\"}"
+        ),
+        1.0
+    );
+    assert_eq!(value("scopewatch_build_info{version=\"0.1.0\"}"), 1.0);
+    let findings: f64 = text
+        .lines()
+        .filter(|l| l.starts_with("scopewatch_findings{"))
+        .map(|l| l.rsplit(' ').next().unwrap().parse::<f64>().unwrap())
+        .sum();
+    assert_eq!(findings, s.findings_by_rule.values().sum::<u64>() as f64);
+    assert!(text.contains("# HELP scopewatch_high_risk_clients") && text.contains("cached"));
+    assert!(
+        !text.contains(&app.sim.org().clients[1].client.id),
+        "no client id in labels"
+    );
+    assert!(
+        text.contains("scopewatch_http_requests_total{route=\"/healthz\",status=\"200\"} 1"),
+        "HTTP requests are counted by route"
+    );
+}
