@@ -73,10 +73,10 @@ pub async fn list(
     };
     let before = param(&pairs, "before");
     let audits = history.page(limit, before).ok_or_else(|| {
-        ApiError::bad_parameter(format!(
-            "before '{}' is not a known audit id",
-            clip(before.unwrap_or_default())
-        ))
+        ApiError::not_found(
+            "audit_not_found",
+            format!("before: no audit '{}'", clip(before.unwrap_or_default())),
+        )
     })?;
     let next_before = (audits.len() == limit)
         .then(|| audits.last().map(|a| a.audit_id.clone()))

@@ -53,7 +53,7 @@ table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:.35rem .
 .critical{background:#8b0000}.high{background:#d1242f}.medium{background:#bc4c00}.low{background:#7d8590}.none{background:#1a7f37}\
 .cards{display:flex;gap:1rem;flex-wrap:wrap;margin:1rem 0}.card{border:1px solid #d0d7de;border-radius:.5rem;padding:.6rem 1rem}\
 .card b{display:block;font-size:1.6rem}.muted{color:#57606a}.warn{background:#fff8c5;padding:.5rem;border-radius:.3rem}\
-code{background:#f6f8fa;padding:0 .2rem}";
+code{background:#f6f8fa;padding:0 .2rem}#clients td:nth-child(4){white-space:nowrap}";
 
 fn page(title: &str, body: &str) -> String {
     format!(

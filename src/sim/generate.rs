@@ -377,7 +377,15 @@ pub fn generate(size: &OrgSize) -> Org {
             size.anchor,
             rng.range(0, (size.anchor - created_day).num_days()),
         );
-        let name = format!("{} {}", rng.pick(NAME_WORDS), n + 1);
+        let mut name = format!("{} {}", rng.pick(NAME_WORDS), n + 1);
+        if n == 6 {
+            // Client names are free text chosen by anyone with OAuth admin rights; one hostile
+            // name keeps every page and export honest about escaping.
+            name = format!(
+                "Legacy <script>alert('scopewatch')</script> widget {}",
+                n + 1
+            );
+        }
         let description = (!rng.chance(15)).then(|| format!("Owned by team {}", rng.below(40) + 1));
         let validity = if rng.chance(5) {
             None

@@ -1,0 +1,80 @@
+//! `scopewatch serve` as a process: bad configuration, the demo serving a report, SIGTERM.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+#[test]
+fn serve_without_credentials_is_one_line_naming_the_variable() {
+    let out = Command::new(env!("CARGO_BIN_EXE_scopewatch"))
+        .arg("serve")
+        .env_clear()
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    assert!(err.contains("GENESYS_OAUTH_CLIENT_ID"), "{err}");
+}
+
+#[test]
+fn serve_demo_serves_a_report_and_exits_0_on_sigterm() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_scopewatch"))
+        .args(["serve", "--demo"])
+        .env_clear()
+        .env("SCOPEWATCH_LISTEN", "127.0.0.1:0")
+        .env("SCOPEWATCH_LOG_FORMAT", "json")
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let base = loop {
+        let line = rx
+            .recv_timeout(Duration::from_secs(30))
+            .expect("the server announces its address");
+        if let Some(rest) = line.split("serving the report at ").nth(1) {
+            break rest.split("/report").next().unwrap().to_string();
+        }
+    };
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let report: serde_json::Value = runtime.block_on(async {
+        let began = Instant::now();
+        loop {
+            let r = reqwest::get(format!("{base}/report")).await.unwrap();
+            if r.status() == 200 {
+                break r.json().await.unwrap();
+            }
+            assert!(
+                began.elapsed() < Duration::from_secs(30),
+                "no report within 30 s"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    });
+    assert_eq!(report["summary"]["total_clients"], 301);
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let began = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            began.elapsed() < Duration::from_secs(10),
+            "still running 10 s after SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(status.code(), Some(0));
+    let logs: Vec<String> = rx.try_iter().collect();
+    assert!(logs.iter().any(|l| l.contains("shutting down")), "{logs:?}");
+}
