@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
@@ -17,11 +17,15 @@ use crate::config::{ConfigError, Settings};
 use crate::history::History;
 use crate::http::{AppState, router};
 use crate::metrics::Metrics;
-use crate::scheduler::{AuditCtx, run_loop};
+use crate::scheduler::{AuditCtx, refresh, refresh_loop, run_loop};
 use crate::sim::{self, FaultConfig, OrgSize, RunningSim, SimSettings};
+use crate::store::Store;
 
 /// How long shutdown may take before in-flight work is dropped.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(8);
+
+/// How often a replica looks for a newer stored report and retries waiting writes.
+pub const REFRESH_PERIOD: Duration = Duration::from_secs(3);
 
 /// Why the service could not start: bad configuration (exit 2) or the machine (exit 3).
 #[derive(Debug, thiserror::Error)]
@@ -80,15 +84,27 @@ impl App {
         let metrics = Arc::new(Metrics::new());
         let client = new_client(client_config(&settings, &policy)?, metrics.clone())
             .map_err(|e| StartError::Io(e.to_string()))?;
+        let store = Store::connect(
+            settings.database_url.expose_secret(),
+            settings.database_wait,
+        )
+        .await
+        .map_err(|e| StartError::Config(ConfigError(format!("SCOPEWATCH_DATABASE_URL: {e}"))))?;
+        tracing::info!(database = store.url(), "database ready");
         let cache = Arc::new(ReportCache::default());
-        let history = Arc::new(History::new(500, 20));
+        let history = Arc::new(History::new(Arc::new(store), metrics.clone()));
         let audits = Arc::new(AuditCtx::new(
             client,
             policy,
             cache.clone(),
             history.clone(),
             metrics.clone(),
+            settings.retention,
         ));
+        // Serve the last good report at once: ready before any new audit.
+        if refresh(&audits).await {
+            tracing::info!("restored the last successful report from the database");
+        }
         let listener = TcpListener::bind(settings.listen).await.map_err(|e| {
             StartError::Config(ConfigError(format!(
                 "SCOPEWATCH_LISTEN {}: cannot listen: {e}",
@@ -141,6 +157,12 @@ impl App {
                 cancel.clone(),
             ));
         }
+        tokio::spawn(refresh_loop(
+            self.state.audits.clone(),
+            REFRESH_PERIOD,
+            cancel.clone(),
+        ));
+        let history = self.state.history.clone();
         let addr = self.local_addr();
         tracing::info!(%addr, "scopewatch serving");
         let stopping = cancel.clone();
@@ -151,12 +173,23 @@ impl App {
                 stopping.cancel();
             });
         let server = std::pin::pin!(server.into_future());
-        tokio::select! {
+        let result = tokio::select! {
             result = server => result,
             _ = async { cancel.cancelled().await; tokio::time::sleep(SHUTDOWN_GRACE).await } => {
                 tracing::warn!("shutdown grace period over; dropping remaining connections");
                 Ok(())
             }
+        };
+        if history.pending_count() > 0 {
+            let left = history.flush_pending().await;
+            if left > 0 {
+                tracing::error!(
+                    audits = left,
+                    "audits not stored: the database is unavailable at shutdown"
+                );
+            }
         }
+        history.store().close().await;
+        result
     }
 }

@@ -12,7 +12,7 @@ use crate::duration::parse_duration;
 use crate::genesys::regions;
 
 /// Every setting's name, as an environment variable and as a config-file key.
-pub const KEYS: [&str; 15] = [
+pub const KEYS: [&str; 16] = [
     "GENESYS_OAUTH_CLIENT_ID",
     "GENESYS_OAUTH_CLIENT_SECRET",
     "GENESYS_REGION",
@@ -21,6 +21,7 @@ pub const KEYS: [&str; 15] = [
     "SCOPEWATCH_LISTEN",
     "SCOPEWATCH_AUDIT_INTERVAL",
     "SCOPEWATCH_DATABASE_URL",
+    "SCOPEWATCH_DATABASE_WAIT",
     "SCOPEWATCH_POLICY",
     "SCOPEWATCH_API_TOKEN",
     "SCOPEWATCH_MAX_REQUESTS_PER_MINUTE",
@@ -47,6 +48,8 @@ pub struct Settings {
     pub listen: SocketAddr,
     pub audit_interval: Duration,
     pub database_url: SecretString,
+    /// How long to wait for an unreachable database at start (0: fail at once).
+    pub database_wait: Duration,
     pub policy_path: Option<String>,
     pub api_token: Option<SecretString>,
     pub max_requests_per_minute: u32,
@@ -169,6 +172,7 @@ impl Settings {
         let retention = duration("SCOPEWATCH_RETENTION", "90d", Duration::from_secs(3600))?;
         let retry_after_cap =
             duration("SCOPEWATCH_RETRY_AFTER_CAP", "180s", Duration::from_secs(1))?;
+        let database_wait = duration("SCOPEWATCH_DATABASE_WAIT", "0s", Duration::ZERO)?;
         let max_text = get("SCOPEWATCH_MAX_REQUESTS_PER_MINUTE").unwrap_or("120");
         let max_requests_per_minute = match max_text.parse::<u32>() {
             Ok(n) if (1..=300).contains(&n) => n,
@@ -207,6 +211,7 @@ impl Settings {
             listen,
             audit_interval,
             database_url: SecretString::from(database_url.to_string()),
+            database_wait,
             policy_path: get("SCOPEWATCH_POLICY").map(str::to_string),
             api_token: get("SCOPEWATCH_API_TOKEN").map(|s| SecretString::from(s.to_string())),
             max_requests_per_minute,

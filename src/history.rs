@@ -1,13 +1,14 @@
-//! The audit history: every audit's outcome, timings and counts, newest first, and the reports
-//! of the recent successful ones. Kept in memory (bounded); the database keeps it across restarts.
+//! The audit history: this replica's running audit in memory, finished audits in the database.
+//! A finished audit the database could not take waits in memory and is written when it returns.
 
-use std::collections::VecDeque;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use crate::audit::report::Report;
+use crate::metrics::Metrics;
+use crate::store::{Store, StoreError, StoredAudit};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -17,40 +18,68 @@ pub enum Outcome {
     Failure,
 }
 
-/// One audit as the history lists it.
-#[derive(Debug, Clone, Serialize)]
+/// One audit as the API lists it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct AuditRecord {
     pub audit_id: String,
     pub started_at: DateTime<Utc>,
     pub finished_at: Option<DateTime<Utc>>,
     pub outcome: Outcome,
     pub error: Option<String>,
-    pub total_clients: Option<u64>,
-    pub high_risk_count: Option<u64>,
-    pub findings: Option<u64>,
+    pub total_clients: Option<i64>,
+    pub high_risk_count: Option<i64>,
+    pub findings: Option<i64>,
+    pub new_findings: Option<i64>,
+    pub resolved_findings: Option<i64>,
     pub policy_sha256: Option<String>,
-    #[serde(skip)]
-    pub report: Option<Arc<Report>>,
+    /// False while the database has not taken it yet.
+    pub stored: bool,
 }
 
+impl AuditRecord {
+    fn from_stored(a: StoredAudit, stored: bool) -> AuditRecord {
+        AuditRecord {
+            audit_id: a.audit_id,
+            started_at: a.started_at,
+            finished_at: Some(a.finished_at),
+            outcome: a.outcome,
+            error: a.error,
+            total_clients: a.total_clients,
+            high_risk_count: a.high_risk_count,
+            findings: a.findings,
+            new_findings: a.new_findings,
+            resolved_findings: a.resolved_findings,
+            policy_sha256: a.policy_sha256,
+            stored,
+        }
+    }
+}
+
+type Pending = (StoredAudit, Option<String>);
+
 pub struct History {
-    records: RwLock<VecDeque<AuditRecord>>,
-    max_records: usize,
-    max_reports: usize,
+    store: Arc<Store>,
+    metrics: Arc<Metrics>,
+    running: Mutex<Option<AuditRecord>>,
+    pending: Mutex<Vec<Pending>>,
 }
 
 impl History {
-    pub fn new(max_records: usize, max_reports: usize) -> History {
+    pub fn new(store: Arc<Store>, metrics: Arc<Metrics>) -> History {
         History {
-            records: RwLock::new(VecDeque::new()),
-            max_records,
-            max_reports,
+            store,
+            metrics,
+            running: Mutex::new(None),
+            pending: Mutex::new(Vec::new()),
         }
     }
 
+    pub fn store(&self) -> &Arc<Store> {
+        &self.store
+    }
+
     pub fn start(&self, audit_id: &str, started_at: DateTime<Utc>) {
-        let mut records = self.records.write().unwrap_or_else(|e| e.into_inner());
-        records.push_front(AuditRecord {
+        *self.running.lock().unwrap_or_else(|e| e.into_inner()) = Some(AuditRecord {
             audit_id: audit_id.to_string(),
             started_at,
             finished_at: None,
@@ -59,97 +88,175 @@ impl History {
             total_clients: None,
             high_risk_count: None,
             findings: None,
+            new_findings: None,
+            resolved_findings: None,
             policy_sha256: None,
-            report: None,
+            stored: false,
         });
-        records.truncate(self.max_records);
     }
 
-    pub fn finish(
-        &self,
-        audit_id: &str,
-        finished_at: DateTime<Utc>,
-        result: Result<Arc<Report>, String>,
-    ) {
-        let mut records = self.records.write().unwrap_or_else(|e| e.into_inner());
-        if let Some(r) = records.iter_mut().find(|r| r.audit_id == audit_id) {
-            r.finished_at = Some(finished_at);
-            match result {
-                Ok(report) => {
-                    r.outcome = Outcome::Success;
-                    r.total_clients = Some(report.summary.total_clients);
-                    r.high_risk_count = Some(report.summary.high_risk_count);
-                    r.findings = Some(report.summary.findings_by_rule.values().sum());
-                    r.policy_sha256 = Some(report.policy.sha256.clone());
-                    r.report = Some(report);
-                }
-                Err(error) => {
-                    r.outcome = Outcome::Failure;
-                    r.error = Some(error);
-                }
-            }
-        }
-        // Only the newest reports stay in memory; older records keep their counts.
-        let mut kept = 0;
-        for r in records.iter_mut() {
-            if r.report.is_some() {
-                kept += 1;
-                if kept > self.max_reports {
-                    r.report = None;
-                }
-            }
+    /// Forgets the running audit (it was abandoned).
+    pub fn abandon(&self, audit_id: &str) {
+        let mut running = self.running.lock().unwrap_or_else(|e| e.into_inner());
+        if running.as_ref().is_some_and(|r| r.audit_id == audit_id) {
+            *running = None;
         }
     }
 
-    pub fn get(&self, audit_id: &str) -> Option<AuditRecord> {
-        let records = self.records.read().unwrap_or_else(|e| e.into_inner());
-        records.iter().find(|r| r.audit_id == audit_id).cloned()
-    }
-
-    /// Newest first, at most `limit`, strictly older than the audit `before` when given.
-    pub fn page(&self, limit: usize, before: Option<&str>) -> Option<Vec<AuditRecord>> {
-        let records = self.records.read().unwrap_or_else(|e| e.into_inner());
-        let start = match before {
-            Some(id) => records.iter().position(|r| r.audit_id == id)? + 1,
-            None => 0,
+    /// Records a finished audit; true when the database has it now.
+    pub async fn finish(&self, audit: StoredAudit, report_json: Option<String>) -> bool {
+        self.abandon(&audit.audit_id);
+        let stored = match self.store.save(&audit, report_json.as_deref()).await {
+            Ok(()) => true,
+            Err(e) => {
+                tracing::error!(audit_id = audit.audit_id, error = %e, "cannot store the audit; keeping it in memory until the database returns");
+                self.metrics.store_error("save");
+                self.pending
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .push((audit, report_json));
+                false
+            }
         };
-        Some(records.iter().skip(start).take(limit).cloned().collect())
+        self.metrics.set_pending_writes(self.pending_count());
+        stored
     }
 
-    /// The newest successful audit older than `audit_id`, with its report.
-    pub fn previous_success(&self, audit_id: &str) -> Option<AuditRecord> {
-        let records = self.records.read().unwrap_or_else(|e| e.into_inner());
-        let at = records.iter().position(|r| r.audit_id == audit_id)?;
-        records
-            .iter()
-            .skip(at + 1)
-            .find(|r| r.outcome == Outcome::Success)
-            .cloned()
+    pub fn pending_count(&self) -> usize {
+        self.pending.lock().unwrap_or_else(|e| e.into_inner()).len()
     }
-}
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn pages_newest_first_and_forgets_old_reports() {
-        let h = History::new(10, 1);
-        for i in 0..4 {
-            h.start(&format!("a{i}"), Utc::now());
+    /// Writes what waited for the database; returns how many are still waiting.
+    pub async fn flush_pending(&self) -> usize {
+        let waiting: Vec<Pending> =
+            std::mem::take(&mut *self.pending.lock().unwrap_or_else(|e| e.into_inner()));
+        let mut failed = Vec::new();
+        for (audit, json) in waiting {
+            if let Err(e) = self.store.save(&audit, json.as_deref()).await {
+                tracing::warn!(audit_id = audit.audit_id, error = %e, "database still unavailable");
+                self.metrics.store_error("save");
+                failed.push((audit, json));
+            } else {
+                tracing::info!(
+                    audit_id = audit.audit_id,
+                    "stored an audit that waited for the database"
+                );
+            }
         }
-        h.finish("a3", Utc::now(), Err("boom".into()));
-        let page = h.page(2, None).unwrap();
-        assert_eq!(
-            page.iter().map(|r| r.audit_id.as_str()).collect::<Vec<_>>(),
-            ["a3", "a2"]
+        let mut pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
+        failed.append(&mut pending);
+        *pending = failed;
+        let left = pending.len();
+        self.metrics.set_pending_writes(left);
+        left
+    }
+
+    fn local(&self, audit_id: &str) -> Option<(AuditRecord, Option<String>)> {
+        if let Some(r) = self
+            .running
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_ref()
+            && r.audit_id == audit_id
+        {
+            return Some((r.clone(), None));
+        }
+        self.pending
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .find(|(a, _)| a.audit_id == audit_id)
+            .map(|(a, json)| (AuditRecord::from_stored(a.clone(), false), json.clone()))
+    }
+
+    pub async fn get(&self, audit_id: &str) -> Result<Option<AuditRecord>, StoreError> {
+        if let Some((record, _)) = self.local(audit_id) {
+            return Ok(Some(record));
+        }
+        Ok(self
+            .store
+            .get(audit_id)
+            .await?
+            .map(|a| AuditRecord::from_stored(a, true)))
+    }
+
+    /// The report JSON of a successful audit.
+    pub async fn report_json(&self, audit_id: &str) -> Result<Option<String>, StoreError> {
+        if let Some((_, json)) = self.local(audit_id) {
+            return Ok(json);
+        }
+        self.store.report_json(audit_id).await
+    }
+
+    pub async fn report(&self, audit_id: &str) -> Result<Option<Report>, StoreError> {
+        match self.report_json(audit_id).await? {
+            None => Ok(None),
+            Some(json) => serde_json::from_str(&json)
+                .map(Some)
+                .map_err(|e| StoreError::Corrupt(audit_id.to_string(), e.to_string())),
+        }
+    }
+
+    /// Newest first; this replica's running audit and unstored audits lead the first page.
+    /// `None` when `before` is no known audit.
+    pub async fn page(
+        &self,
+        limit: usize,
+        before: Option<&str>,
+    ) -> Result<Option<Vec<AuditRecord>>, StoreError> {
+        let mut records = Vec::new();
+        if before.is_none() {
+            if let Some(r) = self
+                .running
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .clone()
+            {
+                records.push(r);
+            }
+            let pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
+            records.extend(
+                pending
+                    .iter()
+                    .rev()
+                    .map(|(a, _)| AuditRecord::from_stored(a.clone(), false)),
+            );
+        }
+        let Some(stored) = self.store.list(limit, before).await? else {
+            return Ok(None);
+        };
+        records.extend(
+            stored
+                .into_iter()
+                .map(|a| AuditRecord::from_stored(a, true)),
         );
-        let next = h.page(2, Some("a2")).unwrap();
-        assert_eq!(
-            next.iter().map(|r| r.audit_id.as_str()).collect::<Vec<_>>(),
-            ["a1", "a0"]
-        );
-        assert!(h.page(2, Some("nope")).is_none());
-        assert_eq!(h.get("a3").unwrap().outcome, Outcome::Failure);
+        records.truncate(limit);
+        Ok(Some(records))
+    }
+
+    pub async fn previous_success(&self, audit_id: &str) -> Result<Option<String>, StoreError> {
+        self.store.previous_success(audit_id).await
+    }
+
+    /// `(finished_at, total clients, high-risk clients)` of recent successful audits, oldest
+    /// first, for the report page's chart.
+    pub async fn trend(&self, audits: usize) -> Vec<(DateTime<Utc>, i64, i64)> {
+        let recent = match self.store.list(audits, None).await {
+            Ok(Some(list)) => list,
+            _ => return Vec::new(),
+        };
+        let mut points: Vec<_> = recent
+            .into_iter()
+            .filter(|a| a.outcome == Outcome::Success)
+            .map(|a| {
+                (
+                    a.finished_at,
+                    a.total_clients.unwrap_or(0),
+                    a.high_risk_count.unwrap_or(0),
+                )
+            })
+            .collect();
+        points.reverse();
+        points
     }
 }

@@ -15,4 +15,5 @@ pub mod render;
 pub mod rng;
 pub mod scheduler;
 pub mod sim;
+pub mod store;
 pub mod telemetry;

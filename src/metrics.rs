@@ -29,6 +29,10 @@ pub struct Metrics {
     upstream_retries: IntCounterVec,
     http_requests: IntCounterVec,
     http_duration: HistogramVec,
+    new_findings: IntGauge,
+    resolved_findings: IntGauge,
+    store_errors: IntCounterVec,
+    pending_writes: IntGauge,
     seen_findings: Mutex<BTreeSet<(String, String)>>,
     seen_suppressed: Mutex<BTreeSet<String>>,
 }
@@ -175,6 +179,41 @@ impl Metrics {
                 )
                 .unwrap(),
             ),
+            new_findings: register(
+                &r,
+                IntGauge::new(
+                    "scopewatch_last_audit_new_findings",
+                    "Findings of the last successful audit that the audit before it did not have",
+                )
+                .unwrap(),
+            ),
+            resolved_findings: register(
+                &r,
+                IntGauge::new(
+                    "scopewatch_last_audit_resolved_findings",
+                    "Findings of the audit before the last successful one that it no longer has",
+                )
+                .unwrap(),
+            ),
+            store_errors: register(
+                &r,
+                IntCounterVec::new(
+                    Opts::new(
+                        "scopewatch_store_errors_total",
+                        "Database operations that failed, by operation",
+                    ),
+                    &["operation"],
+                )
+                .unwrap(),
+            ),
+            pending_writes: register(
+                &r,
+                IntGauge::new(
+                    "scopewatch_store_pending_writes",
+                    "Finished audits waiting in memory for the database",
+                )
+                .unwrap(),
+            ),
             registry: r,
             seen_findings: Mutex::new(BTreeSet::new()),
             seen_suppressed: Mutex::new(BTreeSet::new()),
@@ -255,6 +294,20 @@ impl Metrics {
         self.audit_runs.with_label_values(&["failure"]).inc();
         self.audit_duration.observe(seconds);
         self.last_success.set(0);
+    }
+
+    /// New and resolved findings of the last audit, against the audit before it.
+    pub fn set_changes(&self, new: usize, resolved: usize) {
+        self.new_findings.set(new as i64);
+        self.resolved_findings.set(resolved as i64);
+    }
+
+    pub fn store_error(&self, operation: &str) {
+        self.store_errors.with_label_values(&[operation]).inc();
+    }
+
+    pub fn set_pending_writes(&self, n: usize) {
+        self.pending_writes.set(n as i64);
     }
 
     pub fn http_request(&self, route: &str, status: u16, seconds: f64) {

@@ -19,11 +19,17 @@ fn serve_without_credentials_is_one_line_naming_the_variable() {
 
 #[test]
 fn serve_demo_serves_a_report_and_exits_0_on_sigterm() {
+    let db = std::env::temp_dir().join(format!("scopewatch-serve-{}.db", std::process::id()));
+    let _ = std::fs::remove_file(&db);
     let mut child = Command::new(env!("CARGO_BIN_EXE_scopewatch"))
         .args(["serve", "--demo"])
         .env_clear()
         .env("SCOPEWATCH_LISTEN", "127.0.0.1:0")
         .env("SCOPEWATCH_LOG_FORMAT", "json")
+        .env(
+            "SCOPEWATCH_DATABASE_URL",
+            format!("sqlite://{}", db.display()),
+        )
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();

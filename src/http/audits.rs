@@ -16,20 +16,34 @@ use crate::audit::diff::diff as diff_reports;
 use crate::audit::report::Report;
 use crate::history::{AuditRecord, History, Outcome};
 use crate::scheduler::{AlreadyRunning, start_now};
+use crate::store::StoreError;
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> ApiError {
+        tracing::error!(error = %e, "database error while serving a request");
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "database_unavailable",
+            "the audit history is unavailable right now",
+        )
+    }
+}
 
 fn audit_id(path: Result<Path<String>, PathRejection>) -> Result<String, ApiError> {
     path.map(|Path(id)| id)
         .map_err(|_| ApiError::bad_parameter("audit_id is not valid UTF-8"))
 }
 
-fn record(history: &History, id: &str) -> Result<AuditRecord, ApiError> {
+async fn record(history: &History, id: &str) -> Result<AuditRecord, ApiError> {
     history
         .get(id)
+        .await?
         .ok_or_else(|| ApiError::not_found("audit_not_found", format!("no audit '{}'", clip(id))))
 }
 
-/// The report of a finished, successful audit still held in memory.
-fn report_of(record: &AuditRecord) -> Result<Arc<Report>, ApiError> {
+/// The stored report JSON of a finished, successful audit.
+async fn report_json(history: &History, id: &str) -> Result<String, ApiError> {
+    let record = record(history, id).await?;
     match record.outcome {
         Outcome::Running => Err(ApiError::new(
             StatusCode::CONFLICT,
@@ -45,13 +59,19 @@ fn report_of(record: &AuditRecord) -> Result<Arc<Report>, ApiError> {
                 record.error.as_deref().unwrap_or("unknown error")
             ),
         )),
-        Outcome::Success => record.report.clone().ok_or_else(|| {
+        Outcome::Success => history.report_json(id).await?.ok_or_else(|| {
             ApiError::not_found(
                 "report_not_kept",
-                format!("the report of audit {} is no longer kept", record.audit_id),
+                format!("the report of audit {} is not kept", record.audit_id),
             )
         }),
     }
+}
+
+async fn report(history: &History, id: &str) -> Result<Report, ApiError> {
+    let json = report_json(history, id).await?;
+    serde_json::from_str(&json)
+        .map_err(|e| ApiError::from(StoreError::Corrupt(id.to_string(), e.to_string())))
 }
 
 pub async fn list(
@@ -72,7 +92,7 @@ pub async fn list(
         },
     };
     let before = param(&pairs, "before");
-    let audits = history.page(limit, before).ok_or_else(|| {
+    let audits = history.page(limit, before).await?.ok_or_else(|| {
         ApiError::not_found(
             "audit_not_found",
             format!("before: no audit '{}'", clip(before.unwrap_or_default())),
@@ -89,8 +109,8 @@ pub async fn get_one(
     path: Result<Path<String>, PathRejection>,
 ) -> Result<Response, ApiError> {
     let id = audit_id(path)?;
-    let report = report_of(&record(&history, &id)?)?;
-    Ok(Json(report.as_ref()).into_response())
+    let json = report_json(&history, &id).await?;
+    Ok(([(header::CONTENT_TYPE, "application/json")], json).into_response())
 }
 
 pub async fn diff(
@@ -100,24 +120,22 @@ pub async fn diff(
 ) -> Result<Response, ApiError> {
     let id = audit_id(path)?;
     let pairs = params(raw.as_deref(), &["against"])?;
-    let after = report_of(&record(&history, &id)?)?;
-    let before = match param(&pairs, "against") {
-        Some(other) => report_of(&record(&history, other)?)?,
-        None => {
-            let previous = history.previous_success(&id).ok_or_else(|| {
-                ApiError::not_found(
-                    "no_previous_audit",
-                    format!("no successful audit before {id}"),
-                )
-            })?;
-            report_of(&previous)?
-        }
+    let after = report(&history, &id).await?;
+    let against = match param(&pairs, "against") {
+        Some(other) => other.to_string(),
+        None => history.previous_success(&id).await?.ok_or_else(|| {
+            ApiError::not_found(
+                "no_previous_audit",
+                format!("no successful audit before {id}"),
+            )
+        })?,
     };
+    let before = report(&history, &against).await?;
     Ok(Json(diff_reports(&after, &before)).into_response())
 }
 
 pub async fn start(State(state): State<AppState>) -> Result<Response, ApiError> {
-    match start_now(state.audits.clone(), state.cancel.clone()) {
+    match start_now(state.audits.clone(), state.cancel.clone()).await {
         Ok(id) => {
             let mut response = (
                 StatusCode::ACCEPTED,

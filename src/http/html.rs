@@ -3,6 +3,8 @@
 
 use std::fmt::Write;
 
+use chrono::{DateTime, Utc};
+
 use crate::audit::report::{ClientReport, Report, RiskLevel};
 
 /// The Content-Security-Policy sent with every page.
@@ -71,8 +73,51 @@ fn badge(level: RiskLevel) -> String {
     )
 }
 
-/// The report page: summary cards, warnings, the clients table with links to each client.
-pub fn report_page(report: &Report, filtered: bool) -> String {
+/// An inline SVG line chart of total and high-risk clients over the stored audits.
+pub fn trend_chart(points: &[(DateTime<Utc>, i64, i64)]) -> String {
+    if points.len() < 2 {
+        return "<p class=\"muted\" id=\"trend\">The chart of clients over time appears after two stored audits.</p>".into();
+    }
+    let (w, h, pad) = (640.0_f64, 160.0_f64, 30.0_f64);
+    let max = points
+        .iter()
+        .map(|p| p.1.max(p.2))
+        .max()
+        .unwrap_or(1)
+        .max(1) as f64;
+    let x = |i: usize| pad + (w - 2.0 * pad) * i as f64 / (points.len() - 1) as f64;
+    let y = |v: i64| h - pad - (h - 2.0 * pad) * v as f64 / max;
+    let line = |pick: fn(&(DateTime<Utc>, i64, i64)) -> i64| {
+        points
+            .iter()
+            .enumerate()
+            .map(|(i, p)| format!("{:.1},{:.1}", x(i), y(pick(p))))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let first = points[0].0.format("%Y-%m-%d %H:%M");
+    let last = points[points.len() - 1].0.format("%Y-%m-%d %H:%M");
+    format!(
+        "<svg id=\"trend\" role=\"img\" aria-label=\"Total and high-risk clients over the last {n} audits\" viewBox=\"0 0 {w} {h}\" width=\"{w}\" height=\"{h}\">\
+<title>Total (grey) and high-risk (red) clients over the last {n} audits</title>\
+<line x1=\"{pad}\" y1=\"{base:.1}\" x2=\"{right:.1}\" y2=\"{base:.1}\" stroke=\"#d0d7de\"/>\
+<polyline fill=\"none\" stroke=\"#7d8590\" stroke-width=\"2\" points=\"{total}\"/>\
+<polyline fill=\"none\" stroke=\"#d1242f\" stroke-width=\"2\" points=\"{high}\"/>\
+<text x=\"{pad}\" y=\"{top:.1}\" font-size=\"11\" fill=\"#57606a\">{max}</text>\
+<text x=\"{pad}\" y=\"{h}\" font-size=\"11\" fill=\"#57606a\">{first}</text>\
+<text x=\"{right:.1}\" y=\"{h}\" font-size=\"11\" fill=\"#57606a\" text-anchor=\"end\">{last}</text></svg>",
+        n = points.len(),
+        base = h - pad,
+        right = w - pad,
+        top = pad - 6.0,
+        max = max as i64,
+        total = line(|p| p.1),
+        high = line(|p| p.2),
+    )
+}
+
+/// The report page: summary cards, the trend chart, warnings, the clients table with links.
+pub fn report_page(report: &Report, filtered: bool, trend: &[(DateTime<Utc>, i64, i64)]) -> String {
     let s = &report.summary;
     let mut body = String::new();
     let _ = write!(
@@ -104,6 +149,7 @@ pub fn report_page(report: &Report, filtered: bool) -> String {
         let _ = write!(body, "<div class=\"card\"><b>{n}</b>{}</div>", badge(level));
     }
     body.push_str("</div>");
+    body.push_str(&trend_chart(trend));
     for w in &report.warnings {
         let _ = write!(body, "<p class=\"warn\">{}</p>", escape(w));
     }
@@ -207,7 +253,7 @@ pub fn client_page(report: &Report, c: &ClientReport) -> String {
         }
         let _ = write!(
             body,
-            "</ul><p><b>Remediation:</b> {}</p><p class=\"muted\">Rule <code>{}</code>, first seen {}.</p>",
+            "</ul><p><b>Remediation:</b> {}</p><p class=\"muted\">Rule <code>{}</code>, standing since {}.</p>",
             escape(&f.remediation),
             escape(&f.rule_id),
             f.first_seen.format("%Y-%m-%d %H:%M UTC")

@@ -15,6 +15,7 @@ use super::html;
 use crate::audit::report::{ClientReport, Report, RiskLevel};
 use crate::audit::rules::rule_meta;
 use crate::cache::ReportCache;
+use crate::history::History;
 use crate::render::to_csv;
 
 /// Query parameters as pairs; malformed encoding or an unknown name is a 400 naming it.
@@ -169,6 +170,7 @@ pub async fn root() -> Redirect {
 
 pub async fn get_report(
     State(cache): State<Arc<ReportCache>>,
+    State(history): State<Arc<History>>,
     headers: HeaderMap,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
@@ -227,10 +229,11 @@ pub async fn get_report(
                     None,
                 ),
                 (Format::Html, empty) => {
+                    let trend = history.trend(60).await;
                     let page = if empty {
-                        html::report_page(&cached.report, false)
+                        html::report_page(&cached.report, false, &trend)
                     } else {
-                        html::report_page(&filter.apply(&cached.report), true)
+                        html::report_page(&filter.apply(&cached.report), true, &trend)
                     };
                     ("text/html; charset=utf-8", Bytes::from(page), None)
                 }

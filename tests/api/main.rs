@@ -63,6 +63,7 @@ pub async fn spawn_app_with(org: Org, extra: &[(&str, &str)]) -> TestApp {
     .iter()
     .map(|(k, v)| (k.to_string(), v.to_string()))
     .collect();
+    env.insert("SCOPEWATCH_DATABASE_URL".into(), temp_database());
     env.insert("GENESYS_API_BASE_URL".into(), sim.base_url());
     env.insert("GENESYS_LOGIN_BASE_URL".into(), sim.base_url());
     for (k, v) in extra {
@@ -89,6 +90,17 @@ pub async fn spawn_app_with(org: Org, extra: &[(&str, &str)]) -> TestApp {
     }
 }
 
+/// A fresh SQLite database file for one test.
+pub fn temp_database() -> String {
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!("scopewatch-api-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(format!("t{n}.db"));
+    let _ = std::fs::remove_file(&path);
+    format!("sqlite://{}", path.display())
+}
+
 pub async fn spawn_app() -> TestApp {
     spawn_app_with(org(80), &[]).await
 }
@@ -96,7 +108,12 @@ pub async fn spawn_app() -> TestApp {
 impl TestApp {
     /// Runs one audit to its end (the unit of work the scheduler runs).
     pub async fn audit(&self) -> Result<Arc<CachedReport>, String> {
-        let ticket = self.state.audits.begin().expect("no audit is running");
+        let ticket = self
+            .state
+            .audits
+            .begin()
+            .await
+            .expect("no audit is running");
         run_audit(&self.state.audits, ticket).await
     }
 

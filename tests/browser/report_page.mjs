@@ -5,6 +5,7 @@
 // Needs playwright-core (installed by .ci/run into target/ci-npm).
 import { spawn } from "node:child_process";
 import { createRequire } from "node:module";
+import os from "node:os";
 import path from "node:path";
 
 const require = createRequire(path.resolve("target/ci-npm/node_modules/"));
@@ -18,7 +19,11 @@ const check = (ok, what) => {
 };
 
 const server = spawn(binary, ["serve", "--demo"], {
-  env: { PATH: process.env.PATH, SCOPEWATCH_LISTEN: "127.0.0.1:0" },
+  env: {
+    PATH: process.env.PATH,
+    SCOPEWATCH_LISTEN: "127.0.0.1:0",
+    SCOPEWATCH_DATABASE_URL: `sqlite://${path.join(os.tmpdir(), `scopewatch-browser-${process.pid}-${Date.now()}.db`)}`,
+  },
   stdio: ["ignore", "ignore", "pipe"],
 });
 const base = await new Promise((resolve, reject) => {

@@ -1,0 +1,63 @@
+//! The audit lock: one audit at a time across every replica on one PostgreSQL.
+
+use sqlx::pool::PoolConnection;
+use sqlx::postgres::PgPool;
+use sqlx::{Postgres, Row};
+
+use super::StoreError;
+
+/// The advisory lock key: "scopewatch audit".
+const KEY: i64 = 0x5C09_E3A7_C0A0_D17;
+
+/// Held while an audit runs. Released explicitly; if dropped (a cancelled audit), its connection
+/// is closed rather than returned to the pool, so PostgreSQL frees the lock with the session.
+pub struct AuditLock {
+    connection: Option<PoolConnection<Postgres>>,
+}
+
+impl AuditLock {
+    pub fn local() -> AuditLock {
+        AuditLock { connection: None }
+    }
+
+    pub(super) async fn try_postgres(pool: &PgPool) -> Result<Option<AuditLock>, StoreError> {
+        let mut connection = pool.acquire().await.map_err(|e| StoreError::Query {
+            operation: "lock",
+            reason: e.to_string(),
+        })?;
+        let row = sqlx::query("SELECT pg_try_advisory_lock($1) AS locked")
+            .bind(KEY)
+            .fetch_one(&mut *connection)
+            .await
+            .map_err(|e| StoreError::Query {
+                operation: "lock",
+                reason: e.to_string(),
+            })?;
+        let locked: bool = row.try_get("locked").unwrap_or(false);
+        Ok(locked.then_some(AuditLock {
+            connection: Some(connection),
+        }))
+    }
+
+    /// Gives the lock back.
+    pub async fn release(mut self) {
+        if let Some(mut connection) = self.connection.take() {
+            let unlocked = sqlx::query("SELECT pg_advisory_unlock($1)")
+                .bind(KEY)
+                .execute(&mut *connection)
+                .await;
+            if unlocked.is_err() {
+                // Closing the session frees the lock too.
+                drop(connection.detach());
+            }
+        }
+    }
+}
+
+impl Drop for AuditLock {
+    fn drop(&mut self) {
+        if let Some(connection) = self.connection.take() {
+            drop(connection.detach());
+        }
+    }
+}
