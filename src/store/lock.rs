@@ -7,7 +7,7 @@ use sqlx::{Postgres, Row};
 use super::StoreError;
 
 /// The advisory lock key: "scopewatch audit".
-const KEY: i64 = 0x5C09_E3A7_C0A0_D17;
+const KEY: i64 = 0x05C0_9E3A_7C0A_0D17;
 
 /// Held while an audit runs. Released explicitly; if dropped (a cancelled audit), its connection
 /// is closed rather than returned to the pool, so PostgreSQL frees the lock with the session.
