@@ -1,0 +1,11 @@
+//! The store suite, run on SQLite and on PostgreSQL. PostgreSQL tests need
+//! `SCOPEWATCH_TEST_POSTGRES_URL` (`.ci/run` sets it); without it they say so and pass.
+
+mod backends;
+#[path = "../common/mod.rs"]
+mod common;
+mod replicas;
+mod service;
+mod suite;
+
+pub use backends::*;

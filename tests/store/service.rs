@@ -1,0 +1,312 @@
+//! The service with its database: restart, first-seen, diff, the trend chart, database trouble.
+
+use std::time::Duration;
+
+use scopewatch::genesys::models::{RoleDivision, UsageRow};
+use scopewatch::sim::Org;
+use serde_json::Value;
+
+use crate::common::*;
+use crate::{postgres_schema_url, postgres_url, sqlite_url};
+
+/// A SQLite URL, and a PostgreSQL schema URL when the test server is configured.
+async fn databases(test: &str) -> Vec<String> {
+    let mut urls = vec![sqlite_url()];
+    if let Some(url) = postgres_url(test) {
+        urls.push(postgres_schema_url(&url).await);
+    }
+    urls
+}
+
+#[tokio::test]
+async fn a_restart_serves_the_stored_report_before_any_audit() {
+    for url in databases("restart").await {
+        let mut first = spawn_app_on(start_sim(org(30)).await, &url, &[]).await;
+        let audit_id = first.audit().await.unwrap().report.audit_id.clone();
+        first.stop().await.unwrap();
+
+        let mut second = spawn_app_on(start_sim(org(30)).await, &url, &[]).await;
+        assert_eq!(second.get("/readyz").await.status(), 200, "{url}");
+        let served = json(second.get("/report").await).await;
+        assert_eq!(served["audit_id"], audit_id.as_str(), "{url}");
+        assert!(
+            second.sim.requests().is_empty(),
+            "no audit ran before serving"
+        );
+        let listed = json(second.get("/audits").await).await;
+        assert_eq!(listed["audits"][0]["audit_id"], audit_id.as_str());
+        assert_eq!(listed["audits"][0]["stored"], true);
+        second.stop().await.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn first_seen_is_kept_across_audits_and_restarts() {
+    for url in databases("first_seen").await {
+        let mut first = spawn_app_on(start_sim(org(30)).await, &url, &[]).await;
+        let report = first.audit().await.unwrap();
+        let finding = report.report.clients[0].findings[0].clone();
+        first.stop().await.unwrap();
+        tokio::time::sleep(Duration::from_millis(20)).await;
+
+        let mut second = spawn_app_on(start_sim(org(30)).await, &url, &[]).await;
+        let later = second.audit().await.unwrap();
+        let same = later
+            .report
+            .clients
+            .iter()
+            .flat_map(|c| &c.findings)
+            .find(|f| f.fingerprint == finding.fingerprint)
+            .expect("the finding still stands");
+        assert_eq!(same.first_seen, finding.first_seen, "{url}");
+        assert!(same.first_seen < later.report.generated_at);
+        second.stop().await.unwrap();
+    }
+}
+
+fn usage_for(org: &mut Org, id: &str) {
+    org.usage.push(UsageRow {
+        client_id: Some(id.into()),
+        client_name: None,
+        organization_id: None,
+        user_id: None,
+        template_uri: None,
+        http_method: None,
+        status200: 1,
+        status300: 0,
+        status400: 0,
+        status500: 0,
+        status429: 0,
+        requests: 1,
+        date: Some(format!(
+            "{}T00:00:00Z",
+            chrono::Utc::now().date_naive() - chrono::Duration::days(2)
+        )),
+    });
+}
+
+#[tokio::test]
+async fn the_diff_shows_an_added_a_fixed_and_a_newly_risky_client() {
+    let url = sqlite_url();
+    let before = org(20);
+    let master = before
+        .roles
+        .iter()
+        .find(|r| r.name == "Master Admin")
+        .unwrap()
+        .id
+        .clone();
+    // One admin client to fix, one clean code client to make risky.
+    let mut base = before.clone();
+    let admin_id = base.clients[1].client.id.clone();
+    base.clients[1].client.authorized_grant_type = "CLIENT-CREDENTIALS".into();
+    base.clients[1].client.role_divisions = Some(vec![RoleDivision {
+        role_id: master.clone(),
+        division_id: Some("home".into()),
+    }]);
+    let risky_id = base.clients[2].client.id.clone();
+    {
+        let c = &mut base.clients[2].client;
+        c.authorized_grant_type = "CODE".into();
+        c.scope = Some(vec!["analytics:readonly".into()]);
+        c.state = Some("active".into());
+        c.description = Some("described".into());
+        c.registered_redirect_uri = Some(vec![]);
+        c.access_token_validity_seconds = Some(3600);
+    }
+    usage_for(&mut base, &risky_id);
+
+    let mut first = spawn_app_on(start_sim(base.clone()).await, &url, &[]).await;
+    first.audit().await.unwrap();
+    first.stop().await.unwrap();
+
+    let mut after = base.clone();
+    after.clients[1].client.role_divisions = Some(vec![]);
+    after.clients[2].client.scope = Some(vec!["analytics:readonly".into(), "oauth".into()]);
+    let mut added = after.clients[3].clone();
+    added.client.id = "added-client".into();
+    added.client.name = "Added integration".into();
+    added.client.authorized_grant_type = "CLIENT-CREDENTIALS".into();
+    added.client.role_divisions = Some(vec![RoleDivision {
+        role_id: master,
+        division_id: Some("*".into()),
+    }]);
+    after.clients.push(added);
+
+    let mut second = spawn_app_on(start_sim(after).await, &url, &[]).await;
+    let report = second.audit().await.unwrap();
+    let diff: Value = json(
+        second
+            .get(&format!("/audits/{}/diff", report.report.audit_id))
+            .await,
+    )
+    .await;
+    let rules = |key: &str, client: &str| -> Vec<String> {
+        diff[key]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["client_id"] == client)
+            .map(|e| e["rule_id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert!(
+        rules("new", "added-client").contains(&"admin-role".to_string()),
+        "{diff}"
+    );
+    assert_eq!(rules("new", &risky_id), vec!["privilege-escalation"]);
+    assert!(rules("resolved", &admin_id).contains(&"admin-role".to_string()));
+    assert!(
+        rules("unchanged", &admin_id)
+            .iter()
+            .all(|r| r != "admin-role")
+    );
+    assert!(diff["counts"]["unchanged"].as_u64().unwrap() > 0);
+    let metrics = second.get("/metrics").await.text().await.unwrap();
+    let new = diff["counts"]["new"].as_u64().unwrap();
+    assert!(
+        metrics.contains(&format!("scopewatch_last_audit_new_findings {new}")),
+        "{metrics}"
+    );
+    second.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn the_report_page_charts_the_stored_history() {
+    let app = spawn_app_on(start_sim(org(20)).await, &sqlite_url(), &[]).await;
+    app.audit().await.unwrap();
+    let one = app
+        .get_with("/report", &[("Accept", "text/html")])
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(one.contains("appears after two stored audits"));
+    app.audit().await.unwrap();
+    let two = app
+        .get_with("/report", &[("Accept", "text/html")])
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(two.contains("<svg id=\"trend\""));
+    assert_eq!(two.matches("<polyline").count(), 2);
+    let first = app.state.cache.get().unwrap();
+    let client = &first.report.clients[0];
+    let page = app
+        .get_with(
+            &format!("/clients/{}", client.client_id),
+            &[("Accept", "text/html")],
+        )
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("standing since"));
+}
+
+#[test]
+fn an_unreachable_database_at_start_is_exit_2_without_the_password() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_scopewatch"))
+        .args(["serve", "--demo"])
+        .env_clear()
+        .env("SCOPEWATCH_LISTEN", "127.0.0.1:0")
+        .env(
+            "SCOPEWATCH_DATABASE_URL",
+            "postgres://sw:hunter2-db-pass@127.0.0.1:1/scopewatch",
+        )
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    let last = err.trim_end().lines().last().unwrap_or_default();
+    assert!(
+        last.contains("SCOPEWATCH_DATABASE_URL") && last.contains("sw:***@127.0.0.1:1"),
+        "{err}"
+    );
+    assert!(!err.contains("hunter2-db-pass"), "{err}");
+}
+
+/// PostgreSQL drops every connection mid-run: audits reported as stored are there, the others
+/// are written once it answers again.
+#[tokio::test]
+async fn a_lost_database_loses_no_audit_reported_as_stored() {
+    let Some(server) = postgres_url("lost_database") else {
+        return;
+    };
+    let admin = sqlx::PgPool::connect(&server).await.unwrap();
+    let database = format!("sw_lost_{}", std::process::id());
+    let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {database}"))
+        .execute(&admin)
+        .await;
+    sqlx::query(&format!("CREATE DATABASE {database}"))
+        .execute(&admin)
+        .await
+        .unwrap();
+    let url = match server.rsplit_once('/') {
+        Some((host, _)) => format!("{host}/{database}"),
+        None => unreachable!(),
+    };
+    let mut app = spawn_app_on(start_sim(org(20)).await, &url, &[]).await;
+    let mut ids = vec![app.audit().await.unwrap().report.audit_id.clone()];
+    let kill = format!(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{database}' AND pid <> pg_backend_pid()"
+    );
+    // Connections dropped: the pool reconnects.
+    sqlx::query(&kill).execute(&admin).await.unwrap();
+    ids.push(app.audit().await.unwrap().report.audit_id.clone());
+    // The database refuses every connection: the audit still serves, and waits in memory.
+    sqlx::query(&format!(
+        "ALTER DATABASE {database} ALLOW_CONNECTIONS false"
+    ))
+    .execute(&admin)
+    .await
+    .unwrap();
+    sqlx::query(&kill).execute(&admin).await.unwrap();
+    let waiting = app.audit().await.unwrap().report.audit_id.clone();
+    ids.push(waiting.clone());
+    assert_eq!(
+        json(app.get("/report").await).await["audit_id"],
+        waiting.as_str()
+    );
+    assert_eq!(app.state.history.pending_count(), 1);
+    let metrics = app.get("/metrics").await.text().await.unwrap();
+    assert!(
+        metrics.contains("scopewatch_store_pending_writes 1"),
+        "{metrics}"
+    );
+    assert!(metrics.contains("scopewatch_store_errors_total{operation=\"save\"}"));
+    sqlx::query(&format!("ALTER DATABASE {database} ALLOW_CONNECTIONS true"))
+        .execute(&admin)
+        .await
+        .unwrap();
+    let listed = json(app.get("/audits").await).await;
+    let claimed: Vec<String> = listed["audits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["stored"] == true)
+        .map(|a| a["audit_id"].as_str().unwrap().to_string())
+        .collect();
+    let check = sqlx::PgPool::connect(&url).await.unwrap();
+    for id in &claimed {
+        let n: i64 = sqlx::query_scalar("SELECT count(*) FROM audits WHERE audit_id = $1")
+            .bind(id)
+            .fetch_one(&check)
+            .await
+            .unwrap();
+        assert_eq!(n, 1, "audit {id} was reported as stored but is missing");
+    }
+    assert_eq!(app.state.history.flush_pending().await, 0);
+    let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM audits")
+        .fetch_one(&check)
+        .await
+        .unwrap();
+    assert_eq!(stored, ids.len() as i64);
+    check.close().await;
+    app.stop().await.unwrap();
+    sqlx::query(&kill).execute(&admin).await.unwrap();
+    let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {database}"))
+        .execute(&admin)
+        .await;
+}

@@ -1,0 +1,121 @@
+//! What every backend must do.
+
+use chrono::{Duration, TimeZone, Utc};
+use scopewatch::history::Outcome;
+use scopewatch::store::{Store, StoredAudit};
+
+use crate::on_both;
+
+fn audit(id: &str, minutes: i64, outcome: Outcome) -> StoredAudit {
+    let started = Utc.with_ymd_and_hms(2026, 11, 1, 0, 0, 0).unwrap() + Duration::minutes(minutes);
+    StoredAudit {
+        audit_id: id.into(),
+        started_at: started,
+        finished_at: started + Duration::seconds(2),
+        outcome,
+        error: (outcome == Outcome::Failure).then(|| "boom".to_string()),
+        total_clients: Some(10 + minutes),
+        high_risk_count: Some(3),
+        findings: Some(7),
+        new_findings: Some(1),
+        resolved_findings: Some(0),
+        policy_sha256: Some("abc".into()),
+    }
+}
+
+async fn saves_and_reads_back_an_audit_and_its_report(store: Store) {
+    let a = audit("a1", 0, Outcome::Success);
+    store.save(&a, Some("{\"audit_id\":\"a1\"}")).await.unwrap();
+    assert_eq!(store.get("a1").await.unwrap(), Some(a.clone()));
+    assert_eq!(
+        store.report_json("a1").await.unwrap().as_deref(),
+        Some("{\"audit_id\":\"a1\"}")
+    );
+    assert_eq!(store.get("nope").await.unwrap(), None);
+    assert_eq!(store.report_json("nope").await.unwrap(), None);
+    // Saving again is harmless (a retried write).
+    store.save(&a, Some("{}")).await.unwrap();
+    assert_eq!(
+        store.report_json("a1").await.unwrap().as_deref(),
+        Some("{\"audit_id\":\"a1\"}")
+    );
+}
+on_both!(saves_and_reads_back_an_audit_and_its_report);
+
+async fn lists_newest_first_in_pages(store: Store) {
+    for (i, id) in ["a1", "a2", "a3", "a4", "a5"].iter().enumerate() {
+        let outcome = if i == 3 {
+            Outcome::Failure
+        } else {
+            Outcome::Success
+        };
+        store
+            .save(&audit(id, i as i64, outcome), None)
+            .await
+            .unwrap();
+    }
+    let ids = |v: Vec<StoredAudit>| v.into_iter().map(|a| a.audit_id).collect::<Vec<_>>();
+    assert_eq!(
+        ids(store.list(2, None).await.unwrap().unwrap()),
+        ["a5", "a4"]
+    );
+    assert_eq!(
+        ids(store.list(2, Some("a4")).await.unwrap().unwrap()),
+        ["a3", "a2"]
+    );
+    assert_eq!(
+        ids(store.list(10, Some("a2")).await.unwrap().unwrap()),
+        ["a1"]
+    );
+    assert!(store.list(2, Some("unknown")).await.unwrap().is_none());
+    assert_eq!(
+        store.previous_success("a5").await.unwrap().as_deref(),
+        Some("a3"),
+        "skips the failure"
+    );
+    assert_eq!(store.previous_success("a1").await.unwrap(), None);
+    let (latest, _) = store.latest_success_id().await.unwrap().unwrap();
+    assert_eq!(latest, "a5");
+}
+on_both!(lists_newest_first_in_pages);
+
+async fn retention_prunes_old_audits_but_never_the_latest_good_one(store: Store) {
+    store
+        .save(&audit("old-good", 0, Outcome::Success), Some("{}"))
+        .await
+        .unwrap();
+    store
+        .save(&audit("old-failed", 10, Outcome::Failure), None)
+        .await
+        .unwrap();
+    let cutoff = Utc.with_ymd_and_hms(2026, 12, 1, 0, 0, 0).unwrap();
+    // Everything is older than the cutoff; the newest success stays.
+    assert_eq!(store.prune(cutoff).await.unwrap(), 1);
+    assert!(store.get("old-good").await.unwrap().is_some());
+    assert!(store.get("old-failed").await.unwrap().is_none());
+    store
+        .save(&audit("newer-good", 20, Outcome::Success), Some("{}"))
+        .await
+        .unwrap();
+    assert_eq!(store.prune(cutoff).await.unwrap(), 1);
+    assert!(store.get("old-good").await.unwrap().is_none());
+    assert!(store.get("newer-good").await.unwrap().is_some());
+    let early = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+    store
+        .save(&audit("a-failure", 30, Outcome::Failure), None)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.prune(early).await.unwrap(),
+        0,
+        "nothing is older than the cutoff"
+    );
+}
+on_both!(retention_prunes_old_audits_but_never_the_latest_good_one);
+
+async fn an_empty_store_has_no_latest_report(store: Store) {
+    assert_eq!(store.latest_success_id().await.unwrap(), None);
+    assert!(store.list(5, None).await.unwrap().unwrap().is_empty());
+    assert!(store.try_lock_audit().await.unwrap().is_some());
+}
+on_both!(an_empty_store_has_no_latest_report);
