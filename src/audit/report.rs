@@ -183,6 +183,17 @@ pub struct ClientReport {
     pub findings: Vec<Finding>,
 }
 
+impl ClientReport {
+    /// Rule ids of the findings that count (not suppressed by a waiver), in report order.
+    pub fn active_rule_ids(&self) -> Vec<&str> {
+        self.findings
+            .iter()
+            .filter(|f| !f.suppressed)
+            .map(|f| f.rule_id.as_str())
+            .collect()
+    }
+}
+
 impl Report {
     /// The report as JSON: the same report always gives the same bytes.
     pub fn to_json(&self) -> String {

@@ -201,6 +201,27 @@ pub struct UsageRow {
     pub date: Option<String>,
 }
 
+impl UsageRow {
+    /// One client's requests on one day, all answered 200.
+    pub fn daily(client_id: &str, day: chrono::NaiveDate, requests: u64) -> UsageRow {
+        UsageRow {
+            client_id: Some(client_id.to_string()),
+            client_name: None,
+            organization_id: None,
+            user_id: None,
+            template_uri: None,
+            http_method: None,
+            status200: requests,
+            status300: 0,
+            status400: 0,
+            status500: 0,
+            status429: 0,
+            requests,
+            date: Some(format!("{}T00:00:00Z", day.format("%Y-%m-%d"))),
+        }
+    }
+}
+
 /// `ApiUsageQueryResult`: `Running` until the rows are ready, then `Complete` (or `Failed`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

@@ -155,12 +155,7 @@ pub fn report_page(report: &Report, filtered: bool, trend: &[(DateTime<Utc>, i64
     }
     body.push_str("<table id=\"clients\"><thead><tr><th>Risk</th><th>Score</th><th>Client</th><th>Grant</th><th>State</th><th>Findings</th></tr></thead><tbody>");
     for c in &report.clients {
-        let findings: Vec<String> = c
-            .findings
-            .iter()
-            .filter(|f| !f.suppressed)
-            .map(|f| escape(&f.rule_id))
-            .collect();
+        let findings: Vec<String> = c.active_rule_ids().into_iter().map(escape).collect();
         let _ = write!(
             body,
             "<tr><td>{}</td><td>{}</td><td><a href=\"/clients/{}\">{}</a></td><td>{}</td><td>{}</td><td>{}</td></tr>",

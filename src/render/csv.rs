@@ -22,12 +22,7 @@ pub fn to_csv(report: &Report) -> String {
         "client_id,client_name,grant_type,is_public,total_scopes,flagged_scopes,risk_level,risk_score,findings\n",
     );
     for c in &report.clients {
-        let findings: Vec<&str> = c
-            .findings
-            .iter()
-            .filter(|f| !f.suppressed)
-            .map(|f| f.rule_id.as_str())
-            .collect();
+        let findings = c.active_rule_ids();
         let row = [
             field(&c.client_id),
             field(&c.client_name),

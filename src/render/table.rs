@@ -52,12 +52,7 @@ pub fn to_table(report: &Report) -> String {
         .iter()
         .filter(|c| c.risk_level > RiskLevel::None)
     {
-        let findings: Vec<&str> = c
-            .findings
-            .iter()
-            .filter(|f| !f.suppressed)
-            .map(|f| f.rule_id.as_str())
-            .collect();
+        let findings = c.active_rule_ids();
         out.push_str(&format!(
             "{:<9} {:>5}  {}  {:<18}  {}\n",
             c.risk_level.as_str(),

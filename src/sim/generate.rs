@@ -460,21 +460,13 @@ pub fn generate(size: &OrgSize) -> Org {
                 let status429 = if rng.chance(5) { requests / 20 } else { 0 };
                 let status400 = requests / 50 + status429;
                 let status500 = if rng.chance(10) { requests / 100 } else { 0 };
-                usage.push(UsageRow {
-                    client_id: Some(id.clone()),
-                    client_name: Some(name.clone()),
-                    organization_id: None,
-                    user_id: None,
-                    template_uri: None,
-                    http_method: None,
-                    status200: requests - status400 - status500,
-                    status300: 0,
-                    status400,
-                    status500,
-                    status429,
-                    requests,
-                    date: Some(format!("{}T00:00:00Z", day.format("%Y-%m-%d"))),
-                });
+                let mut row = UsageRow::daily(&id, day, requests);
+                row.client_name = Some(name.clone());
+                row.status200 = requests - status400 - status500;
+                row.status400 = status400;
+                row.status500 = status500;
+                row.status429 = status429;
+                usage.push(row);
             }
         }
         clients.push(SimClient {

@@ -97,21 +97,7 @@ fn client(spec: &Spec) -> SimClient {
 }
 
 fn usage(id: &str, days: i64) -> UsageRow {
-    UsageRow {
-        client_id: Some(id.into()),
-        client_name: None,
-        organization_id: None,
-        user_id: None,
-        template_uri: None,
-        http_method: None,
-        status200: 10,
-        status300: 0,
-        status400: 0,
-        status500: 0,
-        status429: 0,
-        requests: 10,
-        date: Some(format!("{}T00:00:00Z", days_ago(days))),
-    }
+    UsageRow::daily(id, days_ago(days), 10)
 }
 
 const GREEDY: [&str; 16] = [

@@ -65,24 +65,8 @@ async fn first_seen_is_kept_across_audits_and_restarts() {
 }
 
 fn usage_for(org: &mut Org, id: &str) {
-    org.usage.push(UsageRow {
-        client_id: Some(id.into()),
-        client_name: None,
-        organization_id: None,
-        user_id: None,
-        template_uri: None,
-        http_method: None,
-        status200: 1,
-        status300: 0,
-        status400: 0,
-        status500: 0,
-        status429: 0,
-        requests: 1,
-        date: Some(format!(
-            "{}T00:00:00Z",
-            chrono::Utc::now().date_naive() - chrono::Duration::days(2)
-        )),
-    });
+    let day = chrono::Utc::now().date_naive() - chrono::Duration::days(2);
+    org.usage.push(UsageRow::daily(id, day, 1));
 }
 
 #[tokio::test]
