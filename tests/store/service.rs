@@ -294,3 +294,24 @@ async fn a_lost_database_loses_no_audit_reported_as_stored() {
         .execute(&admin)
         .await;
 }
+
+#[tokio::test]
+async fn waiting_for_an_unreachable_database_gives_up_after_the_wait() {
+    let began = std::time::Instant::now();
+    let err = scopewatch::store::Store::connect(
+        "postgres://sw:secret-pass@127.0.0.1:1/scopewatch",
+        Duration::from_millis(1500),
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        began.elapsed() >= Duration::from_millis(1400),
+        "it waited {:?}",
+        began.elapsed()
+    );
+    let text = err.to_string();
+    assert!(
+        text.contains("cannot connect") && !text.contains("secret-pass"),
+        "{text}"
+    );
+}
