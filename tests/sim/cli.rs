@@ -113,3 +113,75 @@ fn help_works_for_the_simulator() {
     assert!(out.status.success());
     assert!(String::from_utf8_lossy(&out.stdout).contains("--fault-429-storm"));
 }
+
+/// Starts `scopewatch sim` with extra flags; returns the child and its base URL.
+fn spawn_sim(flags: &[&str]) -> (std::process::Child, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_scopewatch"))
+        .args([
+            "sim",
+            "--listen",
+            "127.0.0.1:0",
+            "--clients",
+            "5",
+            "--client-id",
+            "aud",
+            "--client-secret",
+            "sec",
+        ])
+        .args(flags)
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let banner = lines.next().unwrap().unwrap();
+    let base = banner
+        .split(" on ")
+        .nth(1)
+        .unwrap()
+        .split(' ')
+        .next()
+        .unwrap()
+        .to_string();
+    (child, base)
+}
+
+async fn first_api_answer(base: &str) -> reqwest::Response {
+    let http = reqwest::Client::new();
+    let token: serde_json::Value = http
+        .post(format!("{base}/oauth/token"))
+        .basic_auth("aud", Some("sec"))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    http.get(format!("{base}/api/v2/oauth/clients"))
+        .bearer_auth(token["access_token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fault_flags_switch_the_faults_on() {
+    let (mut child, base) = spawn_sim(&["--fault-429-storm", "60s", "--fault-retry-after", "9"]);
+    let storm = first_api_answer(&base).await;
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert_eq!(storm.status(), 429);
+    assert_eq!(storm.headers()["retry-after"], "9");
+
+    let (mut child, base) = spawn_sim(&["--fault-5xx-rate", "1"]);
+    let failing = first_api_answer(&base).await;
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert_eq!(failing.status(), 503);
+
+    let (mut child, base) = spawn_sim(&["--fault-revoke-after", "0"]);
+    let revoked = first_api_answer(&base).await;
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert_eq!(revoked.status(), 401);
+}
