@@ -88,6 +88,9 @@ pub struct GenesysClient {
     observer: Arc<dyn Observer>,
 }
 
+/// 429s one call may receive before scopewatch gives up on it.
+const MAX_RATE_LIMITED: u32 = 50;
+
 /// The permission each endpoint needs, for errors when Genesys does not say.
 fn permission_for(endpoint: &str) -> &'static str {
     match endpoint {
@@ -153,6 +156,7 @@ impl GenesysClient {
     async fn fetch_token(&self) -> Result<(SecretString, Duration), GenesysError> {
         const ENDPOINT: &str = "/oauth/token";
         let url = format!("{}{ENDPOINT}", self.config.login_base_url);
+        let mut rate_limited = 0;
         let mut attempt = 0;
         loop {
             attempt += 1;
@@ -190,7 +194,7 @@ impl GenesysClient {
                             }
                         }
                         (StatusCode::TOO_MANY_REQUESTS, _) => {
-                            self.rate_limited(ENDPOINT, &headers)?;
+                            self.rate_limited(ENDPOINT, &headers, &mut rate_limited)?;
                             attempt -= 1;
                             continue;
                         }
@@ -239,12 +243,22 @@ impl GenesysClient {
         }
     }
 
-    /// Holds the gate for `Retry-After`, or gives up when that is longer than the cap.
+    /// Holds the gate for `Retry-After`; gives up when that is longer than the cap, or after
+    /// `MAX_RATE_LIMITED` 429s for one call.
     fn rate_limited(
         &self,
         endpoint: &str,
         headers: &header::HeaderMap,
+        count: &mut u32,
     ) -> Result<(), GenesysError> {
+        *count += 1;
+        if *count > MAX_RATE_LIMITED {
+            return Err(GenesysError::RetriesExhausted {
+                endpoint: endpoint.into(),
+                attempts: *count,
+                last: "still rate limited".into(),
+            });
+        }
         let wait = retry_after(headers).unwrap_or(Duration::from_secs(3));
         if wait > self.config.retry_after_cap {
             return Err(GenesysError::RateLimitCapExceeded {
@@ -394,15 +408,7 @@ impl GenesysClient {
                                 });
                             }
                             StatusCode::TOO_MANY_REQUESTS => {
-                                self.rate_limited(endpoint, &headers)?;
-                                rate_limited += 1;
-                                if rate_limited > 50 {
-                                    return Err(GenesysError::RetriesExhausted {
-                                        endpoint: endpoint.into(),
-                                        attempts: rate_limited,
-                                        last: "still rate limited".into(),
-                                    });
-                                }
+                                self.rate_limited(endpoint, &headers, &mut rate_limited)?;
                                 attempt -= 1;
                                 continue;
                             }
