@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Serves the report of a 10 000-client org and loads GET /report with wrk (Debian's `wrk`): the
+# full JSON and its gzip are built once per audit, so a request only copies bytes. Also times a
+# filtered request, which is serialized per request. Loopback only, bounded duration.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+command -v wrk >/dev/null || { echo "needs wrk (apt-get install wrk)"; exit 1; }
+clients="${CLIENTS:-10000}"
+cargo build --release --quiet
+bin=target/release/scopewatch
+work=$(mktemp -d)
+"$bin" sim --listen 127.0.0.1:0 --clients "$clients" --roles 250 --seed 7 \
+  --client-id bench --client-secret bench-secret >"$work/sim.log" &
+sim=$!
+trap 'kill $sim $serve 2>/dev/null || true; rm -rf "$work"' EXIT
+for _ in $(seq 1 600); do grep -q http "$work/sim.log" && break; sleep 0.1; done
+base=$(grep -o 'http://127.0.0.1:[0-9]*' "$work/sim.log")
+GENESYS_OAUTH_CLIENT_ID=bench GENESYS_OAUTH_CLIENT_SECRET=bench-secret \
+GENESYS_API_BASE_URL="$base" GENESYS_LOGIN_BASE_URL="$base" \
+SCOPEWATCH_LISTEN=127.0.0.1:0 SCOPEWATCH_DATABASE_URL="sqlite://$work/bench.db" \
+  "$bin" serve 2>"$work/serve.log" &
+serve=$!
+url=""
+for _ in $(seq 1 600); do
+  url=$(grep -o 'serving the report at http://127.0.0.1:[0-9]*' "$work/serve.log" | grep -o 'http://.*' || true)
+  [ -n "$url" ] && curl -sf "$url/readyz" >/dev/null && break
+  sleep 0.1
+done
+echo "report of $clients clients: $(curl -s "$url/report" | wc -c) bytes JSON, $(curl -s -H 'Accept-Encoding: gzip' "$url/report" | wc -c) bytes gzip"
+echo "-- GET /report, gzip (10 s, 2 threads, 16 connections)"
+wrk -t2 -c16 -d10s -H 'Accept-Encoding: gzip' "$url/report" | grep -E 'Requests/sec|Latency|requests in'
+echo "-- GET /report?risk_level=CRITICAL (serialized per request)"
+wrk -t2 -c16 -d10s "$url/report?risk_level=CRITICAL" | grep -E 'Requests/sec|Latency|requests in'
+echo "serve peak RSS: $(awk '/VmHWM/ {printf "%.0f MiB", $2/1024}' /proc/$serve/status)"
