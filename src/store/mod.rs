@@ -138,22 +138,8 @@ impl Store {
             reason: e.to_string(),
         };
         let backend = if url.starts_with("sqlite:") {
-            let options = SqliteConnectOptions::from_str(url)
-                .map_err(connect_error)?
-                .create_if_missing(true)
-                .journal_mode(SqliteJournalMode::Wal)
-                .busy_timeout(Duration::from_secs(5))
-                .disable_statement_logging();
-            let pool = SqlitePoolOptions::new()
-                .max_connections(4)
-                .connect_with(options)
-                .await
-                .map_err(connect_error)?;
-            sqlx::migrate!("migrations/sqlite")
-                .run(&pool)
-                .await
-                .map_err(|e| StoreError::Migrate(e.to_string()))?;
-            Backend::Sqlite(pool)
+            let options = SqliteConnectOptions::from_str(url).map_err(connect_error)?;
+            Store::sqlite(options, shown).await?
         } else {
             let options = PgConnectOptions::from_str(url)
                 .map_err(connect_error)?
@@ -164,6 +150,36 @@ impl Store {
             backend,
             url: shown.to_string(),
         })
+    }
+
+    /// Connects to SQLite with explicit options (tests use them to limit the file's size).
+    pub async fn connect_sqlite(options: SqliteConnectOptions) -> Result<Store, StoreError> {
+        let shown = options.get_filename().display().to_string();
+        Ok(Store {
+            backend: Store::sqlite(options, &shown).await?,
+            url: shown,
+        })
+    }
+
+    async fn sqlite(options: SqliteConnectOptions, shown: &str) -> Result<Backend, StoreError> {
+        let options = options
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .busy_timeout(Duration::from_secs(5))
+            .disable_statement_logging();
+        let pool = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(options)
+            .await
+            .map_err(|e| StoreError::Connect {
+                url: shown.to_string(),
+                reason: e.to_string(),
+            })?;
+        sqlx::migrate!("migrations/sqlite")
+            .run(&pool)
+            .await
+            .map_err(|e| StoreError::Migrate(e.to_string()))?;
+        Ok(Backend::Sqlite(pool))
     }
 
     /// Connects to PostgreSQL with explicit options (tests use a schema per test).

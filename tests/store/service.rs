@@ -315,3 +315,81 @@ async fn waiting_for_an_unreachable_database_gives_up_after_the_wait() {
         "{text}"
     );
 }
+
+/// SQLite "disk full" (a size limit on the file): the audit waits in memory, the write resumes
+/// once there is room again.
+#[tokio::test]
+async fn a_full_sqlite_file_keeps_the_audit_until_there_is_room() {
+    use std::str::FromStr;
+    use std::sync::Arc;
+
+    use chrono::{TimeZone, Utc};
+    use scopewatch::history::{History, Outcome};
+    use scopewatch::metrics::Metrics;
+    use scopewatch::store::{Store, StoredAudit};
+
+    let url = sqlite_url();
+    // 4 KiB pages, at most 120 of them: room for one 300 KB report, not two.
+    let options = sqlx::sqlite::SqliteConnectOptions::from_str(&url)
+        .unwrap()
+        .pragma("page_size", "4096")
+        .pragma("max_page_count", "120");
+    let store = Arc::new(Store::connect_sqlite(options).await.unwrap());
+    let metrics = Arc::new(Metrics::new());
+    let history = History::new(store.clone(), metrics.clone());
+    let audit = |id: &str, minute: u32| StoredAudit {
+        audit_id: id.into(),
+        started_at: Utc.with_ymd_and_hms(2026, 1, 1, 0, minute, 0).unwrap(),
+        finished_at: Utc.with_ymd_and_hms(2026, 1, 1, 0, minute, 5).unwrap(),
+        outcome: Outcome::Success,
+        error: None,
+        total_clients: Some(1),
+        high_risk_count: Some(0),
+        findings: Some(0),
+        new_findings: Some(0),
+        resolved_findings: Some(0),
+        policy_sha256: None,
+    };
+    let big = format!("\"{}\"", "x".repeat(300_000));
+    assert!(history.finish(audit("first", 0), Some(big.clone())).await);
+    assert!(
+        !history.finish(audit("second", 1), Some(big.clone())).await,
+        "the file is full"
+    );
+    assert_eq!(history.pending_count(), 1);
+    let text = metrics.render();
+    assert!(
+        text.contains("scopewatch_store_errors_total{operation=\"save\"} 1"),
+        "{text}"
+    );
+    assert!(text.contains("scopewatch_store_pending_writes 1"));
+    // Listed, but not stored yet.
+    let page = history.page(10, None).await.unwrap().unwrap();
+    assert_eq!(
+        (page[0].audit_id.as_str(), page[0].stored),
+        ("second", false)
+    );
+    assert!(history.report_json("second").await.unwrap().is_some());
+    // Room again (the old audit is deleted): the waiting write goes through.
+    assert_eq!(
+        store
+            .prune(Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 30).unwrap())
+            .await
+            .unwrap(),
+        0,
+        "the newest good audit is kept"
+    );
+    let admin = sqlx::SqlitePool::connect(&url).await.unwrap();
+    sqlx::query("DELETE FROM audits WHERE audit_id = 'first'")
+        .execute(&admin)
+        .await
+        .unwrap();
+    admin.close().await;
+    assert_eq!(history.flush_pending().await, 0);
+    assert!(store.get("second").await.unwrap().is_some());
+    assert!(
+        metrics
+            .render()
+            .contains("scopewatch_store_pending_writes 0")
+    );
+}
