@@ -106,6 +106,10 @@ pub struct SimState {
 }
 
 const MAX_EXECUTIONS: usize = 64;
+/// The request log keeps the newest this many records (a long-running simulator must not grow).
+const MAX_LOGGED_REQUESTS: usize = 100_000;
+/// Above this many tokens, expired ones are forgotten when a new one is issued.
+const TOKEN_SWEEP_THRESHOLD: usize = 10_000;
 
 impl SimState {
     pub fn new(org: Org, settings: SimSettings, faults: Faults) -> Self {
@@ -136,7 +140,11 @@ impl SimState {
     pub fn issue_token(&self, client_id: &str, validity_secs: i64) -> String {
         let token = crate::rng::random_token();
         let now = self.clock.now();
-        lock(&self.tokens).insert(
+        let mut tokens = lock(&self.tokens);
+        if tokens.len() >= TOKEN_SWEEP_THRESHOLD {
+            tokens.retain(|_, t| t.expires_at > now);
+        }
+        tokens.insert(
             token.clone(),
             IssuedToken {
                 client_id: client_id.to_string(),
@@ -224,7 +232,11 @@ impl SimState {
     }
 
     pub fn record(&self, record: RequestRecord) {
-        lock(&self.requests).push(record);
+        let mut requests = lock(&self.requests);
+        if requests.len() >= MAX_LOGGED_REQUESTS {
+            requests.drain(..MAX_LOGGED_REQUESTS / 2);
+        }
+        requests.push(record);
     }
 
     pub fn requests(&self) -> Vec<RequestRecord> {
