@@ -3,7 +3,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use clap::error::ErrorKind;
-use scopewatch::cli::{Cli, Command, run_audit, run_policy, run_serve, run_sim};
+use scopewatch::cli::{Cli, Command, run_audit, run_healthcheck, run_policy, run_serve, run_sim};
 
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
@@ -33,7 +33,10 @@ fn main() -> ExitCode {
     let env: BTreeMap<String, String> = std::env::vars().collect();
     scopewatch::telemetry::init(
         &env,
-        matches!(cli.command, Command::Audit(_) | Command::Policy(_)),
+        matches!(
+            cli.command,
+            Command::Audit(_) | Command::Policy(_) | Command::Healthcheck(_)
+        ),
     );
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -51,6 +54,7 @@ fn main() -> ExitCode {
             Command::Sim(args) => run_sim(args).await.map(|()| false),
             Command::Audit(args) => run_audit(args, &env).await,
             Command::Policy(args) => run_policy(args).map(|()| false),
+            Command::Healthcheck(args) => run_healthcheck(args, &env).await.map(|()| false),
         }
     });
     match result {

@@ -64,6 +64,14 @@ fn serve_demo_serves_a_report_and_exits_0_on_sigterm() {
         }
     });
     assert_eq!(report["summary"]["total_clients"], 301);
+    let healthcheck = |base: &str| {
+        Command::new(env!("CARGO_BIN_EXE_scopewatch"))
+            .args(["healthcheck", "--url", &format!("{base}/healthz")])
+            .status()
+            .unwrap()
+            .code()
+    };
+    assert_eq!(healthcheck(&base), Some(0));
     let killed = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()
@@ -81,6 +89,7 @@ fn serve_demo_serves_a_report_and_exits_0_on_sigterm() {
         std::thread::sleep(Duration::from_millis(50));
     };
     assert_eq!(status.code(), Some(0));
+    assert_eq!(healthcheck(&base), Some(3), "nothing answers after shutdown");
     let logs: Vec<String> = rx.try_iter().collect();
     assert!(logs.iter().any(|l| l.contains("shutting down")), "{logs:?}");
 }

@@ -1,6 +1,7 @@
 //! Command-line interface: the commands of SPEC §2 and their exit statuses.
 
 mod audit;
+mod healthcheck;
 mod policy;
 mod serve;
 mod sim;
@@ -10,6 +11,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 pub use audit::{AuditArgs, run_audit};
+pub use healthcheck::{HealthcheckArgs, run_healthcheck};
 pub use policy::{PolicyArgs, run_policy};
 pub use serve::{ServeArgs, run_serve};
 pub use sim::{SimArgs, run_sim, sim_org};
@@ -35,6 +37,8 @@ pub enum Command {
     Sim(SimArgs),
     /// Work with policy files.
     Policy(PolicyArgs),
+    /// Exit 0 when the local service answers /healthz (container HEALTHCHECK).
+    Healthcheck(HealthcheckArgs),
 }
 
 /// A failure of a command: `Usage` exits 2 (bad input or configuration), `Failed` exits 3
