@@ -89,7 +89,11 @@ fn serve_demo_serves_a_report_and_exits_0_on_sigterm() {
         std::thread::sleep(Duration::from_millis(50));
     };
     assert_eq!(status.code(), Some(0));
-    assert_eq!(healthcheck(&base), Some(3), "nothing answers after shutdown");
+    assert_eq!(
+        healthcheck(&base),
+        Some(3),
+        "nothing answers after shutdown"
+    );
     let logs: Vec<String> = rx.try_iter().collect();
     assert!(logs.iter().any(|l| l.contains("shutting down")), "{logs:?}");
 }
