@@ -2,11 +2,15 @@
 //! Genesys Cloud does on the wire (genesys-api.md). Behind `scopewatch sim`, `serve --demo`,
 //! the tests and the benchmarks.
 
+mod catalog;
 pub mod faults;
+mod gate;
 pub mod generate;
 mod handlers;
 pub mod org;
 pub mod state;
+mod usage;
+mod wire;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

@@ -1,0 +1,115 @@
+//! The org-wide usage query: the org's daily rows filtered to the interval and grouped by
+//! client and (with a granularity) by day, week or month.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Datelike, Utc};
+
+use super::org::Org;
+use crate::genesys::models::{UsageQuery, UsageRow};
+
+fn parse_instant(text: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(text)
+        .ok()
+        .map(|d| d.with_timezone(&Utc))
+        .or_else(|| {
+            chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
+                .ok()
+                .and_then(|d| d.and_hms_opt(0, 0, 0))
+                .map(|d| d.and_utc())
+        })
+}
+
+/// Runs a usage query over the org's daily rows: filter by interval, group by client and
+/// (with a granularity) by day, week or month.
+pub(super) fn usage_rows(org: &Org, query: &UsageQuery) -> Result<Vec<UsageRow>, String> {
+    let (start, end) = query
+        .interval
+        .split_once('/')
+        .and_then(|(a, b)| Some((parse_instant(a)?, parse_instant(b)?)))
+        .ok_or_else(|| {
+            format!(
+                "interval '{}' is not an ISO-8601 interval start/end",
+                query.interval
+            )
+        })?;
+    if end <= start {
+        return Err("interval end must be after its start".into());
+    }
+    const GROUPS: [&str; 4] = [
+        "OAuthClientId",
+        "OrganizationId",
+        "TemplateUri",
+        "HttpMethod",
+    ];
+    let group_by = query
+        .group_by
+        .clone()
+        .unwrap_or_else(|| vec!["OAuthClientId".into()]);
+    if let Some(bad) = group_by.iter().find(|g| !GROUPS.contains(&g.as_str())) {
+        return Err(format!("groupBy value '{bad}' is not one of {GROUPS:?}"));
+    }
+    let by_client = group_by.iter().any(|g| g == "OAuthClientId");
+    let granularity = query.granularity.as_deref();
+    if let Some(g) = granularity
+        && !matches!(g, "Day" | "Week" | "Month")
+    {
+        return Err(format!("granularity '{g}' is not one of Day, Week, Month"));
+    }
+    let mut groups: BTreeMap<(String, String), UsageRow> = BTreeMap::new();
+    for row in &org.usage {
+        let Some(day) = row.date.as_deref().and_then(parse_instant) else {
+            continue;
+        };
+        if day < start || day >= end {
+            continue;
+        }
+        let bucket = match granularity {
+            None => String::new(),
+            Some(g) => {
+                let date = day.date_naive();
+                let first = match g {
+                    "Week" => {
+                        date - chrono::Days::new(date.weekday().num_days_from_monday() as u64)
+                    }
+                    "Month" => date.with_day(1).unwrap_or(date),
+                    _ => date,
+                };
+                format!("{}T00:00:00Z", first.format("%Y-%m-%d"))
+            }
+        };
+        let client = if by_client {
+            row.client_id.clone().unwrap_or_default()
+        } else {
+            String::new()
+        };
+        let entry = groups
+            .entry((client.clone(), bucket.clone()))
+            .or_insert_with(|| UsageRow {
+                client_id: Some(client),
+                client_name: Some(if by_client {
+                    row.client_name.clone().unwrap_or_default()
+                } else {
+                    String::new()
+                }),
+                organization_id: Some(String::new()),
+                user_id: Some(String::new()),
+                template_uri: Some(String::new()),
+                http_method: Some(String::new()),
+                status200: 0,
+                status300: 0,
+                status400: 0,
+                status500: 0,
+                status429: 0,
+                requests: 0,
+                date: (!bucket.is_empty()).then_some(bucket),
+            });
+        entry.status200 += row.status200;
+        entry.status300 += row.status300;
+        entry.status400 += row.status400;
+        entry.status500 += row.status500;
+        entry.status429 += row.status429;
+        entry.requests += row.requests;
+    }
+    Ok(groups.into_values().collect())
+}

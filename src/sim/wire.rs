@@ -1,0 +1,156 @@
+//! Wire-level answers of the simulator: Genesys `ErrorBody` errors, OAuth token errors, the
+//! 429 body, rate-limit headers and a connection that drops.
+
+use std::collections::BTreeMap;
+
+use axum::body::{Body, Bytes};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+
+use crate::genesys::models::{ErrorBody, TokenError};
+
+pub(super) fn json_response(status: StatusCode, body: impl Into<Body>) -> Response {
+    let mut response = Response::new(body.into());
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    response
+}
+
+pub(super) fn to_json<T: serde::Serialize>(status: StatusCode, value: &T) -> Response {
+    match serde_json::to_vec(value) {
+        Ok(bytes) => json_response(status, bytes),
+        Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    }
+}
+
+/// An `ErrorBody` response; `permissions` fills the `missing.any.permissions` parameters.
+pub(super) fn api_error(
+    status: StatusCode,
+    code: &str,
+    message: &str,
+    permissions: Option<&str>,
+) -> Response {
+    let (message, with_params, params) = match permissions {
+        Some(list) => (
+            message.replace("{permissions}", list),
+            Some(message.to_string()),
+            Some(BTreeMap::from([(
+                "permissions".to_string(),
+                list.to_string(),
+            )])),
+        ),
+        None => (message.to_string(), None, Some(BTreeMap::new())),
+    };
+    let body = ErrorBody {
+        message,
+        code: code.into(),
+        status: status.as_u16(),
+        message_with_params: with_params,
+        message_params: params,
+        context_id: None,
+        details: vec![],
+        errors: vec![],
+    };
+    to_json(status, &body)
+}
+
+/// Why a handler refused a call; each becomes its Genesys `ErrorBody`.
+pub(super) enum Fail {
+    BadRequest(String),
+    Forbidden(&'static [&'static str]),
+    NotFound,
+}
+
+impl IntoResponse for Fail {
+    fn into_response(self) -> Response {
+        match self {
+            Fail::BadRequest(message) => {
+                api_error(StatusCode::BAD_REQUEST, "bad.request", &message, None)
+            }
+            Fail::Forbidden(permissions) => missing_permissions(permissions),
+            Fail::NotFound => not_found_response(),
+        }
+    }
+}
+
+pub(super) fn missing_permissions(permissions: &[&str]) -> Response {
+    api_error(
+        StatusCode::FORBIDDEN,
+        "missing.any.permissions",
+        "Unable to perform the requested action. You must have at least one of the following permissions assigned: {permissions}",
+        Some(&format!("[{}]", permissions.join(", "))),
+    )
+}
+
+pub(super) fn too_many_requests(retry_after: i64) -> Response {
+    let body = ErrorBody {
+        message: format!(
+            "Rate limit exceeded the maximum. Retry the request in [{retry_after}] seconds"
+        ),
+        code: "too.many.requests.retry.after".into(),
+        status: 429,
+        message_with_params: None,
+        message_params: None,
+        context_id: None,
+        details: vec![],
+        errors: vec![],
+    };
+    let mut response = to_json(StatusCode::TOO_MANY_REQUESTS, &body);
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
+    response
+}
+
+pub(super) async fn not_found() -> Response {
+    not_found_response()
+}
+
+pub(super) fn not_found_response() -> Response {
+    api_error(
+        StatusCode::NOT_FOUND,
+        "not.found",
+        "The requested resource was not found.",
+        None,
+    )
+}
+
+pub(super) fn invalid_credentials() -> Response {
+    api_error(
+        StatusCode::UNAUTHORIZED,
+        "bad.credentials",
+        "Invalid login credentials.",
+        None,
+    )
+}
+
+pub(super) fn add_rate_headers(headers: &mut HeaderMap, count: u32, allowed: u32, reset: i64) {
+    headers.insert("inin-ratelimit-count", HeaderValue::from(count));
+    headers.insert("inin-ratelimit-allowed", HeaderValue::from(allowed));
+    headers.insert("inin-ratelimit-reset", HeaderValue::from(reset));
+}
+
+/// Headers go out, then the connection breaks before the body.
+pub(super) fn dropped_connection() -> Response {
+    let failing = futures_util::stream::once(async {
+        Err::<Bytes, std::io::Error>(std::io::Error::new(
+            std::io::ErrorKind::ConnectionReset,
+            "simulated dropped connection",
+        ))
+    });
+    json_response(StatusCode::OK, Body::from_stream(failing))
+}
+
+pub(super) fn token_error(status: StatusCode, error: &str, description: &str) -> Response {
+    to_json(
+        status,
+        &TokenError {
+            error: error.into(),
+            description: description.into(),
+            error_description: description.into(),
+        },
+    )
+}
