@@ -200,3 +200,26 @@ async fn clients_are_read_to_the_last_page_when_the_listing_pages() {
         5
     );
 }
+
+#[tokio::test]
+async fn a_token_refused_again_after_renewal_fails_with_a_clear_message() {
+    let mut org = generated_org(5, 5);
+    // Tokens that are already expired when issued: every call is refused with 401.
+    let auditor = org
+        .clients
+        .iter_mut()
+        .find(|c| c.client.id == CLIENT_ID)
+        .unwrap();
+    auditor.client.access_token_validity_seconds = Some(0);
+    let sim = start(org, SimSettings::default()).await;
+    let err = run(config(&sim), &policy()).await.unwrap_err();
+    assert!(matches!(err, GenesysError::Unauthorized { .. }), "{err}");
+    assert!(err.to_string().contains("refused twice with 401"), "{err}");
+    let log = sim.requests();
+    assert_eq!(
+        log.iter().filter(|r| r.path == "/oauth/token").count(),
+        2,
+        "one renewal, no hot loop"
+    );
+    assert_eq!(log.iter().filter(|r| r.status == 401).count(), 2);
+}
