@@ -32,6 +32,13 @@ pub enum StoreError {
     Corrupt(String, String),
 }
 
+fn connect_failed(shown: &str) -> impl Fn(sqlx::Error) -> StoreError + '_ {
+    move |e| StoreError::Connect {
+        url: shown.to_string(),
+        reason: e.to_string(),
+    }
+}
+
 fn query_error(operation: &'static str) -> impl Fn(sqlx::Error) -> StoreError {
     move |e| StoreError::Query {
         operation,
@@ -133,10 +140,7 @@ impl Store {
     }
 
     async fn try_connect(url: &str, shown: &str) -> Result<Store, StoreError> {
-        let connect_error = |e: sqlx::Error| StoreError::Connect {
-            url: shown.to_string(),
-            reason: e.to_string(),
-        };
+        let connect_error = connect_failed(shown);
         let backend = if url.starts_with("sqlite:") {
             let options = SqliteConnectOptions::from_str(url).map_err(connect_error)?;
             Store::sqlite(options, shown).await?
@@ -171,10 +175,7 @@ impl Store {
             .max_connections(4)
             .connect_with(options)
             .await
-            .map_err(|e| StoreError::Connect {
-                url: shown.to_string(),
-                reason: e.to_string(),
-            })?;
+            .map_err(connect_failed(shown))?;
         sqlx::migrate!("migrations/sqlite")
             .run(&pool)
             .await
@@ -197,10 +198,7 @@ impl Store {
             .acquire_timeout(Duration::from_secs(5))
             .connect_with(options)
             .await
-            .map_err(|e| StoreError::Connect {
-                url: shown.to_string(),
-                reason: e.to_string(),
-            })?;
+            .map_err(connect_failed(shown))?;
         sqlx::migrate!("migrations/postgres")
             .run(&pool)
             .await
