@@ -4,6 +4,8 @@ use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+const API_TOKEN: &str = "serve-test-api-token-0987";
+
 #[test]
 fn serve_without_credentials_is_one_line_naming_the_variable() {
     let out = Command::new(env!("CARGO_BIN_EXE_scopewatch"))
@@ -26,6 +28,8 @@ fn serve_demo_serves_a_report_and_exits_0_on_sigterm() {
         .env_clear()
         .env("SCOPEWATCH_LISTEN", "127.0.0.1:0")
         .env("SCOPEWATCH_LOG_FORMAT", "json")
+        .env("RUST_LOG", "trace")
+        .env("SCOPEWATCH_API_TOKEN", API_TOKEN)
         .env(
             "SCOPEWATCH_DATABASE_URL",
             format!("sqlite://{}", db.display()),
@@ -52,7 +56,12 @@ fn serve_demo_serves_a_report_and_exits_0_on_sigterm() {
     let report: serde_json::Value = runtime.block_on(async {
         let began = Instant::now();
         loop {
-            let r = reqwest::get(format!("{base}/report")).await.unwrap();
+            let r = reqwest::Client::new()
+                .get(format!("{base}/report"))
+                .bearer_auth(API_TOKEN)
+                .send()
+                .await
+                .unwrap();
             if r.status() == 200 {
                 break r.json().await.unwrap();
             }
@@ -96,4 +105,13 @@ fn serve_demo_serves_a_report_and_exits_0_on_sigterm() {
     );
     let logs: Vec<String> = rx.try_iter().collect();
     assert!(logs.iter().any(|l| l.contains("shutting down")), "{logs:?}");
+    // Traced at the most talkative level, yet no secret reached the logs.
+    assert!(
+        logs.iter().any(|l| l.contains("/report")),
+        "requests are traced"
+    );
+    assert!(
+        !logs.iter().any(|l| l.contains(API_TOKEN)),
+        "the API token leaked into the logs"
+    );
 }

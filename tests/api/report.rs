@@ -196,6 +196,23 @@ async fn client_detail_has_findings_and_unknown_ids_are_404() {
 }
 
 #[tokio::test]
+async fn every_answer_carries_a_request_id_and_a_given_one_is_kept() {
+    let app = spawn_app().await;
+    let fresh = app.get("/healthz").await;
+    let id = fresh.headers()["x-request-id"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(id.len(), 36, "a UUID: {id}");
+    let given = app
+        .get_with("/healthz", &[("x-request-id", "trace-me-123")])
+        .await;
+    assert_eq!(given.headers()["x-request-id"], "trace-me-123");
+    let missing = app.get("/nope").await;
+    assert!(missing.headers().contains_key("x-request-id"));
+}
+
+#[tokio::test]
 async fn unknown_paths_and_methods_are_json_errors() {
     let app = spawn_app().await;
     let r = app.get("/no/such/path").await;

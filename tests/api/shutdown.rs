@@ -48,6 +48,10 @@ async fn shutdown_abandons_a_running_audit() {
         .await
         .unwrap();
     assert_eq!(started.status(), 202);
+    let id = json(started).await["audit_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let began = Instant::now();
     app.stop().await.unwrap();
     assert!(
@@ -55,4 +59,12 @@ async fn shutdown_abandons_a_running_audit() {
         "took {:?}",
         began.elapsed()
     );
+    // Nothing half-written: the abandoned audit left no row.
+    let pool = sqlx::SqlitePool::connect(&app.database_url).await.unwrap();
+    let rows: i64 = sqlx::query_scalar("SELECT count(*) FROM audits WHERE audit_id = $1")
+        .bind(&id)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(rows, 0);
 }

@@ -32,6 +32,7 @@ pub fn org(clients: usize) -> Org {
 
 pub struct TestApp {
     pub base: String,
+    pub database_url: String,
     pub state: AppState,
     pub sim: RunningSim,
     pub http: reqwest::Client,
@@ -84,6 +85,7 @@ pub async fn spawn_app_on(sim: RunningSim, database_url: &str, extra: &[(&str, &
     }));
     TestApp {
         base,
+        database_url: database_url.to_string(),
         state,
         sim,
         http: reqwest::Client::builder().no_gzip().build().unwrap(),
