@@ -161,6 +161,11 @@ fn scope_list(rng: &mut Rng) -> Vec<String> {
     let mut scopes: Vec<String> = Vec::new();
     for _ in 0..count {
         let s = *rng.pick(SCOPE_CATALOG);
+        // Scopes that manage clients and roles are rare in real user-facing apps.
+        let escalates = matches!(s, "oauth" | "authorization" | "organization-authorization");
+        if escalates && !rng.chance(10) {
+            continue;
+        }
         if !scopes.iter().any(|x| x == s) {
             scopes.push(s.to_string());
         }
@@ -239,8 +244,12 @@ pub fn generate(size: &OrgSize) -> Org {
         let (scope, role_divisions, redirects) = if grant == "CLIENT-CREDENTIALS" {
             let mut rds = Vec::new();
             for _ in 0..rng.range(1, 3) {
+                // Most integrations hold ordinary roles; a few hold the notable ones
+                // (Master Admin, authorization or OAuth management).
                 let role = if rng.chance(6) {
                     &roles[rng.below(notable as u64 - 1) as usize]
+                } else if roles.len() > notable {
+                    rng.pick(&roles[notable..])
                 } else {
                     rng.pick(&roles)
                 };
