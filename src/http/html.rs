@@ -172,6 +172,14 @@ pub fn report_page(report: &Report, filtered: bool, trend: &[(DateTime<Utc>, i64
     page("scopewatch report", &body)
 }
 
+fn list_or_none(items: Vec<String>, separator: &str) -> String {
+    if items.is_empty() {
+        "<span class=\"muted\">none</span>".into()
+    } else {
+        items.join(separator)
+    }
+}
+
 /// One client's page: facts, then each finding with evidence, remediation, waiver, first seen.
 pub fn client_page(report: &Report, c: &ClientReport) -> String {
     let mut body = String::new();
@@ -199,9 +207,15 @@ pub fn client_page(report: &Report, c: &ClientReport) -> String {
         ("State", escape(&c.state)),
         ("Public", c.is_public.to_string()),
         ("Risk score", c.risk_score.to_string()),
-        ("Scopes", escape(&c.scopes.join(", "))),
-        ("Roles", roles.join("; ")),
-        ("Redirect URIs", escape(&c.redirect_uris.join(", "))),
+        (
+            "Scopes",
+            list_or_none(c.scopes.iter().map(|s| escape(s)).collect(), ", "),
+        ),
+        ("Roles", list_or_none(roles, "; ")),
+        (
+            "Redirect URIs",
+            list_or_none(c.redirect_uris.iter().map(|u| escape(u)).collect(), ", "),
+        ),
         (
             "Token lifetime",
             format!("{} s", c.access_token_validity_seconds),
