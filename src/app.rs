@@ -181,7 +181,10 @@ impl App {
             }
         };
         if history.pending_count() > 0 {
-            let left = history.flush_pending().await;
+            // A last try, bounded so shutdown stays within its 10 s.
+            let left = tokio::time::timeout(Duration::from_secs(1), history.flush_pending())
+                .await
+                .unwrap_or_else(|_| history.pending_count());
             if left > 0 {
                 tracing::error!(
                     audits = left,
@@ -189,7 +192,7 @@ impl App {
                 );
             }
         }
-        history.store().close().await;
+        let _ = tokio::time::timeout(Duration::from_millis(500), history.store().close()).await;
         result
     }
 }
