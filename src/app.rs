@@ -180,11 +180,13 @@ impl App {
                 Ok(())
             }
         };
-        if history.pending_count() > 0 {
-            // A last try, bounded so shutdown stays within its 10 s.
+        let waiting = history.pending_count();
+        if waiting > 0 {
+            // A last try, bounded so shutdown stays within its 10 s (on timeout, count them all
+            // as lost: some may have been written, none is known to be).
             let left = tokio::time::timeout(Duration::from_secs(1), history.flush_pending())
                 .await
-                .unwrap_or_else(|_| history.pending_count());
+                .unwrap_or(waiting);
             if left > 0 {
                 tracing::error!(
                     audits = left,
