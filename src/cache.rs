@@ -64,6 +64,27 @@ impl CachedReport {
     }
 }
 
+impl CachedReport {
+    /// Findings new since `before` and findings of `before` now gone, by fingerprint (the
+    /// counts of `audit::diff::diff`, from the fingerprints already at hand).
+    pub fn changes_since(&self, before: Option<&CachedReport>) -> (usize, usize) {
+        let Some(before) = before else {
+            return (self.first_seen.len(), 0);
+        };
+        let new = self
+            .first_seen
+            .keys()
+            .filter(|f| !before.first_seen.contains_key(*f))
+            .count();
+        let resolved = before
+            .first_seen
+            .keys()
+            .filter(|f| !self.first_seen.contains_key(*f))
+            .count();
+        (new, resolved)
+    }
+}
+
 /// Holds the latest good report for readers; written only by a successful audit.
 #[derive(Default)]
 pub struct ReportCache {

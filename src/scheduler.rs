@@ -10,7 +10,6 @@ use chrono::{SubsecRound, Utc};
 use tokio::sync::{Mutex, OwnedMutexGuard};
 use tokio_util::sync::CancellationToken;
 
-use crate::audit::diff::diff;
 use crate::audit::policy::AuditPolicy;
 use crate::audit::report::Report;
 use crate::auditor::{audit_once, new_audit_id};
@@ -159,12 +158,9 @@ pub async fn run_audit(ctx: &AuditCtx, ticket: Ticket) -> Result<Arc<CachedRepor
     let finished = Utc::now().trunc_subsecs(3);
     let outcome = match result {
         Ok(report) => {
-            let changes = previous.as_ref().map(|p| diff(&report, &p.report).counts);
             let cached = install(ctx, report);
             let s = &cached.report.summary;
-            let (new, resolved) = changes
-                .map(|c| (c.new, c.resolved))
-                .unwrap_or((s.findings_by_rule.values().sum::<u64>() as usize, 0));
+            let (new, resolved) = cached.changes_since(previous.as_deref());
             ctx.metrics.set_changes(new, resolved);
             ctx.metrics
                 .audit_succeeded(seconds, finished.timestamp_millis() as f64 / 1000.0);
