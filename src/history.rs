@@ -3,6 +3,7 @@
 
 use std::sync::{Arc, Mutex};
 
+use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
@@ -55,7 +56,13 @@ impl AuditRecord {
     }
 }
 
-type Pending = (StoredAudit, Option<String>);
+/// A finished audit waiting for the database, with its report JSON (shared with the cache).
+type Pending = (StoredAudit, Option<Bytes>);
+
+/// The JSON as text for the database (it is always UTF-8: serde_json wrote it).
+fn text(json: &Option<Bytes>) -> Option<&str> {
+    json.as_deref().and_then(|b| std::str::from_utf8(b).ok())
+}
 
 pub struct History {
     store: Arc<Store>,
@@ -104,9 +111,9 @@ impl History {
     }
 
     /// Records a finished audit; true when the database has it now.
-    pub async fn finish(&self, audit: StoredAudit, report_json: Option<String>) -> bool {
+    pub async fn finish(&self, audit: StoredAudit, report_json: Option<Bytes>) -> bool {
         self.abandon(&audit.audit_id);
-        let stored = match self.store.save(&audit, report_json.as_deref()).await {
+        let stored = match self.store.save(&audit, text(&report_json)).await {
             Ok(()) => true,
             Err(e) => {
                 tracing::error!(audit_id = audit.audit_id, error = %e, "cannot store the audit; keeping it in memory until the database returns");
@@ -132,7 +139,7 @@ impl History {
             std::mem::take(&mut *self.pending.lock().unwrap_or_else(|e| e.into_inner()));
         let mut failed = Vec::new();
         for (audit, json) in waiting {
-            if let Err(e) = self.store.save(&audit, json.as_deref()).await {
+            if let Err(e) = self.store.save(&audit, text(&json)).await {
                 tracing::warn!(audit_id = audit.audit_id, error = %e, "database still unavailable");
                 self.metrics.store_error("save");
                 failed.push((audit, json));
@@ -166,7 +173,10 @@ impl History {
             .unwrap_or_else(|e| e.into_inner())
             .iter()
             .find(|(a, _)| a.audit_id == audit_id)
-            .map(|(a, json)| (AuditRecord::from_stored(a.clone(), false), json.clone()))
+            .map(|(a, json)| {
+                let json = text(json).map(str::to_string);
+                (AuditRecord::from_stored(a.clone(), false), json)
+            })
     }
 
     pub async fn get(&self, audit_id: &str) -> Result<Option<AuditRecord>, StoreError> {

@@ -186,8 +186,7 @@ pub async fn run_audit(ctx: &AuditCtx, ticket: Ticket) -> Result<Arc<CachedRepor
                 resolved_findings: Some(resolved as i64),
                 policy_sha256: Some(cached.report.policy.sha256.clone()),
             };
-            let json = String::from_utf8_lossy(&cached.json).into_owned();
-            ctx.history.finish(stored, Some(json)).await;
+            ctx.history.finish(stored, Some(cached.json.clone())).await;
             Ok(cached)
         }
         Err(e) => {

@@ -350,7 +350,7 @@ async fn a_full_sqlite_file_keeps_the_audit_until_there_is_room() {
         resolved_findings: Some(0),
         policy_sha256: None,
     };
-    let big = format!("\"{}\"", "x".repeat(300_000));
+    let big = bytes::Bytes::from(format!("\"{}\"", "x".repeat(300_000)));
     assert!(history.finish(audit("first", 0), Some(big.clone())).await);
     assert!(
         !history.finish(audit("second", 1), Some(big.clone())).await,
