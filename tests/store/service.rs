@@ -393,3 +393,55 @@ async fn a_full_sqlite_file_keeps_the_audit_until_there_is_room() {
             .contains("scopewatch_store_pending_writes 0")
     );
 }
+
+/// Each audit prunes what is older than SCOPEWATCH_RETENTION (default 90 days).
+#[tokio::test]
+async fn an_audit_prunes_audits_past_the_retention() {
+    use chrono::Utc;
+    use scopewatch::history::Outcome;
+    use scopewatch::store::{Store, StoredAudit};
+
+    let url = sqlite_url();
+    let store = Store::connect(&url, Duration::ZERO).await.unwrap();
+    let old = |id: &str, days_ago: i64, outcome: Outcome| {
+        let started = Utc::now() - chrono::Duration::days(days_ago);
+        StoredAudit {
+            audit_id: id.into(),
+            started_at: started,
+            finished_at: started,
+            outcome,
+            error: None,
+            total_clients: Some(1),
+            high_risk_count: Some(0),
+            findings: Some(0),
+            new_findings: Some(0),
+            resolved_findings: Some(0),
+            policy_sha256: None,
+        }
+    };
+    store
+        .save(&old("ancient", 400, Outcome::Success), Some("{}"))
+        .await
+        .unwrap();
+    store
+        .save(&old("last-month", 30, Outcome::Failure), None)
+        .await
+        .unwrap();
+    store.close().await;
+
+    let mut app = spawn_app_on(start_sim(org(10)).await, &url, &[]).await;
+    let fresh = app.audit().await.unwrap().report.audit_id.clone();
+    let listed = json(app.get("/audits").await).await;
+    let ids: Vec<&str> = listed["audits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["audit_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        ids,
+        vec![fresh.as_str(), "last-month"],
+        "the 400-day-old audit is pruned"
+    );
+    app.stop().await.unwrap();
+}
