@@ -3,20 +3,11 @@
 # full JSON and its gzip are built once per audit, so a request only copies bytes. Also times a
 # filtered request, which is serialized per request. Loopback only, bounded duration.
 set -euo pipefail
-cd "$(dirname "$0")/.."
 command -v wrk >/dev/null || { echo "needs wrk (apt-get install wrk)"; exit 1; }
 clients="${CLIENTS:-10000}"
-cargo build --release --quiet
-bin=target/release/scopewatch
-work=$(mktemp -d)
-"$bin" sim --listen 127.0.0.1:0 --clients "$clients" --roles 250 --seed 7 \
-  --client-id bench --client-secret bench-secret >"$work/sim.log" &
-sim=$!
-trap 'kill $sim $serve 2>/dev/null || true; rm -rf "$work"' EXIT
-for _ in $(seq 1 600); do grep -q http "$work/sim.log" && break; sleep 0.1; done
-base=$(grep -o 'http://127.0.0.1:[0-9]*' "$work/sim.log")
-GENESYS_OAUTH_CLIENT_ID=bench GENESYS_OAUTH_CLIENT_SECRET=bench-secret \
-GENESYS_API_BASE_URL="$base" GENESYS_LOGIN_BASE_URL="$base" \
+source "$(dirname "$0")/lib.sh"
+start_sim "$clients" 250
+work=$bench_tmp
 SCOPEWATCH_LISTEN=127.0.0.1:0 SCOPEWATCH_DATABASE_URL="sqlite://$work/bench.db" \
   "$bin" serve 2>"$work/serve.log" &
 serve=$!

@@ -2,19 +2,13 @@
 # Generates and serves a 100 000-client org, times the client listing and reads the simulator's
 # peak memory. Targets (issue 2): listing answered in under 2 s, simulator under 1 GiB.
 set -euo pipefail
-cd "$(dirname "$0")/.."
 clients="${CLIENTS:-100000}"
-cargo build --release --quiet
-bin=target/release/scopewatch
-log=$(mktemp)
+source "$(dirname "$0")/lib.sh"
 start_ns=$(date +%s%N)
-"$bin" sim --listen 127.0.0.1:0 --clients "$clients" --roles 300 --seed 7 \
-  --client-id bench --client-secret bench-secret >"$log" &
-pid=$!
-trap 'kill $pid 2>/dev/null || true; rm -f "$log"' EXIT
-for _ in $(seq 1 600); do grep -q http "$log" && break; sleep 0.1; done
+start_sim "$clients" 300
 ready_ns=$(date +%s%N)
-base=$(grep -o 'http://127.0.0.1:[0-9]*' "$log")
+base=$sim_base
+pid=$sim_pid
 token=$(curl -s -u bench:bench-secret -d grant_type=client_credentials "$base/oauth/token" |
   python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
 echo "clients: $clients (+ auditor)"
