@@ -18,7 +18,7 @@ use crate::history::History;
 use crate::http::{AppState, router};
 use crate::metrics::Metrics;
 use crate::scheduler::{AuditCtx, refresh, refresh_loop, run_loop};
-use crate::sim::{self, FaultConfig, OrgSize, RunningSim, SimSettings};
+use crate::sim::{self, OrgSize, RunningSim, SimSettings};
 use crate::store::Store;
 
 /// How long shutdown may take before in-flight work is dropped.
@@ -54,14 +54,9 @@ async fn start_demo(settings: &mut Settings) -> Result<RunningSim, StartError> {
     });
     let secret = sim::random_token();
     org.ensure_auditor("scopewatch-demo", &secret);
-    let running = sim::start(
-        org,
-        SimSettings::default(),
-        FaultConfig::default(),
-        "127.0.0.1:0".parse().expect("loopback address"),
-    )
-    .await
-    .map_err(|e| StartError::Io(format!("cannot start the demo organization: {e}")))?;
+    let running = sim::start_on_loopback(org, SimSettings::default())
+        .await
+        .map_err(|e| StartError::Io(format!("cannot start the demo organization: {e}")))?;
     settings.client_id = Some("scopewatch-demo".into());
     settings.client_secret = Some(SecretString::from(secret));
     settings.api_base_url = running.base_url();

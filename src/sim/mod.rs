@@ -105,3 +105,9 @@ pub async fn start(
         task: Some(task),
     })
 }
+
+/// Serves `org` on a free loopback port with no faults switched on (the demo and the tests).
+pub async fn start_on_loopback(org: Org, settings: SimSettings) -> std::io::Result<RunningSim> {
+    let loopback = SocketAddr::from((std::net::Ipv4Addr::LOCALHOST, 0));
+    start(org, settings, FaultConfig::default(), loopback).await
+}

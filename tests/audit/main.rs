@@ -14,7 +14,7 @@ use scopewatch::audit::policy::AuditPolicy;
 use scopewatch::audit::report::Report;
 use scopewatch::auditor::audit_once;
 use scopewatch::genesys::{ClientConfig, GenesysClient, GenesysError, NoObserver};
-use scopewatch::sim::{self, FaultConfig, Org, OrgSize, RunningSim, SimSettings};
+use scopewatch::sim::{self, Org, OrgSize, RunningSim, SimSettings};
 use secrecy::SecretString;
 
 pub const CLIENT_ID: &str = "test-auditor";
@@ -32,14 +32,7 @@ pub fn generated_org(clients: usize, roles: usize) -> Org {
 }
 
 pub async fn start(org: Org, settings: SimSettings) -> RunningSim {
-    sim::start(
-        org,
-        settings,
-        FaultConfig::default(),
-        "127.0.0.1:0".parse().unwrap(),
-    )
-    .await
-    .unwrap()
+    sim::start_on_loopback(org, settings).await.unwrap()
 }
 
 /// Fast retries and polls so fault tests take milliseconds, not minutes.

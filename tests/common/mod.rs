@@ -10,7 +10,7 @@ use scopewatch::cache::CachedReport;
 use scopewatch::config::Settings;
 use scopewatch::http::AppState;
 use scopewatch::scheduler::run_audit;
-use scopewatch::sim::{self, FaultConfig, Org, OrgSize, RunningSim, SimSettings};
+use scopewatch::sim::{self, Org, OrgSize, RunningSim, SimSettings};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
@@ -41,14 +41,9 @@ pub struct TestApp {
 }
 
 pub async fn start_sim(org: Org) -> RunningSim {
-    sim::start(
-        org,
-        SimSettings::default(),
-        FaultConfig::default(),
-        "127.0.0.1:0".parse().unwrap(),
-    )
-    .await
-    .unwrap()
+    sim::start_on_loopback(org, SimSettings::default())
+        .await
+        .unwrap()
 }
 
 pub async fn spawn_app_with(org: Org, extra: &[(&str, &str)]) -> TestApp {

@@ -5,7 +5,7 @@ mod faults;
 mod wire;
 
 use chrono::NaiveDate;
-use scopewatch::sim::{self, FaultConfig, Org, OrgSize, RunningSim, SimSettings};
+use scopewatch::sim::{self, Org, OrgSize, RunningSim, SimSettings};
 
 pub const CLIENT_ID: &str = "test-auditor";
 pub const SECRET: &str = "test-secret-123";
@@ -22,14 +22,9 @@ pub fn org(clients: usize, roles: usize) -> Org {
 }
 
 pub async fn start(org: Org, settings: SimSettings) -> RunningSim {
-    sim::start(
-        org,
-        settings,
-        FaultConfig::default(),
-        "127.0.0.1:0".parse().unwrap(),
-    )
-    .await
-    .expect("simulator starts")
+    sim::start_on_loopback(org, settings)
+        .await
+        .expect("simulator starts")
 }
 
 pub async fn token_for(sim: &RunningSim, id: &str, secret: &str) -> reqwest::Response {
