@@ -14,10 +14,14 @@ COPY src src
 COPY migrations migrations
 COPY openapi.yaml ./
 RUN touch src/main.rs src/lib.rs && cargo build --release --locked
+# An empty /data owned by the runtime user: a new named volume copies the image's ownership, and a
+# root-owned /data (what VOLUME alone creates) would leave uid 65532 unable to create the database.
+RUN mkdir /data
 
 # distroless: glibc and CA certificates, no shell, runs as uid 65532.
 FROM gcr.io/distroless/cc-debian12:nonroot
 COPY --from=build /src/target/release/scopewatch /usr/local/bin/scopewatch
+COPY --from=build --chown=65532:65532 /data /data
 # The only writable place (the root filesystem is read-only): the SQLite file.
 VOLUME ["/data"]
 ENV SCOPEWATCH_LISTEN=0.0.0.0:8080 \
