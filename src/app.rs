@@ -1,5 +1,6 @@
-//! The service: `App::build` wires settings into the router, the scheduler and (for `--demo`)
-//! an in-process simulator; `run_until_stopped` serves until the shutdown future resolves.
+//! The service: `App::build` wires settings into the auditor, the router and (for `--demo`)
+//! an in-process simulator; `run_until_stopped` serves until the shutdown future resolves and
+//! waits for every task it spawned.
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -9,15 +10,17 @@ use std::time::Duration;
 use secrecy::{ExposeSecret, SecretString};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 
 use crate::audit::policy::AuditPolicy;
-use crate::auditor::{client_config, new_client};
+use crate::auditor::{AuditHandle, Auditor, AuditorParts, client_config, refresh_loop, run_loop};
 use crate::cache::ReportCache;
 use crate::config::{ConfigError, Settings};
-use crate::history::History;
+use crate::genesys::GenesysClient;
+use crate::history::{History, RunningAudit};
 use crate::http::{AppState, router};
 use crate::metrics::Metrics;
-use crate::scheduler::{AuditCtx, refresh, refresh_loop, run_loop};
+use crate::outbox::{Outbox, OutboxLimits};
 use crate::sim::{self, OrgSize, RunningSim, SimSettings};
 use crate::store::Store;
 
@@ -39,6 +42,9 @@ pub enum StartError {
 pub struct App {
     listener: TcpListener,
     state: AppState,
+    auditor: Arc<Auditor>,
+    tasks: TaskTracker,
+    cancel: CancellationToken,
     interval: Duration,
     schedule: bool,
     _demo: Option<RunningSim>,
@@ -77,7 +83,7 @@ impl App {
             AuditPolicy::load(settings.policy_path.as_deref().map(std::path::Path::new))
                 .map_err(|e| StartError::Config(ConfigError(format!("SCOPEWATCH_POLICY: {e}"))))?;
         let metrics = Arc::new(Metrics::new());
-        let client = new_client(client_config(&settings, &policy)?, metrics.clone())
+        let client = GenesysClient::new(client_config(&settings, &policy)?, metrics.clone())
             .map_err(|e| StartError::Io(e.to_string()))?;
         let store = Store::connect(
             settings.database_url.expose_secret(),
@@ -86,18 +92,27 @@ impl App {
         .await
         .map_err(|e| StartError::Config(ConfigError(format!("SCOPEWATCH_DATABASE_URL: {e}"))))?;
         tracing::info!(database = store.url(), "database ready");
+        let store = Arc::new(store);
         let cache = Arc::new(ReportCache::default());
-        let history = Arc::new(History::new(Arc::new(store), metrics.clone()));
-        let audits = Arc::new(AuditCtx::new(
+        let outbox = Arc::new(Outbox::new(
+            store.clone(),
+            metrics.clone(),
+            OutboxLimits::default(),
+        ));
+        let running = Arc::new(RunningAudit::default());
+        let history = Arc::new(History::new(store.clone(), outbox.clone(), running.clone()));
+        let auditor = Arc::new(Auditor::new(AuditorParts {
             client,
             policy,
-            cache.clone(),
-            history.clone(),
-            metrics.clone(),
-            settings.retention,
-        ));
+            store,
+            cache: cache.clone(),
+            metrics: metrics.clone(),
+            outbox,
+            running,
+            retention: settings.retention,
+        }));
         // Serve the last good report at once: ready before any new audit.
-        if refresh(&audits).await {
+        if auditor.refresh().await {
             tracing::info!("restored the last successful report from the database");
         }
         let listener = TcpListener::bind(settings.listen).await.map_err(|e| {
@@ -106,23 +121,27 @@ impl App {
                 settings.listen
             )))
         })?;
+        let tasks = TaskTracker::new();
+        let cancel = CancellationToken::new();
         Ok(App {
             listener,
             state: AppState {
                 cache,
                 history,
                 metrics,
-                audits,
+                audits: AuditHandle::new(auditor.clone(), tasks.clone(), cancel.clone()),
                 api_token: settings.api_token.clone().map(Arc::new),
-                cancel: CancellationToken::new(),
             },
+            auditor,
+            tasks,
+            cancel,
             interval: settings.audit_interval,
             schedule: true,
             _demo: demo_org,
         })
     }
 
-    /// Serves without the audit loop (tests drive audits with `scheduler::run_audit`).
+    /// Serves without the audit loop (tests drive audits with `Auditor::run`).
     pub fn without_schedule(mut self) -> App {
         self.schedule = false;
         self
@@ -138,35 +157,43 @@ impl App {
         &self.state
     }
 
+    /// The auditor: its unit of work and its refresh, for tests to call directly.
+    pub fn auditor(&self) -> Arc<Auditor> {
+        self.auditor.clone()
+    }
+
     /// Serves until `shutdown` resolves, then stops accepting, lets in-flight requests finish,
     /// abandons a running audit, and returns within the grace period.
     pub async fn run_until_stopped(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        let cancel = self.state.cancel.clone();
-        if self.schedule {
-            tokio::spawn(run_loop(
-                self.state.audits.clone(),
-                self.interval,
-                cancel.clone(),
-            ));
+        let App {
+            listener,
+            state,
+            auditor,
+            tasks,
+            cancel,
+            interval,
+            schedule,
+            _demo,
+        } = self;
+        if schedule {
+            tasks.spawn(run_loop(auditor.clone(), interval, cancel.clone()));
         }
-        tokio::spawn(refresh_loop(
-            self.state.audits.clone(),
+        tasks.spawn(refresh_loop(
+            auditor.clone(),
             REFRESH_PERIOD,
             cancel.clone(),
         ));
-        let history = self.state.history.clone();
-        let addr = self.local_addr();
+        let addr = listener.local_addr()?;
         tracing::info!(%addr, "scopewatch serving");
         let stopping = cancel.clone();
-        let server =
-            axum::serve(self.listener, router(self.state)).with_graceful_shutdown(async move {
-                shutdown.await;
-                tracing::info!("shutting down: no new connections, finishing in-flight requests");
-                stopping.cancel();
-            });
+        let server = axum::serve(listener, router(state)).with_graceful_shutdown(async move {
+            shutdown.await;
+            tracing::info!("shutting down: no new connections, finishing in-flight requests");
+            stopping.cancel();
+        });
         let server = std::pin::pin!(server.into_future());
         let result = tokio::select! {
             result = server => result,
@@ -175,11 +202,24 @@ impl App {
                 Ok(())
             }
         };
-        let waiting = history.pending_count();
+        // The server may end on its own (an I/O error): the loops stop with it.
+        cancel.cancel();
+        tasks.close();
+        if tokio::time::timeout(Duration::from_millis(500), tasks.wait())
+            .await
+            .is_err()
+        {
+            tracing::warn!(
+                tasks = tasks.len(),
+                "background tasks still running at exit"
+            );
+        }
+        let outbox = auditor.outbox();
+        let waiting = outbox.len();
         if waiting > 0 {
             // A last try, bounded so shutdown stays within its 10 s (on timeout, count them all
             // as lost: some may have been written, none is known to be).
-            let left = tokio::time::timeout(Duration::from_secs(1), history.flush_pending())
+            let left = tokio::time::timeout(Duration::from_secs(1), outbox.flush())
                 .await
                 .unwrap_or(waiting);
             if left > 0 {
@@ -189,7 +229,7 @@ impl App {
                 );
             }
         }
-        let _ = tokio::time::timeout(Duration::from_millis(500), history.store().close()).await;
+        let _ = tokio::time::timeout(Duration::from_millis(500), auditor.store().close()).await;
         result
     }
 }

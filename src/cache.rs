@@ -15,6 +15,13 @@ use sha2::{Digest, Sha256};
 use crate::audit::report::Report;
 use crate::render::to_csv;
 
+/// Findings new since the audit before, and findings of that audit now gone.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Changes {
+    pub new: usize,
+    pub resolved: usize,
+}
+
 /// A report with its ready-made bodies.
 pub struct CachedReport {
     pub report: Report,
@@ -25,6 +32,8 @@ pub struct CachedReport {
     pub etag: String,
     /// First-seen time of every finding, by fingerprint (carried into the next audit).
     pub first_seen: HashMap<String, DateTime<Utc>>,
+    /// Against the audit before it (not part of the report's JSON).
+    pub changes: Changes,
 }
 
 impl std::fmt::Debug for CachedReport {
@@ -59,6 +68,7 @@ impl CachedReport {
             gzip: Bytes::from(gzip),
             etag,
             first_seen,
+            changes: Changes::default(),
             report,
         }
     }
@@ -67,9 +77,12 @@ impl CachedReport {
 impl CachedReport {
     /// Findings new since `before` and findings of `before` now gone, by fingerprint (the
     /// counts of `audit::diff::diff`, from the fingerprints already at hand).
-    pub fn changes_since(&self, before: Option<&CachedReport>) -> (usize, usize) {
+    pub fn changes_since(&self, before: Option<&CachedReport>) -> Changes {
         let Some(before) = before else {
-            return (self.first_seen.len(), 0);
+            return Changes {
+                new: self.first_seen.len(),
+                resolved: 0,
+            };
         };
         let new = self
             .first_seen
@@ -81,11 +94,11 @@ impl CachedReport {
             .keys()
             .filter(|f| !self.first_seen.contains_key(*f))
             .count();
-        (new, resolved)
+        Changes { new, resolved }
     }
 }
 
-/// Holds the latest good report for readers; written only by a successful audit.
+/// Holds the latest good report for readers; written only by the auditor.
 #[derive(Default)]
 pub struct ReportCache {
     current: ArcSwapOption<CachedReport>,
@@ -96,9 +109,7 @@ impl ReportCache {
         self.current.load_full()
     }
 
-    pub fn set(&self, cached: CachedReport) -> Arc<CachedReport> {
-        let cached = Arc::new(cached);
-        self.current.store(Some(cached.clone()));
-        cached
+    pub fn set(&self, cached: Arc<CachedReport>) {
+        self.current.store(Some(cached));
     }
 }

@@ -10,6 +10,7 @@ use secrecy::{ExposeSecret, SecretString};
 
 use crate::duration::parse_duration;
 use crate::genesys::regions;
+use crate::store::redact_url;
 
 /// Every setting's name, as an environment variable and as a config-file key.
 pub const KEYS: [&str; 16] = [
@@ -240,17 +241,6 @@ impl Settings {
     /// The database URL with any password replaced, for logs.
     pub fn database_url_redacted(&self) -> String {
         redact_url(self.database_url.expose_secret())
-    }
-}
-
-/// `postgres://user:secret@host/db` → `postgres://user:***@host/db`.
-pub fn redact_url(raw: &str) -> String {
-    match url::Url::parse(raw) {
-        Ok(mut u) if u.password().is_some() => {
-            let _ = u.set_password(Some("***"));
-            u.to_string()
-        }
-        _ => raw.to_string(),
     }
 }
 

@@ -1,247 +1,161 @@
-//! The audit history: this replica's running audit in memory, finished audits in the database.
-//! A finished audit the database could not take waits in memory and is written when it returns.
+//! The audit history as the API shows it: the audit running here, the audits waiting for the
+//! database (the outbox) and the stored ones, merged newest first. Read-only: the auditor writes.
 
 use std::sync::{Arc, Mutex};
 
-use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use crate::audit::report::Report;
-use crate::metrics::Metrics;
-use crate::store::{Store, StoreError, StoredAudit};
+use crate::outbox::Outbox;
+use crate::store::{AuditRecord, Outcome, Store, StoreError};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Outcome {
-    Running,
-    Success,
-    Failure,
-}
+/// The audit running in this process, if any (written by the auditor, read by the API).
+#[derive(Debug, Default)]
+pub struct RunningAudit(Mutex<Option<AuditRecord>>);
 
-/// One audit as the API lists it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct AuditRecord {
-    pub audit_id: String,
-    pub started_at: DateTime<Utc>,
-    pub finished_at: Option<DateTime<Utc>>,
-    pub outcome: Outcome,
-    pub error: Option<String>,
-    pub total_clients: Option<i64>,
-    pub high_risk_count: Option<i64>,
-    pub findings: Option<i64>,
-    pub new_findings: Option<i64>,
-    pub resolved_findings: Option<i64>,
-    pub policy_sha256: Option<String>,
-    /// False while the database has not taken it yet.
-    pub stored: bool,
-}
-
-impl AuditRecord {
-    fn from_stored(a: StoredAudit, stored: bool) -> AuditRecord {
-        AuditRecord {
-            audit_id: a.audit_id,
-            started_at: a.started_at,
-            finished_at: Some(a.finished_at),
-            outcome: a.outcome,
-            error: a.error,
-            total_clients: a.total_clients,
-            high_risk_count: a.high_risk_count,
-            findings: a.findings,
-            new_findings: a.new_findings,
-            resolved_findings: a.resolved_findings,
-            policy_sha256: a.policy_sha256,
-            stored,
-        }
-    }
-}
-
-/// A finished audit waiting for the database, with its report JSON (shared with the cache).
-type Pending = (StoredAudit, Option<Bytes>);
-
-/// The JSON as text for the database (it is always UTF-8: serde_json wrote it).
-fn text(json: &Option<Bytes>) -> Option<&str> {
-    json.as_deref().and_then(|b| std::str::from_utf8(b).ok())
-}
-
-pub struct History {
-    store: Arc<Store>,
-    metrics: Arc<Metrics>,
-    running: Mutex<Option<AuditRecord>>,
-    pending: Mutex<Vec<Pending>>,
-}
-
-impl History {
-    pub fn new(store: Arc<Store>, metrics: Arc<Metrics>) -> History {
-        History {
-            store,
-            metrics,
-            running: Mutex::new(None),
-            pending: Mutex::new(Vec::new()),
-        }
+impl RunningAudit {
+    pub fn set(&self, record: AuditRecord) {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = Some(record);
     }
 
-    pub fn store(&self) -> &Arc<Store> {
-        &self.store
-    }
-
-    pub fn start(&self, audit_id: &str, started_at: DateTime<Utc>) {
-        *self.running.lock().unwrap_or_else(|e| e.into_inner()) = Some(AuditRecord {
-            audit_id: audit_id.to_string(),
-            started_at,
-            finished_at: None,
-            outcome: Outcome::Running,
-            error: None,
-            total_clients: None,
-            high_risk_count: None,
-            findings: None,
-            new_findings: None,
-            resolved_findings: None,
-            policy_sha256: None,
-            stored: false,
-        });
-    }
-
-    /// Forgets the running audit (it was abandoned).
-    pub fn abandon(&self, audit_id: &str) {
-        let mut running = self.running.lock().unwrap_or_else(|e| e.into_inner());
+    /// Forgets `audit_id` if it is the one running.
+    pub fn clear(&self, audit_id: &str) {
+        let mut running = self.0.lock().unwrap_or_else(|e| e.into_inner());
         if running.as_ref().is_some_and(|r| r.audit_id == audit_id) {
             *running = None;
         }
     }
 
-    /// Records a finished audit; true when the database has it now.
-    pub async fn finish(&self, audit: StoredAudit, report_json: Option<Bytes>) -> bool {
-        self.abandon(&audit.audit_id);
-        let stored = match self.store.save(&audit, text(&report_json)).await {
-            Ok(()) => true,
-            Err(e) => {
-                tracing::error!(audit_id = audit.audit_id, error = %e, "cannot store the audit; keeping it in memory until the database returns");
-                self.metrics.store_error("save");
-                self.pending
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .push((audit, report_json));
-                false
-            }
-        };
-        self.metrics.set_pending_writes(self.pending_count());
-        stored
+    pub fn get(&self) -> Option<AuditRecord> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
+}
 
-    pub fn pending_count(&self) -> usize {
-        self.pending.lock().unwrap_or_else(|e| e.into_inner()).len()
-    }
+/// One audit as the API lists it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Listed {
+    #[serde(flatten)]
+    pub record: AuditRecord,
+    /// False while the database has not taken it yet.
+    pub stored: bool,
+}
 
-    /// Writes what waited for the database; returns how many are still waiting.
-    pub async fn flush_pending(&self) -> usize {
-        let waiting: Vec<Pending> =
-            std::mem::take(&mut *self.pending.lock().unwrap_or_else(|e| e.into_inner()));
-        let mut failed = Vec::new();
-        for (audit, json) in waiting {
-            if let Err(e) = self.store.save(&audit, text(&json)).await {
-                tracing::warn!(audit_id = audit.audit_id, error = %e, "database still unavailable");
-                self.metrics.store_error("save");
-                failed.push((audit, json));
-            } else {
-                tracing::info!(
-                    audit_id = audit.audit_id,
-                    "stored an audit that waited for the database"
-                );
-            }
+/// A page of the history and the cursor of the next one.
+#[derive(Debug, Serialize)]
+pub struct Page {
+    pub audits: Vec<Listed>,
+    pub next_before: Option<String>,
+}
+
+pub struct History {
+    store: Arc<Store>,
+    outbox: Arc<Outbox>,
+    running: Arc<RunningAudit>,
+}
+
+impl History {
+    pub fn new(store: Arc<Store>, outbox: Arc<Outbox>, running: Arc<RunningAudit>) -> History {
+        History {
+            store,
+            outbox,
+            running,
         }
-        let mut pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
-        failed.append(&mut pending);
-        *pending = failed;
-        let left = pending.len();
-        self.metrics.set_pending_writes(left);
-        left
     }
 
-    fn local(&self, audit_id: &str) -> Option<(AuditRecord, Option<String>)> {
-        if let Some(r) = self
-            .running
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .as_ref()
-            && r.audit_id == audit_id
-        {
-            return Some((r.clone(), None));
-        }
-        self.pending
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .iter()
-            .find(|(a, _)| a.audit_id == audit_id)
-            .map(|(a, json)| {
-                let json = text(json).map(str::to_string);
-                (AuditRecord::from_stored(a.clone(), false), json)
-            })
+    /// This process's audits not in the database: the running one and the waiting ones.
+    fn local(&self) -> Vec<AuditRecord> {
+        self.running
+            .get()
+            .into_iter()
+            .chain(self.outbox.waiting())
+            .collect()
     }
 
-    pub async fn get(&self, audit_id: &str) -> Result<Option<AuditRecord>, StoreError> {
-        if let Some((record, _)) = self.local(audit_id) {
-            return Ok(Some(record));
+    pub async fn get(&self, audit_id: &str) -> Result<Option<Listed>, StoreError> {
+        if let Some(record) = self.local().into_iter().find(|r| r.audit_id == audit_id) {
+            return Ok(Some(Listed {
+                record,
+                stored: false,
+            }));
         }
-        Ok(self
-            .store
-            .get(audit_id)
-            .await?
-            .map(|a| AuditRecord::from_stored(a, true)))
+        Ok(self.store.get(audit_id).await?.map(|record| Listed {
+            record,
+            stored: true,
+        }))
     }
 
     /// The report JSON of a successful audit.
     pub async fn report_json(&self, audit_id: &str) -> Result<Option<String>, StoreError> {
-        if let Some((_, json)) = self.local(audit_id) {
-            return Ok(json);
+        if let Some(p) = self.outbox.find(audit_id) {
+            return Ok(p.report.and_then(|b| String::from_utf8(b.to_vec()).ok()));
         }
         self.store.report_json(audit_id).await
     }
 
+    /// A stored report, parsed off the async threads (it can be tens of megabytes).
     pub async fn report(&self, audit_id: &str) -> Result<Option<Report>, StoreError> {
-        match self.report_json(audit_id).await? {
-            None => Ok(None),
-            Some(json) => serde_json::from_str(&json)
-                .map(Some)
-                .map_err(|e| StoreError::Corrupt(audit_id.to_string(), e.to_string())),
-        }
+        let Some(json) = self.report_json(audit_id).await? else {
+            return Ok(None);
+        };
+        let id = audit_id.to_string();
+        tokio::task::spawn_blocking(move || {
+            serde_json::from_str(&json).map_err(|e| StoreError::Corrupt(id, e.to_string()))
+        })
+        .await
+        .map_err(|e| StoreError::Corrupt(audit_id.to_string(), e.to_string()))?
+        .map(Some)
     }
 
-    /// Newest first; this replica's running audit and unstored audits lead the first page.
-    /// `None` when `before` is no known audit.
+    /// Newest first; `None` when `before` is no known audit. `next_before` always names an
+    /// audit this method accepts as `before`.
     pub async fn page(
         &self,
         limit: usize,
         before: Option<&str>,
-    ) -> Result<Option<Vec<AuditRecord>>, StoreError> {
-        let mut records = Vec::new();
-        if before.is_none() {
-            if let Some(r) = self
-                .running
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .clone()
-            {
-                records.push(r);
-            }
-            let pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
-            records.extend(
-                pending
-                    .iter()
-                    .rev()
-                    .map(|(a, _)| AuditRecord::from_stored(a.clone(), false)),
-            );
-        }
-        let Some(stored) = self.store.list(limit, before).await? else {
-            return Ok(None);
+    ) -> Result<Option<Page>, StoreError> {
+        let local = self.local();
+        let cursor = match before {
+            None => None,
+            Some(id) => match local.iter().find(|r| r.audit_id == id) {
+                Some(r) => Some((r.started_at, id)),
+                None => match self.store.get(id).await? {
+                    Some(r) => Some((r.started_at, id)),
+                    None => return Ok(None),
+                },
+            },
         };
-        records.extend(
-            stored
-                .into_iter()
-                .map(|a| AuditRecord::from_stored(a, true)),
-        );
-        records.truncate(limit);
-        Ok(Some(records))
+        let is_before = |r: &AuditRecord| {
+            cursor.is_none_or(|(at, id)| (r.started_at, r.audit_id.as_str()) < (at, id))
+        };
+        let mut audits: Vec<Listed> = local
+            .into_iter()
+            .filter(|r| is_before(r))
+            .map(|record| Listed {
+                record,
+                stored: false,
+            })
+            .collect();
+        for record in self.store.list_before(limit, cursor).await? {
+            if !audits.iter().any(|a| a.record.audit_id == record.audit_id) {
+                audits.push(Listed {
+                    record,
+                    stored: true,
+                });
+            }
+        }
+        audits.sort_by(|a, b| {
+            (b.record.started_at, &b.record.audit_id)
+                .cmp(&(a.record.started_at, &a.record.audit_id))
+        });
+        audits.truncate(limit);
+        let next_before = (audits.len() == limit)
+            .then(|| audits.last().map(|a| a.record.audit_id.clone()))
+            .flatten();
+        Ok(Some(Page {
+            audits,
+            next_before,
+        }))
     }
 
     pub async fn previous_success(&self, audit_id: &str) -> Result<Option<String>, StoreError> {
@@ -251,19 +165,18 @@ impl History {
     /// `(finished_at, total clients, high-risk clients)` of recent successful audits, oldest
     /// first, for the report page's chart.
     pub async fn trend(&self, audits: usize) -> Vec<(DateTime<Utc>, i64, i64)> {
-        let recent = match self.store.list(audits, None).await {
-            Ok(Some(list)) => list,
-            _ => return Vec::new(),
+        let Ok(recent) = self.store.list_before(audits, None).await else {
+            return Vec::new();
         };
         let mut points: Vec<_> = recent
             .into_iter()
             .filter(|a| a.outcome == Outcome::Success)
-            .map(|a| {
-                (
-                    a.finished_at,
+            .filter_map(|a| {
+                Some((
+                    a.finished_at?,
                     a.total_clients.unwrap_or(0),
                     a.high_risk_count.unwrap_or(0),
-                )
+                ))
             })
             .collect();
         points.reverse();

@@ -22,6 +22,7 @@ pub struct Metrics {
     findings: IntGaugeVec,
     suppressed: IntGaugeVec,
     audit_runs: IntCounterVec,
+    audit_failures: IntCounterVec,
     audit_duration: Histogram,
     last_success_timestamp: Gauge,
     last_success: IntGauge,
@@ -33,6 +34,7 @@ pub struct Metrics {
     resolved_findings: IntGauge,
     store_errors: IntCounterVec,
     pending_writes: IntGauge,
+    dropped_writes: prometheus::IntCounter,
     seen_findings: Mutex<BTreeSet<(String, String)>>,
     seen_suppressed: Mutex<BTreeSet<String>>,
 }
@@ -105,6 +107,17 @@ impl Metrics {
                 )
                 .unwrap(),
             ),
+            audit_failures: register(
+                &r,
+                IntCounterVec::new(
+                    Opts::new(
+                        "scopewatch_audit_failures_total",
+                        "Failed audits, by reason (a bounded set: credentials, missing_permission, rate_limited, deadline, panic, ...)",
+                    ),
+                    &["reason"],
+                )
+                .unwrap(),
+            ),
             audit_duration: register(
                 &r,
                 Histogram::with_opts(
@@ -122,7 +135,7 @@ impl Metrics {
                 &r,
                 Gauge::new(
                     "scopewatch_last_audit_success_timestamp_seconds",
-                    "Unix time the last successful audit finished",
+                    format!("Unix time the served report was generated {CACHED}"),
                 )
                 .unwrap(),
             ),
@@ -130,7 +143,7 @@ impl Metrics {
                 &r,
                 IntGauge::new(
                     "scopewatch_last_audit_success",
-                    "1 if the last audit succeeded, 0 if it failed",
+                    "1 if the newest audit (run here or stored by a replica) succeeded, 0 if it failed",
                 )
                 .unwrap(),
             ),
@@ -214,6 +227,14 @@ impl Metrics {
                 )
                 .unwrap(),
             ),
+            dropped_writes: register(
+                &r,
+                prometheus::IntCounter::new(
+                    "scopewatch_store_dropped_writes_total",
+                    "Finished audits dropped unstored because too many waited for the database",
+                )
+                .unwrap(),
+            ),
             registry: r,
             seen_findings: Mutex::new(BTreeSet::new()),
             seen_suppressed: Mutex::new(BTreeSet::new()),
@@ -236,8 +257,13 @@ impl Metrics {
         m
     }
 
-    /// The only place report gauges change. Label sets absent from this report go to zero.
-    pub fn set_from_report(&self, report: &Report) {
+    /// The only place report gauges change: the served report, its generation time and its
+    /// new/resolved findings. Label sets absent from this report go to zero.
+    pub fn set_from_report(&self, report: &Report, new_findings: usize, resolved_findings: usize) {
+        self.last_success_timestamp
+            .set(report.generated_at.timestamp_millis() as f64 / 1000.0);
+        self.new_findings.set(new_findings as i64);
+        self.resolved_findings.set(resolved_findings as i64);
         for (level, count) in report.summary.by_risk_level.entries() {
             self.clients
                 .with_label_values(&[level.as_str()])
@@ -283,23 +309,24 @@ impl Metrics {
         }
     }
 
-    pub fn audit_succeeded(&self, seconds: f64, finished_unix: f64) {
+    pub fn audit_succeeded(&self, seconds: f64) {
         self.audit_runs.with_label_values(&["success"]).inc();
         self.audit_duration.observe(seconds);
-        self.last_success.set(1);
-        self.last_success_timestamp.set(finished_unix);
     }
 
-    pub fn audit_failed(&self, seconds: f64) {
+    pub fn audit_failed(&self, seconds: f64, reason: &str) {
         self.audit_runs.with_label_values(&["failure"]).inc();
+        self.audit_failures.with_label_values(&[reason]).inc();
         self.audit_duration.observe(seconds);
-        self.last_success.set(0);
     }
 
-    /// New and resolved findings of the last audit, against the audit before it.
-    pub fn set_changes(&self, new: usize, resolved: usize) {
-        self.new_findings.set(new as i64);
-        self.resolved_findings.set(resolved as i64);
+    /// Whether the newest known audit succeeded.
+    pub fn set_last_audit_success(&self, ok: bool) {
+        self.last_success.set(i64::from(ok));
+    }
+
+    pub fn store_dropped_write(&self) {
+        self.dropped_writes.inc();
     }
 
     pub fn store_error(&self, operation: &str) {
@@ -351,7 +378,7 @@ mod tests {
     use crate::audit::policy::AuditPolicy;
     use crate::audit::rules::testkit::{client, snapshot, with_roles};
     use crate::audit::snapshot::Client;
-    use crate::audit::{AuditRun, audit};
+    use crate::audit::{AuditRun, judge};
 
     fn report(clients: Vec<Client>) -> Report {
         let mut s = snapshot();
@@ -363,16 +390,20 @@ mod tests {
             generated_at: at,
             first_seen: &|_| None,
         };
-        audit(&s, &AuditPolicy::builtin(), &run)
+        judge(&s, &AuditPolicy::builtin(), &run)
     }
 
     #[test]
     fn vanished_label_sets_go_back_to_zero() {
         let m = Metrics::new();
-        m.set_from_report(&report(vec![with_roles(
-            client("CLIENT-CREDENTIALS"),
-            &[("master", "*")],
-        )]));
+        m.set_from_report(
+            &report(vec![with_roles(
+                client("CLIENT-CREDENTIALS"),
+                &[("master", "*")],
+            )]),
+            1,
+            0,
+        );
         let text = m.render();
         assert!(
             text.contains("scopewatch_findings{rule=\"admin-role\",severity=\"CRITICAL\"} 1"),
@@ -381,7 +412,7 @@ mod tests {
         assert!(text.contains("scopewatch_clients{risk_level=\"CRITICAL\"} 1"));
         let mut fixed = client("CODE");
         fixed.id = "c2".into();
-        m.set_from_report(&report(vec![fixed]));
+        m.set_from_report(&report(vec![fixed]), 0, 1);
         let text = m.render();
         assert!(
             text.contains("scopewatch_findings{rule=\"admin-role\",severity=\"CRITICAL\"} 0"),

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::report::{Finding, Report};
-use super::rules::Severity;
+use super::severity::Severity;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct DiffEntry {

@@ -3,8 +3,10 @@
 pub mod diff;
 pub mod glob;
 pub mod policy;
+pub mod policy_file;
 pub mod report;
 pub mod rules;
+pub mod severity;
 pub mod snapshot;
 
 use chrono::{DateTime, Utc};
@@ -27,7 +29,7 @@ pub struct AuditRun<'a> {
 }
 
 /// Judges every client of the snapshot with the policy's rules.
-pub fn audit(snapshot: &Snapshot, policy: &AuditPolicy, run: &AuditRun) -> Report {
+pub fn judge(snapshot: &Snapshot, policy: &AuditPolicy, run: &AuditRun) -> Report {
     let ctx = Context {
         snapshot,
         policy,
@@ -36,7 +38,7 @@ pub fn audit(snapshot: &Snapshot, policy: &AuditPolicy, run: &AuditRun) -> Repor
     let mut clients: Vec<ClientReport> = snapshot
         .clients
         .iter()
-        .map(|c| judge(&ctx, run, c))
+        .map(|c| judge_client(&ctx, run, c))
         .collect();
     clients.sort_by(|a, b| {
         b.risk_score
@@ -103,7 +105,7 @@ fn finding(ctx: &Context, run: &AuditRun, client: &Client, meta: &RuleMeta, hit:
     }
 }
 
-fn judge(ctx: &Context, run: &AuditRun, client: &Client) -> ClientReport {
+fn judge_client(ctx: &Context, run: &AuditRun, client: &Client) -> ClientReport {
     let mut findings: Vec<Finding> = RULES
         .iter()
         .filter(|rule| ctx.policy.enabled(rule.meta.id))

@@ -10,9 +10,9 @@ use clap::Args;
 use super::CliError;
 use crate::audit::policy::AuditPolicy;
 use crate::audit::report::{Report, RiskLevel};
-use crate::auditor::{audit_once, client_config, new_audit_id, new_client};
+use crate::auditor::{assess, client_config, new_audit_id};
 use crate::config::Settings;
-use crate::genesys::NoObserver;
+use crate::genesys::{GenesysClient, NoObserver};
 use crate::render::{Format, render};
 
 #[derive(Debug, Args)]
@@ -56,10 +56,11 @@ pub async fn run_audit(args: AuditArgs, env: &BTreeMap<String, String>) -> Resul
         .policy
         .clone()
         .or(settings.policy_path.clone().map(PathBuf::from));
-    let policy = AuditPolicy::load(policy_path.as_deref()).map_err(CliError::Usage)?;
+    let policy =
+        AuditPolicy::load(policy_path.as_deref()).map_err(|e| CliError::Usage(e.to_string()))?;
     let config = client_config(&settings, &policy)?;
-    let client =
-        new_client(config, Arc::new(NoObserver)).map_err(|e| CliError::Failed(e.to_string()))?;
+    let client = GenesysClient::new(config, Arc::new(NoObserver))
+        .map_err(|e| CliError::Failed(e.to_string()))?;
 
     // A progress line on stderr when the collection takes more than a moment.
     let stage = Arc::new(Mutex::new(String::from("starting")));
@@ -77,8 +78,16 @@ pub async fn run_audit(args: AuditArgs, env: &BTreeMap<String, String>) -> Resul
             *s = what.to_string();
         }
     };
-    let audit_id = new_audit_id(chrono::Utc::now());
-    let result = audit_once(audit_id, &client, &policy, &|_| None, &progress).await;
+    let started_at = chrono::SubsecRound::trunc_subsecs(chrono::Utc::now(), 3);
+    let result = assess(
+        &client,
+        &policy,
+        new_audit_id(started_at),
+        started_at,
+        &|_| None,
+        &progress,
+    )
+    .await;
     ticker.abort();
     let report = result.map_err(|e| CliError::Failed(format!("audit failed: {e}")))?;
 

@@ -25,7 +25,8 @@ pub enum PolicyCommand {
 pub fn run_policy(args: PolicyArgs) -> Result<(), CliError> {
     match args.command {
         PolicyCommand::Check { file } => {
-            let policy = AuditPolicy::load(Some(&file)).map_err(CliError::Usage)?;
+            let policy =
+                AuditPolicy::load(Some(&file)).map_err(|e| CliError::Usage(e.to_string()))?;
             print!("{}", policy.describe());
             Ok(())
         }

@@ -9,14 +9,13 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
-use super::AppState;
 use super::error::{ApiError, clip};
-use super::report::{param, params};
+use super::query::{param, params};
 use crate::audit::diff::diff as diff_reports;
 use crate::audit::report::Report;
-use crate::history::{AuditRecord, History, Outcome};
-use crate::scheduler::{AlreadyRunning, start_now};
-use crate::store::StoreError;
+use crate::auditor::{AlreadyRunning, AuditHandle};
+use crate::history::{History, Listed};
+use crate::store::{Outcome, StoreError};
 
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> ApiError {
@@ -34,7 +33,7 @@ fn audit_id(path: Result<Path<String>, PathRejection>) -> Result<String, ApiErro
         .map_err(|_| ApiError::bad_parameter("audit_id is not valid UTF-8"))
 }
 
-async fn record(history: &History, id: &str) -> Result<AuditRecord, ApiError> {
+async fn record(history: &History, id: &str) -> Result<Listed, ApiError> {
     history
         .get(id)
         .await?
@@ -43,7 +42,7 @@ async fn record(history: &History, id: &str) -> Result<AuditRecord, ApiError> {
 
 /// The stored report JSON of a finished, successful audit.
 async fn report_json(history: &History, id: &str) -> Result<String, ApiError> {
-    let record = record(history, id).await?;
+    let record = record(history, id).await?.record;
     match record.outcome {
         Outcome::Running => Err(ApiError::new(
             StatusCode::CONFLICT,
@@ -69,9 +68,14 @@ async fn report_json(history: &History, id: &str) -> Result<String, ApiError> {
 }
 
 async fn report(history: &History, id: &str) -> Result<Report, ApiError> {
-    let json = report_json(history, id).await?;
-    serde_json::from_str(&json)
-        .map_err(|e| ApiError::from(StoreError::Corrupt(id.to_string(), e.to_string())))
+    // Checks the outcome first, for a clear 404/409.
+    report_json(history, id).await?;
+    history.report(id).await?.ok_or_else(|| {
+        ApiError::not_found(
+            "report_not_kept",
+            format!("the report of audit {id} is not kept"),
+        )
+    })
 }
 
 pub async fn list(
@@ -92,16 +96,13 @@ pub async fn list(
         },
     };
     let before = param(&pairs, "before");
-    let audits = history.page(limit, before).await?.ok_or_else(|| {
+    let page = history.page(limit, before).await?.ok_or_else(|| {
         ApiError::not_found(
             "audit_not_found",
             format!("before: no audit '{}'", clip(before.unwrap_or_default())),
         )
     })?;
-    let next_before = (audits.len() == limit)
-        .then(|| audits.last().map(|a| a.audit_id.clone()))
-        .flatten();
-    Ok(Json(json!({"audits": audits, "next_before": next_before})).into_response())
+    Ok(Json(page).into_response())
 }
 
 pub async fn get_one(
@@ -134,8 +135,8 @@ pub async fn diff(
     Ok(Json(diff_reports(&after, &before)).into_response())
 }
 
-pub async fn start(State(state): State<AppState>) -> Result<Response, ApiError> {
-    match start_now(state.audits.clone(), state.cancel.clone()).await {
+pub async fn start(State(audits): State<AuditHandle>) -> Result<Response, ApiError> {
+    match audits.start_now().await {
         Ok(id) => {
             let mut response = (
                 StatusCode::ACCEPTED,

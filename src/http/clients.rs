@@ -12,7 +12,7 @@ use serde::Serialize;
 
 use super::error::{ApiError, clip};
 use super::html;
-use super::report::wants_html;
+use super::query::wants_html;
 use crate::audit::report::ClientReport;
 use crate::cache::ReportCache;
 

@@ -6,6 +6,7 @@ mod auth;
 mod clients;
 pub mod error;
 pub mod html;
+mod query;
 mod report;
 mod system;
 
@@ -19,17 +20,16 @@ use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::routing::get;
 use secrecy::SecretString;
-use tokio_util::sync::CancellationToken;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
+use crate::auditor::AuditHandle;
 use crate::cache::ReportCache;
 use crate::history::History;
 use crate::metrics::Metrics;
-use crate::scheduler::AuditCtx;
 
 use self::error::{ApiError, clip};
 
@@ -39,9 +39,8 @@ pub struct AppState {
     pub cache: Arc<ReportCache>,
     pub history: Arc<History>,
     pub metrics: Arc<Metrics>,
-    pub audits: Arc<AuditCtx>,
+    pub audits: AuditHandle,
     pub api_token: Option<Arc<SecretString>>,
-    pub cancel: CancellationToken,
 }
 
 impl FromRef<AppState> for Arc<ReportCache> {
@@ -53,6 +52,12 @@ impl FromRef<AppState> for Arc<ReportCache> {
 impl FromRef<AppState> for Arc<History> {
     fn from_ref(s: &AppState) -> Self {
         s.history.clone()
+    }
+}
+
+impl FromRef<AppState> for AuditHandle {
+    fn from_ref(s: &AppState) -> Self {
+        s.audits.clone()
     }
 }
 

@@ -12,40 +12,12 @@ use sha2::{Digest, Sha256};
 
 use super::error::{ApiError, clip};
 use super::html;
+use super::query::{param, params, wants_html};
 use crate::audit::report::{ClientReport, Report, RiskLevel};
 use crate::audit::rules::rule_meta;
 use crate::cache::ReportCache;
 use crate::history::History;
 use crate::render::to_csv;
-
-/// Query parameters as pairs; malformed encoding or an unknown name is a 400 naming it.
-pub fn params(raw: Option<&str>, allowed: &[&str]) -> Result<Vec<(String, String)>, ApiError> {
-    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(raw.unwrap_or(""))
-        .map_err(|_| ApiError::bad_parameter("the query string is not valid URL encoding"))?;
-    if let Some((name, _)) = pairs.iter().find(|(k, _)| !allowed.contains(&k.as_str())) {
-        return Err(ApiError::bad_parameter(format!(
-            "unknown query parameter '{}' (allowed: {})",
-            clip(name),
-            allowed.join(", ")
-        )));
-    }
-    Ok(pairs)
-}
-
-pub fn param<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    pairs
-        .iter()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.as_str())
-}
-
-/// Whether a browser asked for HTML (and no explicit format was given).
-pub fn wants_html(headers: &HeaderMap) -> bool {
-    headers
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|accept| accept.contains("text/html"))
-}
 
 fn accepts_gzip(headers: &HeaderMap) -> bool {
     headers

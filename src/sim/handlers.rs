@@ -14,13 +14,13 @@ use axum::routing::{get, post};
 use base64::Engine;
 
 use super::gate::{Caller, api_gate, record};
-use super::org::Org;
 use super::state::SimState;
 use super::usage::usage_rows;
-use super::wire::{Fail, json_response, not_found, to_json, token_error};
+use super::wire::{
+    Fail, json_response, not_found, paged, render_client_page, to_json, token_error,
+};
 use crate::genesys::models::{
-    EntityListing, OAuthClient, OAuthScopeListing, Role, TokenResponse, UsageExecutionResult,
-    UsageQuery, UsageQueryResult,
+    EntityListing, Role, TokenResponse, UsageExecutionResult, UsageQuery, UsageQueryResult,
 };
 use crate::rng::{Rng, random_u64};
 
@@ -154,53 +154,6 @@ fn require(
     } else {
         Err(Fail::Forbidden(permissions))
     }
-}
-
-fn page_uris<T>(listing: &mut EntityListing<T>, base: &str, size: u64, number: u64, count: u64) {
-    let uri = |n: u64| format!("{base}?pageSize={size}&pageNumber={n}");
-    listing.first_uri = Some(uri(1));
-    listing.self_uri = Some(uri(number));
-    listing.last_uri = Some(uri(count.max(1)));
-    listing.next_uri = (number < count).then(|| uri(number + 1));
-    listing.previous_uri = (number > 1).then(|| uri(number - 1));
-}
-
-fn paged<T: Clone>(items: &[T], base: &str, size: usize, number: usize) -> EntityListing<T> {
-    let size = size.max(1);
-    let count = items.len().div_ceil(size);
-    let start = (number - 1).saturating_mul(size).min(items.len());
-    let end = (start + size).min(items.len());
-    let mut listing = EntityListing {
-        entities: items[start..end].to_vec(),
-        page_size: Some(size as u64),
-        page_number: Some(number as u64),
-        total: Some(items.len() as u64),
-        page_count: Some(count as u64),
-        first_uri: None,
-        self_uri: None,
-        next_uri: None,
-        previous_uri: None,
-        last_uri: None,
-    };
-    page_uris(&mut listing, base, size as u64, number as u64, count as u64);
-    listing
-}
-
-/// The client listing: one page of everything, unless the simulator was told to page it.
-pub fn render_client_page(org: &Org, page_size: Option<usize>, page_number: usize) -> Vec<u8> {
-    let clients: Vec<&OAuthClient> = org.clients.iter().map(|c| &c.client).collect();
-    let size = page_size.unwrap_or(clients.len().max(1));
-    let listing = paged(&clients, "/api/v2/oauth/clients", size, page_number);
-    serde_json::to_vec(&listing).unwrap_or_default()
-}
-
-pub fn render_scopes(org: &Org) -> Vec<u8> {
-    let listing = OAuthScopeListing {
-        total: Some(org.scopes.len() as u64),
-        entities: org.scopes.clone(),
-        self_uri: Some("/api/v2/oauth/scopes".into()),
-    };
-    serde_json::to_vec(&listing).unwrap_or_default()
 }
 
 async fn list_clients(

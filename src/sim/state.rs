@@ -119,8 +119,8 @@ impl SimState {
             .enumerate()
             .map(|(i, c)| (c.client.id.clone(), i))
             .collect();
-        let clients_body = super::handlers::render_client_page(&org, None, 1).into();
-        let scopes_body = super::handlers::render_scopes(&org).into();
+        let clients_body = super::wire::render_client_page(&org, None, 1).into();
+        let scopes_body = super::wire::render_scopes(&org).into();
         SimState {
             org,
             settings,

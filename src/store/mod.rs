@@ -13,8 +13,60 @@ use sqlx::{ConnectOptions, Row};
 
 pub use lock::AuditLock;
 
-use crate::config::redact_url;
-use crate::history::Outcome;
+/// How an audit ended, or that it is still running (never stored).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Outcome {
+    Running,
+    Success,
+    Failure,
+}
+
+impl Outcome {
+    fn stored_text(self) -> Option<&'static str> {
+        match self {
+            Outcome::Running => None,
+            Outcome::Success => Some("success"),
+            Outcome::Failure => Some("failure"),
+        }
+    }
+}
+
+/// `postgres://user:secret@host/db?password=x` → `postgres://user:***@host/db?password=***`.
+/// Text that is not a URL is shown as its scheme only: it may hold anything.
+pub fn redact_url(raw: &str) -> String {
+    let Ok(mut u) = url::Url::parse(raw) else {
+        let scheme = raw.split_once(':').map(|(s, _)| s).unwrap_or("");
+        return if !scheme.is_empty()
+            && scheme
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '+')
+        {
+            format!("{scheme}://(unparseable URL hidden)")
+        } else {
+            "(unparseable URL hidden)".to_string()
+        };
+    };
+    if u.password().is_some() {
+        let _ = u.set_password(Some("***"));
+    }
+    if u.query().is_some() {
+        let pairs: Vec<(String, String)> = u
+            .query_pairs()
+            .map(|(k, v)| {
+                let secret = k.to_ascii_lowercase().contains("pass")
+                    || k.to_ascii_lowercase().contains("secret")
+                    || k.to_ascii_lowercase().contains("token");
+                (
+                    k.into_owned(),
+                    if secret { "***".into() } else { v.into_owned() },
+                )
+            })
+            .collect();
+        u.query_pairs_mut().clear().extend_pairs(pairs);
+    }
+    u.to_string()
+}
 
 /// Why the database could not do something. Never carries a password.
 #[derive(Debug, thiserror::Error)]
@@ -30,6 +82,8 @@ pub enum StoreError {
     },
     #[error("stored report of audit {0} is unreadable: {1}")]
     Corrupt(String, String),
+    #[error("audit {0} is still running: only finished audits are stored")]
+    Unfinished(String),
 }
 
 fn connect_failed(shown: &str) -> impl Fn(sqlx::Error) -> StoreError + '_ {
@@ -46,12 +100,12 @@ fn query_error(operation: &'static str) -> impl Fn(sqlx::Error) -> StoreError {
     }
 }
 
-/// One finished audit as stored.
-#[derive(Debug, Clone, PartialEq)]
-pub struct StoredAudit {
+/// One audit: running (in memory only) or finished (as stored).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct AuditRecord {
     pub audit_id: String,
     pub started_at: DateTime<Utc>,
-    pub finished_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
     pub outcome: Outcome,
     pub error: Option<String>,
     pub total_clients: Option<i64>,
@@ -60,6 +114,25 @@ pub struct StoredAudit {
     pub new_findings: Option<i64>,
     pub resolved_findings: Option<i64>,
     pub policy_sha256: Option<String>,
+}
+
+impl AuditRecord {
+    /// An audit that has just started.
+    pub fn running(audit_id: &str, started_at: DateTime<Utc>) -> AuditRecord {
+        AuditRecord {
+            audit_id: audit_id.to_string(),
+            started_at,
+            finished_at: None,
+            outcome: Outcome::Running,
+            error: None,
+            total_clients: None,
+            high_risk_count: None,
+            findings: None,
+            new_findings: None,
+            resolved_findings: None,
+            policy_sha256: None,
+        }
+    }
 }
 
 enum Backend {
@@ -93,10 +166,10 @@ macro_rules! stored_audit {
     ($row:expr) => {{
         let row = $row;
         let outcome: String = row.try_get("outcome")?;
-        StoredAudit {
+        AuditRecord {
             audit_id: row.try_get("audit_id")?,
             started_at: millis(row.try_get("started_at_ms")?),
-            finished_at: millis(row.try_get("finished_at_ms")?),
+            finished_at: Some(millis(row.try_get("finished_at_ms")?)),
             outcome: if outcome == "success" {
                 Outcome::Success
             } else {
@@ -218,22 +291,22 @@ impl Store {
     /// Stores a finished audit in one statement: it is there whole, or not at all.
     pub async fn save(
         &self,
-        audit: &StoredAudit,
+        audit: &AuditRecord,
         report_json: Option<&str>,
     ) -> Result<(), StoreError> {
+        let (Some(outcome), Some(finished_at)) = (audit.outcome.stored_text(), audit.finished_at)
+        else {
+            return Err(StoreError::Unfinished(audit.audit_id.clone()));
+        };
         let sql = format!(
             "INSERT INTO audits ({COLUMNS}, report) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
              ON CONFLICT (audit_id) DO NOTHING"
         );
-        let outcome = match audit.outcome {
-            Outcome::Success => "success",
-            _ => "failure",
-        };
         on_pool!(self, pool => {
             sqlx::query(&sql)
                 .bind(&audit.audit_id)
                 .bind(audit.started_at.timestamp_millis())
-                .bind(audit.finished_at.timestamp_millis())
+                .bind(finished_at.timestamp_millis())
                 .bind(outcome)
                 .bind(&audit.error)
                 .bind(audit.total_clients)
@@ -250,21 +323,25 @@ impl Store {
         Ok(())
     }
 
-    /// The newest successful audit: id and finish time (cheap; replicas poll it).
-    pub async fn latest_success_id(&self) -> Result<Option<(String, DateTime<Utc>)>, StoreError> {
-        let sql = "SELECT audit_id, finished_at_ms FROM audits WHERE outcome = 'success' ORDER BY finished_at_ms DESC, audit_id DESC LIMIT 1";
-        let row = on_pool!(self, pool => {
-            sqlx::query(sql)
-                .fetch_optional(pool)
-                .await
-                .map_err(query_error("latest"))?
-                .map(|r| -> Result<(String, DateTime<Utc>), sqlx::Error> {
-                    Ok((r.try_get("audit_id")?, millis(r.try_get("finished_at_ms")?)))
-                })
-                .transpose()
-                .map_err(query_error("latest"))?
+    /// The newest finished audit, or the newest successful one (cheap: no report; replicas
+    /// poll it).
+    pub async fn latest(&self, success_only: bool) -> Result<Option<AuditRecord>, StoreError> {
+        let filter = if success_only {
+            "WHERE outcome = 'success'"
+        } else {
+            ""
+        };
+        let sql = format!(
+            "SELECT {COLUMNS} FROM audits {filter} ORDER BY finished_at_ms DESC, audit_id DESC LIMIT 1"
+        );
+        let found = on_pool!(self, pool => {
+            let row = sqlx::query(&sql).fetch_optional(pool).await.map_err(query_error("latest"))?;
+            match row {
+                Some(r) => Some((|| -> Result<AuditRecord, sqlx::Error> { Ok(stored_audit!(&r)) })().map_err(query_error("latest"))?),
+                None => None,
+            }
         });
-        Ok(row)
+        Ok(found)
     }
 
     /// The stored report JSON of an audit (`None` for unknown ids and failures).
@@ -279,12 +356,12 @@ impl Store {
         Ok(json.flatten())
     }
 
-    pub async fn get(&self, audit_id: &str) -> Result<Option<StoredAudit>, StoreError> {
+    pub async fn get(&self, audit_id: &str) -> Result<Option<AuditRecord>, StoreError> {
         let sql = format!("SELECT {COLUMNS} FROM audits WHERE audit_id = $1");
         let found = on_pool!(self, pool => {
             let row = sqlx::query(&sql).bind(audit_id).fetch_optional(pool).await.map_err(query_error("get"))?;
             match row {
-                Some(r) => Some((|| -> Result<StoredAudit, sqlx::Error> { Ok(stored_audit!(&r)) })().map_err(query_error("get"))?),
+                Some(r) => Some((|| -> Result<AuditRecord, sqlx::Error> { Ok(stored_audit!(&r)) })().map_err(query_error("get"))?),
                 None => None,
             }
         });
@@ -297,15 +374,27 @@ impl Store {
         &self,
         limit: usize,
         before: Option<&str>,
-    ) -> Result<Option<Vec<StoredAudit>>, StoreError> {
-        let start_ms = match before {
-            None => i64::MAX,
+    ) -> Result<Option<Vec<AuditRecord>>, StoreError> {
+        let cursor = match before {
+            None => None,
             Some(id) => match self.get(id).await? {
-                Some(a) => a.started_at.timestamp_millis(),
+                Some(a) => Some((a.started_at, id)),
                 None => return Ok(None),
             },
         };
-        let before_id = before.unwrap_or("");
+        self.list_before(limit, cursor).await.map(Some)
+    }
+
+    /// Newest first, at most `limit`, ordered before `(started_at, audit_id)` when given.
+    pub async fn list_before(
+        &self,
+        limit: usize,
+        cursor: Option<(DateTime<Utc>, &str)>,
+    ) -> Result<Vec<AuditRecord>, StoreError> {
+        let (start_ms, before_id) = match cursor {
+            None => (i64::MAX, ""),
+            Some((started_at, id)) => (started_at.timestamp_millis(), id),
+        };
         let sql = format!(
             "SELECT {COLUMNS} FROM audits WHERE started_at_ms < $1 OR (started_at_ms = $2 AND audit_id < $3) \
              ORDER BY started_at_ms DESC, audit_id DESC LIMIT $4"
@@ -320,11 +409,11 @@ impl Store {
                 .await
                 .map_err(query_error("list"))?;
             rows.iter()
-                .map(|r| -> Result<StoredAudit, sqlx::Error> { Ok(stored_audit!(r)) })
+                .map(|r| -> Result<AuditRecord, sqlx::Error> { Ok(stored_audit!(r)) })
                 .collect::<Result<Vec<_>, _>>()
                 .map_err(query_error("list"))?
         });
-        Ok(Some(audits))
+        Ok(audits)
     }
 
     /// The newest successful audit that started before `audit_id`.

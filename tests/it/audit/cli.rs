@@ -28,7 +28,7 @@ fn text(out: &Output) -> (String, String) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn audit_prints_json_and_fail_on_sets_the_exit_status() {
-    let sim = start(generated_org(60, 10), SimSettings::default()).await;
+    let sim = start_sim_with(generated_org(60, 10), SimSettings::default()).await;
     let out = audit(&sim, &[], &[]);
     assert_eq!(out.status.code(), Some(0), "{:?}", text(&out));
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -49,7 +49,7 @@ async fn audit_prints_json_and_fail_on_sets_the_exit_status() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn audit_writes_csv_table_and_sarif_to_files() {
-    let sim = start(generated_org(30, 10), SimSettings::default()).await;
+    let sim = start_sim_with(generated_org(30, 10), SimSettings::default()).await;
     let dir = std::env::temp_dir().join(format!("sw-audit-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let csv = dir.join("r.csv");
@@ -78,7 +78,7 @@ async fn audit_writes_csv_table_and_sarif_to_files() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_configuration_is_one_line_naming_the_variable_and_exit_2() {
-    let sim = start(generated_org(5, 5), SimSettings::default()).await;
+    let sim = start_sim_with(generated_org(5, 5), SimSettings::default()).await;
     let out = audit(&sim, &[], &[("SCOPEWATCH_MAX_REQUESTS_PER_MINUTE", "many")]);
     assert_eq!(out.status.code(), Some(2));
     let (_, err) = text(&out);
@@ -100,7 +100,7 @@ async fn bad_configuration_is_one_line_naming_the_variable_and_exit_2() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn upstream_failures_exit_3_with_the_reason_and_never_show_the_secret() {
-    let sim = start(generated_org(20, 5), SimSettings::default()).await;
+    let sim = start_sim_with(generated_org(20, 5), SimSettings::default()).await;
     // Faults on, logs at their most talkative: the secret must appear nowhere.
     sim.faults().server_error_burst(2);
     sim.faults().revoke_tokens_after(3);

@@ -5,8 +5,10 @@ use super::*;
 /// Against 10 000 clients the audit makes a fixed number of calls: nothing per client.
 #[tokio::test]
 async fn a_10000_client_org_costs_a_fixed_handful_of_calls() {
-    let sim = start(generated_org(10_000, 250), SimSettings::default()).await;
-    let report = run(config(&sim), &AuditPolicy::builtin()).await.unwrap();
+    let sim = start_sim_with(generated_org(10_000, 250), SimSettings::default()).await;
+    let report = assess_with(client_config(&sim), &AuditPolicy::builtin())
+        .await
+        .unwrap();
     assert_eq!(report.summary.total_clients, 10_001);
     let log = sim.requests();
     let count = |path: &str| log.iter().filter(|r| r.path == path).count();

@@ -3,10 +3,8 @@
 
 mod audits;
 mod auth;
-#[path = "../common/mod.rs"]
-mod common;
 mod openapi;
 mod report;
 mod shutdown;
 
-pub use common::*;
+pub use crate::helpers::*;

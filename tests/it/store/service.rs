@@ -6,8 +6,8 @@ use scopewatch::genesys::models::{RoleDivision, UsageRow};
 use scopewatch::sim::Org;
 use serde_json::Value;
 
-use crate::common::*;
-use crate::{postgres_schema_url, postgres_url, sqlite_url};
+use crate::helpers::*;
+use crate::store::{postgres_schema_url, postgres_url, sqlite_url};
 
 /// A SQLite URL, and a PostgreSQL schema URL when the test server is configured.
 async fn databases(test: &str) -> Vec<String> {
@@ -253,7 +253,7 @@ async fn a_lost_database_loses_no_audit_reported_as_stored() {
         json(app.get("/report").await).await["audit_id"],
         waiting.as_str()
     );
-    assert_eq!(app.state.history.pending_count(), 1);
+    assert_eq!(app.auditor.outbox().len(), 1);
     let metrics = app.get("/metrics").await.text().await.unwrap();
     assert!(
         metrics.contains("scopewatch_store_pending_writes 1"),
@@ -281,7 +281,7 @@ async fn a_lost_database_loses_no_audit_reported_as_stored() {
             .unwrap();
         assert_eq!(n, 1, "audit {id} was reported as stored but is missing");
     }
-    assert_eq!(app.state.history.flush_pending().await, 0);
+    assert_eq!(app.auditor.outbox().flush().await, 0);
     let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM audits")
         .fetch_one(&check)
         .await
@@ -324,9 +324,11 @@ async fn a_full_sqlite_file_keeps_the_audit_until_there_is_room() {
     use std::sync::Arc;
 
     use chrono::{TimeZone, Utc};
-    use scopewatch::history::{History, Outcome};
+    use scopewatch::history::{History, RunningAudit};
     use scopewatch::metrics::Metrics;
-    use scopewatch::store::{Store, StoredAudit};
+    use scopewatch::outbox::{Outbox, OutboxLimits};
+    use scopewatch::store::Outcome;
+    use scopewatch::store::{AuditRecord, Store};
 
     let url = sqlite_url();
     // 4 KiB pages, at most 120 of them: room for one 300 KB report, not two.
@@ -336,11 +338,20 @@ async fn a_full_sqlite_file_keeps_the_audit_until_there_is_room() {
         .pragma("max_page_count", "120");
     let store = Arc::new(Store::connect_sqlite(options).await.unwrap());
     let metrics = Arc::new(Metrics::new());
-    let history = History::new(store.clone(), metrics.clone());
-    let audit = |id: &str, minute: u32| StoredAudit {
+    let outbox = Arc::new(Outbox::new(
+        store.clone(),
+        metrics.clone(),
+        OutboxLimits::default(),
+    ));
+    let history = History::new(
+        store.clone(),
+        outbox.clone(),
+        Arc::new(RunningAudit::default()),
+    );
+    let audit = |id: &str, minute: u32| AuditRecord {
         audit_id: id.into(),
         started_at: Utc.with_ymd_and_hms(2026, 1, 1, 0, minute, 0).unwrap(),
-        finished_at: Utc.with_ymd_and_hms(2026, 1, 1, 0, minute, 5).unwrap(),
+        finished_at: Some(Utc.with_ymd_and_hms(2026, 1, 1, 0, minute, 5).unwrap()),
         outcome: Outcome::Success,
         error: None,
         total_clients: Some(1),
@@ -351,12 +362,12 @@ async fn a_full_sqlite_file_keeps_the_audit_until_there_is_room() {
         policy_sha256: None,
     };
     let big = bytes::Bytes::from(format!("\"{}\"", "x".repeat(300_000)));
-    assert!(history.finish(audit("first", 0), Some(big.clone())).await);
+    assert!(outbox.write(audit("first", 0), Some(big.clone())).await);
     assert!(
-        !history.finish(audit("second", 1), Some(big.clone())).await,
+        !outbox.write(audit("second", 1), Some(big.clone())).await,
         "the file is full"
     );
-    assert_eq!(history.pending_count(), 1);
+    assert_eq!(outbox.len(), 1);
     let text = metrics.render();
     assert!(
         text.contains("scopewatch_store_errors_total{operation=\"save\"} 1"),
@@ -364,9 +375,9 @@ async fn a_full_sqlite_file_keeps_the_audit_until_there_is_room() {
     );
     assert!(text.contains("scopewatch_store_pending_writes 1"));
     // Listed, but not stored yet.
-    let page = history.page(10, None).await.unwrap().unwrap();
+    let page = history.page(10, None).await.unwrap().unwrap().audits;
     assert_eq!(
-        (page[0].audit_id.as_str(), page[0].stored),
+        (page[0].record.audit_id.as_str(), page[0].stored),
         ("second", false)
     );
     assert!(history.report_json("second").await.unwrap().is_some());
@@ -385,7 +396,7 @@ async fn a_full_sqlite_file_keeps_the_audit_until_there_is_room() {
         .await
         .unwrap();
     admin.close().await;
-    assert_eq!(history.flush_pending().await, 0);
+    assert_eq!(outbox.flush().await, 0);
     assert!(store.get("second").await.unwrap().is_some());
     assert!(
         metrics
@@ -398,17 +409,17 @@ async fn a_full_sqlite_file_keeps_the_audit_until_there_is_room() {
 #[tokio::test]
 async fn an_audit_prunes_audits_past_the_retention() {
     use chrono::Utc;
-    use scopewatch::history::Outcome;
-    use scopewatch::store::{Store, StoredAudit};
+    use scopewatch::store::Outcome;
+    use scopewatch::store::{AuditRecord, Store};
 
     let url = sqlite_url();
     let store = Store::connect(&url, Duration::ZERO).await.unwrap();
     let old = |id: &str, days_ago: i64, outcome: Outcome| {
         let started = Utc::now() - chrono::Duration::days(days_ago);
-        StoredAudit {
+        AuditRecord {
             audit_id: id.into(),
             started_at: started,
-            finished_at: started,
+            finished_at: Some(started),
             outcome,
             error: None,
             total_clients: Some(1),

@@ -16,9 +16,9 @@ fn has_null(value: &Value) -> bool {
 
 #[tokio::test]
 async fn client_listing_is_one_camel_case_page_without_secrets_or_nulls() {
-    let sim = start(org(120, 30), SimSettings::default()).await;
+    let sim = start_sim_with(generated_org(120, 30), SimSettings::default()).await;
     let token = token(&sim).await;
-    let response = get(&sim, &token, "/api/v2/oauth/clients").await;
+    let response = sim_get(&sim, &token, "/api/v2/oauth/clients").await;
     assert_eq!(response.status(), 200);
     for header in [
         "inin-ratelimit-count",
@@ -54,17 +54,17 @@ async fn client_listing_is_one_camel_case_page_without_secrets_or_nulls() {
 
 #[tokio::test]
 async fn one_client_by_id_and_unknown_ids_and_paths_are_404_error_bodies() {
-    let sim = start(org(10, 10), SimSettings::default()).await;
+    let sim = start_sim_with(generated_org(10, 10), SimSettings::default()).await;
     let token = token(&sim).await;
     let id = sim.org().clients[3].client.id.clone();
-    let one: Value = get(&sim, &token, &format!("/api/v2/oauth/clients/{id}"))
+    let one: Value = sim_get(&sim, &token, &format!("/api/v2/oauth/clients/{id}"))
         .await
         .json()
         .await
         .unwrap();
     assert_eq!(one["id"], id.as_str());
     for path in ["/api/v2/oauth/clients/nope", "/api/v2/nothing/here"] {
-        let response = get(&sim, &token, path).await;
+        let response = sim_get(&sim, &token, path).await;
         assert_eq!(response.status(), 404, "{path}");
         let body: Value = response.json().await.unwrap();
         assert_eq!(body["code"], "not.found");
@@ -75,7 +75,7 @@ async fn one_client_by_id_and_unknown_ids_and_paths_are_404_error_bodies() {
 
 #[tokio::test]
 async fn token_errors_use_the_oauth_shape() {
-    let sim = start(org(5, 5), SimSettings::default()).await;
+    let sim = start_sim_with(generated_org(5, 5), SimSettings::default()).await;
     let wrong = token_for(&sim, CLIENT_ID, "wrong").await;
     assert_eq!(wrong.status(), 401);
     let body: Value = wrong.json().await.unwrap();
@@ -99,7 +99,7 @@ async fn token_errors_use_the_oauth_shape() {
 
 #[tokio::test]
 async fn api_calls_without_or_with_a_bad_token_are_401() {
-    let sim = start(org(5, 5), SimSettings::default()).await;
+    let sim = start_sim_with(generated_org(5, 5), SimSettings::default()).await;
     let missing = reqwest::get(format!("{}/api/v2/oauth/clients", sim.base_url()))
         .await
         .unwrap();
@@ -108,7 +108,7 @@ async fn api_calls_without_or_with_a_bad_token_are_401() {
         missing.json::<Value>().await.unwrap()["code"],
         "authentication.required"
     );
-    let bad = get(&sim, "not-a-token", "/api/v2/oauth/clients").await;
+    let bad = sim_get(&sim, "not-a-token", "/api/v2/oauth/clients").await;
     assert_eq!(bad.status(), 401);
     assert_eq!(
         bad.json::<Value>().await.unwrap()["code"],
@@ -118,14 +118,14 @@ async fn api_calls_without_or_with_a_bad_token_are_401() {
 
 #[tokio::test]
 async fn tokens_expire_after_the_clients_validity() {
-    let mut org = org(5, 5);
+    let mut org = generated_org(5, 5);
     let auditor = org
         .clients
         .iter_mut()
         .find(|c| c.client.id == CLIENT_ID)
         .unwrap();
     auditor.client.access_token_validity_seconds = Some(600);
-    let sim = start(org, SimSettings::default()).await;
+    let sim = start_sim_with(org, SimSettings::default()).await;
     let body: Value = token_for(&sim, CLIENT_ID, SECRET)
         .await
         .json()
@@ -134,9 +134,12 @@ async fn tokens_expire_after_the_clients_validity() {
     assert_eq!(body["expires_in"], 600);
     let token = body["access_token"].as_str().unwrap();
     sim.clock().advance(Duration::from_secs(599));
-    assert_eq!(get(&sim, token, "/api/v2/oauth/scopes").await.status(), 200);
+    assert_eq!(
+        sim_get(&sim, token, "/api/v2/oauth/scopes").await.status(),
+        200
+    );
     sim.clock().advance(Duration::from_secs(2));
-    let expired = get(&sim, token, "/api/v2/oauth/scopes").await;
+    let expired = sim_get(&sim, token, "/api/v2/oauth/scopes").await;
     assert_eq!(expired.status(), 401);
     assert_eq!(
         expired.json::<Value>().await.unwrap()["code"],
@@ -146,13 +149,13 @@ async fn tokens_expire_after_the_clients_validity() {
 
 #[tokio::test]
 async fn roles_page_to_the_last_page_with_relative_uris() {
-    let sim = start(org(5, 230), SimSettings::default()).await;
+    let sim = start_sim_with(generated_org(5, 230), SimSettings::default()).await;
     let token = token(&sim).await;
     let mut seen = Vec::new();
     let mut path = "/api/v2/authorization/roles?pageSize=100&pageNumber=1".to_string();
     let mut pages = 0;
     loop {
-        let body: Value = get(&sim, &token, &path).await.json().await.unwrap();
+        let body: Value = sim_get(&sim, &token, &path).await.json().await.unwrap();
         pages += 1;
         assert_eq!(body["pageCount"], 3);
         assert_eq!(body["total"], 231);
@@ -179,13 +182,13 @@ async fn roles_page_to_the_last_page_with_relative_uris() {
     seen.sort();
     seen.dedup();
     assert_eq!(seen.len(), 231);
-    let default_page: Value = get(&sim, &token, "/api/v2/authorization/roles")
+    let default_page: Value = sim_get(&sim, &token, "/api/v2/authorization/roles")
         .await
         .json()
         .await
         .unwrap();
     assert_eq!(default_page["pageSize"], 25);
-    let bad = get(&sim, &token, "/api/v2/authorization/roles?pageSize=0").await;
+    let bad = sim_get(&sim, &token, "/api/v2/authorization/roles?pageSize=0").await;
     assert_eq!(bad.status(), 400);
     assert!(
         bad.json::<Value>().await.unwrap()["message"]
@@ -197,7 +200,7 @@ async fn roles_page_to_the_last_page_with_relative_uris() {
 
 #[tokio::test]
 async fn a_missing_permission_is_403_naming_it() {
-    let mut org = org(5, 5);
+    let mut org = generated_org(5, 5);
     let auditor = org
         .clients
         .iter_mut()
@@ -205,9 +208,9 @@ async fn a_missing_permission_is_403_naming_it() {
         .unwrap();
     auditor.client.role_divisions = Some(vec![]);
     auditor.client.role_ids = None;
-    let sim = start(org, SimSettings::default()).await;
+    let sim = start_sim_with(org, SimSettings::default()).await;
     let token = token(&sim).await;
-    let response = get(&sim, &token, "/api/v2/authorization/roles").await;
+    let response = sim_get(&sim, &token, "/api/v2/authorization/roles").await;
     assert_eq!(response.status(), 403);
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["code"], "missing.any.permissions");
@@ -223,7 +226,7 @@ async fn a_missing_permission_is_403_naming_it() {
     );
     // The scope catalog needs no permission.
     assert_eq!(
-        get(&sim, &token, "/api/v2/oauth/scopes").await.status(),
+        sim_get(&sim, &token, "/api/v2/oauth/scopes").await.status(),
         200
     );
 }
@@ -234,14 +237,14 @@ async fn the_per_token_rate_limit_answers_429_with_retry_after() {
         rate_limit_per_minute: 5,
         ..SimSettings::default()
     };
-    let sim = start(org(5, 5), settings).await;
+    let sim = start_sim_with(generated_org(5, 5), settings).await;
     let token = token(&sim).await;
     for n in 1..=5 {
-        let ok = get(&sim, &token, "/api/v2/oauth/scopes").await;
+        let ok = sim_get(&sim, &token, "/api/v2/oauth/scopes").await;
         assert_eq!(ok.status(), 200);
         assert_eq!(ok.headers()["inin-ratelimit-count"], n.to_string().as_str());
     }
-    let limited = get(&sim, &token, "/api/v2/oauth/scopes").await;
+    let limited = sim_get(&sim, &token, "/api/v2/oauth/scopes").await;
     assert_eq!(limited.status(), 429);
     let retry_after: u64 = limited.headers()["retry-after"]
         .to_str()
@@ -256,14 +259,14 @@ async fn the_per_token_rate_limit_answers_429_with_retry_after() {
         format!("Rate limit exceeded the maximum. Retry the request in [{retry_after}] seconds")
     );
     // Another token has its own budget; the window reopens after a minute.
-    let other = super::token(&sim).await;
+    let other = crate::helpers::token(&sim).await;
     assert_eq!(
-        get(&sim, &other, "/api/v2/oauth/scopes").await.status(),
+        sim_get(&sim, &other, "/api/v2/oauth/scopes").await.status(),
         200
     );
     sim.clock().advance(Duration::from_secs(61));
     assert_eq!(
-        get(&sim, &token, "/api/v2/oauth/scopes").await.status(),
+        sim_get(&sim, &token, "/api/v2/oauth/scopes").await.status(),
         200
     );
 }
@@ -274,10 +277,10 @@ async fn the_usage_query_runs_then_completes_with_daily_rows_per_client() {
         usage_running_polls: 2,
         ..SimSettings::default()
     };
-    let sim = start(org(200, 10), settings).await;
+    let sim = start_sim_with(generated_org(200, 10), settings).await;
     let token = token(&sim).await;
     let query = json!({"interval": "2026-08-03T00:00:00Z/2026-11-01T00:00:00Z", "granularity": "Day", "groupBy": ["OAuthClientId"], "metrics": ["Requests"]});
-    let submitted = post_json(&sim, &token, "/api/v2/usage/query", &query).await;
+    let submitted = sim_post_json(&sim, &token, "/api/v2/usage/query", &query).await;
     assert!(submitted.status().is_success());
     let submitted: Value = submitted.json().await.unwrap();
     let results_uri = submitted["resultsUri"].as_str().unwrap().to_string();
@@ -289,10 +292,18 @@ async fn the_usage_query_runs_then_completes_with_daily_rows_per_client() {
         )
     );
     for _ in 0..2 {
-        let running: Value = get(&sim, &token, &results_uri).await.json().await.unwrap();
+        let running: Value = sim_get(&sim, &token, &results_uri)
+            .await
+            .json()
+            .await
+            .unwrap();
         assert_eq!(running, json!({"queryStatus": "Running"}));
     }
-    let done: Value = get(&sim, &token, &results_uri).await.json().await.unwrap();
+    let done: Value = sim_get(&sim, &token, &results_uri)
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(done["queryStatus"], "Complete");
     let rows = done["results"].as_array().unwrap();
     let expected: usize = {
@@ -315,7 +326,7 @@ async fn the_usage_query_runs_then_completes_with_daily_rows_per_client() {
     assert!(rows.iter().all(
         |r| r["date"].as_str().unwrap() >= "2026-08-03" && r["requests"].as_u64().unwrap() > 0
     ));
-    let bad = post_json(
+    let bad = sim_post_json(
         &sim,
         &token,
         "/api/v2/usage/query",
@@ -330,7 +341,7 @@ async fn the_usage_query_runs_then_completes_with_daily_rows_per_client() {
             .contains("interval")
     );
     assert_eq!(
-        get(&sim, &token, "/api/v2/usage/query/unknown/results")
+        sim_get(&sim, &token, "/api/v2/usage/query/unknown/results")
             .await
             .status(),
         404
@@ -339,9 +350,9 @@ async fn the_usage_query_runs_then_completes_with_daily_rows_per_client() {
 
 #[tokio::test]
 async fn the_scope_catalog_is_one_unpaged_listing() {
-    let sim = start(org(5, 5), SimSettings::default()).await;
+    let sim = start_sim_with(generated_org(5, 5), SimSettings::default()).await;
     let token = token(&sim).await;
-    let body: Value = get(&sim, &token, "/api/v2/oauth/scopes")
+    let body: Value = sim_get(&sim, &token, "/api/v2/oauth/scopes")
         .await
         .json()
         .await
@@ -367,9 +378,9 @@ async fn the_client_listing_can_be_paged_for_paging_tests() {
         client_page_size: Some(40),
         ..SimSettings::default()
     };
-    let sim = start(org(99, 5), settings).await;
+    let sim = start_sim_with(generated_org(99, 5), settings).await;
     let token = token(&sim).await;
-    let last: Value = get(&sim, &token, "/api/v2/oauth/clients?pageNumber=3")
+    let last: Value = sim_get(&sim, &token, "/api/v2/oauth/clients?pageNumber=3")
         .await
         .json()
         .await
@@ -377,7 +388,7 @@ async fn the_client_listing_can_be_paged_for_paging_tests() {
     assert_eq!(last["pageCount"], 3);
     assert_eq!(last["entities"].as_array().unwrap().len(), 20);
     assert!(last.get("nextUri").is_none());
-    let first: Value = get(&sim, &token, "/api/v2/oauth/clients")
+    let first: Value = sim_get(&sim, &token, "/api/v2/oauth/clients")
         .await
         .json()
         .await

@@ -82,12 +82,12 @@ macro_rules! on_both {
         mod $name {
             #[tokio::test]
             async fn sqlite() {
-                super::$name($crate::sqlite().await).await;
+                super::$name($crate::store::sqlite().await).await;
             }
 
             #[tokio::test]
             async fn postgres() {
-                if let Some(store) = $crate::postgres(stringify!($name)).await {
+                if let Some(store) = $crate::store::postgres(stringify!($name)).await {
                     super::$name(store).await;
                 }
             }

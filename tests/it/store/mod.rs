@@ -2,8 +2,6 @@
 //! `SCOPEWATCH_TEST_POSTGRES_URL` (`.ci/run` sets it); without it they say so and pass.
 
 mod backends;
-#[path = "../common/mod.rs"]
-mod common;
 mod replicas;
 mod service;
 mod suite;

@@ -1,17 +1,17 @@
 //! What every backend must do.
 
 use chrono::{Duration, TimeZone, Utc};
-use scopewatch::history::Outcome;
-use scopewatch::store::{Store, StoredAudit};
+use scopewatch::store::Outcome;
+use scopewatch::store::{AuditRecord, Store};
 
 use crate::on_both;
 
-fn audit(id: &str, minutes: i64, outcome: Outcome) -> StoredAudit {
+fn audit(id: &str, minutes: i64, outcome: Outcome) -> AuditRecord {
     let started = Utc.with_ymd_and_hms(2026, 11, 1, 0, 0, 0).unwrap() + Duration::minutes(minutes);
-    StoredAudit {
+    AuditRecord {
         audit_id: id.into(),
         started_at: started,
-        finished_at: started + Duration::seconds(2),
+        finished_at: Some(started + Duration::seconds(2)),
         outcome,
         error: (outcome == Outcome::Failure).then(|| "boom".to_string()),
         total_clients: Some(10 + minutes),
@@ -54,7 +54,7 @@ async fn lists_newest_first_in_pages(store: Store) {
             .await
             .unwrap();
     }
-    let ids = |v: Vec<StoredAudit>| v.into_iter().map(|a| a.audit_id).collect::<Vec<_>>();
+    let ids = |v: Vec<AuditRecord>| v.into_iter().map(|a| a.audit_id).collect::<Vec<_>>();
     assert_eq!(
         ids(store.list(2, None).await.unwrap().unwrap()),
         ["a5", "a4"]
@@ -74,8 +74,12 @@ async fn lists_newest_first_in_pages(store: Store) {
         "skips the failure"
     );
     assert_eq!(store.previous_success("a1").await.unwrap(), None);
-    let (latest, _) = store.latest_success_id().await.unwrap().unwrap();
-    assert_eq!(latest, "a5");
+    let latest = store.latest(true).await.unwrap().unwrap();
+    assert_eq!(latest.audit_id, "a5");
+    assert_eq!(
+        latest.finished_at,
+        Some(latest.started_at + Duration::seconds(2))
+    );
 }
 on_both!(lists_newest_first_in_pages);
 
@@ -114,7 +118,8 @@ async fn retention_prunes_old_audits_but_never_the_latest_good_one(store: Store)
 on_both!(retention_prunes_old_audits_but_never_the_latest_good_one);
 
 async fn an_empty_store_has_no_latest_report(store: Store) {
-    assert_eq!(store.latest_success_id().await.unwrap(), None);
+    assert_eq!(store.latest(true).await.unwrap(), None);
+    assert_eq!(store.latest(false).await.unwrap(), None);
     assert!(store.list(5, None).await.unwrap().unwrap().is_empty());
     assert!(store.try_lock_audit().await.unwrap().is_some());
 }

@@ -43,7 +43,7 @@ async fn sqlite_migrations_apply_to_a_new_file_and_again_without_change() {
     store.close().await;
     // A second start applies nothing new and keeps working.
     let again = Store::connect(&url, Duration::ZERO).await.unwrap();
-    assert_eq!(again.latest_success_id().await.unwrap(), None);
+    assert_eq!(again.latest(true).await.unwrap(), None);
     let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
     let applied: i64 = sqlx::query_scalar("SELECT count(*) FROM _sqlx_migrations WHERE success")
         .fetch_one(&pool)

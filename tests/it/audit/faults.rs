@@ -12,10 +12,10 @@ fn policy() -> AuditPolicy {
 
 #[tokio::test]
 async fn a_429_storm_is_waited_out_and_no_request_goes_before_retry_after() {
-    let sim = start(generated_org(30, 10), SimSettings::default()).await;
+    let sim = start_sim_with(generated_org(30, 10), SimSettings::default()).await;
     let until = sim.clock().now() + chrono::Duration::milliseconds(1500);
     sim.faults().rate_limit_storm_until(until, 1);
-    let report = run(config(&sim), &policy())
+    let report = assess_with(client_config(&sim), &policy())
         .await
         .expect("the audit completes");
     assert_eq!(report.summary.total_clients, 31);
@@ -38,12 +38,12 @@ async fn a_429_storm_is_waited_out_and_no_request_goes_before_retry_after() {
 
 #[tokio::test]
 async fn a_retry_after_over_the_cap_fails_the_audit_clearly() {
-    let sim = start(generated_org(5, 5), SimSettings::default()).await;
+    let sim = start_sim_with(generated_org(5, 5), SimSettings::default()).await;
     let until = sim.clock().now() + chrono::Duration::seconds(600);
     sim.faults().rate_limit_storm_until(until, 500);
-    let mut c = config(&sim);
+    let mut c = client_config(&sim);
     c.retry_after_cap = Duration::from_secs(180);
-    let err = run(c, &policy()).await.unwrap_err();
+    let err = assess_with(c, &policy()).await.unwrap_err();
     assert!(
         matches!(err, GenesysError::RateLimitCapExceeded { .. }),
         "{err}"
@@ -53,9 +53,9 @@ async fn a_retry_after_over_the_cap_fails_the_audit_clearly() {
 
 #[tokio::test]
 async fn a_5xx_burst_is_retried_and_a_5xx_outage_fails_cleanly() {
-    let sim = start(generated_org(20, 5), SimSettings::default()).await;
+    let sim = start_sim_with(generated_org(20, 5), SimSettings::default()).await;
     sim.faults().server_error_burst(3);
-    let report = run(config(&sim), &policy())
+    let report = assess_with(client_config(&sim), &policy())
         .await
         .expect("transient 5xx is retried");
     assert_eq!(report.summary.total_clients, 21);
@@ -65,7 +65,9 @@ async fn a_5xx_burst_is_retried_and_a_5xx_outage_fails_cleanly() {
         server_error_rate: 1.0,
         ..Default::default()
     });
-    let err = run(config(&sim), &policy()).await.unwrap_err();
+    let err = assess_with(client_config(&sim), &policy())
+        .await
+        .unwrap_err();
     assert!(
         matches!(err, GenesysError::RetriesExhausted { attempts: 5, .. }),
         "{err}"
@@ -80,14 +82,14 @@ async fn a_5xx_burst_is_retried_and_a_5xx_outage_fails_cleanly() {
 
 #[tokio::test]
 async fn dropped_connections_and_malformed_bodies_are_retried() {
-    let sim = start(generated_org(20, 5), SimSettings::default()).await;
+    let sim = start_sim_with(generated_org(20, 5), SimSettings::default()).await;
     sim.faults().drop_next(2);
-    let report = run(config(&sim), &policy())
+    let report = assess_with(client_config(&sim), &policy())
         .await
         .expect("drops are transient");
     assert_eq!(report.summary.total_clients, 21);
     sim.faults().malformed_next(2);
-    let report = run(config(&sim), &policy())
+    let report = assess_with(client_config(&sim), &policy())
         .await
         .expect("malformed bodies are transient");
     assert_eq!(report.summary.total_clients, 21);
@@ -95,9 +97,9 @@ async fn dropped_connections_and_malformed_bodies_are_retried() {
 
 #[tokio::test]
 async fn a_token_revoked_mid_audit_is_renewed_once_and_the_call_replayed() {
-    let sim = start(generated_org(20, 250), SimSettings::default()).await;
+    let sim = start_sim_with(generated_org(20, 250), SimSettings::default()).await;
     sim.faults().revoke_tokens_after(2);
-    let report = run(config(&sim), &policy())
+    let report = assess_with(client_config(&sim), &policy())
         .await
         .expect("the audit completes");
     assert_eq!(report.summary.total_clients, 21);
@@ -108,29 +110,29 @@ async fn a_token_revoked_mid_audit_is_renewed_once_and_the_call_replayed() {
 
 #[tokio::test]
 async fn a_stalled_upstream_times_out_and_the_deadline_bounds_the_audit() {
-    let sim = start(generated_org(5, 5), SimSettings::default()).await;
+    let sim = start_sim_with(generated_org(5, 5), SimSettings::default()).await;
     sim.faults().set(FaultConfig {
         latency: Duration::from_secs(2),
         ..Default::default()
     });
-    let mut c = config(&sim);
+    let mut c = client_config(&sim);
     c.request_timeout = Duration::from_millis(200);
     c.max_attempts = 2;
-    let err = run(c, &policy()).await.unwrap_err();
+    let err = assess_with(c, &policy()).await.unwrap_err();
     assert!(err.to_string().contains("timed out"), "{err}");
 
-    let mut c = config(&sim);
+    let mut c = client_config(&sim);
     c.deadline = Duration::from_millis(700);
-    let err = run(c, &policy()).await.unwrap_err();
+    let err = assess_with(c, &policy()).await.unwrap_err();
     assert!(matches!(err, GenesysError::Deadline(_)), "{err}");
 }
 
 #[tokio::test]
 async fn a_wrong_secret_fails_naming_the_credentials_without_showing_them() {
-    let sim = start(generated_org(5, 5), SimSettings::default()).await;
-    let mut c = config(&sim);
+    let sim = start_sim_with(generated_org(5, 5), SimSettings::default()).await;
+    let mut c = client_config(&sim);
     c.client_secret = secrecy::SecretString::from("wrong-secret-value");
-    let err = run(c, &policy()).await.unwrap_err();
+    let err = assess_with(c, &policy()).await.unwrap_err();
     let text = format!("{err} {err:?}");
     assert!(
         text.contains("authentication failed") && text.contains("GENESYS_OAUTH_CLIENT_SECRET"),
@@ -143,9 +145,11 @@ async fn a_wrong_secret_fails_naming_the_credentials_without_showing_them() {
 
 #[tokio::test]
 async fn a_missing_permission_on_roles_fails_naming_it() {
-    let sim = start(generated_org(5, 5), SimSettings::default()).await;
+    let sim = start_sim_with(generated_org(5, 5), SimSettings::default()).await;
     sim.faults().deny("roles");
-    let err = run(config(&sim), &policy()).await.unwrap_err();
+    let err = assess_with(client_config(&sim), &policy())
+        .await
+        .unwrap_err();
     assert!(
         matches!(err, GenesysError::MissingPermission { .. }),
         "{err}"
@@ -155,10 +159,10 @@ async fn a_missing_permission_on_roles_fails_naming_it() {
 
 #[tokio::test]
 async fn missing_usage_or_scope_permission_degrades_to_unknown_with_warnings() {
-    let sim = start(generated_org(40, 5), SimSettings::default()).await;
+    let sim = start_sim_with(generated_org(40, 5), SimSettings::default()).await;
     sim.faults().deny("usage");
     sim.faults().deny("scopes");
-    let report = run(config(&sim), &policy())
+    let report = assess_with(client_config(&sim), &policy())
         .await
         .expect("optional evidence degrades");
     assert!(!report.complete);
@@ -189,8 +193,8 @@ async fn clients_are_read_to_the_last_page_when_the_listing_pages() {
         client_page_size: Some(7),
         ..SimSettings::default()
     };
-    let sim = start(generated_org(30, 5), settings).await;
-    let report = run(config(&sim), &policy()).await.unwrap();
+    let sim = start_sim_with(generated_org(30, 5), settings).await;
+    let report = assess_with(client_config(&sim), &policy()).await.unwrap();
     assert_eq!(report.summary.total_clients, 31);
     assert_eq!(
         sim.requests()
@@ -211,8 +215,10 @@ async fn a_token_refused_again_after_renewal_fails_with_a_clear_message() {
         .find(|c| c.client.id == CLIENT_ID)
         .unwrap();
     auditor.client.access_token_validity_seconds = Some(0);
-    let sim = start(org, SimSettings::default()).await;
-    let err = run(config(&sim), &policy()).await.unwrap_err();
+    let sim = start_sim_with(org, SimSettings::default()).await;
+    let err = assess_with(client_config(&sim), &policy())
+        .await
+        .unwrap_err();
     assert!(matches!(err, GenesysError::Unauthorized { .. }), "{err}");
     assert!(err.to_string().contains("refused twice with 401"), "{err}");
     let log = sim.requests();

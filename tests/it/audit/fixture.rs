@@ -2,6 +2,7 @@
 //! expired waiver and a required scope; its report is checked field by field.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use scopewatch::audit::policy::AuditPolicy;
 use scopewatch::audit::report::{ClientReport, Report, RiskLevel};
@@ -315,8 +316,8 @@ fn rules_of(c: &ClientReport) -> Vec<(&str, Severity, bool)> {
 }
 
 async fn fixture_report() -> (Report, RunningSim) {
-    let sim = start(fixture_org(), SimSettings::default()).await;
-    let report = run(config(&sim), &fixture_policy())
+    let sim = start_sim_with(fixture_org(), SimSettings::default()).await;
+    let report = assess_with(client_config(&sim), &fixture_policy())
         .await
         .expect("the fixture audits");
     (report, sim)
@@ -505,8 +506,8 @@ async fn the_fixture_report_fields_are_exact() {
 
 #[tokio::test]
 async fn the_same_audit_gives_byte_identical_json() {
-    let sim = start(fixture_org(), SimSettings::default()).await;
-    let client = GenesysClient::new(config(&sim), Arc::new(NoObserver)).unwrap();
+    let sim = start_sim_with(fixture_org(), SimSettings::default()).await;
+    let client = GenesysClient::new(client_config(&sim), Arc::new(NoObserver)).unwrap();
     let snapshot = scopewatch::genesys::collect(&client, &|_| {})
         .await
         .unwrap();
@@ -517,8 +518,8 @@ async fn the_same_audit_gives_byte_identical_json() {
         generated_at: at,
         first_seen: &|_| None,
     };
-    let a = scopewatch::audit::audit(&snapshot, &fixture_policy(), &run).to_json();
-    let b = scopewatch::audit::audit(&snapshot, &fixture_policy(), &run).to_json();
+    let a = scopewatch::audit::judge(&snapshot, &fixture_policy(), &run).to_json();
+    let b = scopewatch::audit::judge(&snapshot, &fixture_policy(), &run).to_json();
     assert_eq!(a, b);
 }
 
@@ -539,8 +540,10 @@ async fn an_over_privileged_auditor_is_flagged() {
             role_id: "oauth-editor".into(),
             division_id: Some("home".into()),
         });
-    let sim = start(org, SimSettings::default()).await;
-    let report = run(config(&sim), &fixture_policy()).await.unwrap();
+    let sim = start_sim_with(org, SimSettings::default()).await;
+    let report = assess_with(client_config(&sim), &fixture_policy())
+        .await
+        .unwrap();
     let rules: Vec<&str> = by_id(&report, CLIENT_ID)
         .findings
         .iter()

@@ -1,5 +1,7 @@
 use std::time::Duration;
 
+use scopewatch::auditor::AuditError;
+use scopewatch::genesys::GenesysError;
 use scopewatch::sim::FaultConfig;
 use serde_json::Value;
 
@@ -11,7 +13,11 @@ async fn a_failed_audit_keeps_the_last_good_report_and_is_counted() {
     let good = app.audit().await.unwrap();
     app.sim.faults().deny("clients");
     let err = app.audit().await.unwrap_err();
-    assert!(err.contains("oauth:client:view"), "{err}");
+    assert!(
+        matches!(&err, AuditError::Genesys(GenesysError::MissingPermission { permission, .. }) if permission == "oauth:client:view"),
+        "{err:?}"
+    );
+    assert_eq!(err.metric_label(), "missing_permission");
     let served = json(app.get("/report").await).await;
     assert_eq!(served["audit_id"], good.report.audit_id.as_str());
     assert_eq!(app.get("/readyz").await.status(), 200);

@@ -1,0 +1,422 @@
+//! Reading a policy from TOML: the built-in policy, a file, or text. Errors are typed and
+//! carry the line they are about.
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+
+use super::policy::{AuditPolicy, RequiredScopes, Thresholds, Waiver};
+use super::rules::{RULES, rule_meta};
+use super::severity::Severity;
+
+/// The built-in policy: every rule on at its default severity, the default thresholds.
+pub const BUILTIN_POLICY: &str = r#"name = "builtin"
+high_risk_scopes = ["users", "organization", "scim", "integrations", "recordings", "gdpr", "telephony", "routing", "architect"]
+
+[thresholds]
+usage_window_days = 90
+max_token_lifetime_seconds = 86400
+max_implicit_token_lifetime_seconds = 3600
+max_read_write_scopes = 15
+"#;
+
+/// Why a policy cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PolicyError {
+    #[error("cannot read policy file {path}: {reason}")]
+    Read { path: String, reason: String },
+    #[error("{}{}{message}", file.as_ref().map(|f| format!("policy file {f}: ")).unwrap_or_default(), line.map(|l| format!("line {l}: ")).unwrap_or_default())]
+    Invalid {
+        file: Option<String>,
+        line: Option<usize>,
+        message: String,
+    },
+}
+
+impl PolicyError {
+    fn at(line: Option<usize>, message: impl Into<String>) -> PolicyError {
+        PolicyError::Invalid {
+            file: None,
+            line,
+            message: message.into(),
+        }
+    }
+
+    /// The line of the policy text the error is about, if it is about one.
+    pub fn line(&self) -> Option<usize> {
+        match self {
+            PolicyError::Invalid { line, .. } => *line,
+            PolicyError::Read { .. } => None,
+        }
+    }
+
+    fn in_file(self, path: &std::path::Path) -> PolicyError {
+        match self {
+            PolicyError::Invalid { line, message, .. } => PolicyError::Invalid {
+                file: Some(path.display().to_string()),
+                line,
+                message,
+            },
+            read => read,
+        }
+    }
+}
+
+impl AuditPolicy {
+    pub fn builtin() -> AuditPolicy {
+        AuditPolicy::parse(BUILTIN_POLICY).expect("the built-in policy is valid")
+    }
+
+    /// Reads a policy file; `None` is the built-in policy. Errors name the file and line.
+    pub fn load(path: Option<&std::path::Path>) -> Result<AuditPolicy, PolicyError> {
+        let Some(path) = path else {
+            return Ok(AuditPolicy::builtin());
+        };
+        let text = std::fs::read_to_string(path).map_err(|e| PolicyError::Read {
+            path: path.display().to_string(),
+            reason: e.to_string(),
+        })?;
+        AuditPolicy::parse(&text).map_err(|e| e.in_file(path))
+    }
+
+    /// Parses policy text. Errors name the line and the offending key, rule or date.
+    pub fn parse(text: &str) -> Result<AuditPolicy, PolicyError> {
+        let line_of = |offset: usize| text[..offset.min(text.len())].matches('\n').count() + 1;
+        let file: PolicyFile = toml::from_str(text).map_err(|e| {
+            PolicyError::at(e.span().map(|s| line_of(s.start)), one_line(e.message()))
+        })?;
+        let builtin_defaults = Thresholds {
+            usage_window_days: 90,
+            max_token_lifetime_seconds: 86_400,
+            max_implicit_token_lifetime_seconds: 3_600,
+            max_read_write_scopes: 15,
+        };
+        let check_rule = |name: &toml::Spanned<String>, key: &str| -> Result<(), PolicyError> {
+            if rule_meta(name.get_ref()).is_some() {
+                Ok(())
+            } else {
+                Err(PolicyError::at(
+                    Some(line_of(name.span().start)),
+                    format!(
+                        "unknown rule id '{}' in {key} (known: {})",
+                        name.get_ref(),
+                        RULES
+                            .iter()
+                            .map(|r| r.meta.id)
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                ))
+            }
+        };
+        let mut disabled = Vec::new();
+        let mut severities = BTreeMap::new();
+        for (rule, setting) in &file.rules {
+            check_rule(rule, "[rules]")?;
+            if setting.enabled == Some(false) {
+                disabled.push(rule.get_ref().clone());
+            }
+            if let Some(sev) = &setting.severity {
+                let parsed = Severity::parse(sev.get_ref()).ok_or_else(|| {
+                    PolicyError::at(
+                        Some(line_of(sev.span().start)),
+                        format!(
+                            "severity '{}' of rule '{}' is not one of critical, high, medium, low",
+                            sev.get_ref(),
+                            rule.get_ref()
+                        ),
+                    )
+                })?;
+                severities.insert(rule.get_ref().clone(), parsed);
+            }
+        }
+        let t = file.thresholds.unwrap_or_default();
+        let thresholds = Thresholds {
+            usage_window_days: t
+                .usage_window_days
+                .unwrap_or(builtin_defaults.usage_window_days),
+            max_token_lifetime_seconds: t
+                .max_token_lifetime_seconds
+                .unwrap_or(builtin_defaults.max_token_lifetime_seconds),
+            max_implicit_token_lifetime_seconds: t
+                .max_implicit_token_lifetime_seconds
+                .unwrap_or(builtin_defaults.max_implicit_token_lifetime_seconds),
+            max_read_write_scopes: t
+                .max_read_write_scopes
+                .unwrap_or(builtin_defaults.max_read_write_scopes),
+        };
+        if !(1..=365).contains(&thresholds.usage_window_days) {
+            return Err(PolicyError::at(
+                None,
+                format!(
+                    "thresholds.usage_window_days must be between 1 and 365 (the usage API reaches back one year), not {}",
+                    thresholds.usage_window_days
+                ),
+            ));
+        }
+        let mut waivers = Vec::new();
+        for w in file.waivers {
+            check_rule(&w.rule, "a waiver")?;
+            let line = line_of(w.expires.span().start);
+            let expires = match w.expires.get_ref() {
+                toml::Value::Datetime(d) => d.date.and_then(|d| {
+                    NaiveDate::from_ymd_opt(d.year as i32, d.month as u32, d.day as u32)
+                }),
+                toml::Value::String(s) => NaiveDate::parse_from_str(s, "%Y-%m-%d").ok(),
+                _ => None,
+            }
+            .ok_or_else(|| {
+                PolicyError::at(
+                    Some(line),
+                    format!(
+                        "waiver 'expires' must be a date YYYY-MM-DD, not {:?}",
+                        w.expires.get_ref()
+                    ),
+                )
+            })?;
+            waivers.push(Waiver {
+                rule: w.rule.into_inner(),
+                client: w.client,
+                reason: w.reason,
+                owner: w.owner,
+                expires,
+            });
+        }
+        let default_scopes = [
+            "users",
+            "organization",
+            "scim",
+            "integrations",
+            "recordings",
+            "gdpr",
+            "telephony",
+            "routing",
+            "architect",
+        ];
+        Ok(AuditPolicy {
+            name: file.name.unwrap_or_else(|| "custom".into()),
+            sha256: format!("{:x}", Sha256::digest(text.as_bytes())),
+            disabled,
+            severities,
+            thresholds,
+            high_risk_scopes: file
+                .high_risk_scopes
+                .unwrap_or_else(|| default_scopes.iter().map(|s| s.to_string()).collect()),
+            required_scopes: file
+                .required_scopes
+                .into_iter()
+                .map(|r| RequiredScopes {
+                    client: r.client,
+                    scopes: r.scopes,
+                })
+                .collect(),
+            waivers,
+        })
+    }
+
+    /// The effective rule set, one line per rule, for `scopewatch policy check`.
+    pub fn describe(&self) -> String {
+        let mut out = format!("policy {} (sha256 {})\n", self.name, self.sha256);
+        for rule in RULES {
+            let id = rule.meta.id;
+            let state = if self.enabled(id) { "on " } else { "off" };
+            let severity = self
+                .severity(id)
+                .map(|s| s.as_str().to_string())
+                .unwrap_or_else(|| rule.meta.default_severity_text().to_string());
+            out.push_str(&format!("  {state} {id:<28} {severity}\n"));
+        }
+        let t = &self.thresholds;
+        out.push_str(&format!(
+            "thresholds: usage window {} days, token lifetime max {} s ({} s for implicit), read-write scopes max {}\n",
+            t.usage_window_days,
+            t.max_token_lifetime_seconds,
+            t.max_implicit_token_lifetime_seconds,
+            t.max_read_write_scopes
+        ));
+        out.push_str(&format!(
+            "high-risk scopes: {}\n",
+            self.high_risk_scopes.join(", ")
+        ));
+        for r in &self.required_scopes {
+            out.push_str(&format!(
+                "required for '{}': {}\n",
+                r.client,
+                r.scopes.join(", ")
+            ));
+        }
+        for w in &self.waivers {
+            out.push_str(&format!(
+                "waiver: {} on '{}' until {} (owner {}: {})\n",
+                w.rule, w.client, w.expires, w.owner, w.reason
+            ));
+        }
+        out
+    }
+}
+
+fn one_line(message: &str) -> String {
+    message
+        .lines()
+        .map(str::trim)
+        .filter(|l| {
+            !l.is_empty() && !l.starts_with('|') && !l.chars().all(|c| c == '^' || c == ' ')
+        })
+        .collect::<Vec<_>>()
+        .join(": ")
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PolicyFile {
+    name: Option<String>,
+    #[serde(default)]
+    rules: BTreeMap<toml::Spanned<String>, RuleFile>,
+    thresholds: Option<ThresholdsFile>,
+    high_risk_scopes: Option<Vec<String>>,
+    #[serde(default)]
+    required_scopes: Vec<RequiredFile>,
+    #[serde(default)]
+    waivers: Vec<WaiverFile>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RuleFile {
+    enabled: Option<bool>,
+    severity: Option<toml::Spanned<String>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct ThresholdsFile {
+    usage_window_days: Option<u32>,
+    max_token_lifetime_seconds: Option<i64>,
+    max_implicit_token_lifetime_seconds: Option<i64>,
+    max_read_write_scopes: Option<usize>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RequiredFile {
+    client: String,
+    scopes: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WaiverFile {
+    rule: toml::Spanned<String>,
+    client: String,
+    reason: String,
+    owner: String,
+    expires: toml::Spanned<toml::Value>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_builtin_policy_has_every_rule_on_with_default_thresholds() {
+        let p = AuditPolicy::builtin();
+        assert!(RULES.iter().all(|r| p.enabled(r.meta.id)));
+        assert_eq!(p.thresholds.usage_window_days, 90);
+        assert_eq!(p.high_risk_scopes.len(), 9);
+        assert_eq!(p.sha256.len(), 64);
+    }
+
+    #[test]
+    fn a_policy_disables_rerates_and_waives() {
+        let p = AuditPolicy::parse(
+            r#"
+name = "acme"
+high_risk_scopes = ["admin:*", "users"]
+[rules.no-description]
+enabled = false
+[rules.unused-client]
+severity = "high"
+[thresholds]
+usage_window_days = 30
+[[required_scopes]]
+client = "Terraform*"
+scopes = ["oauth:readonly"]
+[[waivers]]
+rule = "all-divisions"
+client = "CX as Code"
+reason = "needs every division"
+owner = "platform-team"
+expires = 2026-12-31
+"#,
+        )
+        .unwrap();
+        assert!(!p.enabled("no-description"));
+        assert_eq!(p.severity("unused-client"), Some(Severity::High));
+        assert_eq!(p.thresholds.usage_window_days, 30);
+        assert_eq!(
+            p.waivers[0].expires,
+            NaiveDate::from_ymd_opt(2026, 12, 31).unwrap()
+        );
+        assert_eq!(p.required_scopes[0].client, "Terraform*");
+    }
+
+    #[test]
+    fn errors_carry_the_line_as_a_value() {
+        let e = AuditPolicy::parse("name = \"x\"\n\n[rules.no-such-rule]\nenabled = false\n")
+            .unwrap_err();
+        assert_eq!(e.line(), Some(3));
+        let e = AuditPolicy::parse("name = \"x\"\ncolour = \"red\"\n").unwrap_err();
+        assert_eq!(e.line(), Some(2));
+        let e = AuditPolicy::load(Some(std::path::Path::new("/nonexistent/p.toml"))).unwrap_err();
+        assert!(matches!(e, PolicyError::Read { .. }), "{e:?}");
+    }
+
+    #[test]
+    fn errors_name_the_line_and_the_problem() {
+        let unknown_rule =
+            AuditPolicy::parse("name = \"x\"\n\n[rules.no-such-rule]\nenabled = false\n")
+                .unwrap_err()
+                .to_string();
+        assert!(
+            unknown_rule.contains("line 3") && unknown_rule.contains("no-such-rule"),
+            "{unknown_rule}"
+        );
+        let unknown_key = AuditPolicy::parse("name = \"x\"\ncolour = \"red\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            unknown_key.contains("line 2") && unknown_key.contains("colour"),
+            "{unknown_key}"
+        );
+        let bad_date = AuditPolicy::parse(
+            "[[waivers]]\nrule = \"admin-role\"\nclient = \"x\"\nreason = \"r\"\nowner = \"o\"\nexpires = \"31/12/2026\"\n",
+        )
+        .unwrap_err().to_string();
+        assert!(
+            bad_date.contains("line 6") && bad_date.contains("expires"),
+            "{bad_date}"
+        );
+        let bad_toml_date = AuditPolicy::parse(
+            "[[waivers]]\nrule = \"admin-role\"\nclient = \"x\"\nreason = \"r\"\nowner = \"o\"\nexpires = 2026-13-45\n",
+        )
+        .unwrap_err().to_string();
+        assert!(bad_toml_date.contains("line 6"), "{bad_toml_date}");
+        let bad_severity = AuditPolicy::parse("[rules.admin-role]\nseverity = \"urgent\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            bad_severity.contains("line 2") && bad_severity.contains("urgent"),
+            "{bad_severity}"
+        );
+        let waiver_rule = AuditPolicy::parse(
+            "[[waivers]]\nrule = \"nope\"\nclient = \"x\"\nreason = \"r\"\nowner = \"o\"\nexpires = 2026-01-01\n",
+        )
+        .unwrap_err().to_string();
+        assert!(
+            waiver_rule.contains("line 2") && waiver_rule.contains("nope"),
+            "{waiver_rule}"
+        );
+    }
+}

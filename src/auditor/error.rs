@@ -1,0 +1,38 @@
+//! Why an audit did not produce a report.
+
+use crate::genesys::GenesysError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AuditError {
+    /// Genesys Cloud could not be read (credentials, permissions, outage, limits).
+    #[error(transparent)]
+    Genesys(#[from] GenesysError),
+    /// A bug: the audit panicked. The schedule goes on; the panic is logged and counted.
+    #[error("the audit stopped on an internal error: {0}")]
+    Panicked(String),
+    /// Another audit holds the slot, here or on another replica (nothing was attempted).
+    #[error("an audit is already running")]
+    AlreadyRunning,
+}
+
+impl AuditError {
+    /// A bounded label for metrics and logs.
+    pub fn metric_label(&self) -> &'static str {
+        match self {
+            AuditError::Genesys(e) => e.metric_label(),
+            AuditError::Panicked(_) => "panic",
+            AuditError::AlreadyRunning => "already_running",
+        }
+    }
+}
+
+/// The message of a caught panic, if it carried text.
+pub(super) fn panic_message(panic: Box<dyn std::any::Any + Send>) -> String {
+    if let Some(s) = panic.downcast_ref::<&str>() {
+        (*s).to_string()
+    } else if let Some(s) = panic.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "a panic without a message".to_string()
+    }
+}

@@ -1,0 +1,416 @@
+//! The auditor owns what an audit needs and is the one writer of what an audit changes.
+//! Its unit of work, `run`, is begin -> collect -> judge -> install -> store -> prune, with one
+//! start time. `refresh` installs a newer stored report (a restore at start, a replica's poll).
+//! Every report gauge is set in `publish`, whatever installed the report.
+
+mod error;
+mod schedule;
+
+use std::panic::AssertUnwindSafe;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, SubsecRound, Utc};
+use futures_util::FutureExt;
+use tokio::sync::OwnedMutexGuard;
+
+pub use self::error::AuditError;
+pub use self::schedule::{AuditHandle, refresh_loop, run_loop};
+use crate::audit::policy::AuditPolicy;
+use crate::audit::report::Report;
+use crate::audit::{AuditRun, judge};
+use crate::cache::{CachedReport, Changes, ReportCache};
+use crate::config::{ConfigError, Settings};
+use crate::genesys::{self, ClientConfig, GenesysClient, GenesysError, Progress};
+use crate::history::RunningAudit;
+use crate::metrics::Metrics;
+use crate::outbox::Outbox;
+use crate::store::{AuditLock, AuditRecord, Outcome, Store};
+
+/// The Genesys client configuration the settings and the policy describe.
+pub fn client_config(
+    settings: &Settings,
+    policy: &AuditPolicy,
+) -> Result<ClientConfig, ConfigError> {
+    let (id, secret) = settings.credentials()?;
+    let mut config = ClientConfig::new(
+        id,
+        secret,
+        settings.region.clone(),
+        settings.api_base_url.clone(),
+        settings.login_base_url.clone(),
+    );
+    config.max_requests_per_minute = settings.max_requests_per_minute;
+    config.retry_after_cap = settings.retry_after_cap;
+    config.usage_window_days = policy.thresholds.usage_window_days;
+    Ok(config)
+}
+
+/// A new audit id: time-ordered and unique.
+pub fn new_audit_id(at: DateTime<Utc>) -> String {
+    format!(
+        "{}-{:08x}",
+        at.format("%Y%m%dT%H%M%SZ"),
+        crate::rng::random_u64() as u32
+    )
+}
+
+/// Collects the organization and judges it: the report of one audit, stored nowhere. The
+/// service's `Auditor::run` and the `audit` command both use it.
+pub async fn assess(
+    client: &GenesysClient,
+    policy: &AuditPolicy,
+    audit_id: String,
+    started_at: DateTime<Utc>,
+    first_seen: &(dyn Fn(&str) -> Option<DateTime<Utc>> + Sync),
+    progress: &Progress,
+) -> Result<Report, GenesysError> {
+    let snapshot = genesys::collect(client, progress).await?;
+    let run = AuditRun {
+        audit_id,
+        started_at,
+        generated_at: Utc::now().trunc_subsecs(3),
+        first_seen,
+    };
+    Ok(judge(&snapshot, policy, &run))
+}
+
+/// Another audit is running, here or on another replica.
+#[derive(Debug)]
+pub struct AlreadyRunning;
+
+/// A claimed audit: its id and start time, the local slot and the cluster lock.
+pub struct Ticket {
+    pub audit_id: String,
+    pub started_at: DateTime<Utc>,
+    lock: Option<AuditLock>,
+    _slot: OwnedMutexGuard<()>,
+}
+
+/// What the auditor is built from.
+pub struct AuditorParts {
+    pub client: GenesysClient,
+    pub policy: AuditPolicy,
+    pub store: Arc<Store>,
+    pub cache: Arc<ReportCache>,
+    pub metrics: Arc<Metrics>,
+    pub outbox: Arc<Outbox>,
+    pub running: Arc<RunningAudit>,
+    /// Stored audits older than this are pruned (never the newest good one).
+    pub retention: Duration,
+}
+
+pub struct Auditor {
+    client: GenesysClient,
+    policy: AuditPolicy,
+    store: Arc<Store>,
+    cache: Arc<ReportCache>,
+    metrics: Arc<Metrics>,
+    outbox: Arc<Outbox>,
+    running: Arc<RunningAudit>,
+    retention: Duration,
+    slot: Arc<tokio::sync::Mutex<()>>,
+    /// When the newest audit known here (run here or stored by anyone) ended, and whether it
+    /// succeeded: the source of `scopewatch_last_audit_success`.
+    last_outcome: Mutex<Option<(DateTime<Utc>, bool)>>,
+}
+
+impl Auditor {
+    pub fn new(parts: AuditorParts) -> Auditor {
+        Auditor {
+            client: parts.client,
+            policy: parts.policy,
+            store: parts.store,
+            cache: parts.cache,
+            metrics: parts.metrics,
+            outbox: parts.outbox,
+            running: parts.running,
+            retention: parts.retention,
+            slot: Arc::new(tokio::sync::Mutex::new(())),
+            last_outcome: Mutex::new(None),
+        }
+    }
+
+    pub fn store(&self) -> &Arc<Store> {
+        &self.store
+    }
+
+    pub fn outbox(&self) -> &Arc<Outbox> {
+        &self.outbox
+    }
+
+    /// Claims the audit slot here and the audit lock in the database, and records the audit
+    /// as running. When the database cannot be asked, the audit runs on the local slot alone.
+    pub async fn begin(&self) -> Result<Ticket, AlreadyRunning> {
+        let slot = self
+            .slot
+            .clone()
+            .try_lock_owned()
+            .map_err(|_| AlreadyRunning)?;
+        let lock = match self.store.try_lock_audit().await {
+            Ok(Some(lock)) => Some(lock),
+            Ok(None) => return Err(AlreadyRunning),
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot take the audit lock in the database; auditing on the local lock only");
+                self.metrics.store_error("lock");
+                None
+            }
+        };
+        let started_at = Utc::now().trunc_subsecs(3);
+        let audit_id = new_audit_id(started_at);
+        self.running
+            .set(AuditRecord::running(&audit_id, started_at));
+        Ok(Ticket {
+            audit_id,
+            started_at,
+            lock,
+            _slot: slot,
+        })
+    }
+
+    /// Forgets a claimed audit that will not finish (shutdown came first).
+    pub fn abandon(&self, audit_id: &str) {
+        self.running.clear(audit_id);
+    }
+
+    /// Begins and runs an audit now.
+    pub async fn run_now(&self) -> Result<Arc<CachedReport>, AuditError> {
+        let ticket = self.begin().await.map_err(|_| AuditError::AlreadyRunning)?;
+        self.run(ticket).await
+    }
+
+    /// One audit, start to finish. A success replaces the served report and its gauges; a
+    /// failure (a panic too) keeps the last good report. Either is stored, counted and logged.
+    pub async fn run(&self, ticket: Ticket) -> Result<Arc<CachedReport>, AuditError> {
+        let Ticket {
+            audit_id,
+            started_at,
+            lock,
+            _slot,
+        } = ticket;
+        let clock = Instant::now();
+        tracing::info!(audit_id, "audit started");
+        // Another replica may have stored a newer report: first-seen times carry on from it.
+        self.refresh().await;
+        let previous = self.cache.get();
+        let result = AssertUnwindSafe(self.produce(&audit_id, started_at, previous.clone()))
+            .catch_unwind()
+            .await
+            .unwrap_or_else(|panic| Err(AuditError::Panicked(error::panic_message(panic))));
+        let seconds = clock.elapsed().as_secs_f64();
+        let finished = Utc::now().trunc_subsecs(3);
+        let mut record = AuditRecord::running(&audit_id, started_at);
+        record.finished_at = Some(finished);
+        record.policy_sha256 = Some(self.policy.sha256.clone());
+        let outcome = match result {
+            Ok(cached) => {
+                let s = &cached.report.summary;
+                tracing::info!(
+                    audit_id,
+                    clients = s.total_clients,
+                    high_risk = s.high_risk_count,
+                    new = cached.changes.new,
+                    resolved = cached.changes.resolved,
+                    seconds,
+                    "audit succeeded"
+                );
+                self.metrics.audit_succeeded(seconds);
+                self.publish(Some(cached.clone()), finished, true);
+                record.outcome = Outcome::Success;
+                record.total_clients = Some(s.total_clients as i64);
+                record.high_risk_count = Some(s.high_risk_count as i64);
+                record.findings = Some(s.findings_by_rule.values().sum::<u64>() as i64);
+                record.new_findings = Some(cached.changes.new as i64);
+                record.resolved_findings = Some(cached.changes.resolved as i64);
+                self.outbox.write(record, Some(cached.json.clone())).await;
+                Ok(cached)
+            }
+            Err(e) => {
+                let message = e.to_string();
+                tracing::error!(audit_id, error = %message, reason = e.metric_label(), "audit failed; keeping the last good report");
+                self.metrics.audit_failed(seconds, e.metric_label());
+                self.publish(None, finished, false);
+                record.outcome = Outcome::Failure;
+                record.error = Some(message);
+                self.outbox.write(record, None).await;
+                Err(e)
+            }
+        };
+        self.running.clear(&audit_id);
+        if let Some(lock) = lock {
+            lock.release().await;
+        }
+        self.prune().await;
+        outcome
+    }
+
+    /// Collects, judges and builds the cached bodies (off the async threads).
+    async fn produce(
+        &self,
+        audit_id: &str,
+        started_at: DateTime<Utc>,
+        previous: Option<Arc<CachedReport>>,
+    ) -> Result<Arc<CachedReport>, AuditError> {
+        let first_seen = |fingerprint: &str| {
+            previous
+                .as_ref()
+                .and_then(|p| p.first_seen.get(fingerprint).copied())
+        };
+        let report = assess(
+            &self.client,
+            &self.policy,
+            audit_id.to_string(),
+            started_at,
+            &first_seen,
+            &|stage| tracing::debug!(stage, "audit progress"),
+        )
+        .await?;
+        tokio::task::spawn_blocking(move || {
+            let mut cached = CachedReport::build(report);
+            cached.changes = cached.changes_since(previous.as_deref());
+            Arc::new(cached)
+        })
+        .await
+        .map_err(|e| match e.try_into_panic() {
+            Ok(panic) => AuditError::Panicked(error::panic_message(panic)),
+            Err(e) => AuditError::Panicked(e.to_string()),
+        })
+    }
+
+    /// The one place the served report and its gauges change: installs `report` (if any) and
+    /// records the outcome of an audit that ended at `ended`, unless a newer one is known.
+    fn publish(&self, report: Option<Arc<CachedReport>>, ended: DateTime<Utc>, succeeded: bool) {
+        if let Some(cached) = report {
+            self.cache.set(cached.clone());
+            self.metrics.set_from_report(
+                &cached.report,
+                cached.changes.new,
+                cached.changes.resolved,
+            );
+        }
+        let mut last = self.last_outcome.lock().unwrap_or_else(|e| e.into_inner());
+        if last.is_none_or(|(at, _)| at <= ended) {
+            *last = Some((ended, succeeded));
+        }
+        let ok = last.is_some_and(|(_, ok)| ok);
+        drop(last);
+        self.metrics.set_last_audit_success(ok);
+    }
+
+    /// Serves the newest stored report if it is newer than the one served, and takes the
+    /// outcome of the newest stored audit. True when the report was swapped.
+    pub async fn refresh(&self) -> bool {
+        let newest = match self.store.latest(false).await {
+            Ok(Some(newest)) => newest,
+            Ok(None) => return false,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot check the database for a newer report");
+                self.metrics.store_error("latest");
+                return false;
+            }
+        };
+        let success = if newest.outcome == Outcome::Success {
+            Some(newest.clone())
+        } else {
+            match self.store.latest(true).await {
+                Ok(found) => found,
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot check the database for a newer report");
+                    self.metrics.store_error("latest");
+                    None
+                }
+            }
+        };
+        let mut swapped = false;
+        if let Some(success) = success
+            && self.is_newer(&success)
+            && let Some(cached) = self.load(&success).await
+        {
+            tracing::info!(
+                audit_id = success.audit_id,
+                "serving the newest stored report"
+            );
+            self.publish(
+                Some(cached),
+                success.finished_at.unwrap_or(success.started_at),
+                true,
+            );
+            swapped = true;
+        }
+        if let Some(ended) = newest.finished_at {
+            self.publish(None, ended, newest.outcome == Outcome::Success);
+        }
+        swapped
+    }
+
+    fn is_newer(&self, stored: &AuditRecord) -> bool {
+        let finished = stored.finished_at.unwrap_or(stored.started_at);
+        self.cache.get().is_none_or(|current| {
+            current.report.audit_id != stored.audit_id && current.report.generated_at < finished
+        })
+    }
+
+    /// A stored successful audit's report, ready to serve (parsed and built off the async
+    /// threads), with the new/resolved counts stored beside it.
+    async fn load(&self, stored: &AuditRecord) -> Option<Arc<CachedReport>> {
+        let json = match self.store.report_json(&stored.audit_id).await {
+            Ok(Some(json)) => json,
+            Ok(None) => return None,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot load the newest stored report");
+                self.metrics.store_error("report");
+                return None;
+            }
+        };
+        let changes = Changes {
+            new: stored.new_findings.unwrap_or(0).max(0) as usize,
+            resolved: stored.resolved_findings.unwrap_or(0).max(0) as usize,
+        };
+        let built = tokio::task::spawn_blocking(move || {
+            serde_json::from_str::<Report>(&json).map(|report| {
+                let mut cached = CachedReport::build(report);
+                cached.changes = changes;
+                Arc::new(cached)
+            })
+        })
+        .await;
+        match built {
+            Ok(Ok(cached)) => Some(cached),
+            Ok(Err(e)) => {
+                tracing::error!(audit_id = stored.audit_id, error = %e, "the stored report is unreadable");
+                self.metrics.store_error("report");
+                None
+            }
+            Err(e) => {
+                tracing::error!(audit_id = stored.audit_id, error = %e, "loading the stored report failed");
+                None
+            }
+        }
+    }
+
+    /// Whether a successful audit finished within `interval` (another replica's, or before a
+    /// restart): then a scheduled tick has nothing to do.
+    pub async fn recently_audited(&self, interval: Duration) -> bool {
+        match self.store.latest(true).await {
+            Ok(Some(latest)) => latest
+                .finished_at
+                .and_then(|f| (Utc::now() - f).to_std().ok())
+                .is_some_and(|age| age < interval),
+            _ => false,
+        }
+    }
+
+    async fn prune(&self) {
+        let Ok(retention) = chrono::Duration::from_std(self.retention) else {
+            return;
+        };
+        match self.store.prune(Utc::now() - retention).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(deleted = n, "pruned audits past the retention"),
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot prune old audits");
+                self.metrics.store_error("prune");
+            }
+        }
+    }
+}

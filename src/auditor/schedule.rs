@@ -1,0 +1,93 @@
+//! When audits run: one at start (unless a recent one is stored) and then every interval, or
+//! now on request; a replica polls for newer stored reports. Every task is tracked, so
+//! shutdown can wait for them, and a running audit is abandoned cleanly when it comes.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use super::{AlreadyRunning, Auditor, Ticket};
+use crate::store::AuditRecord;
+
+/// What the HTTP API may do with audits: start one now, and see which one runs.
+#[derive(Clone)]
+pub struct AuditHandle {
+    auditor: Arc<Auditor>,
+    tasks: TaskTracker,
+    cancel: CancellationToken,
+}
+
+impl AuditHandle {
+    pub fn new(auditor: Arc<Auditor>, tasks: TaskTracker, cancel: CancellationToken) -> Self {
+        AuditHandle {
+            auditor,
+            tasks,
+            cancel,
+        }
+    }
+
+    /// Starts an audit in the background: its id, or `AlreadyRunning`.
+    pub async fn start_now(&self) -> Result<String, AlreadyRunning> {
+        let ticket = self.auditor.begin().await?;
+        let audit_id = ticket.audit_id.clone();
+        let auditor = self.auditor.clone();
+        let cancel = self.cancel.clone();
+        self.tasks
+            .spawn(async move { run_or_abandon(&auditor, ticket, &cancel).await });
+        Ok(audit_id)
+    }
+
+    /// The audit running in this process, if any.
+    pub fn running(&self) -> Option<AuditRecord> {
+        self.auditor.running.get()
+    }
+}
+
+/// Runs a claimed audit unless shutdown comes first.
+async fn run_or_abandon(auditor: &Auditor, ticket: Ticket, cancel: &CancellationToken) {
+    let audit_id = ticket.audit_id.clone();
+    tokio::select! {
+        _ = auditor.run(ticket) => {}
+        _ = cancel.cancelled() => {
+            auditor.abandon(&audit_id);
+            tracing::warn!(audit_id, "audit abandoned at shutdown");
+        }
+    }
+}
+
+/// One audit at start (unless a recent one is stored), then one every `interval`, until
+/// cancelled.
+pub async fn run_loop(auditor: Arc<Auditor>, interval: Duration, cancel: CancellationToken) {
+    loop {
+        if auditor.recently_audited(interval).await {
+            tracing::info!("a recent audit is stored; skipping this tick");
+        } else {
+            match auditor.begin().await {
+                Ok(ticket) => run_or_abandon(&auditor, ticket, &cancel).await,
+                Err(AlreadyRunning) => {
+                    tracing::info!("an audit is already running; skipping this tick")
+                }
+            }
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(interval) => {}
+            _ = cancel.cancelled() => return,
+        }
+    }
+}
+
+/// Every `period`: serve a newer stored report, and write audits that waited for the database.
+pub async fn refresh_loop(auditor: Arc<Auditor>, period: Duration, cancel: CancellationToken) {
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(period) => {}
+            _ = cancel.cancelled() => return,
+        }
+        auditor.refresh().await;
+        if !auditor.outbox.is_empty() {
+            auditor.outbox.flush().await;
+        }
+    }
+}

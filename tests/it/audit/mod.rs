@@ -1,0 +1,12 @@
+//! The Genesys client and the audit against the simulator over HTTP: faults, the fixture org's
+//! full report, the request budget, and the `audit` command.
+
+mod cli;
+mod faults;
+mod fixture;
+mod scale;
+
+pub use crate::helpers::*;
+pub use scopewatch::audit::policy::AuditPolicy;
+pub use scopewatch::genesys::{GenesysClient, NoObserver};
+pub use scopewatch::sim::RunningSim;

@@ -1,0 +1,12 @@
+//! The integration tests, one binary (one link on 2 cores): the simulator over HTTP, the
+//! Genesys client and audit against it, the service's API, the store on SQLite and
+//! PostgreSQL, migrations, the `serve` process, and the module graph.
+
+mod api;
+mod audit;
+mod helpers;
+mod migrations;
+mod modules;
+mod serve;
+mod sim;
+mod store;

@@ -1,0 +1,7 @@
+//! The simulator over real HTTP: each wire behaviour and fault switch of SPEC §9.
+
+mod cli;
+mod faults;
+mod wire;
+
+pub use crate::helpers::*;

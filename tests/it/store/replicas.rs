@@ -1,0 +1,66 @@
+//! Three replicas on one PostgreSQL: one audit at a time, every replica serves the newest report.
+
+use crate::helpers::*;
+use crate::store::{postgres_schema_url, postgres_url};
+
+#[tokio::test]
+async fn three_replicas_audit_one_at_a_time_and_all_serve_the_newest_report() {
+    let Some(server) = postgres_url("replicas") else {
+        return;
+    };
+    let url = postgres_schema_url(&server).await;
+    let mut replicas = Vec::new();
+    for _ in 0..3 {
+        replicas.push(spawn_app_on(start_sim(org(25)).await, &url, &[]).await);
+    }
+    // All three try at once: exactly one gets the audit.
+    let (a, b, c) = tokio::join!(
+        replicas[0].auditor.begin(),
+        replicas[1].auditor.begin(),
+        replicas[2].auditor.begin()
+    );
+    let mut tickets: Vec<_> = [a, b, c]
+        .into_iter()
+        .enumerate()
+        .filter_map(|(i, t)| t.ok().map(|t| (i, t)))
+        .collect();
+    assert_eq!(tickets.len(), 1, "exactly one replica may audit");
+    let (winner, ticket) = tickets.pop().unwrap();
+    // While it runs, POST /audits on another replica is refused.
+    let other = (winner + 1) % 3;
+    assert_eq!(replicas[other].post_audit().await.status(), 409);
+    let report = replicas[winner].auditor.run(ticket).await.unwrap();
+    let newest = report.report.audit_id.clone();
+    let generated = report.report.generated_at.timestamp_millis() as f64 / 1000.0;
+
+    // Every replica serves it after its refresh (what its 3 s loop calls), with the gauges of
+    // the served report: last success 1 at the report's time, though only one replica audited.
+    for (i, r) in replicas.iter().enumerate() {
+        assert_eq!(r.auditor.refresh().await, i != winner, "replica {i}");
+        assert_eq!(
+            json(r.get("/report").await).await["audit_id"],
+            newest.as_str()
+        );
+        let metrics = r.get("/metrics").await.text().await.unwrap();
+        assert_eq!(
+            gauge(&metrics, "scopewatch_last_audit_success"),
+            Some(1.0),
+            "replica {i}"
+        );
+        assert_eq!(
+            gauge(&metrics, "scopewatch_last_audit_success_timestamp_seconds"),
+            Some(generated),
+            "replica {i}"
+        );
+        assert_eq!(
+            gauge(&metrics, "scopewatch_last_audit_new_findings"),
+            Some(report.changes.new as f64),
+            "replica {i}"
+        );
+    }
+    // The lock was released: another replica can start one now.
+    assert_eq!(replicas[other].post_audit().await.status(), 202);
+    for mut r in replicas {
+        r.stop().await.unwrap();
+    }
+}
