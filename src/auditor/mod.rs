@@ -113,6 +113,8 @@ pub struct Auditor {
     /// When the newest audit known here (run here or stored by anyone) ended, and whether it
     /// succeeded: the source of `scopewatch_last_audit_success`.
     last_outcome: Mutex<Option<(DateTime<Utc>, bool)>>,
+    /// The audit that ended last here, for whoever waits on one (tests, notifications).
+    finished: tokio::sync::watch::Sender<Option<AuditRecord>>,
 }
 
 impl Auditor {
@@ -128,6 +130,7 @@ impl Auditor {
             retention: parts.retention,
             slot: Arc::new(tokio::sync::Mutex::new(())),
             last_outcome: Mutex::new(None),
+            finished: tokio::sync::watch::Sender::new(None),
         }
     }
 
@@ -137,6 +140,11 @@ impl Auditor {
 
     pub fn outbox(&self) -> &Arc<Outbox> {
         &self.outbox
+    }
+
+    /// Follows the audits that end here (the newest one; stored or waiting for the database).
+    pub fn finished(&self) -> tokio::sync::watch::Receiver<Option<AuditRecord>> {
+        self.finished.subscribe()
     }
 
     /// Claims the audit slot here and the audit lock in the database, and records the audit
@@ -222,7 +230,9 @@ impl Auditor {
                 record.findings = Some(s.findings_by_rule.values().sum::<u64>() as i64);
                 record.new_findings = Some(cached.changes.new as i64);
                 record.resolved_findings = Some(cached.changes.resolved as i64);
-                self.outbox.write(record, Some(cached.json.clone())).await;
+                self.outbox
+                    .write(record.clone(), Some(cached.json.clone()))
+                    .await;
                 Ok(cached)
             }
             Err(e) => {
@@ -232,7 +242,7 @@ impl Auditor {
                 self.publish(None, finished, false);
                 record.outcome = Outcome::Failure;
                 record.error = Some(message);
-                self.outbox.write(record, None).await;
+                self.outbox.write(record.clone(), None).await;
                 Err(e)
             }
         };
@@ -241,6 +251,7 @@ impl Auditor {
             lock.release().await;
         }
         self.prune().await;
+        self.finished.send_replace(Some(record));
         outcome
     }
 

@@ -226,6 +226,19 @@ impl TestApp {
         self.auditor.run(ticket).await
     }
 
+    /// Waits (at most 30 s) for the audit `audit_id` to end here, and returns how it ended.
+    pub async fn finished(&self, audit_id: &str) -> scopewatch::store::AuditRecord {
+        let mut finished = self.auditor.finished();
+        let seen = tokio::time::timeout(
+            Duration::from_secs(30),
+            finished.wait_for(|f| f.as_ref().is_some_and(|f| f.audit_id == audit_id)),
+        )
+        .await
+        .expect("the audit ends within 30 s")
+        .expect("the auditor lives");
+        seen.clone().unwrap()
+    }
+
     /// `POST /audits`.
     pub async fn post_audit(&self) -> reqwest::Response {
         self.http

@@ -108,35 +108,21 @@ async fn post_audits_starts_one_202_with_location_and_409_while_it_runs() {
         latency: Duration::from_millis(400),
         ..Default::default()
     });
-    let started = app
-        .http
-        .post(format!("{}/audits", app.base))
-        .send()
-        .await
-        .unwrap();
+    let started = app.post_audit().await;
     assert_eq!(started.status(), 202);
     let location = started.headers()["location"].to_str().unwrap().to_string();
     let body = json(started).await;
     let id = body["audit_id"].as_str().unwrap();
     assert_eq!(location, format!("/audits/{id}"));
-    let busy = app
-        .http
-        .post(format!("{}/audits", app.base))
-        .send()
-        .await
-        .unwrap();
+    let busy = app.post_audit().await;
     assert_eq!(busy.status(), 409);
     assert_eq!(json(busy).await["code"], "audit_running");
     let running = app.get(&location).await;
     assert_eq!(running.status(), 409);
     assert_eq!(json(running).await["code"], "audit_running");
-    // Wait for it to finish: the history says so without sleeping blindly.
-    for _ in 0..100 {
-        if app.get(&location).await.status() == 200 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    // The auditor says when it ends; no polling.
+    let ended = app.finished(id).await;
+    assert_eq!(ended.outcome, scopewatch::store::Outcome::Success);
     let done = json(app.get(&location).await).await;
     assert_eq!(done["audit_id"], id);
     assert_eq!(json(app.get("/report").await).await["audit_id"], id);

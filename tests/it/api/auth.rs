@@ -21,12 +21,7 @@ async fn with_a_token_protected_endpoints_need_it_and_probes_do_not() {
         .get_with("/report", &[("Authorization", &format!("Bearer {TOKEN}"))])
         .await;
     assert_eq!(ok.status(), 200);
-    let post = app
-        .http
-        .post(format!("{}/audits", app.base))
-        .send()
-        .await
-        .unwrap();
+    let post = app.post_audit().await;
     assert_eq!(post.status(), 401);
     for path in ["/healthz", "/readyz", "/metrics"] {
         assert_eq!(app.get(path).await.status(), 200, "{path}");

@@ -41,12 +41,7 @@ async fn shutdown_abandons_a_running_audit() {
         latency: Duration::from_secs(30),
         ..Default::default()
     });
-    let started = app
-        .http
-        .post(format!("{}/audits", app.base))
-        .send()
-        .await
-        .unwrap();
+    let started = app.post_audit().await;
     assert_eq!(started.status(), 202);
     let id = json(started).await["audit_id"]
         .as_str()

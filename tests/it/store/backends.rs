@@ -16,15 +16,10 @@ fn unique(prefix: &str) -> String {
 }
 
 /// A fresh SQLite database file URL.
-pub fn sqlite_url() -> String {
-    let dir = std::env::temp_dir().join(format!("scopewatch-store-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join(format!("{}.db", unique("s")));
-    format!("sqlite://{}", path.display())
-}
-
 pub async fn sqlite() -> Store {
-    Store::connect(&sqlite_url(), Duration::ZERO).await.unwrap()
+    Store::connect(&crate::helpers::temp_database(), Duration::ZERO)
+        .await
+        .unwrap()
 }
 
 /// The PostgreSQL server for tests, or `None` (the test is skipped, and says so).

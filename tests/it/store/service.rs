@@ -7,11 +7,11 @@ use scopewatch::sim::Org;
 use serde_json::Value;
 
 use crate::helpers::*;
-use crate::store::{postgres_schema_url, postgres_url, sqlite_url};
+use crate::store::{postgres_schema_url, postgres_url};
 
 /// A SQLite URL, and a PostgreSQL schema URL when the test server is configured.
 async fn databases(test: &str) -> Vec<String> {
-    let mut urls = vec![sqlite_url()];
+    let mut urls = vec![temp_database()];
     if let Some(url) = postgres_url(test) {
         urls.push(postgres_schema_url(&url).await);
     }
@@ -38,6 +38,80 @@ async fn a_restart_serves_the_stored_report_before_any_audit() {
         assert_eq!(listed["audits"][0]["stored"], true);
         second.stop().await.unwrap();
     }
+}
+
+/// The gauges describe the served report, whoever installed it: after a restart, before any
+/// audit, the stale-report and failing-audit alerts have nothing to fire on.
+#[tokio::test]
+async fn a_restart_serves_the_stored_reports_gauges_before_any_audit() {
+    for url in databases("restart_gauges").await {
+        let mut first = spawn_app_on(start_sim(org(30)).await, &url, &[]).await;
+        let report = first.audit().await.unwrap();
+        let before = first.get("/metrics").await.text().await.unwrap();
+        first.stop().await.unwrap();
+
+        let mut second = spawn_app_on(start_sim(org(30)).await, &url, &[]).await;
+        let metrics = second.get("/metrics").await.text().await.unwrap();
+        assert!(second.sim.requests().is_empty(), "no audit ran");
+        assert_eq!(
+            gauge(&metrics, "scopewatch_last_audit_success"),
+            Some(1.0),
+            "{url}"
+        );
+        assert_eq!(
+            gauge(&metrics, "scopewatch_last_audit_success_timestamp_seconds"),
+            Some(report.report.generated_at.timestamp_millis() as f64 / 1000.0),
+            "the stored report's time ({url})"
+        );
+        for name in [
+            "scopewatch_high_risk_clients",
+            "scopewatch_last_audit_new_findings",
+            "scopewatch_last_audit_resolved_findings",
+            "scopewatch_last_audit_success_timestamp_seconds",
+        ] {
+            assert_eq!(
+                gauge(&metrics, name),
+                gauge(&before, name),
+                "{name} ({url})"
+            );
+        }
+        assert!(gauge(&metrics, "scopewatch_last_audit_new_findings").unwrap() > 0.0);
+        second.stop().await.unwrap();
+    }
+}
+
+/// A failure newer than the served report keeps the report but says the last audit failed,
+/// after a restart too; the next success says 1 again.
+#[tokio::test]
+async fn a_stored_failure_newer_than_the_report_reads_as_failing_after_a_restart() {
+    let url = temp_database();
+    let mut first = spawn_app_on(start_sim(org(20)).await, &url, &[]).await;
+    let good = first.audit().await.unwrap();
+    first.sim.faults().deny("clients");
+    first.audit().await.unwrap_err();
+    let metrics = first.get("/metrics").await.text().await.unwrap();
+    assert_eq!(gauge(&metrics, "scopewatch_last_audit_success"), Some(0.0));
+    assert!(
+        metrics.contains("scopewatch_audit_failures_total{reason=\"missing_permission\"} 1"),
+        "{metrics}"
+    );
+    first.stop().await.unwrap();
+
+    let mut second = spawn_app_on(start_sim(org(20)).await, &url, &[]).await;
+    let metrics = second.get("/metrics").await.text().await.unwrap();
+    assert_eq!(gauge(&metrics, "scopewatch_last_audit_success"), Some(0.0));
+    assert_eq!(
+        gauge(&metrics, "scopewatch_last_audit_success_timestamp_seconds"),
+        Some(good.report.generated_at.timestamp_millis() as f64 / 1000.0)
+    );
+    assert_eq!(
+        json(second.get("/report").await).await["audit_id"],
+        good.report.audit_id.as_str()
+    );
+    second.audit().await.unwrap();
+    let metrics = second.get("/metrics").await.text().await.unwrap();
+    assert_eq!(gauge(&metrics, "scopewatch_last_audit_success"), Some(1.0));
+    second.stop().await.unwrap();
 }
 
 #[tokio::test]
@@ -71,7 +145,7 @@ fn usage_for(org: &mut Org, id: &str) {
 
 #[tokio::test]
 async fn the_diff_shows_an_added_a_fixed_and_a_newly_risky_client() {
-    let url = sqlite_url();
+    let url = temp_database();
     let before = org(20);
     let master = before
         .roles
@@ -157,7 +231,7 @@ async fn the_diff_shows_an_added_a_fixed_and_a_newly_risky_client() {
 
 #[tokio::test]
 async fn the_report_page_charts_the_stored_history() {
-    let app = spawn_app_on(start_sim(org(20)).await, &sqlite_url(), &[]).await;
+    let app = spawn_app_on(start_sim(org(20)).await, &temp_database(), &[]).await;
     app.audit().await.unwrap();
     let one = app
         .get_with("/report", &[("Accept", "text/html")])
@@ -330,7 +404,7 @@ async fn a_full_sqlite_file_keeps_the_audit_until_there_is_room() {
     use scopewatch::store::Outcome;
     use scopewatch::store::{AuditRecord, Store};
 
-    let url = sqlite_url();
+    let url = temp_database();
     // 4 KiB pages, at most 120 of them: room for one 300 KB report, not two.
     let options = sqlx::sqlite::SqliteConnectOptions::from_str(&url)
         .unwrap()
@@ -412,7 +486,7 @@ async fn an_audit_prunes_audits_past_the_retention() {
     use scopewatch::store::Outcome;
     use scopewatch::store::{AuditRecord, Store};
 
-    let url = sqlite_url();
+    let url = temp_database();
     let store = Store::connect(&url, Duration::ZERO).await.unwrap();
     let old = |id: &str, days_ago: i64, outcome: Outcome| {
         let started = Utc::now() - chrono::Duration::days(days_ago);
