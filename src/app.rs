@@ -130,7 +130,7 @@ impl App {
                 history,
                 metrics,
                 audits: AuditHandle::new(auditor.clone(), tasks.clone(), cancel.clone()),
-                api_token: settings.api_token.clone().map(Arc::new),
+                api_tokens: Arc::new(settings.api_tokens.clone()),
             },
             auditor,
             tasks,

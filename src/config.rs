@@ -13,24 +13,60 @@ use crate::genesys::regions;
 use crate::store::redact_url;
 
 /// Every setting's name, as an environment variable and as a config-file key.
-pub const KEYS: [&str; 16] = [
+pub const KEYS: [&str; 23] = [
     "GENESYS_OAUTH_CLIENT_ID",
     "GENESYS_OAUTH_CLIENT_SECRET",
+    "GENESYS_OAUTH_CLIENT_SECRET_FILE",
     "GENESYS_REGION",
     "GENESYS_API_BASE_URL",
     "GENESYS_LOGIN_BASE_URL",
     "SCOPEWATCH_LISTEN",
     "SCOPEWATCH_AUDIT_INTERVAL",
     "SCOPEWATCH_DATABASE_URL",
+    "SCOPEWATCH_DATABASE_URL_FILE",
     "SCOPEWATCH_DATABASE_WAIT",
     "SCOPEWATCH_POLICY",
     "SCOPEWATCH_API_TOKEN",
+    "SCOPEWATCH_API_TOKEN_FILE",
+    "SCOPEWATCH_API_TOKENS",
     "SCOPEWATCH_MAX_REQUESTS_PER_MINUTE",
     "SCOPEWATCH_RETENTION",
     "SCOPEWATCH_LOG_FORMAT",
     "SCOPEWATCH_RETRY_AFTER_CAP",
+    "SCOPEWATCH_MAX_BODY_MB",
+    "SCOPEWATCH_MAX_PAGES",
+    "SCOPEWATCH_MAX_ENTITIES",
     "RUST_LOG",
 ];
+
+/// Whether an environment variable is scopewatch's to read (the rest of the environment is
+/// none of its business, whatever bytes it holds).
+pub fn is_ours(name: &str) -> bool {
+    KEYS.contains(&name) || name.starts_with("SCOPEWATCH_") || name.starts_with("GENESYS_")
+}
+
+/// The process environment as text. A variable of ours that is not UTF-8 is an error naming
+/// it (never its value: it may be a secret); others are skipped.
+pub fn environment() -> Result<BTreeMap<String, String>, ConfigError> {
+    let mut env = BTreeMap::new();
+    for (name, value) in std::env::vars_os() {
+        let Some(name) = name.to_str() else {
+            continue;
+        };
+        match value.into_string() {
+            Ok(value) => {
+                env.insert(name.to_string(), value);
+            }
+            Err(_) if is_ours(name) => {
+                return Err(ConfigError(format!(
+                    "{name} is not valid UTF-8 (its value is not shown)"
+                )));
+            }
+            Err(_) => {}
+        }
+    }
+    Ok(env)
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LogFormat {
@@ -52,11 +88,13 @@ pub struct Settings {
     /// How long to wait for an unreachable database at start (0: fail at once).
     pub database_wait: Duration,
     pub policy_path: Option<String>,
-    pub api_token: Option<SecretString>,
+    /// Every accepted API token (several during a rotation); none: no authentication.
+    pub api_tokens: Vec<SecretString>,
     pub max_requests_per_minute: u32,
     pub retention: Duration,
     pub log_format: LogFormat,
     pub retry_after_cap: Duration,
+    pub limits: crate::genesys::Limits,
     pub rust_log: String,
 }
 
@@ -104,6 +142,49 @@ fn read_file(path: &Path) -> Result<BTreeMap<String, String>, ConfigError> {
     Ok(values)
 }
 
+/// A secret read from a file (Kubernetes mounts secrets as files), without the trailing
+/// newline such files usually end with.
+fn secret_file(name: &str, path: &str) -> Result<String, ConfigError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| ConfigError(format!("{name} '{path}': cannot read the file: {e}")))?;
+    let text = text.trim_end_matches(['\n', '\r']);
+    if text.trim().is_empty() {
+        return Err(ConfigError(format!("{name} '{path}': the file is empty")));
+    }
+    Ok(text.to_string())
+}
+
+/// The accepted API tokens: `SCOPEWATCH_API_TOKEN` (or its file, one token per line) and
+/// `SCOPEWATCH_API_TOKENS` (comma-separated). A token with surrounding spaces could never be
+/// sent back as is, so it is refused rather than silently never matching.
+fn api_tokens(
+    single: Option<&str>,
+    several: Option<&str>,
+) -> Result<Vec<SecretString>, ConfigError> {
+    let mut tokens = Vec::new();
+    let lines = single
+        .into_iter()
+        .flat_map(|s| s.lines().map(|l| ("SCOPEWATCH_API_TOKEN", l)));
+    let listed = several
+        .into_iter()
+        .flat_map(|s| s.split(',').map(|t| ("SCOPEWATCH_API_TOKENS", t)));
+    for (name, token) in lines.chain(listed) {
+        if token.is_empty() && name == "SCOPEWATCH_API_TOKEN" {
+            continue;
+        }
+        if token.trim().is_empty() {
+            return Err(ConfigError(format!("{name} holds an empty token")));
+        }
+        if token.trim() != token || token.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err(ConfigError(format!(
+                "{name}: a token contains spaces or control characters (it could never match a bearer token)"
+            )));
+        }
+        tokens.push(SecretString::from(token.to_string()));
+    }
+    Ok(tokens)
+}
+
 fn base_url(name: &str, value: &str) -> Result<String, ConfigError> {
     match url::Url::parse(value) {
         Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => {
@@ -126,9 +207,37 @@ impl Settings {
             None => BTreeMap::new(),
         };
         for key in KEYS {
-            if let Some(v) = env.get(key).filter(|v| !v.is_empty()) {
+            if let Some(v) = env.get(key) {
                 values.insert(key.to_string(), v.clone());
             }
+        }
+        // An empty variable that would switch something off (authentication) is refused;
+        // elsewhere empty means unset, as shells and compose files often pass them.
+        for key in ["SCOPEWATCH_API_TOKEN", "SCOPEWATCH_API_TOKENS"] {
+            if values.get(key).is_some_and(|v| v.trim().is_empty()) {
+                return Err(ConfigError(format!(
+                    "{key} is set but empty: unset it to serve without authentication"
+                )));
+            }
+        }
+        values.retain(|_, v| !v.is_empty());
+        for (key, file_key) in [
+            (
+                "GENESYS_OAUTH_CLIENT_SECRET",
+                "GENESYS_OAUTH_CLIENT_SECRET_FILE",
+            ),
+            ("SCOPEWATCH_API_TOKEN", "SCOPEWATCH_API_TOKEN_FILE"),
+            ("SCOPEWATCH_DATABASE_URL", "SCOPEWATCH_DATABASE_URL_FILE"),
+        ] {
+            let Some(path) = values.get(file_key).cloned() else {
+                continue;
+            };
+            if values.contains_key(key) {
+                return Err(ConfigError(format!(
+                    "{key} and {file_key} are both set: use one"
+                )));
+            }
+            values.insert(key.to_string(), secret_file(file_key, &path)?);
         }
         let get = |k: &str| values.get(k).map(String::as_str);
         let region = get("GENESYS_REGION")
@@ -193,6 +302,57 @@ impl Settings {
                     .into(),
             ));
         }
+        if let Some(path) = database_url.strip_prefix("sqlite:") {
+            let file = path.trim_start_matches("//");
+            let file = file.split('?').next().unwrap_or("");
+            if file.is_empty() || file.contains(":memory:") || file.contains("mode=memory") {
+                return Err(ConfigError(format!(
+                    "SCOPEWATCH_DATABASE_URL '{}' names no file: the history needs one, e.g. sqlite://scopewatch.db",
+                    redact_url(database_url)
+                )));
+            }
+        }
+        let api_tokens = api_tokens(get("SCOPEWATCH_API_TOKEN"), get("SCOPEWATCH_API_TOKENS"))?;
+        let rust_log = get("RUST_LOG").unwrap_or("info").to_string();
+        if let Err(e) = tracing_subscriber::EnvFilter::try_new(&rust_log) {
+            return Err(ConfigError(format!(
+                "RUST_LOG '{rust_log}' is not a valid filter: {e}"
+            )));
+        }
+        let number = |k: &str, default: u64, min: u64, max: u64| -> Result<u64, ConfigError> {
+            let text = get(k).unwrap_or_default();
+            if text.is_empty() {
+                return Ok(default);
+            }
+            match text.parse::<u64>() {
+                Ok(n) if (min..=max).contains(&n) => Ok(n),
+                _ => Err(ConfigError(format!(
+                    "{k} '{text}' must be a whole number from {min} to {max}"
+                ))),
+            }
+        };
+        let defaults = crate::genesys::Limits::default();
+        let limits = crate::genesys::Limits {
+            max_body_bytes: (number(
+                "SCOPEWATCH_MAX_BODY_MB",
+                (defaults.max_body_bytes >> 20) as u64,
+                1,
+                4096,
+            )? as usize)
+                << 20,
+            max_pages: number(
+                "SCOPEWATCH_MAX_PAGES",
+                u64::from(defaults.max_pages),
+                1,
+                100_000,
+            )? as u32,
+            max_entities: number(
+                "SCOPEWATCH_MAX_ENTITIES",
+                defaults.max_entities as u64,
+                1,
+                10_000_000,
+            )? as usize,
+        };
         let log_format = match get("SCOPEWATCH_LOG_FORMAT").unwrap_or("json") {
             "json" => LogFormat::Json,
             "pretty" => LogFormat::Pretty,
@@ -214,12 +374,13 @@ impl Settings {
             database_url: SecretString::from(database_url.to_string()),
             database_wait,
             policy_path: get("SCOPEWATCH_POLICY").map(str::to_string),
-            api_token: get("SCOPEWATCH_API_TOKEN").map(|s| SecretString::from(s.to_string())),
+            api_tokens,
             max_requests_per_minute,
             retention,
             log_format,
             retry_after_cap,
-            rust_log: get("RUST_LOG").unwrap_or("info").to_string(),
+            limits,
+            rust_log,
         })
     }
 
@@ -340,6 +501,103 @@ mod tests {
                 .unwrap_err()
                 .0
                 .contains("GENESYS_OAUTH_CLIENT_ID")
+        );
+    }
+
+    #[test]
+    fn configuration_that_cannot_work_is_refused_naming_the_variable() {
+        for (key, value, says) in [
+            ("SCOPEWATCH_DATABASE_URL", "sqlite://", "names no file"),
+            (
+                "SCOPEWATCH_DATABASE_URL",
+                "sqlite::memory:",
+                "names no file",
+            ),
+            ("RUST_LOG", "scopewatch=loud[", "not a valid filter"),
+            ("SCOPEWATCH_API_TOKEN", "", "empty"),
+            ("SCOPEWATCH_API_TOKEN", "   ", "empty"),
+            ("SCOPEWATCH_API_TOKEN", " padded-token ", "spaces"),
+            ("SCOPEWATCH_API_TOKENS", "a-token,,b-token", "empty token"),
+            ("SCOPEWATCH_MAX_BODY_MB", "0", "from 1"),
+            ("SCOPEWATCH_MAX_PAGES", "lots", "whole number"),
+        ] {
+            let err = Settings::load(&env(&[(key, value)]), None).unwrap_err().0;
+            assert!(
+                err.contains(key) && err.contains(says),
+                "{key}={value:?}: {err}"
+            );
+            if !value.trim().is_empty() && key.contains("TOKEN") {
+                assert!(!err.contains(value.trim()), "a token was shown: {err}");
+            }
+        }
+    }
+
+    #[test]
+    fn secrets_come_from_files_and_tokens_rotate() {
+        let dir = std::env::temp_dir().join(format!("sw-config-secrets-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let secret = dir.join("secret");
+        let tokens = dir.join("tokens");
+        let database = dir.join("database");
+        std::fs::write(&secret, "from-a-file\n").unwrap();
+        std::fs::write(&tokens, "old-token\nnew-token\n").unwrap();
+        std::fs::write(&database, "postgres://sw:pw@db/sw\n").unwrap();
+        let s = Settings::load(
+            &env(&[
+                ("GENESYS_OAUTH_CLIENT_SECRET_FILE", secret.to_str().unwrap()),
+                ("SCOPEWATCH_API_TOKEN_FILE", tokens.to_str().unwrap()),
+                ("SCOPEWATCH_API_TOKENS", "third-token"),
+                ("SCOPEWATCH_DATABASE_URL_FILE", database.to_str().unwrap()),
+            ]),
+            None,
+        )
+        .unwrap();
+        assert_eq!(s.client_secret.unwrap().expose_secret(), "from-a-file");
+        let accepted: Vec<&str> = s.api_tokens.iter().map(|t| t.expose_secret()).collect();
+        assert_eq!(accepted, ["old-token", "new-token", "third-token"]);
+        assert_eq!(s.database_url.expose_secret(), "postgres://sw:pw@db/sw");
+        let both = Settings::load(
+            &env(&[
+                ("GENESYS_OAUTH_CLIENT_SECRET", "x"),
+                ("GENESYS_OAUTH_CLIENT_SECRET_FILE", secret.to_str().unwrap()),
+            ]),
+            None,
+        )
+        .unwrap_err();
+        assert!(both.0.contains("both set"), "{both}");
+        let missing = Settings::load(
+            &env(&[("SCOPEWATCH_API_TOKEN_FILE", "/nonexistent/token")]),
+            None,
+        )
+        .unwrap_err();
+        assert!(missing.0.contains("SCOPEWATCH_API_TOKEN_FILE"), "{missing}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn database_urls_are_shown_without_any_password() {
+        for (url, hidden) in [
+            ("postgres://sw:hunter2@db:5432/sw", "hunter2"),
+            ("postgres://sw:hunter2@db:99999/sw", "hunter2"),
+            (
+                "postgres://sw@db/sw?password=hunter2&sslmode=require",
+                "hunter2",
+            ),
+            (
+                "postgres://sw@db/sw?sslmode=require&PassWord=hunter2",
+                "hunter2",
+            ),
+            ("postgres://sw:p%40ss@db/sw", "p%40ss"),
+        ] {
+            let shown = redact_url(url);
+            assert!(!shown.contains(hidden), "{url} -> {shown}");
+            assert!(shown.starts_with("postgres://"), "{shown}");
+            let scrubbed = crate::store::scrub_url_secrets(&format!("error for {url}: bad"), url);
+            assert!(!scrubbed.contains(hidden), "{scrubbed}");
+        }
+        assert_eq!(
+            redact_url("postgres://sw@db/sw?sslmode=require"),
+            "postgres://sw@db/sw?sslmode=require"
         );
     }
 }

@@ -17,3 +17,4 @@ mod rng;
 pub mod sim;
 pub mod store;
 pub mod telemetry;
+mod text;

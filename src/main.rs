@@ -30,7 +30,13 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let env: BTreeMap<String, String> = std::env::vars().collect();
+    let env: BTreeMap<String, String> = match scopewatch::config::environment() {
+        Ok(env) => env,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
     scopewatch::telemetry::init(
         &env,
         matches!(

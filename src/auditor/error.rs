@@ -36,3 +36,19 @@ pub(super) fn panic_message(panic: Box<dyn std::any::Any + Send>) -> String {
         "a panic without a message".to_string()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::guarded;
+    use super::*;
+
+    #[tokio::test]
+    async fn a_panic_in_an_audit_becomes_a_counted_failure_with_its_message() {
+        let ended: Result<(), AuditError> = guarded(async { panic!("index out of range") }).await;
+        let err = ended.unwrap_err();
+        assert_eq!(err.metric_label(), "panic");
+        assert!(err.to_string().contains("index out of range"), "{err}");
+        let fine: Result<u8, AuditError> = guarded(async { Ok(7) }).await;
+        assert_eq!(fine.unwrap(), 7);
+    }
+}

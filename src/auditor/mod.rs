@@ -43,6 +43,7 @@ pub fn client_config(
     config.max_requests_per_minute = settings.max_requests_per_minute;
     config.retry_after_cap = settings.retry_after_cap;
     config.usage_window_days = policy.thresholds.usage_window_days;
+    config.limits = settings.limits;
     Ok(config)
 }
 
@@ -74,6 +75,20 @@ pub async fn assess(
     };
     Ok(judge(&snapshot, policy, &run))
 }
+
+/// Runs `work`, turning a panic into `AuditError::Panicked`: a bug ends one audit as a counted
+/// failure, never the schedule.
+pub(crate) async fn guarded<T>(
+    work: impl std::future::Future<Output = Result<T, AuditError>>,
+) -> Result<T, AuditError> {
+    AssertUnwindSafe(work)
+        .catch_unwind()
+        .await
+        .unwrap_or_else(|panic| Err(AuditError::Panicked(error::panic_message(panic))))
+}
+
+/// The longest failure message kept with an audit, in characters.
+const MAX_ERROR_TEXT: usize = 1_000;
 
 /// Another audit is running, here or on another replica.
 #[derive(Debug)]
@@ -115,6 +130,8 @@ pub struct Auditor {
     last_outcome: Mutex<Option<(DateTime<Utc>, bool)>>,
     /// The audit that ended last here, for whoever waits on one (tests, notifications).
     finished: tokio::sync::watch::Sender<Option<AuditRecord>>,
+    /// Stored reports that do not parse: never tried again.
+    unreadable: Mutex<std::collections::HashSet<String>>,
 }
 
 impl Auditor {
@@ -131,6 +148,7 @@ impl Auditor {
             slot: Arc::new(tokio::sync::Mutex::new(())),
             last_outcome: Mutex::new(None),
             finished: tokio::sync::watch::Sender::new(None),
+            unreadable: Mutex::new(std::collections::HashSet::new()),
         }
     }
 
@@ -181,6 +199,13 @@ impl Auditor {
         self.running.clear(audit_id);
     }
 
+    /// An audit task died of a panic outside the guarded work: forget it, count it.
+    fn panicked(&self, audit_id: &str) {
+        self.running.clear(audit_id);
+        self.metrics.audit_failed(0.0, "panic");
+        tracing::error!(audit_id, "the audit task panicked; the schedule goes on");
+    }
+
     /// Begins and runs an audit now.
     pub async fn run_now(&self) -> Result<Arc<CachedReport>, AuditError> {
         let ticket = self.begin().await.map_err(|_| AuditError::AlreadyRunning)?;
@@ -201,10 +226,7 @@ impl Auditor {
         // Another replica may have stored a newer report: first-seen times carry on from it.
         self.refresh().await;
         let previous = self.cache.get();
-        let result = AssertUnwindSafe(self.produce(&audit_id, started_at, previous.clone()))
-            .catch_unwind()
-            .await
-            .unwrap_or_else(|panic| Err(AuditError::Panicked(error::panic_message(panic))));
+        let result = guarded(self.produce(&audit_id, started_at, previous.clone())).await;
         let seconds = clock.elapsed().as_secs_f64();
         let finished = Utc::now().trunc_subsecs(3);
         let mut record = AuditRecord::running(&audit_id, started_at);
@@ -236,7 +258,9 @@ impl Auditor {
                 Ok(cached)
             }
             Err(e) => {
-                let message = e.to_string();
+                // Bounded and without control characters: it is logged and stored (a NUL
+                // byte would make it unstorable on PostgreSQL).
+                let message = crate::text::sanitize(&e.to_string(), MAX_ERROR_TEXT);
                 tracing::error!(audit_id, error = %message, reason = e.metric_label(), "audit failed; keeping the last good report");
                 self.metrics.audit_failed(seconds, e.metric_label());
                 self.publish(None, finished, false);
@@ -335,15 +359,15 @@ impl Auditor {
         let mut swapped = false;
         if let Some(success) = success
             && self.is_newer(&success)
-            && let Some(cached) = self.load(&success).await
+            && let Some((stored, cached)) = self.load_newest_readable(success).await
         {
             tracing::info!(
-                audit_id = success.audit_id,
+                audit_id = stored.audit_id,
                 "serving the newest stored report"
             );
             self.publish(
                 Some(cached),
-                success.finished_at.unwrap_or(success.started_at),
+                stored.finished_at.unwrap_or(stored.started_at),
                 true,
             );
             swapped = true;
@@ -354,7 +378,58 @@ impl Auditor {
         swapped
     }
 
+    /// The report of `newest`, or, when that one is unreadable, of the newest older success
+    /// that parses and is newer than the one served (a corrupted row must not keep a fresh
+    /// replica unready for ever).
+    async fn load_newest_readable(
+        &self,
+        newest: AuditRecord,
+    ) -> Option<(AuditRecord, Arc<CachedReport>)> {
+        if let Some(cached) = self.load(&newest).await {
+            return Some((newest, cached));
+        }
+        if !self.is_unreadable(&newest.audit_id) {
+            return None; // The database failed, not the report: try again next time.
+        }
+        let older = match self
+            .store
+            .list_before(50, Some((newest.started_at, &newest.audit_id)))
+            .await
+        {
+            Ok(older) => older,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot list older stored reports");
+                self.metrics.store_error("list");
+                return None;
+            }
+        };
+        for candidate in older {
+            if candidate.outcome != Outcome::Success || !self.is_newer(&candidate) {
+                continue;
+            }
+            if let Some(cached) = self.load(&candidate).await {
+                tracing::warn!(
+                    audit_id = candidate.audit_id,
+                    unreadable = newest.audit_id,
+                    "the newest stored report is unreadable; serving the newest readable one"
+                );
+                return Some((candidate, cached));
+            }
+        }
+        None
+    }
+
+    fn is_unreadable(&self, audit_id: &str) -> bool {
+        self.unreadable
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .contains(audit_id)
+    }
+
     fn is_newer(&self, stored: &AuditRecord) -> bool {
+        if self.is_unreadable(&stored.audit_id) {
+            return false;
+        }
         let finished = stored.finished_at.unwrap_or(stored.started_at);
         self.cache.get().is_none_or(|current| {
             current.report.audit_id != stored.audit_id && current.report.generated_at < finished
@@ -390,6 +465,10 @@ impl Auditor {
             Ok(Err(e)) => {
                 tracing::error!(audit_id = stored.audit_id, error = %e, "the stored report is unreadable");
                 self.metrics.store_error("report");
+                self.unreadable
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .insert(stored.audit_id.clone());
                 None
             }
             Err(e) => {

@@ -2,9 +2,11 @@
 //! now on request; a replica polls for newer stored reports. Every task is tracked, so
 //! shutdown can wait for them, and a running audit is abandoned cleanly when it comes.
 
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::Duration;
 
+use futures_util::FutureExt;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
@@ -45,11 +47,17 @@ impl AuditHandle {
     }
 }
 
-/// Runs a claimed audit unless shutdown comes first.
+/// Runs a claimed audit unless shutdown comes first. A panic anywhere in it ends that audit,
+/// not the caller (the schedule, or the task `POST /audits` started).
 async fn run_or_abandon(auditor: &Auditor, ticket: Ticket, cancel: &CancellationToken) {
     let audit_id = ticket.audit_id.clone();
+    let run = AssertUnwindSafe(auditor.run(ticket)).catch_unwind();
     tokio::select! {
-        _ = auditor.run(ticket) => {}
+        ended = run => {
+            if ended.is_err() {
+                auditor.panicked(&audit_id);
+            }
+        }
         _ = cancel.cancelled() => {
             auditor.abandon(&audit_id);
             tracing::warn!(audit_id, "audit abandoned at shutdown");

@@ -95,7 +95,7 @@ pub async fn run_audit(args: AuditArgs, env: &BTreeMap<String, String>) -> Resul
     match &args.output {
         Some(path) => std::fs::write(path, &text)
             .map_err(|e| CliError::Failed(format!("cannot write {}: {e}", path.display())))?,
-        None => println!("{text}"),
+        None => super::write_stdout(&format!("{text}\n"))?,
     }
     Ok(args.fail_on.is_some_and(|level| fails(&report, level)))
 }

@@ -70,6 +70,16 @@ impl From<crate::config::ConfigError> for CliError {
     }
 }
 
+/// Writes `text` to stdout. A closed pipe (`| head -1`) or a full disk is a one-line error,
+/// never a panic.
+pub fn write_stdout(text: &str) -> Result<(), CliError> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())
+        .and_then(|()| out.flush())
+        .map_err(|e| CliError::Failed(format!("cannot write to standard output: {e}")))
+}
+
 /// Resolves on SIGINT or SIGTERM.
 pub async fn shutdown_signal() {
     let interrupt = async {

@@ -27,7 +27,7 @@ pub fn run_policy(args: PolicyArgs) -> Result<(), CliError> {
         PolicyCommand::Check { file } => {
             let policy =
                 AuditPolicy::load(Some(&file)).map_err(|e| CliError::Usage(e.to_string()))?;
-            print!("{}", policy.describe());
+            super::write_stdout(&policy.describe())?;
             Ok(())
         }
     }

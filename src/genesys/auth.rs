@@ -38,9 +38,13 @@ impl TokenCache {
             return Ok(cached.token.clone());
         }
         let (token, expires_in) = fetch().await?;
+        let now = Instant::now();
         *current = Some(Cached {
             token: token.clone(),
-            renew_at: Instant::now() + expires_in - renewal_margin(expires_in),
+            // Checked: a lifetime beyond the clock's range renews at once rather than panic.
+            renew_at: now
+                .checked_add(expires_in - renewal_margin(expires_in))
+                .unwrap_or(now),
         });
         Ok(token)
     }

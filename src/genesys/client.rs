@@ -39,7 +39,33 @@ pub struct ClientConfig {
     /// The whole collection must end within this.
     pub deadline: Duration,
     pub usage_window_days: u32,
+    /// What one audit may read: bytes per body, pages per listing, entities per listing.
+    pub limits: Limits,
 }
+
+/// Bounds on what the upstream may make scopewatch read (it may be hostile or broken).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    pub max_body_bytes: usize,
+    pub max_pages: u32,
+    pub max_entities: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_body_bytes: 128 << 20,
+            max_pages: 1_000,
+            max_entities: 50_000,
+        }
+    }
+}
+
+/// The longest token lifetime scopewatch believes (Genesys allows at most 48 hours).
+const MAX_TOKEN_LIFETIME: Duration = Duration::from_secs(172_800);
+
+/// Upstream text kept in errors, logs and the history, in characters.
+const MAX_UPSTREAM_TEXT: usize = 300;
 
 impl ClientConfig {
     /// A configuration with the default limits.
@@ -66,6 +92,7 @@ impl ClientConfig {
             usage_max_polls: 150,
             deadline: Duration::from_secs(15 * 60),
             usage_window_days: 90,
+            limits: Limits::default(),
         }
     }
 }
@@ -100,17 +127,33 @@ fn permission_for(endpoint: &str) -> &'static str {
     }
 }
 
-fn retry_after(headers: &header::HeaderMap) -> Option<Duration> {
-    let value = headers.get(header::RETRY_AFTER)?.to_str().ok()?;
-    value.trim().parse::<u64>().ok().map(Duration::from_secs)
+/// `Retry-After` as seconds or as an HTTP date, never less than a second (a `0` would
+/// make every waiting call retry at once).
+fn retry_after(
+    headers: &header::HeaderMap,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Option<Duration> {
+    let value = headers.get(header::RETRY_AFTER)?.to_str().ok()?.trim();
+    let wait = match value.parse::<u64>() {
+        Ok(seconds) => Duration::from_secs(seconds),
+        Err(_) => {
+            let at = chrono::DateTime::parse_from_rfc2822(value).ok()?;
+            (at.with_timezone(&chrono::Utc) - now)
+                .to_std()
+                .unwrap_or(Duration::ZERO)
+        }
+    };
+    Some(wait.max(Duration::from_secs(1)))
 }
 
-fn short(text: &str) -> String {
-    let mut t: String = text.chars().take(200).collect();
-    if t.len() < text.len() {
-        t.push('…');
+/// Upstream text made safe to keep: control characters (NUL, ESC, newlines) become spaces,
+/// `secrets` are cut out, and it is shortened.
+pub(crate) fn clean(text: &str, secrets: &[&str]) -> String {
+    let mut text = text.to_string();
+    for secret in secrets.iter().filter(|s| s.len() >= 4) {
+        text = text.replace(secret, "[redacted]");
     }
-    t
+    crate::text::sanitize(&text, MAX_UPSTREAM_TEXT)
 }
 
 /// A failed attempt worth another try.
@@ -127,6 +170,8 @@ impl GenesysClient {
         let http = reqwest::Client::builder()
             .user_agent(concat!("scopewatch/", env!("CARGO_PKG_VERSION")))
             .connect_timeout(Duration::from_secs(10))
+            // A redirect would take the call to a host nobody configured.
+            .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| GenesysError::Setup(e.to_string()))?;
         Ok(GenesysClient {
@@ -136,6 +181,53 @@ impl GenesysClient {
             tokens: TokenCache::default(),
             observer,
         })
+    }
+
+    /// Upstream text with this client's credentials cut out (a login host that echoes the
+    /// Authorization header must not get them into the history).
+    fn clean(&self, text: &str) -> String {
+        self.clean_with(text, None)
+    }
+
+    /// Also cuts out the bearer token a call was made with (an API host may echo it).
+    fn clean_with(&self, text: &str, token: Option<&SecretString>) -> String {
+        use base64::Engine;
+        let secret = self.config.client_secret.expose_secret();
+        let basic = base64::engine::general_purpose::STANDARD
+            .encode(format!("{}:{secret}", self.config.client_id));
+        let token = token.map(|t| t.expose_secret()).unwrap_or("");
+        clean(text, &[secret, &basic, token])
+    }
+
+    /// The body, read up to the byte limit.
+    async fn read_body(
+        &self,
+        endpoint: &str,
+        mut resp: reqwest::Response,
+    ) -> Result<Result<Vec<u8>, reqwest::Error>, GenesysError> {
+        let limit = self.config.limits.max_body_bytes;
+        let too_big = || GenesysError::Limit {
+            endpoint: endpoint.into(),
+            what: "the response body",
+            limit: limit as u64,
+            setting: "SCOPEWATCH_MAX_BODY_MB",
+        };
+        if resp.content_length().is_some_and(|n| n > limit as u64) {
+            return Err(too_big());
+        }
+        let mut body = Vec::new();
+        loop {
+            match resp.chunk().await {
+                Ok(Some(chunk)) => {
+                    if body.len() + chunk.len() > limit {
+                        return Err(too_big());
+                    }
+                    body.extend_from_slice(&chunk);
+                }
+                Ok(None) => return Ok(Ok(body)),
+                Err(e) => return Ok(Err(e)),
+            }
+        }
     }
 
     fn backoff(&self, attempt: u32) -> Duration {
@@ -178,18 +270,24 @@ impl GenesysClient {
                     let status = resp.status();
                     self.observer.request(ENDPOINT, status.as_str());
                     let headers = resp.headers().clone();
-                    let body = resp.bytes().await;
+                    let body = self.read_body(ENDPOINT, resp).await?;
                     match (status, body) {
                         (s, Ok(bytes)) if s.is_success() => {
                             match serde_json::from_slice::<TokenResponse>(&bytes) {
                                 Ok(t) => {
-                                    let expires_in =
-                                        Duration::from_secs(t.expires_in.max(1) as u64);
+                                    // Any lifetime is believed only up to Genesys's maximum.
+                                    let expires_in = Duration::from_secs(
+                                        t.expires_in.clamp(1, MAX_TOKEN_LIFETIME.as_secs() as i64)
+                                            as u64,
+                                    );
                                     return Ok((SecretString::from(t.access_token), expires_in));
                                 }
                                 Err(e) => Retry {
                                     reason: "server_error",
-                                    last: format!("malformed token response: {e}"),
+                                    last: format!(
+                                        "malformed token response: {}",
+                                        self.clean(&e.to_string())
+                                    ),
                                 },
                             }
                         }
@@ -212,7 +310,9 @@ impl GenesysClient {
                                     }
                                 })
                                 .unwrap_or_else(|_| format!("HTTP {s}"));
-                            return Err(GenesysError::Credentials { reason });
+                            return Err(GenesysError::Credentials {
+                                reason: self.clean(&reason),
+                            });
                         }
                         (s, Ok(_)) => {
                             return Err(GenesysError::Upstream {
@@ -239,7 +339,7 @@ impl GenesysClient {
         self.observer.request(endpoint, status);
         Retry {
             reason,
-            last: format!("{status}: {}", error_chain(e)),
+            last: format!("{status}: {}", self.clean(&error_chain(e))),
         }
     }
 
@@ -259,7 +359,7 @@ impl GenesysClient {
                 last: "still rate limited".into(),
             });
         }
-        let wait = retry_after(headers).unwrap_or(Duration::from_secs(3));
+        let wait = retry_after(headers, chrono::Utc::now()).unwrap_or(Duration::from_secs(3));
         if wait > self.config.retry_after_cap {
             return Err(GenesysError::RateLimitCapExceeded {
                 endpoint: endpoint.into(),
@@ -349,7 +449,7 @@ impl GenesysClient {
                     let status = resp.status();
                     self.observer.request(endpoint, status.as_str());
                     let headers = resp.headers().clone();
-                    let bytes = match resp.bytes().await {
+                    let bytes = match self.read_body(endpoint, resp).await? {
                         Ok(b) => b,
                         Err(e) => {
                             let step = Retry {
@@ -360,7 +460,7 @@ impl GenesysClient {
                                 },
                                 last: format!(
                                     "the connection dropped while reading the body: {}",
-                                    error_chain(&e)
+                                    self.clean(&error_chain(&e))
                                 ),
                             };
                             self.after_failure(endpoint, attempt, step).await?;
@@ -372,16 +472,25 @@ impl GenesysClient {
                             Ok(value) => return Ok(value),
                             Err(e) => Retry {
                                 reason: "server_error",
-                                last: format!("malformed JSON body: {e}"),
+                                last: format!(
+                                    "malformed JSON body: {}",
+                                    self.clean(&e.to_string())
+                                ),
                             },
                         }
                     } else {
                         let error: Option<ErrorBody> = serde_json::from_slice(&bytes).ok();
-                        let code = error.as_ref().map(|e| e.code.clone()).unwrap_or_default();
-                        let message = error
+                        let code = error
                             .as_ref()
-                            .map(|e| e.message.clone())
-                            .unwrap_or_else(|| short(&String::from_utf8_lossy(&bytes)));
+                            .map(|e| self.clean_with(&e.code, Some(&token)))
+                            .unwrap_or_default();
+                        let message = self.clean_with(
+                            &error
+                                .as_ref()
+                                .map(|e| e.message.clone())
+                                .unwrap_or_else(|| String::from_utf8_lossy(&bytes).into_owned()),
+                            Some(&token),
+                        );
                         match status {
                             StatusCode::UNAUTHORIZED if !renewed => {
                                 renewed = true;
@@ -400,7 +509,7 @@ impl GenesysClient {
                                 let permission = error
                                     .and_then(|e| e.message_params)
                                     .and_then(|p| p.get("permissions").cloned())
-                                    .map(|p| p.trim_matches(|c| c == '[' || c == ']').to_string())
+                                    .map(|p| self.clean(p.trim_matches(|c| c == '[' || c == ']')))
                                     .unwrap_or_else(|| permission_for(endpoint).to_string());
                                 return Err(GenesysError::MissingPermission {
                                     endpoint: endpoint.into(),
@@ -454,4 +563,45 @@ fn error_chain(e: &reqwest::Error) -> String {
         source = s.source();
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with_retry_after(value: &str) -> header::HeaderMap {
+        let mut h = header::HeaderMap::new();
+        h.insert(header::RETRY_AFTER, value.parse().unwrap());
+        h
+    }
+
+    #[test]
+    fn retry_after_takes_seconds_or_a_date_and_never_less_than_a_second() {
+        let now = chrono::DateTime::parse_from_rfc3339("2026-11-26T10:00:00Z")
+            .unwrap()
+            .with_timezone(&chrono::Utc);
+        let wait = |v: &str| retry_after(&with_retry_after(v), now);
+        assert_eq!(wait("7"), Some(Duration::from_secs(7)));
+        assert_eq!(wait("0"), Some(Duration::from_secs(1)), "0 is floored");
+        assert_eq!(
+            wait("Thu, 26 Nov 2026 10:00:30 GMT"),
+            Some(Duration::from_secs(30))
+        );
+        assert_eq!(
+            wait("Thu, 26 Nov 2026 09:00:00 GMT"),
+            Some(Duration::from_secs(1)),
+            "a date in the past waits the floor"
+        );
+        assert_eq!(wait("soon"), None);
+    }
+
+    #[test]
+    fn upstream_text_loses_control_bytes_secrets_and_length() {
+        let cleaned = clean(
+            &format!("a\0b\u{1b}c secret-value {}", "y".repeat(1000)),
+            &["secret-value"],
+        );
+        assert!(cleaned.starts_with("a b c [redacted] "), "{cleaned}");
+        assert!(cleaned.chars().count() <= MAX_UPSTREAM_TEXT + 1);
+    }
 }

@@ -143,7 +143,16 @@ async fn read_all<T: DeserializeOwned>(
     let mut items = Vec::new();
     let mut path = first.to_string();
     let mut seen = HashSet::new();
+    let limits = client.config.limits;
     loop {
+        if seen.len() >= limits.max_pages as usize {
+            return Err(GenesysError::Limit {
+                endpoint: endpoint.into(),
+                what: "the number of pages",
+                limit: u64::from(limits.max_pages),
+                setting: "SCOPEWATCH_MAX_PAGES",
+            });
+        }
         if !seen.insert(path.clone()) {
             return Err(GenesysError::Upstream {
                 endpoint: endpoint.into(),
@@ -153,6 +162,14 @@ async fn read_all<T: DeserializeOwned>(
             });
         }
         let page: EntityListing<T> = client.get_json(endpoint, &path).await?;
+        if items.len() + page.entities.len() > limits.max_entities {
+            return Err(GenesysError::Limit {
+                endpoint: endpoint.into(),
+                what: "the number of entities",
+                limit: limits.max_entities as u64,
+                setting: "SCOPEWATCH_MAX_ENTITIES",
+            });
+        }
         items.extend(page.entities);
         let next = match (page.next_uri, page.page_number, page.page_count) {
             (Some(uri), _, _) => Some(as_path(&uri)),

@@ -45,6 +45,14 @@ pub enum GenesysError {
         message: String,
     },
 
+    #[error("{endpoint}: {what} exceeds scopewatch's limit of {limit} ({setting})")]
+    Limit {
+        endpoint: String,
+        what: &'static str,
+        limit: u64,
+        setting: &'static str,
+    },
+
     #[error("the collection passed its deadline of {0:?}")]
     Deadline(Duration),
 
@@ -65,6 +73,7 @@ impl GenesysError {
             GenesysError::RateLimitCapExceeded { .. } => "rate_limited",
             GenesysError::RetriesExhausted { .. } => "retries_exhausted",
             GenesysError::Upstream { .. } => "upstream",
+            GenesysError::Limit { .. } => "limit",
             GenesysError::Deadline(_) => "deadline",
             GenesysError::UsageQuery(_) => "usage_query",
             GenesysError::Setup(_) => "setup",

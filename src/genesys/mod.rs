@@ -8,6 +8,6 @@ mod gate;
 pub mod models;
 pub mod regions;
 
-pub use client::{ClientConfig, GenesysClient, NoObserver, Observer};
+pub use client::{ClientConfig, GenesysClient, Limits, NoObserver, Observer};
 pub use collect::{Progress, collect};
 pub use error::GenesysError;

@@ -1,4 +1,5 @@
-//! `SCOPEWATCH_API_TOKEN`: every protected endpoint needs `Authorization: Bearer <token>`.
+//! `SCOPEWATCH_API_TOKEN(S)`: every protected endpoint needs `Authorization: Bearer <token>`
+//! with one of the accepted tokens (several while one is rotated out).
 
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
@@ -24,9 +25,9 @@ pub async fn require_token(
     request: Request,
     next: Next,
 ) -> Response {
-    let Some(expected) = &state.api_token else {
+    if state.api_tokens.is_empty() {
         return next.run(request).await;
-    };
+    }
     let given = request
         .headers()
         .get(header::AUTHORIZATION)
@@ -35,7 +36,14 @@ pub async fn require_token(
         .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
         .map(|(_, token)| token.trim());
     match given {
-        Some(token) if token_matches(token, expected.expose_secret()) => next.run(request).await,
+        // Every token is compared (no early exit), so timing does not tell which one matched.
+        Some(token)
+            if state.api_tokens.iter().fold(false, |hit, t| {
+                token_matches(token, t.expose_secret()) | hit
+            }) =>
+        {
+            next.run(request).await
+        }
         _ => {
             let mut response = ApiError::new(
                 StatusCode::UNAUTHORIZED,

@@ -40,7 +40,8 @@ pub struct AppState {
     pub history: Arc<History>,
     pub metrics: Arc<Metrics>,
     pub audits: AuditHandle,
-    pub api_token: Option<Arc<SecretString>>,
+    /// Accepted bearer tokens; empty: no authentication.
+    pub api_tokens: Arc<Vec<SecretString>>,
 }
 
 impl FromRef<AppState> for Arc<ReportCache> {

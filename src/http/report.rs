@@ -19,14 +19,31 @@ use crate::cache::ReportCache;
 use crate::history::History;
 use crate::render::to_csv;
 
+/// Whether the client takes gzip: named (or `*`) with a quality above zero.
 fn accepts_gzip(headers: &HeaderMap) -> bool {
-    headers
+    let Some(accept) = headers
         .get(header::ACCEPT_ENCODING)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| {
-            v.split(',')
-                .any(|e| e.trim().split(';').next() == Some("gzip"))
+    else {
+        return false;
+    };
+    let quality = |coding: &str| {
+        accept.split(',').find_map(|entry| {
+            let mut parts = entry.split(';');
+            let name = parts.next()?.trim();
+            if !name.eq_ignore_ascii_case(coding) {
+                return None;
+            }
+            let q = parts
+                .filter_map(|p| p.trim().strip_prefix("q="))
+                .next()
+                .map_or(Some(1.0), |q| q.trim().parse::<f32>().ok());
+            Some(q.unwrap_or(0.0))
         })
+    };
+    quality("gzip")
+        .or_else(|| quality("*"))
+        .is_some_and(|q| q > 0.0)
 }
 
 fn etag_matches(headers: &HeaderMap, etag: &str) -> bool {
@@ -240,4 +257,30 @@ pub async fn get_report(
     );
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     Ok(response)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with_encoding(value: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert(
+            header::ACCEPT_ENCODING,
+            HeaderValue::from_str(value).unwrap(),
+        );
+        h
+    }
+
+    #[test]
+    fn gzip_is_sent_only_when_accepted_with_a_quality_above_zero() {
+        assert!(accepts_gzip(&with_encoding("gzip")));
+        assert!(accepts_gzip(&with_encoding("br, gzip;q=0.5")));
+        assert!(accepts_gzip(&with_encoding("*")));
+        assert!(!accepts_gzip(&with_encoding("gzip;q=0")));
+        assert!(!accepts_gzip(&with_encoding("gzip; q=0.0, identity")));
+        assert!(!accepts_gzip(&with_encoding("*;q=0")));
+        assert!(!accepts_gzip(&with_encoding("deflate")));
+        assert!(!accepts_gzip(&HeaderMap::new()));
+    }
 }

@@ -148,7 +148,10 @@ impl SimState {
             token.clone(),
             IssuedToken {
                 client_id: client_id.to_string(),
-                expires_at: now + Duration::seconds(validity_secs),
+                // An org file may hold any lifetime (tests give a hostile one): saturate.
+                expires_at: Duration::try_seconds(validity_secs)
+                    .and_then(|d| now.checked_add_signed(d))
+                    .unwrap_or(DateTime::<Utc>::MAX_UTC),
                 generation: self.generation.load(Ordering::Relaxed),
                 window_start: now,
                 window_count: 0,

@@ -86,10 +86,55 @@ pub enum StoreError {
     Unfinished(String),
 }
 
-fn connect_failed(shown: &str) -> impl Fn(sqlx::Error) -> StoreError + '_ {
+/// The secrets a database URL may carry, as written and percent-decoded: the password of its
+/// userinfo and the values of password-like query parameters. Read by hand, so a URL too
+/// broken for a parser still gives its password up to redaction.
+fn url_secrets(raw: &str) -> Vec<String> {
+    let mut secrets = Vec::new();
+    if let Some((_, rest)) = raw.split_once("://") {
+        let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+        if let Some((userinfo, _)) = authority.rsplit_once('@')
+            && let Some((_, password)) = userinfo.split_once(':')
+        {
+            secrets.push(password.to_string());
+        }
+    }
+    if let Some((_, query)) = raw.split_once('?') {
+        for pair in query.split('&') {
+            if let Some((key, value)) = pair.split_once('=') {
+                let key = key.to_ascii_lowercase();
+                if ["pass", "secret", "token"].iter().any(|k| key.contains(k)) {
+                    secrets.push(value.to_string());
+                }
+            }
+        }
+    }
+    let decoded: Vec<String> = secrets
+        .iter()
+        .filter_map(|s| {
+            url::form_urlencoded::parse(format!("x={s}").as_bytes())
+                .next()
+                .map(|(_, v)| v.into_owned())
+        })
+        .collect();
+    secrets.extend(decoded);
+    secrets.retain(|s| !s.is_empty());
+    secrets
+}
+
+/// `text` with every secret of the database URL `raw` replaced.
+pub fn scrub_url_secrets(text: &str, raw: &str) -> String {
+    let mut text = text.to_string();
+    for secret in url_secrets(raw) {
+        text = text.replace(&secret, "***");
+    }
+    text
+}
+
+fn connect_failed<'a>(shown: &'a str, raw: &'a str) -> impl Fn(sqlx::Error) -> StoreError + 'a {
     move |e| StoreError::Connect {
         url: shown.to_string(),
-        reason: e.to_string(),
+        reason: scrub_url_secrets(&e.to_string(), raw),
     }
 }
 
@@ -213,7 +258,7 @@ impl Store {
     }
 
     async fn try_connect(url: &str, shown: &str) -> Result<Store, StoreError> {
-        let connect_error = connect_failed(shown);
+        let connect_error = connect_failed(shown, url);
         let backend = if url.starts_with("sqlite:") {
             let options = SqliteConnectOptions::from_str(url).map_err(connect_error)?;
             Store::sqlite(options, shown).await?
@@ -248,7 +293,7 @@ impl Store {
             .max_connections(4)
             .connect_with(options)
             .await
-            .map_err(connect_failed(shown))?;
+            .map_err(connect_failed(shown, ""))?;
         sqlx::migrate!("migrations/sqlite")
             .run(&pool)
             .await
@@ -271,7 +316,7 @@ impl Store {
             .acquire_timeout(Duration::from_secs(5))
             .connect_with(options)
             .await
-            .map_err(connect_failed(shown))?;
+            .map_err(connect_failed(shown, ""))?;
         sqlx::migrate!("migrations/postgres")
             .run(&pool)
             .await

@@ -5,6 +5,7 @@
 mod api;
 mod audit;
 mod helpers;
+mod hostile;
 mod migrations;
 mod modules;
 mod serve;

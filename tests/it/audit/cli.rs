@@ -163,3 +163,88 @@ fn policy_check_prints_the_rule_set_or_names_the_bad_line() {
         "{stderr}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn writing_the_report_to_a_full_disk_or_closed_pipe_is_a_one_line_error() {
+    use std::io::Read;
+    use std::process::Stdio;
+
+    // Enough clients that the CSV outgrows a pipe's buffer.
+    let sim = start_sim_with(generated_org(3_000, 10), SimSettings::default()).await;
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .unwrap();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_scopewatch"));
+    let out = cmd
+        .args(["audit", "--format", "csv"])
+        .env_clear()
+        .env("GENESYS_OAUTH_CLIENT_ID", CLIENT_ID)
+        .env("GENESYS_OAUTH_CLIENT_SECRET", SECRET)
+        .env("GENESYS_API_BASE_URL", sim.base_url())
+        .env("GENESYS_LOGIN_BASE_URL", sim.base_url())
+        .stdout(full)
+        .output()
+        .unwrap();
+    let (_, err) = text(&out);
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    assert!(err.contains("cannot write to standard output"), "{err}");
+
+    // `| head -c 100`: the reader goes away after a few bytes.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_scopewatch"))
+        .args(["audit", "--format", "csv"])
+        .env_clear()
+        .env("GENESYS_OAUTH_CLIENT_ID", CLIENT_ID)
+        .env("GENESYS_OAUTH_CLIENT_SECRET", SECRET)
+        .env("GENESYS_API_BASE_URL", sim.base_url())
+        .env("GENESYS_LOGIN_BASE_URL", sim.base_url())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut head = [0u8; 100];
+    child.stdout.take().unwrap().read_exact(&mut head).unwrap();
+    let out = child.wait_with_output().unwrap();
+    let (_, err) = text(&out);
+    assert!(!err.contains("panicked"), "{err}");
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    assert!(err.contains("Broken pipe"), "{err}");
+}
+
+#[test]
+fn a_non_utf8_variable_of_ours_exits_2_naming_it_never_its_value() {
+    use std::ffi::OsString;
+    use std::os::unix::ffi::OsStringExt;
+
+    let secret = OsString::from_vec(b"s3cr3t-\xff-tail-value".to_vec());
+    let out = Command::new(env!("CARGO_BIN_EXE_scopewatch"))
+        .arg("audit")
+        .env_clear()
+        .env("GENESYS_OAUTH_CLIENT_ID", CLIENT_ID)
+        .env("GENESYS_OAUTH_CLIENT_SECRET", &secret)
+        .output()
+        .unwrap();
+    let (_, err) = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("GENESYS_OAUTH_CLIENT_SECRET"), "{err}");
+    assert!(
+        !err.contains("tail-value") && !err.contains("s3cr3t"),
+        "{err}"
+    );
+    assert!(!err.contains("panicked"), "{err}");
+
+    // Somebody else's variable with a stray byte is none of scopewatch's business.
+    let policy = std::env::temp_dir().join(format!("sw-utf8-{}.toml", std::process::id()));
+    std::fs::write(&policy, "name = \"p\"\n").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_scopewatch"))
+        .args(["policy", "check"])
+        .arg(&policy)
+        .env(
+            "SOME_OTHER_TOOL_SETTING",
+            OsString::from_vec(b"\xfe\xff".to_vec()),
+        )
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{:?}", text(&out));
+}

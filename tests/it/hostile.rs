@@ -1,0 +1,308 @@
+//! The holes a hostile test found, each shut and proven: hostile upstream answers, bad
+//! configuration, broken databases and output. Names say the promise.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::Request;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::Response;
+use base64::Engine;
+use scopewatch::store::Outcome;
+
+use crate::helpers::*;
+
+/// A fake Genesys Cloud on loopback whose every answer comes from `answer` (the token
+/// endpoint included). Returns its base URL and how many requests it got.
+async fn hostile_upstream<F>(answer: F) -> (String, Arc<AtomicUsize>)
+where
+    F: Fn(&str, &HeaderMap) -> Response + Clone + Send + Sync + 'static,
+{
+    let hits = Arc::new(AtomicUsize::new(0));
+    let counted = hits.clone();
+    let app = Router::new().fallback(move |request: Request| {
+        let answer = answer.clone();
+        let counted = counted.clone();
+        async move {
+            counted.fetch_add(1, Ordering::SeqCst);
+            answer(request.uri().path(), request.headers())
+        }
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (base, hits)
+}
+
+fn respond(status: StatusCode, body: String) -> Response {
+    Response::builder()
+        .status(status)
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(body))
+        .unwrap()
+}
+
+fn token_ok() -> Response {
+    respond(
+        StatusCode::OK,
+        r#"{"access_token":"tok-123456","token_type":"bearer","expires_in":86400}"#.into(),
+    )
+}
+
+/// The app pointed at `base` for both login and API.
+async fn app_against(base: &str, database: &str) -> TestApp {
+    let sim = start_sim(org(2)).await;
+    spawn_app_on(
+        sim,
+        database,
+        &[
+            ("GENESYS_API_BASE_URL", base),
+            ("GENESYS_LOGIN_BASE_URL", base),
+        ],
+    )
+    .await
+}
+
+#[tokio::test]
+async fn a_huge_expires_in_is_capped_and_audits_keep_running() {
+    let mut org = org(10);
+    let auditor = org
+        .clients
+        .iter_mut()
+        .find(|c| c.client.id == CLIENT_ID)
+        .unwrap();
+    auditor.client.access_token_validity_seconds = Some(i64::MAX);
+    let app = spawn_app_with(org, &[]).await;
+    app.audit().await.expect("the first audit succeeds");
+    app.audit().await.expect("and the next one too");
+    let metrics = app.get("/metrics").await.text().await.unwrap();
+    assert!(metrics.contains("scopewatch_audit_runs_total{outcome=\"success\"} 2"));
+}
+
+#[tokio::test]
+async fn upstream_error_text_is_stored_bounded_without_control_bytes_or_credentials() {
+    let huge = "x".repeat(5 << 20);
+    let (base, _) = hostile_upstream(move |path, headers| {
+        if path == "/oauth/token" {
+            return token_ok();
+        }
+        // Echo the caller's Authorization header, NUL and ESC bytes and 5 MB of text.
+        let echoed = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string();
+        let message = format!("bad \u{0}\u{1b}[31m {echoed} {huge}");
+        respond(
+            StatusCode::BAD_REQUEST,
+            serde_json::json!({"message": message, "code": "bad.request", "status": 400})
+                .to_string(),
+        )
+    })
+    .await;
+    // PostgreSQL refuses NUL in text: store there when the test server is configured.
+    let database = match crate::store::postgres_url("hostile_text") {
+        Some(server) => crate::store::postgres_schema_url(&server).await,
+        None => temp_database(),
+    };
+    let mut app = app_against(&base, &database).await;
+    app.audit().await.unwrap_err();
+    assert_eq!(app.auditor.outbox().len(), 0, "the failed audit is stored");
+    let listed = json(app.get("/audits").await).await;
+    let error = listed["audits"][0]["error"].as_str().unwrap().to_string();
+    assert_eq!(listed["audits"][0]["stored"], true);
+    assert!(error.chars().count() <= 1_001, "{} chars", error.len());
+    assert!(!error.chars().any(char::is_control), "{error:?}");
+    assert!(
+        !error.contains("tok-123456"),
+        "the bearer token was kept: {error}"
+    );
+    app.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_login_host_echoing_the_credentials_never_gets_them_into_the_history() {
+    let (base, _) = hostile_upstream(|_, headers| {
+        let echoed = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string();
+        respond(
+            StatusCode::UNAUTHORIZED,
+            serde_json::json!({"error": "invalid_client", "description": format!("refused {echoed}")})
+                .to_string(),
+        )
+    })
+    .await;
+    let mut app = app_against(&base, &temp_database()).await;
+    let err = app.audit().await.unwrap_err().to_string();
+    let basic = base64::engine::general_purpose::STANDARD.encode(format!("{CLIENT_ID}:{SECRET}"));
+    assert!(err.contains("refused"), "{err}");
+    assert!(!err.contains(&basic) && !err.contains(SECRET), "{err}");
+    let listed = app.get("/audits").await.text().await.unwrap();
+    assert!(!listed.contains(&basic) && !listed.contains(SECRET));
+    app.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn redirects_from_the_upstream_are_not_followed() {
+    let (elsewhere, elsewhere_hits) =
+        hostile_upstream(|_, _| respond(StatusCode::OK, "{\"entities\":[]}".into())).await;
+    let (base, _) = hostile_upstream(move |path, _| {
+        if path == "/oauth/token" {
+            return token_ok();
+        }
+        Response::builder()
+            .status(StatusCode::FOUND)
+            .header(header::LOCATION, format!("{elsewhere}{path}"))
+            .body(Body::empty())
+            .unwrap()
+    })
+    .await;
+    let mut app = app_against(&base, &temp_database()).await;
+    let err = app.audit().await.unwrap_err();
+    assert!(err.to_string().contains("302"), "{err}");
+    assert_eq!(
+        elsewhere_hits.load(Ordering::SeqCst),
+        0,
+        "no request left for the other host"
+    );
+    app.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn an_oversized_body_fails_the_audit_naming_the_limit_and_keeps_the_last_report() {
+    let database = temp_database();
+    let mut first = spawn_app_on(start_sim(org(1_500)).await, &database, &[]).await;
+    let good = first.audit().await.unwrap().report.audit_id.clone();
+    first.stop().await.unwrap();
+
+    let mut app = spawn_app_on(
+        start_sim(org(1_500)).await,
+        &database,
+        &[("SCOPEWATCH_MAX_BODY_MB", "1")],
+    )
+    .await;
+    let err = app.audit().await.unwrap_err();
+    assert_eq!(err.metric_label(), "limit");
+    assert!(err.to_string().contains("SCOPEWATCH_MAX_BODY_MB"), "{err}");
+    assert_eq!(
+        json(app.get("/report").await).await["audit_id"],
+        good.as_str()
+    );
+    let metrics = app.get("/metrics").await.text().await.unwrap();
+    assert!(metrics.contains("scopewatch_audit_failures_total{reason=\"limit\"} 1"));
+    app.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn too_many_pages_or_entities_fail_the_audit_naming_the_setting() {
+    for (setting, value) in [
+        ("SCOPEWATCH_MAX_PAGES", "1"),
+        ("SCOPEWATCH_MAX_ENTITIES", "10"),
+    ] {
+        // 150 roles come in two pages of 100; 30 clients are more than 10 entities.
+        let mut org = generated_org(30, 150);
+        org.clients[0].client.name = "x".into();
+        let mut app = spawn_app_with(org, &[(setting, value)]).await;
+        let err = app.audit().await.unwrap_err();
+        assert_eq!(err.metric_label(), "limit", "{setting}");
+        assert!(err.to_string().contains(setting), "{err}");
+        app.stop().await.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn while_an_audit_runs_next_before_leads_to_the_next_page() {
+    let app = spawn_app().await;
+    app.audit().await.unwrap();
+    app.sim.faults().set(scopewatch::sim::FaultConfig {
+        latency: std::time::Duration::from_millis(500),
+        ..Default::default()
+    });
+    let started = json(app.post_audit().await).await;
+    let running = started["audit_id"].as_str().unwrap().to_string();
+    let first = json(app.get("/audits?limit=1").await).await;
+    assert_eq!(first["audits"][0]["outcome"], "running");
+    assert_eq!(first["next_before"], running.as_str());
+    let next = app.get(&format!("/audits?limit=1&before={running}")).await;
+    assert_eq!(next.status(), 200);
+    assert_eq!(json(next).await["audits"][0]["outcome"], "success");
+    app.finished(&running).await;
+}
+
+#[tokio::test]
+async fn a_corrupted_newest_report_falls_back_to_the_newest_readable_one() {
+    let database = temp_database();
+    let mut first = spawn_app_on(start_sim(org(10)).await, &database, &[]).await;
+    let older = first.audit().await.unwrap().report.audit_id.clone();
+    let newest = first.audit().await.unwrap().report.audit_id.clone();
+    first.stop().await.unwrap();
+    let pool = sqlx::SqlitePool::connect(&database).await.unwrap();
+    sqlx::query("UPDATE audits SET report = '{\"audit_id\": trunc' WHERE audit_id = $1")
+        .bind(&newest)
+        .execute(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+
+    let mut app = spawn_app_on(start_sim(org(10)).await, &database, &[]).await;
+    assert_eq!(
+        app.get("/readyz").await.status(),
+        200,
+        "ready on the older report"
+    );
+    assert_eq!(
+        json(app.get("/report").await).await["audit_id"],
+        older.as_str()
+    );
+    // Refreshing again does not retry the broken row or swap anything.
+    assert!(!app.auditor.refresh().await);
+    app.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn the_outbox_is_bounded_and_counts_what_it_drops() {
+    use std::str::FromStr;
+
+    use chrono::{TimeZone, Utc};
+    use scopewatch::metrics::Metrics;
+    use scopewatch::outbox::{Outbox, OutboxLimits};
+    use scopewatch::store::{AuditRecord, Store};
+
+    // A file with room for nothing more than its schema: every write fails.
+    let url = temp_database();
+    let options = sqlx::sqlite::SqliteConnectOptions::from_str(&url)
+        .unwrap()
+        .pragma("page_size", "4096")
+        .pragma("max_page_count", "40");
+    let store = Arc::new(Store::connect_sqlite(options).await.unwrap());
+    let metrics = Arc::new(Metrics::new());
+    let limits = OutboxLimits {
+        audits: 3,
+        report_bytes: 1 << 20,
+    };
+    let outbox = Outbox::new(store, metrics.clone(), limits);
+    let report = bytes::Bytes::from(format!("\"{}\"", "r".repeat(300_000)));
+    for minute in 0..6 {
+        let mut record = AuditRecord::running(
+            &format!("a{minute}"),
+            Utc.with_ymd_and_hms(2026, 1, 1, 0, minute, 0).unwrap(),
+        );
+        record.outcome = Outcome::Success;
+        record.finished_at = Some(record.started_at);
+        assert!(!outbox.write(record, Some(report.clone())).await);
+    }
+    // 3 audits would be 900 KB, within the bytes; the count bound keeps 3 of 6.
+    let waiting: Vec<String> = outbox.waiting().into_iter().map(|r| r.audit_id).collect();
+    assert_eq!(waiting, ["a5", "a4", "a3"], "the newest are kept");
+    let text = metrics.render();
+    assert!(
+        text.contains("scopewatch_store_dropped_writes_total 3"),
+        "{text}"
+    );
+    assert!(text.contains("scopewatch_store_pending_writes 3"));
+}
