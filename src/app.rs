@@ -18,6 +18,7 @@ use crate::cache::ReportCache;
 use crate::config::{ConfigError, Settings};
 use crate::genesys::GenesysClient;
 use crate::history::{History, RunningAudit};
+use crate::http::server::{ServerLimits, serve};
 use crate::http::{AppState, router};
 use crate::metrics::Metrics;
 use crate::outbox::{Outbox, OutboxLimits};
@@ -45,6 +46,7 @@ pub struct App {
     auditor: Arc<Auditor>,
     tasks: TaskTracker,
     cancel: CancellationToken,
+    server_limits: ServerLimits,
     interval: Duration,
     schedule: bool,
     _demo: Option<RunningSim>,
@@ -135,6 +137,7 @@ impl App {
             auditor,
             tasks,
             cancel,
+            server_limits: settings.server_limits,
             interval: settings.audit_interval,
             schedule: true,
             _demo: demo_org,
@@ -174,6 +177,7 @@ impl App {
             auditor,
             tasks,
             cancel,
+            server_limits,
             interval,
             schedule,
             _demo,
@@ -189,20 +193,17 @@ impl App {
         let addr = listener.local_addr()?;
         tracing::info!(%addr, "scopewatch serving");
         let stopping = cancel.clone();
-        let server = axum::serve(listener, router(state)).with_graceful_shutdown(async move {
+        let server = serve(listener, router(state), server_limits, async move {
             shutdown.await;
             tracing::info!("shutting down: no new connections, finishing in-flight requests");
             stopping.cancel();
         });
-        let server = std::pin::pin!(server.into_future());
-        let result = tokio::select! {
-            result = server => result,
+        tokio::select! {
+            () = server => {}
             _ = async { cancel.cancelled().await; tokio::time::sleep(SHUTDOWN_GRACE).await } => {
                 tracing::warn!("shutdown grace period over; dropping remaining connections");
-                Ok(())
             }
         };
-        // The server may end on its own (an I/O error): the loops stop with it.
         cancel.cancel();
         tasks.close();
         if tokio::time::timeout(Duration::from_millis(500), tasks.wait())
@@ -230,6 +231,6 @@ impl App {
             }
         }
         let _ = tokio::time::timeout(Duration::from_millis(500), auditor.store().close()).await;
-        result
+        Ok(())
     }
 }

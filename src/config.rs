@@ -13,7 +13,7 @@ use crate::genesys::regions;
 use crate::store::redact_url;
 
 /// Every setting's name, as an environment variable and as a config-file key.
-pub const KEYS: [&str; 23] = [
+pub const KEYS: [&str; 26] = [
     "GENESYS_OAUTH_CLIENT_ID",
     "GENESYS_OAUTH_CLIENT_SECRET",
     "GENESYS_OAUTH_CLIENT_SECRET_FILE",
@@ -36,6 +36,9 @@ pub const KEYS: [&str; 23] = [
     "SCOPEWATCH_MAX_BODY_MB",
     "SCOPEWATCH_MAX_PAGES",
     "SCOPEWATCH_MAX_ENTITIES",
+    "SCOPEWATCH_HEADER_TIMEOUT",
+    "SCOPEWATCH_IDLE_TIMEOUT",
+    "SCOPEWATCH_MAX_CONNECTIONS",
     "RUST_LOG",
 ];
 
@@ -95,6 +98,7 @@ pub struct Settings {
     pub log_format: LogFormat,
     pub retry_after_cap: Duration,
     pub limits: crate::genesys::Limits,
+    pub server_limits: crate::http::server::ServerLimits,
     pub rust_log: String,
 }
 
@@ -331,6 +335,21 @@ impl Settings {
                 ))),
             }
         };
+        let server_defaults = crate::http::server::ServerLimits::default();
+        let server_limits = crate::http::server::ServerLimits {
+            header_read_timeout: duration(
+                "SCOPEWATCH_HEADER_TIMEOUT",
+                "10s",
+                Duration::from_millis(100),
+            )?,
+            idle_timeout: duration("SCOPEWATCH_IDLE_TIMEOUT", "60s", Duration::from_millis(100))?,
+            max_connections: number(
+                "SCOPEWATCH_MAX_CONNECTIONS",
+                server_defaults.max_connections as u64,
+                1,
+                100_000,
+            )? as usize,
+        };
         let defaults = crate::genesys::Limits::default();
         let limits = crate::genesys::Limits {
             max_body_bytes: (number(
@@ -380,6 +399,7 @@ impl Settings {
             log_format,
             retry_after_cap,
             limits,
+            server_limits,
             rust_log,
         })
     }

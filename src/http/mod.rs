@@ -8,6 +8,7 @@ pub mod error;
 pub mod html;
 mod query;
 mod report;
+pub mod server;
 mod system;
 
 use std::sync::Arc;

@@ -306,3 +306,78 @@ async fn the_outbox_is_bounded_and_counts_what_it_drops() {
     );
     assert!(text.contains("scopewatch_store_pending_writes 3"));
 }
+
+#[tokio::test]
+async fn silent_and_trickling_connections_are_closed_and_healthz_keeps_answering() {
+    use std::time::Duration;
+
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::TcpStream;
+
+    let mut app = spawn_app_with(
+        org(5),
+        &[
+            ("SCOPEWATCH_HEADER_TIMEOUT", "300ms"),
+            ("SCOPEWATCH_IDLE_TIMEOUT", "1s"),
+            ("SCOPEWATCH_MAX_CONNECTIONS", "16"),
+        ],
+    )
+    .await;
+    let addr = app.base.trim_start_matches("http://").to_string();
+    // Twice the cap of silent connections, and tricklers sending a byte every 100 ms.
+    let mut silent = Vec::new();
+    for _ in 0..32 {
+        silent.push(TcpStream::connect(&addr).await.unwrap());
+    }
+    let mut tricklers = Vec::new();
+    for _ in 0..8 {
+        let addr = addr.clone();
+        tricklers.push(tokio::spawn(async move {
+            let mut s = TcpStream::connect(&addr).await.unwrap();
+            for b in b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: "
+                .iter()
+                .cycle()
+            {
+                if s.write_all(&[*b]).await.is_err() {
+                    return true; // closed by the server
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            false
+        }));
+    }
+    // /healthz still answers: slots free up as the header timeout closes the others.
+    let health = app
+        .http
+        .get(format!("{}/healthz", app.base))
+        .timeout(Duration::from_secs(10))
+        .send()
+        .await
+        .expect("healthz answers while slow clients hold the listener");
+    assert_eq!(health.status(), 200);
+    // The silent connections were closed by the server (end of stream, not a hang).
+    for mut s in silent {
+        let mut buf = [0u8; 64];
+        let read = tokio::time::timeout(Duration::from_secs(5), s.read(&mut buf))
+            .await
+            .expect("the server closes a silent connection");
+        assert!(matches!(read, Ok(0) | Err(_)), "{read:?}");
+    }
+    for t in tricklers {
+        let closed = tokio::time::timeout(Duration::from_secs(10), t)
+            .await
+            .expect("the server closes a trickling connection")
+            .unwrap();
+        assert!(closed);
+    }
+    // A kept-alive connection that goes quiet is closed after the idle timeout.
+    let mut kept = TcpStream::connect(&addr).await.unwrap();
+    kept.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .unwrap();
+    let mut seen = Vec::new();
+    let closed = tokio::time::timeout(Duration::from_secs(5), kept.read_to_end(&mut seen)).await;
+    assert!(closed.is_ok(), "an idle keep-alive connection is closed");
+    assert!(String::from_utf8_lossy(&seen).starts_with("HTTP/1.1 200"));
+    app.stop().await.unwrap();
+}
