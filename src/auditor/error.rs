@@ -13,6 +13,10 @@ pub enum AuditError {
     /// Another audit holds the slot, here or on another replica (nothing was attempted).
     #[error("an audit is already running")]
     AlreadyRunning,
+    /// The database session holding the audit lock ended mid-audit, so another replica may
+    /// have audited at the same time: this result is dropped, not installed or stored.
+    #[error("the audit lock was lost (the database session ended); this audit's result is dropped")]
+    LockLost,
 }
 
 impl AuditError {
@@ -22,6 +26,7 @@ impl AuditError {
             AuditError::Genesys(e) => e.metric_label(),
             AuditError::Panicked(_) => "panic",
             AuditError::AlreadyRunning => "already_running",
+            AuditError::LockLost => "lock_lost",
         }
     }
 }

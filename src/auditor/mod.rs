@@ -218,7 +218,7 @@ impl Auditor {
         let Ticket {
             audit_id,
             started_at,
-            lock,
+            mut lock,
             _slot,
         } = ticket;
         let clock = Instant::now();
@@ -227,6 +227,17 @@ impl Auditor {
         self.refresh().await;
         let previous = self.cache.get();
         let result = guarded(self.produce(&audit_id, started_at, previous.clone())).await;
+        if let Some(held) = lock.as_mut()
+            && !held.still_held().await
+        {
+            let e = AuditError::LockLost;
+            tracing::error!(audit_id, reason = e.metric_label(), "{e}");
+            self.metrics
+                .audit_failed(clock.elapsed().as_secs_f64(), e.metric_label());
+            self.metrics.store_error("lock");
+            self.running.clear(&audit_id);
+            return Err(e);
+        }
         let seconds = clock.elapsed().as_secs_f64();
         let finished = Utc::now().trunc_subsecs(3);
         let mut record = AuditRecord::running(&audit_id, started_at);

@@ -6,8 +6,9 @@ use sqlx::{Postgres, Row};
 
 use super::StoreError;
 
-/// The advisory lock key: "scopewatch audit".
-const KEY: i64 = 0x05C0_9E3A_7C0A_0D17;
+/// The advisory lock's first key ("scopewatch audit"); the second is a hash of the schema, so
+/// deployments (and tests) in different schemas of one database do not block each other.
+pub const KEY: i32 = 0x05C0_9E3A;
 
 /// Held while an audit runs. Released explicitly; if dropped (a cancelled audit), its connection
 /// is closed rather than returned to the pool, so PostgreSQL frees the lock with the session.
@@ -25,24 +26,39 @@ impl AuditLock {
             operation: "lock",
             reason: e.to_string(),
         })?;
-        let row = sqlx::query("SELECT pg_try_advisory_lock($1) AS locked")
-            .bind(KEY)
-            .fetch_one(&mut *connection)
-            .await
-            .map_err(|e| StoreError::Query {
-                operation: "lock",
-                reason: e.to_string(),
-            })?;
+        let row =
+            sqlx::query("SELECT pg_try_advisory_lock($1, hashtext(current_schema())) AS locked")
+                .bind(KEY)
+                .fetch_one(&mut *connection)
+                .await
+                .map_err(|e| StoreError::Query {
+                    operation: "lock",
+                    reason: e.to_string(),
+                })?;
         let locked: bool = row.try_get("locked").unwrap_or(false);
         Ok(locked.then_some(AuditLock {
             connection: Some(connection),
         }))
     }
 
+    /// Whether the lock is still ours: its session answers. A database blip that closed the
+    /// session freed the lock, and another replica may be auditing now.
+    pub async fn still_held(&mut self) -> bool {
+        let Some(connection) = self.connection.as_mut() else {
+            return true; // the local lock cannot be lost
+        };
+        let alive = tokio::time::timeout(
+            std::time::Duration::from_secs(5),
+            sqlx::query("SELECT 1").execute(&mut **connection),
+        )
+        .await;
+        matches!(alive, Ok(Ok(_)))
+    }
+
     /// Gives the lock back.
     pub async fn release(mut self) {
         if let Some(mut connection) = self.connection.take() {
-            let unlocked = sqlx::query("SELECT pg_advisory_unlock($1)")
+            let unlocked = sqlx::query("SELECT pg_advisory_unlock($1, hashtext(current_schema()))")
                 .bind(KEY)
                 .execute(&mut *connection)
                 .await;

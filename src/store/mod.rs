@@ -11,7 +11,7 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
 use sqlx::{ConnectOptions, Row};
 
-pub use lock::AuditLock;
+pub use lock::{AuditLock, KEY as AUDIT_LOCK_KEY};
 
 /// How an audit ended, or that it is still running (never stored).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]

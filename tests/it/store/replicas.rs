@@ -64,3 +64,44 @@ async fn three_replicas_audit_one_at_a_time_and_all_serve_the_newest_report() {
         r.stop().await.unwrap();
     }
 }
+
+/// A database blip ends the session that held the audit lock: another replica may audit now,
+/// so the audit that lost it drops its result instead of storing an overlapping one.
+#[tokio::test]
+async fn an_audit_that_loses_its_lock_drops_its_result() {
+    let Some(server) = postgres_url("lock_lost") else {
+        return;
+    };
+    let url = postgres_schema_url(&server).await;
+    let mut app = spawn_app_on(start_sim(org(10)).await, &url, &[]).await;
+    let ticket = app.auditor.begin().await.unwrap();
+    let id = ticket.audit_id.clone();
+    let admin = sqlx::PgPool::connect(&server).await.unwrap();
+    let schema = url.rsplit("search_path%3D").next().unwrap();
+    let killed: Vec<bool> = sqlx::query_scalar(
+        "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' \
+         AND classid::bigint = $1 AND objid::bigint = (hashtext($2)::bigint & 4294967295)",
+    )
+    .bind(i64::from(scopewatch::store::AUDIT_LOCK_KEY))
+    .bind(schema)
+    .fetch_all(&admin)
+    .await
+    .unwrap();
+    assert_eq!(killed, [true], "the lock's session was found and ended");
+    let err = app.auditor.run(ticket).await.unwrap_err();
+    assert_eq!(err.metric_label(), "lock_lost");
+    assert_eq!(app.get("/readyz").await.status(), 503, "nothing installed");
+    let listed = json(app.get("/audits").await).await;
+    assert!(
+        listed["audits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|a| a["audit_id"] != id.as_str()),
+        "{listed}"
+    );
+    // The next audit takes the lock afresh and succeeds.
+    app.audit().await.unwrap();
+    admin.close().await;
+    app.stop().await.unwrap();
+}
