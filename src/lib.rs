@@ -18,3 +18,13 @@ pub mod sim;
 pub mod store;
 pub mod telemetry;
 mod text;
+
+/// Property-test settings: `n` cases, or `PROPTEST_CASES` when set (CI runs a longer smoke).
+#[cfg(test)]
+pub(crate) fn proptest_config(n: u32) -> proptest::test_runner::Config {
+    let mut config = proptest::test_runner::Config::default();
+    if std::env::var_os("PROPTEST_CASES").is_none() {
+        config.cases = n;
+    }
+    config
+}

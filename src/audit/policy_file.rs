@@ -420,3 +420,62 @@ expires = 2026-12-31
         );
     }
 }
+
+/// Property tests: any policy text parses or fails with a typed error whose line lies in the
+/// text, never a panic; the committed corpus of hostile policy files too.
+#[cfg(test)]
+mod hostile_input {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn check(text: &str) {
+        match AuditPolicy::parse(text) {
+            Ok(policy) => {
+                let _ = policy.describe();
+            }
+            Err(e) => {
+                let lines = text.matches('\n').count() + 1;
+                if let Some(line) = e.line() {
+                    assert!((1..=lines).contains(&line), "line {line} of {lines}: {e}");
+                }
+                assert!(!e.to_string().is_empty());
+            }
+        }
+    }
+
+    proptest! {
+        #![proptest_config(crate::proptest_config(400))]
+
+        #[test]
+        fn any_text_is_a_policy_or_a_typed_error(text in any::<String>()) {
+            check(&text);
+        }
+
+        #[test]
+        fn a_mangled_policy_is_a_policy_or_a_typed_error(
+            at in 0usize..2000,
+            cut in 0usize..40,
+            insert in "[\\[\\]=\"'#\\n a-z0-9.*-]{0,12}",
+        ) {
+            let base = include_str!("../../examples/policy.toml");
+            let mut at = at.min(base.len());
+            while !base.is_char_boundary(at) { at -= 1; }
+            let mut end = (at + cut).min(base.len());
+            while !base.is_char_boundary(end) { end -= 1; }
+            check(&format!("{}{insert}{}", &base[..at], &base[end..]));
+        }
+    }
+
+    #[test]
+    fn the_committed_corpus_of_hostile_policies_never_panics() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus/policy");
+        let mut seen = 0;
+        for entry in std::fs::read_dir(&dir).expect("tests/corpus/policy exists") {
+            let bytes = std::fs::read(entry.unwrap().path()).unwrap();
+            check(&String::from_utf8_lossy(&bytes));
+            seen += 1;
+        }
+        assert!(seen >= 3, "the corpus has policies ({seen})");
+    }
+}
