@@ -1,0 +1,180 @@
+//! Soak: the service audits every second for a while, every other audit failing, while
+//! clients hammer `/report`. Passes when no request failed, no task or connection leaked, and
+//! memory did not grow: the peak resident size of the second half of the run is within 10% of
+//! the first half's (after a warm-up). Peaks, not single readings: every audit builds a new
+//! report before it drops the old one, so the resident size saws up and down.
+//!
+//! cargo run --example soak -- [seconds] [concurrent readers]   (defaults: 180 s, 8)
+
+use std::collections::BTreeMap;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use scopewatch::app::App;
+use scopewatch::config::Settings;
+use scopewatch::sim::{self, OrgSize, SimSettings};
+
+fn rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("VmRSS:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+fn open_fds() -> usize {
+    std::fs::read_dir("/proc/self/fd").map_or(0, |d| d.count())
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().collect();
+    let seconds: u64 = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(180);
+    let readers: usize = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(8);
+
+    let mut org = sim::generate(&OrgSize {
+        clients: 2_000,
+        roles: 60,
+        seed: 7,
+        anchor: chrono::Utc::now().date_naive(),
+    });
+    org.ensure_auditor("soak-auditor", "soak-secret-value");
+    let upstream = sim::start_on_loopback(org, SimSettings::default())
+        .await
+        .expect("the simulator starts");
+    let dir = std::env::temp_dir().join(format!("scopewatch-soak-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("a temporary directory");
+    let env: BTreeMap<String, String> = [
+        ("GENESYS_OAUTH_CLIENT_ID", "soak-auditor".to_string()),
+        ("GENESYS_OAUTH_CLIENT_SECRET", "soak-secret-value".to_string()),
+        ("GENESYS_API_BASE_URL", upstream.base_url()),
+        ("GENESYS_LOGIN_BASE_URL", upstream.base_url()),
+        ("SCOPEWATCH_LISTEN", "127.0.0.1:0".to_string()),
+        (
+            "SCOPEWATCH_DATABASE_URL",
+            format!("sqlite://{}", dir.join("soak.db").display()),
+        ),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect();
+    let settings = Settings::load(&env, None).expect("valid settings");
+    let app = App::build(settings, false)
+        .await
+        .expect("the app starts")
+        .without_schedule();
+    let base = format!("http://{}", app.local_addr());
+    let auditor = app.auditor();
+    let (stop_server, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(app.run_until_stopped(async {
+        let _ = stopped.await;
+    }));
+    auditor.run_now().await.expect("the first audit succeeds");
+
+    let done = Arc::new(AtomicBool::new(false));
+    let requests = Arc::new(AtomicU64::new(0));
+    let failures = Arc::new(AtomicU64::new(0));
+    let mut hammer = Vec::new();
+    for i in 0..readers {
+        let (done, requests, failures, base) =
+            (done.clone(), requests.clone(), failures.clone(), base.clone());
+        hammer.push(tokio::spawn(async move {
+            let http = reqwest::Client::new();
+            let paths = ["/report", "/report?risk_level=HIGH", "/metrics", "/audits?limit=5"];
+            let mut n = i;
+            while !done.load(Ordering::Relaxed) {
+                n += 1;
+                let path = paths[n % paths.len()];
+                let ok = match http.get(format!("{base}{path}")).send().await {
+                    Ok(r) => r.status().is_success() && r.bytes().await.is_ok(),
+                    Err(_) => false,
+                };
+                requests.fetch_add(1, Ordering::Relaxed);
+                if !ok {
+                    failures.fetch_add(1, Ordering::Relaxed);
+                    eprintln!("soak: GET {path} failed");
+                }
+            }
+        }));
+    }
+
+    let started = Instant::now();
+    let warm_up = Duration::from_secs((seconds / 6).max(5));
+    let (mut tasks_at_baseline, mut fds_at_baseline) = (None, 0);
+    let (mut audits, mut failed_audits) = (0u64, 0u64);
+    let mut samples = Vec::new();
+    while started.elapsed() < Duration::from_secs(seconds) {
+        let tick = Instant::now();
+        // Every other audit fails: the clients listing is refused.
+        if audits % 2 == 1 {
+            upstream.faults().deny("clients");
+        } else {
+            upstream.faults().clear();
+        }
+        if auditor.run_now().await.is_err() {
+            failed_audits += 1;
+        }
+        audits += 1;
+        if started.elapsed() >= warm_up {
+            if tasks_at_baseline.is_none() {
+                tasks_at_baseline =
+                    Some(tokio::runtime::Handle::current().metrics().num_alive_tasks());
+                fds_at_baseline = open_fds();
+            }
+            samples.push(rss_kib());
+        }
+        tokio::time::sleep(Duration::from_secs(1).saturating_sub(tick.elapsed())).await;
+    }
+    let (first, second) = samples.split_at(samples.len() / 2);
+    let first_peak = first.iter().copied().max().unwrap_or(0);
+    let second_peak = second.iter().copied().max().unwrap_or(0);
+    let tasks_at_baseline = tasks_at_baseline.unwrap_or(0);
+    let end_tasks = tokio::runtime::Handle::current().metrics().num_alive_tasks();
+    let end_fds = open_fds();
+    done.store(true, Ordering::Relaxed);
+    for h in hammer {
+        let _ = h.await;
+    }
+    let _ = stop_server.send(());
+    let _ = server.await;
+    let _ = std::fs::remove_dir_all(&dir);
+
+    let growth = second_peak as f64 / first_peak.max(1) as f64 - 1.0;
+    println!(
+        "soak: {seconds} s, {audits} audits ({failed_audits} failed), {} requests ({} failed); peak RSS {first_peak} KiB in the first half, {second_peak} KiB in the second ({:+.1}%); tasks {tasks_at_baseline} -> {end_tasks}; fds {fds_at_baseline} -> {end_fds}",
+        requests.load(Ordering::Relaxed),
+        failures.load(Ordering::Relaxed),
+        growth * 100.0
+    );
+    let mut ok = true;
+    let mut fail = |what: String| {
+        eprintln!("soak FAILED: {what}");
+        ok = false;
+    };
+    if failures.load(Ordering::Relaxed) > 0 {
+        fail("some requests failed".into());
+    }
+    if failed_audits == 0 || failed_audits == audits {
+        fail(format!("expected about half the audits to fail, {failed_audits} of {audits} did"));
+    }
+    if samples.len() < 4 {
+        fail(format!("too few samples after the warm-up ({})", samples.len()));
+    }
+    if growth > 0.10 {
+        fail(format!("peak RSS grew {:.1}% from the first half to the second", growth * 100.0));
+    }
+    // The readers' connections are still open at both readings; a few tasks of the server may
+    // come and go with them.
+    if end_tasks > tasks_at_baseline + 4 {
+        fail(format!("tasks grew from {tasks_at_baseline} to {end_tasks}"));
+    }
+    if end_fds > fds_at_baseline + 4 {
+        fail(format!("open files grew from {fds_at_baseline} to {end_fds}"));
+    }
+    if ok { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+}
