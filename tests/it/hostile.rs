@@ -381,3 +381,59 @@ async fn silent_and_trickling_connections_are_closed_and_healthz_keeps_answering
     assert!(String::from_utf8_lossy(&seen).starts_with("HTTP/1.1 200"));
     app.stop().await.unwrap();
 }
+
+#[tokio::test]
+async fn database_passwords_never_reach_connection_errors() {
+    use scopewatch::store::Store;
+
+    for url in [
+        "postgres://sw:hunter2-pw@127.0.0.1:1/db",
+        "postgres://sw:hunter2-pw@127.0.0.1:99999/db",
+        "postgres://sw@127.0.0.1:1/db?password=hunter2-pw",
+    ] {
+        let err = Store::connect(url, std::time::Duration::ZERO)
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(!err.contains("hunter2-pw"), "{url}: {err}");
+        assert!(
+            err.contains("cannot connect") || err.contains("database"),
+            "{err}"
+        );
+    }
+}
+
+/// `serve` logs where its database is at INFO on every start: never with the password.
+#[test]
+fn a_password_in_the_database_url_query_is_never_logged() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+
+    let Some(server) = crate::store::postgres_url("password_log") else {
+        return;
+    };
+    let separator = if server.contains('?') { '&' } else { '?' };
+    let url = format!("{server}{separator}password=hunter2-in-query");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_scopewatch"))
+        .args(["serve", "--demo"])
+        .env_clear()
+        .env("SCOPEWATCH_LISTEN", "127.0.0.1:0")
+        .env("SCOPEWATCH_DATABASE_URL", &url)
+        .env("RUST_LOG", "debug")
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut seen = String::new();
+    for line in BufReader::new(child.stderr.take().unwrap()).lines() {
+        let line = line.unwrap();
+        seen.push_str(&line);
+        seen.push('\n');
+        if line.contains("serving the report at") {
+            break;
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(seen.contains("database ready"), "{seen}");
+    assert!(!seen.contains("hunter2-in-query"), "{seen}");
+}
