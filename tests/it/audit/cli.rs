@@ -4,7 +4,8 @@ use scopewatch::sim::SimSettings;
 
 use super::*;
 
-fn audit(sim: &RunningSim, args: &[&str], extra_env: &[(&str, &str)]) -> Output {
+/// `scopewatch audit ARGS` against the simulator, with only the variables it needs.
+fn audit_command(sim: &RunningSim, args: &[&str]) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_scopewatch"));
     cmd.arg("audit")
         .args(args)
@@ -13,6 +14,11 @@ fn audit(sim: &RunningSim, args: &[&str], extra_env: &[(&str, &str)]) -> Output 
         .env("GENESYS_OAUTH_CLIENT_SECRET", SECRET)
         .env("GENESYS_API_BASE_URL", sim.base_url())
         .env("GENESYS_LOGIN_BASE_URL", sim.base_url());
+    cmd
+}
+
+fn audit(sim: &RunningSim, args: &[&str], extra_env: &[(&str, &str)]) -> Output {
+    let mut cmd = audit_command(sim, args);
     for (k, v) in extra_env {
         cmd.env(k, v);
     }
@@ -175,14 +181,7 @@ async fn writing_the_report_to_a_full_disk_or_closed_pipe_is_a_one_line_error() 
         .write(true)
         .open("/dev/full")
         .unwrap();
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_scopewatch"));
-    let out = cmd
-        .args(["audit", "--format", "csv"])
-        .env_clear()
-        .env("GENESYS_OAUTH_CLIENT_ID", CLIENT_ID)
-        .env("GENESYS_OAUTH_CLIENT_SECRET", SECRET)
-        .env("GENESYS_API_BASE_URL", sim.base_url())
-        .env("GENESYS_LOGIN_BASE_URL", sim.base_url())
+    let out = audit_command(&sim, &["--format", "csv"])
         .stdout(full)
         .output()
         .unwrap();
@@ -192,13 +191,7 @@ async fn writing_the_report_to_a_full_disk_or_closed_pipe_is_a_one_line_error() 
     assert!(err.contains("cannot write to standard output"), "{err}");
 
     // `| head -c 100`: the reader goes away after a few bytes.
-    let mut child = Command::new(env!("CARGO_BIN_EXE_scopewatch"))
-        .args(["audit", "--format", "csv"])
-        .env_clear()
-        .env("GENESYS_OAUTH_CLIENT_ID", CLIENT_ID)
-        .env("GENESYS_OAUTH_CLIENT_SECRET", SECRET)
-        .env("GENESYS_API_BASE_URL", sim.base_url())
-        .env("GENESYS_LOGIN_BASE_URL", sim.base_url())
+    let mut child = audit_command(&sim, &["--format", "csv"])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
