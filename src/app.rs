@@ -20,6 +20,7 @@ use crate::genesys::GenesysClient;
 use crate::history::{History, RunningAudit};
 use crate::http::{AppState, router};
 use crate::metrics::Metrics;
+use crate::notify::{Delivered, Delivery, Notifier, NotifierParts};
 use crate::outbox::{Outbox, OutboxLimits};
 use crate::sim::{self, OrgSize, RunningSim, SimSettings};
 use crate::store::Store;
@@ -47,6 +48,7 @@ pub struct App {
     cancel: CancellationToken,
     interval: Duration,
     schedule: bool,
+    notifier: Option<Notifier>,
     _demo: Option<RunningSim>,
 }
 
@@ -111,6 +113,29 @@ impl App {
             running,
             retention: settings.retention,
         }));
+        let notifier = match settings.webhook.clone() {
+            Some(webhook) => {
+                tracing::info!(
+                    format = ?webhook.format,
+                    min_severity = webhook.min_severity.as_str(),
+                    links = if settings.public_url.is_some() { "absolute" } else { "paths (SCOPEWATCH_PUBLIC_URL is not set)" },
+                    "webhook notifications on"
+                );
+                let parts = NotifierParts {
+                    webhook,
+                    public_url: settings.public_url.clone(),
+                    finished: auditor.finished(),
+                    cache: cache.clone(),
+                    metrics: metrics.clone(),
+                };
+                Some(
+                    Notifier::new(parts).map_err(|e| {
+                        StartError::Io(format!("cannot build the webhook client: {e}"))
+                    })?,
+                )
+            }
+            None => None,
+        };
         // Serve the last good report at once: ready before any new audit.
         if auditor.refresh().await {
             tracing::info!("restored the last successful report from the database");
@@ -137,6 +162,7 @@ impl App {
             cancel,
             interval: settings.audit_interval,
             schedule: true,
+            notifier,
             _demo: demo_org,
         })
     }
@@ -145,6 +171,19 @@ impl App {
     pub fn without_schedule(mut self) -> App {
         self.schedule = false;
         self
+    }
+
+    /// Changes how webhook messages are delivered (tests shorten the timeout and backoff).
+    pub fn with_webhook_delivery(mut self, delivery: Delivery) -> App {
+        if let Some(notifier) = &mut self.notifier {
+            notifier.set_delivery(delivery);
+        }
+        self
+    }
+
+    /// Follows how webhook messages end; `None` without a webhook.
+    pub fn webhook_delivered(&self) -> Option<tokio::sync::watch::Receiver<Option<Delivered>>> {
+        self.notifier.as_ref().map(Notifier::delivered)
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -176,8 +215,12 @@ impl App {
             cancel,
             interval,
             schedule,
+            notifier,
             _demo,
         } = self;
+        if let Some(notifier) = notifier {
+            notifier.spawn(&tasks, cancel.clone());
+        }
         if schedule {
             tasks.spawn(run_loop(auditor.clone(), interval, cancel.clone()));
         }

@@ -144,7 +144,10 @@ fn base_url(name: &str, value: &str) -> Result<String, ConfigError> {
 /// The webhook settings; format and severity are checked even without a URL, so a typo
 /// fails at start rather than when the URL is added.
 fn webhook(get: &dyn Fn(&str) -> Option<String>) -> Result<Option<WebhookSettings>, ConfigError> {
-    let format = match get("SCOPEWATCH_WEBHOOK_FORMAT").as_deref().unwrap_or("json") {
+    let format = match get("SCOPEWATCH_WEBHOOK_FORMAT")
+        .as_deref()
+        .unwrap_or("json")
+    {
         "json" => WebhookFormat::Json,
         "slack" => WebhookFormat::Slack,
         "teams" => WebhookFormat::Teams,
@@ -406,7 +409,11 @@ mod tests {
 
     #[test]
     fn a_bad_webhook_url_is_refused_without_echoing_it() {
-        for url in ["ftp://hooks.example/T0KEN-ftp", "T0KEN-bare", "mailto:T0KEN-mail@hooks.example"] {
+        for url in [
+            "ftp://hooks.example/T0KEN-ftp",
+            "T0KEN-bare",
+            "mailto:T0KEN-mail@hooks.example",
+        ] {
             let err = Settings::load(&env(&[("SCOPEWATCH_WEBHOOK_URL", url)]), None).unwrap_err();
             assert!(err.0.contains("SCOPEWATCH_WEBHOOK_URL"), "{err}");
             assert!(!err.0.contains("T0KEN"), "the URL leaked: {err}");
@@ -450,7 +457,12 @@ mod tests {
         )
         .unwrap();
         let debug = format!("{s:?}");
-        for secret in ["hunter2-secret", "api-token-value", "dbpass", "T0KEN-webhook"] {
+        for secret in [
+            "hunter2-secret",
+            "api-token-value",
+            "dbpass",
+            "T0KEN-webhook",
+        ] {
             assert!(!debug.contains(secret), "{secret} leaked in {debug}");
         }
         assert_eq!(s.database_url_redacted(), "postgres://sw:***@db/sw");

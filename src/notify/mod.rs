@@ -1,0 +1,210 @@
+//! Webhook notifications: after an audit that found something new at or above the configured
+//! severity, one message names the clients, the rules and each client's page.
+//!
+//! The notifier follows the auditor's `finished` watch and reads the served report; the
+//! auditor knows nothing of it. A watcher builds the message and hands it to a bounded queue
+//! without waiting; one sender posts from the queue. Neither can hold up an audit or a request.
+
+mod alert;
+mod payload;
+mod send;
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use tokio::sync::{mpsc, watch};
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+pub use self::alert::{Alert, MAX_CLIENTS, client_url};
+pub use self::payload::body;
+use self::send::Poster;
+pub use self::send::{Delivery, Outcome};
+use crate::cache::ReportCache;
+use crate::config::WebhookSettings;
+use crate::metrics::Metrics;
+use crate::store::{AuditRecord, Outcome as AuditOutcome};
+
+/// How the message of one audit ended, for whoever waits on it (tests).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Delivered {
+    pub audit_id: String,
+    pub outcome: Outcome,
+}
+
+/// What the notifier is built from.
+pub struct NotifierParts {
+    pub webhook: WebhookSettings,
+    pub public_url: Option<String>,
+    /// The auditor's watch of ended audits.
+    pub finished: watch::Receiver<Option<AuditRecord>>,
+    pub cache: Arc<ReportCache>,
+    pub metrics: Arc<Metrics>,
+}
+
+/// Built at start (so no audit ends unseen), spawned with the service's other tasks.
+pub struct Notifier {
+    parts: NotifierParts,
+    poster: Poster,
+    queue: usize,
+    delivered: watch::Sender<Option<Delivered>>,
+}
+
+struct Message {
+    audit_id: String,
+    body: Bytes,
+}
+
+impl Notifier {
+    pub fn new(parts: NotifierParts) -> Result<Notifier, reqwest::Error> {
+        let delivery = Delivery::default();
+        let poster = Poster::new(parts.webhook.url.clone(), delivery)?;
+        Ok(Notifier {
+            parts,
+            poster,
+            queue: delivery.queue,
+            delivered: watch::Sender::new(None),
+        })
+    }
+
+    /// Changes the timeout, retries and queue (tests make them short).
+    pub fn set_delivery(&mut self, delivery: Delivery) {
+        self.poster.set_delivery(delivery);
+        self.queue = delivery.queue;
+    }
+
+    /// Follows how messages end: sent, failed or dropped.
+    pub fn delivered(&self) -> watch::Receiver<Option<Delivered>> {
+        self.delivered.subscribe()
+    }
+
+    /// Starts the watcher and the sender; both stop on `cancel`.
+    pub fn spawn(self, tasks: &TaskTracker, cancel: CancellationToken) {
+        let (sender, receiver) = mpsc::channel(self.queue.max(1));
+        let delivered = Arc::new(self.delivered);
+        let metrics = self.parts.metrics.clone();
+        tasks.spawn(watch_audits(
+            self.parts,
+            sender,
+            delivered.clone(),
+            cancel.clone(),
+        ));
+        tasks.spawn(deliver(receiver, self.poster, metrics, delivered, cancel));
+    }
+}
+
+fn settle(
+    metrics: &Metrics,
+    delivered: &watch::Sender<Option<Delivered>>,
+    audit_id: String,
+    outcome: Outcome,
+) {
+    metrics.webhook_delivery(outcome.metric_label());
+    delivered.send_replace(Some(Delivered { audit_id, outcome }));
+}
+
+/// The message for an audit that just ended here, if it has anything to announce.
+fn message(parts: &NotifierParts, record: &AuditRecord) -> Option<Message> {
+    if record.outcome != AuditOutcome::Success {
+        return None;
+    }
+    // The report the audit installed; a newer one (a replica's) may already have replaced
+    // it, and then this audit's findings are not the ones served.
+    let cached = parts
+        .cache
+        .get()
+        .filter(|c| c.report.audit_id == record.audit_id)?;
+    let webhook = &parts.webhook;
+    let alert = Alert::from_report(
+        &cached.report,
+        webhook.min_severity,
+        parts.public_url.as_deref(),
+    )?;
+    let body = serde_json::to_vec(&body(&alert, webhook.format)).ok()?;
+    tracing::info!(
+        audit_id = record.audit_id,
+        clients = alert.clients.len() + alert.more_clients,
+        findings = alert.total_findings,
+        "queueing a webhook message for the new findings"
+    );
+    Some(Message {
+        audit_id: record.audit_id.clone(),
+        body: Bytes::from(body),
+    })
+}
+
+async fn watch_audits(
+    mut parts: NotifierParts,
+    queue: mpsc::Sender<Message>,
+    delivered: Arc<watch::Sender<Option<Delivered>>>,
+    cancel: CancellationToken,
+) {
+    loop {
+        tokio::select! {
+            _ = cancel.cancelled() => return,
+            changed = parts.finished.changed() => if changed.is_err() { return },
+        }
+        let Some(ended) = parts.finished.borrow_and_update().clone() else {
+            continue;
+        };
+        let Some(message) = message(&parts, &ended) else {
+            continue;
+        };
+        match queue.try_send(message) {
+            Ok(()) => {}
+            Err(mpsc::error::TrySendError::Full(message)) => {
+                tracing::error!(
+                    audit_id = message.audit_id,
+                    "webhook message dropped: the queue is full (the receiver is slow or down)"
+                );
+                settle(
+                    &parts.metrics,
+                    &delivered,
+                    message.audit_id,
+                    Outcome::Dropped,
+                );
+            }
+            Err(mpsc::error::TrySendError::Closed(_)) => return,
+        }
+    }
+}
+
+async fn deliver(
+    mut queue: mpsc::Receiver<Message>,
+    poster: Poster,
+    metrics: Arc<Metrics>,
+    delivered: Arc<watch::Sender<Option<Delivered>>>,
+    cancel: CancellationToken,
+) {
+    loop {
+        let message = tokio::select! {
+            biased;
+            _ = cancel.cancelled() => break,
+            next = queue.recv() => match next {
+                Some(message) => message,
+                None => break,
+            },
+        };
+        let outcome = tokio::select! {
+            _ = cancel.cancelled() => {
+                tracing::warn!(audit_id = message.audit_id, "shutting down: webhook message dropped while being sent");
+                settle(&metrics, &delivered, message.audit_id, Outcome::Dropped);
+                break;
+            }
+            outcome = poster.post(&message.audit_id, &message.body, &metrics) => outcome,
+        };
+        settle(&metrics, &delivered, message.audit_id, outcome);
+    }
+    queue.close();
+    let mut abandoned = 0;
+    while let Ok(message) = queue.try_recv() {
+        settle(&metrics, &delivered, message.audit_id, Outcome::Dropped);
+        abandoned += 1;
+    }
+    if abandoned > 0 {
+        tracing::warn!(
+            messages = abandoned,
+            "shutting down: webhook messages dropped unsent"
+        );
+    }
+}
