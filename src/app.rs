@@ -20,7 +20,7 @@ use crate::genesys::GenesysClient;
 use crate::history::{History, RunningAudit};
 use crate::http::{AppState, router};
 use crate::metrics::Metrics;
-use crate::notify::{Delivered, Delivery, Notifier, NotifierParts};
+use crate::notify::{Delivery, Handled, Notifier, NotifierParts};
 use crate::outbox::{Outbox, OutboxLimits};
 use crate::sim::{self, OrgSize, RunningSim, SimSettings};
 use crate::store::Store;
@@ -181,9 +181,9 @@ impl App {
         self
     }
 
-    /// Follows how webhook messages end; `None` without a webhook.
-    pub fn webhook_delivered(&self) -> Option<tokio::sync::watch::Receiver<Option<Delivered>>> {
-        self.notifier.as_ref().map(Notifier::delivered)
+    /// Follows what became of each audit's webhook message; `None` without a webhook.
+    pub fn webhook_handled(&self) -> Option<tokio::sync::watch::Receiver<Option<Handled>>> {
+        self.notifier.as_ref().map(Notifier::handled)
     }
 
     pub fn local_addr(&self) -> SocketAddr {

@@ -25,11 +25,13 @@ use crate::config::WebhookSettings;
 use crate::metrics::Metrics;
 use crate::store::{AuditRecord, Outcome as AuditOutcome};
 
-/// How the message of one audit ended, for whoever waits on it (tests).
+/// What became of an ended audit's notification, for whoever waits on one (tests).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Delivered {
+pub struct Handled {
     pub audit_id: String,
-    pub outcome: Outcome,
+    /// `None`: nothing to announce (no new findings at or above the threshold, or the audit
+    /// failed, or a newer report replaced its own first).
+    pub outcome: Option<Outcome>,
 }
 
 /// What the notifier is built from.
@@ -47,7 +49,7 @@ pub struct Notifier {
     parts: NotifierParts,
     poster: Poster,
     queue: usize,
-    delivered: watch::Sender<Option<Delivered>>,
+    handled: watch::Sender<Option<Handled>>,
 }
 
 struct Message {
@@ -63,7 +65,7 @@ impl Notifier {
             parts,
             poster,
             queue: delivery.queue,
-            delivered: watch::Sender::new(None),
+            handled: watch::Sender::new(None),
         })
     }
 
@@ -73,34 +75,37 @@ impl Notifier {
         self.queue = delivery.queue;
     }
 
-    /// Follows how messages end: sent, failed or dropped.
-    pub fn delivered(&self) -> watch::Receiver<Option<Delivered>> {
-        self.delivered.subscribe()
+    /// Follows the audits the notifier has dealt with and how their messages ended.
+    pub fn handled(&self) -> watch::Receiver<Option<Handled>> {
+        self.handled.subscribe()
     }
 
     /// Starts the watcher and the sender; both stop on `cancel`.
     pub fn spawn(self, tasks: &TaskTracker, cancel: CancellationToken) {
         let (sender, receiver) = mpsc::channel(self.queue.max(1));
-        let delivered = Arc::new(self.delivered);
+        let handled = Arc::new(self.handled);
         let metrics = self.parts.metrics.clone();
         tasks.spawn(watch_audits(
             self.parts,
             sender,
-            delivered.clone(),
+            handled.clone(),
             cancel.clone(),
         ));
-        tasks.spawn(deliver(receiver, self.poster, metrics, delivered, cancel));
+        tasks.spawn(deliver(receiver, self.poster, metrics, handled, cancel));
     }
 }
 
 fn settle(
     metrics: &Metrics,
-    delivered: &watch::Sender<Option<Delivered>>,
+    handled: &watch::Sender<Option<Handled>>,
     audit_id: String,
     outcome: Outcome,
 ) {
     metrics.webhook_delivery(outcome.metric_label());
-    delivered.send_replace(Some(Delivered { audit_id, outcome }));
+    handled.send_replace(Some(Handled {
+        audit_id,
+        outcome: Some(outcome),
+    }));
 }
 
 /// The message for an audit that just ended here, if it has anything to announce.
@@ -136,7 +141,7 @@ fn message(parts: &NotifierParts, record: &AuditRecord) -> Option<Message> {
 async fn watch_audits(
     mut parts: NotifierParts,
     queue: mpsc::Sender<Message>,
-    delivered: Arc<watch::Sender<Option<Delivered>>>,
+    handled: Arc<watch::Sender<Option<Handled>>>,
     cancel: CancellationToken,
 ) {
     loop {
@@ -148,6 +153,10 @@ async fn watch_audits(
             continue;
         };
         let Some(message) = message(&parts, &ended) else {
+            handled.send_replace(Some(Handled {
+                audit_id: ended.audit_id,
+                outcome: None,
+            }));
             continue;
         };
         match queue.try_send(message) {
@@ -157,12 +166,7 @@ async fn watch_audits(
                     audit_id = message.audit_id,
                     "webhook message dropped: the queue is full (the receiver is slow or down)"
                 );
-                settle(
-                    &parts.metrics,
-                    &delivered,
-                    message.audit_id,
-                    Outcome::Dropped,
-                );
+                settle(&parts.metrics, &handled, message.audit_id, Outcome::Dropped);
             }
             Err(mpsc::error::TrySendError::Closed(_)) => return,
         }
@@ -173,7 +177,7 @@ async fn deliver(
     mut queue: mpsc::Receiver<Message>,
     poster: Poster,
     metrics: Arc<Metrics>,
-    delivered: Arc<watch::Sender<Option<Delivered>>>,
+    handled: Arc<watch::Sender<Option<Handled>>>,
     cancel: CancellationToken,
 ) {
     loop {
@@ -188,17 +192,17 @@ async fn deliver(
         let outcome = tokio::select! {
             _ = cancel.cancelled() => {
                 tracing::warn!(audit_id = message.audit_id, "shutting down: webhook message dropped while being sent");
-                settle(&metrics, &delivered, message.audit_id, Outcome::Dropped);
+                settle(&metrics, &handled, message.audit_id, Outcome::Dropped);
                 break;
             }
             outcome = poster.post(&message.audit_id, &message.body, &metrics) => outcome,
         };
-        settle(&metrics, &delivered, message.audit_id, outcome);
+        settle(&metrics, &handled, message.audit_id, outcome);
     }
     queue.close();
     let mut abandoned = 0;
     while let Ok(message) = queue.try_recv() {
-        settle(&metrics, &delivered, message.audit_id, Outcome::Dropped);
+        settle(&metrics, &handled, message.audit_id, Outcome::Dropped);
         abandoned += 1;
     }
     if abandoned > 0 {
