@@ -7,6 +7,7 @@ mod audit;
 mod helpers;
 mod migrations;
 mod modules;
+mod notify;
 mod serve;
 mod sim;
 mod store;
