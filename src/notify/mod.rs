@@ -212,3 +212,106 @@ async fn deliver(
         );
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use secrecy::SecretString;
+
+    use super::*;
+    use crate::audit::policy::AuditPolicy;
+    use crate::audit::rules::testkit::{client, snapshot, with_roles};
+    use crate::audit::severity::Severity;
+    use crate::audit::{AuditRun, judge};
+    use crate::cache::CachedReport;
+    use crate::config::WebhookFormat;
+
+    /// An audit `a1` served with one new critical finding, and its ended record.
+    fn served() -> (Arc<ReportCache>, AuditRecord) {
+        let mut s = snapshot();
+        s.clients = vec![with_roles(client("CLIENT-CREDENTIALS"), &[("master", "*")])];
+        let at = s.collected_at;
+        let run = AuditRun {
+            audit_id: "a1".into(),
+            started_at: at,
+            generated_at: at,
+            first_seen: &|_| None,
+        };
+        let cache = Arc::new(ReportCache::default());
+        cache.set(Arc::new(CachedReport::build(judge(
+            &s,
+            &AuditPolicy::builtin(),
+            &run,
+        ))));
+        let mut record = AuditRecord::running("a1", at);
+        record.outcome = AuditOutcome::Success;
+        (cache, record)
+    }
+
+    #[tokio::test]
+    async fn a_message_that_finds_the_queue_full_is_dropped_and_counted() {
+        let (cache, record) = served();
+        let (finished, watched) = watch::channel(None);
+        let metrics = Arc::new(Metrics::new());
+        let parts = NotifierParts {
+            webhook: WebhookSettings {
+                url: SecretString::from("http://127.0.0.1:9/hook"),
+                format: WebhookFormat::Json,
+                min_severity: Severity::High,
+            },
+            public_url: None,
+            finished: watched,
+            cache,
+            metrics: metrics.clone(),
+        };
+        let handled = Arc::new(watch::Sender::new(None));
+        let mut seen = handled.subscribe();
+        // A queue of one, already full, that nobody takes from.
+        let (queue, mut waiting) = mpsc::channel(1);
+        queue
+            .try_send(Message {
+                audit_id: "earlier".into(),
+                body: Bytes::new(),
+            })
+            .unwrap();
+        let cancel = CancellationToken::new();
+        let watcher = tokio::spawn(watch_audits(parts, queue, handled, cancel.clone()));
+        finished.send_replace(Some(record));
+        let dropped = seen
+            .wait_for(|h| h.as_ref().is_some_and(|h| h.outcome.is_some()))
+            .await
+            .unwrap()
+            .clone();
+        assert_eq!(dropped.unwrap().outcome, Some(Outcome::Dropped));
+        assert_eq!(waiting.try_recv().unwrap().audit_id, "earlier");
+        assert!(
+            metrics
+                .render()
+                .contains("scopewatch_webhook_deliveries_total{outcome=\"dropped\"} 1")
+        );
+        cancel.cancel();
+        watcher.await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_failed_audit_announces_nothing() {
+        let (cache, mut record) = served();
+        record.outcome = AuditOutcome::Failure;
+        let (_, watched) = watch::channel(None);
+        let parts = NotifierParts {
+            webhook: WebhookSettings {
+                url: SecretString::from("http://127.0.0.1:9/hook"),
+                format: WebhookFormat::Json,
+                min_severity: Severity::Low,
+            },
+            public_url: None,
+            finished: watched,
+            cache,
+            metrics: Arc::new(Metrics::new()),
+        };
+        assert!(message(&parts, &record).is_none());
+        record.outcome = AuditOutcome::Success;
+        assert!(message(&parts, &record).is_some());
+        record.audit_id = "replaced".into();
+        assert!(message(&parts, &record).is_none());
+    }
+}
