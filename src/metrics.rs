@@ -242,7 +242,7 @@ impl Metrics {
                 IntCounterVec::new(
                     Opts::new(
                         "scopewatch_webhook_deliveries_total",
-                        "Webhook messages by outcome: sent, failed (every attempt failed) or dropped (the queue was full)",
+                        "Webhook messages by outcome: sent, failed (every attempt failed) or dropped (the queue was full, or the service stopped first)",
                     ),
                     &["outcome"],
                 )
