@@ -21,6 +21,7 @@ use crate::history::{History, RunningAudit};
 use crate::http::server::{ServerLimits, serve};
 use crate::http::{AppState, router};
 use crate::metrics::Metrics;
+use crate::notify::{Delivery, Handled, Notifier, NotifierParts};
 use crate::outbox::{Outbox, OutboxLimits};
 use crate::sim::{self, OrgSize, RunningSim, SimSettings};
 use crate::store::Store;
@@ -49,6 +50,7 @@ pub struct App {
     server_limits: ServerLimits,
     interval: Duration,
     schedule: bool,
+    notifier: Option<Notifier>,
     _demo: Option<RunningSim>,
 }
 
@@ -113,6 +115,29 @@ impl App {
             running,
             retention: settings.retention,
         }));
+        let notifier = match settings.webhook.clone() {
+            Some(webhook) => {
+                tracing::info!(
+                    format = ?webhook.format,
+                    min_severity = webhook.min_severity.as_str(),
+                    links = if settings.public_url.is_some() { "absolute" } else { "paths (SCOPEWATCH_PUBLIC_URL is not set)" },
+                    "webhook notifications on"
+                );
+                let parts = NotifierParts {
+                    webhook,
+                    public_url: settings.public_url.clone(),
+                    finished: auditor.finished(),
+                    cache: cache.clone(),
+                    metrics: metrics.clone(),
+                };
+                Some(
+                    Notifier::new(parts).map_err(|e| {
+                        StartError::Io(format!("cannot build the webhook client: {e}"))
+                    })?,
+                )
+            }
+            None => None,
+        };
         // Serve the last good report at once: ready before any new audit.
         if auditor.refresh().await {
             tracing::info!("restored the last successful report from the database");
@@ -140,6 +165,7 @@ impl App {
             server_limits: settings.server_limits,
             interval: settings.audit_interval,
             schedule: true,
+            notifier,
             _demo: demo_org,
         })
     }
@@ -148,6 +174,19 @@ impl App {
     pub fn without_schedule(mut self) -> App {
         self.schedule = false;
         self
+    }
+
+    /// Changes how webhook messages are delivered (tests shorten the timeout and backoff).
+    pub fn with_webhook_delivery(mut self, delivery: Delivery) -> App {
+        if let Some(notifier) = &mut self.notifier {
+            notifier.set_delivery(delivery);
+        }
+        self
+    }
+
+    /// Follows what became of each audit's webhook message; `None` without a webhook.
+    pub fn webhook_handled(&self) -> Option<tokio::sync::watch::Receiver<Option<Handled>>> {
+        self.notifier.as_ref().map(Notifier::handled)
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -180,8 +219,12 @@ impl App {
             server_limits,
             interval,
             schedule,
+            notifier,
             _demo,
         } = self;
+        if let Some(notifier) = notifier {
+            notifier.spawn(&tasks, cancel.clone());
+        }
         if schedule {
             tasks.spawn(run_loop(auditor.clone(), interval, cancel.clone()));
         }

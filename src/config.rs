@@ -8,12 +8,13 @@ use std::time::Duration;
 
 use secrecy::{ExposeSecret, SecretString};
 
+use crate::audit::severity::Severity;
 use crate::duration::parse_duration;
 use crate::genesys::regions;
 use crate::store::redact_url;
 
 /// Every setting's name, as an environment variable and as a config-file key.
-pub const KEYS: [&str; 26] = [
+pub const KEYS: [&str; 30] = [
     "GENESYS_OAUTH_CLIENT_ID",
     "GENESYS_OAUTH_CLIENT_SECRET",
     "GENESYS_OAUTH_CLIENT_SECRET_FILE",
@@ -39,6 +40,10 @@ pub const KEYS: [&str; 26] = [
     "SCOPEWATCH_HEADER_TIMEOUT",
     "SCOPEWATCH_IDLE_TIMEOUT",
     "SCOPEWATCH_MAX_CONNECTIONS",
+    "SCOPEWATCH_WEBHOOK_URL",
+    "SCOPEWATCH_WEBHOOK_FORMAT",
+    "SCOPEWATCH_WEBHOOK_MIN_SEVERITY",
+    "SCOPEWATCH_PUBLIC_URL",
     "RUST_LOG",
 ];
 
@@ -77,6 +82,23 @@ pub enum LogFormat {
     Pretty,
 }
 
+/// The body a webhook receiver expects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WebhookFormat {
+    Json,
+    Slack,
+    Teams,
+}
+
+/// Where and how to announce new findings. `Debug` shows no URL: it often embeds a token.
+#[derive(Debug, Clone)]
+pub struct WebhookSettings {
+    pub url: SecretString,
+    pub format: WebhookFormat,
+    /// Findings below this severity are never announced.
+    pub min_severity: Severity,
+}
+
 /// The validated settings. `Debug` shows no secret.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -99,6 +121,10 @@ pub struct Settings {
     pub retry_after_cap: Duration,
     pub limits: crate::genesys::Limits,
     pub server_limits: crate::http::server::ServerLimits,
+    /// Off when `SCOPEWATCH_WEBHOOK_URL` is not set.
+    pub webhook: Option<WebhookSettings>,
+    /// Where people reach this service (no trailing slash), for links in notifications.
+    pub public_url: Option<String>,
     pub rust_log: String,
 }
 
@@ -198,6 +224,48 @@ fn base_url(name: &str, value: &str) -> Result<String, ConfigError> {
             "{name} '{value}' is not an http(s) URL"
         ))),
     }
+}
+
+/// The webhook settings; format and severity are checked even without a URL, so a typo
+/// fails at start rather than when the URL is added.
+fn webhook(get: &dyn Fn(&str) -> Option<String>) -> Result<Option<WebhookSettings>, ConfigError> {
+    let format = match get("SCOPEWATCH_WEBHOOK_FORMAT")
+        .as_deref()
+        .unwrap_or("json")
+    {
+        "json" => WebhookFormat::Json,
+        "slack" => WebhookFormat::Slack,
+        "teams" => WebhookFormat::Teams,
+        other => {
+            return Err(ConfigError(format!(
+                "SCOPEWATCH_WEBHOOK_FORMAT '{other}' must be json, slack or teams"
+            )));
+        }
+    };
+    let severity = get("SCOPEWATCH_WEBHOOK_MIN_SEVERITY").unwrap_or_else(|| "high".into());
+    let min_severity = Severity::parse(&severity).ok_or_else(|| {
+        ConfigError(format!(
+            "SCOPEWATCH_WEBHOOK_MIN_SEVERITY '{severity}' must be critical, high, medium or low"
+        ))
+    })?;
+    let Some(url) = get("SCOPEWATCH_WEBHOOK_URL") else {
+        return Ok(None);
+    };
+    // The value stays out of the message: the URL is the receiver's credential.
+    match url::Url::parse(&url) {
+        Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => {}
+        _ => {
+            return Err(ConfigError(
+                "SCOPEWATCH_WEBHOOK_URL is not an http(s) URL (value not shown: it is a secret)"
+                    .into(),
+            ));
+        }
+    }
+    Ok(Some(WebhookSettings {
+        url: SecretString::from(url),
+        format,
+        min_severity,
+    }))
 }
 
 impl Settings {
@@ -381,6 +449,10 @@ impl Settings {
                 )));
             }
         };
+        let webhook = webhook(&|k| get(k).map(str::to_string))?;
+        let public_url = get("SCOPEWATCH_PUBLIC_URL")
+            .map(|v| base_url("SCOPEWATCH_PUBLIC_URL", v))
+            .transpose()?;
         Ok(Settings {
             client_id: get("GENESYS_OAUTH_CLIENT_ID").map(str::to_string),
             client_secret: get("GENESYS_OAUTH_CLIENT_SECRET")
@@ -400,6 +472,8 @@ impl Settings {
             retry_after_cap,
             limits,
             server_limits,
+            webhook,
+            public_url,
             rust_log,
         })
     }
@@ -473,9 +547,57 @@ mod tests {
             ("SCOPEWATCH_MAX_REQUESTS_PER_MINUTE", "1000"),
             ("SCOPEWATCH_DATABASE_URL", "mysql://x"),
             ("SCOPEWATCH_LOG_FORMAT", "xml"),
+            ("SCOPEWATCH_WEBHOOK_URL", "hooks.example/T0KEN"),
+            ("SCOPEWATCH_WEBHOOK_FORMAT", "discord"),
+            ("SCOPEWATCH_WEBHOOK_MIN_SEVERITY", "severe"),
+            ("SCOPEWATCH_PUBLIC_URL", "sw.example"),
         ] {
             let err = Settings::load(&env(&[(key, value)]), None).unwrap_err();
             assert!(err.0.contains(key), "{key}: {err}");
+        }
+    }
+
+    #[test]
+    fn the_webhook_is_off_without_a_url_and_defaults_to_json_at_high() {
+        let s = Settings::load(&env(&[]), None).unwrap();
+        assert!(s.webhook.is_none() && s.public_url.is_none());
+        let s = Settings::load(
+            &env(&[
+                ("SCOPEWATCH_WEBHOOK_URL", "https://hooks.example/x"),
+                ("SCOPEWATCH_PUBLIC_URL", "https://sw.example/"),
+            ]),
+            None,
+        )
+        .unwrap();
+        let webhook = s.webhook.unwrap();
+        assert_eq!(webhook.format, WebhookFormat::Json);
+        assert_eq!(webhook.min_severity, Severity::High);
+        assert_eq!(webhook.url.expose_secret(), "https://hooks.example/x");
+        assert_eq!(s.public_url.as_deref(), Some("https://sw.example"));
+        let s = Settings::load(
+            &env(&[
+                ("SCOPEWATCH_WEBHOOK_URL", "http://127.0.0.1:9/hook"),
+                ("SCOPEWATCH_WEBHOOK_FORMAT", "teams"),
+                ("SCOPEWATCH_WEBHOOK_MIN_SEVERITY", "MEDIUM"),
+            ]),
+            None,
+        )
+        .unwrap();
+        let webhook = s.webhook.unwrap();
+        assert_eq!(webhook.format, WebhookFormat::Teams);
+        assert_eq!(webhook.min_severity, Severity::Medium);
+    }
+
+    #[test]
+    fn a_bad_webhook_url_is_refused_without_echoing_it() {
+        for url in [
+            "ftp://hooks.example/T0KEN-ftp",
+            "T0KEN-bare",
+            "mailto:T0KEN-mail@hooks.example",
+        ] {
+            let err = Settings::load(&env(&[("SCOPEWATCH_WEBHOOK_URL", url)]), None).unwrap_err();
+            assert!(err.0.contains("SCOPEWATCH_WEBHOOK_URL"), "{err}");
+            assert!(!err.0.contains("T0KEN"), "the URL leaked: {err}");
         }
     }
 
@@ -507,12 +629,21 @@ mod tests {
                 ("GENESYS_OAUTH_CLIENT_SECRET", "hunter2-secret"),
                 ("SCOPEWATCH_API_TOKEN", "api-token-value"),
                 ("SCOPEWATCH_DATABASE_URL", "postgres://sw:dbpass@db/sw"),
+                (
+                    "SCOPEWATCH_WEBHOOK_URL",
+                    "https://hooks.example/services/T0KEN-webhook",
+                ),
             ]),
             None,
         )
         .unwrap();
         let debug = format!("{s:?}");
-        for secret in ["hunter2-secret", "api-token-value", "dbpass"] {
+        for secret in [
+            "hunter2-secret",
+            "api-token-value",
+            "dbpass",
+            "T0KEN-webhook",
+        ] {
             assert!(!debug.contains(secret), "{secret} leaked in {debug}");
         }
         assert_eq!(s.database_url_redacted(), "postgres://sw:***@db/sw");

@@ -11,6 +11,7 @@ pub mod genesys;
 pub mod history;
 pub mod http;
 pub mod metrics;
+pub mod notify;
 pub mod outbox;
 mod render;
 mod rng;

@@ -35,6 +35,8 @@ pub struct Metrics {
     store_errors: IntCounterVec,
     pending_writes: IntGauge,
     dropped_writes: prometheus::IntCounter,
+    webhook_deliveries: IntCounterVec,
+    webhook_retries: prometheus::IntCounter,
     seen_findings: Mutex<BTreeSet<(String, String)>>,
     seen_suppressed: Mutex<BTreeSet<String>>,
 }
@@ -235,6 +237,25 @@ impl Metrics {
                 )
                 .unwrap(),
             ),
+            webhook_deliveries: register(
+                &r,
+                IntCounterVec::new(
+                    Opts::new(
+                        "scopewatch_webhook_deliveries_total",
+                        "Webhook messages by outcome: sent, failed (every attempt failed) or dropped (the queue was full, or the service stopped first)",
+                    ),
+                    &["outcome"],
+                )
+                .unwrap(),
+            ),
+            webhook_retries: register(
+                &r,
+                prometheus::IntCounter::new(
+                    "scopewatch_webhook_retries_total",
+                    "Webhook attempts that failed and were tried again",
+                )
+                .unwrap(),
+            ),
             registry: r,
             seen_findings: Mutex::new(BTreeSet::new()),
             seen_suppressed: Mutex::new(BTreeSet::new()),
@@ -253,6 +274,9 @@ impl Metrics {
         }
         for reason in ["rate_limited", "server_error", "timeout", "unauthorized"] {
             m.upstream_retries.with_label_values(&[reason]);
+        }
+        for outcome in ["sent", "failed", "dropped"] {
+            m.webhook_deliveries.with_label_values(&[outcome]);
         }
         m
     }
@@ -327,6 +351,15 @@ impl Metrics {
 
     pub fn store_dropped_write(&self) {
         self.dropped_writes.inc();
+    }
+
+    /// One webhook message done with: `sent`, `failed` or `dropped`.
+    pub fn webhook_delivery(&self, outcome: &'static str) {
+        self.webhook_deliveries.with_label_values(&[outcome]).inc();
+    }
+
+    pub fn webhook_retry(&self) {
+        self.webhook_retries.inc();
     }
 
     pub fn store_error(&self, operation: &str) {

@@ -16,6 +16,7 @@ use scopewatch::cache::CachedReport;
 use scopewatch::config::Settings;
 use scopewatch::genesys::{ClientConfig, GenesysClient, GenesysError, NoObserver};
 use scopewatch::http::AppState;
+use scopewatch::notify::Handled;
 use scopewatch::sim::{self, Org, OrgSize, RunningSim, SimSettings};
 use secrecy::SecretString;
 use tokio::sync::oneshot;
@@ -100,6 +101,8 @@ pub struct TestApp {
     pub auditor: Arc<Auditor>,
     pub sim: RunningSim,
     pub http: reqwest::Client,
+    /// What became of each audit's webhook message (with a webhook configured).
+    pub webhook: Option<tokio::sync::watch::Receiver<Option<Handled>>>,
     stop: Option<oneshot::Sender<()>>,
     pub server: Option<JoinHandle<std::io::Result<()>>>,
 }
@@ -166,6 +169,16 @@ pub async fn spawn_app_with(org: Org, extra: &[(&str, &str)]) -> TestApp {
 
 /// The app against a running simulator and a given database.
 pub async fn spawn_app_on(sim: RunningSim, database_url: &str, extra: &[(&str, &str)]) -> TestApp {
+    spawn_app_adjusted(sim, database_url, extra, |app| app).await
+}
+
+/// The app, changed by `adjust` before it serves (a faster webhook delivery, say).
+pub async fn spawn_app_adjusted(
+    sim: RunningSim,
+    database_url: &str,
+    extra: &[(&str, &str)],
+    adjust: impl FnOnce(App) -> App,
+) -> TestApp {
     let mut env: BTreeMap<String, String> = [
         ("GENESYS_OAUTH_CLIENT_ID", CLIENT_ID),
         ("GENESYS_OAUTH_CLIENT_SECRET", SECRET),
@@ -181,13 +194,16 @@ pub async fn spawn_app_on(sim: RunningSim, database_url: &str, extra: &[(&str, &
         env.insert(k.to_string(), v.to_string());
     }
     let settings = Settings::load(&env, None).unwrap();
-    let app = App::build(settings, false)
-        .await
-        .unwrap()
-        .without_schedule();
+    let app = adjust(
+        App::build(settings, false)
+            .await
+            .unwrap()
+            .without_schedule(),
+    );
     let base = format!("http://{}", app.local_addr());
     let state = app.state().clone();
     let auditor = app.auditor();
+    let webhook = app.webhook_handled();
     let (stop, stopped) = oneshot::channel::<()>();
     let server = tokio::spawn(app.run_until_stopped(async {
         let _ = stopped.await;
@@ -199,6 +215,7 @@ pub async fn spawn_app_on(sim: RunningSim, database_url: &str, extra: &[(&str, &
         auditor,
         sim,
         http: reqwest::Client::builder().no_gzip().build().unwrap(),
+        webhook,
         stop: Some(stop),
         server: Some(server),
     }

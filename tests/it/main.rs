@@ -8,6 +8,7 @@ mod helpers;
 mod hostile;
 mod migrations;
 mod modules;
+mod notify;
 mod serve;
 mod sim;
 mod store;

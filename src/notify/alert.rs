@@ -1,0 +1,213 @@
+//! What one audit has to announce: its new, unsuppressed findings at or above a severity,
+//! grouped by client, bounded.
+
+use chrono::{DateTime, Utc};
+
+use crate::audit::report::{Finding, Report};
+use crate::audit::severity::Severity;
+
+/// At most this many clients are named in one message; the rest are counted.
+pub const MAX_CLIENTS: usize = 20;
+
+/// Longer client names are cut: a name is free text set by whoever made the client.
+const MAX_NAME_CHARS: usize = 100;
+
+/// The announcement of one audit, independent of the receiver's format.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Alert {
+    pub audit_id: String,
+    pub generated_at: DateTime<Utc>,
+    pub min_severity: Severity,
+    /// The riskiest clients first (the report's order), at most `MAX_CLIENTS`.
+    pub clients: Vec<AlertClient>,
+    /// Clients with new findings left out of `clients`.
+    pub more_clients: usize,
+    /// New findings at or above the threshold, over every client (listed or not).
+    pub total_findings: usize,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct AlertClient {
+    pub id: String,
+    pub name: String,
+    /// The client's page: absolute with a public URL, else a path on this service.
+    pub url: String,
+    pub findings: Vec<AlertFinding>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct AlertFinding {
+    pub rule_id: String,
+    pub severity: Severity,
+    pub title: String,
+}
+
+/// New in this audit: the auditor gives a finding it did not have before the audit's own
+/// `generated_at` as its first-seen time, and carries the earlier time otherwise.
+fn is_new(finding: &Finding, report: &Report, min: Severity) -> bool {
+    !finding.suppressed && finding.severity >= min && finding.first_seen == report.generated_at
+}
+
+impl Alert {
+    /// The announcement for `report`, or `None` when it has nothing new at or above `min`.
+    pub fn from_report(report: &Report, min: Severity, public_url: Option<&str>) -> Option<Alert> {
+        let mut clients = Vec::new();
+        let mut more_clients = 0;
+        let mut total_findings = 0;
+        for client in &report.clients {
+            let mut findings: Vec<AlertFinding> = client
+                .findings
+                .iter()
+                .filter(|f| is_new(f, report, min))
+                .map(|f| AlertFinding {
+                    rule_id: f.rule_id.clone(),
+                    severity: f.severity,
+                    title: f.title.clone(),
+                })
+                .collect();
+            if findings.is_empty() {
+                continue;
+            }
+            total_findings += findings.len();
+            if clients.len() == MAX_CLIENTS {
+                more_clients += 1;
+                continue;
+            }
+            findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
+            clients.push(AlertClient {
+                id: client.client_id.clone(),
+                name: client.client_name.chars().take(MAX_NAME_CHARS).collect(),
+                url: client_url(public_url, &client.client_id),
+                findings,
+            });
+        }
+        if clients.is_empty() {
+            return None;
+        }
+        Some(Alert {
+            audit_id: report.audit_id.clone(),
+            generated_at: report.generated_at,
+            min_severity: min,
+            clients,
+            more_clients,
+            total_findings,
+        })
+    }
+}
+
+/// `{public_url}/clients/{id}`, or the path alone without a public URL; the id is one
+/// percent-encoded path segment whatever it holds.
+pub fn client_url(public_url: Option<&str>, client_id: &str) -> String {
+    let base = public_url.unwrap_or("http://relative.invalid");
+    let Ok(mut url) = url::Url::parse(base) else {
+        return String::new();
+    };
+    if let Ok(mut segments) = url.path_segments_mut() {
+        segments.pop_if_empty().extend(["clients", client_id]);
+    }
+    match public_url {
+        Some(_) => url.to_string(),
+        None => url.path().to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::audit::policy::AuditPolicy;
+    use crate::audit::rules::testkit::{client, snapshot, with_roles};
+    use crate::audit::snapshot::Client;
+    use crate::audit::{AuditRun, judge};
+
+    fn admin(id: &str, name: &str) -> Client {
+        let mut c = with_roles(client("CLIENT-CREDENTIALS"), &[("master", "*")]);
+        c.id = id.into();
+        c.name = name.into();
+        c
+    }
+
+    fn report(clients: Vec<Client>, seen_before: &[&str]) -> Report {
+        let mut s = snapshot();
+        s.clients = clients;
+        let at = s.collected_at;
+        let earlier = at - chrono::Duration::hours(1);
+        let mut report = judge(
+            &s,
+            &AuditPolicy::builtin(),
+            &AuditRun {
+                audit_id: "a1".into(),
+                started_at: at,
+                generated_at: at,
+                first_seen: &|_| None,
+            },
+        );
+        // Clients named in `seen_before` had every finding in an earlier audit.
+        for c in &mut report.clients {
+            if seen_before.contains(&c.client_id.as_str()) {
+                for f in &mut c.findings {
+                    f.first_seen = earlier;
+                }
+            }
+        }
+        report
+    }
+
+    #[test]
+    fn only_findings_first_seen_in_this_audit_are_announced() {
+        let r = report(vec![admin("old", "Old"), admin("new", "New")], &["old"]);
+        let alert = Alert::from_report(&r, Severity::High, None).unwrap();
+        assert_eq!(alert.clients.len(), 1);
+        assert_eq!(alert.clients[0].id, "new");
+        assert_eq!(alert.clients[0].url, "/clients/new");
+        assert!(
+            alert.clients[0]
+                .findings
+                .iter()
+                .any(|f| f.rule_id == "admin-role" && f.severity == Severity::Critical)
+        );
+        assert!(
+            alert.clients[0]
+                .findings
+                .iter()
+                .all(|f| f.severity >= Severity::High)
+        );
+    }
+
+    #[test]
+    fn nothing_is_announced_when_every_finding_was_seen_before() {
+        let r = report(vec![admin("a", "A")], &["a"]);
+        assert_eq!(Alert::from_report(&r, Severity::Low, None), None);
+    }
+
+    #[test]
+    fn suppressed_and_below_threshold_findings_are_not_announced() {
+        let mut r = report(vec![admin("a", "A")], &[]);
+        for f in &mut r.clients[0].findings {
+            f.suppressed = f.severity == Severity::Critical;
+        }
+        let alert = Alert::from_report(&r, Severity::Critical, None);
+        assert_eq!(alert, None);
+    }
+
+    #[test]
+    fn past_twenty_clients_the_rest_are_counted_not_listed() {
+        let clients = (0..25).map(|i| admin(&format!("c{i:02}"), "X")).collect();
+        let alert = Alert::from_report(&report(clients, &[]), Severity::High, None).unwrap();
+        assert_eq!(alert.clients.len(), MAX_CLIENTS);
+        assert_eq!(alert.more_clients, 5);
+        assert!(alert.total_findings >= 25);
+    }
+
+    #[test]
+    fn links_join_the_public_url_and_encode_the_id() {
+        assert_eq!(
+            client_url(Some("https://sw.example/base"), "a b/c"),
+            "https://sw.example/base/clients/a%20b%2Fc"
+        );
+        assert_eq!(
+            client_url(Some("https://sw.example"), "id-1"),
+            "https://sw.example/clients/id-1"
+        );
+        assert_eq!(client_url(None, "id-1"), "/clients/id-1");
+    }
+}
