@@ -51,7 +51,10 @@ async fn main() -> ExitCode {
     std::fs::create_dir_all(&dir).expect("a temporary directory");
     let env: BTreeMap<String, String> = [
         ("GENESYS_OAUTH_CLIENT_ID", "soak-auditor".to_string()),
-        ("GENESYS_OAUTH_CLIENT_SECRET", "soak-secret-value".to_string()),
+        (
+            "GENESYS_OAUTH_CLIENT_SECRET",
+            "soak-secret-value".to_string(),
+        ),
         ("GENESYS_API_BASE_URL", upstream.base_url()),
         ("GENESYS_LOGIN_BASE_URL", upstream.base_url()),
         ("SCOPEWATCH_LISTEN", "127.0.0.1:0".to_string()),
@@ -81,11 +84,20 @@ async fn main() -> ExitCode {
     let failures = Arc::new(AtomicU64::new(0));
     let mut hammer = Vec::new();
     for i in 0..readers {
-        let (done, requests, failures, base) =
-            (done.clone(), requests.clone(), failures.clone(), base.clone());
+        let (done, requests, failures, base) = (
+            done.clone(),
+            requests.clone(),
+            failures.clone(),
+            base.clone(),
+        );
         hammer.push(tokio::spawn(async move {
             let http = reqwest::Client::new();
-            let paths = ["/report", "/report?risk_level=HIGH", "/metrics", "/audits?limit=5"];
+            let paths = [
+                "/report",
+                "/report?risk_level=HIGH",
+                "/metrics",
+                "/audits?limit=5",
+            ];
             let mut n = i;
             while !done.load(Ordering::Relaxed) {
                 n += 1;
@@ -104,7 +116,8 @@ async fn main() -> ExitCode {
     }
 
     let started = Instant::now();
-    let warm_up = Duration::from_secs((seconds / 6).max(5));
+    // Allocator arenas and caches fill during the first third; growth is judged after it.
+    let warm_up = Duration::from_secs((seconds / 3).max(5));
     let (mut tasks_at_baseline, mut fds_at_baseline) = (None, 0);
     let (mut audits, mut failed_audits) = (0u64, 0u64);
     let mut samples = Vec::new();
@@ -122,8 +135,11 @@ async fn main() -> ExitCode {
         audits += 1;
         if started.elapsed() >= warm_up {
             if tasks_at_baseline.is_none() {
-                tasks_at_baseline =
-                    Some(tokio::runtime::Handle::current().metrics().num_alive_tasks());
+                tasks_at_baseline = Some(
+                    tokio::runtime::Handle::current()
+                        .metrics()
+                        .num_alive_tasks(),
+                );
                 fds_at_baseline = open_fds();
             }
             samples.push(rss_kib());
@@ -134,7 +150,9 @@ async fn main() -> ExitCode {
     let first_peak = first.iter().copied().max().unwrap_or(0);
     let second_peak = second.iter().copied().max().unwrap_or(0);
     let tasks_at_baseline = tasks_at_baseline.unwrap_or(0);
-    let end_tasks = tokio::runtime::Handle::current().metrics().num_alive_tasks();
+    let end_tasks = tokio::runtime::Handle::current()
+        .metrics()
+        .num_alive_tasks();
     let end_fds = open_fds();
     done.store(true, Ordering::Relaxed);
     for h in hammer {
@@ -145,6 +163,14 @@ async fn main() -> ExitCode {
     let _ = std::fs::remove_dir_all(&dir);
 
     let growth = second_peak as f64 / first_peak.max(1) as f64 - 1.0;
+    let tenths: Vec<String> = samples
+        .chunks(samples.len().div_ceil(10).max(1))
+        .map(|c| (c.iter().copied().max().unwrap_or(0) / 1024).to_string())
+        .collect();
+    println!(
+        "soak: peak RSS by tenth of the run after the warm-up (MiB): {}",
+        tenths.join(" ")
+    );
     println!(
         "soak: {seconds} s, {audits} audits ({failed_audits} failed), {} requests ({} failed); peak RSS {first_peak} KiB in the first half, {second_peak} KiB in the second ({:+.1}%); tasks {tasks_at_baseline} -> {end_tasks}; fds {fds_at_baseline} -> {end_fds}",
         requests.load(Ordering::Relaxed),
@@ -160,21 +186,37 @@ async fn main() -> ExitCode {
         fail("some requests failed".into());
     }
     if failed_audits == 0 || failed_audits == audits {
-        fail(format!("expected about half the audits to fail, {failed_audits} of {audits} did"));
+        fail(format!(
+            "expected about half the audits to fail, {failed_audits} of {audits} did"
+        ));
     }
     if samples.len() < 4 {
-        fail(format!("too few samples after the warm-up ({})", samples.len()));
+        fail(format!(
+            "too few samples after the warm-up ({})",
+            samples.len()
+        ));
     }
     if growth > 0.10 {
-        fail(format!("peak RSS grew {:.1}% from the first half to the second", growth * 100.0));
+        fail(format!(
+            "peak RSS grew {:.1}% from the first half to the second",
+            growth * 100.0
+        ));
     }
     // The readers' connections are still open at both readings; a few tasks of the server may
     // come and go with them.
     if end_tasks > tasks_at_baseline + 4 {
-        fail(format!("tasks grew from {tasks_at_baseline} to {end_tasks}"));
+        fail(format!(
+            "tasks grew from {tasks_at_baseline} to {end_tasks}"
+        ));
     }
     if end_fds > fds_at_baseline + 4 {
-        fail(format!("open files grew from {fds_at_baseline} to {end_fds}"));
+        fail(format!(
+            "open files grew from {fds_at_baseline} to {end_fds}"
+        ));
     }
-    if ok { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+    if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
 }

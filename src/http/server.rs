@@ -78,6 +78,7 @@ pub async fn serve(
         let io = TokioIo::new(Tracked {
             inner: stream,
             activity: activity.clone(),
+            pending: Vec::new(),
         });
         let connection = hyper::server::conn::http1::Builder::new()
             .timer(TokioTimer::new())
@@ -130,10 +131,67 @@ impl Activity {
     }
 }
 
-/// A TCP stream that records its activity.
+/// A TCP stream that records its activity, and gives the answers hyper writes on its own
+/// (400, 414 and 431 for requests it cannot parse, before our router sees them) the JSON
+/// error body every other error has.
 struct Tracked {
     inner: TcpStream,
     activity: Arc<Activity>,
+    /// A rewritten answer not yet written out.
+    pending: Vec<u8>,
+}
+
+/// Our answer for one of hyper's automatic error heads (`HTTP/1.1 4xx ...` with an empty
+/// body), or `None` for anything else. Our router never sends these statuses without a body.
+fn json_for_automatic_error(head: &[u8]) -> Option<Vec<u8>> {
+    let (status, code, detail) = match head.get(..13)? {
+        b"HTTP/1.1 400 " => (
+            "400 Bad Request",
+            "bad_request",
+            "the request line or a header could not be parsed",
+        ),
+        b"HTTP/1.1 414 " => (
+            "414 URI Too Long",
+            "uri_too_long",
+            "the request URI is too long",
+        ),
+        b"HTTP/1.1 431 " => (
+            "431 Request Header Fields Too Large",
+            "headers_too_large",
+            "the request headers are too large",
+        ),
+        _ => return None,
+    };
+    let head = std::str::from_utf8(head).ok()?.to_ascii_lowercase();
+    if !head.contains("\r\ncontent-length: 0\r\n") {
+        return None;
+    }
+    let body = format!(r#"{{"code":"{code}","detail":"{detail}"}}"#);
+    Some(
+        format!(
+            "HTTP/1.1 {status}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+            body.len()
+        )
+        .into_bytes(),
+    )
+}
+
+impl Tracked {
+    /// Writes out a rewritten answer; ready once it is all written.
+    fn poll_pending(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        while !self.pending.is_empty() {
+            match Pin::new(&mut self.inner).poll_write(cx, &self.pending) {
+                Poll::Ready(Ok(0)) => return Poll::Ready(Err(io::ErrorKind::WriteZero.into())),
+                Poll::Ready(Ok(n)) => {
+                    self.pending.drain(..n);
+                    self.activity.touch();
+                }
+                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                Poll::Pending => return Poll::Pending,
+            }
+        }
+        Poll::Ready(Ok(()))
+    }
 }
 
 impl AsyncRead for Tracked {
@@ -157,6 +215,13 @@ impl AsyncWrite for Tracked {
         cx: &mut Context<'_>,
         data: &[u8],
     ) -> Poll<io::Result<usize>> {
+        std::task::ready!(self.poll_pending(cx))?;
+        if let Some(answer) = json_for_automatic_error(data) {
+            // Taken whole: the rewritten answer is written out before anything else.
+            self.pending = answer;
+            let _ = self.poll_pending(cx);
+            return Poll::Ready(Ok(data.len()));
+        }
         let polled = Pin::new(&mut self.inner).poll_write(cx, data);
         if matches!(polled, Poll::Ready(Ok(n)) if n > 0) {
             self.activity.touch();
@@ -165,10 +230,12 @@ impl AsyncWrite for Tracked {
     }
 
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        std::task::ready!(self.poll_pending(cx))?;
         Pin::new(&mut self.inner).poll_flush(cx)
     }
 
     fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        std::task::ready!(self.poll_pending(cx))?;
         Pin::new(&mut self.inner).poll_shutdown(cx)
     }
 }

@@ -437,3 +437,48 @@ fn a_password_in_the_database_url_query_is_never_logged() {
     assert!(seen.contains("database ready"), "{seen}");
     assert!(!seen.contains("hunter2-in-query"), "{seen}");
 }
+
+#[tokio::test]
+async fn requests_hyper_cannot_parse_get_the_json_error_body_too() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::TcpStream;
+
+    let mut app = spawn_app().await;
+    let addr = app.base.trim_start_matches("http://").to_string();
+    let long_uri = format!("GET /{} HTTP/1.1\r\nHost: x\r\n\r\n", "a".repeat(70_000));
+    let huge_header = format!(
+        "GET / HTTP/1.1\r\nHost: x\r\nX-Big: {}\r\n\r\n",
+        "b".repeat(500_000)
+    );
+    for (request, status, code) in [
+        ("GARBAGE\r\n\r\n".to_string(), "400", "bad_request"),
+        (long_uri, "414", "uri_too_long"),
+        (huge_header, "431", "headers_too_large"),
+    ] {
+        let mut s = TcpStream::connect(&addr).await.unwrap();
+        let _ = s.write_all(request.as_bytes()).await;
+        let mut answer = Vec::new();
+        let _ = tokio::time::timeout(
+            std::time::Duration::from_secs(5),
+            s.read_to_end(&mut answer),
+        )
+        .await;
+        let answer = String::from_utf8_lossy(&answer);
+        assert!(
+            answer.starts_with(&format!("HTTP/1.1 {status}")),
+            "{answer}"
+        );
+        assert!(
+            answer.contains("content-type: application/json"),
+            "{answer}"
+        );
+        let body: serde_json::Value =
+            serde_json::from_str(answer.split("\r\n\r\n").nth(1).unwrap()).unwrap();
+        assert_eq!(body["code"], code, "{answer}");
+    }
+    // Our own 400s keep their own bodies.
+    let own = app.get("/report?nope=1").await;
+    assert_eq!(own.status(), 400);
+    assert_eq!(json(own).await["code"], "invalid_parameter");
+    app.stop().await.unwrap();
+}
