@@ -102,6 +102,8 @@ expected_panels = {
     "Audits waiting for the database": "scopewatch_store_pending_writes",
     "HTTP requests by route and status": "scopewatch_http_requests_total",
     "HTTP latency by route (p95)": "scopewatch_http_request_duration_seconds_bucket",
+    "Audit failures by reason": "scopewatch_audit_failures_total",
+    "Webhook messages by outcome": "scopewatch_webhook_deliveries_total",
 }
 for title, metric in expected_panels.items():
     exprs = " ".join(t["expr"] for t in panels.get(title, {}).get("targets", []))
