@@ -31,8 +31,18 @@ fn open_fds() -> usize {
     std::fs::read_dir("/proc/self/fd").map_or(0, |d| d.count())
 }
 
-#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
-async fn main() -> ExitCode {
+fn main() -> ExitCode {
+    // As `scopewatch serve` does: the soak measures the allocator the service runs with.
+    scopewatch::memory::tune_allocator();
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a runtime")
+        .block_on(soak())
+}
+
+async fn soak() -> ExitCode {
     let args: Vec<String> = std::env::args().collect();
     let seconds: u64 = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(180);
     let readers: usize = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(8);

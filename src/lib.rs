@@ -10,6 +10,7 @@ mod duration;
 pub mod genesys;
 pub mod history;
 pub mod http;
+pub mod memory;
 pub mod metrics;
 pub mod notify;
 pub mod outbox;

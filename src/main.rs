@@ -6,6 +6,7 @@ use clap::error::ErrorKind;
 use scopewatch::cli::{Cli, Command, run_audit, run_healthcheck, run_policy, run_serve, run_sim};
 
 fn main() -> ExitCode {
+    scopewatch::memory::tune_allocator();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e)

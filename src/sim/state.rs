@@ -105,7 +105,9 @@ pub struct SimState {
     requests: Mutex<Vec<RequestRecord>>,
 }
 
-const MAX_EXECUTIONS: usize = 64;
+/// Usage query executions kept for polling; scopewatch polls its one at once, so a few suffice
+/// (each holds every usage row of the org: 64 of them were most of a soak's memory).
+const MAX_EXECUTIONS: usize = 8;
 /// The request log keeps the newest this many records (a long-running simulator must not grow).
 const MAX_LOGGED_REQUESTS: usize = 100_000;
 /// Above this many tokens, expired ones are forgotten when a new one is issued.
