@@ -1,5 +1,6 @@
-//! The latest good report, swapped in whole after a successful audit. Its JSON, gzip, CSV and
-//! ETag are built once at swap time, so requests never serialize or compress the full report.
+//! The latest good report, swapped in whole after a successful audit. Its JSON, gzip and ETag
+//! are built once at swap time; other views (CSV, filters) are built once on first request, off
+//! the async threads, and kept with the report, so requests never serialize or compress twice.
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -13,7 +14,71 @@ use flate2::write::GzEncoder;
 use sha2::{Digest, Sha256};
 
 use crate::audit::report::Report;
-use crate::render::to_csv;
+
+/// One rendered body of a report view and its gzip.
+pub struct View {
+    pub body: Bytes,
+    pub gzip: Bytes,
+}
+
+impl View {
+    /// Compresses `body` (fast level: views are built on request).
+    pub fn new(body: String) -> Arc<View> {
+        let gzip = gzip(body.as_bytes(), Compression::fast());
+        Arc::new(View {
+            body: Bytes::from(body),
+            gzip,
+        })
+    }
+}
+
+fn gzip(bytes: &[u8], level: Compression) -> Bytes {
+    let mut encoder = GzEncoder::new(Vec::new(), level);
+    Bytes::from(
+        encoder
+            .write_all(bytes)
+            .and_then(|()| encoder.finish())
+            .unwrap_or_default(),
+    )
+}
+
+/// Filtered views of one report, built on first request and kept while the report is served:
+/// the most recent `MAX_VIEWS` of them, so any number of distinct query strings stays bounded.
+#[derive(Default)]
+pub struct Views {
+    recent: std::sync::Mutex<std::collections::VecDeque<(String, Arc<View>)>>,
+}
+
+const MAX_VIEWS: usize = 32;
+
+impl Views {
+    pub fn get(&self, key: &str) -> Option<Arc<View>> {
+        let mut recent = self.recent.lock().unwrap_or_else(|e| e.into_inner());
+        let at = recent.iter().position(|(k, _)| k == key)?;
+        // Most recently used at the back.
+        let entry = recent.remove(at)?;
+        let view = entry.1.clone();
+        recent.push_back(entry);
+        Some(view)
+    }
+
+    pub fn len(&self) -> usize {
+        self.recent.lock().unwrap_or_else(|e| e.into_inner()).len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub fn put(&self, key: String, view: Arc<View>) {
+        let mut recent = self.recent.lock().unwrap_or_else(|e| e.into_inner());
+        recent.retain(|(k, _)| *k != key);
+        recent.push_back((key, view));
+        while recent.len() > MAX_VIEWS {
+            recent.pop_front();
+        }
+    }
+}
 
 /// Findings new since the audit before, and findings of that audit now gone.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -27,13 +92,14 @@ pub struct CachedReport {
     pub report: Report,
     pub json: Bytes,
     pub gzip: Bytes,
-    pub csv: Bytes,
     /// Strong ETag of the JSON (quoted).
     pub etag: String,
     /// First-seen time of every finding, by fingerprint (carried into the next audit).
     pub first_seen: HashMap<String, DateTime<Utc>>,
     /// Against the audit before it (not part of the report's JSON).
     pub changes: Changes,
+    /// Filtered views requested since it was installed.
+    pub views: Views,
 }
 
 impl std::fmt::Debug for CachedReport {
@@ -49,11 +115,7 @@ impl std::fmt::Debug for CachedReport {
 impl CachedReport {
     pub fn build(report: Report) -> CachedReport {
         let json = report.to_json();
-        let mut encoder = GzEncoder::new(Vec::new(), Compression::default());
-        let gzip = encoder
-            .write_all(json.as_bytes())
-            .and_then(|()| encoder.finish())
-            .unwrap_or_default();
+        let gzip = gzip(json.as_bytes(), Compression::default());
         let digest = Sha256::digest(json.as_bytes());
         let etag = format!("\"{}\"", &format!("{digest:x}")[..32]);
         let first_seen = report
@@ -63,12 +125,12 @@ impl CachedReport {
             .map(|f| (f.fingerprint.clone(), f.first_seen))
             .collect();
         CachedReport {
-            csv: Bytes::from(to_csv(&report)),
             json: Bytes::from(json),
-            gzip: Bytes::from(gzip),
+            gzip,
             etag,
             first_seen,
             changes: Changes::default(),
+            views: Views::default(),
             report,
         }
     }
@@ -111,5 +173,37 @@ impl ReportCache {
 
     pub fn set(&self, cached: Arc<CachedReport>) {
         self.current.store(Some(cached));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn views_keep_the_most_recently_used_and_stay_bounded() {
+        let views = Views::default();
+        for i in 0..MAX_VIEWS + 10 {
+            views.put(format!("q{i}"), View::new(format!("body {i}")));
+            if i == MAX_VIEWS - 1 {
+                // Used again just before the cache overflows: it outlives older ones.
+                assert!(views.get("q0").is_some());
+            }
+        }
+        assert_eq!(views.len(), MAX_VIEWS);
+        assert!(
+            views.get("q1").is_none(),
+            "the least recently used went first"
+        );
+        assert!(views.get("q0").is_some(), "a view used again is kept");
+        let last = views.get(&format!("q{}", MAX_VIEWS + 9)).unwrap();
+        assert_eq!(&last.body[..], format!("body {}", MAX_VIEWS + 9).as_bytes());
+        let mut unzipped = String::new();
+        std::io::Read::read_to_string(
+            &mut flate2::read::GzDecoder::new(&last.gzip[..]),
+            &mut unzipped,
+        )
+        .unwrap();
+        assert_eq!(unzipped.as_bytes(), &last.body[..]);
     }
 }

@@ -48,8 +48,10 @@ impl From<Severity> for RiskLevel {
     }
 }
 
+/// One audit's report. `C` is how the clients are held: owned (the report), or borrowed from
+/// one (a filtered view, serialized without copying a client).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Report {
+pub struct Report<C = Vec<ClientReport>> {
     pub audit_id: String,
     pub generated_at: DateTime<Utc>,
     pub started_at: DateTime<Utc>,
@@ -61,7 +63,7 @@ pub struct Report {
     pub policy: PolicyRef,
     pub usage_window_days: u32,
     pub summary: Summary,
-    pub clients: Vec<ClientReport>,
+    pub clients: C,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -194,9 +196,29 @@ impl ClientReport {
     }
 }
 
-impl Report {
+impl<C: Serialize> Report<C> {
     /// The report as JSON: the same report always gives the same bytes.
     pub fn to_json(&self) -> String {
         serde_json::to_string_pretty(self).unwrap_or_default()
+    }
+}
+
+impl Report {
+    /// The same header (the `summary` still describes the whole audit) with other clients.
+    pub fn with_clients<D>(&self, clients: D) -> Report<D> {
+        Report {
+            audit_id: self.audit_id.clone(),
+            generated_at: self.generated_at,
+            started_at: self.started_at,
+            duration_ms: self.duration_ms,
+            complete: self.complete,
+            warnings: self.warnings.clone(),
+            errors: self.errors.clone(),
+            source: self.source.clone(),
+            policy: self.policy.clone(),
+            usage_window_days: self.usage_window_days,
+            summary: self.summary.clone(),
+            clients,
+        }
     }
 }

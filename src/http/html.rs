@@ -117,7 +117,21 @@ pub fn trend_chart(points: &[(DateTime<Utc>, i64, i64)]) -> String {
 }
 
 /// The report page: summary cards, the trend chart, warnings, the clients table with links.
-pub fn report_page(report: &Report, filtered: bool, trend: &[(DateTime<Utc>, i64, i64)]) -> String {
+/// `kept` are the clients a filter kept (`None`: all of them).
+pub fn report_page(
+    report: &Report,
+    kept: Option<&[&ClientReport]>,
+    trend: &[(DateTime<Utc>, i64, i64)],
+) -> String {
+    let filtered = kept.is_some();
+    let all: Vec<&ClientReport>;
+    let clients = match kept {
+        Some(kept) => kept,
+        None => {
+            all = report.clients.iter().collect();
+            &all
+        }
+    };
     let s = &report.summary;
     let mut body = String::new();
     let _ = write!(
@@ -154,7 +168,7 @@ pub fn report_page(report: &Report, filtered: bool, trend: &[(DateTime<Utc>, i64
         let _ = write!(body, "<p class=\"warn\">{}</p>", escape(w));
     }
     body.push_str("<table id=\"clients\"><thead><tr><th>Risk</th><th>Score</th><th>Client</th><th>Grant</th><th>State</th><th>Findings</th></tr></thead><tbody>");
-    for c in &report.clients {
+    for c in clients {
         let findings: Vec<String> = c.active_rule_ids().into_iter().map(escape).collect();
         let _ = write!(
             body,

@@ -1,13 +1,11 @@
 //! `GET /report`: the latest report as JSON, CSV or HTML, with filters, ETag/304 and gzip.
 
-use std::io::Write;
 use std::sync::Arc;
 
 use axum::body::Body;
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use bytes::Bytes;
 use sha2::{Digest, Sha256};
 
 use super::error::{ApiError, clip};
@@ -15,9 +13,9 @@ use super::html;
 use super::query::{param, params, wants_html};
 use crate::audit::report::{ClientReport, Report, RiskLevel};
 use crate::audit::rules::rule_meta;
-use crate::cache::ReportCache;
+use crate::cache::{ReportCache, View};
 use crate::history::History;
-use crate::render::to_csv;
+use crate::render::clients_csv;
 
 /// Whether the client takes gzip: named (or `*`) with a quality above zero.
 fn accepts_gzip(headers: &HeaderMap) -> bool {
@@ -56,12 +54,6 @@ fn etag_matches(headers: &HeaderMap, etag: &str) -> bool {
                 t == "*" || t == etag || t.strip_prefix("W/") == Some(etag)
             })
         })
-}
-
-fn gzip(bytes: &[u8]) -> Bytes {
-    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-    let _ = encoder.write_all(bytes);
-    Bytes::from(encoder.finish().unwrap_or_default())
 }
 
 struct Filter {
@@ -114,35 +106,25 @@ impl Filter {
                 .is_none_or(|r| c.findings.iter().any(|f| f.rule_id == r && !f.suppressed))
     }
 
-    /// The report with only the kept clients; the summary still describes the whole audit.
-    fn apply(&self, report: &Report) -> Report {
-        Report {
-            clients: report
-                .clients
-                .iter()
-                .filter(|c| self.keeps(c))
-                .cloned()
-                .collect(),
-            ..report_header(report)
-        }
+    /// The clients this filter keeps, borrowed from the report.
+    fn kept<'a>(&self, report: &'a Report) -> Vec<&'a ClientReport> {
+        report.clients.iter().filter(|c| self.keeps(c)).collect()
     }
 }
 
-fn report_header(report: &Report) -> Report {
-    Report {
-        audit_id: report.audit_id.clone(),
-        generated_at: report.generated_at,
-        started_at: report.started_at,
-        duration_ms: report.duration_ms,
-        complete: report.complete,
-        warnings: report.warnings.clone(),
-        errors: report.errors.clone(),
-        source: report.source.clone(),
-        policy: report.policy.clone(),
-        usage_window_days: report.usage_window_days,
-        summary: report.summary.clone(),
-        clients: vec![],
-    }
+/// Runs CPU-heavy rendering on the blocking pool: on 2 cores a large report serialized or
+/// compressed on an async worker stalls every other request.
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(work).await.map_err(|e| {
+        tracing::error!(error = %e, "rendering a report view failed");
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal_error",
+            "the report view could not be rendered",
+        )
+    })
 }
 
 #[derive(Clone, Copy, PartialEq)]
@@ -199,42 +181,55 @@ pub async fn get_report(
         StatusCode::NOT_MODIFIED.into_response()
     } else {
         let gzip_ok = accepts_gzip(&headers);
-        let (content_type, body, compressed): (&str, Bytes, Option<Bytes>) =
-            match (format, filter.is_empty()) {
-                (Format::Json, true) => (
-                    "application/json",
-                    cached.json.clone(),
-                    Some(cached.gzip.clone()),
-                ),
-                (Format::Json, false) => (
-                    "application/json",
-                    Bytes::from(filter.apply(&cached.report).to_json()),
-                    None,
-                ),
-                (Format::Csv, true) => ("text/csv; charset=utf-8", cached.csv.clone(), None),
-                (Format::Csv, false) => (
-                    "text/csv; charset=utf-8",
-                    Bytes::from(to_csv(&filter.apply(&cached.report))),
-                    None,
-                ),
-                (Format::Html, empty) => {
-                    let trend = history.trend(60).await;
-                    let page = if empty {
-                        html::report_page(&cached.report, false, &trend)
-                    } else {
-                        html::report_page(&filter.apply(&cached.report), true, &trend)
-                    };
-                    ("text/html; charset=utf-8", Bytes::from(page), None)
+        let content_type = match format {
+            Format::Json => "application/json",
+            Format::Csv => "text/csv; charset=utf-8",
+            Format::Html => "text/html; charset=utf-8",
+        };
+        let view = match (format, filter.is_empty()) {
+            (Format::Json, true) => Arc::new(View {
+                body: cached.json.clone(),
+                gzip: cached.gzip.clone(),
+            }),
+            (Format::Html, _) => {
+                // The page charts the stored history, so it is built per request (off the
+                // async threads), not kept.
+                let trend = history.trend(60).await;
+                let cached = cached.clone();
+                blocking(move || {
+                    let kept = (!filter.is_empty()).then(|| filter.kept(&cached.report));
+                    View::new(html::report_page(&cached.report, kept.as_deref(), &trend))
+                })
+                .await?
+            }
+            (_, _) => {
+                let key = format!("{variant}?{}", raw.as_deref().unwrap_or(""));
+                match cached.views.get(&key) {
+                    Some(view) => view,
+                    None => {
+                        let built = cached.clone();
+                        let view = blocking(move || {
+                            let kept = filter.kept(&built.report);
+                            View::new(if format == Format::Json {
+                                built.report.with_clients(kept).to_json()
+                            } else {
+                                clients_csv(kept)
+                            })
+                        })
+                        .await?;
+                        cached.views.put(key, view.clone());
+                        view
+                    }
                 }
-            };
+            }
+        };
         let mut response = if gzip_ok {
-            let zipped = compressed.unwrap_or_else(|| gzip(&body));
-            let mut r = Response::new(Body::from(zipped));
+            let mut r = Response::new(Body::from(view.gzip.clone()));
             r.headers_mut()
                 .insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
             r
         } else {
-            Response::new(Body::from(body))
+            Response::new(Body::from(view.body.clone()))
         };
         response
             .headers_mut()

@@ -1,6 +1,6 @@
 //! CSV: one row per client with the seed's columns plus `risk_score` and `findings`.
 
-use crate::audit::report::Report;
+use crate::audit::report::{ClientReport, Report};
 
 /// Quotes a field when needed, and defuses spreadsheet formulas (client names are text anyone
 /// with OAuth admin rights chose).
@@ -18,10 +18,15 @@ fn field(value: &str) -> String {
 }
 
 pub fn to_csv(report: &Report) -> String {
+    clients_csv(&report.clients)
+}
+
+/// The CSV of these clients (a filtered view passes the ones it keeps, not a copy).
+pub fn clients_csv<'a>(clients: impl IntoIterator<Item = &'a ClientReport>) -> String {
     let mut out = String::from(
         "client_id,client_name,grant_type,is_public,total_scopes,flagged_scopes,risk_level,risk_score,findings\n",
     );
-    for c in &report.clients {
+    for c in clients {
         let findings = c.active_rule_ids();
         let row = [
             field(&c.client_id),

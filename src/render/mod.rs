@@ -4,7 +4,7 @@ mod csv;
 mod sarif;
 mod table;
 
-pub use csv::to_csv;
+pub use csv::{clients_csv, to_csv};
 pub use sarif::to_sarif;
 pub use table::to_table;
 

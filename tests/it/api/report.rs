@@ -300,3 +300,45 @@ async fn metrics_match_the_report_and_say_they_are_cached() {
         "HTTP requests are counted by route"
     );
 }
+
+/// A filtered view is built once per audit, off the async threads, from borrowed clients: the
+/// same bytes as filtering a copy of the report, served again from the view cache, gzip too.
+#[tokio::test]
+async fn filtered_views_are_built_once_and_match_a_filtered_copy() {
+    let app = spawn_app().await;
+    let cached = app.audit().await.unwrap();
+    let first = app.get("/report?risk_level=HIGH").await;
+    assert_eq!(first.status(), 200);
+    let first = first.bytes().await.unwrap();
+    let mut copy = cached.report.clone();
+    copy.clients
+        .retain(|c| c.risk_level >= scopewatch::audit::report::RiskLevel::High);
+    assert_eq!(
+        first,
+        copy.to_json().as_bytes(),
+        "byte-identical to a filtered copy"
+    );
+    assert_eq!(cached.views.len(), 1);
+    let again = app
+        .get("/report?risk_level=HIGH")
+        .await
+        .bytes()
+        .await
+        .unwrap();
+    assert_eq!(again, first);
+    let zipped = app
+        .get_with("/report?risk_level=HIGH", &[("Accept-Encoding", "gzip")])
+        .await;
+    assert_eq!(zipped.headers()["content-encoding"], "gzip");
+    let mut unzipped = Vec::new();
+    std::io::Read::read_to_end(
+        &mut flate2::read::GzDecoder::new(&zipped.bytes().await.unwrap()[..]),
+        &mut unzipped,
+    )
+    .unwrap();
+    assert_eq!(unzipped, first);
+    assert_eq!(cached.views.len(), 1, "served from the one kept view");
+    let csv = app.get("/report?format=csv").await.text().await.unwrap();
+    assert_eq!(csv.lines().count(), cached.report.clients.len() + 1);
+    assert_eq!(cached.views.len(), 2);
+}
