@@ -37,51 +37,61 @@ pub async fn collect(
         .map_err(|_| GenesysError::Deadline(deadline))?
 }
 
+/// Collection is a graph, not a line: the usage query is started first (Genesys needs the
+/// longest for it), and the clients, the roles and the scope catalog are read while it runs, all
+/// through the one gate (rate ceiling, Retry-After). The first required read that fails ends
+/// the audit; optional evidence degrades to unknown with a warning.
 async fn collect_all(
     client: &GenesysClient,
     progress: &Progress,
 ) -> Result<Snapshot, GenesysError> {
-    let mut warnings = Vec::new();
-    progress("reading OAuth clients");
-    let wire_clients: Vec<OAuthClient> = read_all(client, CLIENTS, CLIENTS).await?;
+    let now = Utc::now();
+    progress("running the usage query; reading OAuth clients, roles and the scope catalog");
+    let usage_evidence = async {
+        match usage(client, now).await {
+            Ok(usage) => Ok((usage, None)),
+            Err(e) if degradable(&e) => Ok((
+                Usage::Unknown,
+                Some(format!(
+                    "usage evidence unknown (no client is judged unused): {e}"
+                )),
+            )),
+            Err(e) => Err(e),
+        }
+    };
+    let scope_catalog = async {
+        match client.get_json::<OAuthScopeListing>(SCOPES, SCOPES).await {
+            Ok(listing) => Ok((
+                Some(
+                    listing
+                        .entities
+                        .into_iter()
+                        .map(|s| s.id)
+                        .collect::<BTreeSet<_>>(),
+                ),
+                None,
+            )),
+            Err(e) if degradable(&e) => Ok((
+                None,
+                Some(format!(
+                    "scope catalog unknown (unknown-scope is not checked): {e}"
+                )),
+            )),
+            Err(e) => Err(e),
+        }
+    };
+    let roles_first = format!("{ROLES}?pageSize=100&pageNumber=1");
+    let ((usage, usage_warning), wire_clients, wire_roles, (scope_catalog, scope_warning)) = tokio::try_join!(
+        usage_evidence,
+        read_all::<OAuthClient>(client, CLIENTS, CLIENTS),
+        read_all::<Role>(client, ROLES, &roles_first),
+        scope_catalog,
+    )?;
     progress(&format!(
-        "read {} OAuth clients; reading roles",
-        wire_clients.len()
-    ));
-    let wire_roles: Vec<Role> =
-        read_all(client, ROLES, &format!("{ROLES}?pageSize=100&pageNumber=1")).await?;
-    progress(&format!(
-        "read {} roles; running the usage query",
+        "read {} OAuth clients and {} roles",
+        wire_clients.len(),
         wire_roles.len()
     ));
-    let now = Utc::now();
-    let usage = match usage(client, now).await {
-        Ok(usage) => usage,
-        Err(e) if degradable(&e) => {
-            warnings.push(format!(
-                "usage evidence unknown (no client is judged unused): {e}"
-            ));
-            Usage::Unknown
-        }
-        Err(e) => return Err(e),
-    };
-    progress("reading the scope catalog");
-    let scope_catalog = match client.get_json::<OAuthScopeListing>(SCOPES, SCOPES).await {
-        Ok(listing) => Some(
-            listing
-                .entities
-                .into_iter()
-                .map(|s| s.id)
-                .collect::<BTreeSet<_>>(),
-        ),
-        Err(e) if degradable(&e) => {
-            warnings.push(format!(
-                "scope catalog unknown (unknown-scope is not checked): {e}"
-            ));
-            None
-        }
-        Err(e) => return Err(e),
-    };
     Ok(Snapshot {
         collected_at: now,
         api_base_url: client.config.api_base_url.clone(),
@@ -98,7 +108,7 @@ async fn collect_all(
             .collect(),
         usage,
         scope_catalog,
-        warnings,
+        warnings: usage_warning.into_iter().chain(scope_warning).collect(),
     })
 }
 
@@ -134,35 +144,23 @@ fn with_page_number(first: &str, number: u64) -> String {
     format!("{path}?{}", params.join("&"))
 }
 
-/// Reads every page of a listing: `nextUri` when present, else `pageNumber` up to `pageCount`.
+/// Reads every page of a listing. When the first page says how many there are, the rest are
+/// read at once (each through the gate); otherwise `nextUri` is followed page by page.
 async fn read_all<T: DeserializeOwned>(
     client: &GenesysClient,
     endpoint: &str,
     first: &str,
 ) -> Result<Vec<T>, GenesysError> {
-    let mut items = Vec::new();
-    let mut path = first.to_string();
-    let mut seen = HashSet::new();
     let limits = client.config.limits;
-    loop {
-        if seen.len() >= limits.max_pages as usize {
-            return Err(GenesysError::Limit {
-                endpoint: endpoint.into(),
-                what: "the number of pages",
-                limit: u64::from(limits.max_pages),
-                setting: "SCOPEWATCH_MAX_PAGES",
-            });
-        }
-        if !seen.insert(path.clone()) {
-            return Err(GenesysError::Upstream {
-                endpoint: endpoint.into(),
-                status: 200,
-                code: "paging.loop".into(),
-                message: format!("the listing pointed back to {path}"),
-            });
-        }
-        let page: EntityListing<T> = client.get_json(endpoint, &path).await?;
-        if items.len() + page.entities.len() > limits.max_entities {
+    let too_many_pages = || GenesysError::Limit {
+        endpoint: endpoint.into(),
+        what: "the number of pages",
+        limit: u64::from(limits.max_pages),
+        setting: "SCOPEWATCH_MAX_PAGES",
+    };
+    let mut items = Vec::new();
+    let add = |items: &mut Vec<T>, entities: Vec<T>| {
+        if items.len() + entities.len() > limits.max_entities {
             return Err(GenesysError::Limit {
                 endpoint: endpoint.into(),
                 what: "the number of entities",
@@ -170,16 +168,50 @@ async fn read_all<T: DeserializeOwned>(
                 setting: "SCOPEWATCH_MAX_ENTITIES",
             });
         }
-        items.extend(page.entities);
-        let next = match (page.next_uri, page.page_number, page.page_count) {
-            (Some(uri), _, _) => Some(as_path(&uri)),
-            (None, Some(n), Some(count)) if n < count => Some(with_page_number(first, n + 1)),
-            _ => None,
-        };
-        match next {
-            Some(next) => path = next,
-            None => return Ok(items),
+        items.extend(entities);
+        Ok(())
+    };
+    let page: EntityListing<T> = client.get_json(endpoint, first).await?;
+    if let (Some(1), Some(count)) = (page.page_number, page.page_count)
+        && count > 1
+        && first.contains("pageNumber=1")
+    {
+        if count > u64::from(limits.max_pages) {
+            return Err(too_many_pages());
         }
+        add(&mut items, page.entities)?;
+        let rest = futures_util::future::try_join_all((2..=count).map(|n| {
+            let path = with_page_number(first, n);
+            async move { client.get_json::<EntityListing<T>>(endpoint, &path).await }
+        }))
+        .await?;
+        for page in rest {
+            add(&mut items, page.entities)?;
+        }
+        return Ok(items);
+    }
+    // Unknown page count: follow the links, refusing loops.
+    let mut seen = HashSet::from([first.to_string()]);
+    let mut page = page;
+    loop {
+        add(&mut items, page.entities)?;
+        let next = match (page.next_uri, page.page_number, page.page_count) {
+            (Some(uri), _, _) => as_path(&uri),
+            (None, Some(n), Some(count)) if n < count => with_page_number(first, n + 1),
+            _ => return Ok(items),
+        };
+        if seen.len() >= limits.max_pages as usize {
+            return Err(too_many_pages());
+        }
+        if !seen.insert(next.clone()) {
+            return Err(GenesysError::Upstream {
+                endpoint: endpoint.into(),
+                status: 200,
+                code: "paging.loop".into(),
+                message: format!("the listing pointed back to {next}"),
+            });
+        }
+        page = client.get_json(endpoint, &next).await?;
     }
 }
 
@@ -215,7 +247,7 @@ async fn usage(client: &GenesysClient, now: DateTime<Utc>) -> Result<Usage, Gene
     let mut pause = client
         .config
         .usage_poll_interval
-        .min(std::time::Duration::from_millis(200));
+        .min(std::time::Duration::from_millis(50));
     for _ in 0..client.config.usage_max_polls {
         let result: UsageQueryResult = client.get_json(USAGE_RESULTS, &path).await?;
         match result.query_status.as_deref() {

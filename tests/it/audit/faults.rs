@@ -22,17 +22,19 @@ async fn a_429_storm_is_waited_out_and_no_request_goes_before_retry_after() {
     let log = sim.requests();
     let limited: Vec<_> = log.iter().filter(|r| r.status == 429).collect();
     assert!(!limited.is_empty(), "the storm answered 429");
+    // Collection runs several calls at once: those already on their way when a 429 came back
+    // arrive within moments of it; after that, nothing goes out until Retry-After has passed.
+    let in_flight = Duration::from_millis(100);
     for r in &limited {
-        let next = log
+        if let Some(early) = log
             .iter()
-            .filter(|n| n.at > r.at)
-            .min_by_key(|n| n.at)
-            .unwrap();
-        assert!(
-            next.at.duration_since(r.at) >= Duration::from_millis(990),
-            "a request went out {:?} after a 429 with Retry-After: 1",
-            next.at.duration_since(r.at)
-        );
+            .find(|n| n.at > r.at + in_flight && n.at < r.at + Duration::from_millis(990))
+        {
+            panic!(
+                "a request went out {:?} after a 429 with Retry-After: 1",
+                early.at.duration_since(r.at)
+            );
+        }
     }
 }
 
@@ -104,8 +106,14 @@ async fn a_token_revoked_mid_audit_is_renewed_once_and_the_call_replayed() {
         .expect("the audit completes");
     assert_eq!(report.summary.total_clients, 21);
     let log = sim.requests();
-    assert_eq!(log.iter().filter(|r| r.path == "/oauth/token").count(), 2);
-    assert_eq!(log.iter().filter(|r| r.status == 401).count(), 1);
+    assert_eq!(
+        log.iter().filter(|r| r.path == "/oauth/token").count(),
+        2,
+        "one renewal for every call refused at once"
+    );
+    // At most one refusal per concurrent branch (usage, clients, roles, scopes).
+    let refused = log.iter().filter(|r| r.status == 401).count();
+    assert!((1..=4).contains(&refused), "{refused} refusals");
 }
 
 #[tokio::test]
@@ -227,5 +235,7 @@ async fn a_token_refused_again_after_renewal_fails_with_a_clear_message() {
         2,
         "one renewal, no hot loop"
     );
-    assert_eq!(log.iter().filter(|r| r.status == 401).count(), 2);
+    // Each concurrent branch is refused once with each token, then gives up.
+    let refused = log.iter().filter(|r| r.status == 401).count();
+    assert!((2..=8).contains(&refused), "{refused} refusals");
 }
