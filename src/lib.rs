@@ -13,6 +13,7 @@ pub mod http;
 pub mod metrics;
 pub mod notify;
 pub mod outbox;
+pub mod permissions;
 mod render;
 mod rng;
 pub mod sim;
