@@ -72,7 +72,9 @@ pub fn snapshot() -> Snapshot {
         usage: Usage::Known {
             window_start: NaiveDate::from_ymd_opt(2026, 8, 3).unwrap(),
             last_used: BTreeMap::new(),
+            calls: BTreeMap::new(),
         },
+        catalog: crate::permissions::catalog::Catalog::snapshot(),
         scope_catalog: Some(
             [
                 "users",
