@@ -138,6 +138,7 @@ fn report_header(report: &Report) -> Report {
         warnings: report.warnings.clone(),
         errors: report.errors.clone(),
         source: report.source.clone(),
+        permission_catalog: report.permission_catalog.clone(),
         policy: report.policy.clone(),
         usage_window_days: report.usage_window_days,
         summary: report.summary.clone(),

@@ -52,10 +52,10 @@ impl Holdings {
 
     /// The concrete permissions held: literal policies as written, wildcard policies and
     /// `admin` expanded over `universe` (what the catalog's operations can require).
-    pub fn expand(&self, universe: &BTreeSet<&str>) -> BTreeSet<String> {
+    pub fn expand(&self, universe: &BTreeSet<String>) -> BTreeSet<String> {
         let mut held: BTreeSet<String> = self.flat.iter().cloned().collect();
         if self.flat.contains(ADMIN) {
-            held.extend(universe.iter().map(|p| p.to_string()));
+            held.extend(universe.iter().cloned());
             return held;
         }
         for p in &self.policies {
@@ -74,7 +74,7 @@ impl Holdings {
                 universe
                     .iter()
                     .filter(|p| split(p).is_some() && self.allows(p))
-                    .map(|p| p.to_string()),
+                    .cloned(),
             );
         }
         held
@@ -111,12 +111,12 @@ pub fn minimal_policies<'a>(
 
 /// `unused` written compactly and exactly: `domain:*:*` when every permission of the domain in
 /// `universe` is in it, `domain:entity:*` likewise for an entity, else `domain:entity:a,b`.
-pub fn summarize(unused: &BTreeSet<String>, universe: &BTreeSet<&str>) -> Vec<String> {
+pub fn summarize(unused: &BTreeSet<String>, universe: &BTreeSet<String>) -> Vec<String> {
     let covers = |prefix: &str| {
         universe
             .iter()
             .filter(|p| p.starts_with(prefix))
-            .all(|p| unused.contains(*p))
+            .all(|p| unused.contains(p))
     };
     let (policies, flat) = minimal_policies(unused);
     let mut out = Vec::new();
@@ -164,7 +164,7 @@ mod tests {
         }
     }
 
-    fn universe() -> BTreeSet<&'static str> {
+    fn universe() -> BTreeSet<String> {
         [
             "routing:queue:view",
             "routing:queue:add",
@@ -174,6 +174,7 @@ mod tests {
             "content_management_user",
         ]
         .into_iter()
+        .map(str::to_string)
         .collect()
     }
 

@@ -69,6 +69,8 @@ pub struct Catalog {
     pub source: Source,
     operations: Vec<Operation>,
     index: HashMap<(String, String), usize>,
+    /// Every permission some operation requires, kept because every client's fit expands over it.
+    universe: BTreeSet<String>,
 }
 
 /// The lookup key of a path: leading slash added, `{anyName}` written `{}`, because usage rows
@@ -111,10 +113,15 @@ impl Catalog {
                 }
             }
         }
+        let universe = kept
+            .iter()
+            .flat_map(|op| op.permissions.iter().cloned())
+            .collect();
         Catalog {
             source,
             operations: kept,
             index,
+            universe,
         }
     }
 
@@ -190,11 +197,8 @@ impl Catalog {
     }
 
     /// Every permission some operation requires: the universe wildcards expand over.
-    pub fn permissions(&self) -> BTreeSet<&str> {
-        self.operations
-            .iter()
-            .flat_map(|op| op.permissions.iter().map(String::as_str))
-            .collect()
+    pub fn permissions(&self) -> &BTreeSet<String> {
+        &self.universe
     }
 }
 

@@ -87,7 +87,7 @@ pub fn fit_permissions(catalog: &Catalog, holdings: &Holdings, calls: &[Call]) -
             unexplained.push(call.describe());
         }
     }
-    let granted = holdings.expand(&universe);
+    let granted = holdings.expand(universe);
     let unused: BTreeSet<String> = granted
         .iter()
         .filter(|p| !used.contains(*p) && !covered_by_used(p, &used))

@@ -17,6 +17,8 @@ mod privilege_escalation;
 mod public_client_write_scope;
 mod unknown_scope;
 mod unused_client;
+pub mod unused_permissions;
+mod unused_scopes;
 
 #[cfg(test)]
 pub(crate) mod testkit;
@@ -113,6 +115,8 @@ pub static RULES: &[Rule] = &[
     all_divisions::RULE,
     long_token_lifetime::RULE,
     unused_client::RULE,
+    unused_permissions::RULE,
+    unused_scopes::RULE,
     excessive_scopes::RULE,
     missing_required_scope::RULE,
     inactive_client_with_access::RULE,

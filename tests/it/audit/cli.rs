@@ -78,7 +78,7 @@ async fn audit_writes_csv_table_and_sarif_to_files() {
             .as_array()
             .unwrap()
             .len(),
-        16
+        18
     );
 }
 
