@@ -241,6 +241,20 @@ pub struct ScopeUsage {
 }
 
 impl ClientReport {
+    /// `used N of M permissions` (or scopes), when there is endpoint evidence.
+    pub fn least_privilege_summary(&self) -> Option<String> {
+        if let Some(p) = &self.permission_usage {
+            return Some(format!(
+                "used {} of {} permissions",
+                p.used.len(),
+                p.granted
+            ));
+        }
+        self.scope_usage
+            .as_ref()
+            .map(|s| format!("used {} of {} scopes", s.used.len(), s.held.len()))
+    }
+
     /// Rule ids of the findings that count (not suppressed by a waiver), in report order.
     pub fn active_rule_ids(&self) -> Vec<&str> {
         self.findings

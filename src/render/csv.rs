@@ -1,4 +1,5 @@
-//! CSV: one row per client with the seed's columns plus `risk_score` and `findings`.
+//! CSV: one row per client with the seed's columns plus `risk_score`, `findings` and
+//! `least_privilege` (`used N of M permissions`).
 
 use crate::audit::report::Report;
 
@@ -19,7 +20,7 @@ fn field(value: &str) -> String {
 
 pub fn to_csv(report: &Report) -> String {
     let mut out = String::from(
-        "client_id,client_name,grant_type,is_public,total_scopes,flagged_scopes,risk_level,risk_score,findings\n",
+        "client_id,client_name,grant_type,is_public,total_scopes,flagged_scopes,risk_level,risk_score,findings,least_privilege\n",
     );
     for c in &report.clients {
         let findings = c.active_rule_ids();
@@ -33,6 +34,7 @@ pub fn to_csv(report: &Report) -> String {
             c.risk_level.as_str().to_string(),
             c.risk_score.to_string(),
             field(&findings.join(";")),
+            c.least_privilege_summary().unwrap_or_default(),
         ];
         out.push_str(&row.join(","));
         out.push('\n');
