@@ -39,6 +39,7 @@ pub fn judge(snapshot: &Snapshot, policy: &AuditPolicy, run: &AuditRun) -> Repor
         snapshot,
         policy,
         today: run.generated_at.date_naive(),
+        fit: None,
     };
     let mut clients: Vec<ClientReport> = snapshot
         .clients
@@ -123,6 +124,13 @@ fn finding(ctx: &Context, run: &AuditRun, client: &Client, meta: &RuleMeta, hit:
 }
 
 fn judge_client(ctx: &Context, run: &AuditRun, client: &Client) -> ClientReport {
+    let fit = least_privilege::fit(ctx.snapshot, client);
+    let ctx = &Context {
+        snapshot: ctx.snapshot,
+        policy: ctx.policy,
+        today: ctx.today,
+        fit: fit.as_ref(),
+    };
     let mut findings: Vec<Finding> = RULES
         .iter()
         .filter(|rule| ctx.policy.enabled(rule.meta.id))
@@ -171,7 +179,7 @@ fn judge_client(ctx: &Context, run: &AuditRun, client: &Client) -> ClientReport 
         Usage::Unknown => (None, "unknown"),
     };
     let escalation = rules_scopes(ctx, client);
-    let (permission_usage, scope_usage) = usage_fit(ctx, client);
+    let (permission_usage, scope_usage) = usage_fit(ctx);
     ClientReport {
         client_id: client.id.clone(),
         client_name: client.name.clone(),
@@ -210,9 +218,9 @@ fn judge_client(ctx: &Context, run: &AuditRun, client: &Client) -> ClientReport 
 }
 
 /// The report's view of the client's least-privilege fit (none without endpoint evidence).
-fn usage_fit(ctx: &Context, client: &Client) -> (Option<PermissionUsage>, Option<ScopeUsage>) {
+fn usage_fit(ctx: &Context) -> (Option<PermissionUsage>, Option<ScopeUsage>) {
     let list = |set: &std::collections::BTreeSet<String>| set.iter().cloned().collect::<Vec<_>>();
-    match least_privilege::fit(ctx.snapshot, client) {
+    match ctx.fit {
         None => (None, None),
         Some(Fit::Permissions(fit)) => (
             Some(PermissionUsage {
@@ -220,19 +228,19 @@ fn usage_fit(ctx: &Context, client: &Client) -> (Option<PermissionUsage>, Option
                 granted: fit.granted.len() as u64,
                 unused: summarize_unused(&fit.unused, ctx.snapshot.catalog.permissions()),
                 unused_count: fit.unused.len() as u64,
-                unknown_endpoints: fit.unknown_endpoints,
-                unexplained_endpoints: fit.unexplained,
+                unknown_endpoints: fit.unknown_endpoints.clone(),
+                unexplained_endpoints: fit.unexplained.clone(),
                 suggested_role: SuggestedRole {
                     permission_policies: fit
                         .suggested_policies
-                        .into_iter()
+                        .iter()
                         .map(|p| PermissionPolicyRef {
-                            domain: p.domain,
-                            entity_name: p.entity,
-                            action_set: p.actions,
+                            domain: p.domain.clone(),
+                            entity_name: p.entity.clone(),
+                            action_set: p.actions.clone(),
                         })
                         .collect(),
-                    permissions: fit.suggested_permissions,
+                    permissions: fit.suggested_permissions.clone(),
                 },
             }),
             None,
@@ -243,8 +251,8 @@ fn usage_fit(ctx: &Context, client: &Client) -> (Option<PermissionUsage>, Option
                 used: list(&fit.used),
                 held: list(&fit.held),
                 unused: list(&fit.unused),
-                unknown_endpoints: fit.unknown_endpoints,
-                unexplained_endpoints: fit.unexplained,
+                unknown_endpoints: fit.unknown_endpoints.clone(),
+                unexplained_endpoints: fit.unexplained.clone(),
                 suggested_scopes: list(&fit.suggested),
             }),
         ),

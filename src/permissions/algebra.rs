@@ -1,7 +1,7 @@
 //! What a set of roles holds, as concrete permissions: policies with `*` wildcards expanded over
 //! the catalog's permissions, the flat `admin` permission meaning everything.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// A permission policy: `domain:entity:actions`, `*` allowed in each part.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -20,6 +20,44 @@ pub fn split(permission: &str) -> Option<(&str, &str, &str)> {
     match (parts.next(), parts.next(), parts.next()) {
         (Some(d), Some(e), Some(a)) => Some((d, e, a)),
         _ => None,
+    }
+}
+
+/// The permissions operations can require, with how many each domain and entity has, so
+/// expanding and summarizing one client never walks the whole catalog.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Universe {
+    permissions: BTreeSet<String>,
+    per_domain: HashMap<String, usize>,
+    per_entity: HashMap<(String, String), usize>,
+}
+
+impl Universe {
+    pub fn new(permissions: BTreeSet<String>) -> Universe {
+        let mut per_domain: HashMap<String, usize> = HashMap::new();
+        let mut per_entity: HashMap<(String, String), usize> = HashMap::new();
+        for (d, e, _) in permissions.iter().filter_map(|p| split(p)) {
+            *per_domain.entry(d.to_string()).or_default() += 1;
+            *per_entity
+                .entry((d.to_string(), e.to_string()))
+                .or_default() += 1;
+        }
+        Universe {
+            permissions,
+            per_domain,
+            per_entity,
+        }
+    }
+
+    pub fn permissions(&self) -> &BTreeSet<String> {
+        &self.permissions
+    }
+
+    /// The permissions of one domain (`domain:...`), found by range, not by scanning.
+    fn of_domain<'u>(&'u self, domain: &str) -> impl Iterator<Item = &'u String> {
+        let start = format!("{domain}:");
+        let end = format!("{domain};");
+        self.permissions.range(start..end)
     }
 }
 
@@ -52,30 +90,23 @@ impl Holdings {
 
     /// The concrete permissions held: literal policies as written, wildcard policies and
     /// `admin` expanded over `universe` (what the catalog's operations can require).
-    pub fn expand(&self, universe: &BTreeSet<String>) -> BTreeSet<String> {
+    pub fn expand(&self, universe: &Universe) -> BTreeSet<String> {
         let mut held: BTreeSet<String> = self.flat.iter().cloned().collect();
-        if self.flat.contains(ADMIN) {
-            held.extend(universe.iter().cloned());
+        if self.flat.contains(ADMIN) || self.policies.iter().any(|p| p.domain == "*") {
+            let all = universe.permissions().iter();
+            held.extend(all.filter(|p| self.allows(p)).cloned());
             return held;
         }
         for p in &self.policies {
-            for action in &p.actions {
-                if p.domain != "*" && p.entity != "*" && action != "*" {
+            if p.entity == "*" || p.actions.iter().any(|a| a == "*") {
+                let domain = universe.of_domain(&p.domain);
+                held.extend(domain.filter(|x| self.allows(x)).cloned());
+            }
+            for action in p.actions.iter().filter(|a| *a != "*") {
+                if p.entity != "*" {
                     held.insert(format!("{}:{}:{action}", p.domain, p.entity));
                 }
             }
-        }
-        let wildcard = self
-            .policies
-            .iter()
-            .any(|p| p.domain == "*" || p.entity == "*" || p.actions.iter().any(|a| a == "*"));
-        if wildcard {
-            held.extend(
-                universe
-                    .iter()
-                    .filter(|p| split(p).is_some() && self.allows(p))
-                    .cloned(),
-            );
         }
         held
     }
@@ -111,27 +142,42 @@ pub fn minimal_policies<'a>(
 
 /// `unused` written compactly and exactly: `domain:*:*` when every permission of the domain in
 /// `universe` is in it, `domain:entity:*` likewise for an entity, else `domain:entity:a,b`.
-pub fn summarize(unused: &BTreeSet<String>, universe: &BTreeSet<String>) -> Vec<String> {
-    let covers = |prefix: &str| {
-        universe
-            .iter()
-            .filter(|p| p.starts_with(prefix))
-            .all(|p| unused.contains(p))
+pub fn summarize(unused: &BTreeSet<String>, universe: &Universe) -> Vec<String> {
+    let mut domain_unused: HashMap<&str, usize> = HashMap::new();
+    let mut entity_unused: HashMap<(&str, &str), usize> = HashMap::new();
+    for (d, e, _) in unused
+        .iter()
+        .filter(|p| universe.permissions.contains(*p))
+        .filter_map(|p| split(p))
+    {
+        *domain_unused.entry(d).or_default() += 1;
+        *entity_unused.entry((d, e)).or_default() += 1;
+    }
+    let whole_domain = |d: &str| {
+        domain_unused
+            .get(d)
+            .is_some_and(|n| universe.per_domain.get(d) == Some(n))
+    };
+    let whole_entity = |d: &str, e: &str| {
+        entity_unused
+            .get(&(d, e))
+            .is_some_and(|n| universe.per_entity.get(&(d.to_string(), e.to_string())) == Some(n))
     };
     let (policies, flat) = minimal_policies(unused);
     let mut out = Vec::new();
     let mut whole_domains = BTreeSet::new();
     for p in &policies {
-        if whole_domains.contains(&p.domain) {
+        let (d, e) = (p.domain.as_str(), p.entity.as_str());
+        if whole_domains.contains(d) {
             continue;
         }
-        if covers(&format!("{}:", p.domain)) {
-            whole_domains.insert(p.domain.clone());
-            out.push(format!("{}:*:*", p.domain));
-        } else if covers(&format!("{}:{}:", p.domain, p.entity)) && p.actions.len() > 1 {
-            out.push(format!("{}:{}:*", p.domain, p.entity));
+        if whole_domain(d) {
+            whole_domains.insert(d);
+            out.push(format!("{d}:*:*"));
+        } else if whole_entity(d, e) && p.actions.len() > 1 {
+            out.push(format!("{d}:{e}:*"));
         } else {
-            out.push(format!("{}:{}:{}", p.domain, p.entity, p.actions.join(",")));
+            out.push(format!("{d}:{e}:{}", p.actions.join(",")));
         }
     }
     out.extend(flat);
@@ -164,18 +210,20 @@ mod tests {
         }
     }
 
-    fn universe() -> BTreeSet<String> {
-        [
-            "routing:queue:view",
-            "routing:queue:add",
-            "routing:skill:view",
-            "directory:user:view",
-            "directory:user:edit",
-            "content_management_user",
-        ]
-        .into_iter()
-        .map(str::to_string)
-        .collect()
+    fn universe() -> Universe {
+        Universe::new(
+            [
+                "routing:queue:view",
+                "routing:queue:add",
+                "routing:skill:view",
+                "directory:user:view",
+                "directory:user:edit",
+                "content_management_user",
+            ]
+            .into_iter()
+            .map(str::to_string)
+            .collect(),
+        )
     }
 
     fn strings(items: &[&str]) -> BTreeSet<String> {
@@ -220,7 +268,7 @@ mod tests {
         assert!(h.allows("routing:queue:add"));
         assert!(h.allows("content_management_user"));
         let held = h.expand(&universe());
-        assert_eq!(held.len(), universe().len() + 1);
+        assert_eq!(held.len(), universe().permissions().len() + 1);
         assert!(held.contains("admin"));
         assert!(!holdings(&[], &[("*", "*", &["*"])]).allows("admin"));
     }

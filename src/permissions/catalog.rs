@@ -2,10 +2,12 @@
 //! requires (ALL or ANY of a list) and the OAuth scopes it accepts. Built from the embedded
 //! snapshot (`data/genesys-permissions.tsv`) or from the org's live API description.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
 
 use chrono::NaiveDate;
+
+use super::algebra::Universe;
 
 /// The snapshot shipped in the binary, so an audit can always fall back to it.
 const SNAPSHOT_TSV: &str = include_str!("../../data/genesys-permissions.tsv");
@@ -70,7 +72,7 @@ pub struct Catalog {
     operations: Vec<Operation>,
     index: HashMap<(String, String), usize>,
     /// Every permission some operation requires, kept because every client's fit expands over it.
-    universe: BTreeSet<String>,
+    universe: Universe,
 }
 
 /// The lookup key of a path: leading slash added, `{anyName}` written `{}`, because usage rows
@@ -113,10 +115,11 @@ impl Catalog {
                 }
             }
         }
-        let universe = kept
-            .iter()
-            .flat_map(|op| op.permissions.iter().cloned())
-            .collect();
+        let universe = Universe::new(
+            kept.iter()
+                .flat_map(|op| op.permissions.iter().cloned())
+                .collect(),
+        );
         Catalog {
             source,
             operations: kept,
@@ -197,7 +200,7 @@ impl Catalog {
     }
 
     /// Every permission some operation requires: the universe wildcards expand over.
-    pub fn permissions(&self) -> &BTreeSet<String> {
+    pub fn permissions(&self) -> &Universe {
         &self.universe
     }
 }

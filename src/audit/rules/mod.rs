@@ -25,6 +25,7 @@ pub(crate) mod testkit;
 
 use chrono::NaiveDate;
 
+use super::least_privilege::Fit;
 use super::policy::AuditPolicy;
 pub use super::severity::Severity;
 use super::snapshot::{Client, Role, RoleGrant, Snapshot};
@@ -73,6 +74,8 @@ pub struct Context<'a> {
     pub snapshot: &'a Snapshot,
     pub policy: &'a AuditPolicy,
     pub today: NaiveDate,
+    /// The judged client's least-privilege fit, computed once for its rules and its report.
+    pub fit: Option<&'a Fit>,
 }
 
 impl Context<'_> {

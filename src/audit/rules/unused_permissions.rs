@@ -1,7 +1,7 @@
 //! `unused-permissions`: a client-credentials client holds permissions its calls never needed.
 
 use super::{Context, Hit, Rule, RuleMeta, Severity};
-use crate::audit::least_privilege::{Fit, fit};
+use crate::audit::least_privilege::Fit;
 use crate::audit::snapshot::Client;
 use crate::permissions::algebra::{is_write, summarize};
 use crate::permissions::least::PermissionFit;
@@ -43,11 +43,11 @@ pub fn describe_suggestion(fit: &PermissionFit) -> String {
     }
 }
 
-fn check(ctx: &Context, client: &Client) -> Option<Hit> {
-    let Some(Fit::Permissions(fit)) = fit(ctx.snapshot, client) else {
+fn check(ctx: &Context, _client: &Client) -> Option<Hit> {
+    let Some(Fit::Permissions(fit)) = ctx.fit else {
         return None;
     };
-    if !flags(&fit, ctx.policy.thresholds.max_unused_percent) {
+    if !flags(fit, ctx.policy.thresholds.max_unused_percent) {
         return None;
     }
     let universe = ctx.snapshot.catalog.permissions();
@@ -55,7 +55,7 @@ fn check(ctx: &Context, client: &Client) -> Option<Hit> {
         .into_iter()
         .map(|p| format!("unused: {p}"))
         .collect();
-    evidence.push(format!("suggested role: {}", describe_suggestion(&fit)));
+    evidence.push(format!("suggested role: {}", describe_suggestion(fit)));
     evidence.extend(
         fit.unknown_endpoints
             .iter()

@@ -1,7 +1,7 @@
 //! `unused-scopes`: a user-grant client holds scopes its calls never needed.
 
 use super::{Context, Hit, Rule, RuleMeta, Severity};
-use crate::audit::least_privilege::{Fit, fit};
+use crate::audit::least_privilege::Fit;
 use crate::audit::snapshot::{Client, is_read_write};
 use crate::permissions::least::ScopeFit;
 
@@ -27,11 +27,11 @@ pub fn flags(fit: &ScopeFit, max_unused_percent: u32) -> bool {
     fit.unused.iter().any(|s| is_read_write(s)) || share > u64::from(max_unused_percent)
 }
 
-fn check(ctx: &Context, client: &Client) -> Option<Hit> {
-    let Some(Fit::Scopes(fit)) = fit(ctx.snapshot, client) else {
+fn check(ctx: &Context, _client: &Client) -> Option<Hit> {
+    let Some(Fit::Scopes(fit)) = ctx.fit else {
         return None;
     };
-    if !flags(&fit, ctx.policy.thresholds.max_unused_percent) {
+    if !flags(fit, ctx.policy.thresholds.max_unused_percent) {
         return None;
     }
     let mut evidence: Vec<String> = fit.unused.iter().map(|s| format!("unused: {s}")).collect();
