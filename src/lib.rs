@@ -14,6 +14,7 @@ pub mod memory;
 pub mod metrics;
 pub mod notify;
 pub mod outbox;
+pub mod permissions;
 mod render;
 mod rng;
 pub mod sim;

@@ -2,6 +2,7 @@
 
 pub mod diff;
 pub mod glob;
+pub mod least_privilege;
 pub mod policy;
 pub mod policy_file;
 pub mod report;
@@ -12,12 +13,16 @@ pub mod snapshot;
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 
+use self::least_privilege::Fit;
 use self::policy::{AuditPolicy, selects};
 use self::report::{
-    ClientReport, Finding, PolicyRef, Report, RiskLevel, RoleRef, Source, Summary, WaiverRef,
+    CatalogRef, ClientReport, Finding, PermissionPolicyRef, PermissionUsage, PolicyRef, Report,
+    RiskLevel, RoleRef, ScopeUsage, Source, SuggestedRole, Summary, WaiverRef,
 };
 use self::rules::{Context, Hit, RULES, RuleMeta, expired_waiver, rule_meta};
 use self::snapshot::{Client, Snapshot, Usage, is_read_write};
+use crate::permissions::algebra::summarize as summarize_unused;
+use crate::permissions::catalog::Source as CatalogSource;
 
 /// Identity and timing of one audit run, and what earlier audits remember.
 pub struct AuditRun<'a> {
@@ -34,6 +39,7 @@ pub fn judge(snapshot: &Snapshot, policy: &AuditPolicy, run: &AuditRun) -> Repor
         snapshot,
         policy,
         today: run.generated_at.date_naive(),
+        fit: None,
     };
     let mut clients: Vec<ClientReport> = snapshot
         .clients
@@ -66,6 +72,18 @@ pub fn judge(snapshot: &Snapshot, policy: &AuditPolicy, run: &AuditRun) -> Repor
             sha256: policy.sha256.clone(),
         },
         usage_window_days: snapshot.usage_window_days,
+        permission_catalog: Some(match &snapshot.catalog.source {
+            CatalogSource::Live { date } => CatalogRef {
+                source: "live".into(),
+                date: Some(*date),
+                detail: "the org's API description (GET /api/v2/docs/swagger)".into(),
+            },
+            CatalogSource::Snapshot { line } => CatalogRef {
+                source: "snapshot".into(),
+                date: None,
+                detail: line.clone(),
+            },
+        }),
         summary,
         clients,
     }
@@ -106,6 +124,13 @@ fn finding(ctx: &Context, run: &AuditRun, client: &Client, meta: &RuleMeta, hit:
 }
 
 fn judge_client(ctx: &Context, run: &AuditRun, client: &Client) -> ClientReport {
+    let fit = least_privilege::fit(ctx.snapshot, client);
+    let ctx = &Context {
+        snapshot: ctx.snapshot,
+        policy: ctx.policy,
+        today: ctx.today,
+        fit: fit.as_ref(),
+    };
     let mut findings: Vec<Finding> = RULES
         .iter()
         .filter(|rule| ctx.policy.enabled(rule.meta.id))
@@ -154,6 +179,7 @@ fn judge_client(ctx: &Context, run: &AuditRun, client: &Client) -> ClientReport 
         Usage::Unknown => (None, "unknown"),
     };
     let escalation = rules_scopes(ctx, client);
+    let (permission_usage, scope_usage) = usage_fit(ctx);
     ClientReport {
         client_id: client.id.clone(),
         client_name: client.name.clone(),
@@ -186,6 +212,50 @@ fn judge_client(ctx: &Context, run: &AuditRun, client: &Client) -> ClientReport 
         risk_level,
         risk_score,
         findings,
+        permission_usage,
+        scope_usage,
+    }
+}
+
+/// The report's view of the client's least-privilege fit (none without endpoint evidence).
+fn usage_fit(ctx: &Context) -> (Option<PermissionUsage>, Option<ScopeUsage>) {
+    let list = |set: &std::collections::BTreeSet<String>| set.iter().cloned().collect::<Vec<_>>();
+    match ctx.fit {
+        None => (None, None),
+        Some(Fit::Permissions(fit)) => (
+            Some(PermissionUsage {
+                used: list(&fit.used),
+                granted: fit.granted.len() as u64,
+                unused: summarize_unused(&fit.unused, ctx.snapshot.catalog.permissions()),
+                unused_count: fit.unused.len() as u64,
+                unknown_endpoints: fit.unknown_endpoints.clone(),
+                unexplained_endpoints: fit.unexplained.clone(),
+                suggested_role: SuggestedRole {
+                    permission_policies: fit
+                        .suggested_policies
+                        .iter()
+                        .map(|p| PermissionPolicyRef {
+                            domain: p.domain.clone(),
+                            entity_name: p.entity.clone(),
+                            action_set: p.actions.clone(),
+                        })
+                        .collect(),
+                    permissions: fit.suggested_permissions.clone(),
+                },
+            }),
+            None,
+        ),
+        Some(Fit::Scopes(fit)) => (
+            None,
+            Some(ScopeUsage {
+                used: list(&fit.used),
+                held: list(&fit.held),
+                unused: list(&fit.unused),
+                unknown_endpoints: fit.unknown_endpoints.clone(),
+                unexplained_endpoints: fit.unexplained.clone(),
+                suggested_scopes: list(&fit.suggested),
+            }),
+        ),
     }
 }
 

@@ -16,6 +16,8 @@ pub struct Thresholds {
     pub max_token_lifetime_seconds: i64,
     pub max_implicit_token_lifetime_seconds: i64,
     pub max_read_write_scopes: usize,
+    /// `unused-permissions` / `unused-scopes` fire above this share (percent) of unused grant.
+    pub max_unused_percent: u32,
 }
 
 /// Scopes every client matched by `client` (an id or a name glob) must hold.

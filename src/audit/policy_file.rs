@@ -20,6 +20,7 @@ usage_window_days = 90
 max_token_lifetime_seconds = 86400
 max_implicit_token_lifetime_seconds = 3600
 max_read_write_scopes = 15
+max_unused_percent = 50
 "#;
 
 /// Why a policy cannot be used.
@@ -92,6 +93,7 @@ impl AuditPolicy {
             max_token_lifetime_seconds: 86_400,
             max_implicit_token_lifetime_seconds: 3_600,
             max_read_write_scopes: 15,
+            max_unused_percent: 50,
         };
         let check_rule = |name: &toml::Spanned<String>, key: &str| -> Result<(), PolicyError> {
             if rule_meta(name.get_ref()).is_some() {
@@ -146,7 +148,19 @@ impl AuditPolicy {
             max_read_write_scopes: t
                 .max_read_write_scopes
                 .unwrap_or(builtin_defaults.max_read_write_scopes),
+            max_unused_percent: t
+                .max_unused_percent
+                .unwrap_or(builtin_defaults.max_unused_percent),
         };
+        if thresholds.max_unused_percent > 100 {
+            return Err(PolicyError::at(
+                None,
+                format!(
+                    "thresholds.max_unused_percent must be between 0 and 100, not {}",
+                    thresholds.max_unused_percent
+                ),
+            ));
+        }
         if !(1..=365).contains(&thresholds.usage_window_days) {
             return Err(PolicyError::at(
                 None,
@@ -230,11 +244,12 @@ impl AuditPolicy {
         }
         let t = &self.thresholds;
         out.push_str(&format!(
-            "thresholds: usage window {} days, token lifetime max {} s ({} s for implicit), read-write scopes max {}\n",
+            "thresholds: usage window {} days, token lifetime max {} s ({} s for implicit), read-write scopes max {}, unused grant max {}%\n",
             t.usage_window_days,
             t.max_token_lifetime_seconds,
             t.max_implicit_token_lifetime_seconds,
-            t.max_read_write_scopes
+            t.max_read_write_scopes,
+            t.max_unused_percent
         ));
         out.push_str(&format!(
             "high-risk scopes: {}\n",
@@ -296,6 +311,7 @@ struct ThresholdsFile {
     max_token_lifetime_seconds: Option<i64>,
     max_implicit_token_lifetime_seconds: Option<i64>,
     max_read_write_scopes: Option<usize>,
+    max_unused_percent: Option<u32>,
 }
 
 #[derive(Deserialize)]

@@ -62,6 +62,9 @@ pub struct Report<C = Vec<ClientReport>> {
     pub source: Source,
     pub policy: PolicyRef,
     pub usage_window_days: u32,
+    /// Which permission catalog the least-privilege fits used; absent in older stored reports.
+    #[serde(default)]
+    pub permission_catalog: Option<CatalogRef>,
     pub summary: Summary,
     pub clients: C,
 }
@@ -183,9 +186,77 @@ pub struct ClientReport {
     pub risk_level: RiskLevel,
     pub risk_score: u32,
     pub findings: Vec<Finding>,
+    /// Client credentials with endpoint evidence: the permissions its calls needed.
+    #[serde(default)]
+    pub permission_usage: Option<PermissionUsage>,
+    /// User grants with endpoint evidence: the scopes its calls needed.
+    #[serde(default)]
+    pub scope_usage: Option<ScopeUsage>,
+}
+
+/// `live` (the org's API description, with the day it was read) or `snapshot` (the embedded
+/// one, with its source line).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CatalogRef {
+    pub source: String,
+    pub date: Option<chrono::NaiveDate>,
+    pub detail: String,
+}
+
+/// A permission policy as a role (and the Terraform provider) writes it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PermissionPolicyRef {
+    pub domain: String,
+    pub entity_name: String,
+    pub action_set: Vec<String>,
+}
+
+/// The smallest role covering the calls: permission policies plus flat permissions.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SuggestedRole {
+    pub permission_policies: Vec<PermissionPolicyRef>,
+    pub permissions: Vec<String>,
+}
+
+/// Permissions needed (`used`), held (`granted`, a count: `admin` holds them all), unused
+/// (summarized exactly by domain and entity), endpoints not judged, and the suggested role.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PermissionUsage {
+    pub used: Vec<String>,
+    pub granted: u64,
+    pub unused: Vec<String>,
+    pub unused_count: u64,
+    pub unknown_endpoints: Vec<String>,
+    pub unexplained_endpoints: Vec<String>,
+    pub suggested_role: SuggestedRole,
+}
+
+/// Scopes needed, held and unused, endpoints not judged, and the suggested scope list.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScopeUsage {
+    pub used: Vec<String>,
+    pub held: Vec<String>,
+    pub unused: Vec<String>,
+    pub unknown_endpoints: Vec<String>,
+    pub unexplained_endpoints: Vec<String>,
+    pub suggested_scopes: Vec<String>,
 }
 
 impl ClientReport {
+    /// `used N of M permissions` (or scopes), when there is endpoint evidence.
+    pub fn least_privilege_summary(&self) -> Option<String> {
+        if let Some(p) = &self.permission_usage {
+            return Some(format!(
+                "used {} of {} permissions",
+                p.used.len(),
+                p.granted
+            ));
+        }
+        self.scope_usage
+            .as_ref()
+            .map(|s| format!("used {} of {} scopes", s.used.len(), s.held.len()))
+    }
+
     /// Rule ids of the findings that count (not suppressed by a waiver), in report order.
     pub fn active_rule_ids(&self) -> Vec<&str> {
         self.findings
@@ -215,6 +286,7 @@ impl Report {
             warnings: self.warnings.clone(),
             errors: self.errors.clone(),
             source: self.source.clone(),
+            permission_catalog: self.permission_catalog.clone(),
             policy: self.policy.clone(),
             usage_window_days: self.usage_window_days,
             summary: self.summary.clone(),

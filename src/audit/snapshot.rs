@@ -5,6 +5,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, NaiveDate, Utc};
 
+pub use crate::permissions::catalog::Catalog;
+pub use crate::permissions::least::Call;
+
 /// `authorizedGrantType`. An unknown value (one Genesys adds tomorrow) is kept, not rejected.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum GrantType {
@@ -128,6 +131,8 @@ pub enum Usage {
     Known {
         window_start: NaiveDate,
         last_used: BTreeMap<String, NaiveDate>,
+        /// The endpoints each client called in the window (endpoint evidence), by client id.
+        calls: BTreeMap<String, Vec<Call>>,
     },
     /// The query could not run (missing permission, failure): no client is judged unused.
     Unknown,
@@ -147,6 +152,8 @@ pub struct Snapshot {
     pub usage: Usage,
     /// The org's scope names; `None` when the catalog could not be read.
     pub scope_catalog: Option<BTreeSet<String>>,
+    /// What each operation requires: the live API description or the embedded snapshot.
+    pub catalog: std::sync::Arc<Catalog>,
     /// Degraded evidence, said in the report.
     pub warnings: Vec<String>,
 }

@@ -10,11 +10,11 @@ use super::client::GenesysClient;
 use super::error::GenesysError;
 use super::models::{
     EntityListing, OAuthClient, OAuthScopeListing, Role, UsageExecutionResult, UsageQuery,
-    UsageQueryResult,
+    UsageQueryResult, UsageRow,
 };
 use crate::audit::snapshot::{
-    Client, ClientState, GrantType, PermissionPolicy, Role as DomainRole, RoleGrant, Snapshot,
-    Usage,
+    Call, Client, ClientState, GrantType, PermissionPolicy, Role as DomainRole, RoleGrant,
+    Snapshot, Usage,
 };
 
 /// Told what the collection is doing (the audit command shows it on stderr).
@@ -108,6 +108,7 @@ async fn collect_all(
             .collect(),
         usage,
         scope_catalog,
+        catalog: crate::permissions::catalog::Catalog::snapshot(),
         warnings: usage_warning.into_iter().chain(scope_warning).collect(),
     })
 }
@@ -227,7 +228,12 @@ async fn usage(client: &GenesysClient, now: DateTime<Utc>) -> Result<Usage, Gene
         ),
         granularity: Some("Day".into()),
         metrics: Some(vec!["Requests".into()]),
-        group_by: Some(vec!["OAuthClientId".into()]),
+        // Grouping by endpoint too gives the least-privilege evidence in the same one query.
+        group_by: Some(vec![
+            "OAuthClientId".into(),
+            "TemplateUri".into(),
+            "HttpMethod".into(),
+        ]),
     };
     let execution: UsageExecutionResult =
         client.post_json(USAGE_QUERY, USAGE_QUERY, &query).await?;
@@ -252,22 +258,11 @@ async fn usage(client: &GenesysClient, now: DateTime<Utc>) -> Result<Usage, Gene
         let result: UsageQueryResult = client.get_json(USAGE_RESULTS, &path).await?;
         match result.query_status.as_deref() {
             Some("Complete") => {
-                let mut last_used: BTreeMap<String, NaiveDate> = BTreeMap::new();
-                for row in result.results.unwrap_or_default() {
-                    let (Some(id), Some(day)) =
-                        (row.client_id, row.date.as_deref().and_then(parse_day))
-                    else {
-                        continue;
-                    };
-                    if row.requests == 0 {
-                        continue;
-                    }
-                    let entry = last_used.entry(id).or_insert(day);
-                    *entry = (*entry).max(day);
-                }
+                let (last_used, calls) = usage_evidence(result.results.unwrap_or_default());
                 return Ok(Usage::Known {
                     window_start: start.date_naive(),
                     last_used,
+                    calls,
                 });
             }
             Some("Failed") => {
@@ -285,6 +280,46 @@ async fn usage(client: &GenesysClient, now: DateTime<Utc>) -> Result<Usage, Gene
         "still Running after {} polls",
         client.config.usage_max_polls
     )))
+}
+
+/// Last-used days and called endpoints per client, from rows grouped by client, endpoint and day.
+/// Rows without an endpoint (an upstream that ignores the grouping) still give the last-used day.
+fn usage_evidence(
+    rows: Vec<UsageRow>,
+) -> (BTreeMap<String, NaiveDate>, BTreeMap<String, Vec<Call>>) {
+    let mut last_used: BTreeMap<String, NaiveDate> = BTreeMap::new();
+    let mut by_endpoint: BTreeMap<(String, String, String), (u64, u64)> = BTreeMap::new();
+    for row in rows {
+        let (Some(id), Some(day)) = (row.client_id, row.date.as_deref().and_then(parse_day)) else {
+            continue;
+        };
+        if row.requests == 0 {
+            continue;
+        }
+        let entry = last_used.entry(id.clone()).or_insert(day);
+        *entry = (*entry).max(day);
+        let (Some(template), Some(method)) = (row.template_uri, row.http_method) else {
+            continue;
+        };
+        if template.is_empty() || method.is_empty() {
+            continue;
+        }
+        let counts = by_endpoint
+            .entry((id, method.to_ascii_uppercase(), template))
+            .or_default();
+        counts.0 = counts.0.saturating_add(row.requests);
+        counts.1 = counts.1.saturating_add(row.status200);
+    }
+    let mut calls: BTreeMap<String, Vec<Call>> = BTreeMap::new();
+    for ((id, method, template), (requests, succeeded)) in by_endpoint {
+        calls.entry(id).or_default().push(Call {
+            method,
+            template,
+            requests,
+            succeeded,
+        });
+    }
+    (last_used, calls)
 }
 
 fn parse_day(text: &str) -> Option<NaiveDate> {
@@ -371,6 +406,50 @@ mod tests {
             "/api/v2/x?pageNumber=2"
         );
         assert_eq!(as_path("/api/v2/x?a=1"), "/api/v2/x?a=1");
+    }
+
+    #[test]
+    fn usage_rows_by_endpoint_give_last_used_days_and_the_endpoints_called() {
+        let row = |id: &str, day: &str, template: &str, method: &str, requests: u64| {
+            let mut r = UsageRow::daily(id, parse_day(day).unwrap(), requests);
+            r.template_uri = Some(template.into());
+            r.http_method = Some(method.into());
+            r
+        };
+        let mut refused = row("a", "2026-10-02", "api/v2/users", "post", 4);
+        refused.status200 = 0;
+        refused.status400 = 4;
+        let (last_used, calls) = usage_evidence(vec![
+            row("a", "2026-10-01", "api/v2/routing/queues", "GET", 5),
+            row("a", "2026-10-03", "api/v2/routing/queues", "GET", 2),
+            refused,
+            row("b", "2026-09-01", "", "", 7),
+            row("c", "2026-09-01", "api/v2/x", "GET", 0),
+        ]);
+        assert_eq!(last_used.get("a"), parse_day("2026-10-03").as_ref());
+        assert_eq!(last_used.get("b"), parse_day("2026-09-01").as_ref());
+        assert_eq!(last_used.get("c"), None);
+        assert_eq!(
+            calls.get("a").unwrap(),
+            &vec![
+                Call {
+                    method: "GET".into(),
+                    template: "api/v2/routing/queues".into(),
+                    requests: 7,
+                    succeeded: 7
+                },
+                Call {
+                    method: "POST".into(),
+                    template: "api/v2/users".into(),
+                    requests: 4,
+                    succeeded: 0
+                },
+            ]
+        );
+        assert!(
+            !calls.contains_key("b"),
+            "no endpoint, no endpoint evidence"
+        );
     }
 
     #[test]

@@ -244,6 +244,7 @@ pub fn client_page(report: &Report, c: &ClientReport) -> String {
                     .unwrap_or_default()
             ),
         ),
+        ("Least privilege", least_privilege(c)),
         (
             "Created",
             c.date_created
@@ -298,6 +299,38 @@ pub fn client_page(report: &Report, c: &ClientReport) -> String {
         escape(&report.audit_id)
     );
     page(&format!("{} — scopewatch", c.client_name), &body)
+}
+
+/// "used N of M permissions", what was used, what is unused, and the suggestion.
+fn least_privilege(c: &ClientReport) -> String {
+    let Some(summary) = c.least_privilege_summary() else {
+        return "no endpoint evidence".into();
+    };
+    let join = |items: &[String]| list_or_none(items.iter().map(|s| escape(s)).collect(), ", ");
+    if let Some(p) = &c.permission_usage {
+        let role: Vec<String> = p
+            .suggested_role
+            .permission_policies
+            .iter()
+            .map(|x| format!("{}:{}:{}", x.domain, x.entity_name, x.action_set.join(",")))
+            .chain(p.suggested_role.permissions.iter().cloned())
+            .collect();
+        return format!(
+            "{summary}<br>used: {}<br>unused: {}<br>suggested role: {}",
+            join(&p.used),
+            join(&p.unused),
+            join(&role)
+        );
+    }
+    match &c.scope_usage {
+        Some(s) => format!(
+            "{summary}<br>used: {}<br>unused: {}<br>suggested scopes: {}",
+            join(&s.used),
+            join(&s.unused),
+            join(&s.suggested_scopes)
+        ),
+        None => summary,
+    }
 }
 
 #[cfg(test)]

@@ -1,4 +1,5 @@
-//! CSV: one row per client with the seed's columns plus `risk_score` and `findings`.
+//! CSV: one row per client with the seed's columns plus `risk_score`, `findings` and
+//! `least_privilege` (`used N of M permissions`).
 
 use crate::audit::report::{ClientReport, Report};
 
@@ -24,7 +25,7 @@ pub fn to_csv(report: &Report) -> String {
 /// The CSV of these clients (a filtered view passes the ones it keeps, not a copy).
 pub fn clients_csv<'a>(clients: impl IntoIterator<Item = &'a ClientReport>) -> String {
     let mut out = String::from(
-        "client_id,client_name,grant_type,is_public,total_scopes,flagged_scopes,risk_level,risk_score,findings\n",
+        "client_id,client_name,grant_type,is_public,total_scopes,flagged_scopes,risk_level,risk_score,findings,least_privilege\n",
     );
     for c in clients {
         let findings = c.active_rule_ids();
@@ -38,6 +39,7 @@ pub fn clients_csv<'a>(clients: impl IntoIterator<Item = &'a ClientReport>) -> S
             c.risk_level.as_str().to_string(),
             c.risk_score.to_string(),
             field(&findings.join(";")),
+            c.least_privilege_summary().unwrap_or_default(),
         ];
         out.push_str(&row.join(","));
         out.push('\n');

@@ -334,14 +334,20 @@ pub fn generate(size: &OrgSize) -> Org {
             self_uri: Some(format!("/api/v2/oauth/scopes/{s}")),
         })
         .collect();
-    Org {
+    let mut org = Org {
         organization_id,
         home_division_id,
         clients,
         roles,
         scopes,
         usage,
-    }
+    };
+    super::endpoints::spread(
+        &mut org,
+        &crate::permissions::catalog::Catalog::snapshot(),
+        size.seed,
+    );
+    org
 }
 
 fn scope_description(scope: &str) -> String {

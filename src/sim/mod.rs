@@ -3,6 +3,7 @@
 //! the tests and the benchmarks.
 
 mod catalog;
+mod endpoints;
 pub mod faults;
 mod gate;
 pub mod generate;

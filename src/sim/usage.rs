@@ -50,13 +50,16 @@ pub(super) fn usage_rows(org: &Org, query: &UsageQuery) -> Result<Vec<UsageRow>,
         return Err(format!("groupBy value '{bad}' is not one of {GROUPS:?}"));
     }
     let by_client = group_by.iter().any(|g| g == "OAuthClientId");
+    let by_template = group_by.iter().any(|g| g == "TemplateUri");
+    let by_method = group_by.iter().any(|g| g == "HttpMethod");
     let granularity = query.granularity.as_deref();
     if let Some(g) = granularity
         && !matches!(g, "Day" | "Week" | "Month")
     {
         return Err(format!("granularity '{g}' is not one of Day, Week, Month"));
     }
-    let mut groups: BTreeMap<(String, String), UsageRow> = BTreeMap::new();
+    type Key = (String, String, String, String);
+    let mut groups: BTreeMap<Key, UsageRow> = BTreeMap::new();
     for row in &org.usage {
         let Some(day) = row.date.as_deref().and_then(parse_instant) else {
             continue;
@@ -83,8 +86,22 @@ pub(super) fn usage_rows(org: &Org, query: &UsageQuery) -> Result<Vec<UsageRow>,
         } else {
             String::new()
         };
+        let field = |on: bool, value: &Option<String>| {
+            if on {
+                value.clone().unwrap_or_default()
+            } else {
+                String::new()
+            }
+        };
+        let template = field(by_template, &row.template_uri);
+        let method = field(by_method, &row.http_method);
         let entry = groups
-            .entry((client.clone(), bucket.clone()))
+            .entry((
+                client.clone(),
+                bucket.clone(),
+                template.clone(),
+                method.clone(),
+            ))
             .or_insert_with(|| UsageRow {
                 client_id: Some(client),
                 client_name: Some(if by_client {
@@ -94,8 +111,8 @@ pub(super) fn usage_rows(org: &Org, query: &UsageQuery) -> Result<Vec<UsageRow>,
                 }),
                 organization_id: Some(String::new()),
                 user_id: Some(String::new()),
-                template_uri: Some(String::new()),
-                http_method: Some(String::new()),
+                template_uri: Some(template),
+                http_method: Some(method),
                 status200: 0,
                 status300: 0,
                 status400: 0,

@@ -119,7 +119,7 @@ def run_checks(base):
     query = gc.ApiUsageOrganizationQuery()
     query.interval = f"{start.isoformat().replace('+00:00', 'Z')}/{end.isoformat().replace('+00:00', 'Z')}"
     query.granularity = "Day"
-    query.group_by = ["OAuthClientId"]
+    query.group_by = ["OAuthClientId", "TemplateUri", "HttpMethod"]
     query.metrics = ["Requests"]
     execution = usage.post_usage_query(query)
     check(bool(execution.execution_id) and execution.results_uri.startswith("/api/v2/usage/query/"), "submits the org usage query")
@@ -133,6 +133,10 @@ def run_checks(base):
     check(statuses[0] == "Running" and statuses[-1] == "Complete", f"the usage query answers Running then Complete: {statuses}")
     check(len(result.results) > 0 and all(r.client_id and r.date for r in result.results), f"usage rows carry clientId and date ({len(result.results)} rows)")
     check(not unknown_enums(result.to_dict()), "usage models have no unknown enum value")
+    by_endpoint = [r for r in result.results if r.template_uri and r.http_method]
+    check(len(by_endpoint) > 0 and all(not r.template_uri.startswith("/") and r.http_method.isupper() for r in by_endpoint),
+          f"usage rows grouped by endpoint carry templateUri (no leading slash) and httpMethod ({len(by_endpoint)} rows)")
+    check(any(r.status200 == 0 and r.status400 == r.requests for r in by_endpoint), "some endpoint rows are refused calls (all 4xx)")
 
     scopes = oauth.get_oauth_scopes()
     check(scopes.total == len(scopes.entities) > 50 and any(s.id == "users:readonly" for s in scopes.entities), "reads the scope catalog")

@@ -17,12 +17,15 @@ mod privilege_escalation;
 mod public_client_write_scope;
 mod unknown_scope;
 mod unused_client;
+pub mod unused_permissions;
+mod unused_scopes;
 
 #[cfg(test)]
 pub(crate) mod testkit;
 
 use chrono::NaiveDate;
 
+use super::least_privilege::Fit;
 use super::policy::AuditPolicy;
 pub use super::severity::Severity;
 use super::snapshot::{Client, Role, RoleGrant, Snapshot};
@@ -71,6 +74,8 @@ pub struct Context<'a> {
     pub snapshot: &'a Snapshot,
     pub policy: &'a AuditPolicy,
     pub today: NaiveDate,
+    /// The judged client's least-privilege fit, computed once for its rules and its report.
+    pub fit: Option<&'a Fit>,
 }
 
 impl Context<'_> {
@@ -113,6 +118,8 @@ pub static RULES: &[Rule] = &[
     all_divisions::RULE,
     long_token_lifetime::RULE,
     unused_client::RULE,
+    unused_permissions::RULE,
+    unused_scopes::RULE,
     excessive_scopes::RULE,
     missing_required_scope::RULE,
     inactive_client_with_access::RULE,

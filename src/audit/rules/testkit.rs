@@ -72,7 +72,9 @@ pub fn snapshot() -> Snapshot {
         usage: Usage::Known {
             window_start: NaiveDate::from_ymd_opt(2026, 8, 3).unwrap(),
             last_used: BTreeMap::new(),
+            calls: BTreeMap::new(),
         },
+        catalog: crate::permissions::catalog::Catalog::snapshot(),
         scope_catalog: Some(
             [
                 "users",
@@ -127,10 +129,12 @@ pub fn with_roles(mut c: Client, grants: &[(&str, &str)]) -> Client {
 
 /// Runs one rule on one client with the given snapshot and policy.
 pub fn run_with(rule: &Rule, snapshot: &Snapshot, policy: &AuditPolicy, c: &Client) -> Option<Hit> {
+    let fit = crate::audit::least_privilege::fit(snapshot, c);
     let ctx = Context {
         snapshot,
         policy,
         today: today(),
+        fit: fit.as_ref(),
     };
     (rule.check)(&ctx, c)
 }

@@ -18,6 +18,7 @@ fn check(ctx: &Context, client: &Client) -> Option<Hit> {
     let Usage::Known {
         window_start,
         last_used,
+        ..
     } = &ctx.snapshot.usage
     else {
         return None;

@@ -139,6 +139,22 @@ fn fixture_org() -> Org {
             ..BASE
         },
         Spec {
+            id: "c-queue-reader",
+            name: "Queue dashboard",
+            grant: "CLIENT-CREDENTIALS",
+            scopes: &[],
+            roles: &[("master", "d1")],
+            used_days_ago: None,
+            ..BASE
+        },
+        Spec {
+            id: "c-scope-reader",
+            name: "Queue viewer app",
+            scopes: &["routing"],
+            used_days_ago: None,
+            ..BASE
+        },
+        Spec {
             id: "c-widget",
             name: "Browser widget",
             grant: "TOKEN",
@@ -266,6 +282,15 @@ fn fixture_org() -> Org {
             .filter_map(|s| s.used_days_ago.map(|d| usage(s.id, d)))
             .collect(),
     };
+    // Endpoint evidence: both only ever read the queue list.
+    for id in ["c-queue-reader", "c-scope-reader"] {
+        for days in [2, 9] {
+            let mut row = usage(id, days);
+            row.template_uri = Some("api/v2/routing/queues".into());
+            row.http_method = Some("GET".into());
+            org.usage.push(row);
+        }
+    }
     org.ensure_auditor(CLIENT_ID, SECRET);
     org.usage.push(usage(CLIENT_ID, 1));
     org
@@ -341,6 +366,21 @@ async fn every_rule_fires_where_it_should_and_nowhere_else() {
             ],
         ),
         (
+            "c-queue-reader",
+            vec![
+                ("privilege-escalation", Critical, false),
+                ("admin-role", Critical, false),
+                ("unused-permissions", Medium, false),
+            ],
+        ),
+        (
+            "c-scope-reader",
+            vec![
+                ("high-risk-scope", High, false),
+                ("unused-scopes", Medium, false),
+            ],
+        ),
+        (
             "c-widget",
             vec![
                 ("high-risk-scope", High, false),
@@ -389,6 +429,66 @@ async fn every_rule_fires_where_it_should_and_nowhere_else() {
 }
 
 #[tokio::test]
+async fn a_master_admin_client_that_only_read_queues_is_told_to_keep_routing_queue_view() {
+    let (report, _sim) = fixture_report().await;
+    let catalog = report.permission_catalog.as_ref().unwrap();
+    assert_eq!(catalog.source, "snapshot");
+    assert!(
+        catalog
+            .detail
+            .starts_with("source: MyPureCloud/platform-client-sdk-python")
+    );
+    let reader = by_id(&report, "c-queue-reader");
+    let usage = reader.permission_usage.as_ref().unwrap();
+    assert_eq!(usage.used, vec!["routing:queue:view"]);
+    assert_eq!(
+        serde_json::to_value(&usage.suggested_role).unwrap(),
+        serde_json::json!({
+            "permission_policies": [{"domain": "routing", "entity_name": "queue", "action_set": ["view"]}],
+            "permissions": [],
+        })
+    );
+    assert!(
+        usage.granted > 1000,
+        "admin holds the whole catalog ({})",
+        usage.granted
+    );
+    assert_eq!(
+        usage.unused_count,
+        usage.granted - 1,
+        "all but routing:queue:view"
+    );
+    assert!(usage.unused.contains(&"admin".to_string()));
+    assert!(usage.unused.contains(&"directory:*:*".to_string()));
+    let finding = reader
+        .findings
+        .iter()
+        .find(|f| f.rule_id == "unused-permissions")
+        .unwrap();
+    assert_eq!(
+        finding.detail,
+        format!(
+            "Used 1 of {} permissions in the last 90 days.",
+            usage.granted
+        )
+    );
+    assert!(
+        finding
+            .evidence
+            .contains(&"suggested role: routing:queue:view".to_string())
+    );
+    let viewer = by_id(&report, "c-scope-reader");
+    assert!(viewer.permission_usage.is_none());
+    let scopes = viewer.scope_usage.as_ref().unwrap();
+    assert_eq!(scopes.suggested_scopes, vec!["routing:readonly"]);
+    assert_eq!(scopes.unused, vec!["routing"]);
+    assert!(
+        by_id(&report, "c-clean").scope_usage.is_none(),
+        "no endpoint evidence, no fit"
+    );
+}
+
+#[tokio::test]
 async fn the_fixture_report_fields_are_exact() {
     let (report, sim) = fixture_report().await;
     assert_eq!(report.source.api_base_url, sim.base_url());
@@ -397,10 +497,10 @@ async fn the_fixture_report_fields_are_exact() {
     assert!(report.complete && report.warnings.is_empty() && report.errors.is_empty());
 
     let s = &report.summary;
-    assert_eq!(s.total_clients, 17);
+    assert_eq!(s.total_clients, 19);
     assert_eq!(
-        s.high_risk_count, 5,
-        "admin, escalate, widget, password, redirect"
+        s.high_risk_count, 7,
+        "admin, escalate, widget, password, redirect, queue reader, queue viewer"
     );
     assert_eq!(s.public_write_risks_count, 1);
     assert_eq!(
@@ -411,17 +511,21 @@ async fn the_fixture_report_fields_are_exact() {
             s.by_risk_level.low,
             s.by_risk_level.none
         ),
-        (2, 3, 5, 2, 5)
+        (3, 4, 5, 2, 5)
     );
     assert_eq!(s.suppressed_findings, 1);
     assert_eq!(s.findings_by_rule["all-divisions"], 2);
     assert_eq!(s.findings_by_rule["deprecated-grant"], 2);
-    assert_eq!(s.findings_by_rule.values().sum::<u64>(), 19);
+    assert_eq!(s.findings_by_rule["unused-permissions"], 1);
+    assert_eq!(s.findings_by_rule["unused-scopes"], 1);
+    assert_eq!(s.findings_by_rule.values().sum::<u64>(), 24);
 
-    // Sorted by score, then name: the two criticals first.
+    // Sorted by score, then name: the three criticals first, equal scores by name.
     assert_eq!(report.clients[0].client_id, "c-admin");
     assert_eq!(report.clients[0].risk_score, 205);
-    assert_eq!(report.clients[1].client_id, "c-escalate");
+    assert_eq!(report.clients[1].client_id, "c-queue-reader");
+    assert_eq!(report.clients[1].risk_score, 205);
+    assert_eq!(report.clients[2].client_id, "c-escalate");
     let scores: Vec<u32> = report.clients.iter().map(|c| c.risk_score).collect();
     assert!(scores.windows(2).all(|w| w[0] >= w[1]));
 

@@ -212,7 +212,10 @@ async fn the_diff_shows_an_added_a_fixed_and_a_newly_risky_client() {
         rules("new", "added-client").contains(&"admin-role".to_string()),
         "{diff}"
     );
-    assert_eq!(rules("new", &risky_id), vec!["privilege-escalation"]);
+    // The scope added is `oauth`: it can escalate, and the client has not used it.
+    let mut newly = rules("new", &risky_id);
+    newly.sort();
+    assert_eq!(newly, vec!["privilege-escalation", "unused-scopes"]);
     assert!(rules("resolved", &admin_id).contains(&"admin-role".to_string()));
     assert!(
         rules("unchanged", &admin_id)

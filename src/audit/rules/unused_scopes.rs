@@ -1,0 +1,112 @@
+//! `unused-scopes`: a user-grant client holds scopes its calls never needed.
+
+use super::{Context, Hit, Rule, RuleMeta, Severity};
+use crate::audit::least_privilege::Fit;
+use crate::audit::snapshot::{Client, is_read_write};
+use crate::permissions::least::ScopeFit;
+
+pub const RULE: Rule = Rule {
+    meta: RuleMeta {
+        id: "unused-scopes",
+        default_severity: Severity::Medium,
+        title: "Client holds scopes it does not use",
+        description: "The endpoints the client called in the usage window accept fewer (or read-only) scopes than it holds; every extra scope is access a stolen token carries.",
+        remediation: "In Admin > Integrations > OAuth > Scope, keep only the suggested scopes (read-only where the calls allow it) and remove the rest.",
+    },
+    check,
+};
+
+/// Whether a fit is worth a finding: an unused read-write scope, or more than the policy's share
+/// of the held scopes unused. Needs at least one call the catalog knows the scopes of.
+pub fn flags(fit: &ScopeFit, max_unused_percent: u32) -> bool {
+    let known_calls = !fit.used.is_empty() || !fit.unexplained.is_empty();
+    if !known_calls || fit.unused.is_empty() {
+        return false;
+    }
+    let share = fit.unused.len() as u64 * 100 / fit.held.len().max(1) as u64;
+    fit.unused.iter().any(|s| is_read_write(s)) || share > u64::from(max_unused_percent)
+}
+
+fn check(ctx: &Context, _client: &Client) -> Option<Hit> {
+    let Some(Fit::Scopes(fit)) = ctx.fit else {
+        return None;
+    };
+    if !flags(fit, ctx.policy.thresholds.max_unused_percent) {
+        return None;
+    }
+    let mut evidence: Vec<String> = fit.unused.iter().map(|s| format!("unused: {s}")).collect();
+    let suggested: Vec<&str> = fit.suggested.iter().map(String::as_str).collect();
+    evidence.push(format!("suggested scopes: {}", suggested.join(" ")));
+    evidence.extend(
+        fit.unknown_endpoints
+            .iter()
+            .map(|e| format!("endpoint with unknown scopes: {e}")),
+    );
+    evidence.extend(
+        fit.unexplained
+            .iter()
+            .map(|e| format!("call the scopes do not allow: {e}")),
+    );
+    Some(Hit::new(
+        format!(
+            "Used {} of {} scopes in the last {} days.",
+            fit.used.len(),
+            fit.held.len(),
+            ctx.snapshot.usage_window_days
+        ),
+        evidence,
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testkit::*;
+    use super::*;
+    use crate::audit::snapshot::{Call, Usage};
+
+    fn judged(scopes: &[&str], calls: &[(&str, &str)]) -> Option<Hit> {
+        let mut snap = snapshot();
+        if let Usage::Known { calls: all, .. } = &mut snap.usage {
+            let list = calls
+                .iter()
+                .map(|(m, t)| Call {
+                    method: m.to_string(),
+                    template: t.to_string(),
+                    requests: 1,
+                    succeeded: 1,
+                })
+                .collect();
+            all.insert("c1".into(), list);
+        }
+        let mut c = client("CODE");
+        c.scopes = scopes.iter().map(|s| s.to_string()).collect();
+        run_with(
+            &RULE,
+            &snap,
+            &crate::audit::policy::AuditPolicy::builtin(),
+            &c,
+        )
+    }
+
+    #[test]
+    fn a_read_write_scope_used_only_for_reads_is_narrowed_to_read_only() {
+        let hit = judged(&["routing"], &[("GET", "api/v2/routing/queues")]).unwrap();
+        assert_eq!(
+            hit.evidence,
+            vec!["unused: routing", "suggested scopes: routing:readonly"]
+        );
+    }
+
+    #[test]
+    fn scopes_all_needed_or_without_evidence_are_not_flagged() {
+        assert_eq!(
+            judged(&["routing:readonly"], &[("GET", "api/v2/routing/queues")]),
+            None
+        );
+        assert_eq!(judged(&["routing", "users"], &[]), None);
+        assert_eq!(
+            judged(&["routing"], &[("GET", "api/v2/unknown/thing")]),
+            None
+        );
+    }
+}
