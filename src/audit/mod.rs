@@ -41,10 +41,11 @@ pub fn judge(snapshot: &Snapshot, policy: &AuditPolicy, run: &AuditRun) -> Repor
         today: run.generated_at.date_naive(),
         fit: None,
     };
+    let expansions = least_privilege::Expansions::default();
     let mut clients: Vec<ClientReport> = snapshot
         .clients
         .iter()
-        .map(|c| judge_client(&ctx, run, c))
+        .map(|c| judge_client(&ctx, run, c, &expansions))
         .collect();
     clients.sort_by(|a, b| {
         b.risk_score
@@ -123,8 +124,13 @@ fn finding(ctx: &Context, run: &AuditRun, client: &Client, meta: &RuleMeta, hit:
     }
 }
 
-fn judge_client(ctx: &Context, run: &AuditRun, client: &Client) -> ClientReport {
-    let fit = least_privilege::fit(ctx.snapshot, client);
+fn judge_client(
+    ctx: &Context,
+    run: &AuditRun,
+    client: &Client,
+    expansions: &least_privilege::Expansions,
+) -> ClientReport {
+    let fit = least_privilege::fit(ctx.snapshot, client, expansions);
     let ctx = &Context {
         snapshot: ctx.snapshot,
         policy: ctx.policy,

@@ -28,7 +28,8 @@ impl Call {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PermissionFit {
     pub used: BTreeSet<String>,
-    pub granted: BTreeSet<String>,
+    /// Shared by every client holding the same roles (the expansion is computed once).
+    pub granted: std::sync::Arc<BTreeSet<String>>,
     pub unused: BTreeSet<String>,
     pub suggested_policies: Vec<Policy>,
     pub suggested_permissions: Vec<String>,
@@ -52,7 +53,18 @@ pub struct ScopeFit {
 /// Needed = per known endpoint, ALL: every permission; ANY: those the holdings grant, else the
 /// first; granted = the holdings expanded over the catalog; unused = granted minus needed.
 pub fn fit_permissions(catalog: &Catalog, holdings: &Holdings, calls: &[Call]) -> PermissionFit {
-    let universe = catalog.permissions();
+    let granted = std::sync::Arc::new(holdings.expand(catalog.permissions()));
+    fit_expanded(catalog, holdings, granted, calls)
+}
+
+/// `fit_permissions` with the holdings already expanded (`granted`), so clients that hold the
+/// same roles share one expansion: an org of thousands of admin integrations expands it once.
+pub fn fit_expanded(
+    catalog: &Catalog,
+    holdings: &Holdings,
+    granted: std::sync::Arc<BTreeSet<String>>,
+    calls: &[Call],
+) -> PermissionFit {
     let mut used = BTreeSet::new();
     let mut unknown_endpoints = Vec::new();
     let mut unexplained = Vec::new();
@@ -87,7 +99,6 @@ pub fn fit_permissions(catalog: &Catalog, holdings: &Holdings, calls: &[Call]) -
             unexplained.push(call.describe());
         }
     }
-    let granted = holdings.expand(universe);
     let unused: BTreeSet<String> = granted
         .iter()
         .filter(|p| !used.contains(*p) && !covered_by_used(p, &used))

@@ -129,7 +129,11 @@ pub fn with_roles(mut c: Client, grants: &[(&str, &str)]) -> Client {
 
 /// Runs one rule on one client with the given snapshot and policy.
 pub fn run_with(rule: &Rule, snapshot: &Snapshot, policy: &AuditPolicy, c: &Client) -> Option<Hit> {
-    let fit = crate::audit::least_privilege::fit(snapshot, c);
+    let fit = crate::audit::least_privilege::fit(
+        snapshot,
+        c,
+        &crate::audit::least_privilege::Expansions::default(),
+    );
     let ctx = Context {
         snapshot,
         policy,

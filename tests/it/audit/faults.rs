@@ -70,15 +70,13 @@ async fn a_5xx_burst_is_retried_and_a_5xx_outage_fails_cleanly() {
     let err = assess_with(client_config(&sim), &policy())
         .await
         .unwrap_err();
+    // The required reads run at once: whichever gives up first names itself.
     assert!(
-        matches!(err, GenesysError::RetriesExhausted { attempts: 5, .. }),
+        matches!(&err, GenesysError::RetriesExhausted { attempts: 5, endpoint, .. }
+            if endpoint == "/api/v2/oauth/clients" || endpoint == "/api/v2/authorization/roles"),
         "{err}"
     );
-    assert!(
-        err.to_string()
-            .contains("/api/v2/oauth/clients failed after 5 attempts"),
-        "{err}"
-    );
+    assert!(err.to_string().contains("failed after 5 attempts"), "{err}");
     assert_no_secret(&format!("{err} {err:?}"));
 }
 
