@@ -162,16 +162,16 @@ fn client_snippet_as<C>(report: &Report<C>, c: &ClientReport, ident: &str) -> Op
 }
 
 fn unused_line(out: &mut String, what: &str, unused: &[String], count: u64) {
-    let shown: Vec<&str> = unused
-        .iter()
-        .take(LISTED_UNUSED)
-        .map(String::as_str)
-        .collect();
+    let shown: Vec<&String> = unused.iter().take(LISTED_UNUSED).collect();
     let more = count.saturating_sub(shown.len() as u64);
     let _ = writeln!(
         out,
         "# Unused {what}: {}{}.",
-        comment_text(&shown.join(", ")),
+        shown
+            .iter()
+            .map(|s| comment_text(s))
+            .collect::<Vec<_>>()
+            .join(", "),
         if more > 0 {
             format!(" and {more} more")
         } else {
