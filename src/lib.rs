@@ -15,7 +15,7 @@ pub mod metrics;
 pub mod notify;
 pub mod outbox;
 pub mod permissions;
-mod render;
+pub mod render;
 mod rng;
 pub mod sim;
 pub mod store;

@@ -1,4 +1,5 @@
-//! `GET /clients/{client_id}`: one client's risk detail, as JSON or (for a browser) HTML.
+//! `GET /clients/{client_id}`: one client's risk detail, as JSON or (for a browser) HTML;
+//! `GET /clients/{client_id}/remediation.tf`: its least-privilege Terraform snippet.
 
 use std::sync::Arc;
 
@@ -14,7 +15,9 @@ use super::error::{ApiError, clip};
 use super::html;
 use super::query::wants_html;
 use crate::audit::report::ClientReport;
+use crate::audit::report::Report;
 use crate::cache::ReportCache;
+use crate::render::terraform;
 
 #[derive(Serialize)]
 struct ClientDetail<'a> {
@@ -33,20 +36,7 @@ pub async fn get_client(
         path.map_err(|_| ApiError::bad_parameter("client_id is not valid UTF-8"))?;
     let cached = cache.get().ok_or_else(ApiError::report_unavailable)?;
     let report = &cached.report;
-    let client = report
-        .clients
-        .iter()
-        .find(|c| c.client_id == client_id)
-        .ok_or_else(|| {
-            ApiError::not_found(
-                "client_not_found",
-                format!(
-                    "no client '{}' in audit {}",
-                    clip(&client_id),
-                    report.audit_id
-                ),
-            )
-        })?;
+    let client = find(report, &client_id)?;
     if wants_html(&headers) {
         let mut response = html::client_page(report, client).into_response();
         let h = response.headers_mut();
@@ -66,4 +56,53 @@ pub async fn get_client(
         client,
     })
     .into_response())
+}
+
+fn find<'r>(report: &'r Report, client_id: &str) -> Result<&'r ClientReport, ApiError> {
+    report
+        .clients
+        .iter()
+        .find(|c| c.client_id == client_id)
+        .ok_or_else(|| {
+            ApiError::not_found(
+                "client_not_found",
+                format!(
+                    "no client '{}' in audit {}",
+                    clip(client_id),
+                    report.audit_id
+                ),
+            )
+        })
+}
+
+/// The snippet as text/plain; 404 when the client is unknown or has nothing to remediate (no
+/// active `unused-permissions` or `unused-scopes` finding). A snippet is a few hundred bytes
+/// of formatting: cheap enough for the async thread.
+pub async fn get_remediation(
+    State(cache): State<Arc<ReportCache>>,
+    path: Result<Path<String>, PathRejection>,
+) -> Result<Response, ApiError> {
+    let Path(client_id) =
+        path.map_err(|_| ApiError::bad_parameter("client_id is not valid UTF-8"))?;
+    let cached = cache.get().ok_or_else(ApiError::report_unavailable)?;
+    let report = &cached.report;
+    let client = find(report, &client_id)?;
+    let snippet = terraform::client_snippet(report, client).ok_or_else(|| {
+        ApiError::not_found(
+            "nothing_to_remediate",
+            format!(
+                "client '{}' has no unused permissions or scopes to remediate in audit {}",
+                clip(&client_id),
+                report.audit_id
+            ),
+        )
+    })?;
+    Ok((
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/plain; charset=utf-8"),
+        )],
+        snippet,
+    )
+        .into_response())
 }

@@ -6,6 +6,7 @@ use std::fmt::Write;
 use chrono::{DateTime, Utc};
 
 use crate::audit::report::{ClientReport, Report, RiskLevel};
+use crate::render::terraform;
 
 /// The Content-Security-Policy sent with every page.
 pub const CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
@@ -55,7 +56,7 @@ table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:.35rem .
 .critical{background:#8b0000}.high{background:#d1242f}.medium{background:#bc4c00}.low{background:#7d8590}.none{background:#1a7f37}\
 .cards{display:flex;gap:1rem;flex-wrap:wrap;margin:1rem 0}.card{border:1px solid #d0d7de;border-radius:.5rem;padding:.6rem 1rem}\
 .card b{display:block;font-size:1.6rem}.muted{color:#57606a}.warn{background:#fff8c5;padding:.5rem;border-radius:.3rem}\
-code{background:#f6f8fa;padding:0 .2rem}#clients td:nth-child(4){white-space:nowrap}";
+code{background:#f6f8fa;padding:0 .2rem}pre{background:#f6f8fa;padding:.6rem;overflow-x:auto}#clients td:nth-child(4){white-space:nowrap}";
 
 fn page(title: &str, body: &str) -> String {
     format!(
@@ -292,6 +293,15 @@ pub fn client_page(report: &Report, c: &ClientReport) -> String {
             );
         }
         body.push_str("</section>");
+    }
+    if let Some(snippet) = terraform::client_snippet(report, c) {
+        let _ = write!(
+            body,
+            "<h2>Remediation as code</h2><p>The smallest grant that does its job, for the Terraform provider <code>genesyscloud</code>: \
+<a id=\"remediation-link\" href=\"/clients/{}/remediation.tf\">remediation.tf</a></p><pre id=\"remediation\">{}</pre>",
+            encode_segment(&c.client_id),
+            escape(&snippet)
+        );
     }
     let _ = write!(
         body,

@@ -70,9 +70,10 @@ impl FromRef<AppState> for Arc<Metrics> {
 }
 
 /// Every route template the router serves (the OpenAPI test checks the file against it).
-pub const ROUTES: [(&str, &str); 11] = [
+pub const ROUTES: [(&str, &str); 12] = [
     ("get", "/report"),
     ("get", "/clients/{client_id}"),
+    ("get", "/clients/{client_id}/remediation.tf"),
     ("get", "/audits"),
     ("post", "/audits"),
     ("get", "/audits/{audit_id}"),
@@ -89,6 +90,10 @@ pub fn router(state: AppState) -> Router {
         .route("/", get(report::root))
         .route("/report", get(report::get_report))
         .route("/clients/{client_id}", get(clients::get_client))
+        .route(
+            "/clients/{client_id}/remediation.tf",
+            get(clients::get_remediation),
+        )
         .route("/audits", get(audits::list).post(audits::start))
         .route("/audits/{audit_id}", get(audits::get_one))
         .route("/audits/{audit_id}/diff", get(audits::diff))

@@ -1,12 +1,14 @@
-//! Report formats besides JSON: CSV, SARIF 2.1.0 and a terminal table.
+//! Report formats besides JSON: CSV, SARIF 2.1.0, a terminal table and Terraform remediation.
 
 mod csv;
 mod sarif;
 mod table;
+pub mod terraform;
 
 pub use csv::{clients_csv, to_csv};
 pub use sarif::to_sarif;
 pub use table::to_table;
+pub use terraform::to_terraform;
 
 use crate::audit::report::Report;
 
@@ -17,6 +19,8 @@ pub enum Format {
     Csv,
     Sarif,
     Table,
+    /// CX-as-Code snippets for the clients with unused permissions or scopes.
+    Terraform,
 }
 
 pub fn render(report: &Report, format: Format) -> String {
@@ -25,5 +29,6 @@ pub fn render(report: &Report, format: Format) -> String {
         Format::Csv => to_csv(report),
         Format::Sarif => to_sarif(report),
         Format::Table => to_table(report),
+        Format::Terraform => to_terraform(report),
     }
 }

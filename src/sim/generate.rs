@@ -227,9 +227,10 @@ pub fn generate(size: &OrgSize) -> Org {
         let mut name = format!("{} {}", rng.pick(NAME_WORDS), n + 1);
         if n == 6 {
             // Client names are free text chosen by anyone with OAuth admin rights; one hostile
-            // name keeps every page and export honest about escaping.
+            // name keeps every page and export honest about escaping: HTML markup, and quotes,
+            // a backslash and template openers for the Terraform snippets.
             name = format!(
-                "Legacy <script>alert('scopewatch')</script> widget {}",
+                "Legacy <script>alert('scopewatch')</script> \"${{path.cwd}}\" %{{if true}}\\ widget {}",
                 n + 1
             );
         }

@@ -4,6 +4,7 @@
 mod audits;
 mod auth;
 mod openapi;
+mod remediation;
 mod report;
 mod shutdown;
 

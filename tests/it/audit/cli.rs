@@ -54,7 +54,7 @@ async fn audit_prints_json_and_fail_on_sets_the_exit_status() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn audit_writes_csv_table_and_sarif_to_files() {
+async fn audit_writes_csv_table_sarif_and_terraform() {
     let sim = start_sim_with(generated_org(30, 10), SimSettings::default()).await;
     let dir = std::env::temp_dir().join(format!("sw-audit-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
@@ -80,6 +80,11 @@ async fn audit_writes_csv_table_and_sarif_to_files() {
             .len(),
         18
     );
+    let tf = audit(&sim, &["--format", "terraform"], &[]);
+    assert_eq!(tf.status.code(), Some(0), "{:?}", text(&tf));
+    let tf = text(&tf).0;
+    assert!(tf.starts_with("# scopewatch: least-privilege remediation, audit "));
+    assert!(tf.contains("resource \"genesyscloud_oauth_client\" \"scopewatch_"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -8,6 +8,7 @@ use scopewatch::audit::policy::AuditPolicy;
 use scopewatch::audit::report::{ClientReport, Report, RiskLevel};
 use scopewatch::audit::rules::Severity;
 use scopewatch::genesys::models::{OAuthClient, PermissionPolicy, Role, RoleDivision, UsageRow};
+use scopewatch::render::terraform::{client_snippet, to_terraform};
 use scopewatch::sim::org::SimClient;
 use scopewatch::sim::{Org, SimSettings};
 
@@ -477,11 +478,44 @@ async fn a_master_admin_client_that_only_read_queues_is_told_to_keep_routing_que
             .evidence
             .contains(&"suggested role: routing:queue:view".to_string())
     );
+    // Its Terraform snippet: exactly one policy, routing:queue:view, granted in d1 as today.
+    let snippet = client_snippet(&report, reader).unwrap();
+    assert_eq!(
+        snippet.matches("permission_policies {").count(),
+        1,
+        "{snippet}"
+    );
+    assert!(
+        snippet.contains(
+            "  permission_policies {\n    domain      = \"routing\"\n    entity_name = \"queue\"\n    action_set  = [\"view\"]\n  }\n}\n"
+        ),
+        "{snippet}"
+    );
+    assert_eq!(
+        snippet
+            .matches("resource \"genesyscloud_auth_role\"")
+            .count(),
+        1
+    );
+    assert!(snippet.contains(
+        "  roles {\n    role_id     = genesyscloud_auth_role.scopewatch_c_queue_reader.id\n    division_id = \"d1\"\n  }\n}\n"
+    ));
     let viewer = by_id(&report, "c-scope-reader");
     assert!(viewer.permission_usage.is_none());
     let scopes = viewer.scope_usage.as_ref().unwrap();
     assert_eq!(scopes.suggested_scopes, vec!["routing:readonly"]);
     assert_eq!(scopes.unused, vec!["routing"]);
+    let snippet = client_snippet(&report, viewer).unwrap();
+    assert!(!snippet.contains("genesyscloud_auth_role"));
+    assert!(snippet.contains("  scopes                        = [\"routing:readonly\"]\n}\n"));
+    // Only those two have something to remediate.
+    let all = to_terraform(&report);
+    assert_eq!(
+        all.matches("resource \"genesyscloud_oauth_client\"")
+            .count(),
+        2,
+        "{all}"
+    );
     assert!(
         by_id(&report, "c-clean").scope_usage.is_none(),
         "no endpoint evidence, no fit"
