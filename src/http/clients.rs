@@ -16,7 +16,7 @@ use super::html;
 use super::query::wants_html;
 use crate::audit::report::ClientReport;
 use crate::audit::report::Report;
-use crate::cache::ReportCache;
+use crate::cache::{CachedReport, ReportCache};
 use crate::render::terraform;
 
 #[derive(Serialize)]
@@ -32,9 +32,7 @@ pub async fn get_client(
     headers: HeaderMap,
     path: Result<Path<String>, PathRejection>,
 ) -> Result<Response, ApiError> {
-    let Path(client_id) =
-        path.map_err(|_| ApiError::bad_parameter("client_id is not valid UTF-8"))?;
-    let cached = cache.get().ok_or_else(ApiError::report_unavailable)?;
+    let (cached, client_id) = served(&cache, path)?;
     let report = &cached.report;
     let client = find(report, &client_id)?;
     if wants_html(&headers) {
@@ -56,6 +54,17 @@ pub async fn get_client(
         client,
     })
     .into_response())
+}
+
+/// The served report and the client id of the path.
+fn served(
+    cache: &ReportCache,
+    path: Result<Path<String>, PathRejection>,
+) -> Result<(Arc<CachedReport>, String), ApiError> {
+    let Path(client_id) =
+        path.map_err(|_| ApiError::bad_parameter("client_id is not valid UTF-8"))?;
+    let cached = cache.get().ok_or_else(ApiError::report_unavailable)?;
+    Ok((cached, client_id))
 }
 
 fn find<'r>(report: &'r Report, client_id: &str) -> Result<&'r ClientReport, ApiError> {
@@ -82,9 +91,7 @@ pub async fn get_remediation(
     State(cache): State<Arc<ReportCache>>,
     path: Result<Path<String>, PathRejection>,
 ) -> Result<Response, ApiError> {
-    let Path(client_id) =
-        path.map_err(|_| ApiError::bad_parameter("client_id is not valid UTF-8"))?;
-    let cached = cache.get().ok_or_else(ApiError::report_unavailable)?;
+    let (cached, client_id) = served(&cache, path)?;
     let report = &cached.report;
     let client = find(report, &client_id)?;
     let snippet = terraform::client_snippet(report, client).ok_or_else(|| {
