@@ -112,7 +112,7 @@ impl Faults {
     }
 
     /// Answers 403 `missing.any.permissions` on an endpoint (`clients`, `roles`, `usage`,
-    /// `scopes`), as if the caller lacked its permission.
+    /// `scopes`, `swagger`), as if the caller lacked its permission.
     pub fn deny(&self, endpoint: &str) {
         self.with(|s| s.denied.insert(endpoint.to_string()));
     }
