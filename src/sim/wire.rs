@@ -254,3 +254,27 @@ pub(super) fn render_scopes(org: &Org) -> Vec<u8> {
     };
     serde_json::to_vec(&listing).unwrap_or_default()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::genesys::description::ApiDescription;
+    use crate::permissions::catalog::Catalog;
+
+    #[test]
+    fn the_simulated_description_reads_back_as_the_embedded_catalog() {
+        let body = render_swagger();
+        let description: ApiDescription = serde_json::from_slice(&body).unwrap();
+        let snapshot = Catalog::snapshot();
+        assert_eq!(description.operations.len(), snapshot.operations().len());
+        for op in &description.operations {
+            assert_eq!(
+                snapshot.get(&op.method, &op.path),
+                Some(op),
+                "{} {}",
+                op.method,
+                op.path
+            );
+        }
+    }
+}
