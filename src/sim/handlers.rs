@@ -270,11 +270,12 @@ async fn list_scopes(State(state): State<Shared>) -> Result<Response, Fail> {
     Ok(json_response(StatusCode::OK, state.scopes_body.clone()))
 }
 
-/// The API description needs no permission, only a token; the `deny` fault (`swagger`) refuses
-/// it, so tests can prove the audit falls back to the embedded snapshot.
+/// The API description needs no permission, only a token. The `deny` fault (`swagger`) makes it
+/// unreadable as a 404 (a host that does not serve it): a 403 would have to name a permission
+/// the description does not need, and the warning would send the operator after it.
 async fn api_description(State(state): State<Shared>) -> Result<Response, Fail> {
     if state.faults.is_denied("swagger") {
-        return Err(Fail::Forbidden(&["oauth:client:view"]));
+        return Err(Fail::NotFound);
     }
     Ok(json_response(StatusCode::OK, state.swagger_body.clone()))
 }

@@ -87,7 +87,8 @@ async fn an_unreadable_description_falls_back_to_the_snapshot_with_a_warning() {
     assert_eq!(report.warnings.len(), 1, "{:?}", report.warnings);
     assert!(
         report.warnings[0].contains("API description unreadable")
-            && report.warnings[0].contains(DESCRIPTION),
+            && report.warnings[0].contains(DESCRIPTION)
+            && report.warnings[0].contains("404"),
         "{}",
         report.warnings[0]
     );
