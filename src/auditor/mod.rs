@@ -133,6 +133,8 @@ pub struct Auditor {
     finished: tokio::sync::watch::Sender<Option<AuditRecord>>,
     /// Stored reports that do not parse: never tried again.
     unreadable: Mutex<std::collections::HashSet<String>>,
+    /// When the live permission catalog kept in the database was read (`None`: not yet asked).
+    stored_catalog_at: tokio::sync::Mutex<Option<Option<DateTime<Utc>>>>,
 }
 
 impl Auditor {
@@ -150,6 +152,7 @@ impl Auditor {
             last_outcome: Mutex::new(None),
             finished: tokio::sync::watch::Sender::new(None),
             unreadable: Mutex::new(std::collections::HashSet::new()),
+            stored_catalog_at: tokio::sync::Mutex::new(None),
         }
     }
 
@@ -303,6 +306,7 @@ impl Auditor {
                 .as_ref()
                 .and_then(|p| p.first_seen.get(fingerprint).copied())
         };
+        self.load_catalog().await;
         let report = assess(
             &self.client,
             &self.policy,
@@ -312,6 +316,7 @@ impl Auditor {
             &|stage| tracing::debug!(stage, "audit progress"),
         )
         .await?;
+        self.keep_catalog().await;
         tokio::task::spawn_blocking(move || {
             let mut cached = CachedReport::build(report);
             cached.changes = cached.changes_since(previous.as_deref());
@@ -322,6 +327,57 @@ impl Auditor {
             Ok(panic) => AuditError::Panicked(error::panic_message(panic)),
             Err(e) => AuditError::Panicked(e.to_string()),
         })
+    }
+
+    /// Seeds the client with the live permission catalog kept in the database, once per process,
+    /// so a restart does not read the API description again within the day. A database that
+    /// cannot answer only costs one more read of the description.
+    async fn load_catalog(&self) {
+        let mut stored = self.stored_catalog_at.lock().await;
+        if stored.is_some() {
+            return;
+        }
+        match self.store.permission_catalog().await {
+            Ok(Some((fetched_at, body))) => {
+                match genesys::description::LiveCatalog::from_stored(fetched_at, &body) {
+                    Ok(live) => {
+                        self.client.seed_live_catalog(live).await;
+                        *stored = Some(Some(fetched_at));
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, "ignoring the stored permission catalog");
+                        *stored = Some(None);
+                    }
+                }
+            }
+            Ok(None) => *stored = Some(None),
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot read the stored permission catalog");
+                self.metrics.store_error("permission_catalog");
+            }
+        }
+    }
+
+    /// Stores the client's live permission catalog when it is newer than the stored one.
+    async fn keep_catalog(&self) {
+        let Some(live) = self.client.live_catalog().await else {
+            return;
+        };
+        let mut stored = self.stored_catalog_at.lock().await;
+        if stored.flatten().is_some_and(|at| at >= live.fetched_at) {
+            return;
+        }
+        match self
+            .store
+            .save_permission_catalog(live.fetched_at, &live.operations_json())
+            .await
+        {
+            Ok(()) => *stored = Some(Some(live.fetched_at)),
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot keep the permission catalog in the database");
+                self.metrics.store_error("permission_catalog");
+            }
+        }
     }
 
     /// The one place the served report and its gauges change: installs `report` (if any) and

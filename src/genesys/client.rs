@@ -113,6 +113,9 @@ pub struct GenesysClient {
     tokens: TokenCache,
     gate: Gate,
     observer: Arc<dyn Observer>,
+    /// The live permission catalog read last, kept for the process (or seeded from the
+    /// database) so the large API description is read at most once a day.
+    live_catalog: tokio::sync::Mutex<Option<super::description::LiveCatalog>>,
 }
 
 /// 429s one call may receive before scopewatch gives up on it.
@@ -180,6 +183,7 @@ impl GenesysClient {
             config,
             tokens: TokenCache::default(),
             observer,
+            live_catalog: tokio::sync::Mutex::new(None),
         })
     }
 
@@ -395,6 +399,37 @@ impl GenesysClient {
         self.observer.retry(reason);
         tokio::time::sleep(pause).await;
         Ok(())
+    }
+
+    /// The live permission catalog known here, if any.
+    pub async fn live_catalog(&self) -> Option<super::description::LiveCatalog> {
+        self.live_catalog.lock().await.clone()
+    }
+
+    /// Installs a live catalog read earlier (the database's, at start) unless a newer one is known.
+    pub async fn seed_live_catalog(&self, live: super::description::LiveCatalog) {
+        let mut kept = self.live_catalog.lock().await;
+        if kept.as_ref().is_none_or(|k| k.fetched_at < live.fetched_at) {
+            *kept = Some(live);
+        }
+    }
+
+    /// The live catalog when it is fresh; otherwise the description is read again. The lock is
+    /// held while reading so two audits never both read it.
+    pub(crate) async fn fresh_live_catalog(
+        &self,
+        endpoint: &str,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<super::description::LiveCatalog, GenesysError> {
+        let mut kept = self.live_catalog.lock().await;
+        if let Some(live) = kept.as_ref().filter(|l| l.is_fresh(now)) {
+            return Ok(live.clone());
+        }
+        let description: super::description::ApiDescription =
+            self.get_json(endpoint, endpoint).await?;
+        let live = super::description::LiveCatalog::new(now, description.operations);
+        *kept = Some(live.clone());
+        Ok(live)
     }
 
     /// GET an API path (relative, with its query) and parse the JSON answer.

@@ -16,6 +16,7 @@ use crate::audit::snapshot::{
     Call, Client, ClientState, GrantType, PermissionPolicy, Role as DomainRole, RoleGrant,
     Snapshot, Usage,
 };
+use crate::permissions::catalog::Catalog;
 
 /// Told what the collection is doing (the audit command shows it on stderr).
 pub type Progress = dyn Fn(&str) + Send + Sync;
@@ -25,6 +26,7 @@ const ROLES: &str = "/api/v2/authorization/roles";
 const USAGE_QUERY: &str = "/api/v2/usage/query";
 const USAGE_RESULTS: &str = "/api/v2/usage/query/{executionId}/results";
 const SCOPES: &str = "/api/v2/oauth/scopes";
+const DESCRIPTION: &str = "/api/v2/docs/swagger";
 
 /// Reads everything one audit judges, within the configured deadline.
 pub async fn collect(
@@ -80,12 +82,31 @@ async fn collect_all(
             Err(e) => Err(e),
         }
     };
+    let permission_catalog = async {
+        match client.fresh_live_catalog(DESCRIPTION, now).await {
+            Ok(live) => Ok((live.catalog, None)),
+            Err(e) if degradable(&e) => Ok((
+                Catalog::snapshot(),
+                Some(format!(
+                    "API description unreadable (the embedded permission catalog is used): {e}"
+                )),
+            )),
+            Err(e) => Err(e),
+        }
+    };
     let roles_first = format!("{ROLES}?pageSize=100&pageNumber=1");
-    let ((usage, usage_warning), wire_clients, wire_roles, (scope_catalog, scope_warning)) = tokio::try_join!(
+    let (
+        (usage, usage_warning),
+        wire_clients,
+        wire_roles,
+        (scope_catalog, scope_warning),
+        (catalog, catalog_warning),
+    ) = tokio::try_join!(
         usage_evidence,
         read_all::<OAuthClient>(client, CLIENTS, CLIENTS),
         read_all::<Role>(client, ROLES, &roles_first),
         scope_catalog,
+        permission_catalog,
     )?;
     progress(&format!(
         "read {} OAuth clients and {} roles",
@@ -108,8 +129,12 @@ async fn collect_all(
             .collect(),
         usage,
         scope_catalog,
-        catalog: crate::permissions::catalog::Catalog::snapshot(),
-        warnings: usage_warning.into_iter().chain(scope_warning).collect(),
+        catalog,
+        warnings: usage_warning
+            .into_iter()
+            .chain(scope_warning)
+            .chain(catalog_warning)
+            .collect(),
     })
 }
 

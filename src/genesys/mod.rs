@@ -3,6 +3,7 @@
 mod auth;
 mod client;
 mod collect;
+pub mod description;
 mod error;
 mod gate;
 pub mod models;

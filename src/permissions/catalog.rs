@@ -13,7 +13,8 @@ use super::algebra::Universe;
 const SNAPSHOT_TSV: &str = include_str!("../../data/genesys-permissions.tsv");
 
 /// How an operation's permission list is to be read.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
 pub enum Mode {
     /// Every listed permission is required.
     All,
@@ -35,8 +36,8 @@ impl Mode {
     }
 }
 
-/// What one operation requires.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// What one operation requires (serialized compactly when a live catalog is kept).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Operation {
     /// Upper-case HTTP method.
     pub method: String,

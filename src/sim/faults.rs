@@ -112,7 +112,8 @@ impl Faults {
     }
 
     /// Answers 403 `missing.any.permissions` on an endpoint (`clients`, `roles`, `usage`,
-    /// `scopes`), as if the caller lacked its permission.
+    /// `scopes`), as if the caller lacked its permission; `swagger` (the API description, which
+    /// needs none) answers 404 instead.
     pub fn deny(&self, endpoint: &str) {
         self.with(|s| s.denied.insert(endpoint.to_string()));
     }

@@ -37,6 +37,7 @@ pub fn router(state: Shared) -> Router {
             get(usage_query_results),
         )
         .route("/api/v2/oauth/scopes", get(list_scopes))
+        .route("/api/v2/docs/swagger", get(api_description))
         .route_layer(middleware::from_fn_with_state(state.clone(), api_gate));
     Router::new()
         .route("/oauth/token", post(token))
@@ -267,4 +268,14 @@ async fn list_scopes(State(state): State<Shared>) -> Result<Response, Fail> {
         return Err(Fail::Forbidden(&["oauth:client:view"]));
     }
     Ok(json_response(StatusCode::OK, state.scopes_body.clone()))
+}
+
+/// The API description needs no permission, only a token. The `deny` fault (`swagger`) makes it
+/// unreadable as a 404 (a host that does not serve it): a 403 would have to name a permission
+/// the description does not need, and the warning would send the operator after it.
+async fn api_description(State(state): State<Shared>) -> Result<Response, Fail> {
+    if state.faults.is_denied("swagger") {
+        return Err(Fail::NotFound);
+    }
+    Ok(json_response(StatusCode::OK, state.swagger_body.clone()))
 }

@@ -97,6 +97,8 @@ pub struct SimState {
     /// The client listing, serialized once at start (the org does not change while serving).
     pub clients_body: bytes::Bytes,
     pub scopes_body: bytes::Bytes,
+    /// The API description, serialized once at start (it is large and never changes).
+    pub swagger_body: bytes::Bytes,
     pub client_index: HashMap<String, usize>,
     tokens: Mutex<HashMap<String, IssuedToken>>,
     generation: AtomicU64,
@@ -123,6 +125,7 @@ impl SimState {
             .collect();
         let clients_body = super::wire::render_client_page(&org, None, 1).into();
         let scopes_body = super::wire::render_scopes(&org).into();
+        let swagger_body = super::wire::render_swagger().into();
         SimState {
             org,
             settings,
@@ -130,6 +133,7 @@ impl SimState {
             clock: SimClock::default(),
             clients_body,
             scopes_body,
+            swagger_body,
             client_index,
             tokens: Mutex::new(HashMap::new()),
             generation: AtomicU64::new(1),

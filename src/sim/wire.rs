@@ -205,6 +205,47 @@ pub(super) fn render_client_page(
     serde_json::to_vec(&listing).unwrap_or_default()
 }
 
+/// The API description (`GET /api/v2/docs/swagger`) built from the embedded permission catalog:
+/// Swagger 2.0 shaped, with only the fields scopewatch reads (the real one is tens of MB).
+pub(super) fn render_swagger() -> Vec<u8> {
+    use serde_json::{Map, Value, json};
+    let catalog = crate::permissions::catalog::Catalog::snapshot();
+    let mut paths: Map<String, Value> = Map::new();
+    for op in catalog.operations() {
+        let method = op.method.to_ascii_lowercase();
+        let mut operation = Map::new();
+        operation.insert(
+            "operationId".into(),
+            Value::String(format!("{method}{}", op.path.replace(['/', '{', '}'], "_"))),
+        );
+        let mode = match op.mode {
+            crate::permissions::catalog::Mode::All => Some("ALL"),
+            crate::permissions::catalog::Mode::Any => Some("ANY"),
+            // The real description leaves the extension out when no permission is named.
+            crate::permissions::catalog::Mode::None => None,
+        };
+        if let Some(mode) = mode {
+            operation.insert(
+                "x-inin-requires-permissions".into(),
+                json!({"type": mode, "permissions": op.permissions}),
+            );
+        }
+        operation.insert("security".into(), json!([{"PureCloud OAuth": op.scopes}]));
+        if let Value::Object(methods) = paths
+            .entry(op.path.clone())
+            .or_insert_with(|| Value::Object(Map::new()))
+        {
+            methods.insert(method, Value::Object(operation));
+        }
+    }
+    let description = json!({
+        "swagger": "2.0",
+        "info": {"title": "PureCloud Platform API (scopewatch simulator)", "version": "v2"},
+        "paths": paths,
+    });
+    serde_json::to_vec(&description).unwrap_or_default()
+}
+
 pub(super) fn render_scopes(org: &Org) -> Vec<u8> {
     let listing = OAuthScopeListing {
         total: Some(org.scopes.len() as u64),
@@ -212,4 +253,28 @@ pub(super) fn render_scopes(org: &Org) -> Vec<u8> {
         self_uri: Some("/api/v2/oauth/scopes".into()),
     };
     serde_json::to_vec(&listing).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::genesys::description::ApiDescription;
+    use crate::permissions::catalog::Catalog;
+
+    #[test]
+    fn the_simulated_description_reads_back_as_the_embedded_catalog() {
+        let body = render_swagger();
+        let description: ApiDescription = serde_json::from_slice(&body).unwrap();
+        let snapshot = Catalog::snapshot();
+        assert_eq!(description.operations.len(), snapshot.operations().len());
+        for op in &description.operations {
+            assert_eq!(
+                snapshot.get(&op.method, &op.path),
+                Some(op),
+                "{} {}",
+                op.method,
+                op.path
+            );
+        }
+    }
 }

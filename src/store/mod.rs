@@ -492,6 +492,39 @@ impl Store {
         Ok(deleted)
     }
 
+    /// Keeps the newest live permission catalog (its operations as JSON): an older one never
+    /// replaces a newer one, so replicas that read it the same day cannot go backwards.
+    pub async fn save_permission_catalog(
+        &self,
+        fetched_at: DateTime<Utc>,
+        body: &str,
+    ) -> Result<(), StoreError> {
+        let sql = "INSERT INTO permission_catalog (id, fetched_at_ms, body) VALUES (1, $1, $2) \
+                   ON CONFLICT (id) DO UPDATE SET fetched_at_ms = excluded.fetched_at_ms, body = excluded.body \
+                   WHERE permission_catalog.fetched_at_ms < excluded.fetched_at_ms";
+        on_pool!(self, pool => {
+            sqlx::query(sql)
+                .bind(fetched_at.timestamp_millis())
+                .bind(body)
+                .execute(pool)
+                .await
+                .map_err(query_error("save_permission_catalog"))?;
+        });
+        Ok(())
+    }
+
+    /// The kept live permission catalog: when it was read and its operations as JSON.
+    pub async fn permission_catalog(&self) -> Result<Option<(DateTime<Utc>, String)>, StoreError> {
+        let sql = "SELECT fetched_at_ms, body FROM permission_catalog WHERE id = 1";
+        let found = on_pool!(self, pool => {
+            sqlx::query_as::<_, (i64, String)>(sql)
+                .fetch_optional(pool)
+                .await
+                .map_err(query_error("permission_catalog"))?
+        });
+        Ok(found.map(|(ms, body)| (millis(ms), body)))
+    }
+
     /// Takes the cluster-wide audit lock if free: a PostgreSQL advisory lock held on its own
     /// connection for the audit; SQLite has one process, so its lock is local.
     pub async fn try_lock_audit(&self) -> Result<Option<AuditLock>, StoreError> {
