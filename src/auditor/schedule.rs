@@ -11,9 +11,8 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use super::{AlreadyRunning, Auditor, Ticket};
-use crate::store::AuditRecord;
 
-/// What the HTTP API may do with audits: start one now, and see which one runs.
+/// What the HTTP API may do with audits: start one now (what runs, it reads from the history).
 #[derive(Clone)]
 pub struct AuditHandle {
     auditor: Arc<Auditor>,
@@ -39,11 +38,6 @@ impl AuditHandle {
         self.tasks
             .spawn(async move { run_or_abandon(&auditor, ticket, &cancel).await });
         Ok(audit_id)
-    }
-
-    /// The audit running in this process, if any.
-    pub fn running(&self) -> Option<AuditRecord> {
-        self.auditor.running.get()
     }
 }
 

@@ -199,15 +199,9 @@ async fn excerpt(mut response: reqwest::Response) -> String {
 
 fn printable(bytes: &[u8]) -> String {
     let text = String::from_utf8_lossy(&bytes[..bytes.len().min(EXCERPT_BYTES)]);
-    let mut out: String = text
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .take(EXCERPT_CHARS)
-        .collect();
-    if text.chars().count() > EXCERPT_CHARS {
-        out.push('…');
-    }
-    out.trim().to_string()
+    crate::text::sanitize(&text, EXCERPT_CHARS)
+        .trim()
+        .to_string()
 }
 
 #[cfg(test)]

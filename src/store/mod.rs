@@ -32,6 +32,12 @@ impl Outcome {
     }
 }
 
+/// Whether a URL query parameter carries a secret (`password`, `sslpassword`, `auth_token`...).
+fn is_secret_param(key: &str) -> bool {
+    let key = key.to_ascii_lowercase();
+    ["pass", "secret", "token"].iter().any(|k| key.contains(k))
+}
+
 /// `postgres://user:secret@host/db?password=x` → `postgres://user:***@host/db?password=***`.
 /// Text that is not a URL is shown as its scheme only: it may hold anything.
 pub fn redact_url(raw: &str) -> String {
@@ -54,9 +60,7 @@ pub fn redact_url(raw: &str) -> String {
         let pairs: Vec<(String, String)> = u
             .query_pairs()
             .map(|(k, v)| {
-                let secret = k.to_ascii_lowercase().contains("pass")
-                    || k.to_ascii_lowercase().contains("secret")
-                    || k.to_ascii_lowercase().contains("token");
+                let secret = is_secret_param(&k);
                 (
                     k.into_owned(),
                     if secret { "***".into() } else { v.into_owned() },
@@ -101,11 +105,10 @@ fn url_secrets(raw: &str) -> Vec<String> {
     }
     if let Some((_, query)) = raw.split_once('?') {
         for pair in query.split('&') {
-            if let Some((key, value)) = pair.split_once('=') {
-                let key = key.to_ascii_lowercase();
-                if ["pass", "secret", "token"].iter().any(|k| key.contains(k)) {
-                    secrets.push(value.to_string());
-                }
+            if let Some((key, value)) = pair.split_once('=')
+                && is_secret_param(key)
+            {
+                secrets.push(value.to_string());
             }
         }
     }
