@@ -192,11 +192,10 @@ pub fn is_write(permission: &str) -> bool {
     }
 }
 
+/// Holdings from literals, for the tests of this module and its users.
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn holdings(flat: &[&str], policies: &[(&str, &str, &[&str])]) -> Holdings {
+impl Holdings {
+    pub(crate) fn of(flat: &[&str], policies: &[(&str, &str, &[&str])]) -> Holdings {
         Holdings {
             flat: flat.iter().map(|s| s.to_string()).collect(),
             policies: policies
@@ -209,6 +208,11 @@ mod tests {
                 .collect(),
         }
     }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
 
     fn universe() -> Universe {
         Universe::new(
@@ -232,7 +236,7 @@ mod tests {
 
     #[test]
     fn wildcard_entities_and_actions_expand_over_the_catalog() {
-        let h = holdings(
+        let h = Holdings::of(
             &[],
             &[("routing", "*", &["view"]), ("directory", "user", &["*"])],
         );
@@ -245,7 +249,7 @@ mod tests {
                 "routing:skill:view"
             ])
         );
-        let everything = holdings(&[], &[("*", "*", &["*"])]);
+        let everything = Holdings::of(&[], &[("*", "*", &["*"])]);
         assert_eq!(
             everything.expand(&universe()).len(),
             5,
@@ -255,7 +259,7 @@ mod tests {
 
     #[test]
     fn literal_policies_count_even_when_no_operation_requires_them() {
-        let h = holdings(&[], &[("quality", "evaluation", &["view", "edit"])]);
+        let h = Holdings::of(&[], &[("quality", "evaluation", &["view", "edit"])]);
         assert_eq!(
             h.expand(&universe()),
             strings(&["quality:evaluation:edit", "quality:evaluation:view"])
@@ -264,13 +268,13 @@ mod tests {
 
     #[test]
     fn the_admin_permission_holds_everything() {
-        let h = holdings(&["admin"], &[]);
+        let h = Holdings::of(&["admin"], &[]);
         assert!(h.allows("routing:queue:add"));
         assert!(h.allows("content_management_user"));
         let held = h.expand(&universe());
         assert_eq!(held.len(), universe().permissions().len() + 1);
         assert!(held.contains("admin"));
-        assert!(!holdings(&[], &[("*", "*", &["*"])]).allows("admin"));
+        assert!(!Holdings::of(&[], &[("*", "*", &["*"])]).allows("admin"));
     }
 
     #[test]

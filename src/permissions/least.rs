@@ -250,25 +250,11 @@ mod tests {
         }
     }
 
-    fn holdings(flat: &[&str], policies: &[(&str, &str, &[&str])]) -> Holdings {
-        Holdings {
-            flat: flat.iter().map(|s| s.to_string()).collect(),
-            policies: policies
-                .iter()
-                .map(|(d, e, a)| Policy {
-                    domain: d.to_string(),
-                    entity: e.to_string(),
-                    actions: a.iter().map(|s| s.to_string()).collect(),
-                })
-                .collect(),
-        }
-    }
-
     #[test]
     fn master_admin_reading_queues_needs_only_routing_queue_view() {
         let fit = fit_permissions(
             &catalog(),
-            &holdings(&["admin"], &[("*", "*", &["*"])]),
+            &Holdings::of(&["admin"], &[("*", "*", &["*"])]),
             &[call("GET", "api/v2/routing/queues")],
         );
         assert_eq!(
@@ -290,7 +276,7 @@ mod tests {
 
     #[test]
     fn all_needs_every_permission_and_any_only_the_granted_one() {
-        let h = holdings(
+        let h = Holdings::of(
             &[],
             &[
                 ("quality", "form", &["*"]),
@@ -318,7 +304,7 @@ mod tests {
 
     #[test]
     fn a_call_the_grant_does_not_explain_is_listed_and_not_suggested() {
-        let h = holdings(&[], &[("routing", "queue", &["view"])]);
+        let h = Holdings::of(&[], &[("routing", "queue", &["view"])]);
         let fit = fit_permissions(
             &catalog(),
             &h,
@@ -336,7 +322,7 @@ mod tests {
 
     #[test]
     fn the_admin_permission_is_used_only_by_operations_requiring_it() {
-        let h = holdings(&["admin"], &[]);
+        let h = Holdings::of(&["admin"], &[]);
         let fit = fit_permissions(
             &catalog(),
             &h,
@@ -348,7 +334,7 @@ mod tests {
 
     #[test]
     fn unknown_endpoints_are_listed_not_guessed() {
-        let h = holdings(&[], &[("routing", "queue", &["view", "add"])]);
+        let h = Holdings::of(&[], &[("routing", "queue", &["view", "add"])]);
         let fit = fit_permissions(&catalog(), &h, &[call("GET", "api/v2/brand/new/thing")]);
         assert_eq!(fit.unknown_endpoints, vec!["GET api/v2/brand/new/thing"]);
         assert!(fit.used.is_empty());
