@@ -7,10 +7,11 @@ Usage: python tests/sarif/validate_sarif.py path/to/scopewatch path/to/sarif-2.1
 
 import copy
 import json
-import os
-import re
-import subprocess
 import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from audit_output import audit_output  # noqa: E402
 
 import jsonschema
 
@@ -21,20 +22,8 @@ def main():
     validator_class = jsonschema.validators.validator_for(schema)
     validator = validator_class(schema)
 
-    sim = subprocess.Popen(
-        [binary, "sim", "--listen", "127.0.0.1:0", "--clients", "150", "--client-id", "sarif", "--client-secret", "sarif-secret"],
-        stdout=subprocess.PIPE, text=True)
-    try:
-        base = re.search(r"(http://127\.0\.0\.1:\d+)", sim.stdout.readline()).group(1)
-        env = dict(os.environ, GENESYS_OAUTH_CLIENT_ID="sarif", GENESYS_OAUTH_CLIENT_SECRET="sarif-secret",
-                   GENESYS_API_BASE_URL=base, GENESYS_LOGIN_BASE_URL=base)
-        out = subprocess.run([binary, "audit", "--format", "sarif"], env=env, capture_output=True, text=True, timeout=120)
-    finally:
-        sim.terminate()
-        sim.wait(timeout=10)
-    if out.returncode != 0:
-        sys.exit(f"audit failed ({out.returncode}): {out.stderr}")
-    sarif = json.loads(out.stdout)
+    text = audit_output(binary, "sarif", "sarif")
+    sarif = json.loads(text)
     errors = sorted(validator.iter_errors(sarif), key=lambda e: list(e.path))
     for e in errors[:10]:
         print(f"FAIL {list(e.path)}: {e.message}")

@@ -8,10 +8,12 @@ snippets fail, so the check can fail.
 Usage: python tests/terraform/check_hcl.py path/to/scopewatch
 """
 
-import os
 import re
-import subprocess
 import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from audit_output import audit_output  # noqa: E402
 
 import hcl2
 
@@ -93,20 +95,7 @@ def problems(text):
 
 def main():
     binary = sys.argv[1]
-    sim = subprocess.Popen(
-        [binary, "sim", "--listen", "127.0.0.1:0", "--clients", "150", "--client-id", "terraform", "--client-secret", "terraform-secret"],
-        stdout=subprocess.PIPE, text=True)
-    try:
-        base = re.search(r"(http://127\.0\.0\.1:\d+)", sim.stdout.readline()).group(1)
-        env = dict(os.environ, GENESYS_OAUTH_CLIENT_ID="terraform", GENESYS_OAUTH_CLIENT_SECRET="terraform-secret",
-                   GENESYS_API_BASE_URL=base, GENESYS_LOGIN_BASE_URL=base)
-        out = subprocess.run([binary, "audit", "--format", "terraform"], env=env, capture_output=True, text=True, timeout=120)
-    finally:
-        sim.terminate()
-        sim.wait(timeout=10)
-    if out.returncode != 0:
-        sys.exit(f"audit failed ({out.returncode}): {out.stderr}")
-    text = out.stdout
+    text = audit_output(binary, "terraform", "terraform")
     found, roles, clients = problems(text)
     for p in found[:20]:
         print(f"FAIL {p}")
