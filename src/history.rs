@@ -93,20 +93,6 @@ impl History {
         self.store.report_json(audit_id).await
     }
 
-    /// A stored report, parsed off the async threads (it can be tens of megabytes).
-    pub async fn report(&self, audit_id: &str) -> Result<Option<Report>, StoreError> {
-        let Some(json) = self.report_json(audit_id).await? else {
-            return Ok(None);
-        };
-        let id = audit_id.to_string();
-        tokio::task::spawn_blocking(move || {
-            serde_json::from_str(&json).map_err(|e| StoreError::Corrupt(id, e.to_string()))
-        })
-        .await
-        .map_err(|e| StoreError::Corrupt(audit_id.to_string(), e.to_string()))?
-        .map(Some)
-    }
-
     /// Newest first; `None` when `before` is no known audit. `next_before` always names an
     /// audit this method accepts as `before`.
     pub async fn page(
@@ -182,4 +168,14 @@ impl History {
         points.reverse();
         points
     }
+}
+
+/// A stored report's JSON parsed off the async threads (it can be tens of megabytes).
+pub async fn parse_report(audit_id: &str, json: String) -> Result<Report, StoreError> {
+    let id = audit_id.to_string();
+    tokio::task::spawn_blocking(move || {
+        serde_json::from_str(&json).map_err(|e| StoreError::Corrupt(id, e.to_string()))
+    })
+    .await
+    .map_err(|e| StoreError::Corrupt(audit_id.to_string(), e.to_string()))?
 }

@@ -14,7 +14,7 @@ use super::query::{param, params};
 use crate::audit::diff::diff as diff_reports;
 use crate::audit::report::Report;
 use crate::auditor::{AlreadyRunning, AuditHandle};
-use crate::history::{History, Listed};
+use crate::history::{History, Listed, parse_report};
 use crate::store::{Outcome, StoreError};
 
 impl From<StoreError> for ApiError {
@@ -67,15 +67,11 @@ async fn report_json(history: &History, id: &str) -> Result<String, ApiError> {
     }
 }
 
+/// A past report, read once (after the outcome check that gives a clear 404/409) and parsed
+/// off the async threads.
 async fn report(history: &History, id: &str) -> Result<Report, ApiError> {
-    // Checks the outcome first, for a clear 404/409.
-    report_json(history, id).await?;
-    history.report(id).await?.ok_or_else(|| {
-        ApiError::not_found(
-            "report_not_kept",
-            format!("the report of audit {id} is not kept"),
-        )
-    })
+    let json = report_json(history, id).await?;
+    Ok(parse_report(id, json).await?)
 }
 
 pub async fn list(
