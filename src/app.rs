@@ -87,7 +87,8 @@ impl App {
             AuditPolicy::load(settings.policy_path.as_deref().map(std::path::Path::new))
                 .map_err(|e| StartError::Config(ConfigError(format!("SCOPEWATCH_POLICY: {e}"))))?;
         let metrics = Arc::new(Metrics::new());
-        let client = GenesysClient::new(client_config(&settings, &policy)?, metrics.clone())
+        let org_metrics = metrics.org(crate::store::DEFAULT_ORG);
+        let client = GenesysClient::new(client_config(&settings, &policy)?, org_metrics.clone())
             .map_err(|e| StartError::Io(e.to_string()))?;
         let store = Store::connect(
             settings.database_url.expose_secret(),
@@ -100,7 +101,7 @@ impl App {
         let cache = Arc::new(ReportCache::default());
         let outbox = Arc::new(Outbox::new(
             store.clone(),
-            metrics.clone(),
+            org_metrics.clone(),
             OutboxLimits::default(),
         ));
         let running = Arc::new(RunningAudit::default());
@@ -110,7 +111,7 @@ impl App {
             policy,
             store,
             cache: cache.clone(),
-            metrics: metrics.clone(),
+            metrics: org_metrics.clone(),
             outbox,
             running,
             retention: settings.retention,
@@ -128,7 +129,7 @@ impl App {
                     public_url: settings.public_url.clone(),
                     finished: auditor.finished(),
                     cache: cache.clone(),
-                    metrics: metrics.clone(),
+                    metrics: org_metrics.clone(),
                 };
                 Some(
                     Notifier::new(parts).map_err(|e| {

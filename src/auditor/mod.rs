@@ -24,7 +24,7 @@ use crate::cache::{CachedReport, ReportCache};
 use crate::config::{ConfigError, Settings};
 use crate::genesys::{self, ClientConfig, GenesysClient, GenesysError, Progress};
 use crate::history::RunningAudit;
-use crate::metrics::Metrics;
+use crate::metrics::OrgMetrics;
 use crate::outbox::Outbox;
 use crate::store::{AuditLock, AuditRecord, Outcome, Store};
 
@@ -109,7 +109,7 @@ pub struct AuditorParts {
     pub policy: AuditPolicy,
     pub store: Arc<Store>,
     pub cache: Arc<ReportCache>,
-    pub metrics: Arc<Metrics>,
+    pub metrics: Arc<OrgMetrics>,
     pub outbox: Arc<Outbox>,
     pub running: Arc<RunningAudit>,
     /// Stored audits older than this are pruned (never the newest good one).
@@ -121,7 +121,7 @@ pub struct Auditor {
     policy: AuditPolicy,
     store: Arc<Store>,
     cache: Arc<ReportCache>,
-    metrics: Arc<Metrics>,
+    metrics: Arc<OrgMetrics>,
     outbox: Arc<Outbox>,
     running: Arc<RunningAudit>,
     retention: Duration,

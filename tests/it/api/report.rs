@@ -257,29 +257,29 @@ async fn metrics_match_the_report_and_say_they_are_cached() {
     };
     let s = &cached.report.summary;
     assert_eq!(
-        value("scopewatch_high_risk_clients"),
+        value("scopewatch_high_risk_clients{org=\"default\"}"),
         s.high_risk_count as f64
     );
     assert_eq!(
-        value("scopewatch_public_write_risk_clients"),
+        value("scopewatch_public_write_risk_clients{org=\"default\"}"),
         s.public_write_risks_count as f64
     );
     assert_eq!(
-        value("scopewatch_clients{risk_level=\"CRITICAL\"}"),
+        value("scopewatch_clients{org=\"default\",risk_level=\"CRITICAL\"}"),
         s.by_risk_level.critical as f64
     );
     assert_eq!(
-        value("scopewatch_clients{risk_level=\"NONE\"}"),
+        value("scopewatch_clients{org=\"default\",risk_level=\"NONE\"}"),
         s.by_risk_level.none as f64
     );
     assert_eq!(
-        value("scopewatch_audit_runs_total{outcome=\"success\"}"),
+        value("scopewatch_audit_runs_total{org=\"default\",outcome=\"success\"}"),
         1.0
     );
-    assert_eq!(value("scopewatch_last_audit_success"), 1.0);
+    assert_eq!(value("scopewatch_last_audit_success{org=\"default\"}"), 1.0);
     assert_eq!(
         value(
-            "scopewatch_upstream_requests_total{endpoint=\"/api/v2/oauth/clients\",status=\"200\"}"
+            "scopewatch_upstream_requests_total{endpoint=\"/api/v2/oauth/clients\",org=\"default\",status=\"200\"}"
         ),
         1.0
     );
