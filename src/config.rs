@@ -126,9 +126,9 @@ pub struct Settings {
     pub webhook: Option<WebhookSettings>,
     /// Where people reach this service (no trailing slash), for links in notifications.
     pub public_url: Option<String>,
-    /// Several orgs from one deployment (`orgs_file`); unset: the single org of the
-    /// `GENESYS_*` variables, named `default`.
-    pub orgs_file: Option<String>,
+    /// The orgs of `SCOPEWATCH_ORGS_FILE`, read and checked at load; `None`: the single org of
+    /// the `GENESYS_*` variables, named `default`.
+    pub orgs_file: Option<Vec<crate::orgs_file::OrgSettings>>,
     pub rust_log: String,
 }
 
@@ -454,6 +454,18 @@ impl Settings {
             }
         };
         let webhook = webhook(&|k| get(k).map(str::to_string))?;
+        let orgs_file = match get("SCOPEWATCH_ORGS_FILE") {
+            None => None,
+            Some(_)
+                if get("GENESYS_OAUTH_CLIENT_ID").is_some()
+                    || get("GENESYS_OAUTH_CLIENT_SECRET").is_some() =>
+            {
+                return Err(ConfigError(
+                    "SCOPEWATCH_ORGS_FILE and GENESYS_OAUTH_CLIENT_ID/GENESYS_OAUTH_CLIENT_SECRET are both set: name every org in the file (an org named 'default' answers the single-org routes)".into(),
+                ));
+            }
+            Some(path) => Some(crate::orgs_file::load(Path::new(path), env).map_err(ConfigError)?),
+        };
         let public_url = get("SCOPEWATCH_PUBLIC_URL")
             .map(|v| base_url("SCOPEWATCH_PUBLIC_URL", v))
             .transpose()?;
@@ -478,37 +490,29 @@ impl Settings {
             server_limits,
             webhook,
             public_url,
-            orgs_file: get("SCOPEWATCH_ORGS_FILE").map(str::to_string),
+            orgs_file,
             rust_log,
         })
     }
 
     /// The orgs to audit: those of `SCOPEWATCH_ORGS_FILE`, or the single org of the
-    /// `GENESYS_*` variables named `default`. Both at once is refused (which would win is a
-    /// guess). `env` is the process environment, for secrets named by variable.
-    pub fn orgs(
-        &self,
-        env: &BTreeMap<String, String>,
-    ) -> Result<Vec<crate::orgs_file::OrgSettings>, ConfigError> {
-        let Some(path) = &self.orgs_file else {
-            let (client_id, client_secret) = self.credentials()?;
-            return Ok(vec![crate::orgs_file::OrgSettings {
-                name: crate::store::DEFAULT_ORG.into(),
-                region: self.region.clone(),
-                api_base_url: self.api_base_url.clone(),
-                login_base_url: self.login_base_url.clone(),
-                client_id,
-                client_secret,
-                interval: None,
-                policy: None,
-            }]);
-        };
-        if self.client_id.is_some() || self.client_secret.is_some() {
-            return Err(ConfigError(
-                "SCOPEWATCH_ORGS_FILE and GENESYS_OAUTH_CLIENT_ID/GENESYS_OAUTH_CLIENT_SECRET are both set: name every org in the file (an org named 'default' answers the single-org routes)".into(),
-            ));
+    /// `GENESYS_*` variables named `default` (both at once is refused at load: which would win
+    /// is a guess).
+    pub fn orgs(&self) -> Result<Vec<crate::orgs_file::OrgSettings>, ConfigError> {
+        if let Some(orgs) = &self.orgs_file {
+            return Ok(orgs.clone());
         }
-        crate::orgs_file::load(Path::new(path), env).map_err(ConfigError)
+        let (client_id, client_secret) = self.credentials()?;
+        Ok(vec![crate::orgs_file::OrgSettings {
+            name: crate::store::DEFAULT_ORG.into(),
+            region: self.region.clone(),
+            api_base_url: self.api_base_url.clone(),
+            login_base_url: self.login_base_url.clone(),
+            client_id,
+            client_secret,
+            interval: None,
+            policy: None,
+        }])
     }
 
     /// The auditor's credentials, or an error naming the missing variable.
@@ -662,10 +666,7 @@ mod tests {
             ("GENESYS_OAUTH_CLIENT_SECRET", "single-s3cret"),
             ("GENESYS_REGION", "mypurecloud.ie"),
         ]);
-        let orgs = Settings::load(&single, None)
-            .unwrap()
-            .orgs(&single)
-            .unwrap();
+        let orgs = Settings::load(&single, None).unwrap().orgs().unwrap();
         assert_eq!(orgs.len(), 1);
         assert_eq!(orgs[0].name, "default");
         assert_eq!(orgs[0].api_base_url, "https://api.mypurecloud.ie");
@@ -679,24 +680,15 @@ mod tests {
         .unwrap();
         let file = path.display().to_string();
         let several = env(&[("SCOPEWATCH_ORGS_FILE", &file), ("ACME", "acme-s3cret")]);
-        let orgs = Settings::load(&several, None)
-            .unwrap()
-            .orgs(&several)
-            .unwrap();
+        let orgs = Settings::load(&several, None).unwrap().orgs().unwrap();
         assert_eq!(orgs.len(), 1);
         assert_eq!(orgs[0].name, "acme");
         let mut both = single.clone();
         both.insert("SCOPEWATCH_ORGS_FILE".into(), file.clone());
-        let err = Settings::load(&both, None)
-            .unwrap()
-            .orgs(&both)
-            .unwrap_err();
+        let err = Settings::load(&both, None).unwrap_err();
         assert!(err.0.contains("both set"), "{err}");
         let missing = env(&[("SCOPEWATCH_ORGS_FILE", "/nonexistent/orgs.toml")]);
-        let err = Settings::load(&missing, None)
-            .unwrap()
-            .orgs(&missing)
-            .unwrap_err();
+        let err = Settings::load(&missing, None).unwrap_err();
         assert!(
             err.0
                 .starts_with("SCOPEWATCH_ORGS_FILE /nonexistent/orgs.toml: cannot read"),
