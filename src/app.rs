@@ -13,7 +13,9 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::audit::policy::AuditPolicy;
-use crate::auditor::{AuditHandle, Auditor, AuditorParts, client_config, refresh_loop, run_loop};
+use crate::auditor::{
+    AuditHandle, Auditor, AuditorParts, change_loop, client_config, refresh_loop, run_loop,
+};
 use crate::cache::ReportCache;
 use crate::config::{ConfigError, Settings};
 use crate::genesys::GenesysClient;
@@ -49,6 +51,8 @@ pub struct App {
     cancel: CancellationToken,
     server_limits: ServerLimits,
     interval: Duration,
+    /// How often the audit trail is polled for changes (`None`: off).
+    change_poll: Option<Duration>,
     schedule: bool,
     notifier: Option<Notifier>,
     _demo: Option<RunningSim>,
@@ -164,6 +168,7 @@ impl App {
             cancel,
             server_limits: settings.server_limits,
             interval: settings.audit_interval,
+            change_poll: settings.change_poll,
             schedule: true,
             notifier,
             _demo: demo_org,
@@ -218,6 +223,7 @@ impl App {
             cancel,
             server_limits,
             interval,
+            change_poll,
             schedule,
             notifier,
             _demo,
@@ -227,6 +233,10 @@ impl App {
         }
         if schedule {
             tasks.spawn(run_loop(auditor.clone(), interval, cancel.clone()));
+            if let Some(period) = change_poll {
+                let audits = AuditHandle::new(auditor.clone(), tasks.clone(), cancel.clone());
+                tasks.spawn(change_loop(auditor.clone(), audits, period, cancel.clone()));
+            }
         }
         tasks.spawn(refresh_loop(
             auditor.clone(),

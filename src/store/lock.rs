@@ -1,4 +1,5 @@
-//! The audit lock: one audit at a time across every replica on one PostgreSQL.
+//! Cluster locks on one PostgreSQL: the audit lock (one audit at a time across every replica)
+//! and the change-poll lock (one change poller across every replica).
 
 use sqlx::pool::PoolConnection;
 use sqlx::postgres::PgPool;
@@ -10,25 +11,37 @@ use super::StoreError;
 /// deployments (and tests) in different schemas of one database do not block each other.
 pub const KEY: i32 = 0x05C0_9E3A;
 
+/// The change poller's advisory lock's first key ("scopewatch change poll"), distinct from the
+/// audit lock's: a replica polls for changes while another audits.
+pub const CHANGE_POLL_KEY: i32 = 0x05C0_9E3B;
+
 /// Held while an audit runs. Released explicitly; if dropped (a cancelled audit), its connection
 /// is closed rather than returned to the pool, so PostgreSQL frees the lock with the session.
 pub struct AuditLock {
     connection: Option<PoolConnection<Postgres>>,
+    key: i32,
 }
 
 impl AuditLock {
     pub fn local() -> AuditLock {
-        AuditLock { connection: None }
+        AuditLock {
+            connection: None,
+            key: KEY,
+        }
     }
 
-    pub(super) async fn try_postgres(pool: &PgPool) -> Result<Option<AuditLock>, StoreError> {
+    /// Takes the advisory lock `(key, schema)` on a connection of its own, if it is free.
+    pub(super) async fn try_postgres(
+        pool: &PgPool,
+        key: i32,
+    ) -> Result<Option<AuditLock>, StoreError> {
         let mut connection = pool.acquire().await.map_err(|e| StoreError::Query {
             operation: "lock",
             reason: e.to_string(),
         })?;
         let row =
             sqlx::query("SELECT pg_try_advisory_lock($1, hashtext(current_schema())) AS locked")
-                .bind(KEY)
+                .bind(key)
                 .fetch_one(&mut *connection)
                 .await
                 .map_err(|e| StoreError::Query {
@@ -38,6 +51,7 @@ impl AuditLock {
         let locked: bool = row.try_get("locked").unwrap_or(false);
         Ok(locked.then_some(AuditLock {
             connection: Some(connection),
+            key,
         }))
     }
 
@@ -59,7 +73,7 @@ impl AuditLock {
     pub async fn release(mut self) {
         if let Some(mut connection) = self.connection.take() {
             let unlocked = sqlx::query("SELECT pg_advisory_unlock($1, hashtext(current_schema()))")
-                .bind(KEY)
+                .bind(self.key)
                 .execute(&mut *connection)
                 .await;
             if unlocked.is_err() {
