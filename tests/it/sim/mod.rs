@@ -1,6 +1,7 @@
 //! The simulator over real HTTP: each wire behaviour and fault switch of SPEC §9.
 
 mod cli;
+mod directory;
 mod faults;
 mod wire;
 
