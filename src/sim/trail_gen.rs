@@ -332,3 +332,114 @@ impl Org {
             .collect()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+
+    use chrono::NaiveDate;
+
+    use super::super::generate::{OrgSize, generate};
+    use super::*;
+
+    fn org(clients: usize) -> Org {
+        generate(&OrgSize {
+            clients,
+            roles: 40,
+            seed: 5,
+            anchor: NaiveDate::from_ymd_opt(2026, 11, 1).unwrap(),
+        })
+    }
+
+    #[test]
+    fn every_client_has_a_creator_and_some_creators_are_gone() {
+        let org = org(600);
+        let users: std::collections::HashMap<&str, &str> = org
+            .users
+            .iter()
+            .map(|u| (u.id.as_str(), u.state.as_str()))
+            .collect();
+        let creator_states: Vec<&str> = org
+            .clients
+            .iter()
+            .map(|c| users[c.client.created_by.as_ref().unwrap().id.as_str()])
+            .collect();
+        let count = |s: &str| creator_states.iter().filter(|x| **x == s).count();
+        assert!(count("deleted") > 0 && count("inactive") > 0);
+        assert!(count("active") > 500, "most creators are still here");
+    }
+
+    #[test]
+    fn the_trail_holds_creations_widenings_role_edits_and_a_few_acting_clients() {
+        let org = org(600);
+        let anchor = "2026-11-01";
+        let retention = "2025-11-01";
+        assert!(org.audits.iter().all(|m| m.event_date.as_str() < anchor
+            && m.event_date.as_str() >= retention
+            && m.service_name == SERVICE));
+        let of = |action: &str, kind: &str| {
+            org.audits
+                .iter()
+                .filter(|m| m.action == action && m.entity_type == kind)
+                .count()
+        };
+        assert!(of("Create", ENTITY_OAUTH_CLIENT) > 50);
+        assert!(of("Update", ENTITY_OAUTH_CLIENT) > 20);
+        assert!(of("Update", ENTITY_ROLE) > 2);
+        // Widened: the new values hold the old ones and more.
+        let widened = |m: &&AuditMessage| {
+            m.property_changes.iter().any(|p| {
+                p.new_values.len() > p.old_values.len()
+                    && p.old_values.iter().all(|v| p.new_values.contains(v))
+            })
+        };
+        let recent: Vec<&AuditMessage> = org
+            .audits
+            .iter()
+            .filter(|m| m.action == "Update" && m.event_date.as_str() >= "2026-10-25")
+            .filter(widened)
+            .collect();
+        assert!(recent.len() >= 3, "{} recent widenings", recent.len());
+        // The changed client's dateModified is its last change.
+        for m in recent
+            .iter()
+            .filter(|m| m.entity_type == ENTITY_OAUTH_CLIENT && m.user.is_some())
+        {
+            let id = &m.entity.as_ref().unwrap().id;
+            let c = org.clients.iter().find(|c| &c.client.id == id).unwrap();
+            assert!(c.client.date_modified.as_deref() >= Some(m.event_date.as_str()));
+        }
+        let acting = org.clients_administering_access();
+        assert!((1..=25).contains(&acting.len()), "{acting:?}");
+        for id in &acting {
+            let c = &org
+                .clients
+                .iter()
+                .find(|c| &c.client.id == id)
+                .unwrap()
+                .client;
+            assert_eq!(c.authorized_grant_type, "CLIENT-CREDENTIALS");
+            assert!(
+                ADMINISTERING
+                    .iter()
+                    .any(|p| org.client_has_permission(c, p))
+            );
+        }
+        // Every message names someone: a person, or the client whose token acted.
+        assert!(
+            org.audits
+                .iter()
+                .all(|m| m.user.is_some() || m.client.is_some())
+        );
+        let ids: HashSet<&str> = org.audits.iter().map(|m| m.id.as_str()).collect();
+        assert_eq!(ids.len(), org.audits.len());
+    }
+
+    #[test]
+    fn the_trail_grows_with_the_org_and_stays_bounded() {
+        let small = org(100).audits.len();
+        let large = org(2000).audits.len();
+        assert!(large > small * 10, "{small} -> {large}");
+        assert!(large < 2000, "{large}");
+    }
+}

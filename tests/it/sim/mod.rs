@@ -3,6 +3,7 @@
 mod cli;
 mod directory;
 mod faults;
+mod trail;
 mod wire;
 
 pub use crate::helpers::*;
