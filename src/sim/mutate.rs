@@ -139,7 +139,12 @@ fn build(org: &Org, body: &Bytes, id: &str) -> Result<OAuthClient, Fail> {
     {
         return Err(bad(format!("scope '{unknown}' is not a valid scope")));
     }
-    let role_ids = grants.iter().map(|g| g.role_id.clone()).collect();
+    let mut role_ids: Vec<String> = Vec::new();
+    for g in &grants {
+        if !role_ids.contains(&g.role_id) {
+            role_ids.push(g.role_id.clone());
+        }
+    }
     Ok(OAuthClient {
         id: id.to_string(),
         name,

@@ -3,6 +3,7 @@
 mod cli;
 mod directory;
 mod faults;
+mod mutate;
 mod trail;
 mod wire;
 
