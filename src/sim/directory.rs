@@ -164,7 +164,15 @@ impl Org {
         if !known.contains(&home) {
             self.divisions
                 .insert(0, divisions(std::slice::from_ref(&home)).remove(0));
-            known.insert(home);
+            known.insert(home.clone());
+        }
+        // A grant always names its division: the home one when the file left it out.
+        for c in &mut self.clients {
+            for rd in c.client.role_divisions.iter_mut().flatten() {
+                if rd.division_id.is_none() {
+                    rd.division_id = Some(home.clone());
+                }
+            }
         }
         let named: Vec<String> = self
             .clients

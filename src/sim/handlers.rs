@@ -250,9 +250,25 @@ async fn list_roles(
     require(&state, &who, "roles", &["authorization:role:view"])?;
     let size = page_param(&query, "pageSize", 25, 100)?;
     let number = page_param(&query, "pageNumber", 1, usize::MAX)?;
+    // `userCount` defaults to true and is documented as slow for roles with many members;
+    // false leaves the counts out.
+    let user_count = match query.get("userCount").map(String::as_str) {
+        None | Some("true") => true,
+        Some("false") => false,
+        Some(other) => {
+            return Err(Fail::BadRequest(format!(
+                "userCount must be true or false, not '{other}'"
+            )));
+        }
+    };
     let live = state.read();
-    let listing: EntityListing<Role> =
+    let mut listing: EntityListing<Role> =
         paged(&live.org.roles, "/api/v2/authorization/roles", size, number);
+    if !user_count {
+        for role in &mut listing.entities {
+            role.user_count = None;
+        }
+    }
     Ok(to_json(StatusCode::OK, &listing))
 }
 

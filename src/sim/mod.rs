@@ -106,6 +106,9 @@ pub async fn start(
     faults: FaultConfig,
     listen: SocketAddr,
 ) -> std::io::Result<RunningSim> {
+    let mut org = org;
+    // Every grant names a division and every named division is listed, whatever the org file.
+    org.ensure_divisions();
     let listener = TcpListener::bind(listen).await?;
     let addr = listener.local_addr()?;
     let state = Arc::new(SimState::new(org, settings, Faults::new(faults)));

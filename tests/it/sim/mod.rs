@@ -3,6 +3,7 @@
 mod cli;
 mod directory;
 mod faults;
+mod fidelity;
 mod mutate;
 mod trail;
 mod wire;
