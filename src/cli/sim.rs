@@ -46,6 +46,9 @@ pub struct SimArgs {
     /// Polls of a usage query answered `Running` before `Complete`.
     #[arg(long, default_value_t = 1)]
     pub usage_running_polls: u32,
+    /// Polls of an audit query answered `Running` before `Succeeded`.
+    #[arg(long, default_value_t = 1)]
+    pub audit_running_polls: u32,
     /// Page the client listing with this page size (today's API returns one page).
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
     pub client_page_size: Option<u32>,
@@ -132,6 +135,7 @@ pub async fn run_sim(args: SimArgs) -> Result<(), CliError> {
     let settings = SimSettings {
         rate_limit_per_minute: args.rate_limit,
         usage_running_polls: args.usage_running_polls,
+        audit_running_polls: args.audit_running_polls,
         client_page_size: args.client_page_size.map(|n| n as usize),
     };
     let clients = org.clients.len();

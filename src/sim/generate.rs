@@ -5,6 +5,7 @@ use chrono::{Days, NaiveDate};
 
 pub use super::catalog::SCOPE_CATALOG;
 use super::catalog::{ACTIONS, DOMAINS, NAME_WORDS, UNKNOWN_SCOPES};
+use super::directory;
 use super::org::{Org, SimClient};
 use crate::genesys::models::{
     DomainEntityRef, OAuthClient, OAuthScope, PermissionPolicy, Role, RoleDivision, UsageRow,
@@ -21,7 +22,7 @@ pub struct OrgSize {
     pub anchor: NaiveDate,
 }
 
-fn timestamp(day: NaiveDate, rng: &mut Rng) -> String {
+pub(super) fn timestamp(day: NaiveDate, rng: &mut Rng) -> String {
     format!(
         "{}T{:02}:{:02}:{:02}.{:03}Z",
         day.format("%Y-%m-%d"),
@@ -335,20 +336,61 @@ pub fn generate(size: &OrgSize) -> Org {
             self_uri: Some(format!("/api/v2/oauth/scopes/{s}")),
         })
         .collect();
+    // The directory and the trail come from their own stream: the fields above stay what they
+    // were for the same seed.
+    let mut extra = Rng::new(size.seed ^ 0xd1_7ec7_0000_0012);
+    let mut division_list = directory::divisions(&divisions);
+    directory::count_objects(&mut division_list, &mut extra);
+    let admin_ids: Vec<String> = (0..ADMINS).map(|_| extra.uuid()).collect();
+    let creator_ids: Vec<String> = users.iter().map(|u| u.id.clone()).collect();
+    let mut people = directory::users(&creator_ids, 0, &division_list[0], creator_state);
+    people.extend(directory::users(
+        &admin_ids,
+        creator_ids.len(),
+        &division_list[0],
+        |i| if i == ADMINS - 1 { "deleted" } else { "active" },
+    ));
+    let admin_refs: Vec<DomainEntityRef> = people[users.len()..]
+        .iter()
+        .filter(|u| u.state == "active")
+        .map(|u| DomainEntityRef {
+            id: u.id.clone(),
+            name: None,
+            self_uri: u.self_uri.clone(),
+        })
+        .collect();
     let mut org = Org {
         organization_id,
         home_division_id,
+        organization_name: format!("Simulated Org {}", size.seed),
+        divisions: division_list,
+        users: people,
         clients,
         roles,
         scopes,
         usage,
+        audits: vec![],
     };
     super::endpoints::spread(
         &mut org,
         &crate::permissions::catalog::Catalog::snapshot(),
         size.seed,
     );
+    super::trail_gen::generate_trail(&mut org, size.anchor, size.seed, &admin_refs);
     org
+}
+
+/// People who administer the org besides the 20 client creators (the last one has left).
+const ADMINS: usize = 8;
+
+/// The creators' states: most active, two have been deactivated and one deleted, so the
+/// clients they created have nobody who owns them.
+fn creator_state(index: usize) -> &'static str {
+    match index {
+        3 | 14 => "inactive",
+        7 => "deleted",
+        _ => "active",
+    }
 }
 
 fn scope_description(scope: &str) -> String {

@@ -6,15 +6,18 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+use super::audit_model::AuditMessage;
+use super::directory::{Division, SimUser};
 use crate::genesys::models::{
     OAuthClient, OAuthScope, PermissionPolicy, Role, RoleDivision, UsageRow,
 };
 
 /// The read permissions scopewatch needs (SPEC §1), given to the auditor client.
-pub const AUDITOR_PERMISSIONS: [(&str, &str, &str); 3] = [
+pub const AUDITOR_PERMISSIONS: [(&str, &str, &str); 4] = [
     ("oauth", "client", "view"),
     ("authorization", "role", "view"),
     ("usage", "organization", "view"),
+    ("audits", "audit", "view"),
 ];
 
 /// An OAuth client as the simulator stores it: the wire entity plus its secret, which the API
@@ -35,6 +38,12 @@ pub struct Org {
     pub organization_id: String,
     #[serde(default)]
     pub home_division_id: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub organization_name: String,
+    #[serde(default)]
+    pub divisions: Vec<Division>,
+    #[serde(default)]
+    pub users: Vec<SimUser>,
     pub clients: Vec<SimClient>,
     #[serde(default)]
     pub roles: Vec<Role>,
@@ -42,6 +51,9 @@ pub struct Org {
     pub scopes: Vec<OAuthScope>,
     #[serde(default)]
     pub usage: Vec<UsageRow>,
+    /// The audit trail, oldest first (the generated one, then the changes made while serving).
+    #[serde(default)]
+    pub audits: Vec<AuditMessage>,
 }
 
 impl Org {
@@ -121,11 +133,9 @@ impl Org {
                 self_uri: Some(format!("/api/v2/authorization/roles/{role_id}")),
             });
         }
-        let division = if self.home_division_id.is_empty() {
-            None
-        } else {
-            Some(self.home_division_id.clone())
-        };
+        // A grant always names its division (the model requires `divisionId`).
+        self.ensure_divisions();
+        let division = Some(self.home_division_id.clone());
         self.clients.push(SimClient {
             client: OAuthClient {
                 id: client_id.to_string(),
@@ -143,6 +153,56 @@ impl Org {
                 role_divisions: Some(vec![RoleDivision {
                     role_id,
                     division_id: division,
+                }]),
+                state: Some("active".into()),
+                date_to_delete: None,
+                self_uri: Some(format!("/api/v2/oauth/clients/{client_id}")),
+            },
+            secret: Some(secret.to_string()),
+        });
+    }
+
+    /// Adds a client-credentials client that may create, edit and delete OAuth clients (in
+    /// every division), for tests that change the org while it serves. Its id and secret are
+    /// the caller's; it is named "scopewatch test operator".
+    pub fn add_operator(&mut self, client_id: &str, secret: &str) {
+        self.ensure_divisions();
+        let role_id = format!("{client_id}-role");
+        self.roles.push(Role {
+            id: role_id.clone(),
+            name: "OAuth client operator".into(),
+            description: Some("Creates, edits and deletes OAuth clients".into()),
+            default_role_id: None,
+            permissions: Some(vec![]),
+            permission_policies: Some(vec![PermissionPolicy {
+                domain: "oauth".into(),
+                entity_name: "client".into(),
+                policy_name: None,
+                action_set: ["add", "edit", "delete", "view"].map(String::from).to_vec(),
+                allow_conditions: Some(false),
+            }]),
+            user_count: Some(0),
+            default: Some(false),
+            base: Some(false),
+            self_uri: Some(format!("/api/v2/authorization/roles/{role_id}")),
+        });
+        self.clients.push(SimClient {
+            client: OAuthClient {
+                id: client_id.to_string(),
+                name: "scopewatch test operator".into(),
+                access_token_validity_seconds: Some(3600),
+                description: Some("Changes the org in tests".into()),
+                registered_redirect_uri: Some(vec![]),
+                role_ids: Some(vec![role_id.clone()]),
+                date_created: Some("2026-01-05T09:00:00.000Z".into()),
+                date_modified: Some("2026-01-05T09:00:00.000Z".into()),
+                created_by: None,
+                modified_by: None,
+                authorized_grant_type: "CLIENT-CREDENTIALS".into(),
+                scope: Some(vec![]),
+                role_divisions: Some(vec![RoleDivision {
+                    role_id,
+                    division_id: Some("*".into()),
                 }]),
                 state: Some("active".into()),
                 date_to_delete: None,
