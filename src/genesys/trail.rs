@@ -224,7 +224,8 @@ async fn query(
     now: DateTime<Utc>,
 ) -> Result<Vec<AuditMessage>, GenesysError> {
     let body = AuditQuery {
-        interval: interval(since, now),
+        // Whole seconds: the end is rounded up so an event of this very second is in.
+        interval: interval(since, now + Duration::seconds(1)),
         service_name: Some(service.to_string()),
         filters: vec![AuditFilter {
             property: "EntityType".into(),
