@@ -395,6 +395,27 @@ expires = 2026-12-31
     }
 
     #[test]
+    fn the_privilege_change_window_defaults_to_7_days_and_is_bounded() {
+        assert_eq!(AuditPolicy::builtin().thresholds.privilege_change_days, 7);
+        let p = AuditPolicy::parse("[thresholds]\nprivilege_change_days = 30\n").unwrap();
+        assert_eq!(p.thresholds.privilege_change_days, 30);
+        assert!(p.describe().contains("privilege changes within 30 days"));
+        for bad in ["0", "366"] {
+            let e = AuditPolicy::parse(&format!("[thresholds]\nprivilege_change_days = {bad}\n"))
+                .unwrap_err();
+            assert!(e.to_string().contains("privilege_change_days"), "{e}");
+        }
+        let described = AuditPolicy::builtin().describe();
+        for id in [
+            "client-administers-access",
+            "orphaned-client",
+            "recent-privilege-change",
+        ] {
+            assert!(described.contains(id), "policy check lists {id}");
+        }
+    }
+
+    #[test]
     fn errors_carry_the_line_as_a_value() {
         let e = AuditPolicy::parse("name = \"x\"\n\n[rules.no-such-rule]\nenabled = false\n")
             .unwrap_err();

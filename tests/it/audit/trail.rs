@@ -313,3 +313,109 @@ async fn a_risky_client_created_while_serving_is_reported_within_seconds_after_o
     let _ = stop.send(());
     server.await.unwrap().unwrap();
 }
+
+#[tokio::test]
+async fn html_csv_and_sarif_carry_creators_changes_and_division_names() {
+    let mut org = org_with_operator();
+    let gone = org
+        .users
+        .iter()
+        .find(|u| u.state == "deleted")
+        .expect("a deleted user")
+        .clone();
+    let orphan = org.clients[0].client.id.clone();
+    org.clients[0].client.created_by = Some(DomainEntityRef {
+        id: gone.id.clone(),
+        name: None,
+        self_uri: None,
+    });
+    let sim = start_sim(org).await;
+    let created = create_client_as_operator(&sim, risky_client("Made by a machine")).await;
+    let app = spawn_app_on(sim, &temp_database(), &[]).await;
+    let cached = app.audit().await.unwrap();
+    let report = &cached.report;
+
+    // HTML: the client page names the creator and their state, the change and who made it,
+    // and the divisions of role grants by name.
+    let html = |id: String| {
+        let app = &app;
+        async move {
+            app.get_with(&format!("/clients/{id}"), &[("Accept", "text/html")])
+                .await
+                .text()
+                .await
+                .unwrap()
+        }
+    };
+    let page = html(orphan.clone()).await;
+    assert!(
+        page.contains(&gone.name) && page.contains("(deleted)"),
+        "the creator and their state"
+    );
+    let page = html(created.clone()).await;
+    assert!(page.contains("<table id=\"changes\">"), "the changes table");
+    assert!(page.contains(&format!("client {OPERATOR}")), "who made it");
+    let page = html(OPERATOR.to_string()).await;
+    assert!(
+        page.contains("<table id=\"actions\">"),
+        "what it administered"
+    );
+    let granted = report
+        .clients
+        .iter()
+        .flat_map(|c| c.roles.iter().map(move |r| (c, r)))
+        .find(|(_, r)| r.division_id != "*")
+        .expect("a grant in one division");
+    let page = html(granted.0.client_id.clone()).await;
+    let division_name = granted.1.division_name.clone().expect("named");
+    assert!(page.contains(&division_name), "{division_name}");
+    let shown = format!(" in {}", granted.1.division_id);
+    assert!(
+        !page.contains(&shown),
+        "the id is not shown for a named division"
+    );
+
+    // CSV: creator, their state, the number of changes and of actions performed.
+    let csv = app.get("/report?format=csv").await.text().await.unwrap();
+    let row = csv
+        .lines()
+        .find(|l| l.starts_with(&format!("{orphan},")))
+        .unwrap();
+    assert!(row.contains(&format!(",{},deleted,", gone.name)), "{row}");
+    let row = csv
+        .lines()
+        .find(|l| l.starts_with(&format!("{OPERATOR},")))
+        .unwrap();
+    let actions: usize = row.rsplit(',').next().unwrap().parse().unwrap();
+    assert!(actions >= 1, "actions_performed counted: {row}");
+
+    // SARIF: the new rules are in the rule list; a finding carries the creator and the org.
+    let sarif = scopewatch::render::render(report, scopewatch::render::Format::Sarif);
+    let sarif: serde_json::Value = serde_json::from_str(&sarif).unwrap();
+    let rules: Vec<&str> = sarif["runs"][0]["tool"]["driver"]["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap())
+        .collect();
+    for id in [
+        "client-administers-access",
+        "orphaned-client",
+        "recent-privilege-change",
+    ] {
+        assert!(rules.contains(&id), "{id}");
+    }
+    let orphaned = sarif["runs"][0]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| {
+            r["ruleId"] == "orphaned-client" && r["properties"]["client_id"] == orphan.as_str()
+        })
+        .expect("the orphaned-client result");
+    assert_eq!(orphaned["properties"]["created_by"]["state"], "deleted");
+    assert_eq!(
+        sarif["runs"][0]["properties"]["organization"]["id"],
+        report.organization.as_ref().unwrap().id.as_str()
+    );
+}
