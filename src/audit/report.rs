@@ -385,3 +385,34 @@ impl Report {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn created_by_reads_the_object_and_the_name_older_reports_stored() {
+        #[derive(Deserialize)]
+        struct Holder {
+            #[serde(default, deserialize_with = "created_by_any_version")]
+            created_by: Option<CreatedBy>,
+        }
+        let now: Holder =
+            serde_json::from_str(r#"{"created_by":{"id":"u1","name":"Ann","state":"deleted"}}"#)
+                .unwrap();
+        assert_eq!(now.created_by.unwrap().state.as_deref(), Some("deleted"));
+        let before: Holder = serde_json::from_str(r#"{"created_by":"Ann"}"#).unwrap();
+        assert_eq!(
+            before.created_by,
+            Some(CreatedBy {
+                id: "Ann".into(),
+                name: Some("Ann".into()),
+                state: None
+            })
+        );
+        let none: Holder = serde_json::from_str(r#"{"created_by":null}"#).unwrap();
+        assert_eq!(none.created_by, None);
+        let absent: Holder = serde_json::from_str("{}").unwrap();
+        assert_eq!(absent.created_by, None);
+    }
+}

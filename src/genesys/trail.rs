@@ -491,4 +491,37 @@ mod tests {
             ]
         );
     }
+
+    proptest::proptest! {
+        #![proptest_config(crate::proptest_config(200))]
+
+        /// Whatever a hostile upstream sends as a results page decodes or fails cleanly, and
+        /// every message it holds converts without a panic, within the text bounds.
+        #[test]
+        fn any_results_page_decodes_or_fails_and_converts_bounded(
+            bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..400),
+            date in "[0-9:TZ+.-]{0,30}",
+            text in proptest::prelude::any::<String>(),
+        ) {
+            let _ = serde_json::from_slice::<AuditResults>(&bytes);
+            let m = AuditMessage {
+                id: Some(text.clone()),
+                event_date: Some(date),
+                action: Some(text.clone()),
+                entity_type: Some(text.clone()),
+                entity: Some(EntityRef { id: Some(text.clone()), name: Some(text.clone()) }),
+                user: Some(EntityRef { id: Some(text.clone()), name: None }),
+                property_changes: Some(vec![super::super::read_models::PropertyChange {
+                    property: Some(text.clone()),
+                    old_values: Some(vec![text.clone(); 50]),
+                    new_values: None,
+                }]),
+                ..AuditMessage::default()
+            };
+            if let Some(e) = event(m) {
+                proptest::prop_assert!(e.action.chars().count() <= MAX_TEXT + 1);
+                proptest::prop_assert!(e.properties.iter().all(|p| p.old_values.len() <= MAX_VALUES));
+            }
+        }
+    }
 }
