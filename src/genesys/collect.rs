@@ -63,7 +63,9 @@ async fn collect_all(
     progress: &Progress,
 ) -> Result<Snapshot, GenesysError> {
     let now = Utc::now();
-    progress("running the usage query; reading OAuth clients, roles and the scope catalog");
+    progress(
+        "running the usage query; reading OAuth clients and their creators, roles, the scope catalog, the organization, divisions and the audit trail",
+    );
     let usage_evidence = async {
         match usage(client, now).await {
             Ok(usage) => Ok((usage, None)),
