@@ -50,7 +50,7 @@ def start_simulator(binary):
     proc = subprocess.Popen(
         [binary, "sim", "--listen", "127.0.0.1:0", "--clients", str(CLIENTS), "--roles", str(ROLES),
          "--seed", "5", "--client-id", CLIENT_ID, "--client-secret", SECRET, "--usage-running-polls", "2",
-         "--audit-running-polls", "2", "--operator-id", OPERATOR_ID, "--operator-secret", OPERATOR_SECRET],
+         "--audit-running-polls", "2", "--operator", f"{OPERATOR_ID}:{OPERATOR_SECRET}"],
         stdout=subprocess.PIPE, text=True)
     line = proc.stdout.readline()
     match = re.search(r"(http://127\.0\.0\.1:\d+)", line)

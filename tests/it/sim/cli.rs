@@ -187,21 +187,19 @@ async fn fault_flags_switch_the_faults_on() {
 }
 
 #[test]
-fn the_operator_flags_go_together_and_must_not_take_the_auditors_id() {
-    let err = one_line_error(&scopewatch(&["sim", "--operator-id", "op"]));
-    assert!(err.contains("--operator-secret"), "{err}");
+fn the_operator_flag_is_id_and_secret_and_must_not_take_the_auditors_id() {
+    let err = one_line_error(&scopewatch(&["sim", "--operator", "op"]));
+    assert!(err.contains("--operator"), "{err}");
     let err = one_line_error(&scopewatch(&[
         "sim",
         "--client-id",
         "same",
         "--client-secret",
         "s",
-        "--operator-id",
-        "same",
-        "--operator-secret",
-        "t",
+        "--operator",
+        "same:t",
     ]));
-    assert!(err.contains("--operator-id"), "{err}");
+    assert!(err.contains("--operator"), "{err}");
     let dir = std::env::temp_dir().join(format!("sw-op-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("org.json");
@@ -209,10 +207,8 @@ fn the_operator_flags_go_together_and_must_not_take_the_auditors_id() {
         "sim",
         "--clients",
         "3",
-        "--operator-id",
-        "op",
-        "--operator-secret",
-        "op-secret",
+        "--operator",
+        "op:op-secret",
         "--dump-org",
         path.to_str().unwrap(),
     ]);
