@@ -49,11 +49,16 @@ fn check(ctx: &Context, client: &Client) -> Option<Hit> {
         - chrono::Duration::days(i64::from(ctx.policy.thresholds.privilege_change_days));
     let date = |e: &AuditEvent| e.at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     let mut evidence = Vec::new();
+    // Role ids read as role names where the role is known.
+    let named = |value: String| match ctx.snapshot.roles.get(&value) {
+        Some(role) => format!("role '{}'", role.name),
+        None => value,
+    };
     for e in trail
         .about(OAUTH_CLIENT, &client.id)
         .filter(|e| e.at >= since)
     {
-        let added = added(e, &CLIENT_ACCESS);
+        let added: Vec<String> = added(e, &CLIENT_ACCESS).into_iter().map(named).collect();
         if !added.is_empty() {
             evidence.push(format!(
                 "{} {} ({}) added {}",
@@ -114,7 +119,11 @@ mod tests {
 
     #[test]
     fn flags_widened_scopes_and_roles_in_the_window_naming_who() {
+        let mut granted = widened("2026-10-29T09:00:00Z", "OAuthClient", "c1", "roleIds");
+        granted.properties[0].new_values = vec!["master".into()];
+        granted.properties[0].old_values = vec![];
         let s = with_trail(vec![
+            granted,
             widened("2026-10-30T09:00:00Z", "OAuthClient", "c1", "scope"),
             widened(
                 "2026-10-31T09:00:00Z",
@@ -130,6 +139,7 @@ mod tests {
             hit.evidence,
             vec![
                 "2026-10-30T09:00:00Z 'Ann Admin' (u1) (Update) added users",
+                "2026-10-29T09:00:00Z 'Ann Admin' (u1) (Update) added role 'Master Admin'",
                 "2026-10-31T09:00:00Z 'Ann Admin' (u1) widened role 'Reader' it holds: added users",
             ],
             "the change of 2026-10-01 is outside the 7-day window"
