@@ -142,8 +142,7 @@ pub async fn change_loop(
                 match auditor.store().try_lock_change_poll().await {
                     Ok(Some(taken)) => {
                         tracing::info!("this replica polls the audit trail for changes");
-                        // Changes before now were another replica's to see, or this start's audit's.
-                        watch = ChangeWatch::new(Utc::now());
+                        watch = ChangeWatch::new(watch_from(&auditor).await);
                         lock = Some(taken);
                     }
                     Ok(None) => continue,
@@ -176,6 +175,21 @@ pub async fn change_loop(
         lock.release().await;
     }
 }
+
+/// Where a new poller starts: the start of the newest successful audit (changes since then are
+/// not in its report, even after a restart that skipped the start audit), within the realtime
+/// query's reach; else now.
+async fn watch_from(auditor: &Auditor) -> DateTime<Utc> {
+    let now = Utc::now();
+    let reach = chrono::Duration::days(REALTIME_REACH_DAYS);
+    match auditor.store().latest(true).await {
+        Ok(Some(latest)) if now - latest.started_at < reach => latest.started_at,
+        _ => now,
+    }
+}
+
+/// How far back the realtime query answers for every service (it keeps 14 days for some).
+const REALTIME_REACH_DAYS: i64 = 13;
 
 async fn start(audits: &AuditHandle, watch: &mut ChangeWatch, why: &str) {
     match audits.start_now().await {
