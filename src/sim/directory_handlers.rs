@@ -7,8 +7,9 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use serde_json::json;
 
+use super::access::Shared;
 use super::directory::{Division, SimUser};
-use super::handlers::{Shared, page_param};
+use super::params::{multi, page_param, query_pairs, single};
 use super::wire::{Fail, paged_with, to_json};
 use crate::genesys::models::EntityListing;
 
@@ -19,33 +20,6 @@ pub const MAX_USER_PAGE_SIZE: usize = 500;
 /// Largest `pageSize` of the division listing ([GUESS], as most listings: 100... Genesys
 /// documents none; the Terraform provider pages divisions by 100).
 pub const MAX_DIVISION_PAGE_SIZE: usize = 100;
-
-/// Query parameters in order, repeated ones kept (`id=a&id=b`).
-pub(super) fn query_pairs(raw: &Option<String>) -> Vec<(String, String)> {
-    raw.as_deref()
-        .and_then(|q| serde_urlencoded::from_str::<Vec<(String, String)>>(q).ok())
-        .unwrap_or_default()
-}
-
-fn single<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    pairs
-        .iter()
-        .rev()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.as_str())
-}
-
-/// Every value of a repeated or comma-separated parameter.
-pub(super) fn multi(pairs: &[(String, String)], name: &str) -> Vec<String> {
-    pairs
-        .iter()
-        .filter(|(k, _)| k == name)
-        .flat_map(|(_, v)| v.split(','))
-        .map(str::trim)
-        .filter(|v| !v.is_empty())
-        .map(str::to_string)
-        .collect()
-}
 
 fn page(pairs: &[(String, String)], max_size: usize) -> Result<(usize, usize), Fail> {
     let map: std::collections::HashMap<String, String> = pairs.iter().cloned().collect();

@@ -6,6 +6,7 @@ use chrono::{Days, NaiveDate};
 pub use super::catalog::SCOPE_CATALOG;
 use super::catalog::{ACTIONS, DOMAINS, NAME_WORDS, UNKNOWN_SCOPES};
 use super::directory;
+use super::interval::timestamp;
 use super::org::{Org, SimClient};
 use crate::genesys::models::{
     DomainEntityRef, OAuthClient, OAuthScope, PermissionPolicy, Role, RoleDivision, UsageRow,
@@ -20,17 +21,6 @@ pub struct OrgSize {
     pub seed: u64,
     /// Dates are generated relative to this day (usage is within the last year of it).
     pub anchor: NaiveDate,
-}
-
-pub(super) fn timestamp(day: NaiveDate, rng: &mut Rng) -> String {
-    format!(
-        "{}T{:02}:{:02}:{:02}.{:03}Z",
-        day.format("%Y-%m-%d"),
-        rng.below(24),
-        rng.below(60),
-        rng.below(60),
-        rng.below(1000)
-    )
 }
 
 fn days_before(anchor: NaiveDate, days: i64) -> NaiveDate {

@@ -2,7 +2,6 @@
 //! Genesys Cloud does on the wire.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Bytes;
@@ -13,8 +12,9 @@ use axum::response::Response;
 use axum::routing::{get, post};
 use base64::Engine;
 
+use super::access::{Shared, require};
 use super::gate::{Caller, api_gate, record};
-use super::state::SimState;
+use super::params::page_param;
 use super::usage::usage_rows;
 use super::wire::{
     Fail, json_response, not_found, paged, render_client_page, to_json, token_error,
@@ -24,8 +24,6 @@ use crate::genesys::models::{
     EntityListing, Role, TokenResponse, UsageExecutionResult, UsageQuery, UsageQueryResult,
 };
 use crate::rng::{Rng, random_u64};
-
-pub(super) type Shared = Arc<SimState>;
 
 pub fn router(state: Shared) -> Router {
     let api = Router::new()
@@ -176,26 +174,6 @@ fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
     Some((id.to_string(), secret.to_string()))
 }
 
-/// Checks that the caller holds one of `permissions`, or that the endpoint is not denied.
-pub(super) fn require(
-    state: &SimState,
-    caller: &Caller,
-    endpoint: &str,
-    permissions: &'static [&'static str],
-) -> Result<(), Fail> {
-    let live = state.read();
-    let holds = live.client(&caller.client_id).is_some_and(|c| {
-        permissions
-            .iter()
-            .any(|p| live.org.client_has_permission(&c.client, p))
-    });
-    if holds && !state.faults.is_denied(endpoint) {
-        Ok(())
-    } else {
-        Err(Fail::Forbidden(permissions))
-    }
-}
-
 async fn list_clients(
     State(state): State<Shared>,
     Extension(who): Extension<Caller>,
@@ -223,23 +201,6 @@ async fn get_client(
     let live = state.read();
     let client = live.client(&client_id).ok_or(Fail::NotFound)?;
     Ok(to_json(StatusCode::OK, &client.client))
-}
-
-pub(super) fn page_param(
-    query: &HashMap<String, String>,
-    name: &str,
-    default: usize,
-    max: usize,
-) -> Result<usize, Fail> {
-    match query.get(name) {
-        None => Ok(default),
-        Some(text) => match text.parse::<usize>() {
-            Ok(n) if (1..=max).contains(&n) => Ok(n),
-            _ => Err(Fail::BadRequest(format!(
-                "The request could not be understood by the server due to malformed syntax. {name} must be an integer between 1 and {max}."
-            ))),
-        },
-    }
 }
 
 async fn list_roles(

@@ -1,8 +1,10 @@
 //! ISO-8601 intervals as the Genesys models document them: `start/end` where each end is
 //! RFC 3339 with a zone, `YYYY-MM-DDThh:mm:ss` without one (UTC), a date, or a month
-//! (`2020-01/2020-06`, as the usage blog writes it).
+//! (`2020-01/2020-06`, as the usage blog writes it); and the timestamps generated orgs carry.
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+
+use crate::rng::Rng;
 
 /// One end of an interval; `None` when it is none of the documented forms.
 pub(super) fn parse_instant(text: &str) -> Option<DateTime<Utc>> {
@@ -32,6 +34,18 @@ pub(super) fn parse_interval(text: &str) -> Result<(DateTime<Utc>, DateTime<Utc>
         ));
     }
     Ok((start, end))
+}
+
+/// A random time on `day`, as Genesys writes dates (`yyyy-MM-ddTHH:mm:ss.mmmZ`).
+pub(super) fn timestamp(day: NaiveDate, rng: &mut Rng) -> String {
+    format!(
+        "{}T{:02}:{:02}:{:02}.{:03}Z",
+        day.format("%Y-%m-%d"),
+        rng.below(24),
+        rng.below(60),
+        rng.below(60),
+        rng.below(1000)
+    )
 }
 
 #[cfg(test)]

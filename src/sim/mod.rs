@@ -2,6 +2,7 @@
 //! Genesys Cloud does on the wire (genesys-api.md). Behind `scopewatch sim`, `serve --demo`,
 //! the tests and the benchmarks.
 
+mod access;
 mod audit_model;
 mod catalog;
 mod directory;
@@ -14,6 +15,7 @@ mod handlers;
 mod interval;
 mod mutate;
 pub mod org;
+mod params;
 pub mod state;
 mod trail;
 mod trail_gen;

@@ -12,9 +12,9 @@ use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
+use super::access::{Shared, require};
 use super::audit_model::{AuditMessage, ClientRef, PropertyChange};
 use super::gate::Caller;
-use super::handlers::{Shared, require};
 use super::org::{Org, SimClient};
 use super::state::Live;
 use super::trail::{ENTITY_OAUTH_CLIENT, SERVICE};

@@ -7,10 +7,11 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use super::audit_model::AuditMessage;
-use super::directory::{Division, SimUser};
+use super::directory::{Division, SimUser, divisions};
 use crate::genesys::models::{
     OAuthClient, OAuthScope, PermissionPolicy, Role, RoleDivision, UsageRow,
 };
+use crate::rng::Rng;
 
 /// The read permissions scopewatch needs (SPEC §1), given to the auditor client.
 pub const AUDITOR_PERMISSIONS: [(&str, &str, &str); 4] = [
@@ -237,6 +238,63 @@ impl Org {
                             && p.action_set.iter().any(|a| matches(action, a))
                     })
             })
+    }
+}
+
+impl Org {
+    /// Makes the directory whole for an org that lacks parts of it (an org file written before
+    /// divisions existed): a home division, and a division for every division id a client's
+    /// role grant names, so every grant resolves to a named division.
+    pub fn ensure_divisions(&mut self) {
+        if self.home_division_id.is_empty() {
+            self.home_division_id = self
+                .divisions
+                .iter()
+                .find(|d| d.home_division)
+                .map(|d| d.id.clone())
+                .unwrap_or_else(|| Rng::new(0x40e_d1f5).uuid());
+        }
+        let mut known: HashSet<String> = self.divisions.iter().map(|d| d.id.clone()).collect();
+        let home = self.home_division_id.clone();
+        if !known.contains(&home) {
+            self.divisions
+                .insert(0, divisions(std::slice::from_ref(&home)).remove(0));
+            known.insert(home.clone());
+        }
+        // A grant always names its division: the home one when the file left it out.
+        for c in &mut self.clients {
+            for rd in c.client.role_divisions.iter_mut().flatten() {
+                if rd.division_id.is_none() {
+                    rd.division_id = Some(home.clone());
+                }
+            }
+        }
+        let named: Vec<String> = self
+            .clients
+            .iter()
+            .flat_map(|c| c.client.role_divisions.iter().flatten())
+            .filter_map(|rd| rd.division_id.clone())
+            .filter(|d| d != "*")
+            .collect();
+        for id in named {
+            if known.insert(id.clone()) {
+                let n = self.divisions.len();
+                let mut d = divisions(std::slice::from_ref(&id)).remove(0);
+                d.name = format!("Division {n}");
+                d.home_division = false;
+                d.description = String::new();
+                self.divisions.push(d);
+            }
+        }
+    }
+
+    /// The organization name the org reports (`GET /api/v2/organizations/me`).
+    pub fn display_name(&self) -> &str {
+        if self.organization_name.is_empty() {
+            "Simulated organization"
+        } else {
+            &self.organization_name
+        }
     }
 }
 

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use chrono::{Days, NaiveDate};
 
 use super::audit_model::{AuditMessage, ClientRef, PropertyChange};
-use super::generate::timestamp;
+use super::interval::timestamp;
 use super::org::Org;
 use super::trail::{ENTITY_OAUTH_CLIENT, ENTITY_ROLE, SERVICE};
 use crate::genesys::models::DomainEntityRef;

@@ -12,11 +12,10 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use base64::Engine;
 
+use super::access::{Shared, require_all};
 use super::audit_model::{AuditExecutionStatus, AuditQuery, AuditRealtimePage, AuditResultsPage};
-use super::directory_handlers::{multi, query_pairs};
 use super::gate::Caller;
-use super::handlers::Shared;
-use super::state::SimState;
+use super::params::{multi, query_pairs};
 use super::trail::{REALTIME_DAYS, expand_user, service_mapping, validate};
 use super::wire::{Fail, to_json};
 use crate::rng::{Rng, random_u64};
@@ -27,16 +26,8 @@ pub const MAX_RESULTS_PAGE_SIZE: usize = 500;
 /// Largest `pageSize` of the realtime query ([GUESS]: the same as the results).
 pub const MAX_REALTIME_PAGE_SIZE: i64 = 500;
 
-fn require_audits(state: &SimState, caller: &Caller) -> Result<(), Fail> {
-    let live = state.read();
-    let holds = live
-        .client(&caller.client_id)
-        .is_some_and(|c| live.org.client_has_permission(&c.client, AUDIT_PERMISSION));
-    if holds && !state.faults.is_denied("audits") {
-        Ok(())
-    } else {
-        Err(Fail::ForbiddenAll(&[AUDIT_PERMISSION]))
-    }
+fn require_audits(state: &Shared, caller: &Caller) -> Result<(), Fail> {
+    require_all(state, caller, "audits", &[AUDIT_PERMISSION])
 }
 
 fn body(bytes: &Bytes) -> Result<AuditQuery, Fail> {
