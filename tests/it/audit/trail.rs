@@ -58,24 +58,7 @@ pub fn org_with_operator() -> Org {
 
 #[tokio::test]
 async fn without_the_audits_permission_the_trail_is_unknown_and_its_rules_stay_silent() {
-    let mut org = org_with_operator();
-    let auditor_roles: Vec<String> = org
-        .clients
-        .iter()
-        .filter(|c| c.client.id == CLIENT_ID)
-        .flat_map(|c| c.client.role_divisions.clone().unwrap_or_default())
-        .map(|rd| rd.role_id)
-        .collect();
-    for role in org
-        .roles
-        .iter_mut()
-        .filter(|r| auditor_roles.contains(&r.id))
-    {
-        if let Some(policies) = role.permission_policies.as_mut() {
-            policies.retain(|p| p.domain != "audits");
-        }
-    }
-    let sim = start_sim(org).await;
+    let sim = start_sim(org_without_the_audits_permission()).await;
     create_client_as_operator(&sim, risky_client("made by the operator")).await;
     let report = assess_with(client_config(&sim), &AuditPolicy::builtin())
         .await
@@ -240,10 +223,13 @@ async fn successful_audits(http: &reqwest::Client, base: &str) -> u64 {
         .unwrap_or(0)
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_risky_client_created_while_serving_is_reported_within_seconds_after_one_audit() {
-    use std::time::{Duration, Instant};
-    let sim = start_sim(org_with_operator()).await;
+type Server = tokio::task::JoinHandle<std::io::Result<()>>;
+
+/// The service as `serve` runs it (an audit at start, the next in an hour) with a 1 s change
+/// poll: its base URL, its stop switch and its task.
+async fn serve_with_change_poll(
+    sim: &RunningSim,
+) -> (String, tokio::sync::oneshot::Sender<()>, Server) {
     let env: std::collections::BTreeMap<String, String> = [
         ("GENESYS_OAUTH_CLIENT_ID", CLIENT_ID.to_string()),
         ("GENESYS_OAUTH_CLIENT_SECRET", SECRET.to_string()),
@@ -258,13 +244,91 @@ async fn a_risky_client_created_while_serving_is_reported_within_seconds_after_o
     .map(|(k, v)| (k.to_string(), v))
     .collect();
     let settings = scopewatch::config::Settings::load(&env, None).unwrap();
-    // The schedule runs as under `serve`: an audit at start, the next in an hour.
+    // The schedule runs as under `serve` (no `without_schedule`).
     let app = scopewatch::app::App::build(settings, false).await.unwrap();
     let base = format!("http://{}", app.local_addr());
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(app.run_until_stopped(async {
         let _ = stopped.await;
     }));
+    (base, stop, server)
+}
+
+/// The generated org with the operator, its auditor without `audits:audit:view`.
+fn org_without_the_audits_permission() -> Org {
+    let mut org = org_with_operator();
+    let auditor_roles: Vec<String> = org
+        .clients
+        .iter()
+        .filter(|c| c.client.id == CLIENT_ID)
+        .flat_map(|c| c.client.role_divisions.clone().unwrap_or_default())
+        .map(|rd| rd.role_id)
+        .collect();
+    for role in org
+        .roles
+        .iter_mut()
+        .filter(|r| auditor_roles.contains(&r.id))
+    {
+        if let Some(policies) = role.permission_policies.as_mut() {
+            policies.retain(|p| p.domain != "audits");
+        }
+    }
+    org
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_poller_refused_by_the_audit_api_starts_no_audit_and_the_service_goes_on() {
+    use std::time::{Duration, Instant};
+    let sim = start_sim(org_without_the_audits_permission()).await;
+    let (base, stop, server) = serve_with_change_poll(&sim).await;
+    let http = reqwest::Client::new();
+    let began = Instant::now();
+    while successful_audits(&http, &base).await < 1 {
+        assert!(began.elapsed() < Duration::from_secs(30), "no first audit");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    create_client_as_operator(&sim, risky_client("Unseen")).await;
+    tokio::time::sleep(Duration::from_millis(3_000)).await;
+    assert_eq!(
+        successful_audits(&http, &base).await,
+        1,
+        "a refused poll is no change"
+    );
+    let report: serde_json::Value = http
+        .get(format!("{base}/report"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        report["warnings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|w| w.as_str().unwrap().starts_with("audit trail unknown")),
+        "{}",
+        report["warnings"]
+    );
+    let refused = sim
+        .requests()
+        .iter()
+        .filter(|r| r.path.starts_with("/api/v2/audits/") && r.status == 403)
+        .count();
+    assert!(
+        refused >= 2,
+        "the audit and the polls were refused ({refused})"
+    );
+    let _ = stop.send(());
+    server.await.unwrap().unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_risky_client_created_while_serving_is_reported_within_seconds_after_one_audit() {
+    use std::time::{Duration, Instant};
+    let sim = start_sim(org_with_operator()).await;
+    let (base, stop, server) = serve_with_change_poll(&sim).await;
     let http = reqwest::Client::new();
     let began = Instant::now();
     while successful_audits(&http, &base).await < 1 {
@@ -312,6 +376,17 @@ async fn a_risky_client_created_while_serving_is_reported_within_seconds_after_o
     assert_eq!(successful_audits(&http, &base).await, 2);
     let _ = stop.send(());
     server.await.unwrap().unwrap();
+    // At most one call per poll: the polls are the realtime queries plus the one service
+    // mapping read by the poller (each audit reads the mapping once too).
+    let log = sim.requests();
+    let count = |path: &str| log.iter().filter(|r| r.path == path).count();
+    let polls =
+        count("/api/v2/audits/query/realtime") + count("/api/v2/audits/query/servicemapping") - 2;
+    let seconds = began.elapsed().as_secs() as usize;
+    assert!(
+        (3..=seconds + 1).contains(&polls),
+        "{polls} poller calls in {seconds} s at one poll a second"
+    );
 }
 
 #[tokio::test]
