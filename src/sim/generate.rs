@@ -54,13 +54,30 @@ fn role(id: String, name: &str, permissions: Vec<String>, policies: Vec<Permissi
     }
 }
 
+/// Domains the generated Master Admin role holds every permission of.
+const MASTER_ADMIN_DOMAINS: [&str; 8] = [
+    "authorization",
+    "oauth",
+    "directory",
+    "routing",
+    "telephony",
+    "analytics",
+    "integrations",
+    "architect",
+];
+
 /// The fixed roles every generated org has: the ones auditors care about most.
 fn notable_roles(rng: &mut Rng) -> Vec<Role> {
+    // The admin signal is the flat `admin` permission; its policies name real domains (a
+    // policy on domain `*` is not a documented shape, genesys-api.md §12.6).
     let mut master = role(
         rng.uuid(),
         "Master Admin",
         vec!["admin".into()],
-        vec![policy("*", "*", &["*"])],
+        MASTER_ADMIN_DOMAINS
+            .iter()
+            .map(|d| policy(d, "*", &["*"]))
+            .collect(),
     );
     master.default_role_id = Some("admin".into());
     master.default = Some(true);
@@ -467,6 +484,14 @@ mod tests {
             .filter_map(|u| u.client_id.as_deref())
             .collect();
         assert!(used.len() > 500 && used.len() < 1000, "used {}", used.len());
-        assert!(org.roles.iter().any(|r| r.name == "Master Admin"));
+        let master = org.roles.iter().find(|r| r.name == "Master Admin").unwrap();
+        assert!(master.permissions.iter().flatten().any(|p| p == "admin"));
+        // Only documented policy shapes: `*` for the entity and the actions, never the domain.
+        assert!(
+            org.roles
+                .iter()
+                .flat_map(|r| r.permission_policies.iter().flatten())
+                .all(|p| p.domain != "*")
+        );
     }
 }

@@ -366,3 +366,36 @@ impl SimState {
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::generate::{OrgSize, generate};
+
+    #[test]
+    fn the_listing_is_serialized_once_and_again_only_after_a_change() {
+        let org = generate(&OrgSize {
+            clients: 50,
+            roles: 10,
+            seed: 1,
+            anchor: chrono::NaiveDate::from_ymd_opt(2026, 11, 1).unwrap(),
+        });
+        let state = SimState::new(org, SimSettings::default(), Faults::new(Default::default()));
+        let first = state.clients_body();
+        let again = state.clients_body();
+        assert_eq!(first.as_ptr(), again.as_ptr(), "served from the cache");
+        {
+            let mut live = state.write();
+            let mut extra = live.org.clients[0].clone();
+            extra.client.id = "added-while-serving".into();
+            live.org.clients.push(extra);
+            live.clients_changed();
+        }
+        let changed = state.clients_body();
+        assert_ne!(first.as_ptr(), changed.as_ptr());
+        let text = String::from_utf8(changed.to_vec()).unwrap();
+        assert!(text.contains("added-while-serving") && text.contains("\"total\":51"));
+        assert!(state.read().client("added-while-serving").is_some());
+        assert_eq!(changed.as_ptr(), state.clients_body().as_ptr());
+    }
+}
