@@ -15,7 +15,7 @@ use tokio_util::task::TaskTracker;
 
 use crate::audit::policy::AuditPolicy;
 use crate::auditor::{
-    AuditHandle, Auditor, AuditorParts, org_client_config, refresh_loop, run_loop,
+    AuditHandle, Auditor, AuditorParts, change_loop, org_client_config, refresh_loop, run_loop,
 };
 use crate::cache::ReportCache;
 use crate::config::{ConfigError, Settings};
@@ -53,6 +53,8 @@ pub struct App {
     tasks: TaskTracker,
     cancel: CancellationToken,
     server_limits: ServerLimits,
+    /// How often the audit trail is polled for changes (`None`: off).
+    change_poll: Option<Duration>,
     schedule: bool,
     _demo: Vec<RunningSim>,
 }
@@ -171,6 +173,7 @@ impl App {
             tasks,
             cancel,
             server_limits: settings.server_limits,
+            change_poll: settings.change_poll,
             schedule: true,
             _demo: demo,
         })
@@ -236,6 +239,7 @@ impl App {
             tasks,
             cancel,
             server_limits,
+            change_poll,
             schedule,
             _demo,
         } = self;
@@ -248,6 +252,16 @@ impl App {
             }
             if schedule {
                 tasks.spawn(run_loop(org.auditor.clone(), org.interval, cancel.clone()));
+                if let Some(period) = change_poll {
+                    let audits =
+                        AuditHandle::new(org.auditor.clone(), tasks.clone(), cancel.clone());
+                    tasks.spawn(change_loop(
+                        org.auditor.clone(),
+                        audits,
+                        period,
+                        cancel.clone(),
+                    ));
+                }
             }
             tasks.spawn(refresh_loop(
                 org.auditor.clone(),

@@ -14,7 +14,7 @@ use crate::genesys::regions;
 use crate::store::redact_url;
 
 /// Every setting's name, as an environment variable and as a config-file key.
-pub const KEYS: [&str; 31] = [
+pub const KEYS: [&str; 32] = [
     "GENESYS_OAUTH_CLIENT_ID",
     "GENESYS_OAUTH_CLIENT_SECRET",
     "GENESYS_OAUTH_CLIENT_SECRET_FILE",
@@ -23,6 +23,7 @@ pub const KEYS: [&str; 31] = [
     "GENESYS_LOGIN_BASE_URL",
     "SCOPEWATCH_LISTEN",
     "SCOPEWATCH_AUDIT_INTERVAL",
+    "SCOPEWATCH_CHANGE_POLL",
     "SCOPEWATCH_DATABASE_URL",
     "SCOPEWATCH_DATABASE_URL_FILE",
     "SCOPEWATCH_DATABASE_WAIT",
@@ -110,6 +111,8 @@ pub struct Settings {
     pub login_base_url: String,
     pub listen: SocketAddr,
     pub audit_interval: Duration,
+    /// How often the realtime audit trail is asked for changes (`None`: off).
+    pub change_poll: Option<Duration>,
     pub database_url: SecretString,
     /// How long to wait for an unreachable database at start (0: fail at once).
     pub database_wait: Duration,
@@ -355,6 +358,13 @@ impl Settings {
             Ok(d)
         };
         let audit_interval = duration("SCOPEWATCH_AUDIT_INTERVAL", "1h", Duration::from_secs(10))?;
+        let change_poll = match get("SCOPEWATCH_CHANGE_POLL").map(str::trim) {
+            Some("0") => None,
+            _ => Some(
+                duration("SCOPEWATCH_CHANGE_POLL", "2m", Duration::from_secs(1))
+                    .map_err(|e| ConfigError(format!("{} (0 turns the change poll off)", e.0)))?,
+            ),
+        };
         let retention = duration("SCOPEWATCH_RETENTION", "90d", Duration::from_secs(3600))?;
         let retry_after_cap =
             duration("SCOPEWATCH_RETRY_AFTER_CAP", "180s", Duration::from_secs(1))?;
@@ -478,6 +488,7 @@ impl Settings {
             login_base_url,
             listen,
             audit_interval,
+            change_poll,
             database_url: SecretString::from(database_url.to_string()),
             database_wait,
             policy_path: get("SCOPEWATCH_POLICY").map(str::to_string),
@@ -557,6 +568,28 @@ mod tests {
         assert_eq!(s.max_requests_per_minute, 120);
         assert_eq!(s.retention, Duration::from_secs(90 * 86_400));
         assert_eq!(s.log_format, LogFormat::Json);
+        assert_eq!(s.change_poll, Some(Duration::from_secs(120)));
+    }
+
+    #[test]
+    fn the_change_poll_takes_a_duration_or_0_for_off() {
+        let poll = |v: &str| Settings::load(&env(&[("SCOPEWATCH_CHANGE_POLL", v)]), None);
+        assert_eq!(poll("0").unwrap().change_poll, None);
+        assert_eq!(
+            poll("1s").unwrap().change_poll,
+            Some(Duration::from_secs(1))
+        );
+        assert_eq!(
+            poll("5m").unwrap().change_poll,
+            Some(Duration::from_secs(300))
+        );
+        for bad in ["soon", "500ms", "0s", "-1m"] {
+            let e = poll(bad).unwrap_err().to_string();
+            assert!(
+                e.contains("SCOPEWATCH_CHANGE_POLL") && e.contains("0 turns"),
+                "{bad}: {e}"
+            );
+        }
     }
 
     #[test]

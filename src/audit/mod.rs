@@ -16,8 +16,9 @@ use sha2::{Digest, Sha256};
 use self::least_privilege::Fit;
 use self::policy::{AuditPolicy, selects};
 use self::report::{
-    CatalogRef, ClientReport, Finding, PermissionPolicyRef, PermissionUsage, PolicyRef, Report,
-    RiskLevel, RoleRef, ScopeUsage, Source, SuggestedRole, Summary, WaiverRef,
+    ActionRef, CatalogRef, ChangeRef, ClientReport, CreatedBy, Finding, OrganizationRef,
+    PermissionPolicyRef, PermissionUsage, PolicyRef, PropertyChangeRef, Report, RiskLevel, RoleRef,
+    ScopeUsage, Source, SuggestedRole, Summary, UserRef, WaiverRef,
 };
 use self::rules::{Context, Hit, RULES, RuleMeta, expired_waiver, rule_meta};
 use self::snapshot::{Client, Snapshot, Usage, is_read_write};
@@ -85,9 +86,72 @@ pub fn judge(snapshot: &Snapshot, policy: &AuditPolicy, run: &AuditRun) -> Repor
                 detail: line.clone(),
             },
         }),
+        organization: snapshot.organization.as_ref().map(|o| OrganizationRef {
+            id: o.id.clone(),
+            name: o.name.clone(),
+        }),
         summary,
         clients,
     }
+}
+
+/// Changes and actions kept per client in the report (the newest).
+pub const MAX_TRAIL_ENTRIES: usize = 20;
+
+/// The client's creator, with their state when the users API answered for them.
+fn created_by(snapshot: &Snapshot, client: &Client) -> Option<CreatedBy> {
+    let creator = client.created_by.as_ref()?;
+    let person = snapshot.people.as_ref().and_then(|p| p.get(&creator.id));
+    Some(CreatedBy {
+        id: creator.id.clone(),
+        name: person
+            .and_then(|p| p.name.clone())
+            .or_else(|| creator.name.clone()),
+        state: person.map(|p| p.state.clone()),
+    })
+}
+
+/// What the trail says of the client: changes made to it, and what it changed itself.
+fn trail_of(
+    snapshot: &Snapshot,
+    client: &Client,
+) -> (&'static str, Vec<ChangeRef>, Vec<ActionRef>) {
+    let Some(trail) = snapshot.trail.known() else {
+        return ("unknown", vec![], vec![]);
+    };
+    let changes = trail
+        .about(rules::OAUTH_CLIENT, &client.id)
+        .take(MAX_TRAIL_ENTRIES)
+        .map(|e| ChangeRef {
+            date: e.at,
+            user: e.user.as_ref().map(|u| UserRef {
+                id: u.id.clone(),
+                name: u.name.clone(),
+            }),
+            client_id: e.client_id.clone(),
+            action: e.action.clone(),
+            properties: e
+                .properties
+                .iter()
+                .map(|p| PropertyChangeRef {
+                    property: p.property.clone(),
+                    old_values: p.old_values.clone(),
+                    new_values: p.new_values.clone(),
+                })
+                .collect(),
+        })
+        .collect();
+    let actions = rules::administrative_actions(trail, &client.id)
+        .take(MAX_TRAIL_ENTRIES)
+        .map(|e| ActionRef {
+            date: e.at,
+            action: e.action.clone(),
+            entity_type: e.entity_type.clone(),
+            entity_id: e.entity.as_ref().map(|n| n.id.clone()),
+            entity_name: e.entity.as_ref().and_then(|n| n.name.clone()),
+        })
+        .collect();
+    ("known", changes, actions)
 }
 
 /// A finding's identity across audits: client, rule and evidence.
@@ -186,6 +250,7 @@ fn judge_client(
     };
     let escalation = rules_scopes(ctx, client);
     let (permission_usage, scope_usage) = usage_fit(ctx);
+    let (trail_evidence, changes, actions_performed) = trail_of(ctx.snapshot, client);
     ClientReport {
         client_id: client.id.clone(),
         client_name: client.name.clone(),
@@ -203,6 +268,10 @@ fn judge_client(
                 role_id: g.role_id.clone(),
                 role_name: ctx.snapshot.roles.get(&g.role_id).map(|r| r.name.clone()),
                 division_id: g.division_id.clone(),
+                division_name: ctx
+                    .snapshot
+                    .division_name(&g.division_id)
+                    .map(str::to_string),
             })
             .collect(),
         access_token_validity_seconds: client
@@ -211,7 +280,7 @@ fn judge_client(
         redirect_uris: client.redirect_uris.clone(),
         date_created: client.date_created,
         date_modified: client.date_modified,
-        created_by: client.created_by.clone(),
+        created_by: created_by(ctx.snapshot, client),
         date_to_delete: client.date_to_delete,
         last_used_date,
         usage_evidence: usage_evidence.to_string(),
@@ -220,6 +289,9 @@ fn judge_client(
         findings,
         permission_usage,
         scope_usage,
+        trail_evidence: trail_evidence.to_string(),
+        changes,
+        actions_performed,
     }
 }
 

@@ -18,6 +18,8 @@ pub struct Thresholds {
     pub max_read_write_scopes: usize,
     /// `unused-permissions` / `unused-scopes` fire above this share (percent) of unused grant.
     pub max_unused_percent: u32,
+    /// `recent-privilege-change` looks back this many days.
+    pub privilege_change_days: u32,
 }
 
 /// Scopes every client matched by `client` (an id or a name glob) must hold.

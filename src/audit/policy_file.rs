@@ -21,6 +21,7 @@ max_token_lifetime_seconds = 86400
 max_implicit_token_lifetime_seconds = 3600
 max_read_write_scopes = 15
 max_unused_percent = 50
+privilege_change_days = 7
 "#;
 
 /// Why a policy cannot be used.
@@ -94,6 +95,7 @@ impl AuditPolicy {
             max_implicit_token_lifetime_seconds: 3_600,
             max_read_write_scopes: 15,
             max_unused_percent: 50,
+            privilege_change_days: 7,
         };
         let check_rule = |name: &toml::Spanned<String>, key: &str| -> Result<(), PolicyError> {
             if rule_meta(name.get_ref()).is_some() {
@@ -151,7 +153,19 @@ impl AuditPolicy {
             max_unused_percent: t
                 .max_unused_percent
                 .unwrap_or(builtin_defaults.max_unused_percent),
+            privilege_change_days: t
+                .privilege_change_days
+                .unwrap_or(builtin_defaults.privilege_change_days),
         };
+        if !(1..=365).contains(&thresholds.privilege_change_days) {
+            return Err(PolicyError::at(
+                None,
+                format!(
+                    "thresholds.privilege_change_days must be between 1 and 365, not {}",
+                    thresholds.privilege_change_days
+                ),
+            ));
+        }
         if thresholds.max_unused_percent > 100 {
             return Err(PolicyError::at(
                 None,
@@ -244,12 +258,13 @@ impl AuditPolicy {
         }
         let t = &self.thresholds;
         out.push_str(&format!(
-            "thresholds: usage window {} days, token lifetime max {} s ({} s for implicit), read-write scopes max {}, unused grant max {}%\n",
+            "thresholds: usage window {} days, token lifetime max {} s ({} s for implicit), read-write scopes max {}, unused grant max {}%, privilege changes within {} days\n",
             t.usage_window_days,
             t.max_token_lifetime_seconds,
             t.max_implicit_token_lifetime_seconds,
             t.max_read_write_scopes,
-            t.max_unused_percent
+            t.max_unused_percent,
+            t.privilege_change_days
         ));
         out.push_str(&format!(
             "high-risk scopes: {}\n",
@@ -312,6 +327,7 @@ struct ThresholdsFile {
     max_implicit_token_lifetime_seconds: Option<i64>,
     max_read_write_scopes: Option<usize>,
     max_unused_percent: Option<u32>,
+    privilege_change_days: Option<u32>,
 }
 
 #[derive(Deserialize)]
@@ -376,6 +392,27 @@ expires = 2026-12-31
             NaiveDate::from_ymd_opt(2026, 12, 31).unwrap()
         );
         assert_eq!(p.required_scopes[0].client, "Terraform*");
+    }
+
+    #[test]
+    fn the_privilege_change_window_defaults_to_7_days_and_is_bounded() {
+        assert_eq!(AuditPolicy::builtin().thresholds.privilege_change_days, 7);
+        let p = AuditPolicy::parse("[thresholds]\nprivilege_change_days = 30\n").unwrap();
+        assert_eq!(p.thresholds.privilege_change_days, 30);
+        assert!(p.describe().contains("privilege changes within 30 days"));
+        for bad in ["0", "366"] {
+            let e = AuditPolicy::parse(&format!("[thresholds]\nprivilege_change_days = {bad}\n"))
+                .unwrap_err();
+            assert!(e.to_string().contains("privilege_change_days"), "{e}");
+        }
+        let described = AuditPolicy::builtin().describe();
+        for id in [
+            "client-administers-access",
+            "orphaned-client",
+            "recent-privilege-change",
+        ] {
+            assert!(described.contains(id), "policy check lists {id}");
+        }
     }
 
     #[test]

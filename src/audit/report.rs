@@ -65,8 +65,17 @@ pub struct Report<C = Vec<ClientReport>> {
     /// Which permission catalog the least-privilege fits used; absent in older stored reports.
     #[serde(default)]
     pub permission_catalog: Option<CatalogRef>,
+    /// The organization audited; absent when it could not be read (and in older reports).
+    #[serde(default)]
+    pub organization: Option<OrganizationRef>,
     pub summary: Summary,
     pub clients: C,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OrganizationRef {
+    pub id: String,
+    pub name: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -138,6 +147,73 @@ pub struct RoleRef {
     pub role_id: String,
     pub role_name: Option<String>,
     pub division_id: String,
+    /// The division's name (`null` when divisions are unknown).
+    #[serde(default)]
+    pub division_name: Option<String>,
+}
+
+/// Who created a client: `state` is `active`, `inactive` or `deleted` (`null` when unknown).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CreatedBy {
+    pub id: String,
+    pub name: Option<String>,
+    pub state: Option<String>,
+}
+
+/// A person or OAuth client named in the trail.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UserRef {
+    pub id: String,
+    pub name: Option<String>,
+}
+
+/// One property a change touched.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PropertyChangeRef {
+    pub property: String,
+    pub old_values: Vec<String>,
+    pub new_values: Vec<String>,
+}
+
+/// A change made to the client (from the audit trail): when, who (a person, through an OAuth
+/// client), what.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChangeRef {
+    pub date: DateTime<Utc>,
+    pub user: Option<UserRef>,
+    pub client_id: Option<String>,
+    pub action: String,
+    pub properties: Vec<PropertyChangeRef>,
+}
+
+/// An administrative action the client performed itself (from the audit trail).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ActionRef {
+    pub date: DateTime<Utc>,
+    pub action: String,
+    pub entity_type: String,
+    pub entity_id: Option<String>,
+    pub entity_name: Option<String>,
+}
+
+/// `created_by` as written now (`{id, name, state}`) or by older versions (a name or id).
+fn created_by_any_version<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<CreatedBy>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Any {
+        Now(CreatedBy),
+        Before(String),
+    }
+    Ok(Option::<Any>::deserialize(d)?.map(|any| match any {
+        Any::Now(c) => c,
+        Any::Before(text) => CreatedBy {
+            id: text.clone(),
+            name: Some(text),
+            state: None,
+        },
+    }))
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -178,7 +254,8 @@ pub struct ClientReport {
     pub redirect_uris: Vec<String>,
     pub date_created: Option<DateTime<Utc>>,
     pub date_modified: Option<DateTime<Utc>>,
-    pub created_by: Option<String>,
+    #[serde(default, deserialize_with = "created_by_any_version")]
+    pub created_by: Option<CreatedBy>,
     pub date_to_delete: Option<DateTime<Utc>>,
     pub last_used_date: Option<chrono::NaiveDate>,
     /// `used`, `unused` or `unknown`.
@@ -192,6 +269,19 @@ pub struct ClientReport {
     /// User grants with endpoint evidence: the scopes its calls needed.
     #[serde(default)]
     pub scope_usage: Option<ScopeUsage>,
+    /// `known` or `unknown`: whether the audit trail could be read.
+    #[serde(default = "unknown")]
+    pub trail_evidence: String,
+    /// Changes made to this client in the trail window, newest first (bounded).
+    #[serde(default)]
+    pub changes: Vec<ChangeRef>,
+    /// Changes this client made itself to OAuth clients and roles, newest first (bounded).
+    #[serde(default)]
+    pub actions_performed: Vec<ActionRef>,
+}
+
+fn unknown() -> String {
+    "unknown".into()
 }
 
 /// `live` (the org's API description, with the day it was read) or `snapshot` (the embedded
@@ -287,10 +377,42 @@ impl Report {
             errors: self.errors.clone(),
             source: self.source.clone(),
             permission_catalog: self.permission_catalog.clone(),
+            organization: self.organization.clone(),
             policy: self.policy.clone(),
             usage_window_days: self.usage_window_days,
             summary: self.summary.clone(),
             clients,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn created_by_reads_the_object_and_the_name_older_reports_stored() {
+        #[derive(Deserialize)]
+        struct Holder {
+            #[serde(default, deserialize_with = "created_by_any_version")]
+            created_by: Option<CreatedBy>,
+        }
+        let now: Holder =
+            serde_json::from_str(r#"{"created_by":{"id":"u1","name":"Ann","state":"deleted"}}"#)
+                .unwrap();
+        assert_eq!(now.created_by.unwrap().state.as_deref(), Some("deleted"));
+        let before: Holder = serde_json::from_str(r#"{"created_by":"Ann"}"#).unwrap();
+        assert_eq!(
+            before.created_by,
+            Some(CreatedBy {
+                id: "Ann".into(),
+                name: Some("Ann".into()),
+                state: None
+            })
+        );
+        let none: Holder = serde_json::from_str(r#"{"created_by":null}"#).unwrap();
+        assert_eq!(none.created_by, None);
+        let absent: Holder = serde_json::from_str("{}").unwrap();
+        assert_eq!(absent.created_by, None);
     }
 }

@@ -95,7 +95,8 @@ pub struct Client {
     pub redirect_uris: Vec<String>,
     pub date_created: Option<DateTime<Utc>>,
     pub date_modified: Option<DateTime<Utc>>,
-    pub created_by: Option<String>,
+    /// Who created it (`createdBy`), as the client listing names them.
+    pub created_by: Option<Named>,
     pub date_to_delete: Option<DateTime<Utc>>,
 }
 
@@ -138,6 +139,144 @@ pub enum Usage {
     Unknown,
 }
 
+/// An entity named by id, and by name when Genesys said it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Named {
+    pub id: String,
+    pub name: Option<String>,
+}
+
+/// The organization audited.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Organization {
+    pub id: String,
+    pub name: String,
+}
+
+/// A division: its name, whether it is the home division, and what it holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Division {
+    pub id: String,
+    pub name: String,
+    pub home: bool,
+    pub object_counts: BTreeMap<String, i64>,
+}
+
+/// A person as the users API answers with `state=any`: `active`, `inactive` or `deleted`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Person {
+    pub id: String,
+    pub name: Option<String>,
+    pub state: String,
+}
+
+impl Person {
+    /// Nobody can act for a deleted or inactive person.
+    pub fn is_gone(&self) -> bool {
+        matches!(self.state.as_str(), "deleted" | "inactive")
+    }
+}
+
+/// One property an audited change touched, with its values before and after.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PropertyChange {
+    pub property: String,
+    pub old_values: Vec<String>,
+    pub new_values: Vec<String>,
+}
+
+/// One message of the audit trail: who (a person, through an OAuth client) did what to which
+/// entity, when.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditEvent {
+    pub id: Option<String>,
+    pub at: DateTime<Utc>,
+    pub user: Option<Named>,
+    /// The OAuth client that acted, if one did.
+    pub client_id: Option<String>,
+    pub action: String,
+    pub entity_type: String,
+    pub entity: Option<Named>,
+    pub properties: Vec<PropertyChange>,
+}
+
+/// The audit trail of OAuth clients and roles, newest first.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Trail {
+    Known(KnownTrail),
+    /// The trail could not be read (missing permission, failure): no trail rule judges.
+    Unknown,
+}
+
+/// A trail that was read: its events since `since`, indexed by the entity they changed and by
+/// the OAuth client that acted, so judging a client never scans the whole trail.
+#[derive(Debug, Clone, PartialEq)]
+pub struct KnownTrail {
+    pub since: DateTime<Utc>,
+    events: Vec<AuditEvent>,
+    about: BTreeMap<String, Vec<usize>>,
+    by: BTreeMap<String, Vec<usize>>,
+}
+
+impl KnownTrail {
+    /// The events, sorted newest first (then by id).
+    pub fn new(since: DateTime<Utc>, mut events: Vec<AuditEvent>) -> KnownTrail {
+        events.sort_by(|a, b| b.at.cmp(&a.at).then_with(|| a.id.cmp(&b.id)));
+        let mut about: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+        let mut by: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+        for (i, e) in events.iter().enumerate() {
+            if let Some(entity) = &e.entity {
+                about.entry(entity.id.clone()).or_default().push(i);
+            }
+            if let Some(client) = &e.client_id {
+                by.entry(client.clone()).or_default().push(i);
+            }
+        }
+        KnownTrail {
+            since,
+            events,
+            about,
+            by,
+        }
+    }
+
+    pub fn events(&self) -> &[AuditEvent] {
+        &self.events
+    }
+
+    /// Events that changed the entity with this id (of the given type), newest first.
+    pub fn about<'a>(
+        &'a self,
+        entity_type: &'a str,
+        id: &str,
+    ) -> impl Iterator<Item = &'a AuditEvent> + 'a {
+        self.about
+            .get(id)
+            .into_iter()
+            .flatten()
+            .map(|&i| &self.events[i])
+            .filter(move |e| e.entity_type == entity_type)
+    }
+
+    /// Events an OAuth client performed itself, newest first.
+    pub fn by<'a>(&'a self, client_id: &str) -> impl Iterator<Item = &'a AuditEvent> + 'a {
+        self.by
+            .get(client_id)
+            .into_iter()
+            .flatten()
+            .map(|&i| &self.events[i])
+    }
+}
+
+impl Trail {
+    pub fn known(&self) -> Option<&KnownTrail> {
+        match self {
+            Trail::Known(trail) => Some(trail),
+            Trail::Unknown => None,
+        }
+    }
+}
+
 /// Everything one audit judges, as collected at `collected_at`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Snapshot {
@@ -156,6 +295,29 @@ pub struct Snapshot {
     pub catalog: std::sync::Arc<Catalog>,
     /// Degraded evidence, said in the report.
     pub warnings: Vec<String>,
+    /// The org (`None` when it could not be read).
+    pub organization: Option<Organization>,
+    /// Divisions by id (`None` when they could not be read).
+    pub divisions: Option<BTreeMap<String, Division>>,
+    /// The creators of clients by id, with their state (`None` when they could not be read).
+    pub people: Option<BTreeMap<String, Person>>,
+    /// Who changed OAuth clients and roles, and what OAuth clients changed themselves.
+    pub trail: Trail,
+}
+
+impl Snapshot {
+    /// The name of a division id, when divisions are known (`home` is the home division).
+    pub fn division_name(&self, id: &str) -> Option<&str> {
+        let divisions = self.divisions.as_ref()?;
+        if id == "*" {
+            return Some("all divisions");
+        }
+        match divisions.get(id) {
+            Some(d) => Some(d.name.as_str()),
+            None if id == "home" => divisions.values().find(|d| d.home).map(|d| d.name.as_str()),
+            None => None,
+        }
+    }
 }
 
 /// A scope without the `:readonly` suffix permits writes.

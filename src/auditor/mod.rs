@@ -3,6 +3,7 @@
 //! start time. `refresh` installs a newer stored report (a restore at start, a replica's poll).
 //! Every report gauge is set in `publish`, whatever installed the report.
 
+mod changes;
 mod error;
 mod restore;
 mod schedule;
@@ -15,6 +16,7 @@ use chrono::{DateTime, SubsecRound, Utc};
 use futures_util::FutureExt;
 use tokio::sync::OwnedMutexGuard;
 
+pub use self::changes::{ChangeWatch, Found, change_loop};
 pub use self::error::AuditError;
 pub use self::schedule::{AuditHandle, refresh_loop, run_loop};
 use crate::audit::policy::AuditPolicy;
@@ -176,6 +178,11 @@ impl Auditor {
             unreadable: Mutex::new(std::collections::HashSet::new()),
             stored_catalog_at: tokio::sync::Mutex::new(None),
         }
+    }
+
+    /// The Genesys client every call of this auditor goes through (one gate).
+    pub fn genesys(&self) -> &GenesysClient {
+        &self.client
     }
 
     pub fn store(&self) -> &Arc<Store> {

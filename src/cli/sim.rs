@@ -40,12 +40,19 @@ pub struct SimArgs {
     /// The auditor's own client secret (made up and printed when absent).
     #[arg(long, env = "GENESYS_OAUTH_CLIENT_SECRET", hide_env_values = true)]
     pub client_secret: Option<String>,
+    /// Adds a client-credentials client that may create, edit and delete OAuth clients (to
+    /// change the org while it serves), given as ID:SECRET.
+    #[arg(long, value_name = "ID:SECRET")]
+    pub operator: Option<String>,
     /// Requests allowed per token per minute before 429.
     #[arg(long, default_value_t = 300, value_parser = clap::value_parser!(u32).range(1..))]
     pub rate_limit: u32,
     /// Polls of a usage query answered `Running` before `Complete`.
     #[arg(long, default_value_t = 1)]
     pub usage_running_polls: u32,
+    /// Polls of an audit query answered `Running` before `Succeeded`.
+    #[arg(long, default_value_t = 1)]
+    pub audit_running_polls: u32,
     /// Page the client listing with this page size (today's API returns one page).
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
     pub client_page_size: Option<u32>,
@@ -112,6 +119,27 @@ pub fn sim_org(args: &SimArgs) -> Result<(Org, String, String, bool), CliError> 
         return Err(CliError::Usage("--client-id must not be empty".into()));
     }
     org.ensure_auditor(&client_id, &secret);
+    if let Some(operator) = &args.operator {
+        let Some((id, operator_secret)) = operator
+            .split_once(':')
+            .filter(|(id, secret)| !id.trim().is_empty() && !secret.is_empty())
+        else {
+            return Err(CliError::Usage(
+                "--operator must be ID:SECRET with both parts non-empty".into(),
+            ));
+        };
+        if id == client_id {
+            return Err(CliError::Usage(
+                "--operator must not take the auditor's --client-id".into(),
+            ));
+        }
+        if org.clients.iter().any(|c| c.client.id == id) {
+            return Err(CliError::Usage(format!(
+                "--operator '{id}' is already a client of the org"
+            )));
+        }
+        org.add_operator(id, operator_secret);
+    }
     Ok((org, client_id, secret, made_up))
 }
 
@@ -136,6 +164,7 @@ pub async fn run_sim(args: SimArgs) -> Result<(), CliError> {
     let settings = SimSettings {
         rate_limit_per_minute: args.rate_limit,
         usage_running_polls: args.usage_running_polls,
+        audit_running_polls: args.audit_running_polls,
         client_page_size: args.client_page_size.map(|n| n as usize),
         description_bytes: args.description_mb as usize * (1 << 20),
     };

@@ -126,7 +126,9 @@ const MAX_RATE_LIMITED: u32 = 50;
 fn permission_for(endpoint: &str) -> &'static str {
     match endpoint {
         "/api/v2/authorization/roles" => "authorization:role:view",
-        e if e.starts_with("/api/v2/usage") => "usage:organization:view",
+        // Either one lets the usage query run (genesys-api.md §12.6).
+        e if e.starts_with("/api/v2/usage") => "oauth:client:view or usage:organization:view",
+        e if e.starts_with("/api/v2/audits") => "audits:audit:view",
         _ => "oauth:client:view",
     }
 }
@@ -681,6 +683,22 @@ mod tests {
         let mut h = header::HeaderMap::new();
         h.insert(header::RETRY_AFTER, value.parse().unwrap());
         h
+    }
+
+    #[test]
+    fn a_403_without_a_named_permission_names_the_documented_one() {
+        assert_eq!(
+            permission_for("/api/v2/audits/query/{transactionId}/results"),
+            "audits:audit:view"
+        );
+        assert_eq!(
+            permission_for("/api/v2/usage/query"),
+            "oauth:client:view or usage:organization:view"
+        );
+        assert_eq!(
+            permission_for("/api/v2/authorization/roles"),
+            "authorization:role:view"
+        );
     }
 
     #[test]

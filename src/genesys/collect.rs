@@ -9,12 +9,14 @@ use serde::de::DeserializeOwned;
 use super::client::GenesysClient;
 use super::error::GenesysError;
 use super::models::{
-    EntityListing, OAuthClient, OAuthScopeListing, Role, UsageExecutionResult, UsageQuery,
+    EntityListing, OAuthClient, OAuthScopeListing, UsageExecutionResult, UsageQuery,
     UsageQueryResult, UsageRow,
 };
+use super::read_models::{Division as WireDivision, ReadRole as Role};
+use super::trail;
 use crate::audit::snapshot::{
-    Call, Client, ClientState, GrantType, PermissionPolicy, Role as DomainRole, RoleGrant,
-    Snapshot, Usage,
+    Call, Client, ClientState, GrantType, KnownTrail, Named, PermissionPolicy, Role as DomainRole,
+    RoleGrant, Snapshot, Trail, Usage,
 };
 use crate::permissions::catalog::Catalog;
 
@@ -39,16 +41,31 @@ pub async fn collect(
         .map_err(|_| GenesysError::Deadline(deadline))?
 }
 
+/// Optional evidence: its value, or `None` and a warning when it could not be read.
+async fn optional<T>(
+    what: &str,
+    read: impl std::future::Future<Output = Result<T, GenesysError>>,
+) -> Result<(Option<T>, Option<String>), GenesysError> {
+    match read.await {
+        Ok(value) => Ok((Some(value), None)),
+        Err(e) if degradable(&e) => Ok((None, Some(format!("{what}: {e}")))),
+        Err(e) => Err(e),
+    }
+}
+
 /// Collection is a graph, not a line: the usage query is started first (Genesys needs the
-/// longest for it), and the clients, the roles and the scope catalog are read while it runs, all
-/// through the one gate (rate ceiling, Retry-After). The first required read that fails ends
-/// the audit; optional evidence degrades to unknown with a warning.
+/// longest for it), and the clients (then their creators), the roles, the scope catalog, the
+/// organization, the divisions and the audit trail are read while it runs, all through the one
+/// gate (rate ceiling, Retry-After). The first required read that fails ends the audit;
+/// optional evidence degrades to unknown with a warning.
 async fn collect_all(
     client: &GenesysClient,
     progress: &Progress,
 ) -> Result<Snapshot, GenesysError> {
     let now = Utc::now();
-    progress("running the usage query; reading OAuth clients, roles and the scope catalog");
+    progress(
+        "running the usage query; reading OAuth clients and their creators, roles, the scope catalog, the organization, divisions and the audit trail",
+    );
     let usage_evidence = async {
         match usage(client, now).await {
             Ok(usage) => Ok((usage, None)),
@@ -94,19 +111,53 @@ async fn collect_all(
             Err(e) => Err(e),
         }
     };
-    let roles_first = format!("{ROLES}?pageSize=100&pageNumber=1");
+    // userCount=false: the default (true) is documented as slow for roles with many members.
+    let roles_first = format!("{ROLES}?pageSize=100&pageNumber=1&userCount=false");
+    let clients_and_creators = async {
+        let clients = read_all::<OAuthClient>(client, CLIENTS, CLIENTS).await?;
+        let ids: BTreeSet<String> = clients
+            .iter()
+            .filter_map(|c| c.created_by.as_ref().map(|u| u.id.clone()))
+            .collect();
+        let people = if ids.is_empty() {
+            (Some(BTreeMap::new()), None)
+        } else {
+            optional(
+                "creators unknown (orphaned-client is not checked)",
+                trail::people(client, &ids),
+            )
+            .await?
+        };
+        Ok::<_, GenesysError>((clients, people))
+    };
+    let trail_start = trail::trail_start(now, client.config.usage_window_days);
+    let divisions_first = trail::divisions_first_page();
     let (
-        (usage, usage_warning),
-        wire_clients,
-        wire_roles,
-        (scope_catalog, scope_warning),
-        (catalog, catalog_warning),
+        ((usage, usage_warning), (wire_clients, (people, people_warning)), wire_roles),
+        ((scope_catalog, scope_warning), (catalog, catalog_warning)),
+        ((organization, org_warning), (divisions, divisions_warning), (events, trail_warning)),
     ) = tokio::try_join!(
-        usage_evidence,
-        read_all::<OAuthClient>(client, CLIENTS, CLIENTS),
-        read_all::<Role>(client, ROLES, &roles_first),
-        scope_catalog,
-        permission_catalog,
+        async {
+            tokio::try_join!(
+                usage_evidence,
+                clients_and_creators,
+                read_all::<Role>(client, ROLES, &roles_first),
+            )
+        },
+        async { tokio::try_join!(scope_catalog, permission_catalog) },
+        async {
+            tokio::try_join!(
+                optional("organization unknown", trail::organization(client)),
+                optional(
+                    "divisions unknown (role grants show division ids)",
+                    read_all::<WireDivision>(client, trail::DIVISIONS, &divisions_first),
+                ),
+                optional(
+                    "audit trail unknown (client-administers-access and recent-privilege-change are not checked)",
+                    trail::trail(client, trail_start, now),
+                ),
+            )
+        },
     )?;
     progress(&format!(
         "read {} OAuth clients and {} roles",
@@ -122,10 +173,8 @@ async fn collect_all(
         clients: wire_clients.into_iter().map(to_client).collect(),
         roles: wire_roles
             .into_iter()
-            .map(|r| {
-                let role = to_role(r);
-                (role.id.clone(), role)
-            })
+            .filter_map(to_role)
+            .map(|role| (role.id.clone(), role))
             .collect(),
         usage,
         scope_catalog,
@@ -134,7 +183,18 @@ async fn collect_all(
             .into_iter()
             .chain(scope_warning)
             .chain(catalog_warning)
+            .chain(people_warning)
+            .chain(org_warning)
+            .chain(divisions_warning)
+            .chain(trail_warning)
             .collect(),
+        organization: organization.flatten(),
+        divisions: divisions.map(trail::divisions),
+        people,
+        trail: match events {
+            Some(events) => Trail::Known(KnownTrail::new(trail_start, events)),
+            None => Trail::Unknown,
+        },
     })
 }
 
@@ -386,7 +446,10 @@ fn to_client(c: OAuthClient) -> Client {
         redirect_uris: c.registered_redirect_uri.unwrap_or_default(),
         date_created: parse_time(c.date_created.as_deref()),
         date_modified: parse_time(c.date_modified.as_deref()),
-        created_by: c.created_by.map(|u| u.name.unwrap_or(u.id)),
+        created_by: c.created_by.map(|u| Named {
+            id: u.id,
+            name: u.name,
+        }),
         date_to_delete: parse_time(c.date_to_delete.as_deref()),
         description: c.description,
         name: c.name,
@@ -394,22 +457,27 @@ fn to_client(c: OAuthClient) -> Client {
     }
 }
 
-fn to_role(r: Role) -> DomainRole {
-    DomainRole {
-        id: r.id,
-        name: r.name,
+/// A role in domain terms; one without an id cannot be granted and is skipped. A policy
+/// missing its domain or entity allows nothing that can be named and is skipped too.
+fn to_role(r: Role) -> Option<DomainRole> {
+    let id = r.id.filter(|id| !id.is_empty())?;
+    Some(DomainRole {
+        name: r.name.unwrap_or_else(|| id.clone()),
+        id,
         permissions: r.permissions.unwrap_or_default(),
         policies: r
             .permission_policies
             .unwrap_or_default()
             .into_iter()
-            .map(|p| PermissionPolicy {
-                domain: p.domain,
-                entity: p.entity_name,
-                actions: p.action_set,
+            .filter_map(|p| {
+                Some(PermissionPolicy {
+                    domain: p.domain.filter(|d| !d.is_empty())?,
+                    entity: p.entity_name.filter(|e| !e.is_empty())?,
+                    actions: p.action_set.unwrap_or_default(),
+                })
             })
             .collect(),
-    }
+    })
 }
 
 #[cfg(test)]
@@ -475,6 +543,30 @@ mod tests {
             !calls.contains_key("b"),
             "no endpoint, no endpoint evidence"
         );
+    }
+
+    #[test]
+    fn roles_and_policies_missing_fields_do_not_fail_the_page() {
+        let page: EntityListing<Role> = serde_json::from_str(
+            r#"{"entities":[
+                {"id":"r1","permissionPolicies":[{"domain":"oauth","actionSet":["view"]},{"domain":"oauth","entityName":"client","actionSet":["add"]}]},
+                {"name":"no id"},
+                {"id":"r2","name":"Flat","permissions":["admin"]}
+            ],"pageNumber":1,"pageCount":1}"#,
+        )
+        .unwrap();
+        let roles: Vec<DomainRole> = page.entities.into_iter().filter_map(to_role).collect();
+        assert_eq!(roles.len(), 2, "the role without an id is skipped");
+        assert_eq!(roles[0].name, "r1", "a nameless role is named by its id");
+        assert_eq!(
+            roles[0].policies,
+            vec![PermissionPolicy {
+                domain: "oauth".into(),
+                entity: "client".into(),
+                actions: vec!["add".into()]
+            }]
+        );
+        assert_eq!(roles[1].permissions, vec!["admin".to_string()]);
     }
 
     #[test]
@@ -571,8 +663,9 @@ mod hostile_input {
             .iter()
             .filter_map(|r| serde_json::from_value::<Role>(r.clone()).ok())
         {
-            let role = to_role(r);
-            s.roles.insert(role.id.clone(), role);
+            if let Some(role) = to_role(r) {
+                s.roles.insert(role.id.clone(), role);
+            }
         }
         let at = s.collected_at;
         let run = AuditRun {

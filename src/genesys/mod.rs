@@ -7,8 +7,10 @@ pub mod description;
 mod error;
 mod gate;
 pub mod models;
+pub mod read_models;
 pub mod regions;
 mod stream;
+pub mod trail;
 
 pub use client::{ClientConfig, GenesysClient, Limits, NoObserver, Observer};
 pub use collect::{Progress, collect};

@@ -139,7 +139,13 @@ pub fn report_page(
         body,
         "<h1>scopewatch: OAuth client risk</h1><p class=\"muted\">Audit <code>{}</code> of {} at {} (policy {}).{}</p>",
         escape(&report.audit_id),
-        escape(&report.source.api_base_url),
+        escape(
+            &report
+                .organization
+                .as_ref()
+                .map(|o| format!("{} ({})", o.name, report.source.api_base_url))
+                .unwrap_or_else(|| report.source.api_base_url.clone())
+        ),
         report.generated_at.format("%Y-%m-%d %H:%M UTC"),
         escape(&report.policy.name),
         if filtered { " Filtered view." } else { "" }
@@ -212,7 +218,7 @@ pub fn client_page(report: &Report, c: &ClientReport) -> String {
             format!(
                 "{} in {}",
                 escape(r.role_name.as_deref().unwrap_or(&r.role_id)),
-                escape(&r.division_id)
+                escape(r.division_name.as_deref().unwrap_or(&r.division_id))
             )
         })
         .collect();
@@ -252,11 +258,14 @@ pub fn client_page(report: &Report, c: &ClientReport) -> String {
                 .map(|d| d.format("%Y-%m-%d").to_string())
                 .unwrap_or_default(),
         ),
+        ("Created by", created_by(c)),
     ];
     for (k, v) in facts {
         let _ = write!(body, "<tr><th>{k}</th><td>{v}</td></tr>");
     }
-    body.push_str("</table><h2>Findings</h2>");
+    body.push_str("</table>");
+    trail_sections(&mut body, c);
+    body.push_str("<h2>Findings</h2>");
     if c.findings.is_empty() {
         body.push_str("<p>No findings.</p>");
     }
@@ -309,6 +318,88 @@ pub fn client_page(report: &Report, c: &ClientReport) -> String {
         escape(&report.audit_id)
     );
     page(&format!("{} — scopewatch", c.client_name), &body)
+}
+
+/// The creator, and whether they are still there.
+fn created_by(c: &ClientReport) -> String {
+    match &c.created_by {
+        None => "<span class=\"muted\">unknown</span>".into(),
+        Some(u) => format!(
+            "<span id=\"created-by\">{}</span>{}",
+            escape(u.name.as_deref().unwrap_or(&u.id)),
+            u.state
+                .as_deref()
+                .map(|s| format!(" ({})", escape(s)))
+                .unwrap_or_default()
+        ),
+    }
+}
+
+/// Changes made to the client, and what it changed itself, from the audit trail.
+fn trail_sections(body: &mut String, c: &ClientReport) {
+    body.push_str("<h2>Changes</h2>");
+    if c.trail_evidence != "known" {
+        body.push_str("<p class=\"muted\">The audit trail could not be read.</p>");
+        return;
+    }
+    if c.changes.is_empty() {
+        body.push_str("<p class=\"muted\">No change in the trail window.</p>");
+    } else {
+        body.push_str(
+            "<table id=\"changes\"><tr><th>When</th><th>Who</th><th>Action</th><th>What</th></tr>",
+        );
+        for ch in &c.changes {
+            let who = ch
+                .user
+                .as_ref()
+                .map(|u| escape(u.name.as_deref().unwrap_or(&u.id)))
+                .or_else(|| {
+                    ch.client_id
+                        .as_ref()
+                        .map(|id| format!("client {}", escape(id)))
+                })
+                .unwrap_or_default();
+            let what: Vec<String> = ch
+                .properties
+                .iter()
+                .map(|p| {
+                    format!(
+                        "{}: {} → {}",
+                        escape(&p.property),
+                        escape(&p.old_values.join(", ")),
+                        escape(&p.new_values.join(", "))
+                    )
+                })
+                .collect();
+            let _ = write!(
+                body,
+                "<tr><td>{}</td><td>{who}</td><td>{}</td><td>{}</td></tr>",
+                ch.date.format("%Y-%m-%d %H:%M UTC"),
+                escape(&ch.action),
+                what.join("<br>")
+            );
+        }
+        body.push_str("</table>");
+    }
+    if !c.actions_performed.is_empty() {
+        body.push_str("<h2>Access it administered itself</h2><table id=\"actions\"><tr><th>When</th><th>Action</th><th>Entity</th></tr>");
+        for a in &c.actions_performed {
+            let entity = a
+                .entity_name
+                .as_deref()
+                .or(a.entity_id.as_deref())
+                .unwrap_or("");
+            let _ = write!(
+                body,
+                "<tr><td>{}</td><td>{}</td><td>{} {}</td></tr>",
+                a.date.format("%Y-%m-%d %H:%M UTC"),
+                escape(&a.action),
+                escape(&a.entity_type),
+                escape(entity)
+            );
+        }
+        body.push_str("</table>");
+    }
 }
 
 /// "used N of M permissions", what was used, what is unused, and the suggestion.

@@ -32,9 +32,15 @@ fn summary(org: &OrgState) -> Value {
             "by_risk_level": r.summary.by_risk_level,
         })
     });
+    // The organization as Genesys names it, from the served report (`/organizations/me`).
+    let organization = org
+        .cache
+        .get()
+        .and_then(|cached| cached.report.organization.clone());
     json!({
         "name": org.name,
         "region": org.region,
+        "organization": organization,
         "report": report,
         "links": {
             "report": format!("{base}/report"),

@@ -1,5 +1,6 @@
-//! CSV: one row per client with the seed's columns plus `risk_score`, `findings` and
-//! `least_privilege` (`used N of M permissions`).
+//! CSV: one row per client with the seed's columns plus `risk_score`, `findings`,
+//! `least_privilege` (`used N of M permissions`), who created it (`created_by`, `creator_state`),
+//! and the trail (`changes`, `last_change`, `actions_performed`).
 
 use crate::audit::report::{ClientReport, Report};
 
@@ -25,7 +26,7 @@ pub fn to_csv(report: &Report) -> String {
 /// The CSV of these clients (a filtered view passes the ones it keeps, not a copy).
 pub fn clients_csv<'a>(clients: impl IntoIterator<Item = &'a ClientReport>) -> String {
     let mut out = String::from(
-        "client_id,client_name,grant_type,is_public,total_scopes,flagged_scopes,risk_level,risk_score,findings,least_privilege\n",
+        "client_id,client_name,grant_type,is_public,total_scopes,flagged_scopes,risk_level,risk_score,findings,least_privilege,created_by,creator_state,changes,last_change,actions_performed\n",
     );
     for c in clients {
         let findings = c.active_rule_ids();
@@ -40,6 +41,24 @@ pub fn clients_csv<'a>(clients: impl IntoIterator<Item = &'a ClientReport>) -> S
             c.risk_score.to_string(),
             field(&findings.join(";")),
             c.least_privilege_summary().unwrap_or_default(),
+            field(
+                &c.created_by
+                    .as_ref()
+                    .map(|u| u.name.clone().unwrap_or_else(|| u.id.clone()))
+                    .unwrap_or_default(),
+            ),
+            field(
+                c.created_by
+                    .as_ref()
+                    .and_then(|u| u.state.as_deref())
+                    .unwrap_or_default(),
+            ),
+            c.changes.len().to_string(),
+            c.changes
+                .first()
+                .map(|ch| ch.date.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+                .unwrap_or_default(),
+            c.actions_performed.len().to_string(),
         ];
         out.push_str(&row.join(","));
         out.push('\n');

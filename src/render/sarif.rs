@@ -54,7 +54,9 @@ pub fn to_sarif(report: &Report) -> String {
                     "client_id": c.client_id,
                     "severity": f.severity.as_str(),
                     "evidence": f.evidence,
-                    "remediation": f.remediation
+                    "remediation": f.remediation,
+                    "created_by": c.created_by,
+                    "last_change": c.changes.first()
                 }
             });
             if let Some(w) = &f.waiver {
@@ -78,6 +80,7 @@ pub fn to_sarif(report: &Report) -> String {
                 "rules": rules
             }},
             "automationDetails": {"id": format!("scopewatch/{}", report.audit_id)},
+            "properties": {"organization": report.organization},
             "results": results
         }]
     });

@@ -199,7 +199,10 @@ fn current_roles(c: &ClientReport) -> String {
             format!(
                 "{} in {}",
                 r.role_name.as_deref().unwrap_or(&r.role_id),
-                r.division_id
+                match &r.division_name {
+                    Some(name) if r.division_id != "*" => format!("{name} ({})", r.division_id),
+                    _ => r.division_id.clone(),
+                }
             )
         })
         .collect();

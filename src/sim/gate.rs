@@ -108,17 +108,9 @@ pub(super) async fn api_gate(
         }
     };
     let active = state
-        .client_index
-        .get(&issued.client_id)
-        .map(|&i| {
-            state.org.clients[i]
-                .client
-                .state
-                .as_deref()
-                .unwrap_or("active")
-                == "active"
-        })
-        .unwrap_or(false);
+        .read()
+        .client(&issued.client_id)
+        .is_some_and(|c| c.client.state.as_deref().unwrap_or("active") == "active");
     if !active {
         return invalid_credentials();
     }

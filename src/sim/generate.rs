@@ -5,6 +5,8 @@ use chrono::{Days, NaiveDate};
 
 pub use super::catalog::SCOPE_CATALOG;
 use super::catalog::{ACTIONS, DOMAINS, NAME_WORDS, UNKNOWN_SCOPES};
+use super::directory;
+use super::interval::timestamp;
 use super::org::{Org, SimClient};
 use crate::genesys::models::{
     DomainEntityRef, OAuthClient, OAuthScope, PermissionPolicy, Role, RoleDivision, UsageRow,
@@ -19,17 +21,6 @@ pub struct OrgSize {
     pub seed: u64,
     /// Dates are generated relative to this day (usage is within the last year of it).
     pub anchor: NaiveDate,
-}
-
-fn timestamp(day: NaiveDate, rng: &mut Rng) -> String {
-    format!(
-        "{}T{:02}:{:02}:{:02}.{:03}Z",
-        day.format("%Y-%m-%d"),
-        rng.below(24),
-        rng.below(60),
-        rng.below(60),
-        rng.below(1000)
-    )
 }
 
 fn days_before(anchor: NaiveDate, days: i64) -> NaiveDate {
@@ -63,13 +54,30 @@ fn role(id: String, name: &str, permissions: Vec<String>, policies: Vec<Permissi
     }
 }
 
+/// Domains the generated Master Admin role holds every permission of.
+const MASTER_ADMIN_DOMAINS: [&str; 8] = [
+    "authorization",
+    "oauth",
+    "directory",
+    "routing",
+    "telephony",
+    "analytics",
+    "integrations",
+    "architect",
+];
+
 /// The fixed roles every generated org has: the ones auditors care about most.
 fn notable_roles(rng: &mut Rng) -> Vec<Role> {
+    // The admin signal is the flat `admin` permission; its policies name real domains (a
+    // policy on domain `*` is not a documented shape, genesys-api.md §12.6).
     let mut master = role(
         rng.uuid(),
         "Master Admin",
         vec!["admin".into()],
-        vec![policy("*", "*", &["*"])],
+        MASTER_ADMIN_DOMAINS
+            .iter()
+            .map(|d| policy(d, "*", &["*"]))
+            .collect(),
     );
     master.default_role_id = Some("admin".into());
     master.default = Some(true);
@@ -335,20 +343,61 @@ pub fn generate(size: &OrgSize) -> Org {
             self_uri: Some(format!("/api/v2/oauth/scopes/{s}")),
         })
         .collect();
+    // The directory and the trail come from their own stream: the fields above stay what they
+    // were for the same seed.
+    let mut extra = Rng::new(size.seed ^ 0xd1_7ec7_0000_0012);
+    let mut division_list = directory::divisions(&divisions);
+    directory::count_objects(&mut division_list, &mut extra);
+    let admin_ids: Vec<String> = (0..ADMINS).map(|_| extra.uuid()).collect();
+    let creator_ids: Vec<String> = users.iter().map(|u| u.id.clone()).collect();
+    let mut people = directory::users(&creator_ids, 0, &division_list[0], creator_state);
+    people.extend(directory::users(
+        &admin_ids,
+        creator_ids.len(),
+        &division_list[0],
+        |i| if i == ADMINS - 1 { "deleted" } else { "active" },
+    ));
+    let admin_refs: Vec<DomainEntityRef> = people[users.len()..]
+        .iter()
+        .filter(|u| u.state == "active")
+        .map(|u| DomainEntityRef {
+            id: u.id.clone(),
+            name: None,
+            self_uri: u.self_uri.clone(),
+        })
+        .collect();
     let mut org = Org {
         organization_id,
         home_division_id,
+        organization_name: format!("Simulated Org {}", size.seed),
+        divisions: division_list,
+        users: people,
         clients,
         roles,
         scopes,
         usage,
+        audits: vec![],
     };
     super::endpoints::spread(
         &mut org,
         &crate::permissions::catalog::Catalog::snapshot(),
         size.seed,
     );
+    super::trail_gen::generate_trail(&mut org, size.anchor, size.seed, &admin_refs);
     org
+}
+
+/// People who administer the org besides the 20 client creators (the last one has left).
+const ADMINS: usize = 8;
+
+/// The creators' states: most active, two have been deactivated and one deleted, so the
+/// clients they created have nobody who owns them.
+fn creator_state(index: usize) -> &'static str {
+    match index {
+        3 | 14 => "inactive",
+        7 => "deleted",
+        _ => "active",
+    }
 }
 
 fn scope_description(scope: &str) -> String {
@@ -435,6 +484,14 @@ mod tests {
             .filter_map(|u| u.client_id.as_deref())
             .collect();
         assert!(used.len() > 500 && used.len() < 1000, "used {}", used.len());
-        assert!(org.roles.iter().any(|r| r.name == "Master Admin"));
+        let master = org.roles.iter().find(|r| r.name == "Master Admin").unwrap();
+        assert!(master.permissions.iter().flatten().any(|p| p == "admin"));
+        // Only documented policy shapes: `*` for the entity and the actions, never the domain.
+        assert!(
+            org.roles
+                .iter()
+                .flat_map(|r| r.permission_policies.iter().flatten())
+                .all(|p| p.domain != "*")
+        );
     }
 }

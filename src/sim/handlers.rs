@@ -2,7 +2,6 @@
 //! Genesys Cloud does on the wire.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Bytes;
@@ -13,23 +12,29 @@ use axum::response::Response;
 use axum::routing::{get, post};
 use base64::Engine;
 
+use super::access::{Shared, require};
 use super::gate::{Caller, api_gate, record};
-use super::state::SimState;
+use super::params::page_param;
 use super::usage::usage_rows;
 use super::wire::{
     Fail, json_response, not_found, paged, render_client_page, to_json, token_error,
 };
+use super::{directory_handlers, mutate, trail_handlers};
 use crate::genesys::models::{
     EntityListing, Role, TokenResponse, UsageExecutionResult, UsageQuery, UsageQueryResult,
 };
 use crate::rng::{Rng, random_u64};
 
-type Shared = Arc<SimState>;
-
 pub fn router(state: Shared) -> Router {
     let api = Router::new()
-        .route("/api/v2/oauth/clients", get(list_clients))
-        .route("/api/v2/oauth/clients/{client_id}", get(get_client))
+        .route(
+            "/api/v2/oauth/clients",
+            get(list_clients).post(mutate::create),
+        )
+        .route(
+            "/api/v2/oauth/clients/{client_id}",
+            get(get_client).put(mutate::update).delete(mutate::delete),
+        )
         .route("/api/v2/authorization/roles", get(list_roles))
         .route("/api/v2/usage/query", post(submit_usage_query))
         .route(
@@ -38,6 +43,40 @@ pub fn router(state: Shared) -> Router {
         )
         .route("/api/v2/oauth/scopes", get(list_scopes))
         .route("/api/v2/docs/swagger", get(api_description))
+        .route(
+            "/api/v2/organizations/me",
+            get(directory_handlers::organization_me),
+        )
+        .route(
+            "/api/v2/authorization/divisions",
+            get(directory_handlers::list_divisions),
+        )
+        .route(
+            "/api/v2/authorization/divisions/home",
+            get(directory_handlers::home_division),
+        )
+        .route("/api/v2/users", get(directory_handlers::list_users))
+        .route(
+            "/api/v2/audits/query/servicemapping",
+            get(trail_handlers::servicemapping),
+        )
+        .route(
+            "/api/v2/audits/query/realtime/servicemapping",
+            get(trail_handlers::servicemapping),
+        )
+        .route("/api/v2/audits/query", post(trail_handlers::submit))
+        .route(
+            "/api/v2/audits/query/realtime",
+            post(trail_handlers::realtime),
+        )
+        .route(
+            "/api/v2/audits/query/{transaction_id}",
+            get(trail_handlers::status),
+        )
+        .route(
+            "/api/v2/audits/query/{transaction_id}/results",
+            get(trail_handlers::results),
+        )
         .route_layer(middleware::from_fn_with_state(state.clone(), api_gate));
     Router::new()
         .route("/oauth/token", post(token))
@@ -78,14 +117,14 @@ async fn token(State(state): State<Shared>, headers: HeaderMap, body: Bytes) -> 
             "authentication failed",
         );
     };
-    let Some(&index) = state.client_index.get(&client_id) else {
+    let live = state.read();
+    let Some(sim_client) = live.client(&client_id) else {
         return token_error(
             StatusCode::BAD_REQUEST,
             "invalid_client",
             "client not found",
         );
     };
-    let sim_client = &state.org.clients[index];
     if sim_client.secret.as_deref() != Some(secret.as_str()) {
         return token_error(
             StatusCode::UNAUTHORIZED,
@@ -109,6 +148,7 @@ async fn token(State(state): State<Shared>, headers: HeaderMap, body: Bytes) -> 
         );
     }
     let validity = client.access_token_validity_seconds.unwrap_or(86_400);
+    drop(live);
     let access_token = state.issue_token(&client_id, validity);
     to_json(
         StatusCode::OK,
@@ -134,29 +174,6 @@ fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
     Some((id.to_string(), secret.to_string()))
 }
 
-/// Checks that the caller holds one of `permissions`, or that the endpoint is not denied.
-fn require(
-    state: &SimState,
-    caller: &Caller,
-    endpoint: &str,
-    permissions: &'static [&'static str],
-) -> Result<(), Fail> {
-    let holds = state
-        .client_index
-        .get(&caller.client_id)
-        .map(|&i| &state.org.clients[i].client)
-        .is_some_and(|c| {
-            permissions
-                .iter()
-                .any(|p| state.org.client_has_permission(c, p))
-        });
-    if holds && !state.faults.is_denied(endpoint) {
-        Ok(())
-    } else {
-        Err(Fail::Forbidden(permissions))
-    }
-}
-
 async fn list_clients(
     State(state): State<Shared>,
     Extension(who): Extension<Caller>,
@@ -164,12 +181,12 @@ async fn list_clients(
 ) -> Result<Response, Fail> {
     require(&state, &who, "clients", &["oauth:client:view"])?;
     Ok(match state.settings.client_page_size {
-        None => json_response(StatusCode::OK, state.clients_body.clone()),
+        None => json_response(StatusCode::OK, state.clients_body()),
         Some(size) => {
             let number = page_param(&query, "pageNumber", 1, usize::MAX)?;
             json_response(
                 StatusCode::OK,
-                render_client_page(&state.org, Some(size), number),
+                render_client_page(&state.read().org, Some(size), number),
             )
         }
     })
@@ -181,25 +198,9 @@ async fn get_client(
     Path(client_id): Path<String>,
 ) -> Result<Response, Fail> {
     require(&state, &who, "clients", &["oauth:client:view"])?;
-    let index = state.client_index.get(&client_id).ok_or(Fail::NotFound)?;
-    Ok(to_json(StatusCode::OK, &state.org.clients[*index].client))
-}
-
-fn page_param(
-    query: &HashMap<String, String>,
-    name: &str,
-    default: usize,
-    max: usize,
-) -> Result<usize, Fail> {
-    match query.get(name) {
-        None => Ok(default),
-        Some(text) => match text.parse::<usize>() {
-            Ok(n) if (1..=max).contains(&n) => Ok(n),
-            _ => Err(Fail::BadRequest(format!(
-                "The request could not be understood by the server due to malformed syntax. {name} must be an integer between 1 and {max}."
-            ))),
-        },
-    }
+    let live = state.read();
+    let client = live.client(&client_id).ok_or(Fail::NotFound)?;
+    Ok(to_json(StatusCode::OK, &client.client))
 }
 
 async fn list_roles(
@@ -210,12 +211,25 @@ async fn list_roles(
     require(&state, &who, "roles", &["authorization:role:view"])?;
     let size = page_param(&query, "pageSize", 25, 100)?;
     let number = page_param(&query, "pageNumber", 1, usize::MAX)?;
-    let listing: EntityListing<Role> = paged(
-        &state.org.roles,
-        "/api/v2/authorization/roles",
-        size,
-        number,
-    );
+    // `userCount` defaults to true and is documented as slow for roles with many members;
+    // false leaves the counts out.
+    let user_count = match query.get("userCount").map(String::as_str) {
+        None | Some("true") => true,
+        Some("false") => false,
+        Some(other) => {
+            return Err(Fail::BadRequest(format!(
+                "userCount must be true or false, not '{other}'"
+            )));
+        }
+    };
+    let live = state.read();
+    let mut listing: EntityListing<Role> =
+        paged(&live.org.roles, "/api/v2/authorization/roles", size, number);
+    if !user_count {
+        for role in &mut listing.entities {
+            role.user_count = None;
+        }
+    }
     Ok(to_json(StatusCode::OK, &listing))
 }
 
@@ -229,7 +243,7 @@ async fn submit_usage_query(
     require(&state, &who, "usage", &USAGE_PERMISSIONS)?;
     let query: UsageQuery = serde_json::from_slice(&body)
         .map_err(|e| Fail::BadRequest(format!("Invalid usage query body: {e}")))?;
-    let rows = usage_rows(&state.org, &query).map_err(Fail::BadRequest)?;
+    let rows = usage_rows(&state.read().org, &query).map_err(Fail::BadRequest)?;
     let execution_id = Rng::new(random_u64()).uuid();
     state.store_execution(execution_id.clone(), rows);
     Ok(to_json(

@@ -2,14 +2,24 @@
 //! Genesys Cloud does on the wire (genesys-api.md). Behind `scopewatch sim`, `serve --demo`,
 //! the tests and the benchmarks.
 
+mod access;
+mod audit_model;
 mod catalog;
+mod directory;
+mod directory_handlers;
 mod endpoints;
 pub mod faults;
 mod gate;
 pub mod generate;
 mod handlers;
+mod interval;
+mod mutate;
 pub mod org;
+mod params;
 pub mod state;
+mod trail;
+mod trail_gen;
+mod trail_handlers;
 mod usage;
 mod wire;
 
@@ -21,10 +31,23 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 pub use crate::rng::random_token;
+pub use audit_model::{AuditMessage, PropertyChange};
+pub use directory::{Division, SimUser};
 pub use faults::{FaultConfig, Faults};
 pub use generate::{OrgSize, generate};
 pub use org::Org;
 pub use state::{RequestRecord, SimClock, SimSettings, SimState};
+pub use trail::{ENTITY_OAUTH_CLIENT, ENTITY_ROLE, SERVICE as AUDIT_SERVICE};
+
+/// A read view of the simulator's org.
+pub struct OrgView<'a>(std::sync::RwLockReadGuard<'a, state::Live>);
+
+impl std::ops::Deref for OrgView<'_> {
+    type Target = Org;
+    fn deref(&self) -> &Org {
+        &self.0.org
+    }
+}
 
 /// A simulator serving on a local port until stopped or dropped.
 pub struct RunningSim {
@@ -48,8 +71,10 @@ impl RunningSim {
         &self.state.clock
     }
 
-    pub fn org(&self) -> &Org {
-        &self.state.org
+    /// The org as it is now (tests may change it through the API while it serves). Hold the
+    /// guard briefly: requests that change the org wait for it.
+    pub fn org(&self) -> OrgView<'_> {
+        OrgView(self.state.read())
     }
 
     /// Every request answered so far, oldest first.
@@ -83,6 +108,9 @@ pub async fn start(
     faults: FaultConfig,
     listen: SocketAddr,
 ) -> std::io::Result<RunningSim> {
+    let mut org = org;
+    // Every grant names a division and every named division is listed, whatever the org file.
+    org.ensure_divisions();
     let listener = TcpListener::bind(listen).await?;
     let addr = listener.local_addr()?;
     let state = Arc::new(SimState::new(org, settings, Faults::new(faults)));

@@ -6,15 +6,19 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+use super::audit_model::AuditMessage;
+use super::directory::{Division, SimUser, divisions};
 use crate::genesys::models::{
     OAuthClient, OAuthScope, PermissionPolicy, Role, RoleDivision, UsageRow,
 };
+use crate::rng::Rng;
 
 /// The read permissions scopewatch needs (SPEC §1), given to the auditor client.
-pub const AUDITOR_PERMISSIONS: [(&str, &str, &str); 3] = [
+pub const AUDITOR_PERMISSIONS: [(&str, &str, &str); 4] = [
     ("oauth", "client", "view"),
     ("authorization", "role", "view"),
     ("usage", "organization", "view"),
+    ("audits", "audit", "view"),
 ];
 
 /// An OAuth client as the simulator stores it: the wire entity plus its secret, which the API
@@ -35,6 +39,12 @@ pub struct Org {
     pub organization_id: String,
     #[serde(default)]
     pub home_division_id: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub organization_name: String,
+    #[serde(default)]
+    pub divisions: Vec<Division>,
+    #[serde(default)]
+    pub users: Vec<SimUser>,
     pub clients: Vec<SimClient>,
     #[serde(default)]
     pub roles: Vec<Role>,
@@ -42,6 +52,9 @@ pub struct Org {
     pub scopes: Vec<OAuthScope>,
     #[serde(default)]
     pub usage: Vec<UsageRow>,
+    /// The audit trail, oldest first (the generated one, then the changes made while serving).
+    #[serde(default)]
+    pub audits: Vec<AuditMessage>,
 }
 
 impl Org {
@@ -121,11 +134,9 @@ impl Org {
                 self_uri: Some(format!("/api/v2/authorization/roles/{role_id}")),
             });
         }
-        let division = if self.home_division_id.is_empty() {
-            None
-        } else {
-            Some(self.home_division_id.clone())
-        };
+        // A grant always names its division (the model requires `divisionId`).
+        self.ensure_divisions();
+        let division = Some(self.home_division_id.clone());
         self.clients.push(SimClient {
             client: OAuthClient {
                 id: client_id.to_string(),
@@ -143,6 +154,56 @@ impl Org {
                 role_divisions: Some(vec![RoleDivision {
                     role_id,
                     division_id: division,
+                }]),
+                state: Some("active".into()),
+                date_to_delete: None,
+                self_uri: Some(format!("/api/v2/oauth/clients/{client_id}")),
+            },
+            secret: Some(secret.to_string()),
+        });
+    }
+
+    /// Adds a client-credentials client that may create, edit and delete OAuth clients (in
+    /// every division), for tests that change the org while it serves. Its id and secret are
+    /// the caller's; it is named "scopewatch test operator".
+    pub fn add_operator(&mut self, client_id: &str, secret: &str) {
+        self.ensure_divisions();
+        let role_id = format!("{client_id}-role");
+        self.roles.push(Role {
+            id: role_id.clone(),
+            name: "OAuth client operator".into(),
+            description: Some("Creates, edits and deletes OAuth clients".into()),
+            default_role_id: None,
+            permissions: Some(vec![]),
+            permission_policies: Some(vec![PermissionPolicy {
+                domain: "oauth".into(),
+                entity_name: "client".into(),
+                policy_name: None,
+                action_set: ["add", "edit", "delete", "view"].map(String::from).to_vec(),
+                allow_conditions: Some(false),
+            }]),
+            user_count: Some(0),
+            default: Some(false),
+            base: Some(false),
+            self_uri: Some(format!("/api/v2/authorization/roles/{role_id}")),
+        });
+        self.clients.push(SimClient {
+            client: OAuthClient {
+                id: client_id.to_string(),
+                name: "scopewatch test operator".into(),
+                access_token_validity_seconds: Some(3600),
+                description: Some("Changes the org in tests".into()),
+                registered_redirect_uri: Some(vec![]),
+                role_ids: Some(vec![role_id.clone()]),
+                date_created: Some("2026-01-05T09:00:00.000Z".into()),
+                date_modified: Some("2026-01-05T09:00:00.000Z".into()),
+                created_by: None,
+                modified_by: None,
+                authorized_grant_type: "CLIENT-CREDENTIALS".into(),
+                scope: Some(vec![]),
+                role_divisions: Some(vec![RoleDivision {
+                    role_id,
+                    division_id: Some("*".into()),
                 }]),
                 state: Some("active".into()),
                 date_to_delete: None,
@@ -177,6 +238,63 @@ impl Org {
                             && p.action_set.iter().any(|a| matches(action, a))
                     })
             })
+    }
+}
+
+impl Org {
+    /// Makes the directory whole for an org that lacks parts of it (an org file written before
+    /// divisions existed): a home division, and a division for every division id a client's
+    /// role grant names, so every grant resolves to a named division.
+    pub fn ensure_divisions(&mut self) {
+        if self.home_division_id.is_empty() {
+            self.home_division_id = self
+                .divisions
+                .iter()
+                .find(|d| d.home_division)
+                .map(|d| d.id.clone())
+                .unwrap_or_else(|| Rng::new(0x40e_d1f5).uuid());
+        }
+        let mut known: HashSet<String> = self.divisions.iter().map(|d| d.id.clone()).collect();
+        let home = self.home_division_id.clone();
+        if !known.contains(&home) {
+            self.divisions
+                .insert(0, divisions(std::slice::from_ref(&home)).remove(0));
+            known.insert(home.clone());
+        }
+        // A grant always names its division: the home one when the file left it out.
+        for c in &mut self.clients {
+            for rd in c.client.role_divisions.iter_mut().flatten() {
+                if rd.division_id.is_none() {
+                    rd.division_id = Some(home.clone());
+                }
+            }
+        }
+        let named: Vec<String> = self
+            .clients
+            .iter()
+            .flat_map(|c| c.client.role_divisions.iter().flatten())
+            .filter_map(|rd| rd.division_id.clone())
+            .filter(|d| d != "*")
+            .collect();
+        for id in named {
+            if known.insert(id.clone()) {
+                let n = self.divisions.len();
+                let mut d = divisions(std::slice::from_ref(&id)).remove(0);
+                d.name = format!("Division {n}");
+                d.home_division = false;
+                d.description = String::new();
+                self.divisions.push(d);
+            }
+        }
+    }
+
+    /// The organization name the org reports (`GET /api/v2/organizations/me`).
+    pub fn display_name(&self) -> &str {
+        if self.organization_name.is_empty() {
+            "Simulated organization"
+        } else {
+            &self.organization_name
+        }
     }
 }
 

@@ -2,11 +2,12 @@
 //! usage query executions, and a log of the requests it answered.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::{Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use chrono::{DateTime, Duration, Utc};
 
+use super::audit_model::{AuditExecutionStatus, AuditMessage};
 use super::faults::Faults;
 use super::org::Org;
 use crate::genesys::models::UsageRow;
@@ -18,6 +19,9 @@ pub struct SimSettings {
     pub rate_limit_per_minute: u32,
     /// How many polls of a usage query answer `Running` before `Complete`.
     pub usage_running_polls: u32,
+    /// How many polls of an audit query answer `Running` before `Succeeded` (the first poll
+    /// after `Queued` is the first of them).
+    pub audit_running_polls: u32,
     /// Pages the client listing (today's API never does; tests use it to prove paging).
     pub client_page_size: Option<usize>,
     /// Pads the API description to at least this many bytes with models scopewatch must skip
@@ -30,6 +34,7 @@ impl Default for SimSettings {
         SimSettings {
             rate_limit_per_minute: 300,
             usage_running_polls: 1,
+            audit_running_polls: 1,
             client_page_size: None,
             description_bytes: 0,
         }
@@ -83,6 +88,13 @@ pub struct Execution {
     pub running_polls_left: u32,
 }
 
+/// An audit query execution: the messages it selected when it was submitted.
+pub struct AuditExecution {
+    pub status: AuditExecutionStatus,
+    pub messages: std::sync::Arc<Vec<AuditMessage>>,
+    polls: u32,
+}
+
 /// One request as the simulator saw it.
 #[derive(Debug, Clone)]
 pub struct RequestRecord {
@@ -93,21 +105,67 @@ pub struct RequestRecord {
     pub status: u16,
 }
 
-pub struct SimState {
+/// The org as it is now: tests change it while the simulator serves (`POST/PUT/DELETE
+/// /api/v2/oauth/clients`).
+pub struct Live {
     pub org: Org,
+    client_index: HashMap<String, usize>,
+    /// The client listing, serialized once and again only after a change (100 000 clients take
+    /// a while to serialize; the listing is read far more often than the org changes).
+    clients_body: Option<bytes::Bytes>,
+}
+
+impl Live {
+    fn new(org: Org) -> Live {
+        let mut live = Live {
+            org,
+            client_index: HashMap::new(),
+            clients_body: None,
+        };
+        live.reindex();
+        live
+    }
+
+    /// The client with this id.
+    pub fn client(&self, id: &str) -> Option<&super::org::SimClient> {
+        self.client_index.get(id).map(|&i| &self.org.clients[i])
+    }
+
+    /// Where the client with this id is in `org.clients`.
+    pub fn client_position(&self, id: &str) -> Option<usize> {
+        self.client_index.get(id).copied()
+    }
+
+    /// Call after changing `org.clients`: rebuilds the index and drops the cached listing.
+    pub fn clients_changed(&mut self) {
+        self.reindex();
+        self.clients_body = None;
+    }
+
+    fn reindex(&mut self) {
+        self.client_index = self
+            .org
+            .clients
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (c.client.id.clone(), i))
+            .collect();
+    }
+}
+
+pub struct SimState {
+    live: RwLock<Live>,
     pub settings: SimSettings,
     pub faults: Faults,
     pub clock: SimClock,
-    /// The client listing, serialized once at start (the org does not change while serving).
-    pub clients_body: bytes::Bytes,
     pub scopes_body: bytes::Bytes,
     /// The API description, serialized once at start (it is large and never changes).
     pub swagger_body: bytes::Bytes,
-    pub client_index: HashMap<String, usize>,
     tokens: Mutex<HashMap<String, IssuedToken>>,
     generation: AtomicU64,
     executions: Mutex<HashMap<String, Execution>>,
     execution_order: Mutex<Vec<String>>,
+    audit_executions: Mutex<Vec<AuditExecution>>,
     requests: Mutex<Vec<RequestRecord>>,
 }
 
@@ -121,30 +179,48 @@ const TOKEN_SWEEP_THRESHOLD: usize = 10_000;
 
 impl SimState {
     pub fn new(org: Org, settings: SimSettings, faults: Faults) -> Self {
-        let client_index = org
-            .clients
-            .iter()
-            .enumerate()
-            .map(|(i, c)| (c.client.id.clone(), i))
-            .collect();
-        let clients_body = super::wire::render_client_page(&org, None, 1).into();
         let scopes_body = super::wire::render_scopes(&org).into();
         let swagger_body = super::wire::render_swagger(settings.description_bytes).into();
+        let mut live = Live::new(org);
+        live.clients_body = Some(super::wire::render_client_page(&live.org, None, 1).into());
         SimState {
-            org,
+            live: RwLock::new(live),
             settings,
             faults,
             clock: SimClock::default(),
-            clients_body,
             scopes_body,
             swagger_body,
-            client_index,
             tokens: Mutex::new(HashMap::new()),
             generation: AtomicU64::new(1),
             executions: Mutex::new(HashMap::new()),
             execution_order: Mutex::new(Vec::new()),
+            audit_executions: Mutex::new(Vec::new()),
             requests: Mutex::new(Vec::new()),
         }
+    }
+
+    /// The org as it is now, for reading.
+    pub fn read(&self) -> RwLockReadGuard<'_, Live> {
+        self.live.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The org, for changing it (callers must call `Live::clients_changed` after changing clients).
+    pub fn write(&self) -> RwLockWriteGuard<'_, Live> {
+        self.live.write().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The whole client listing as one page, serialized at most once per change of the org.
+    pub fn clients_body(&self) -> bytes::Bytes {
+        if let Some(body) = &self.read().clients_body {
+            return body.clone();
+        }
+        let mut live = self.write();
+        if let Some(body) = &live.clients_body {
+            return body.clone();
+        }
+        let body: bytes::Bytes = super::wire::render_client_page(&live.org, None, 1).into();
+        live.clients_body = Some(body.clone());
+        body
     }
 
     pub fn issue_token(&self, client_id: &str, validity_secs: i64) -> String {
@@ -244,6 +320,40 @@ impl SimState {
         Some(Some(execution.rows.clone()))
     }
 
+    /// Keeps an audit query execution for polling (the oldest is forgotten past a few).
+    pub fn store_audit_execution(&self, status: AuditExecutionStatus, messages: Vec<AuditMessage>) {
+        let mut executions = lock(&self.audit_executions);
+        if executions.len() >= MAX_EXECUTIONS {
+            executions.remove(0);
+        }
+        executions.push(AuditExecution {
+            status,
+            messages: std::sync::Arc::new(messages),
+            polls: 0,
+        });
+    }
+
+    /// One poll of an execution's status: `Queued` when submitted, then `Running` for
+    /// `audit_running_polls` polls, then `Succeeded`.
+    pub fn poll_audit_execution(&self, id: &str) -> Option<AuditExecutionStatus> {
+        let mut executions = lock(&self.audit_executions);
+        let execution = executions.iter_mut().find(|e| e.status.id == id)?;
+        execution.polls = execution.polls.saturating_add(1);
+        execution.status.state = if execution.polls <= self.settings.audit_running_polls {
+            "Running".into()
+        } else {
+            "Succeeded".into()
+        };
+        Some(execution.status.clone())
+    }
+
+    /// The state and messages of an execution, without polling it.
+    pub fn audit_execution(&self, id: &str) -> Option<(String, std::sync::Arc<Vec<AuditMessage>>)> {
+        let executions = lock(&self.audit_executions);
+        let e = executions.iter().find(|e| e.status.id == id)?;
+        Some((e.status.state.clone(), e.messages.clone()))
+    }
+
     pub fn record(&self, record: RequestRecord) {
         let mut requests = lock(&self.requests);
         if requests.len() >= MAX_LOGGED_REQUESTS {
@@ -259,4 +369,37 @@ impl SimState {
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::generate::{OrgSize, generate};
+
+    #[test]
+    fn the_listing_is_serialized_once_and_again_only_after_a_change() {
+        let org = generate(&OrgSize {
+            clients: 50,
+            roles: 10,
+            seed: 1,
+            anchor: chrono::NaiveDate::from_ymd_opt(2026, 11, 1).unwrap(),
+        });
+        let state = SimState::new(org, SimSettings::default(), Faults::new(Default::default()));
+        let first = state.clients_body();
+        let again = state.clients_body();
+        assert_eq!(first.as_ptr(), again.as_ptr(), "served from the cache");
+        {
+            let mut live = state.write();
+            let mut extra = live.org.clients[0].clone();
+            extra.client.id = "added-while-serving".into();
+            live.org.clients.push(extra);
+            live.clients_changed();
+        }
+        let changed = state.clients_body();
+        assert_ne!(first.as_ptr(), changed.as_ptr());
+        let text = String::from_utf8(changed.to_vec()).unwrap();
+        assert!(text.contains("added-while-serving") && text.contains("\"total\":51"));
+        assert!(state.read().client("added-while-serving").is_some());
+        assert_eq!(changed.as_ptr(), state.clients_body().as_ptr());
+    }
 }

@@ -3,42 +3,21 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, Datelike, Utc};
+use chrono::Datelike;
 
+use super::interval::{parse_instant, parse_interval};
 use super::org::Org;
 use crate::genesys::models::{UsageQuery, UsageRow};
-
-fn parse_instant(text: &str) -> Option<DateTime<Utc>> {
-    DateTime::parse_from_rfc3339(text)
-        .ok()
-        .map(|d| d.with_timezone(&Utc))
-        .or_else(|| {
-            chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
-                .ok()
-                .and_then(|d| d.and_hms_opt(0, 0, 0))
-                .map(|d| d.and_utc())
-        })
-}
 
 /// Runs a usage query over the org's daily rows: filter by interval, group by client and
 /// (with a granularity) by day, week or month.
 pub(super) fn usage_rows(org: &Org, query: &UsageQuery) -> Result<Vec<UsageRow>, String> {
-    let (start, end) = query
-        .interval
-        .split_once('/')
-        .and_then(|(a, b)| Some((parse_instant(a)?, parse_instant(b)?)))
-        .ok_or_else(|| {
-            format!(
-                "interval '{}' is not an ISO-8601 interval start/end",
-                query.interval
-            )
-        })?;
-    if end <= start {
-        return Err("interval end must be after its start".into());
-    }
-    const GROUPS: [&str; 4] = [
+    let (start, end) = parse_interval(&query.interval)?;
+    // The organization query's enum (genesys-api.md §12.1).
+    const GROUPS: [&str; 5] = [
         "OAuthClientId",
         "OrganizationId",
+        "UserId",
         "TemplateUri",
         "HttpMethod",
     ];
@@ -52,13 +31,14 @@ pub(super) fn usage_rows(org: &Org, query: &UsageQuery) -> Result<Vec<UsageRow>,
     let by_client = group_by.iter().any(|g| g == "OAuthClientId");
     let by_template = group_by.iter().any(|g| g == "TemplateUri");
     let by_method = group_by.iter().any(|g| g == "HttpMethod");
+    let by_user = group_by.iter().any(|g| g == "UserId");
     let granularity = query.granularity.as_deref();
     if let Some(g) = granularity
         && !matches!(g, "Day" | "Week" | "Month")
     {
         return Err(format!("granularity '{g}' is not one of Day, Week, Month"));
     }
-    type Key = (String, String, String, String);
+    type Key = (String, String, String, String, String);
     let mut groups: BTreeMap<Key, UsageRow> = BTreeMap::new();
     for row in &org.usage {
         let Some(day) = row.date.as_deref().and_then(parse_instant) else {
@@ -95,12 +75,14 @@ pub(super) fn usage_rows(org: &Org, query: &UsageQuery) -> Result<Vec<UsageRow>,
         };
         let template = field(by_template, &row.template_uri);
         let method = field(by_method, &row.http_method);
+        let user = field(by_user, &row.user_id);
         let entry = groups
             .entry((
                 client.clone(),
                 bucket.clone(),
                 template.clone(),
                 method.clone(),
+                user.clone(),
             ))
             .or_insert_with(|| UsageRow {
                 client_id: Some(client),
@@ -110,7 +92,7 @@ pub(super) fn usage_rows(org: &Org, query: &UsageQuery) -> Result<Vec<UsageRow>,
                     String::new()
                 }),
                 organization_id: Some(String::new()),
-                user_id: Some(String::new()),
+                user_id: Some(user),
                 template_uri: Some(template),
                 http_method: Some(method),
                 status200: 0,

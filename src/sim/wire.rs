@@ -63,7 +63,12 @@ pub(super) fn api_error(
 /// Why a handler refused a call; each becomes its Genesys `ErrorBody`.
 pub(super) enum Fail {
     BadRequest(String),
+    /// The caller lacks every one of these permissions (the operation needs ANY of them).
     Forbidden(&'static [&'static str]),
+    /// The caller lacks some of these permissions (the operation needs ALL of them).
+    ForbiddenAll(&'static [&'static str]),
+    /// Refused though the operation names no permission (a fault switch).
+    NotAuthorized,
     NotFound,
 }
 
@@ -74,6 +79,18 @@ impl IntoResponse for Fail {
                 api_error(StatusCode::BAD_REQUEST, "bad.request", &message, None)
             }
             Fail::Forbidden(permissions) => missing_permissions(permissions),
+            Fail::ForbiddenAll(permissions) => api_error(
+                StatusCode::FORBIDDEN,
+                "missing.permissions",
+                "Unable to perform the requested action. You are missing the following permission(s): {permissions}",
+                Some(&format!("[{}]", permissions.join(", "))),
+            ),
+            Fail::NotAuthorized => api_error(
+                StatusCode::FORBIDDEN,
+                "not.authorized",
+                "You are not authorized to perform the requested action.",
+                None,
+            ),
             Fail::NotFound => not_found_response(),
         }
     }
@@ -158,8 +175,22 @@ pub(super) fn token_error(status: StatusCode, error: &str, description: &str) ->
     )
 }
 
-fn page_uris<T>(listing: &mut EntityListing<T>, base: &str, size: u64, number: u64, count: u64) {
-    let uri = |n: u64| format!("{base}?pageSize={size}&pageNumber={n}");
+fn page_uris<T>(
+    listing: &mut EntityListing<T>,
+    base: &str,
+    extra: &str,
+    size: u64,
+    number: u64,
+    count: u64,
+) {
+    let uri = |n: u64| {
+        let mut uri = format!("{base}?pageSize={size}&pageNumber={n}");
+        if !extra.is_empty() {
+            uri.push('&');
+            uri.push_str(extra);
+        }
+        uri
+    };
     listing.first_uri = Some(uri(1));
     listing.self_uri = Some(uri(number));
     listing.last_uri = Some(uri(count.max(1)));
@@ -170,6 +201,18 @@ fn page_uris<T>(listing: &mut EntityListing<T>, base: &str, size: u64, number: u
 pub(super) fn paged<T: Clone>(
     items: &[T],
     base: &str,
+    size: usize,
+    number: usize,
+) -> EntityListing<T> {
+    paged_with(items, base, "", size, number)
+}
+
+/// A page whose `*Uri`s also carry `extra` (the filters of the query, so following `nextUri`
+/// keeps them).
+pub(super) fn paged_with<T: Clone>(
+    items: &[T],
+    base: &str,
+    extra: &str,
     size: usize,
     number: usize,
 ) -> EntityListing<T> {
@@ -189,7 +232,14 @@ pub(super) fn paged<T: Clone>(
         previous_uri: None,
         last_uri: None,
     };
-    page_uris(&mut listing, base, size as u64, number as u64, count as u64);
+    page_uris(
+        &mut listing,
+        base,
+        extra,
+        size as u64,
+        number as u64,
+        count as u64,
+    );
     listing
 }
 

@@ -1,4 +1,5 @@
-//! The audit lock: one audit at a time across every replica on one PostgreSQL.
+//! Cluster locks on one PostgreSQL: the audit lock (one audit at a time across every replica)
+//! and the change-poll lock (one change poller across every replica), each per org.
 
 use sqlx::pool::PoolConnection;
 use sqlx::postgres::PgPool;
@@ -6,21 +7,27 @@ use sqlx::{Postgres, Row};
 
 use super::StoreError;
 
-/// The advisory lock's first key ("scopewatch audit"); the second is a hash of the schema and
-/// the org, so deployments (and tests) in different schemas of one database, and different orgs,
-/// do not block each other. The `default` org hashes the schema alone, the key the single-org
-/// version took, so a rolling upgrade from it still never runs two audits at once.
-/// (Two orgs whose keys collide in the 32-bit hash only take turns.)
+/// The audit lock's first key ("scopewatch audit"). The second key of every lock is a hash of
+/// the schema and the org, so deployments (and tests) in different schemas of one database, and
+/// different orgs, do not block each other. The `default` org hashes the schema alone, the key
+/// the single-org version took, so a rolling upgrade from it still never runs two audits at
+/// once. (Two orgs whose keys collide in the 32-bit hash only take turns.)
 pub const KEY: i32 = 0x05C0_9E3A;
+
+/// The change poller's first key ("scopewatch change poll"), distinct from the audit lock's:
+/// a replica polls for changes while another audits.
+pub const CHANGE_POLL_KEY: i32 = 0x05C0_9E3B;
 
 /// The second key, computed by PostgreSQL from the schema and the org (`$2`).
 const SECOND_KEY: &str = "CASE WHEN $2 = 'default' THEN hashtext(current_schema()) \
                           ELSE hashtext(current_schema() || '/' || $2) END";
 
-/// Held while an audit runs. Released explicitly; if dropped (a cancelled audit), its connection
-/// is closed rather than returned to the pool, so PostgreSQL frees the lock with the session.
+/// Held while an audit runs (or a poller polls). Released explicitly; if dropped (a cancelled
+/// audit), its connection is closed rather than returned to the pool, so PostgreSQL frees the
+/// lock with the session.
 pub struct AuditLock {
     connection: Option<PoolConnection<Postgres>>,
+    key: i32,
     org: String,
 }
 
@@ -28,12 +35,15 @@ impl AuditLock {
     pub fn local() -> AuditLock {
         AuditLock {
             connection: None,
+            key: KEY,
             org: String::new(),
         }
     }
 
+    /// Takes the advisory lock `(key, schema and org)` on a connection of its own, if it is free.
     pub(super) async fn try_postgres(
         pool: &PgPool,
+        key: i32,
         org: &str,
     ) -> Result<Option<AuditLock>, StoreError> {
         let mut connection = pool.acquire().await.map_err(|e| StoreError::Query {
@@ -43,7 +53,7 @@ impl AuditLock {
         let row = sqlx::query(&format!(
             "SELECT pg_try_advisory_lock($1, {SECOND_KEY}) AS locked"
         ))
-        .bind(KEY)
+        .bind(key)
         .bind(org)
         .fetch_one(&mut *connection)
         .await
@@ -54,6 +64,7 @@ impl AuditLock {
         let locked: bool = row.try_get("locked").unwrap_or(false);
         Ok(locked.then_some(AuditLock {
             connection: Some(connection),
+            key,
             org: org.to_string(),
         }))
     }
@@ -76,7 +87,7 @@ impl AuditLock {
     pub async fn release(mut self) {
         if let Some(mut connection) = self.connection.take() {
             let unlocked = sqlx::query(&format!("SELECT pg_advisory_unlock($1, {SECOND_KEY})"))
-                .bind(KEY)
+                .bind(self.key)
                 .bind(&self.org)
                 .execute(&mut *connection)
                 .await;

@@ -11,7 +11,7 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
 use sqlx::{ConnectOptions, Row};
 
-pub use lock::{AuditLock, KEY as AUDIT_LOCK_KEY};
+pub use lock::{AuditLock, CHANGE_POLL_KEY, KEY as AUDIT_LOCK_KEY};
 
 /// How an audit ended, or that it is still running (never stored).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -566,7 +566,18 @@ impl Store {
     pub async fn try_lock_audit(&self) -> Result<Option<AuditLock>, StoreError> {
         match &self.backend {
             Backend::Sqlite(_) => Ok(Some(AuditLock::local())),
-            Backend::Postgres(pool) => AuditLock::try_postgres(pool, &self.org).await,
+            Backend::Postgres(pool) => AuditLock::try_postgres(pool, lock::KEY, &self.org).await,
+        }
+    }
+
+    /// Takes the cluster-wide change-poll lock if free (held for as long as this replica
+    /// polls); SQLite has one process, so its lock is local.
+    pub async fn try_lock_change_poll(&self) -> Result<Option<AuditLock>, StoreError> {
+        match &self.backend {
+            Backend::Sqlite(_) => Ok(Some(AuditLock::local())),
+            Backend::Postgres(pool) => {
+                AuditLock::try_postgres(pool, CHANGE_POLL_KEY, &self.org).await
+            }
         }
     }
 

@@ -162,6 +162,11 @@ async fn one_org_with_a_wrong_secret_and_one_in_a_429_storm_never_delay_the_thir
     assert_eq!(by_name("good")["report"]["audit_id"], good["audit_id"]);
     assert!(by_name("good")["report"]["age_seconds"].as_i64().unwrap() >= 0);
     assert!(by_name("wrong")["report"].is_null());
+    assert!(
+        by_name("good")["organization"]["name"].is_string(),
+        "each org is named as Genesys names it: {}",
+        by_name("good")
+    );
     assert_eq!(by_name("storm")["links"]["report"], "/orgs/storm/report");
 
     // History stays apart: the failure is the wrong org's alone.

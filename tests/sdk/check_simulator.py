@@ -1,6 +1,8 @@
 """Points the official Genesys Cloud Python SDK at `scopewatch sim` and checks that it works
 unchanged: login, client listing, role paging, the usage query to Complete, the scope catalog,
-and every model parsed without an unknown enum value ("outdated_sdk_version").
+the organization, divisions, users, the audit trail (service mapping, the query to Succeeded
+with cursor paging, the realtime query), creating, changing and deleting a client, and every
+model parsed without an unknown enum value ("outdated_sdk_version").
 
 Usage: python tests/sdk/check_simulator.py [path/to/scopewatch]
 """
@@ -16,6 +18,8 @@ from PureCloudPlatformClientV2.rest import ApiException
 
 CLIENT_ID = "sdk-check-client"
 SECRET = "sdk-check-secret-value"
+OPERATOR_ID = "sdk-check-operator"
+OPERATOR_SECRET = "sdk-check-operator-secret"
 CLIENTS = 300
 ROLES = 130
 
@@ -45,7 +49,8 @@ def unknown_enums(value, path="$"):
 def start_simulator(binary):
     proc = subprocess.Popen(
         [binary, "sim", "--listen", "127.0.0.1:0", "--clients", str(CLIENTS), "--roles", str(ROLES),
-         "--seed", "5", "--client-id", CLIENT_ID, "--client-secret", SECRET, "--usage-running-polls", "2"],
+         "--seed", "5", "--client-id", CLIENT_ID, "--client-secret", SECRET, "--usage-running-polls", "2",
+         "--audit-running-polls", "2", "--operator", f"{OPERATOR_ID}:{OPERATOR_SECRET}"],
         stdout=subprocess.PIPE, text=True)
     line = proc.stdout.readline()
     match = re.search(r"(http://127\.0\.0\.1:\d+)", line)
@@ -81,7 +86,7 @@ def run_checks(base):
 
     oauth = gc.OAuthApi(api)
     listing = oauth.get_oauth_clients()
-    check(len(listing.entities) == CLIENTS + 1, f"lists all {CLIENTS + 1} clients in one page")
+    check(len(listing.entities) == CLIENTS + 2, f"lists all {CLIENTS + 2} clients in one page")
     check(listing.page_count == 1 and listing.next_uri is None, "the client listing has one page and no nextUri")
     grants = {c.authorized_grant_type for c in listing.entities}
     check(grants == {"CODE", "TOKEN", "SAML2-BEARER", "PASSWORD", "CLIENT-CREDENTIALS"}, f"every grant type is present: {sorted(grants)}")
@@ -109,7 +114,7 @@ def run_checks(base):
         if result.next_uri is None:
             break
         page += 1
-    check(len(roles) == ROLES + 1 and page == pages == 6, f"pages roles to the last page ({len(roles)} roles, {page} of {pages} pages)")
+    check(len(roles) == ROLES + 2 and page == pages == 6, f"pages roles to the last page ({len(roles)} roles, {page} of {pages} pages)")
     check(len({r.id for r in roles}) == len(roles), "role pages do not overlap")
     check(any("admin" in (r.permissions or []) for r in roles), "a Master Admin role with the admin permission exists")
 
@@ -140,6 +145,172 @@ def run_checks(base):
 
     scopes = oauth.get_oauth_scopes()
     check(scopes.total == len(scopes.entities) > 50 and any(s.id == "users:readonly" for s in scopes.entities), "reads the scope catalog")
+
+    check_directory(api, listing)
+    check_trail(api, listing)
+    check_changes(base, api)
+
+
+def check_directory(api, listing):
+    org = gc.OrganizationApi(api).get_organizations_me()
+    check(bool(org.id) and bool(org.name) and org.state == "active" and bool(org.third_party_org_name), f"reads the organization ({org.name})")
+    check(not unknown_enums(org.to_dict()), "the organization has no unknown enum value")
+
+    authz = gc.AuthorizationApi(api)
+    divisions, page = [], 1
+    while True:
+        result = authz.get_authorization_divisions(page_size=3, page_number=page, object_count=True)
+        check(not unknown_enums(result.to_dict()), f"division page {page} has no unknown enum value")
+        divisions += result.entities
+        if result.next_uri is None:
+            break
+        page += 1
+    check(page > 1 and len({d.id for d in divisions}) == len(divisions), f"pages divisions ({len(divisions)} in {page} pages)")
+    check(sum(1 for d in divisions if d.home_division) == 1, "exactly one home division")
+    check(all(isinstance(d.object_counts, dict) and d.object_counts for d in divisions), "divisions carry object counts")
+    named = {d.id for d in divisions}
+    granted = {rd.division_id for c in listing.entities for rd in (c.role_divisions or [])}
+    check(all(rd is not None for rd in granted), "every roleDivisions entry has a divisionId")
+    check(granted - {"*"} <= named, "every granted division is listed")
+    home = authz.get_authorization_divisions_home()
+    check(home.home_division and home.id in named, "reads the home division")
+
+    users = gc.UsersApi(api)
+    creators = sorted({c.created_by.id for c in listing.entities if c.created_by})
+    found = []
+    for i in range(0, len(creators), 100):
+        batch = creators[i:i + 100]
+        result = users.get_users(id=batch, state="any", page_size=100)
+        check(not unknown_enums(result.to_dict()), "user pages have no unknown enum value")
+        found += result.entities
+    states = {u.state for u in found}
+    check(len(found) == len(creators) and {"active", "inactive", "deleted"} <= states,
+          f"reads every creator by id with state=any ({len(found)} users, states {sorted(states)})")
+    active_only = users.get_users(id=creators[:100], page_size=100)
+    check(all(u.state == "active" for u in active_only.entities) and len(active_only.entities) < len(found),
+          "the default state hides inactive and deleted users")
+
+
+def all_results(audit, transaction_id, page_size):
+    messages, cursor, pages = [], None, 0
+    while True:
+        kwargs = {"page_size": page_size, "expand": ["user"]}
+        if cursor:
+            kwargs["cursor"] = cursor
+        page = audit.get_audits_query_transaction_id_results(transaction_id, **kwargs)
+        check(not unknown_enums(page.to_dict()), f"audit results page {pages + 1} has no unknown enum value")
+        messages += page.entities or []
+        pages += 1
+        cursor = page.cursor
+        if not cursor:
+            return messages, pages
+
+
+def audit_interval(days):
+    end = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0) + datetime.timedelta(minutes=5)
+    start = end - datetime.timedelta(days=days)
+    return f"{start.isoformat().replace('+00:00', 'Z')}/{end.isoformat().replace('+00:00', 'Z')}"
+
+
+def check_trail(api, listing):
+    audit = gc.AuditApi(api)
+    mapping = audit.get_audits_query_servicemapping()
+    services = {s.name: {e.name for e in s.entities} for s in mapping.services}
+    check({"OAuthClient", "Role"} <= services.get("PeoplePermissions", set()), "the service mapping names OAuthClient and Role under PeoplePermissions")
+    check(bool(audit.get_audits_query_realtime_servicemapping().services), "reads the realtime service mapping")
+
+    request = gc.AuditQueryRequest()
+    request.interval = audit_interval(365)
+    request.service_name = "PeoplePermissions"
+    request.filters = [filter_of("EntityType", "OAuthClient")]
+    request.sort = [gc.AuditQuerySort()]
+    request.sort[0].name = "Timestamp"
+    request.sort[0].sort_order = "descending"
+    submitted = audit.post_audits_query(request)
+    check(submitted.state == "Queued" and bool(submitted.id) and isinstance(submitted.start_date, datetime.datetime), "submits the audit query (Queued)")
+    states = []
+    for _ in range(10):
+        status = audit.get_audits_query_transaction_id(submitted.id)
+        check(not unknown_enums(status.to_dict()), "the audit status has no unknown enum value")
+        states.append(status.state)
+        if status.state == "Succeeded":
+            break
+    check(states == ["Running", "Running", "Succeeded"], f"the audit query runs then succeeds: {states}")
+    messages, pages = all_results(audit, submitted.id, 50)
+    check(pages > 1 and len({m.id for m in messages}) == len(messages), f"pages the results by cursor ({len(messages)} messages, {pages} pages)")
+    check(all(m.entity_type == "OAuthClient" and isinstance(m.event_date, datetime.datetime) for m in messages), "results carry the entity type and a datetime")
+    check(all(m.level == "USER" and m.status == "SUCCESS" for m in messages), "level and status are known values")
+    check(any(m.user and m.user.name for m in messages), "expand=user names the users")
+    check(any(p.old_values is not None and p.new_values for m in messages for p in (m.property_changes or [])), "messages carry property changes")
+    ids = {c.id for c in listing.entities}
+    acting = {m.client.id for m in messages if m.client and m.client.id in ids}
+    check(len(acting) >= 1, f"some clients of the org changed other clients ({len(acting)})")
+
+    realtime = gc.AuditRealtimeQueryRequest()
+    realtime.interval = audit_interval(30)
+    realtime.service_name = "PeoplePermissions"
+    realtime.page_size = 5
+    realtime.page_number = 1
+    result = audit.post_audits_query_realtime(realtime, expand=["user"])
+    check(not unknown_enums(result.to_dict()), "the realtime results have no unknown enum value")
+    oldest = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(days=14, minutes=1)
+    check(result.total > 0 and result.page_count == -(-result.total // 5) and len(result.entities) == min(5, result.total),
+          f"the realtime query answers at once, paged ({result.total} messages)")
+    check(all(m.event_date >= oldest for m in result.entities), "the realtime query reaches back 14 days only")
+
+    bad = gc.AuditQueryRequest()
+    bad.interval = audit_interval(1)
+    bad.service_name = "NoSuchService"
+    try:
+        audit.post_audits_query(bad)
+        check(False, "an unknown service is refused")
+    except ApiException as e:
+        check(e.status == 400 and "serviceName" in (e.body or ""), "an unknown service is 400 naming serviceName")
+
+
+def filter_of(prop, value):
+    f = gc.AuditQueryFilter()
+    f.pcProperty = prop
+    f.value = value
+    return f
+
+
+def check_changes(base, auditor_api):
+    api = gc.api_client.ApiClient(host=base).get_client_credentials_token(OPERATOR_ID, OPERATOR_SECRET)
+    oauth = gc.OAuthApi(api)
+    roles = gc.AuthorizationApi(auditor_api).get_authorization_roles(page_size=100, name="Master Admin", user_count=False)
+    master = next(r for r in roles.entities if r.name == "Master Admin")
+    body = gc.OAuthClientRequest()
+    body.name = "SDK-created integration"
+    body.authorized_grant_type = "CLIENT-CREDENTIALS"
+    grant = gc.RoleDivision()
+    grant.role_id = master.id
+    grant.division_id = "*"
+    body.role_divisions = [grant]
+    created = oauth.post_oauth_clients(body)
+    check(bool(created.id) and bool(created.secret) and created.state == "active", "creates a client (its secret shown once)")
+    check(not unknown_enums(created.to_dict()), "the created client has no unknown enum value")
+    listed = gc.OAuthApi(auditor_api).get_oauth_clients()
+    check(any(c.id == created.id for c in listed.entities), "the new client is listed at once")
+    body.description = "changed by the SDK check"
+    body.scope = []
+    updated = oauth.put_oauth_client(created.id, body)
+    check(updated.description == "changed by the SDK check" and updated.secret is None, "updates the client (no secret)")
+    oauth.delete_oauth_client(created.id)
+    listed = gc.OAuthApi(auditor_api).get_oauth_clients()
+    check(all(c.id != created.id for c in listed.entities), "the deleted client is gone")
+
+    audit = gc.AuditApi(auditor_api)
+    realtime = gc.AuditRealtimeQueryRequest()
+    realtime.interval = audit_interval(1)
+    realtime.service_name = "PeoplePermissions"
+    realtime.filters = [filter_of("EntityId", created.id)]
+    realtime.sort = [gc.AuditQuerySort()]
+    realtime.sort[0].name = "Timestamp"
+    realtime.sort[0].sort_order = "ascending"
+    events = audit.post_audits_query_realtime(realtime).entities
+    check([e.action for e in events] == ["Create", "Update", "Delete"] and all(e.client.id == OPERATOR_ID for e in events),
+          f"the trail records the changes with the operator as client: {[e.action for e in events]}")
 
 
 if __name__ == "__main__":

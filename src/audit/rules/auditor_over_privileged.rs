@@ -11,8 +11,8 @@ pub const RULE: Rule = Rule {
         id: "auditor-over-privileged",
         default_severity: Severity::High,
         title: "scopewatch's own client holds more than read access",
-        description: "The auditor needs only oauth:client:view, authorization:role:view and usage:organization:view. Anything more turns the monitoring credential into an attack path.",
-        remediation: "In Admin > Roles/Permissions, give scopewatch's client a custom role with only OAuth > Client > View, Authorization > Role > View and Usage > Organization > View, and remove its other roles in the client's Roles/Divisions tab.",
+        description: "The auditor needs only oauth:client:view, authorization:role:view, usage:organization:view and audits:audit:view (the organization, divisions and users need none). Anything more turns the monitoring credential into an attack path.",
+        remediation: "In Admin > Roles/Permissions, give scopewatch's client a custom role with only OAuth > Client > View, Authorization > Role > View, Usage > Organization > View and Audits > Audit > View, and remove its other roles in the client's Roles/Divisions tab.",
     },
     check,
 };
@@ -50,7 +50,7 @@ fn check(ctx: &Context, client: &Client) -> Option<Hit> {
     );
     (!evidence.is_empty()).then(|| {
         Hit::new(
-            "scopewatch's own client can do more than read clients, roles and usage.",
+            "scopewatch's own client can do more than read clients, roles, usage and the audit trail.",
             evidence,
         )
     })
@@ -80,6 +80,24 @@ mod tests {
     #[test]
     fn a_read_only_auditor_and_other_clients_pass() {
         assert_eq!(run(&RULE, &auditor(&[("auditor", "home")])), None);
+        let mut s = snapshot();
+        let trail_reader = role(
+            "trail",
+            "Audit viewer",
+            &[],
+            &[("audits", "audit", &["view"])],
+        );
+        s.roles.insert(trail_reader.id.clone(), trail_reader);
+        assert_eq!(
+            run_with(
+                &RULE,
+                &s,
+                &policy(),
+                &auditor(&[("auditor", "home"), ("trail", "home")])
+            ),
+            None,
+            "reading the audit trail is one of the auditor's reads"
+        );
         let other = with_roles(client("CLIENT-CREDENTIALS"), &[("master", "*")]);
         assert_eq!(run(&RULE, &other), None);
     }

@@ -4,6 +4,7 @@
 mod admin_role;
 mod all_divisions;
 mod auditor_over_privileged;
+mod client_administers_access;
 mod deprecated_grant;
 mod excessive_scopes;
 pub mod expired_waiver;
@@ -13,8 +14,10 @@ mod insecure_redirect_uri;
 mod long_token_lifetime;
 mod missing_required_scope;
 mod no_description;
+mod orphaned_client;
 mod privilege_escalation;
 mod public_client_write_scope;
+mod recent_privilege_change;
 mod unknown_scope;
 mod unused_client;
 pub mod unused_permissions;
@@ -28,7 +31,7 @@ use chrono::NaiveDate;
 use super::least_privilege::Fit;
 use super::policy::AuditPolicy;
 pub use super::severity::Severity;
-use super::snapshot::{Client, Role, RoleGrant, Snapshot};
+use super::snapshot::{AuditEvent, Client, KnownTrail, Role, RoleGrant, Snapshot};
 
 /// What a rule is: its stable id, default severity, title, and what to do about a finding.
 #[derive(Debug)]
@@ -108,6 +111,7 @@ pub fn long_token_lifetime_default() -> i64 {
 
 /// Every rule, in report order.
 pub static RULES: &[Rule] = &[
+    client_administers_access::RULE,
     privilege_escalation::RULE,
     admin_role::RULE,
     auditor_over_privileged::RULE,
@@ -118,6 +122,7 @@ pub static RULES: &[Rule] = &[
     all_divisions::RULE,
     long_token_lifetime::RULE,
     unused_client::RULE,
+    orphaned_client::RULE,
     unused_permissions::RULE,
     unused_scopes::RULE,
     excessive_scopes::RULE,
@@ -125,8 +130,61 @@ pub static RULES: &[Rule] = &[
     inactive_client_with_access::RULE,
     unknown_scope::RULE,
     no_description::RULE,
+    recent_privilege_change::RULE,
     expired_waiver::RULE,
 ];
+
+/// The trail's entity type of OAuth clients.
+pub const OAUTH_CLIENT: &str = "OAuthClient";
+/// The trail's entity type of roles.
+pub const ROLE: &str = "Role";
+
+/// Whether an audited action only read (it changes no access).
+fn is_read(action: &str) -> bool {
+    let a = action.to_ascii_lowercase();
+    a == "view" || a == "read" || a == "get" || a.starts_with("view") || a.starts_with("read")
+}
+
+/// Whether an entity type of the trail is about access: OAuth clients, roles, grants and
+/// authorizations.
+fn is_access_entity(entity_type: &str) -> bool {
+    entity_type == OAUTH_CLIENT
+        || entity_type == ROLE
+        || entity_type.contains("Grant")
+        || entity_type.contains("Authorization")
+}
+
+/// What an OAuth client changed itself: creations and changes of OAuth clients, roles or
+/// grants, newest first.
+pub fn administrative_actions<'a>(
+    trail: &'a KnownTrail,
+    client_id: &str,
+) -> impl Iterator<Item = &'a AuditEvent> + 'a {
+    trail
+        .by(client_id)
+        .filter(|e| is_access_entity(&e.entity_type) && !is_read(&e.action))
+}
+
+/// `name (id)` of an entity or person named in the trail.
+pub fn describe_named(named: &super::snapshot::Named) -> String {
+    match &named.name {
+        Some(name) if name != &named.id => format!("'{name}' ({})", named.id),
+        _ => named.id.clone(),
+    }
+}
+
+/// Evidence lines kept per finding from the trail; the rest is counted.
+pub const MAX_TRAIL_EVIDENCE: usize = 10;
+
+/// At most `MAX_TRAIL_EVIDENCE` lines, and a line that counts the rest.
+pub fn bounded(mut lines: Vec<String>) -> Vec<String> {
+    if lines.len() > MAX_TRAIL_EVIDENCE {
+        let more = lines.len() - MAX_TRAIL_EVIDENCE;
+        lines.truncate(MAX_TRAIL_EVIDENCE);
+        lines.push(format!("and {more} more"));
+    }
+    lines
+}
 
 pub fn rule_meta(id: &str) -> Option<&'static RuleMeta> {
     RULES.iter().map(|r| &r.meta).find(|m| m.id == id)

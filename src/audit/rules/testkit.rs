@@ -89,6 +89,13 @@ pub fn snapshot() -> Snapshot {
             .collect::<BTreeSet<_>>(),
         ),
         warnings: vec![],
+        organization: None,
+        divisions: None,
+        people: None,
+        trail: crate::audit::snapshot::Trail::Known(crate::audit::snapshot::KnownTrail::new(
+            Utc.with_ymd_and_hms(2026, 8, 3, 12, 0, 0).unwrap(),
+            vec![],
+        )),
     }
 }
 
@@ -146,4 +153,48 @@ pub fn run_with(rule: &Rule, snapshot: &Snapshot, policy: &AuditPolicy, c: &Clie
 /// Runs one rule on one client against the default snapshot and the built-in policy.
 pub fn run(rule: &Rule, c: &Client) -> Option<Hit> {
     run_with(rule, &snapshot(), &AuditPolicy::builtin(), c)
+}
+
+/// The built-in policy.
+pub fn policy() -> AuditPolicy {
+    AuditPolicy::builtin()
+}
+
+/// An audit message: `client` acted (`action`) on the entity `entity` of `entity_type`.
+pub fn event(
+    id: &str,
+    at: &str,
+    client: Option<&str>,
+    action: &str,
+    entity_type: &str,
+    entity: &str,
+) -> crate::audit::snapshot::AuditEvent {
+    crate::audit::snapshot::AuditEvent {
+        id: Some(id.into()),
+        at: chrono::DateTime::parse_from_rfc3339(at)
+            .unwrap()
+            .with_timezone(&Utc),
+        user: Some(crate::audit::snapshot::Named {
+            id: "u1".into(),
+            name: Some("Ann Admin".into()),
+        }),
+        client_id: client.map(str::to_string),
+        action: action.into(),
+        entity_type: entity_type.into(),
+        entity: Some(crate::audit::snapshot::Named {
+            id: entity.into(),
+            name: Some(format!("Entity {entity}")),
+        }),
+        properties: vec![],
+    }
+}
+
+/// The default snapshot with this trail (since 90 days before `today`).
+pub fn with_trail(events: Vec<crate::audit::snapshot::AuditEvent>) -> Snapshot {
+    let mut s = snapshot();
+    s.trail = crate::audit::snapshot::Trail::Known(crate::audit::snapshot::KnownTrail::new(
+        Utc.with_ymd_and_hms(2026, 8, 3, 12, 0, 0).unwrap(),
+        events,
+    ));
+    s
 }

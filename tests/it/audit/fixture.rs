@@ -282,6 +282,7 @@ fn fixture_org() -> Org {
             .iter()
             .filter_map(|s| s.used_days_ago.map(|d| usage(s.id, d)))
             .collect(),
+        ..Org::default()
     };
     // Endpoint evidence: both only ever read the queue list.
     for id in ["c-queue-reader", "c-scope-reader"] {

@@ -6,6 +6,7 @@ mod cli;
 mod faults;
 mod fixture;
 mod scale;
+mod trail;
 
 pub use crate::helpers::*;
 pub use scopewatch::audit::policy::AuditPolicy;

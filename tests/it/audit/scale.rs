@@ -2,16 +2,40 @@ use scopewatch::sim::SimSettings;
 
 use super::*;
 
-/// Against 10 000 clients the audit makes a fixed number of calls: nothing per client.
+/// Against 10 000 clients the audit makes a fixed number of calls: nothing per client. The
+/// calls that grow, grow with pages: the roles (100 a page), the creators (100 ids a call) and
+/// the audit trail (500 messages a page).
 #[tokio::test]
 async fn a_10000_client_org_costs_a_fixed_handful_of_calls() {
-    let sim = start_sim_with(generated_org(10_000, 250), SimSettings::default()).await;
+    let org = generated_org(10_000, 250);
+    let creators: std::collections::BTreeSet<String> = org
+        .clients
+        .iter()
+        .filter_map(|c| c.client.created_by.as_ref().map(|u| u.id.clone()))
+        .collect();
+    let window_start = chrono::Utc::now() - chrono::Duration::days(90);
+    let trail_pages = |kind: &str| {
+        let n = org
+            .audits
+            .iter()
+            .filter(|m| m.entity_type == kind)
+            .filter(|m| {
+                chrono::DateTime::parse_from_rfc3339(&m.event_date).unwrap() >= window_start
+            })
+            .count();
+        n.div_ceil(500).max(1)
+    };
+    let trail_results = trail_pages("OAuthClient") + trail_pages("Role");
+    assert!(trail_results > 2, "the trail pages: {trail_results}");
+    let sim = start_sim_with(org, SimSettings::default()).await;
     let report = assess_with(client_config(&sim), &AuditPolicy::builtin())
         .await
         .unwrap();
     assert_eq!(report.summary.total_clients, 10_001);
+    assert!(report.warnings.is_empty(), "{:?}", report.warnings);
     let log = sim.requests();
     let count = |path: &str| log.iter().filter(|r| r.path == path).count();
+    let matching = |test: &dyn Fn(&str) -> bool| log.iter().filter(|r| test(&r.path)).count();
     assert_eq!(count("/oauth/token"), 1);
     assert_eq!(count("/api/v2/oauth/clients"), 1);
     assert_eq!(
@@ -21,7 +45,7 @@ async fn a_10000_client_org_costs_a_fixed_handful_of_calls() {
     );
     assert_eq!(count("/api/v2/usage/query"), 1);
     assert_eq!(
-        log.iter().filter(|r| r.path.ends_with("/results")).count(),
+        matching(&|p| p.starts_with("/api/v2/usage/query/") && p.ends_with("/results")),
         2,
         "one Running, one Complete"
     );
@@ -31,5 +55,40 @@ async fn a_10000_client_org_costs_a_fixed_handful_of_calls() {
         1,
         "the first audit of the day reads the API description"
     );
-    assert_eq!(log.len(), 10);
+    assert_eq!(count("/api/v2/organizations/me"), 1);
+    assert_eq!(
+        count("/api/v2/authorization/divisions"),
+        1,
+        "one page of divisions"
+    );
+    assert_eq!(
+        count("/api/v2/users"),
+        creators.len().div_ceil(100),
+        "100 creators a call ({} creators)",
+        creators.len()
+    );
+    assert_eq!(count("/api/v2/audits/query/servicemapping"), 1);
+    assert_eq!(
+        count("/api/v2/audits/query"),
+        2,
+        "one query per entity type (OAuthClient, Role), both in one service"
+    );
+    let audit_query = |p: &str| {
+        p.starts_with("/api/v2/audits/query/") && p != "/api/v2/audits/query/servicemapping"
+    };
+    assert_eq!(
+        matching(&|p| audit_query(p) && !p.ends_with("/results")),
+        4,
+        "each query is Queued, then Running, then Succeeded: two status polls"
+    );
+    assert_eq!(
+        matching(&|p| audit_query(p) && p.ends_with("/results")),
+        trail_results,
+        "one results page per 500 messages"
+    );
+    assert_eq!(
+        log.len(),
+        19 + creators.len().div_ceil(100) + trail_results,
+        "nothing else, nothing per client"
+    );
 }

@@ -185,3 +185,41 @@ async fn fault_flags_switch_the_faults_on() {
     child.wait().unwrap();
     assert_eq!(revoked.status(), 401);
 }
+
+#[test]
+fn the_operator_flag_is_id_and_secret_and_must_not_take_the_auditors_id() {
+    let err = one_line_error(&scopewatch(&["sim", "--operator", "op"]));
+    assert!(err.contains("--operator"), "{err}");
+    let err = one_line_error(&scopewatch(&[
+        "sim",
+        "--client-id",
+        "same",
+        "--client-secret",
+        "s",
+        "--operator",
+        "same:t",
+    ]));
+    assert!(err.contains("--operator"), "{err}");
+    let dir = std::env::temp_dir().join(format!("sw-op-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("org.json");
+    let out = scopewatch(&[
+        "sim",
+        "--clients",
+        "3",
+        "--operator",
+        "op:op-secret",
+        "--dump-org",
+        path.to_str().unwrap(),
+    ]);
+    assert!(out.status.success());
+    let org: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let operator = org["clients"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == "op")
+        .expect("the operator client is in the org");
+    assert_eq!(operator["authorizedGrantType"], "CLIENT-CREDENTIALS");
+}

@@ -1,7 +1,11 @@
 //! The simulator over real HTTP: each wire behaviour and fault switch of SPEC §9.
 
 mod cli;
+mod directory;
 mod faults;
+mod fidelity;
+mod mutate;
+mod trail;
 mod wire;
 
 pub use crate::helpers::*;

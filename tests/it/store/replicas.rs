@@ -105,3 +105,36 @@ async fn an_audit_that_loses_its_lock_drops_its_result() {
     admin.close().await;
     app.stop().await.unwrap();
 }
+
+/// One change poller across replicas: the change-poll lock is taken by one replica at a time,
+/// and it is not the audit lock (the poller's replica can audit, and so can another).
+#[tokio::test]
+async fn one_replica_polls_for_changes_and_the_poll_lock_is_not_the_audit_lock() {
+    let Some(server) = postgres_url("change_poll") else {
+        return;
+    };
+    let url = postgres_schema_url(&server).await;
+    let mut a = spawn_app_on(start_sim(org(5)).await, &url, &[]).await;
+    let mut b = spawn_app_on(start_sim(org(5)).await, &url, &[]).await;
+    let held = a.auditor.store().try_lock_change_poll().await.unwrap();
+    assert!(held.is_some(), "the first replica takes the poll lock");
+    assert!(
+        b.auditor
+            .store()
+            .try_lock_change_poll()
+            .await
+            .unwrap()
+            .is_none(),
+        "a second poller is refused"
+    );
+    // Auditing is not blocked by the poller, on either replica.
+    let ticket = b.auditor.begin().await.expect("the audit lock is free");
+    b.auditor.abandon(&ticket.audit_id);
+    drop(ticket);
+    held.unwrap().release().await;
+    let taken = b.auditor.store().try_lock_change_poll().await.unwrap();
+    assert!(taken.is_some(), "released, another replica takes over");
+    taken.unwrap().release().await;
+    a.stop().await.unwrap();
+    b.stop().await.unwrap();
+}

@@ -1,0 +1,103 @@
+//! `client-administers-access`: the trail shows this OAuth client itself created or changed
+//! OAuth clients, roles or grants. An integration that administers access is either doing
+//! an administrator's job with a machine credential, or abused.
+
+use super::{Context, Hit, Rule, RuleMeta, Severity, administrative_actions, bounded};
+use crate::audit::snapshot::Client;
+
+pub const RULE: Rule = Rule {
+    meta: RuleMeta {
+        id: "client-administers-access",
+        default_severity: Severity::Critical,
+        title: "The client itself created or changed OAuth clients, roles or grants",
+        description: "The audit trail shows this OAuth client acting on OAuth clients, roles or grants in the window. An integration that hands out access is the tell-tale of an abused or over-privileged credential.",
+        remediation: "Check each listed change with the client's owner (Admin > Audit viewer, filtered on the client). If it is not expected, rotate the client's secret in Admin > Integrations > OAuth, revert the changes, and remove oauth/authorization permissions from its roles.",
+    },
+    check,
+};
+
+fn check(ctx: &Context, client: &Client) -> Option<Hit> {
+    let trail = ctx.snapshot.trail.known()?;
+    let evidence: Vec<String> = administrative_actions(trail, &client.id)
+        .map(|e| {
+            let entity = e
+                .entity
+                .as_ref()
+                .map(super::describe_named)
+                .unwrap_or_else(|| "(unnamed)".into());
+            format!(
+                "{} {} {} {entity}",
+                e.at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                e.action,
+                e.entity_type
+            )
+        })
+        .collect();
+    (!evidence.is_empty()).then(|| {
+        Hit::new(
+            format!(
+                "The client created or changed access {} time(s) since {}.",
+                evidence.len(),
+                trail.since.date_naive()
+            ),
+            bounded(evidence),
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testkit::*;
+    use super::*;
+    use crate::audit::snapshot::Trail;
+
+    #[test]
+    fn flags_a_client_that_created_another_client() {
+        let s = with_trail(vec![
+            event(
+                "e1",
+                "2026-10-30T09:00:00Z",
+                Some("c1"),
+                "Create",
+                "OAuthClient",
+                "c9",
+            ),
+            event(
+                "e2",
+                "2026-10-29T09:00:00Z",
+                Some("c2"),
+                "Update",
+                "Role",
+                "r1",
+            ),
+            event(
+                "e3",
+                "2026-10-28T09:00:00Z",
+                Some("c1"),
+                "View",
+                "Role",
+                "r1",
+            ),
+        ]);
+        let hit = run_with(&RULE, &s, &policy(), &client("CLIENT-CREDENTIALS")).unwrap();
+        assert_eq!(
+            hit.evidence,
+            vec!["2026-10-30T09:00:00Z Create OAuthClient 'Entity c9' (c9)"]
+        );
+    }
+
+    #[test]
+    fn silent_without_actions_and_when_the_trail_is_unknown() {
+        let mut s = with_trail(vec![event(
+            "e1",
+            "2026-10-30T09:00:00Z",
+            Some("other"),
+            "Create",
+            "OAuthClient",
+            "c9",
+        )]);
+        assert_eq!(run_with(&RULE, &s, &policy(), &client("CODE")), None);
+        s.trail = Trail::Unknown;
+        assert_eq!(run_with(&RULE, &s, &policy(), &client("CODE")), None);
+    }
+}

@@ -1,0 +1,258 @@
+//! Change-driven re-audit: every `SCOPEWATCH_CHANGE_POLL`, one realtime audit query asks for
+//! changes to OAuth clients and roles since the last event seen, and an audit starts at once
+//! when there are any. Never two audits at a time (the audit slot and lock), every call through
+//! the same gate, one poller across replicas (a PostgreSQL advisory lock of its own), at most
+//! one upstream call per poll.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, SubsecRound, Utc};
+use tokio_util::sync::CancellationToken;
+
+use super::{AlreadyRunning, AuditHandle, Auditor};
+use crate::audit::snapshot::AuditEvent;
+use crate::genesys::{GenesysClient, GenesysError, trail};
+use crate::store::AuditLock;
+
+/// Ids remembered of the events seen at the newest second (the realtime interval is
+/// inclusive to the second, so those come again).
+const MAX_SEEN: usize = 1_000;
+
+/// What the poller knows between polls.
+#[derive(Debug)]
+pub struct ChangeWatch {
+    /// Audit services recording OAuth clients or roles; empty until the mapping was read.
+    services: Vec<String>,
+    turn: usize,
+    last_seen: DateTime<Utc>,
+    seen: HashSet<String>,
+    /// Changes seen while an audit was already running: an audit starts at the next poll.
+    pending: bool,
+}
+
+/// What one poll found.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Found {
+    /// No call was needed or nothing changed.
+    Nothing,
+    /// New changes (how many; a full page counts as changes it cannot rule out).
+    Changes(usize),
+}
+
+fn key(e: &AuditEvent) -> String {
+    e.id.clone().unwrap_or_else(|| {
+        format!(
+            "{}|{}|{}|{}",
+            e.at.timestamp_millis(),
+            e.entity_type,
+            e.entity.as_ref().map(|n| n.id.as_str()).unwrap_or(""),
+            e.action
+        )
+    })
+}
+
+impl ChangeWatch {
+    /// Watches for changes after `since`.
+    pub fn new(since: DateTime<Utc>) -> ChangeWatch {
+        ChangeWatch {
+            services: Vec::new(),
+            turn: 0,
+            last_seen: since,
+            seen: HashSet::new(),
+            pending: false,
+        }
+    }
+
+    /// One poll: at most one upstream call (the service mapping on the first, then one
+    /// realtime query, one service per poll when several record these entities).
+    pub async fn poll(
+        &mut self,
+        client: &GenesysClient,
+        now: DateTime<Utc>,
+    ) -> Result<Found, GenesysError> {
+        if self.services.is_empty() {
+            self.services = trail::change_services(client).await?;
+            return Ok(Found::Nothing);
+        }
+        let service = self.services[self.turn % self.services.len()].clone();
+        self.turn = self.turn.wrapping_add(1);
+        let since = self.last_seen.trunc_subsecs(0);
+        let (events, more) = trail::realtime_changes(client, &service, since, now).await?;
+        Ok(self.take(events, more))
+    }
+
+    /// Keeps the events not seen yet; moves the mark to the newest.
+    fn take(&mut self, events: Vec<AuditEvent>, more: bool) -> Found {
+        let since = self.last_seen.trunc_subsecs(0);
+        let new: Vec<&AuditEvent> = events
+            .iter()
+            .filter(|e| e.at >= since && !self.seen.contains(&key(e)))
+            .collect();
+        if let Some(newest) = new.iter().map(|e| e.at).max()
+            && newest > self.last_seen
+        {
+            self.last_seen = newest;
+            let second = newest.trunc_subsecs(0);
+            self.seen.retain(|_| false);
+            self.seen.extend(
+                events
+                    .iter()
+                    .filter(|e| e.at >= second)
+                    .take(MAX_SEEN)
+                    .map(key),
+            );
+        } else {
+            for e in &new {
+                if self.seen.len() < MAX_SEEN {
+                    self.seen.insert(key(e));
+                }
+            }
+        }
+        match (new.len(), more) {
+            (0, false) => Found::Nothing,
+            (n, _) => Found::Changes(n.max(1)),
+        }
+    }
+}
+
+/// Polls every `period` until cancelled, on the replica holding the change-poll lock.
+pub async fn change_loop(
+    auditor: Arc<Auditor>,
+    audits: AuditHandle,
+    period: Duration,
+    cancel: CancellationToken,
+) {
+    let mut watch = ChangeWatch::new(Utc::now());
+    let mut lock: Option<AuditLock> = None;
+    let mut failing = false;
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(period) => {}
+            _ = cancel.cancelled() => break,
+        }
+        let held = match lock.as_mut() {
+            Some(held) => held.still_held().await,
+            None => false,
+        };
+        if !held {
+            {
+                lock = None;
+                match auditor.store().try_lock_change_poll().await {
+                    Ok(Some(taken)) => {
+                        tracing::info!("this replica polls the audit trail for changes");
+                        watch = ChangeWatch::new(watch_from(&auditor).await);
+                        lock = Some(taken);
+                    }
+                    Ok(None) => continue,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "cannot take the change-poll lock; not polling");
+                        continue;
+                    }
+                }
+            }
+        }
+        if watch.pending {
+            start(&audits, &mut watch, "changes seen while an audit ran").await;
+        }
+        match watch.poll(auditor.genesys(), Utc::now()).await {
+            Ok(Found::Nothing) => failing = false,
+            Ok(Found::Changes(n)) => {
+                failing = false;
+                tracing::info!(changes = n, "OAuth clients or roles changed; auditing now");
+                start(&audits, &mut watch, "changes in the audit trail").await;
+            }
+            Err(e) => {
+                if !failing {
+                    tracing::warn!(error = %e, "cannot poll the audit trail for changes; the schedule goes on");
+                }
+                failing = true;
+            }
+        }
+    }
+    if let Some(lock) = lock {
+        lock.release().await;
+    }
+}
+
+/// Where a new poller starts: the start of the newest successful audit (changes since then are
+/// not in its report, even after a restart that skipped the start audit), within the realtime
+/// query's reach; else now.
+async fn watch_from(auditor: &Auditor) -> DateTime<Utc> {
+    let now = Utc::now();
+    let reach = chrono::Duration::days(REALTIME_REACH_DAYS);
+    match auditor.store().latest(true).await {
+        Ok(Some(latest)) if now - latest.started_at < reach => latest.started_at,
+        _ => now,
+    }
+}
+
+/// How far back the realtime query answers for every service (it keeps 14 days for some).
+const REALTIME_REACH_DAYS: i64 = 13;
+
+async fn start(audits: &AuditHandle, watch: &mut ChangeWatch, why: &str) {
+    match audits.start_now().await {
+        Ok(audit_id) => {
+            watch.pending = false;
+            tracing::info!(audit_id, why, "audit started by a change");
+        }
+        Err(AlreadyRunning) => watch.pending = true,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::audit::snapshot::Named;
+
+    fn event(id: &str, at: &str) -> AuditEvent {
+        AuditEvent {
+            id: Some(id.into()),
+            at: DateTime::parse_from_rfc3339(at)
+                .unwrap()
+                .with_timezone(&Utc),
+            user: None,
+            client_id: None,
+            action: "Create".into(),
+            entity_type: "OAuthClient".into(),
+            entity: Some(Named {
+                id: "c".into(),
+                name: None,
+            }),
+            properties: vec![],
+        }
+    }
+
+    #[test]
+    fn each_event_counts_once_and_older_ones_never() {
+        let start = DateTime::parse_from_rfc3339("2026-11-26T10:00:00.500Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let mut watch = ChangeWatch::new(start);
+        assert_eq!(watch.take(vec![], false), Found::Nothing);
+        assert_eq!(
+            watch.take(vec![event("old", "2026-11-26T09:59:59Z")], false),
+            Found::Nothing
+        );
+        let first = vec![event("a", "2026-11-26T10:00:05Z")];
+        assert_eq!(watch.take(first.clone(), false), Found::Changes(1));
+        assert_eq!(watch.take(first, false), Found::Nothing, "seen already");
+        assert_eq!(
+            watch.take(
+                vec![
+                    event("b", "2026-11-26T10:00:05Z"),
+                    event("a", "2026-11-26T10:00:05Z")
+                ],
+                false
+            ),
+            Found::Changes(1),
+            "same second, new id"
+        );
+        assert_eq!(
+            watch.take(vec![], true),
+            Found::Changes(1),
+            "a full page cannot rule a change out"
+        );
+    }
+}

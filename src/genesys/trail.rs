@@ -1,0 +1,527 @@
+//! Who did it and what changed: the organization, divisions, the creators of clients and the
+//! audit trail of OAuth clients and roles. Each is optional evidence; wire types end here.
+
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+
+use chrono::{DateTime, Duration, SecondsFormat, Utc};
+
+use super::client::GenesysClient;
+use super::error::GenesysError;
+use super::read_models::{
+    AuditFilter, AuditMessage, AuditQuery, AuditQueryStatus, AuditResults, AuditServiceMapping,
+    AuditSort, Division as WireDivision, EntityRef, Organization as WireOrganization,
+    User as WireUser,
+};
+use crate::audit::snapshot::{AuditEvent, Division, Named, Organization, Person, PropertyChange};
+use crate::genesys::models::EntityListing;
+
+pub const ORGANIZATION: &str = "/api/v2/organizations/me";
+pub const DIVISIONS: &str = "/api/v2/authorization/divisions";
+pub const USERS: &str = "/api/v2/users";
+pub const AUDIT_MAPPING: &str = "/api/v2/audits/query/servicemapping";
+pub const AUDIT_QUERY: &str = "/api/v2/audits/query";
+pub const AUDIT_RESULTS: &str = "/api/v2/audits/query/{transactionId}/results";
+pub const AUDIT_REALTIME: &str = "/api/v2/audits/query/realtime";
+
+/// The entity types whose trail scopewatch reads.
+pub const TRAIL_ENTITY_TYPES: [&str; 2] = ["OAuthClient", "Role"];
+
+/// Ids per `GET /api/v2/users?id=...` (its page size maximum).
+pub const USERS_PER_CALL: usize = 100;
+
+/// Messages per page of audit results (the documented maximum).
+const AUDIT_PAGE_SIZE: u64 = 500;
+
+/// Services scopewatch queries at most (the mapping is the upstream's to answer).
+const MAX_SERVICES: usize = 8;
+
+/// The longest audit-query interval scopewatch asks for, in days. [GUESS] The API keeps a year
+/// of audits; a narrower limit answers 400 and the trail becomes unknown with a warning.
+pub const MAX_TRAIL_DAYS: u32 = 365;
+
+/// Text kept from one upstream value, in characters, and values kept per property.
+const MAX_TEXT: usize = 200;
+const MAX_VALUES: usize = 20;
+const MAX_PROPERTIES: usize = 20;
+
+fn text(value: &str) -> String {
+    crate::text::sanitize(value, MAX_TEXT)
+}
+
+fn named(r: Option<EntityRef>) -> Option<Named> {
+    let r = r?;
+    let id = r.id.filter(|id| !id.is_empty())?;
+    Some(Named {
+        id: text(&id),
+        name: r.name.filter(|n| !n.is_empty()).map(|n| text(&n)),
+    })
+}
+
+/// The organization, if it says its id.
+pub async fn organization(client: &GenesysClient) -> Result<Option<Organization>, GenesysError> {
+    let org: WireOrganization = client.get_json(ORGANIZATION, ORGANIZATION).await?;
+    Ok(org.id.filter(|id| !id.is_empty()).map(|id| Organization {
+        name: text(org.name.as_deref().unwrap_or(&id)),
+        id: text(&id),
+    }))
+}
+
+/// Divisions by id, with their object counts.
+pub fn divisions(wire: Vec<WireDivision>) -> BTreeMap<String, Division> {
+    wire.into_iter()
+        .filter_map(|d| {
+            let id = d.id.filter(|id| !id.is_empty())?;
+            Some((
+                id.clone(),
+                Division {
+                    name: text(d.name.as_deref().unwrap_or(&id)),
+                    home: d.home_division.unwrap_or(false),
+                    object_counts: d
+                        .object_counts
+                        .unwrap_or_default()
+                        .into_iter()
+                        .take(64)
+                        .map(|(k, v)| (text(&k), v))
+                        .collect(),
+                    id,
+                },
+            ))
+        })
+        .collect()
+}
+
+/// The first page of the divisions listing.
+pub fn divisions_first_page() -> String {
+    format!("{DIVISIONS}?pageSize=100&pageNumber=1&objectCount=true")
+}
+
+/// The people with these ids, in any state, `USERS_PER_CALL` per call (all at once, each
+/// through the gate). Ids that are not answered stay unknown.
+pub async fn people(
+    client: &GenesysClient,
+    ids: &BTreeSet<String>,
+) -> Result<BTreeMap<String, Person>, GenesysError> {
+    let ids: Vec<&String> = ids
+        .iter()
+        .filter(|id| {
+            !id.is_empty()
+                && id
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        })
+        .collect();
+    let batches: Vec<String> = ids
+        .chunks(USERS_PER_CALL)
+        .map(|chunk| {
+            let list: Vec<&str> = chunk.iter().map(|s| s.as_str()).collect();
+            format!(
+                "{USERS}?id={}&state=any&pageSize={USERS_PER_CALL}&pageNumber=1",
+                list.join(",")
+            )
+        })
+        .collect();
+    if batches.len() > client.config.limits.max_pages as usize {
+        return Err(GenesysError::Limit {
+            endpoint: USERS.into(),
+            what: "the number of pages",
+            limit: u64::from(client.config.limits.max_pages),
+            setting: "SCOPEWATCH_MAX_PAGES",
+        });
+    }
+    let pages = futures_util::future::try_join_all(batches.iter().map(|path| async move {
+        client
+            .get_json::<EntityListing<WireUser>>(USERS, path)
+            .await
+    }))
+    .await?;
+    let wanted: HashSet<&str> = ids.iter().map(|s| s.as_str()).collect();
+    let mut people = BTreeMap::new();
+    for user in pages.into_iter().flat_map(|p| p.entities) {
+        let Some(id) = user.id.filter(|id| wanted.contains(id.as_str())) else {
+            continue;
+        };
+        people.insert(
+            id.clone(),
+            Person {
+                name: user.name.filter(|n| !n.is_empty()).map(|n| text(&n)),
+                state: text(user.state.as_deref().unwrap_or("active")),
+                id,
+            },
+        );
+    }
+    Ok(people)
+}
+
+/// `start/end` as the audit API writes intervals.
+pub fn interval(start: DateTime<Utc>, end: DateTime<Utc>) -> String {
+    format!(
+        "{}/{}",
+        start.to_rfc3339_opts(SecondsFormat::Secs, true),
+        end.to_rfc3339_opts(SecondsFormat::Secs, true)
+    )
+}
+
+/// The services auditing each entity type scopewatch reads, as `(service, entity type)`.
+pub fn trail_services(mapping: &AuditServiceMapping) -> Vec<(String, String)> {
+    let mut pairs = BTreeSet::new();
+    for service in mapping.services.iter() {
+        let Some(name) = service.name.as_deref().filter(|n| !n.is_empty()) else {
+            continue;
+        };
+        for entity in &service.entities {
+            if let Some(kind) = entity
+                .name
+                .as_deref()
+                .filter(|n| TRAIL_ENTITY_TYPES.contains(n))
+            {
+                pairs.insert((text(name), kind.to_string()));
+            }
+        }
+    }
+    pairs.into_iter().take(MAX_SERVICES).collect()
+}
+
+/// The trail of OAuth clients and roles since `since`: the service mapping, then one async
+/// query per (service, entity type), polled to `Succeeded` and read page by page by cursor.
+pub async fn trail(
+    client: &GenesysClient,
+    since: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<Vec<AuditEvent>, GenesysError> {
+    let mapping: AuditServiceMapping = client.get_json(AUDIT_MAPPING, AUDIT_MAPPING).await?;
+    let services = trail_services(&mapping);
+    if services.is_empty() {
+        return Err(GenesysError::Upstream {
+            endpoint: AUDIT_MAPPING.into(),
+            status: 200,
+            code: "no.service".into(),
+            message: format!(
+                "no audit service lists the entity types {}",
+                TRAIL_ENTITY_TYPES.join(", ")
+            ),
+        });
+    }
+    let runs = futures_util::future::try_join_all(
+        services
+            .iter()
+            .map(|(service, kind)| query(client, service, kind, since, now)),
+    )
+    .await?;
+    let mut seen = HashSet::new();
+    Ok(runs
+        .into_iter()
+        .flatten()
+        .filter_map(event)
+        .filter(|e| e.id.as_ref().is_none_or(|id| seen.insert(id.clone())))
+        .collect())
+}
+
+async fn query(
+    client: &GenesysClient,
+    service: &str,
+    kind: &str,
+    since: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<Vec<AuditMessage>, GenesysError> {
+    let body = AuditQuery {
+        // Whole seconds: the end is rounded up so an event of this very second is in.
+        interval: interval(since, now + Duration::seconds(1)),
+        service_name: Some(service.to_string()),
+        filters: vec![AuditFilter {
+            property: "EntityType".into(),
+            value: kind.to_string(),
+        }],
+        sort: vec![AuditSort {
+            name: "Timestamp".into(),
+            sort_order: "descending".into(),
+        }],
+        page_number: None,
+        page_size: None,
+    };
+    let status: AuditQueryStatus = client.post_json(AUDIT_QUERY, AUDIT_QUERY, &body).await?;
+    let id = status.id.unwrap_or_default();
+    if id.is_empty()
+        || id.len() > 128
+        || !id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    {
+        return Err(audit_failure(format!(
+            "unexpected transaction id '{}'",
+            text(&id)
+        )));
+    }
+    let mut state = status.state;
+    let mut pause = client
+        .config
+        .usage_poll_interval
+        .min(std::time::Duration::from_millis(50));
+    let status_path = format!("{AUDIT_QUERY}/{id}");
+    let mut polls = 0;
+    loop {
+        match state.as_deref() {
+            Some("Succeeded") => break,
+            Some(s @ ("Failed" | "Cancelled")) => {
+                return Err(audit_failure(format!(
+                    "Genesys reported the audit query {s}"
+                )));
+            }
+            _ => {}
+        }
+        if polls >= client.config.usage_max_polls {
+            return Err(audit_failure(format!(
+                "the audit query was not Succeeded after {polls} polls"
+            )));
+        }
+        polls += 1;
+        tokio::time::sleep(pause).await;
+        pause = (pause * 2).min(client.config.usage_poll_interval);
+        let status: AuditQueryStatus = client
+            .get_json("/api/v2/audits/query/{transactionId}", &status_path)
+            .await?;
+        state = status.state;
+    }
+    read_results(client, &id).await
+}
+
+fn audit_failure(message: String) -> GenesysError {
+    GenesysError::Upstream {
+        endpoint: AUDIT_QUERY.into(),
+        status: 200,
+        code: "audit.query".into(),
+        message,
+    }
+}
+
+/// Every page of a succeeded query, following `cursor`, within the page and entity limits.
+async fn read_results(client: &GenesysClient, id: &str) -> Result<Vec<AuditMessage>, GenesysError> {
+    let limits = client.config.limits;
+    let base = format!("{AUDIT_QUERY}/{id}/results?pageSize={AUDIT_PAGE_SIZE}&expand=user");
+    let mut messages = Vec::new();
+    let mut cursors = HashSet::new();
+    let mut path = base.clone();
+    for _ in 0..limits.max_pages {
+        let page: AuditResults = client.get_json(AUDIT_RESULTS, &path).await?;
+        if messages.len() + page.entities.len() > limits.max_entities {
+            return Err(GenesysError::Limit {
+                endpoint: AUDIT_RESULTS.into(),
+                what: "the number of entities",
+                limit: limits.max_entities as u64,
+                setting: "SCOPEWATCH_MAX_ENTITIES",
+            });
+        }
+        messages.extend(page.entities);
+        let Some(cursor) = page.cursor.filter(|c| !c.is_empty()) else {
+            return Ok(messages);
+        };
+        if !cursors.insert(cursor.clone()) {
+            return Err(GenesysError::Upstream {
+                endpoint: AUDIT_RESULTS.into(),
+                status: 200,
+                code: "paging.loop".into(),
+                message: "the results pointed back to a cursor already read".into(),
+            });
+        }
+        path = format!("{base}&cursor={}", encode(&cursor));
+    }
+    Err(GenesysError::Limit {
+        endpoint: AUDIT_RESULTS.into(),
+        what: "the number of pages",
+        limit: u64::from(limits.max_pages),
+        setting: "SCOPEWATCH_MAX_PAGES",
+    })
+}
+
+/// A query-string value, percent-encoded.
+fn encode(value: &str) -> String {
+    url::form_urlencoded::byte_serialize(value.as_bytes()).collect()
+}
+
+/// An audit message in domain terms; one without a date or an action says nothing.
+pub fn event(m: AuditMessage) -> Option<AuditEvent> {
+    let at = DateTime::parse_from_rfc3339(m.event_date.as_deref()?)
+        .ok()?
+        .with_timezone(&Utc);
+    let action = m.action.filter(|a| !a.is_empty())?;
+    Some(AuditEvent {
+        id: m.id.map(|id| text(&id)),
+        at,
+        user: named(m.user),
+        client_id: m
+            .client
+            .and_then(|c| c.id)
+            .filter(|id| !id.is_empty())
+            .map(|id| text(&id)),
+        action: text(&action),
+        entity_type: text(m.entity_type.as_deref().unwrap_or("")),
+        entity: named(m.entity),
+        properties: m
+            .property_changes
+            .unwrap_or_default()
+            .into_iter()
+            .take(MAX_PROPERTIES)
+            .filter_map(|p| {
+                let values = |v: Option<Vec<String>>| {
+                    v.unwrap_or_default()
+                        .iter()
+                        .take(MAX_VALUES)
+                        .map(|s| text(s))
+                        .collect()
+                };
+                Some(PropertyChange {
+                    property: text(&p.property.filter(|p| !p.is_empty())?),
+                    old_values: values(p.old_values),
+                    new_values: values(p.new_values),
+                })
+            })
+            .collect(),
+    })
+}
+
+/// The audit services that record OAuth clients or roles (what the change poller asks).
+pub async fn change_services(client: &GenesysClient) -> Result<Vec<String>, GenesysError> {
+    let mapping: AuditServiceMapping = client.get_json(AUDIT_MAPPING, AUDIT_MAPPING).await?;
+    let mut names: Vec<String> = trail_services(&mapping)
+        .into_iter()
+        .map(|(service, _)| service)
+        .collect();
+    names.dedup();
+    Ok(names)
+}
+
+/// Messages per realtime page the change poller reads (one page per poll).
+pub const REALTIME_PAGE_SIZE: u64 = 100;
+
+/// Changes to OAuth clients and roles one service recorded since `since`, newest first, in one
+/// call; `true` when there were more than one page holds (the poller then cannot rule a
+/// change out).
+pub async fn realtime_changes(
+    client: &GenesysClient,
+    service: &str,
+    since: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<(Vec<AuditEvent>, bool), GenesysError> {
+    let body = AuditQuery {
+        interval: interval(since, now.max(since) + Duration::seconds(1)),
+        service_name: Some(service.to_string()),
+        filters: vec![],
+        sort: vec![AuditSort {
+            name: "Timestamp".into(),
+            sort_order: "descending".into(),
+        }],
+        page_number: Some(1),
+        page_size: Some(REALTIME_PAGE_SIZE),
+    };
+    let page: super::read_models::AuditRealtimeResults = client
+        .post_json(AUDIT_REALTIME, AUDIT_REALTIME, &body)
+        .await?;
+    let more =
+        page.page_count.is_some_and(|n| n > 1) || page.entities.len() as u64 > REALTIME_PAGE_SIZE;
+    let events = page
+        .entities
+        .into_iter()
+        .take(REALTIME_PAGE_SIZE as usize)
+        .filter_map(event)
+        .filter(|e| TRAIL_ENTITY_TYPES.contains(&e.entity_type.as_str()))
+        .collect();
+    Ok((events, more))
+}
+
+/// The start of the trail window: the usage window, as far as the audit API reaches.
+pub fn trail_start(now: DateTime<Utc>, usage_window_days: u32) -> DateTime<Utc> {
+    now - Duration::days(i64::from(usage_window_days.min(MAX_TRAIL_DAYS)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::genesys::read_models::{AuditService, AuditServiceEntity};
+
+    #[test]
+    fn a_message_missing_fields_is_read_leniently_and_bounded() {
+        let m: AuditMessage = serde_json::from_str(&format!(
+            r#"{{"id":"m1","eventDate":"2026-11-20T10:00:00Z","action":"Update","entityType":"OAuthClient",
+                "entity":{{"id":"c1"}},"client":{{"id":""}},"user":{{"id":"u1","name":"Ann"}},
+                "propertyChanges":[{{"property":"scope","oldValues":[],"newValues":["{}"]}},{{"newValues":["x"]}}],
+                "unknown":{{"a":1}}}}"#,
+            "y".repeat(1000)
+        ))
+        .unwrap();
+        let e = event(m).unwrap();
+        assert_eq!(e.client_id, None, "an empty client id is no client");
+        assert_eq!(e.user.unwrap().name.as_deref(), Some("Ann"));
+        assert_eq!(e.entity.unwrap().id, "c1");
+        assert_eq!(
+            e.properties.len(),
+            1,
+            "a change without a property is dropped"
+        );
+        assert!(e.properties[0].new_values[0].chars().count() <= MAX_TEXT + 1);
+        let dateless: AuditMessage = serde_json::from_str(r#"{"action":"Create"}"#).unwrap();
+        assert_eq!(event(dateless), None);
+    }
+
+    #[test]
+    fn the_mapping_gives_each_service_of_the_entity_types_read() {
+        let entity = |n: &str| AuditServiceEntity {
+            name: Some(n.into()),
+            actions: vec![],
+        };
+        let mapping = AuditServiceMapping {
+            services: vec![
+                AuditService {
+                    name: Some("PeoplePermissions".into()),
+                    entities: vec![entity("OAuthClient"), entity("Role"), entity("User")],
+                },
+                AuditService {
+                    name: Some("Routing".into()),
+                    entities: vec![entity("Queue")],
+                },
+                AuditService {
+                    name: None,
+                    entities: vec![entity("Role")],
+                },
+            ],
+        };
+        assert_eq!(
+            trail_services(&mapping),
+            vec![
+                ("PeoplePermissions".to_string(), "OAuthClient".to_string()),
+                ("PeoplePermissions".to_string(), "Role".to_string()),
+            ]
+        );
+    }
+
+    proptest::proptest! {
+        #![proptest_config(crate::proptest_config(200))]
+
+        /// Whatever a hostile upstream sends as a results page decodes or fails cleanly, and
+        /// every message it holds converts without a panic, within the text bounds.
+        #[test]
+        fn any_results_page_decodes_or_fails_and_converts_bounded(
+            bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..400),
+            date in "[0-9:TZ+.-]{0,30}",
+            text in proptest::prelude::any::<String>(),
+        ) {
+            let _ = serde_json::from_slice::<AuditResults>(&bytes);
+            let m = AuditMessage {
+                id: Some(text.clone()),
+                event_date: Some(date),
+                action: Some(text.clone()),
+                entity_type: Some(text.clone()),
+                entity: Some(EntityRef { id: Some(text.clone()), name: Some(text.clone()) }),
+                user: Some(EntityRef { id: Some(text.clone()), name: None }),
+                property_changes: Some(vec![super::super::read_models::PropertyChange {
+                    property: Some(text.clone()),
+                    old_values: Some(vec![text.clone(); 50]),
+                    new_values: None,
+                }]),
+                ..AuditMessage::default()
+            };
+            if let Some(e) = event(m) {
+                proptest::prop_assert!(e.action.chars().count() <= MAX_TEXT + 1);
+                proptest::prop_assert!(e.properties.iter().all(|p| p.old_values.len() <= MAX_VALUES));
+            }
+        }
+    }
+}

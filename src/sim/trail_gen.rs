@@ -1,0 +1,445 @@
+//! Generates a believable audit trail for a generated org, from its own random stream (the
+//! org's other fields stay what they were for the same seed): the creation of every client
+//! within the audit retention, role and scope changes on some clients (a few within the last
+//! week), role edits, and a few client-credentials clients whose own token changed other
+//! clients or roles (the tell-tale of an abused integration).
+
+use std::collections::BTreeMap;
+
+use chrono::{Days, NaiveDate};
+
+use super::audit_model::{AuditMessage, ClientRef, PropertyChange};
+use super::interval::timestamp;
+use super::org::Org;
+use super::trail::{ENTITY_OAUTH_CLIENT, ENTITY_ROLE, SERVICE};
+use crate::genesys::models::DomainEntityRef;
+use crate::rng::Rng;
+
+/// How far back the generated trail goes (Genesys keeps audits for a limited time).
+pub const RETENTION_DAYS: u64 = 365;
+/// Days within which a change counts as recent for the generated sample.
+const RECENT_DAYS: i64 = 7;
+/// Permissions that let a client administer access: the holders may become abusers.
+const ADMINISTERING: [&str; 3] = [
+    "oauth:client:edit",
+    "authorization:role:edit",
+    "oauth:client:add",
+];
+
+struct Trail<'a> {
+    rng: Rng,
+    org_id: String,
+    /// The Genesys web app's OAuth client: people act through it, it is not the org's.
+    web_app: ClientRef,
+    users: &'a [DomainEntityRef],
+    events: Vec<AuditMessage>,
+}
+
+impl Trail<'_> {
+    fn user_event(
+        &mut self,
+        user: &DomainEntityRef,
+        date: String,
+        action: &str,
+        entity_type: &str,
+        entity: DomainEntityRef,
+        changes: Vec<PropertyChange>,
+    ) {
+        let client = self.web_app.clone();
+        self.push(
+            Some(user.clone()),
+            client,
+            date,
+            action,
+            entity_type,
+            entity,
+            changes,
+        );
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn push(
+        &mut self,
+        user: Option<DomainEntityRef>,
+        client: ClientRef,
+        date: String,
+        action: &str,
+        entity_type: &str,
+        entity: DomainEntityRef,
+        changes: Vec<PropertyChange>,
+    ) {
+        let ip = format!(
+            "10.{}.{}.{}",
+            self.rng.below(256),
+            self.rng.below(256),
+            self.rng.below(254) + 1
+        );
+        self.events.push(AuditMessage {
+            id: self.rng.uuid(),
+            user_home_org_id: user.as_ref().map(|_| self.org_id.clone()),
+            user,
+            client: Some(client),
+            remote_ip: vec![ip],
+            service_name: SERVICE.into(),
+            level: "USER".into(),
+            event_date: date,
+            action: action.into(),
+            entity: Some(entity),
+            entity_type: entity_type.into(),
+            status: Some("SUCCESS".into()),
+            property_changes: changes,
+            context: BTreeMap::new(),
+        });
+    }
+
+    fn admin(&mut self) -> DomainEntityRef {
+        self.rng.pick(self.users).clone()
+    }
+}
+
+fn change(property: &str, old: Vec<String>, new: Vec<String>) -> PropertyChange {
+    PropertyChange {
+        property: property.into(),
+        old_values: old,
+        new_values: new,
+    }
+}
+
+/// `values` without its last element: what a list was before it was widened by one.
+fn narrowed(values: &[String]) -> Vec<String> {
+    values[..values.len().saturating_sub(1)].to_vec()
+}
+
+fn day_of(timestamp: &str) -> Option<NaiveDate> {
+    NaiveDate::parse_from_str(timestamp.get(..10)?, "%Y-%m-%d").ok()
+}
+
+fn entity(id: &str, name: &str, kind: &str) -> DomainEntityRef {
+    DomainEntityRef {
+        id: id.into(),
+        name: Some(name.into()),
+        self_uri: Some(format!("{kind}/{id}")),
+    }
+}
+
+fn client_entity(org: &Org, index: usize) -> DomainEntityRef {
+    let c = &org.clients[index].client;
+    entity(&c.id, &c.name, "/api/v2/oauth/clients")
+}
+
+/// What a client holds, as audit values: role ids for client credentials, else scopes.
+fn grant(org: &Org, index: usize) -> (&'static str, Vec<String>) {
+    let c = &org.clients[index].client;
+    if c.authorized_grant_type == "CLIENT-CREDENTIALS" {
+        ("roleIds", c.role_ids.clone().unwrap_or_default())
+    } else {
+        ("scope", c.scope.clone().unwrap_or_default())
+    }
+}
+
+fn policies_as_values(org: &Org, role: usize) -> Vec<String> {
+    org.roles[role]
+        .permission_policies
+        .iter()
+        .flatten()
+        .map(|p| format!("{}:{}:{}", p.domain, p.entity_name, p.action_set.join(",")))
+        .collect()
+}
+
+/// Adds the trail to a generated org. `admins` act on roles and clients besides the creators.
+pub(super) fn generate_trail(
+    org: &mut Org,
+    anchor: NaiveDate,
+    seed: u64,
+    admins: &[DomainEntityRef],
+) {
+    let mut rng = Rng::new(seed ^ 0x7a11_0000_0000_0012);
+    let web_app = ClientRef {
+        id: rng.uuid(),
+        self_uri: None,
+    };
+    let retention_start = anchor
+        .checked_sub_days(Days::new(RETENTION_DAYS))
+        .unwrap_or(anchor);
+    let recent_start = anchor - chrono::Duration::days(RECENT_DAYS - 1);
+    let mut trail = Trail {
+        rng,
+        org_id: org.organization_id.clone(),
+        web_app,
+        users: admins,
+        events: Vec::new(),
+    };
+
+    for i in 0..org.clients.len() {
+        let (property, held) = grant(org, i);
+        let c = org.clients[i].client.clone();
+        let Some(created) = c.date_created.clone() else {
+            continue;
+        };
+        let creator = c.created_by.clone();
+        if let (Some(user), Some(day)) = (&creator, day_of(&created))
+            && day >= retention_start
+        {
+            let changes = vec![
+                change("name", vec![], vec![c.name.clone()]),
+                change(
+                    "authorizedGrantType",
+                    vec![],
+                    vec![c.authorized_grant_type.clone()],
+                ),
+                change(property, vec![], held.clone()),
+            ];
+            trail.user_event(
+                user,
+                created.clone(),
+                "Create",
+                ENTITY_OAUTH_CLIENT,
+                client_entity(org, i),
+                changes,
+            );
+        }
+        // A fifth of the clients had their grant widened since, a quarter of those this week.
+        if held.is_empty() || !trail.rng.chance(20) {
+            continue;
+        }
+        let created_day = day_of(&created).unwrap_or(anchor);
+        let recent = trail.rng.chance(25) && created_day < recent_start;
+        let date = if recent {
+            let day = anchor - chrono::Duration::days(trail.rng.range(1, RECENT_DAYS - 1));
+            timestamp(day, &mut trail.rng)
+        } else {
+            match c.date_modified.clone() {
+                Some(m)
+                    if m > created
+                        && day_of(&m).is_some_and(|d| d >= retention_start && d < anchor) =>
+                {
+                    m
+                }
+                _ => continue,
+            }
+        };
+        let who = if trail.rng.chance(50) {
+            creator.clone().unwrap_or_else(|| trail.admin())
+        } else {
+            trail.admin()
+        };
+        let changes = vec![change(property, narrowed(&held), held.clone())];
+        trail.user_event(
+            &who,
+            date.clone(),
+            "Update",
+            ENTITY_OAUTH_CLIENT,
+            client_entity(org, i),
+            changes,
+        );
+        let client = &mut org.clients[i].client;
+        client.date_modified = Some(date);
+        client.modified_by = Some(who);
+    }
+
+    // Role edits: some roles had a policy added.
+    for r in 0..org.roles.len() {
+        let values = policies_as_values(org, r);
+        if values.is_empty() || !trail.rng.chance(20) {
+            continue;
+        }
+        let day = anchor - chrono::Duration::days(trail.rng.range(1, 300));
+        let date = timestamp(day, &mut trail.rng);
+        let who = trail.admin();
+        let role = &org.roles[r];
+        let target = entity(&role.id, &role.name, "/api/v2/authorization/roles");
+        let changes = vec![change("permissionPolicies", narrowed(&values), values)];
+        trail.user_event(&who, date, "Update", ENTITY_ROLE, target, changes);
+    }
+
+    // A few integrations able to administer access used their own token to do so.
+    let eligible: Vec<usize> = (0..org.clients.len())
+        .filter(|&i| {
+            let c = &org.clients[i].client;
+            c.authorized_grant_type == "CLIENT-CREDENTIALS"
+                && c.state.as_deref() == Some("active")
+                && ADMINISTERING
+                    .iter()
+                    .any(|p| org.client_has_permission(c, p))
+        })
+        .collect();
+    let wanted = (org.clients.len() / 150).clamp(1, 25).min(eligible.len());
+    for k in 0..wanted {
+        let actor = eligible[k * eligible.len() / wanted.max(1)];
+        let actor_ref = ClientRef {
+            id: org.clients[actor].client.id.clone(),
+            self_uri: Some(format!(
+                "/api/v2/oauth/clients/{}",
+                org.clients[actor].client.id
+            )),
+        };
+        for _ in 0..trail.rng.range(1, 3) {
+            let day = anchor - chrono::Duration::days(trail.rng.range(1, 60));
+            let date = timestamp(day, &mut trail.rng);
+            if trail.rng.chance(60) {
+                let target = trail.rng.below(org.clients.len() as u64) as usize;
+                let (property, held) = grant(org, target);
+                if target == actor || held.is_empty() {
+                    continue;
+                }
+                let changes = vec![change(property, narrowed(&held), held)];
+                let entity = client_entity(org, target);
+                trail.push(
+                    None,
+                    actor_ref.clone(),
+                    date,
+                    "Update",
+                    ENTITY_OAUTH_CLIENT,
+                    entity,
+                    changes,
+                );
+            } else {
+                let r = trail.rng.below(org.roles.len() as u64) as usize;
+                let values = policies_as_values(org, r);
+                let role = &org.roles[r];
+                let target = entity(&role.id, &role.name, "/api/v2/authorization/roles");
+                let changes = vec![change("permissionPolicies", narrowed(&values), values)];
+                trail.push(
+                    None,
+                    actor_ref.clone(),
+                    date,
+                    "Update",
+                    ENTITY_ROLE,
+                    target,
+                    changes,
+                );
+            }
+        }
+    }
+
+    let mut events = trail.events;
+    events.sort_by(|a, b| {
+        a.event_date
+            .cmp(&b.event_date)
+            .then_with(|| a.id.cmp(&b.id))
+    });
+    org.audits = events;
+}
+
+impl Org {
+    /// Ids of the org's own clients whose token changed OAuth clients or roles, per the trail.
+    pub fn clients_administering_access(&self) -> std::collections::BTreeSet<String> {
+        self.audits
+            .iter()
+            .filter(|m| matches!(m.entity_type.as_str(), ENTITY_OAUTH_CLIENT | ENTITY_ROLE))
+            .filter_map(|m| m.client.as_ref().map(|c| c.id.clone()))
+            .filter(|id| self.clients.iter().any(|c| &c.client.id == id))
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+
+    use chrono::NaiveDate;
+
+    use super::super::generate::{OrgSize, generate};
+    use super::*;
+
+    fn org(clients: usize) -> Org {
+        generate(&OrgSize {
+            clients,
+            roles: 40,
+            seed: 5,
+            anchor: NaiveDate::from_ymd_opt(2026, 11, 1).unwrap(),
+        })
+    }
+
+    #[test]
+    fn every_client_has_a_creator_and_some_creators_are_gone() {
+        let org = org(600);
+        let users: std::collections::HashMap<&str, &str> = org
+            .users
+            .iter()
+            .map(|u| (u.id.as_str(), u.state.as_str()))
+            .collect();
+        let creator_states: Vec<&str> = org
+            .clients
+            .iter()
+            .map(|c| users[c.client.created_by.as_ref().unwrap().id.as_str()])
+            .collect();
+        let count = |s: &str| creator_states.iter().filter(|x| **x == s).count();
+        assert!(count("deleted") > 0 && count("inactive") > 0);
+        assert!(count("active") > 500, "most creators are still here");
+    }
+
+    #[test]
+    fn the_trail_holds_creations_widenings_role_edits_and_a_few_acting_clients() {
+        let org = org(600);
+        let anchor = "2026-11-01";
+        let retention = "2025-11-01";
+        assert!(org.audits.iter().all(|m| m.event_date.as_str() < anchor
+            && m.event_date.as_str() >= retention
+            && m.service_name == SERVICE));
+        let of = |action: &str, kind: &str| {
+            org.audits
+                .iter()
+                .filter(|m| m.action == action && m.entity_type == kind)
+                .count()
+        };
+        assert!(of("Create", ENTITY_OAUTH_CLIENT) > 50);
+        assert!(of("Update", ENTITY_OAUTH_CLIENT) > 20);
+        assert!(of("Update", ENTITY_ROLE) > 2);
+        // Widened: the new values hold the old ones and more.
+        let widened = |m: &&AuditMessage| {
+            m.property_changes.iter().any(|p| {
+                p.new_values.len() > p.old_values.len()
+                    && p.old_values.iter().all(|v| p.new_values.contains(v))
+            })
+        };
+        let recent: Vec<&AuditMessage> = org
+            .audits
+            .iter()
+            .filter(|m| m.action == "Update" && m.event_date.as_str() >= "2026-10-25")
+            .filter(widened)
+            .collect();
+        assert!(recent.len() >= 3, "{} recent widenings", recent.len());
+        // The changed client's dateModified is its last change.
+        for m in recent
+            .iter()
+            .filter(|m| m.entity_type == ENTITY_OAUTH_CLIENT && m.user.is_some())
+        {
+            let id = &m.entity.as_ref().unwrap().id;
+            let c = org.clients.iter().find(|c| &c.client.id == id).unwrap();
+            assert!(c.client.date_modified.as_deref() >= Some(m.event_date.as_str()));
+        }
+        let acting = org.clients_administering_access();
+        assert!((1..=25).contains(&acting.len()), "{acting:?}");
+        for id in &acting {
+            let c = &org
+                .clients
+                .iter()
+                .find(|c| &c.client.id == id)
+                .unwrap()
+                .client;
+            assert_eq!(c.authorized_grant_type, "CLIENT-CREDENTIALS");
+            assert!(
+                ADMINISTERING
+                    .iter()
+                    .any(|p| org.client_has_permission(c, p))
+            );
+        }
+        // Every message names someone: a person, or the client whose token acted.
+        assert!(
+            org.audits
+                .iter()
+                .all(|m| m.user.is_some() || m.client.is_some())
+        );
+        let ids: HashSet<&str> = org.audits.iter().map(|m| m.id.as_str()).collect();
+        assert_eq!(ids.len(), org.audits.len());
+    }
+
+    #[test]
+    fn the_trail_grows_with_the_org_and_stays_bounded() {
+        let small = org(100).audits.len();
+        let large = org(2000).audits.len();
+        assert!(large > small * 10, "{small} -> {large}");
+        assert!(large < 2000, "{large}");
+    }
+}
