@@ -1,4 +1,5 @@
-//! `scopewatch policy check FILE`: validates a policy and prints the effective rule set.
+//! `scopewatch policy check FILE`: validates a policy and prints the effective rule set;
+//! `scopewatch policy check --orgs ORGS_FILE` validates an orgs file and every org's policy.
 
 use std::path::PathBuf;
 
@@ -6,6 +7,7 @@ use clap::{Args, Subcommand};
 
 use super::CliError;
 use crate::audit::policy::AuditPolicy;
+use crate::orgs_file;
 
 #[derive(Debug, Args)]
 pub struct PolicyArgs {
@@ -15,20 +17,62 @@ pub struct PolicyArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum PolicyCommand {
-    /// Validate a policy file and print the effective rule set.
+    /// Validate a policy file and print the effective rule set; or, with --orgs, validate an
+    /// orgs file (SCOPEWATCH_ORGS_FILE) and the policy each org names (secrets are checked to be
+    /// named, not read).
     Check {
         /// The policy file (TOML).
-        file: PathBuf,
+        #[arg(required_unless_present = "orgs", conflicts_with = "orgs")]
+        file: Option<PathBuf>,
+        /// An orgs file ([[org]] entries) to validate instead.
+        #[arg(long)]
+        orgs: Option<PathBuf>,
     },
 }
 
 pub fn run_policy(args: PolicyArgs) -> Result<(), CliError> {
     match args.command {
-        PolicyCommand::Check { file } => {
+        PolicyCommand::Check {
+            file: Some(file), ..
+        } => {
             let policy =
                 AuditPolicy::load(Some(&file)).map_err(|e| CliError::Usage(e.to_string()))?;
             super::write_stdout(&policy.describe())?;
             Ok(())
         }
+        PolicyCommand::Check {
+            orgs: Some(orgs), ..
+        } => check_orgs(&orgs),
+        PolicyCommand::Check { .. } => Err(CliError::Usage(
+            "policy check needs a policy file or --orgs ORGS_FILE".into(),
+        )),
     }
+}
+
+/// Every org of an orgs file, and the policy file each names, checked; one line per org.
+fn check_orgs(path: &std::path::Path) -> Result<(), CliError> {
+    let orgs = orgs_file::load_with(path, &Default::default(), orgs_file::Secrets::NamedOnly)
+        .map_err(CliError::Usage)?;
+    let mut out = String::new();
+    for org in &orgs {
+        let policy = match &org.policy {
+            Some(file) => {
+                let policy = AuditPolicy::load(Some(std::path::Path::new(file))).map_err(|e| {
+                    CliError::Usage(format!("org '{}': policy {file}: {e}", org.name))
+                })?;
+                let on = crate::audit::rules::RULES
+                    .iter()
+                    .filter(|r| policy.enabled(r.meta.id))
+                    .count();
+                format!("policy {file} ({on} rules on, sha256 {})", policy.sha256)
+            }
+            None => "the deployment's policy (SCOPEWATCH_POLICY or built in)".to_string(),
+        };
+        out.push_str(&format!(
+            "org {}: {} ({}), {}\n",
+            org.name, org.region, org.api_base_url, policy
+        ));
+    }
+    out.push_str(&format!("{} orgs, all valid\n", orgs.len()));
+    super::write_stdout(&out)
 }

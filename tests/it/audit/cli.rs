@@ -175,6 +175,78 @@ fn policy_check_prints_the_rule_set_or_names_the_bad_line() {
     );
 }
 
+#[test]
+fn policy_check_validates_an_orgs_file_and_each_orgs_policy_without_reading_secrets() {
+    let dir = std::env::temp_dir().join(format!("sw-orgs-check-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let example = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/policy.toml");
+    let orgs = dir.join("orgs.toml");
+    std::fs::write(
+        &orgs,
+        format!(
+            "[[org]]\nname = \"acme\"\nregion = \"mypurecloud.de\"\nclient_id = \"a\"\nclient_secret_env = \"NOT_SET_HERE\"\npolicy = \"{example}\"\n\n\
+             [[org]]\nname = \"globex\"\nregion = \"mypurecloud.jp\"\nclient_id = \"g\"\nclient_secret_file = \"/run/secrets/globex\"\n"
+        ),
+    )
+    .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_scopewatch"))
+        .args(["policy", "check", "--orgs"])
+        .arg(&orgs)
+        .output()
+        .unwrap();
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(
+        stdout.contains("org acme: mypurecloud.de") && stdout.contains("rules on"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("org globex: mypurecloud.jp"), "{stdout}");
+    assert!(stdout.contains("2 orgs, all valid"), "{stdout}");
+
+    // A bad policy named by an org, and a bad key, are one line naming the org.
+    let bad_policy = dir.join("bad.toml");
+    std::fs::write(
+        &bad_policy,
+        "name = \"x\"\n[rules.admin-rolez]\nenabled = false\n",
+    )
+    .unwrap();
+    std::fs::write(
+        &orgs,
+        format!(
+            "[[org]]\nname = \"acme\"\nregion = \"mypurecloud.de\"\nclient_id = \"a\"\nclient_secret_env = \"X\"\npolicy = \"{}\"\n",
+            bad_policy.display()
+        ),
+    )
+    .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_scopewatch"))
+        .args(["policy", "check", "--orgs"])
+        .arg(&orgs)
+        .output()
+        .unwrap();
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("org 'acme': policy") && stderr.contains("admin-rolez"),
+        "{stderr}"
+    );
+    std::fs::write(
+        &orgs,
+        "[[org]]\nname = \"acme\"\nregoin = \"mypurecloud.de\"\n",
+    )
+    .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_scopewatch"))
+        .args(["policy", "check", "--orgs"])
+        .arg(&orgs)
+        .output()
+        .unwrap();
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("line 3") && stderr.contains("regoin"),
+        "{stderr}"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn writing_the_report_to_a_full_disk_or_closed_pipe_is_a_one_line_error() {
     use std::io::Read;
