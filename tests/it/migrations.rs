@@ -57,6 +57,22 @@ async fn sqlite_migrations_apply_to_a_new_file_and_again_without_change() {
     assert_eq!(mode, "wal");
 }
 
+/// A new, empty schema on the server: an admin pool and the URL whose connections use it.
+async fn empty_schema(server: &str, schema: &str) -> (sqlx::PgPool, String) {
+    let admin = sqlx::PgPool::connect(server).await.unwrap();
+    for statement in [
+        format!("DROP SCHEMA IF EXISTS {schema} CASCADE"),
+        format!("CREATE SCHEMA {schema}"),
+    ] {
+        sqlx::query(&statement).execute(&admin).await.unwrap();
+    }
+    let separator = if server.contains('?') { '&' } else { '?' };
+    (
+        admin,
+        format!("{server}{separator}options=-c%20search_path%3D{schema}"),
+    )
+}
+
 #[tokio::test]
 async fn postgres_migrations_apply_to_an_empty_schema_and_again_without_change() {
     let Ok(server) = std::env::var("SCOPEWATCH_TEST_POSTGRES_URL") else {
@@ -64,17 +80,7 @@ async fn postgres_migrations_apply_to_an_empty_schema_and_again_without_change()
         return;
     };
     let schema = format!("swm_{}", std::process::id());
-    let admin = sqlx::PgPool::connect(&server).await.unwrap();
-    sqlx::query(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))
-        .execute(&admin)
-        .await
-        .unwrap();
-    sqlx::query(&format!("CREATE SCHEMA {schema}"))
-        .execute(&admin)
-        .await
-        .unwrap();
-    let separator = if server.contains('?') { '&' } else { '?' };
-    let url = format!("{server}{separator}options=-c%20search_path%3D{schema}");
+    let (admin, url) = empty_schema(&server, &schema).await;
     for _ in 0..2 {
         let store = Store::connect(&url, Duration::ZERO).await.unwrap();
         assert!(store.is_postgres());
@@ -184,17 +190,7 @@ async fn a_postgres_schema_of_the_previous_migrations_upgrades_keeping_every_aud
         .unwrap();
     previous.close().await;
     let schema = format!("swu_{}", std::process::id());
-    let admin = sqlx::PgPool::connect(&server).await.unwrap();
-    sqlx::query(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))
-        .execute(&admin)
-        .await
-        .unwrap();
-    sqlx::query(&format!("CREATE SCHEMA {schema}"))
-        .execute(&admin)
-        .await
-        .unwrap();
-    let separator = if server.contains('?') { '&' } else { '?' };
-    let url = format!("{server}{separator}options=-c%20search_path%3D{schema}");
+    let (admin, url) = empty_schema(&server, &schema).await;
     // The migrations the previous version had, applied as it applied them.
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations/postgres");
     let mut migrator = sqlx::migrate::Migrator::new(dir).await.unwrap();

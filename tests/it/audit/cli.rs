@@ -175,6 +175,15 @@ fn policy_check_prints_the_rule_set_or_names_the_bad_line() {
     );
 }
 
+/// `scopewatch policy check --orgs FILE`.
+fn check_orgs(file: &std::path::Path) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_scopewatch"))
+        .args(["policy", "check", "--orgs"])
+        .arg(file)
+        .output()
+        .unwrap()
+}
+
 #[test]
 fn policy_check_validates_an_orgs_file_and_each_orgs_policy_without_reading_secrets() {
     let dir = std::env::temp_dir().join(format!("sw-orgs-check-{}", std::process::id()));
@@ -189,11 +198,7 @@ fn policy_check_validates_an_orgs_file_and_each_orgs_policy_without_reading_secr
         ),
     )
     .unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_scopewatch"))
-        .args(["policy", "check", "--orgs"])
-        .arg(&orgs)
-        .output()
-        .unwrap();
+    let out = check_orgs(&orgs);
     let (stdout, stderr) = text(&out);
     assert_eq!(out.status.code(), Some(0), "{stderr}");
     assert!(
@@ -218,11 +223,7 @@ fn policy_check_validates_an_orgs_file_and_each_orgs_policy_without_reading_secr
         ),
     )
     .unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_scopewatch"))
-        .args(["policy", "check", "--orgs"])
-        .arg(&orgs)
-        .output()
-        .unwrap();
+    let out = check_orgs(&orgs);
     let (_, stderr) = text(&out);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(
@@ -234,11 +235,7 @@ fn policy_check_validates_an_orgs_file_and_each_orgs_policy_without_reading_secr
         "[[org]]\nname = \"acme\"\nregoin = \"mypurecloud.de\"\n",
     )
     .unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_scopewatch"))
-        .args(["policy", "check", "--orgs"])
-        .arg(&orgs)
-        .output()
-        .unwrap();
+    let out = check_orgs(&orgs);
     let (_, stderr) = text(&out);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(
