@@ -30,6 +30,13 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the service: scheduled audits, the HTTP API and metrics.
+    #[command(
+        after_help = "Configuration is read from the environment (README, Configuration): one org from \
+GENESYS_OAUTH_CLIENT_ID and GENESYS_OAUTH_CLIENT_SECRET (with GENESYS_REGION), or several from \
+SCOPEWATCH_ORGS_FILE, a TOML file of [[org]] entries (name, region or base URLs, client_id, \
+client_secret_file or client_secret_env, optional interval and policy), served under \
+/orgs/{org}/...; `scopewatch policy check --orgs FILE` checks it."
+    )]
     Serve(ServeArgs),
     /// Run one audit now and print the report (exit 1 when --fail-on is met).
     Audit(AuditArgs),

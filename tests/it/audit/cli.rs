@@ -175,6 +175,24 @@ fn policy_check_prints_the_rule_set_or_names_the_bad_line() {
     );
 }
 
+#[test]
+fn serve_help_names_the_orgs_file_and_the_demo_orgs() {
+    let out = Command::new(env!("CARGO_BIN_EXE_scopewatch"))
+        .args(["serve", "--help"])
+        .output()
+        .unwrap();
+    let (stdout, _) = text(&out);
+    assert!(out.status.success());
+    for needle in [
+        "SCOPEWATCH_ORGS_FILE",
+        "[[org]]",
+        "--orgs <ORGS>",
+        "policy check --orgs",
+    ] {
+        assert!(stdout.contains(needle), "{needle} in {stdout}");
+    }
+}
+
 /// `scopewatch policy check --orgs FILE`.
 fn check_orgs(file: &std::path::Path) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_scopewatch"))
