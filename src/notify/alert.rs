@@ -16,6 +16,9 @@ const MAX_NAME_CHARS: usize = 100;
 #[derive(Debug, Clone, PartialEq)]
 pub struct Alert {
     pub audit_id: String,
+    /// The organization as Genesys names it (the report's `organization`), when known: with
+    /// several orgs in one deployment, which org the message is about.
+    pub organization: Option<String>,
     pub generated_at: DateTime<Utc>,
     pub min_severity: Severity,
     /// The riskiest clients first (the report's order), at most `MAX_CLIENTS`.
@@ -86,6 +89,7 @@ impl Alert {
         }
         Some(Alert {
             audit_id: report.audit_id.clone(),
+            organization: report.organization.as_ref().map(|o| o.name.clone()),
             generated_at: report.generated_at,
             min_severity: min,
             clients,

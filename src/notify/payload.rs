@@ -19,8 +19,13 @@ pub fn body(alert: &Alert, format: WebhookFormat) -> Value {
 
 fn headline(alert: &Alert) -> String {
     let clients = alert.clients.len() + alert.more_clients;
+    let org = alert
+        .organization
+        .as_ref()
+        .map(|name| format!(" [{}]", crate::text::sanitize(name, 80)))
+        .unwrap_or_default();
     format!(
-        "scopewatch: {} new finding{} at {} or above in {} client{} (audit {})",
+        "scopewatch{org}: {} new finding{} at {} or above in {} client{} (audit {})",
         alert.total_findings,
         plural(alert.total_findings),
         alert.min_severity.as_str(),
@@ -76,6 +81,7 @@ fn plain(alert: &Alert) -> Value {
         .collect();
     json!({
         "audit_id": alert.audit_id,
+        "organization": alert.organization,
         "generated_at": alert.generated_at,
         "min_severity": alert.min_severity.as_str(),
         "text": headline(alert),
@@ -224,6 +230,7 @@ mod tests {
         };
         Alert {
             audit_id: "20260101T000000Z-0000abcd".into(),
+            organization: None,
             generated_at: chrono::Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 1).unwrap(),
             min_severity: Severity::High,
             clients: (0..clients)
@@ -269,6 +276,31 @@ mod tests {
         assert_eq!(f["severity"], "CRITICAL");
         assert_eq!(f["title"], "Holds an admin role");
         assert_eq!(f["url"], "https://sw.example/clients/id-1");
+    }
+
+    #[test]
+    fn every_format_names_the_organization_when_it_is_known() {
+        let mut named = alert(true, 1, 0);
+        assert!(body(&named, WebhookFormat::Json)["organization"].is_null());
+        named.organization = Some("Acme\nCorp".into());
+        let json = body(&named, WebhookFormat::Json);
+        assert_eq!(json["organization"], "Acme\nCorp");
+        assert!(
+            json["text"]
+                .as_str()
+                .unwrap()
+                .starts_with("scopewatch [Acme Corp]: "),
+            "control characters never reach the headline: {}",
+            json["text"]
+        );
+        let slack = body(&named, WebhookFormat::Slack);
+        assert!(
+            slack["text"].as_str().unwrap().contains("[Acme Corp]"),
+            "{slack}"
+        );
+        // Teams escapes the brackets so they are not read as a Markdown link.
+        let teams = body(&named, WebhookFormat::Teams).to_string();
+        assert!(teams.contains("scopewatch \\\\[Acme Corp\\\\]"), "{teams}");
     }
 
     #[test]
