@@ -21,7 +21,6 @@ use self::report::{
 };
 use self::rules::{Context, Hit, RULES, RuleMeta, expired_waiver, rule_meta};
 use self::snapshot::{Client, Snapshot, Usage, is_read_write};
-use crate::permissions::algebra::summarize as summarize_unused;
 use crate::permissions::catalog::Source as CatalogSource;
 
 /// Identity and timing of one audit run, and what earlier audits remember.
@@ -232,7 +231,7 @@ fn usage_fit(ctx: &Context) -> (Option<PermissionUsage>, Option<ScopeUsage>) {
             Some(PermissionUsage {
                 used: list(&fit.used),
                 granted: fit.granted.len() as u64,
-                unused: summarize_unused(&fit.unused, ctx.snapshot.catalog.permissions()),
+                unused: fit.unused_summary.clone(),
                 unused_count: fit.unused.len() as u64,
                 unknown_endpoints: fit.unknown_endpoints.clone(),
                 unexplained_endpoints: fit.unexplained.clone(),
