@@ -74,7 +74,9 @@ class Sim:
 def genesys_env(base):
     env = dict(os.environ)
     env.update(GENESYS_OAUTH_CLIENT_ID=CLIENT_ID, GENESYS_OAUTH_CLIENT_SECRET=SECRET,
-               GENESYS_API_BASE_URL=base, GENESYS_LOGIN_BASE_URL=base)
+               GENESYS_API_BASE_URL=base, GENESYS_LOGIN_BASE_URL=base,
+               # The 100 000-client org is past the default bounds (50 000 entities).
+               SCOPEWATCH_MAX_ENTITIES="200000", SCOPEWATCH_MAX_BODY_MB="512")
     return env
 
 

@@ -46,7 +46,9 @@ pub fn judge(snapshot: &Snapshot, policy: &AuditPolicy, run: &AuditRun) -> Repor
         .iter()
         .map(|c| judge_client(&ctx, run, c, &expansions))
         .collect();
-    clients.sort_by(|a, b| {
+    // Client ids are unique, so the order is total: an unstable sort gives the same order
+    // without a scratch copy of the clients (tens of megabytes at 100 000).
+    clients.sort_unstable_by(|a, b| {
         b.risk_score
             .cmp(&a.risk_score)
             .then_with(|| a.client_name.cmp(&b.client_name))
@@ -223,12 +225,12 @@ fn judge_client(
 }
 
 /// The report's view of the client's least-privilege fit (none without endpoint evidence).
-fn usage_fit(ctx: &Context) -> (Option<PermissionUsage>, Option<ScopeUsage>) {
+fn usage_fit(ctx: &Context) -> (Option<Box<PermissionUsage>>, Option<Box<ScopeUsage>>) {
     let list = |set: &std::collections::BTreeSet<String>| set.iter().cloned().collect::<Vec<_>>();
     match ctx.fit {
         None => (None, None),
         Some(Fit::Permissions(fit)) => (
-            Some(PermissionUsage {
+            Some(Box::new(PermissionUsage {
                 used: list(&fit.used),
                 granted: fit.granted.len() as u64,
                 unused: fit.unused_summary.clone(),
@@ -247,19 +249,19 @@ fn usage_fit(ctx: &Context) -> (Option<PermissionUsage>, Option<ScopeUsage>) {
                         .collect(),
                     permissions: fit.suggested_permissions.clone(),
                 },
-            }),
+            })),
             None,
         ),
         Some(Fit::Scopes(fit)) => (
             None,
-            Some(ScopeUsage {
+            Some(Box::new(ScopeUsage {
                 used: list(&fit.used),
                 held: list(&fit.held),
                 unused: list(&fit.unused),
                 unknown_endpoints: fit.unknown_endpoints.clone(),
                 unexplained_endpoints: fit.unexplained.clone(),
                 suggested_scopes: list(&fit.suggested),
-            }),
+            })),
         ),
     }
 }

@@ -186,12 +186,13 @@ pub struct ClientReport {
     pub risk_level: RiskLevel,
     pub risk_score: u32,
     pub findings: Vec<Finding>,
-    /// Client credentials with endpoint evidence: the permissions its calls needed.
+    /// Client credentials with endpoint evidence: the permissions its calls needed. Boxed,
+    /// like `scope_usage`: most clients have neither, and a report holds 100 000 clients.
     #[serde(default)]
-    pub permission_usage: Option<PermissionUsage>,
+    pub permission_usage: Option<Box<PermissionUsage>>,
     /// User grants with endpoint evidence: the scopes its calls needed.
     #[serde(default)]
-    pub scope_usage: Option<ScopeUsage>,
+    pub scope_usage: Option<Box<ScopeUsage>>,
 }
 
 /// `live` (the org's API description, with the day it was read) or `snapshot` (the embedded
