@@ -4,7 +4,8 @@ Cases: (1) `scopewatch audit` at several org sizes and simulated latencies: wall
 upstream calls by endpoint from the simulator's own request log; (2) the same orgs audited by the
 seed tutorial's script with the official SDK (bench/sdk_reference.py); (3) serving a report with
 wrk at 64 connections beside nginx serving the identical bytes (gzip_static); (4) /healthz latency
-while a large audit is collected and installed; (5) the service's RSS over repeated audits.
+while a large audit is collected and installed; (5) the service's RSS over repeated audits;
+(6) an audit whose API description is as large as the real one (60 MB).
 
 Usage: python bench/harness.py BINARY [--smoke] [--write BENCHMARKS.md]
 Everything binds 127.0.0.1 and is bounded in time.
@@ -384,6 +385,22 @@ def rss_over_audits(args, work):
                 growth=(last - first) / first * 100)
 
 
+def large_description(args, work):
+    """`scopewatch audit` when the API description is as large as the real one."""
+    sim = Sim(args.binary, work, args.description_clients,
+              extra=["--description-mb", str(args.description_mb)])
+    out = os.path.join(work, "report-description.json")
+    try:
+        wall, peak = timed([args.binary, "audit", "--output", out], genesys_env(sim.base), timeout=600)
+    finally:
+        calls = sim.stop()
+    os.remove(out)
+    if calls.get("GET /api/v2/docs/swagger") != 1:
+        raise SystemExit(f"the audit did not read the API description once: {dict(calls)}")
+    log(f"audit {args.description_clients} clients, {args.description_mb} MiB description: {wall:.2f} s, {peak:.0f} MiB")
+    return dict(clients=args.description_clients, mb=args.description_mb, wall=wall, peak=peak)
+
+
 def machine():
     cpu = "unknown"
     with open("/proc/cpuinfo") as f:
@@ -402,7 +419,7 @@ def fmt_calls(calls):
     return ", ".join(f"{short(k)} {v}" for k, v in sorted(calls.items()))
 
 
-def markdown(args, facts, audits, serving, healthz, repeats, started, wall):
+def markdown(args, facts, audits, serving, healthz, repeats, described, started, wall):
     out = []
     w = out.append
     w("# Benchmarks\n")
@@ -467,6 +484,13 @@ def markdown(args, facts, audits, serving, healthz, repeats, started, wall):
     w(f"RSS after each audit; first {repeats['k']} mean {repeats['first']:.0f} MiB, last {repeats['k']} mean "
       f"{repeats['last']:.0f} MiB: growth {repeats['growth']:+.1f}%. Peak {repeats['peak']:.0f} MiB.\n")
     w("RSS (MiB) by audit: " + ", ".join(f"{v:.0f}" for v in repeats["rss"]) + "\n")
+
+    w(f"## 6. `scopewatch audit`, {described['clients']:,} clients, a {described['mb']} MiB API description\n")
+    w(f"`sim --description-mb {described['mb']}` pads `/api/v2/docs/swagger` like the real one; the audit "
+      "reads it once (asserted from the request log) to build the live permission catalog.\n")
+    w("| wall | peak RSS |")
+    w("|---:|---:|")
+    w(f"| {described['wall']:.2f} s | {described['peak']:.0f} MiB |\n")
     return "\n".join(out) + "\n"
 
 
@@ -489,10 +513,12 @@ def main():
         args.sizes, args.latencies, args.runs = [200], [0, 100], 1
         args.serve_clients, args.install_clients, args.repeat_clients, args.repeats = 300, 1000, 100, 5
         args.wrk_seconds = 1
+        args.description_clients, args.description_mb = 200, 2
     else:
         args.sizes, args.latencies, args.runs = [1000, 10000, 100000], [0, 100], 3
         args.serve_clients, args.install_clients, args.repeat_clients, args.repeats = 10000, 100000, 10000, 50
         args.wrk_seconds = 10
+        args.description_clients, args.description_mb = 10000, 60
     started = datetime.datetime.now(datetime.timezone.utc)
     t0 = time.monotonic()
     facts = dict(machine=machine(), version=tool_version([args.binary, "--version"]),
@@ -503,8 +529,9 @@ def main():
         serving = serving_cases(args, work)
         healthz = healthz_during_audit(args, work)
         repeats = rss_over_audits(args, work)
+        described = large_description(args, work)
     wall = time.monotonic() - t0
-    text = markdown(args, facts, audits, serving, healthz, repeats, started, wall)
+    text = markdown(args, facts, audits, serving, healthz, repeats, described, started, wall)
     if args.smoke:
         print(text)
         print(f"smoke run passed in {wall:.0f} s")

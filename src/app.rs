@@ -2,6 +2,7 @@
 //! an in-process simulator; `run_until_stopped` serves until the shutdown future resolves and
 //! waits for every task it spawned.
 
+use std::collections::BTreeMap;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -13,15 +14,18 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::audit::policy::AuditPolicy;
-use crate::auditor::{AuditHandle, Auditor, AuditorParts, client_config, refresh_loop, run_loop};
+use crate::auditor::{
+    AuditHandle, Auditor, AuditorParts, org_client_config, refresh_loop, run_loop,
+};
 use crate::cache::ReportCache;
 use crate::config::{ConfigError, Settings};
 use crate::genesys::GenesysClient;
 use crate::history::{History, RunningAudit};
 use crate::http::server::{ServerLimits, serve};
-use crate::http::{AppState, router};
+use crate::http::{AppState, OrgState, Prefix, router};
 use crate::metrics::Metrics;
 use crate::notify::{Delivery, Handled, Notifier, NotifierParts};
+use crate::orgs_file::OrgSettings;
 use crate::outbox::{Outbox, OutboxLimits};
 use crate::sim::{self, OrgSize, RunningSim, SimSettings};
 use crate::store::Store;
@@ -44,103 +48,110 @@ pub enum StartError {
 pub struct App {
     listener: TcpListener,
     state: AppState,
-    auditor: Arc<Auditor>,
+    orgs: Vec<OrgRuntime>,
+    store: Arc<Store>,
     tasks: TaskTracker,
     cancel: CancellationToken,
     server_limits: ServerLimits,
-    interval: Duration,
     schedule: bool,
-    notifier: Option<Notifier>,
-    _demo: Option<RunningSim>,
+    _demo: Vec<RunningSim>,
 }
 
-/// Starts the built-in simulated org for `--demo` and points the settings at it.
-async fn start_demo(settings: &mut Settings) -> Result<RunningSim, StartError> {
-    let mut org = sim::generate(&OrgSize {
-        clients: 300,
-        roles: 60,
-        seed: 1,
-        anchor: chrono::Utc::now().date_naive(),
-    });
-    let secret = sim::random_token();
-    org.ensure_auditor("scopewatch-demo", &secret);
-    let running = sim::start_on_loopback(org, SimSettings::default())
-        .await
-        .map_err(|e| StartError::Io(format!("cannot start the demo organization: {e}")))?;
-    settings.client_id = Some("scopewatch-demo".into());
-    settings.client_secret = Some(SecretString::from(secret));
-    settings.api_base_url = running.base_url();
-    settings.login_base_url = running.base_url();
-    settings.region = "demo (simulated)".into();
-    tracing::info!(url = %running.base_url(), clients = 301, "demo: simulated Genesys Cloud organization started");
-    Ok(running)
+/// One audited org inside the service: its auditor, schedule and notifications.
+struct OrgRuntime {
+    name: String,
+    auditor: Arc<Auditor>,
+    interval: Duration,
+    notifier: Option<Notifier>,
+}
+
+/// The simulated orgs of `serve --demo --orgs N`: different sizes and regions, the first named
+/// `default` so the single-org routes answer for it.
+const DEMO_ORGS: [(&str, usize, &str); 8] = [
+    ("default", 300, "mypurecloud.com"),
+    ("emea", 120, "mypurecloud.de"),
+    ("apac", 40, "mypurecloud.com.au"),
+    ("japan", 80, "mypurecloud.jp"),
+    ("canada", 60, "cac1.pure.cloud"),
+    ("ireland", 150, "mypurecloud.ie"),
+    ("brazil", 30, "sae1.pure.cloud"),
+    ("india", 90, "aps1.pure.cloud"),
+];
+
+/// The most simulated orgs `--demo --orgs` starts.
+pub const MAX_DEMO_ORGS: usize = DEMO_ORGS.len();
+
+/// Starts the built-in simulated orgs for `--demo` and says how to reach each.
+async fn start_demo(count: usize) -> Result<(Vec<OrgSettings>, Vec<RunningSim>), StartError> {
+    let mut orgs = Vec::new();
+    let mut sims = Vec::new();
+    for (index, (name, clients, region)) in DEMO_ORGS.iter().take(count.max(1)).enumerate() {
+        let mut org = sim::generate(&OrgSize {
+            clients: *clients,
+            roles: 60,
+            seed: 1 + index as u64,
+            anchor: chrono::Utc::now().date_naive(),
+        });
+        let secret = sim::random_token();
+        org.ensure_auditor("scopewatch-demo", &secret);
+        let running = sim::start_on_loopback(org, SimSettings::default())
+            .await
+            .map_err(|e| StartError::Io(format!("cannot start the demo organization: {e}")))?;
+        let region = if count <= 1 {
+            "demo (simulated)".to_string()
+        } else {
+            format!("demo (simulated {region})")
+        };
+        tracing::info!(org = name, url = %running.base_url(), clients = clients + 1, "demo: simulated Genesys Cloud organization started");
+        orgs.push(OrgSettings {
+            name: name.to_string(),
+            region,
+            api_base_url: running.base_url(),
+            login_base_url: running.base_url(),
+            client_id: "scopewatch-demo".into(),
+            client_secret: SecretString::from(secret),
+            interval: None,
+            policy: None,
+        });
+        sims.push(running);
+    }
+    Ok((orgs, sims))
 }
 
 impl App {
-    pub async fn build(mut settings: Settings, demo: bool) -> Result<App, StartError> {
-        let demo_org = if demo {
-            Some(start_demo(&mut settings).await?)
-        } else {
-            None
+    /// The service for the configured orgs, or (`demo`) one simulated org.
+    pub async fn build(settings: Settings, demo: bool) -> Result<App, StartError> {
+        App::build_with(settings, demo.then_some(1)).await
+    }
+
+    /// The service; `demo_orgs`: that many simulated orgs instead of the configured ones.
+    pub async fn build_with(
+        settings: Settings,
+        demo_orgs: Option<usize>,
+    ) -> Result<App, StartError> {
+        let (orgs, demo) = match demo_orgs {
+            Some(count) => start_demo(count).await?,
+            None => (settings.orgs()?, Vec::new()),
         };
-        let policy =
-            AuditPolicy::load(settings.policy_path.as_deref().map(std::path::Path::new))
-                .map_err(|e| StartError::Config(ConfigError(format!("SCOPEWATCH_POLICY: {e}"))))?;
         let metrics = Arc::new(Metrics::new());
-        let client = GenesysClient::new(client_config(&settings, &policy)?, metrics.clone())
-            .map_err(|e| StartError::Io(e.to_string()))?;
         let store = Store::connect(
             settings.database_url.expose_secret(),
             settings.database_wait,
         )
         .await
         .map_err(|e| StartError::Config(ConfigError(format!("SCOPEWATCH_DATABASE_URL: {e}"))))?;
-        tracing::info!(database = store.url(), "database ready");
+        tracing::info!(database = store.url(), orgs = orgs.len(), "database ready");
         let store = Arc::new(store);
-        let cache = Arc::new(ReportCache::default());
-        let outbox = Arc::new(Outbox::new(
-            store.clone(),
-            metrics.clone(),
-            OutboxLimits::default(),
-        ));
-        let running = Arc::new(RunningAudit::default());
-        let history = Arc::new(History::new(store.clone(), outbox.clone(), running.clone()));
-        let auditor = Arc::new(Auditor::new(AuditorParts {
-            client,
-            policy,
-            store,
-            cache: cache.clone(),
-            metrics: metrics.clone(),
-            outbox,
-            running,
-            retention: settings.retention,
-        }));
-        let notifier = match settings.webhook.clone() {
-            Some(webhook) => {
-                tracing::info!(
-                    format = ?webhook.format,
-                    min_severity = webhook.min_severity.as_str(),
-                    links = if settings.public_url.is_some() { "absolute" } else { "paths (SCOPEWATCH_PUBLIC_URL is not set)" },
-                    "webhook notifications on"
-                );
-                let parts = NotifierParts {
-                    webhook,
-                    public_url: settings.public_url.clone(),
-                    finished: auditor.finished(),
-                    cache: cache.clone(),
-                    metrics: metrics.clone(),
-                };
-                Some(
-                    Notifier::new(parts).map_err(|e| {
-                        StartError::Io(format!("cannot build the webhook client: {e}"))
-                    })?,
-                )
-            }
-            None => None,
-        };
-        // Serve the last good report at once: ready before any new audit.
-        if auditor.refresh().await {
-            tracing::info!("restored the last successful report from the database");
+        let tasks = TaskTracker::new();
+        let cancel = CancellationToken::new();
+        let several = orgs.len() > 1;
+        let mut runtimes = Vec::new();
+        let mut states = BTreeMap::new();
+        for org in &orgs {
+            let (runtime, state) =
+                build_org(&settings, org, several, &store, &metrics, &tasks, &cancel).await?;
+            states.insert(org.name.clone(), state);
+            runtimes.push(runtime);
         }
         let listener = TcpListener::bind(settings.listen).await.map_err(|e| {
             StartError::Config(ConfigError(format!(
@@ -148,25 +159,20 @@ impl App {
                 settings.listen
             )))
         })?;
-        let tasks = TaskTracker::new();
-        let cancel = CancellationToken::new();
         Ok(App {
             listener,
             state: AppState {
-                cache,
-                history,
+                orgs: Arc::new(states),
                 metrics,
-                audits: AuditHandle::new(auditor.clone(), tasks.clone(), cancel.clone()),
                 api_tokens: Arc::new(settings.api_tokens.clone()),
             },
-            auditor,
+            orgs: runtimes,
+            store,
             tasks,
             cancel,
             server_limits: settings.server_limits,
-            interval: settings.audit_interval,
             schedule: true,
-            notifier,
-            _demo: demo_org,
+            _demo: demo,
         })
     }
 
@@ -178,15 +184,18 @@ impl App {
 
     /// Changes how webhook messages are delivered (tests shorten the timeout and backoff).
     pub fn with_webhook_delivery(mut self, delivery: Delivery) -> App {
-        if let Some(notifier) = &mut self.notifier {
-            notifier.set_delivery(delivery);
+        for org in &mut self.orgs {
+            if let Some(notifier) = &mut org.notifier {
+                notifier.set_delivery(delivery);
+            }
         }
         self
     }
 
-    /// Follows what became of each audit's webhook message; `None` without a webhook.
+    /// Follows what became of each of the first org's webhook messages; `None` without a
+    /// webhook.
     pub fn webhook_handled(&self) -> Option<tokio::sync::watch::Receiver<Option<Handled>>> {
-        self.notifier.as_ref().map(Notifier::handled)
+        self.orgs.first()?.notifier.as_ref().map(Notifier::handled)
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -199,9 +208,18 @@ impl App {
         &self.state
     }
 
-    /// The auditor: its unit of work and its refresh, for tests to call directly.
+    /// The first org's auditor (the only one of a single-org service): its unit of work and its
+    /// refresh, for tests to call directly.
     pub fn auditor(&self) -> Arc<Auditor> {
-        self.auditor.clone()
+        self.orgs[0].auditor.clone()
+    }
+
+    /// The auditor of the org named `name`.
+    pub fn org_auditor(&self, name: &str) -> Option<Arc<Auditor>> {
+        self.orgs
+            .iter()
+            .find(|o| o.name == name)
+            .map(|o| o.auditor.clone())
     }
 
     /// Serves until `shutdown` resolves, then stops accepting, lets in-flight requests finish,
@@ -213,26 +231,31 @@ impl App {
         let App {
             listener,
             state,
-            auditor,
+            orgs,
+            store,
             tasks,
             cancel,
             server_limits,
-            interval,
             schedule,
-            notifier,
             _demo,
         } = self;
-        if let Some(notifier) = notifier {
-            notifier.spawn(&tasks, cancel.clone());
+        let mut auditors = Vec::new();
+        for org in orgs {
+            // Each org runs on its own tasks: one org's outage, 429 storm or wrong secret never
+            // delays another's schedule.
+            if let Some(notifier) = org.notifier {
+                notifier.spawn(&tasks, cancel.clone());
+            }
+            if schedule {
+                tasks.spawn(run_loop(org.auditor.clone(), org.interval, cancel.clone()));
+            }
+            tasks.spawn(refresh_loop(
+                org.auditor.clone(),
+                REFRESH_PERIOD,
+                cancel.clone(),
+            ));
+            auditors.push(org.auditor);
         }
-        if schedule {
-            tasks.spawn(run_loop(auditor.clone(), interval, cancel.clone()));
-        }
-        tasks.spawn(refresh_loop(
-            auditor.clone(),
-            REFRESH_PERIOD,
-            cancel.clone(),
-        ));
         let addr = listener.local_addr()?;
         tracing::info!(%addr, "scopewatch serving");
         let stopping = cancel.clone();
@@ -258,13 +281,16 @@ impl App {
                 "background tasks still running at exit"
             );
         }
-        let outbox = auditor.outbox();
-        let waiting = outbox.len();
+        // A last try for every org's waiting audits, together bounded so shutdown stays within
+        // its 10 s (on timeout, count them all as lost: some may have been written, none is
+        // known to be).
+        let waiting: usize = auditors.iter().map(|a| a.outbox().len()).sum();
         if waiting > 0 {
-            // A last try, bounded so shutdown stays within its 10 s (on timeout, count them all
-            // as lost: some may have been written, none is known to be).
-            let left = tokio::time::timeout(Duration::from_secs(1), outbox.flush())
+            let flushes =
+                futures_util::future::join_all(auditors.iter().map(|a| a.outbox().flush()));
+            let left = tokio::time::timeout(Duration::from_secs(1), flushes)
                 .await
+                .map(|left| left.into_iter().sum())
                 .unwrap_or(waiting);
             if left > 0 {
                 tracing::error!(
@@ -273,7 +299,105 @@ impl App {
                 );
             }
         }
-        let _ = tokio::time::timeout(Duration::from_millis(500), auditor.store().close()).await;
+        let _ = tokio::time::timeout(Duration::from_millis(500), store.close()).await;
         Ok(())
     }
+}
+
+/// One org's parts: its policy, client, history view, cache, outbox, auditor and notifier.
+async fn build_org(
+    settings: &Settings,
+    org: &OrgSettings,
+    several: bool,
+    store: &Arc<Store>,
+    metrics: &Arc<Metrics>,
+    tasks: &TaskTracker,
+    cancel: &CancellationToken,
+) -> Result<(OrgRuntime, OrgState), StartError> {
+    let (policy_path, policy_source) = match &org.policy {
+        Some(path) => (Some(path.as_str()), format!("org '{}': policy", org.name)),
+        None => (
+            settings.policy_path.as_deref(),
+            "SCOPEWATCH_POLICY".to_string(),
+        ),
+    };
+    let policy = AuditPolicy::load(policy_path.map(std::path::Path::new))
+        .map_err(|e| StartError::Config(ConfigError(format!("{policy_source}: {e}"))))?;
+    let org_metrics = metrics.org(&org.name);
+    let client = GenesysClient::new(
+        org_client_config(settings, org, &policy),
+        org_metrics.clone(),
+    )
+    .map_err(|e| StartError::Io(e.to_string()))?;
+    let store = Arc::new(store.for_org(&org.name));
+    let cache = Arc::new(ReportCache::default());
+    let outbox = Arc::new(Outbox::new(
+        store.clone(),
+        org_metrics.clone(),
+        OutboxLimits::default(),
+    ));
+    let running = Arc::new(RunningAudit::default());
+    let history = Arc::new(History::new(store.clone(), outbox.clone(), running.clone()));
+    let auditor = Arc::new(Auditor::new(AuditorParts {
+        client,
+        policy,
+        store,
+        cache: cache.clone(),
+        metrics: org_metrics.clone(),
+        outbox,
+        running,
+        retention: settings.retention,
+    }));
+    let prefix = if several {
+        format!("/orgs/{}", org.name)
+    } else {
+        String::new()
+    };
+    let notifier = match settings.webhook.clone() {
+        Some(webhook) => {
+            tracing::info!(
+                org = org.name,
+                format = ?webhook.format,
+                min_severity = webhook.min_severity.as_str(),
+                links = if settings.public_url.is_some() { "absolute" } else { "paths (SCOPEWATCH_PUBLIC_URL is not set)" },
+                "webhook notifications on"
+            );
+            // Links point at the org's own routes.
+            let base = format!("{}{prefix}", settings.public_url.as_deref().unwrap_or(""));
+            let parts = NotifierParts {
+                webhook,
+                public_url: (!base.is_empty()).then_some(base),
+                finished: auditor.finished(),
+                cache: cache.clone(),
+                metrics: org_metrics,
+            };
+            Some(
+                Notifier::new(parts)
+                    .map_err(|e| StartError::Io(format!("cannot build the webhook client: {e}")))?,
+            )
+        }
+        None => None,
+    };
+    // Serve the last good report at once: ready before any new audit.
+    if auditor.refresh().await {
+        tracing::info!(
+            org = org.name,
+            "restored the last successful report from the database"
+        );
+    }
+    let state = OrgState {
+        name: org.name.clone(),
+        region: org.region.clone(),
+        cache,
+        history,
+        audits: AuditHandle::new(auditor.clone(), tasks.clone(), cancel.clone()),
+        prefix: Prefix(format!("/orgs/{}", org.name)),
+    };
+    let runtime = OrgRuntime {
+        name: org.name.clone(),
+        auditor,
+        interval: org.interval.unwrap_or(settings.audit_interval),
+        notifier,
+    };
+    Ok((runtime, state))
 }

@@ -14,7 +14,7 @@ use crate::genesys::regions;
 use crate::store::redact_url;
 
 /// Every setting's name, as an environment variable and as a config-file key.
-pub const KEYS: [&str; 30] = [
+pub const KEYS: [&str; 31] = [
     "GENESYS_OAUTH_CLIENT_ID",
     "GENESYS_OAUTH_CLIENT_SECRET",
     "GENESYS_OAUTH_CLIENT_SECRET_FILE",
@@ -44,6 +44,7 @@ pub const KEYS: [&str; 30] = [
     "SCOPEWATCH_WEBHOOK_FORMAT",
     "SCOPEWATCH_WEBHOOK_MIN_SEVERITY",
     "SCOPEWATCH_PUBLIC_URL",
+    "SCOPEWATCH_ORGS_FILE",
     "RUST_LOG",
 ];
 
@@ -125,6 +126,9 @@ pub struct Settings {
     pub webhook: Option<WebhookSettings>,
     /// Where people reach this service (no trailing slash), for links in notifications.
     pub public_url: Option<String>,
+    /// The orgs of `SCOPEWATCH_ORGS_FILE`, read and checked at load; `None`: the single org of
+    /// the `GENESYS_*` variables, named `default`.
+    pub orgs_file: Option<Vec<crate::orgs_file::OrgSettings>>,
     pub rust_log: String,
 }
 
@@ -450,6 +454,18 @@ impl Settings {
             }
         };
         let webhook = webhook(&|k| get(k).map(str::to_string))?;
+        let orgs_file = match get("SCOPEWATCH_ORGS_FILE") {
+            None => None,
+            Some(_)
+                if get("GENESYS_OAUTH_CLIENT_ID").is_some()
+                    || get("GENESYS_OAUTH_CLIENT_SECRET").is_some() =>
+            {
+                return Err(ConfigError(
+                    "SCOPEWATCH_ORGS_FILE and GENESYS_OAUTH_CLIENT_ID/GENESYS_OAUTH_CLIENT_SECRET are both set: name every org in the file (an org named 'default' answers the single-org routes)".into(),
+                ));
+            }
+            Some(path) => Some(crate::orgs_file::load(Path::new(path), env).map_err(ConfigError)?),
+        };
         let public_url = get("SCOPEWATCH_PUBLIC_URL")
             .map(|v| base_url("SCOPEWATCH_PUBLIC_URL", v))
             .transpose()?;
@@ -474,8 +490,29 @@ impl Settings {
             server_limits,
             webhook,
             public_url,
+            orgs_file,
             rust_log,
         })
+    }
+
+    /// The orgs to audit: those of `SCOPEWATCH_ORGS_FILE`, or the single org of the
+    /// `GENESYS_*` variables named `default` (both at once is refused at load: which would win
+    /// is a guess).
+    pub fn orgs(&self) -> Result<Vec<crate::orgs_file::OrgSettings>, ConfigError> {
+        if let Some(orgs) = &self.orgs_file {
+            return Ok(orgs.clone());
+        }
+        let (client_id, client_secret) = self.credentials()?;
+        Ok(vec![crate::orgs_file::OrgSettings {
+            name: crate::store::DEFAULT_ORG.into(),
+            region: self.region.clone(),
+            api_base_url: self.api_base_url.clone(),
+            login_base_url: self.login_base_url.clone(),
+            client_id,
+            client_secret,
+            interval: None,
+            policy: None,
+        }])
     }
 
     /// The auditor's credentials, or an error naming the missing variable.
@@ -618,6 +655,43 @@ mod tests {
         let err = Settings::load(&env(&[]), Some(&path)).unwrap_err();
         assert!(
             err.0.contains("line 1") && err.0.contains("'region'"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn one_default_org_from_the_variables_or_every_org_of_the_orgs_file_never_both() {
+        let single = env(&[
+            ("GENESYS_OAUTH_CLIENT_ID", "id"),
+            ("GENESYS_OAUTH_CLIENT_SECRET", "single-s3cret"),
+            ("GENESYS_REGION", "mypurecloud.ie"),
+        ]);
+        let orgs = Settings::load(&single, None).unwrap().orgs().unwrap();
+        assert_eq!(orgs.len(), 1);
+        assert_eq!(orgs[0].name, "default");
+        assert_eq!(orgs[0].api_base_url, "https://api.mypurecloud.ie");
+        let dir = std::env::temp_dir().join(format!("sw-cfg-orgs-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("orgs.toml");
+        std::fs::write(
+            &path,
+            "[[org]]\nname = \"acme\"\nregion = \"mypurecloud.de\"\nclient_id = \"a\"\nclient_secret_env = \"ACME\"\n",
+        )
+        .unwrap();
+        let file = path.display().to_string();
+        let several = env(&[("SCOPEWATCH_ORGS_FILE", &file), ("ACME", "acme-s3cret")]);
+        let orgs = Settings::load(&several, None).unwrap().orgs().unwrap();
+        assert_eq!(orgs.len(), 1);
+        assert_eq!(orgs[0].name, "acme");
+        let mut both = single.clone();
+        both.insert("SCOPEWATCH_ORGS_FILE".into(), file.clone());
+        let err = Settings::load(&both, None).unwrap_err();
+        assert!(err.0.contains("both set"), "{err}");
+        let missing = env(&[("SCOPEWATCH_ORGS_FILE", "/nonexistent/orgs.toml")]);
+        let err = Settings::load(&missing, None).unwrap_err();
+        assert!(
+            err.0
+                .starts_with("SCOPEWATCH_ORGS_FILE /nonexistent/orgs.toml: cannot read"),
             "{err}"
         );
     }

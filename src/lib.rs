@@ -13,6 +13,7 @@ pub mod http;
 pub mod memory;
 pub mod metrics;
 pub mod notify;
+pub mod orgs_file;
 pub mod outbox;
 pub mod permissions;
 pub mod render;

@@ -1,8 +1,10 @@
-//! Prometheus metrics (SPEC §7). `Metrics` owns its registry; report gauges change only in
-//! `set_from_report`, which zeroes label sets that disappeared.
+//! Prometheus metrics (SPEC §7). `Metrics` owns the registry and the process's own metrics
+//! (HTTP, build); each audited org has its `OrgMetrics`, registered in the same registry with
+//! the constant label `org` (a configured, bounded set of names). Report gauges change only in
+//! `OrgMetrics::set_from_report`, which zeroes label sets that disappeared.
 
-use std::collections::BTreeSet;
-use std::sync::Mutex;
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Arc, Mutex};
 
 use prometheus::{
     Encoder, Gauge, Histogram, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec,
@@ -14,8 +16,16 @@ use crate::genesys::Observer;
 
 const CACHED: &str = "(cached: set from the last completed audit, not computed at scrape time)";
 
+/// The process's metrics and the registry every org's metrics join.
 pub struct Metrics {
     registry: Registry,
+    http_requests: IntCounterVec,
+    http_duration: HistogramVec,
+    orgs: Mutex<BTreeMap<String, Arc<OrgMetrics>>>,
+}
+
+/// One org's metrics: its report gauges, audits, upstream calls, store and webhook.
+pub struct OrgMetrics {
     clients: IntGaugeVec,
     high_risk: IntGauge,
     public_write: IntGauge,
@@ -28,8 +38,6 @@ pub struct Metrics {
     last_success: IntGauge,
     upstream_requests: IntCounterVec,
     upstream_retries: IntCounterVec,
-    http_requests: IntCounterVec,
-    http_duration: HistogramVec,
     new_findings: IntGauge,
     resolved_findings: IntGauge,
     store_errors: IntCounterVec,
@@ -52,125 +60,6 @@ impl Metrics {
     pub fn new() -> Metrics {
         let r = Registry::new();
         let m = Metrics {
-            clients: register(
-                &r,
-                IntGaugeVec::new(
-                    Opts::new(
-                        "scopewatch_clients",
-                        format!("OAuth clients by risk level {CACHED}"),
-                    ),
-                    &["risk_level"],
-                )
-                .unwrap(),
-            ),
-            high_risk: register(
-                &r,
-                IntGauge::new(
-                    "scopewatch_high_risk_clients",
-                    format!("Clients at CRITICAL or HIGH risk {CACHED}"),
-                )
-                .unwrap(),
-            ),
-            public_write: register(
-                &r,
-                IntGauge::new(
-                    "scopewatch_public_write_risk_clients",
-                    format!("Public (implicit grant) clients holding a read-write scope {CACHED}"),
-                )
-                .unwrap(),
-            ),
-            findings: register(
-                &r,
-                IntGaugeVec::new(
-                    Opts::new(
-                        "scopewatch_findings",
-                        format!("Unsuppressed findings by rule and severity {CACHED}"),
-                    ),
-                    &["rule", "severity"],
-                )
-                .unwrap(),
-            ),
-            suppressed: register(
-                &r,
-                IntGaugeVec::new(
-                    Opts::new(
-                        "scopewatch_suppressed_findings",
-                        format!("Findings suppressed by a waiver, by rule {CACHED}"),
-                    ),
-                    &["rule"],
-                )
-                .unwrap(),
-            ),
-            audit_runs: register(
-                &r,
-                IntCounterVec::new(
-                    Opts::new("scopewatch_audit_runs_total", "Audits run, by outcome"),
-                    &["outcome"],
-                )
-                .unwrap(),
-            ),
-            audit_failures: register(
-                &r,
-                IntCounterVec::new(
-                    Opts::new(
-                        "scopewatch_audit_failures_total",
-                        "Failed audits, by reason (a bounded set: credentials, missing_permission, rate_limited, deadline, panic, ...)",
-                    ),
-                    &["reason"],
-                )
-                .unwrap(),
-            ),
-            audit_duration: register(
-                &r,
-                Histogram::with_opts(
-                    HistogramOpts::new(
-                        "scopewatch_audit_duration_seconds",
-                        "Duration of audits (collection and judgement)",
-                    )
-                    .buckets(vec![
-                        0.1, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 900.0,
-                    ]),
-                )
-                .unwrap(),
-            ),
-            last_success_timestamp: register(
-                &r,
-                Gauge::new(
-                    "scopewatch_last_audit_success_timestamp_seconds",
-                    format!("Unix time the served report was generated {CACHED}"),
-                )
-                .unwrap(),
-            ),
-            last_success: register(
-                &r,
-                IntGauge::new(
-                    "scopewatch_last_audit_success",
-                    "1 if the newest audit (run here or stored by a replica) succeeded, 0 if it failed",
-                )
-                .unwrap(),
-            ),
-            upstream_requests: register(
-                &r,
-                IntCounterVec::new(
-                    Opts::new(
-                        "scopewatch_upstream_requests_total",
-                        "Requests to Genesys Cloud by endpoint (route template) and status",
-                    ),
-                    &["endpoint", "status"],
-                )
-                .unwrap(),
-            ),
-            upstream_retries: register(
-                &r,
-                IntCounterVec::new(
-                    Opts::new(
-                        "scopewatch_upstream_retries_total",
-                        "Retries of Genesys Cloud calls by reason",
-                    ),
-                    &["reason"],
-                )
-                .unwrap(),
-            ),
             http_requests: register(
                 &r,
                 IntCounterVec::new(
@@ -194,71 +83,8 @@ impl Metrics {
                 )
                 .unwrap(),
             ),
-            new_findings: register(
-                &r,
-                IntGauge::new(
-                    "scopewatch_last_audit_new_findings",
-                    "Findings of the last successful audit that the audit before it did not have",
-                )
-                .unwrap(),
-            ),
-            resolved_findings: register(
-                &r,
-                IntGauge::new(
-                    "scopewatch_last_audit_resolved_findings",
-                    "Findings of the audit before the last successful one that it no longer has",
-                )
-                .unwrap(),
-            ),
-            store_errors: register(
-                &r,
-                IntCounterVec::new(
-                    Opts::new(
-                        "scopewatch_store_errors_total",
-                        "Database operations that failed, by operation",
-                    ),
-                    &["operation"],
-                )
-                .unwrap(),
-            ),
-            pending_writes: register(
-                &r,
-                IntGauge::new(
-                    "scopewatch_store_pending_writes",
-                    "Finished audits waiting in memory for the database",
-                )
-                .unwrap(),
-            ),
-            dropped_writes: register(
-                &r,
-                prometheus::IntCounter::new(
-                    "scopewatch_store_dropped_writes_total",
-                    "Finished audits dropped unstored because too many waited for the database",
-                )
-                .unwrap(),
-            ),
-            webhook_deliveries: register(
-                &r,
-                IntCounterVec::new(
-                    Opts::new(
-                        "scopewatch_webhook_deliveries_total",
-                        "Webhook messages by outcome: sent, failed (every attempt failed) or dropped (the queue was full, or the service stopped first)",
-                    ),
-                    &["outcome"],
-                )
-                .unwrap(),
-            ),
-            webhook_retries: register(
-                &r,
-                prometheus::IntCounter::new(
-                    "scopewatch_webhook_retries_total",
-                    "Webhook attempts that failed and were tried again",
-                )
-                .unwrap(),
-            ),
             registry: r,
-            seen_findings: Mutex::new(BTreeSet::new()),
-            seen_suppressed: Mutex::new(BTreeSet::new()),
+            orgs: Mutex::new(BTreeMap::new()),
         };
         let build = register(
             &m.registry,
@@ -269,6 +95,231 @@ impl Metrics {
             .unwrap(),
         );
         build.with_label_values(&[env!("CARGO_PKG_VERSION")]).set(1);
+        m
+    }
+
+    /// The metrics of the org named `name`, registered on first use.
+    pub fn org(&self, name: &str) -> Arc<OrgMetrics> {
+        let mut orgs = self.orgs.lock().unwrap_or_else(|e| e.into_inner());
+        orgs.entry(name.to_string())
+            .or_insert_with(|| Arc::new(OrgMetrics::new(&self.registry, name)))
+            .clone()
+    }
+
+    pub fn http_request(&self, route: &str, status: u16, seconds: f64) {
+        self.http_requests
+            .with_label_values(&[route, &status.to_string()])
+            .inc();
+        self.http_duration
+            .with_label_values(&[route])
+            .observe(seconds);
+    }
+
+    /// The text exposition format.
+    pub fn render(&self) -> String {
+        let mut out = Vec::new();
+        let _ = TextEncoder::new().encode(&self.registry.gather(), &mut out);
+        String::from_utf8(out).unwrap_or_default()
+    }
+}
+
+impl OrgMetrics {
+    fn new(r: &Registry, org: &str) -> OrgMetrics {
+        let m = OrgMetrics {
+            clients: register(
+                r,
+                IntGaugeVec::new(
+                    Opts::new(
+                        "scopewatch_clients",
+                        format!("OAuth clients by risk level {CACHED}"),
+                    )
+                    .const_label("org", org),
+                    &["risk_level"],
+                )
+                .unwrap(),
+            ),
+            high_risk: register(
+                r,
+                IntGauge::with_opts(Opts::new(
+                    "scopewatch_high_risk_clients",
+                    format!("Clients at CRITICAL or HIGH risk {CACHED}"),
+                ).const_label("org", org))
+                .unwrap(),
+            ),
+            public_write: register(
+                r,
+                IntGauge::with_opts(Opts::new(
+                    "scopewatch_public_write_risk_clients",
+                    format!("Public (implicit grant) clients holding a read-write scope {CACHED}"),
+                ).const_label("org", org))
+                .unwrap(),
+            ),
+            findings: register(
+                r,
+                IntGaugeVec::new(
+                    Opts::new(
+                        "scopewatch_findings",
+                        format!("Unsuppressed findings by rule and severity {CACHED}"),
+                    )
+                    .const_label("org", org),
+                    &["rule", "severity"],
+                )
+                .unwrap(),
+            ),
+            suppressed: register(
+                r,
+                IntGaugeVec::new(
+                    Opts::new(
+                        "scopewatch_suppressed_findings",
+                        format!("Findings suppressed by a waiver, by rule {CACHED}"),
+                    )
+                    .const_label("org", org),
+                    &["rule"],
+                )
+                .unwrap(),
+            ),
+            audit_runs: register(
+                r,
+                IntCounterVec::new(
+                    Opts::new("scopewatch_audit_runs_total", "Audits run, by outcome")
+                    .const_label("org", org),
+                    &["outcome"],
+                )
+                .unwrap(),
+            ),
+            audit_failures: register(
+                r,
+                IntCounterVec::new(
+                    Opts::new(
+                        "scopewatch_audit_failures_total",
+                        "Failed audits, by reason (a bounded set: credentials, missing_permission, rate_limited, deadline, panic, ...)",
+                    )
+                    .const_label("org", org),
+                    &["reason"],
+                )
+                .unwrap(),
+            ),
+            audit_duration: register(
+                r,
+                Histogram::with_opts(
+                    HistogramOpts::new(
+                        "scopewatch_audit_duration_seconds",
+                        "Duration of audits (collection and judgement)",
+                    )
+                    .const_label("org", org)
+                    .buckets(vec![
+                        0.1, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 900.0,
+                    ]),
+                )
+                .unwrap(),
+            ),
+            last_success_timestamp: register(
+                r,
+                Gauge::with_opts(Opts::new(
+                    "scopewatch_last_audit_success_timestamp_seconds",
+                    format!("Unix time the served report was generated {CACHED}"),
+                ).const_label("org", org))
+                .unwrap(),
+            ),
+            last_success: register(
+                r,
+                IntGauge::with_opts(Opts::new(
+                    "scopewatch_last_audit_success",
+                    "1 if the newest audit (run here or stored by a replica) succeeded, 0 if it failed",
+                ).const_label("org", org))
+                .unwrap(),
+            ),
+            upstream_requests: register(
+                r,
+                IntCounterVec::new(
+                    Opts::new(
+                        "scopewatch_upstream_requests_total",
+                        "Requests to Genesys Cloud by endpoint (route template) and status",
+                    )
+                    .const_label("org", org),
+                    &["endpoint", "status"],
+                )
+                .unwrap(),
+            ),
+            upstream_retries: register(
+                r,
+                IntCounterVec::new(
+                    Opts::new(
+                        "scopewatch_upstream_retries_total",
+                        "Retries of Genesys Cloud calls by reason",
+                    )
+                    .const_label("org", org),
+                    &["reason"],
+                )
+                .unwrap(),
+            ),
+            new_findings: register(
+                r,
+                IntGauge::with_opts(Opts::new(
+                    "scopewatch_last_audit_new_findings",
+                    "Findings of the last successful audit that the audit before it did not have",
+                ).const_label("org", org))
+                .unwrap(),
+            ),
+            resolved_findings: register(
+                r,
+                IntGauge::with_opts(Opts::new(
+                    "scopewatch_last_audit_resolved_findings",
+                    "Findings of the audit before the last successful one that it no longer has",
+                ).const_label("org", org))
+                .unwrap(),
+            ),
+            store_errors: register(
+                r,
+                IntCounterVec::new(
+                    Opts::new(
+                        "scopewatch_store_errors_total",
+                        "Database operations that failed, by operation",
+                    )
+                    .const_label("org", org),
+                    &["operation"],
+                )
+                .unwrap(),
+            ),
+            pending_writes: register(
+                r,
+                IntGauge::with_opts(Opts::new(
+                    "scopewatch_store_pending_writes",
+                    "Finished audits waiting in memory for the database",
+                ).const_label("org", org))
+                .unwrap(),
+            ),
+            dropped_writes: register(
+                r,
+                prometheus::IntCounter::with_opts(Opts::new(
+                    "scopewatch_store_dropped_writes_total",
+                    "Finished audits dropped unstored because too many waited for the database",
+                ).const_label("org", org))
+                .unwrap(),
+            ),
+            webhook_deliveries: register(
+                r,
+                IntCounterVec::new(
+                    Opts::new(
+                        "scopewatch_webhook_deliveries_total",
+                        "Webhook messages by outcome: sent, failed (every attempt failed) or dropped (the queue was full, or the service stopped first)",
+                    )
+                    .const_label("org", org),
+                    &["outcome"],
+                )
+                .unwrap(),
+            ),
+            webhook_retries: register(
+                r,
+                prometheus::IntCounter::with_opts(Opts::new(
+                    "scopewatch_webhook_retries_total",
+                    "Webhook attempts that failed and were tried again",
+                ).const_label("org", org))
+                .unwrap(),
+            ),
+            seen_findings: Mutex::new(BTreeSet::new()),
+            seen_suppressed: Mutex::new(BTreeSet::new()),
+        };
         for outcome in ["success", "failure"] {
             m.audit_runs.with_label_values(&[outcome]);
         }
@@ -369,22 +420,6 @@ impl Metrics {
     pub fn set_pending_writes(&self, n: usize) {
         self.pending_writes.set(n as i64);
     }
-
-    pub fn http_request(&self, route: &str, status: u16, seconds: f64) {
-        self.http_requests
-            .with_label_values(&[route, &status.to_string()])
-            .inc();
-        self.http_duration
-            .with_label_values(&[route])
-            .observe(seconds);
-    }
-
-    /// The text exposition format.
-    pub fn render(&self) -> String {
-        let mut out = Vec::new();
-        let _ = TextEncoder::new().encode(&self.registry.gather(), &mut out);
-        String::from_utf8(out).unwrap_or_default()
-    }
 }
 
 impl Default for Metrics {
@@ -393,7 +428,7 @@ impl Default for Metrics {
     }
 }
 
-impl Observer for Metrics {
+impl Observer for OrgMetrics {
     fn request(&self, endpoint: &str, status: &str) {
         self.upstream_requests
             .with_label_values(&[endpoint, status])
@@ -428,7 +463,8 @@ mod tests {
 
     #[test]
     fn vanished_label_sets_go_back_to_zero() {
-        let m = Metrics::new();
+        let all = Metrics::new();
+        let m = all.org("default");
         m.set_from_report(
             &report(vec![with_roles(
                 client("CLIENT-CREDENTIALS"),
@@ -437,21 +473,61 @@ mod tests {
             1,
             0,
         );
-        let text = m.render();
+        let text = all.render();
         assert!(
-            text.contains("scopewatch_findings{rule=\"admin-role\",severity=\"CRITICAL\"} 1"),
+            text.contains(
+                "scopewatch_findings{org=\"default\",rule=\"admin-role\",severity=\"CRITICAL\"} 1"
+            ),
             "{text}"
         );
-        assert!(text.contains("scopewatch_clients{risk_level=\"CRITICAL\"} 1"));
+        assert!(text.contains("scopewatch_clients{org=\"default\",risk_level=\"CRITICAL\"} 1"));
         let mut fixed = client("CODE");
         fixed.id = "c2".into();
         m.set_from_report(&report(vec![fixed]), 0, 1);
-        let text = m.render();
+        let text = all.render();
         assert!(
-            text.contains("scopewatch_findings{rule=\"admin-role\",severity=\"CRITICAL\"} 0"),
+            text.contains(
+                "scopewatch_findings{org=\"default\",rule=\"admin-role\",severity=\"CRITICAL\"} 0"
+            ),
             "{text}"
         );
-        assert!(text.contains("scopewatch_clients{risk_level=\"CRITICAL\"} 0"));
-        assert!(text.contains("scopewatch_high_risk_clients 0"));
+        assert!(text.contains("scopewatch_clients{org=\"default\",risk_level=\"CRITICAL\"} 0"));
+        assert!(text.contains("scopewatch_high_risk_clients{org=\"default\"} 0"));
+    }
+
+    #[test]
+    fn each_org_has_its_own_series_in_one_exposition() {
+        let all = Metrics::new();
+        let acme = all.org("acme");
+        let globex = all.org("globex");
+        assert!(Arc::ptr_eq(&acme, &all.org("acme")), "registered once");
+        acme.set_from_report(
+            &report(vec![with_roles(
+                client("CLIENT-CREDENTIALS"),
+                &[("master", "*")],
+            )]),
+            1,
+            0,
+        );
+        globex.audit_failed(1.0, "credentials");
+        globex.set_last_audit_success(false);
+        acme.set_last_audit_success(true);
+        let text = all.render();
+        for line in [
+            "scopewatch_high_risk_clients{org=\"acme\"} 1",
+            "scopewatch_high_risk_clients{org=\"globex\"} 0",
+            "scopewatch_last_audit_success{org=\"acme\"} 1",
+            "scopewatch_last_audit_success{org=\"globex\"} 0",
+            "scopewatch_audit_failures_total{org=\"globex\",reason=\"credentials\"} 1",
+            "scopewatch_audit_runs_total{org=\"acme\",outcome=\"failure\"} 0",
+        ] {
+            assert!(text.contains(line), "{line} in {text}");
+        }
+        assert_eq!(
+            text.matches("# TYPE scopewatch_high_risk_clients gauge")
+                .count(),
+            1,
+            "one family for every org"
+        );
     }
 }

@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
 
-use crate::metrics::Metrics;
+use crate::metrics::OrgMetrics;
 use crate::store::{AuditRecord, Store};
 
 /// How much may wait for the database.
@@ -34,7 +34,7 @@ pub struct Pending {
 
 pub struct Outbox {
     store: Arc<Store>,
-    metrics: Arc<Metrics>,
+    metrics: Arc<OrgMetrics>,
     limits: OutboxLimits,
     waiting: Mutex<VecDeque<Pending>>,
 }
@@ -45,7 +45,7 @@ fn text(json: &Option<Bytes>) -> Option<&str> {
 }
 
 impl Outbox {
-    pub fn new(store: Arc<Store>, metrics: Arc<Metrics>, limits: OutboxLimits) -> Outbox {
+    pub fn new(store: Arc<Store>, metrics: Arc<OrgMetrics>, limits: OutboxLimits) -> Outbox {
         Outbox {
             store,
             metrics,

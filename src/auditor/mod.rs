@@ -24,28 +24,50 @@ use crate::cache::{CachedReport, ReportCache};
 use crate::config::{ConfigError, Settings};
 use crate::genesys::{self, ClientConfig, GenesysClient, GenesysError, Progress};
 use crate::history::RunningAudit;
-use crate::metrics::Metrics;
+use crate::metrics::OrgMetrics;
+use crate::orgs_file::OrgSettings;
 use crate::outbox::Outbox;
 use crate::store::{AuditLock, AuditRecord, Outcome, Store};
 
-/// The Genesys client configuration the settings and the policy describe.
+/// The Genesys client configuration the settings and the policy describe, for the single org
+/// of the `GENESYS_*` variables (the `audit` command).
 pub fn client_config(
     settings: &Settings,
     policy: &AuditPolicy,
 ) -> Result<ClientConfig, ConfigError> {
-    let (id, secret) = settings.credentials()?;
+    let (client_id, client_secret) = settings.credentials()?;
+    let org = OrgSettings {
+        name: crate::store::DEFAULT_ORG.into(),
+        region: settings.region.clone(),
+        api_base_url: settings.api_base_url.clone(),
+        login_base_url: settings.login_base_url.clone(),
+        client_id,
+        client_secret,
+        interval: None,
+        policy: None,
+    };
+    Ok(org_client_config(settings, &org, policy))
+}
+
+/// The Genesys client configuration of one org: its hosts and credentials, the deployment's
+/// limits, the policy's usage window.
+pub fn org_client_config(
+    settings: &Settings,
+    org: &OrgSettings,
+    policy: &AuditPolicy,
+) -> ClientConfig {
     let mut config = ClientConfig::new(
-        id,
-        secret,
-        settings.region.clone(),
-        settings.api_base_url.clone(),
-        settings.login_base_url.clone(),
+        org.client_id.clone(),
+        org.client_secret.clone(),
+        org.region.clone(),
+        org.api_base_url.clone(),
+        org.login_base_url.clone(),
     );
     config.max_requests_per_minute = settings.max_requests_per_minute;
     config.retry_after_cap = settings.retry_after_cap;
     config.usage_window_days = policy.thresholds.usage_window_days;
     config.limits = settings.limits;
-    Ok(config)
+    config
 }
 
 /// A new audit id: time-ordered and unique.
@@ -109,7 +131,7 @@ pub struct AuditorParts {
     pub policy: AuditPolicy,
     pub store: Arc<Store>,
     pub cache: Arc<ReportCache>,
-    pub metrics: Arc<Metrics>,
+    pub metrics: Arc<OrgMetrics>,
     pub outbox: Arc<Outbox>,
     pub running: Arc<RunningAudit>,
     /// Stored audits older than this are pruned (never the newest good one).
@@ -121,7 +143,7 @@ pub struct Auditor {
     policy: AuditPolicy,
     store: Arc<Store>,
     cache: Arc<ReportCache>,
-    metrics: Arc<Metrics>,
+    metrics: Arc<OrgMetrics>,
     outbox: Arc<Outbox>,
     running: Arc<RunningAudit>,
     retention: Duration,
@@ -158,6 +180,14 @@ impl Auditor {
 
     pub fn store(&self) -> &Arc<Store> {
         &self.store
+    }
+
+    /// Whether an audit has ended (here or stored by a replica) since start, whatever its outcome.
+    pub fn has_an_outcome(&self) -> bool {
+        self.last_outcome
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .is_some()
     }
 
     pub fn outbox(&self) -> &Arc<Outbox> {

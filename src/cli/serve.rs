@@ -14,6 +14,10 @@ pub struct ServeArgs {
     /// Audit a built-in simulated organization (no credentials needed).
     #[arg(long)]
     pub demo: bool,
+    /// With --demo: simulate this many organizations of different sizes and regions (at most
+    /// 8), served under /orgs/{org}/... (the first, named default, also at /report).
+    #[arg(long, requires = "demo", value_parser = clap::value_parser!(u8).range(1..=8))]
+    pub orgs: Option<u8>,
     /// TOML file with the same keys as the environment variables (the environment wins).
     #[arg(long)]
     pub config: Option<PathBuf>,
@@ -22,12 +26,16 @@ pub struct ServeArgs {
 pub async fn run_serve(args: ServeArgs, env: &BTreeMap<String, String>) -> Result<(), CliError> {
     let settings = Settings::load(env, args.config.as_deref())?;
     if !args.demo {
-        settings.credentials()?;
+        // The orgs of SCOPEWATCH_ORGS_FILE, or the single org's credentials.
+        settings.orgs()?;
     }
-    let app = App::build(settings, args.demo).await.map_err(|e| match e {
-        StartError::Config(c) => CliError::Usage(c.0),
-        StartError::Io(m) => CliError::Failed(m),
-    })?;
+    let demo_orgs = args.demo.then(|| args.orgs.map_or(1, usize::from));
+    let app = App::build_with(settings, demo_orgs)
+        .await
+        .map_err(|e| match e {
+            StartError::Config(c) => CliError::Usage(c.0),
+            StartError::Io(m) => CliError::Failed(m),
+        })?;
     let addr = app.local_addr();
     let shown = if addr.ip().is_unspecified() {
         format!("http://localhost:{}", addr.port())

@@ -49,6 +49,10 @@ pub struct SimArgs {
     /// Page the client listing with this page size (today's API returns one page).
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
     pub client_page_size: Option<u32>,
+    /// Pad the API description (`/api/v2/docs/swagger`) to this many MiB, as large as the real
+    /// one (tens of MB); 0 serves only the fields scopewatch reads.
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=1024))]
+    pub description_mb: u32,
     /// Fault: latency added to every answer (e.g. 200ms, 2s).
     #[arg(long, value_parser = parse_duration, default_value = "0s")]
     pub latency: Duration,
@@ -137,6 +141,7 @@ pub async fn run_sim(args: SimArgs) -> Result<(), CliError> {
         rate_limit_per_minute: args.rate_limit,
         usage_running_polls: args.usage_running_polls,
         client_page_size: args.client_page_size.map(|n| n as usize),
+        description_bytes: args.description_mb as usize * (1 << 20),
     };
     let clients = org.clients.len();
     let running = sim::start(org, settings, faults, args.listen)

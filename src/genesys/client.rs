@@ -14,6 +14,7 @@ use super::auth::TokenCache;
 use super::error::GenesysError;
 use super::gate::Gate;
 use super::models::{ErrorBody, TokenError, TokenResponse};
+use super::stream::StreamError;
 
 /// How scopewatch talks to one Genesys Cloud org.
 #[derive(Debug, Clone)]
@@ -210,21 +211,15 @@ impl GenesysClient {
         mut resp: reqwest::Response,
     ) -> Result<Result<Vec<u8>, reqwest::Error>, GenesysError> {
         let limit = self.config.limits.max_body_bytes;
-        let too_big = || GenesysError::Limit {
-            endpoint: endpoint.into(),
-            what: "the response body",
-            limit: limit as u64,
-            setting: "SCOPEWATCH_MAX_BODY_MB",
-        };
         if resp.content_length().is_some_and(|n| n > limit as u64) {
-            return Err(too_big());
+            return Err(self.too_big(endpoint));
         }
         let mut body = Vec::new();
         loop {
             match resp.chunk().await {
                 Ok(Some(chunk)) => {
                     if body.len() + chunk.len() > limit {
-                        return Err(too_big());
+                        return Err(self.too_big(endpoint));
                     }
                     body.extend_from_slice(&chunk);
                 }
@@ -426,7 +421,7 @@ impl GenesysClient {
             return Ok(live.clone());
         }
         let description: super::description::ApiDescription =
-            self.get_json(endpoint, endpoint).await?;
+            self.get_json_streamed(endpoint, endpoint).await?;
         let live = super::description::LiveCatalog::new(now, description.operations);
         *kept = Some(live.clone());
         Ok(live)
@@ -438,7 +433,17 @@ impl GenesysClient {
         endpoint: &str,
         path: &str,
     ) -> Result<T, GenesysError> {
-        self.call(endpoint, Method::GET, path, None).await
+        self.call(endpoint, Method::GET, path, None, Buffered).await
+    }
+
+    /// GET an API path and parse the JSON answer while it arrives, never holding the whole
+    /// body (for the API description, tens of MB).
+    pub async fn get_json_streamed<T: DeserializeOwned + Send + 'static>(
+        &self,
+        endpoint: &str,
+        path: &str,
+    ) -> Result<T, GenesysError> {
+        self.call(endpoint, Method::GET, path, None, Streamed).await
     }
 
     /// POST a JSON body to an API path and parse the JSON answer.
@@ -449,15 +454,48 @@ impl GenesysClient {
         body: &B,
     ) -> Result<T, GenesysError> {
         let bytes = serde_json::to_vec(body).map_err(|e| GenesysError::Setup(e.to_string()))?;
-        self.call(endpoint, Method::POST, path, Some(bytes)).await
+        self.call(endpoint, Method::POST, path, Some(bytes), Buffered)
+            .await
     }
 
-    async fn call<T: DeserializeOwned>(
+    /// Why reading a body failed, as a step worth another try.
+    fn dropped(&self, e: &reqwest::Error) -> Retry {
+        Retry {
+            reason: if e.is_timeout() {
+                "timeout"
+            } else {
+                "server_error"
+            },
+            last: format!(
+                "the connection dropped while reading the body: {}",
+                self.clean(&error_chain(e))
+            ),
+        }
+    }
+
+    fn malformed(&self, e: &serde_json::Error) -> Retry {
+        Retry {
+            reason: "server_error",
+            last: format!("malformed JSON body: {}", self.clean(&e.to_string())),
+        }
+    }
+
+    fn too_big(&self, endpoint: &str) -> GenesysError {
+        GenesysError::Limit {
+            endpoint: endpoint.into(),
+            what: "the response body",
+            limit: self.config.limits.max_body_bytes as u64,
+            setting: "SCOPEWATCH_MAX_BODY_MB",
+        }
+    }
+
+    async fn call<T, D: Decode<T>>(
         &self,
         endpoint: &str,
         method: Method,
         path: &str,
         body: Option<Vec<u8>>,
+        decode: D,
     ) -> Result<T, GenesysError> {
         let url = format!("{}{path}", self.config.api_base_url);
         let mut attempt = 0;
@@ -480,6 +518,13 @@ impl GenesysClient {
             }
             let step = match request.send().await {
                 Err(e) => self.transport_failure(endpoint, &e),
+                Ok(resp) if resp.status().is_success() => {
+                    self.observer.request(endpoint, resp.status().as_str());
+                    match decode.decode(self, endpoint, resp).await? {
+                        Ok(value) => return Ok(value),
+                        Err(step) => step,
+                    }
+                }
                 Ok(resp) => {
                     let status = resp.status();
                     self.observer.request(endpoint, status.as_str());
@@ -487,92 +532,120 @@ impl GenesysClient {
                     let bytes = match self.read_body(endpoint, resp).await? {
                         Ok(b) => b,
                         Err(e) => {
-                            let step = Retry {
-                                reason: if e.is_timeout() {
-                                    "timeout"
-                                } else {
-                                    "server_error"
-                                },
-                                last: format!(
-                                    "the connection dropped while reading the body: {}",
-                                    self.clean(&error_chain(&e))
-                                ),
-                            };
+                            let step = self.dropped(&e);
                             self.after_failure(endpoint, attempt, step).await?;
                             continue;
                         }
                     };
-                    if status.is_success() {
-                        match serde_json::from_slice::<T>(&bytes) {
-                            Ok(value) => return Ok(value),
-                            Err(e) => Retry {
-                                reason: "server_error",
-                                last: format!(
-                                    "malformed JSON body: {}",
-                                    self.clean(&e.to_string())
-                                ),
-                            },
-                        }
-                    } else {
-                        let error: Option<ErrorBody> = serde_json::from_slice(&bytes).ok();
-                        let code = error
+                    let error: Option<ErrorBody> = serde_json::from_slice(&bytes).ok();
+                    let code = error
+                        .as_ref()
+                        .map(|e| self.clean_with(&e.code, Some(&token)))
+                        .unwrap_or_default();
+                    let message = self.clean_with(
+                        &error
                             .as_ref()
-                            .map(|e| self.clean_with(&e.code, Some(&token)))
-                            .unwrap_or_default();
-                        let message = self.clean_with(
-                            &error
-                                .as_ref()
-                                .map(|e| e.message.clone())
-                                .unwrap_or_else(|| String::from_utf8_lossy(&bytes).into_owned()),
-                            Some(&token),
-                        );
-                        match status {
-                            StatusCode::UNAUTHORIZED if !renewed => {
-                                renewed = true;
-                                self.tokens.invalidate(&token).await;
-                                self.observer.retry("unauthorized");
-                                tracing::info!(endpoint, "token refused; renewing it once");
-                                attempt -= 1;
-                                continue;
-                            }
-                            StatusCode::UNAUTHORIZED => {
-                                return Err(GenesysError::Unauthorized {
-                                    endpoint: endpoint.into(),
-                                });
-                            }
-                            StatusCode::FORBIDDEN => {
-                                let permission = error
-                                    .and_then(|e| e.message_params)
-                                    .and_then(|p| p.get("permissions").cloned())
-                                    .map(|p| self.clean(p.trim_matches(|c| c == '[' || c == ']')))
-                                    .unwrap_or_else(|| permission_for(endpoint).to_string());
-                                return Err(GenesysError::MissingPermission {
-                                    endpoint: endpoint.into(),
-                                    permission,
-                                });
-                            }
-                            StatusCode::TOO_MANY_REQUESTS => {
-                                self.rate_limited(endpoint, &headers, &mut rate_limited)?;
-                                attempt -= 1;
-                                continue;
-                            }
-                            s if s.is_server_error() => Retry {
-                                reason: "server_error",
-                                last: format!("HTTP {} {code}", s.as_u16()),
-                            },
-                            s => {
-                                return Err(GenesysError::Upstream {
-                                    endpoint: endpoint.into(),
-                                    status: s.as_u16(),
-                                    code,
-                                    message,
-                                });
-                            }
+                            .map(|e| e.message.clone())
+                            .unwrap_or_else(|| String::from_utf8_lossy(&bytes).into_owned()),
+                        Some(&token),
+                    );
+                    match status {
+                        StatusCode::UNAUTHORIZED if !renewed => {
+                            renewed = true;
+                            self.tokens.invalidate(&token).await;
+                            self.observer.retry("unauthorized");
+                            tracing::info!(endpoint, "token refused; renewing it once");
+                            attempt -= 1;
+                            continue;
+                        }
+                        StatusCode::UNAUTHORIZED => {
+                            return Err(GenesysError::Unauthorized {
+                                endpoint: endpoint.into(),
+                            });
+                        }
+                        StatusCode::FORBIDDEN => {
+                            let permission = error
+                                .and_then(|e| e.message_params)
+                                .and_then(|p| p.get("permissions").cloned())
+                                .map(|p| self.clean(p.trim_matches(|c| c == '[' || c == ']')))
+                                .unwrap_or_else(|| permission_for(endpoint).to_string());
+                            return Err(GenesysError::MissingPermission {
+                                endpoint: endpoint.into(),
+                                permission,
+                            });
+                        }
+                        StatusCode::TOO_MANY_REQUESTS => {
+                            self.rate_limited(endpoint, &headers, &mut rate_limited)?;
+                            attempt -= 1;
+                            continue;
+                        }
+                        s if s.is_server_error() => Retry {
+                            reason: "server_error",
+                            last: format!("HTTP {} {code}", s.as_u16()),
+                        },
+                        s => {
+                            return Err(GenesysError::Upstream {
+                                endpoint: endpoint.into(),
+                                status: s.as_u16(),
+                                code,
+                                message,
+                            });
                         }
                     }
                 }
             };
             self.after_failure(endpoint, attempt, step).await?;
+        }
+    }
+}
+
+/// How a successful answer's body becomes a value: `Ok(Err(step))` is a failure worth another
+/// try (a dropped connection, a malformed body), `Err` one that is not (the body is too big).
+trait Decode<T> {
+    async fn decode(
+        &self,
+        client: &GenesysClient,
+        endpoint: &str,
+        resp: reqwest::Response,
+    ) -> Result<Result<T, Retry>, GenesysError>;
+}
+
+/// The whole body read (up to the limit), then parsed.
+struct Buffered;
+
+impl<T: DeserializeOwned> Decode<T> for Buffered {
+    async fn decode(
+        &self,
+        client: &GenesysClient,
+        endpoint: &str,
+        resp: reqwest::Response,
+    ) -> Result<Result<T, Retry>, GenesysError> {
+        Ok(match client.read_body(endpoint, resp).await? {
+            Err(e) => Err(client.dropped(&e)),
+            Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| client.malformed(&e)),
+        })
+    }
+}
+
+/// Parsed while it arrives (`stream::parse`), never held whole.
+struct Streamed;
+
+impl<T: DeserializeOwned + Send + 'static> Decode<T> for Streamed {
+    async fn decode(
+        &self,
+        client: &GenesysClient,
+        endpoint: &str,
+        mut resp: reqwest::Response,
+    ) -> Result<Result<T, Retry>, GenesysError> {
+        let limit = client.config.limits.max_body_bytes;
+        if resp.content_length().is_some_and(|n| n > limit as u64) {
+            return Err(client.too_big(endpoint));
+        }
+        match super::stream::parse(limit, &mut resp).await {
+            Ok(value) => Ok(Ok(value)),
+            Err(StreamError::TooBig) => Err(client.too_big(endpoint)),
+            Err(StreamError::Read(e)) => Ok(Err(client.dropped(&e))),
+            Err(StreamError::Malformed(e)) => Ok(Err(client.malformed(&e))),
         }
     }
 }

@@ -58,6 +58,10 @@ pub struct ApiDescription {
     pub operations: Vec<Operation>,
 }
 
+/// The most operations believed (the real description declares about 3 200): a hostile or broken
+/// description cannot make the catalog grow without end.
+pub const MAX_OPERATIONS: usize = 50_000;
+
 /// Swagger 2.0 operation keys of a path item; `parameters` and `$ref` are not operations.
 const METHODS: [&str; 7] = ["get", "put", "post", "delete", "options", "head", "patch"];
 
@@ -149,6 +153,11 @@ impl<'de> Visitor<'de> for PathItem<'_> {
             if !METHODS.contains(&method.as_str()) {
                 map.next_value::<IgnoredAny>()?;
                 continue;
+            }
+            if self.operations.len() >= MAX_OPERATIONS {
+                return Err(serde::de::Error::custom(format!(
+                    "the API description declares more than {MAX_OPERATIONS} operations"
+                )));
             }
             let fields: OperationFields = map.next_value()?;
             let (mode, permissions) = match fields.requires {
@@ -271,6 +280,16 @@ mod tests {
             "{err}"
         );
         assert!(serde_json::from_str::<ApiDescription>("[1, 2]").is_err());
+        let endless: String = (0..=MAX_OPERATIONS)
+            .map(|i| format!(r#""/p{i}": {{"get": {{}}}}"#))
+            .collect::<Vec<_>>()
+            .join(",");
+        let err = serde_json::from_str::<ApiDescription>(&format!(r#"{{"paths": {{{endless}}}}}"#))
+            .unwrap_err();
+        assert!(
+            err.to_string().contains("more than 50000 operations"),
+            "{err}"
+        );
         assert!(serde_json::from_str::<ApiDescription>(r#"{"paths": []}"#).is_err());
     }
 }

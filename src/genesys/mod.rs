@@ -8,6 +8,7 @@ mod error;
 mod gate;
 pub mod models;
 pub mod regions;
+mod stream;
 
 pub use client::{ClientConfig, GenesysClient, Limits, NoObserver, Observer};
 pub use collect::{Progress, collect};

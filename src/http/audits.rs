@@ -131,7 +131,10 @@ pub async fn diff(
     Ok(Json(diff_reports(&after, &before)).into_response())
 }
 
-pub async fn start(State(audits): State<AuditHandle>) -> Result<Response, ApiError> {
+pub async fn start(
+    State(audits): State<AuditHandle>,
+    State(prefix): State<super::Prefix>,
+) -> Result<Response, ApiError> {
     match audits.start_now().await {
         Ok(id) => {
             let mut response = (
@@ -139,7 +142,7 @@ pub async fn start(State(audits): State<AuditHandle>) -> Result<Response, ApiErr
                 Json(json!({"audit_id": id, "outcome": "running"})),
             )
                 .into_response();
-            if let Ok(location) = HeaderValue::from_str(&format!("/audits/{id}")) {
+            if let Ok(location) = HeaderValue::from_str(&format!("{}/audits/{id}", prefix.0)) {
                 response.headers_mut().insert(header::LOCATION, location);
             }
             Ok(response)

@@ -173,7 +173,7 @@ pub fn report_page(
         let findings: Vec<String> = c.active_rule_ids().into_iter().map(escape).collect();
         let _ = write!(
             body,
-            "<tr><td>{}</td><td>{}</td><td><a href=\"/clients/{}\">{}</a></td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            "<tr><td>{}</td><td>{}</td><td><a href=\"clients/{}\">{}</a></td><td>{}</td><td>{}</td><td>{}</td></tr>",
             badge(c.risk_level),
             c.risk_score,
             encode_segment(&c.client_id),
@@ -200,7 +200,7 @@ pub fn client_page(report: &Report, c: &ClientReport) -> String {
     let mut body = String::new();
     let _ = write!(
         body,
-        "<p><a href=\"/report\">← all clients</a></p><h1>{} {}</h1><p class=\"muted\">{}</p><table>",
+        "<p><a href=\"../report\">← all clients</a></p><h1>{} {}</h1><p class=\"muted\">{}</p><table>",
         escape(&c.client_name),
         badge(c.risk_level),
         escape(c.description.as_deref().unwrap_or("(no description)"))
@@ -298,7 +298,7 @@ pub fn client_page(report: &Report, c: &ClientReport) -> String {
         let _ = write!(
             body,
             "<h2>Remediation as code</h2><p>The smallest grant that does its job, for the Terraform provider <code>genesyscloud</code>: \
-<a id=\"remediation-link\" href=\"/clients/{}/remediation.tf\">remediation.tf</a></p><pre id=\"remediation\">{}</pre>",
+<a id=\"remediation-link\" href=\"{}/remediation.tf\">remediation.tf</a></p><pre id=\"remediation\">{}</pre>",
             encode_segment(&c.client_id),
             escape(&snippet)
         );

@@ -6,11 +6,13 @@ mod auth;
 mod clients;
 pub mod error;
 pub mod html;
+mod orgs;
 mod query;
 mod report;
 pub mod server;
 mod system;
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -19,7 +21,7 @@ use axum::extract::{FromRef, MatchedPath, Request, State};
 use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::Response;
-use axum::routing::get;
+use axum::routing::{any, get};
 use secrecy::SecretString;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
@@ -34,32 +36,70 @@ use crate::metrics::Metrics;
 
 use self::error::{ApiError, clip};
 
-/// What handlers share; each takes the narrowest piece.
+/// One audited org's piece of the API: its report, clients and history, and the path its routes
+/// are served under (`""` for the single-org routes, `/orgs/{name}`).
 #[derive(Clone)]
-pub struct AppState {
+pub struct OrgState {
+    pub name: String,
+    pub region: String,
     pub cache: Arc<ReportCache>,
     pub history: Arc<History>,
-    pub metrics: Arc<Metrics>,
     pub audits: AuditHandle,
-    /// Accepted bearer tokens; empty: no authentication.
-    pub api_tokens: Arc<Vec<SecretString>>,
+    pub prefix: Prefix,
 }
 
-impl FromRef<AppState> for Arc<ReportCache> {
-    fn from_ref(s: &AppState) -> Self {
+/// Where an org's routes live, for the links and `Location` headers they answer with.
+#[derive(Clone, Debug, Default)]
+pub struct Prefix(pub String);
+
+impl FromRef<OrgState> for Arc<ReportCache> {
+    fn from_ref(s: &OrgState) -> Self {
         s.cache.clone()
     }
 }
 
-impl FromRef<AppState> for Arc<History> {
-    fn from_ref(s: &AppState) -> Self {
+impl FromRef<OrgState> for Arc<History> {
+    fn from_ref(s: &OrgState) -> Self {
         s.history.clone()
     }
 }
 
-impl FromRef<AppState> for AuditHandle {
-    fn from_ref(s: &AppState) -> Self {
+impl FromRef<OrgState> for AuditHandle {
+    fn from_ref(s: &OrgState) -> Self {
         s.audits.clone()
+    }
+}
+
+impl FromRef<OrgState> for Prefix {
+    fn from_ref(s: &OrgState) -> Self {
+        s.prefix.clone()
+    }
+}
+
+/// What the whole API shares.
+#[derive(Clone)]
+pub struct AppState {
+    /// Every audited org by name: a configured, bounded set.
+    pub orgs: Arc<BTreeMap<String, OrgState>>,
+    pub metrics: Arc<Metrics>,
+    /// Accepted bearer tokens; empty: no authentication.
+    pub api_tokens: Arc<Vec<SecretString>>,
+}
+
+impl AppState {
+    /// The org the single-org routes (`/report`, `/clients/...`, `/audits...`) answer for: the
+    /// only one, or with several the one named `default`.
+    pub fn single_org(&self) -> Option<&OrgState> {
+        if self.orgs.len() == 1 {
+            self.orgs.values().next()
+        } else {
+            self.orgs.get(crate::store::DEFAULT_ORG)
+        }
+    }
+
+    /// The org named `name`.
+    pub fn org(&self, name: &str) -> Option<&OrgState> {
+        self.orgs.get(name)
     }
 }
 
@@ -70,7 +110,7 @@ impl FromRef<AppState> for Arc<Metrics> {
 }
 
 /// Every route template the router serves (the OpenAPI test checks the file against it).
-pub const ROUTES: [(&str, &str); 12] = [
+pub const ROUTES: [(&str, &str); 20] = [
     ("get", "/report"),
     ("get", "/clients/{client_id}"),
     ("get", "/clients/{client_id}/remediation.tf"),
@@ -83,11 +123,19 @@ pub const ROUTES: [(&str, &str); 12] = [
     ("get", "/readyz"),
     ("get", "/openapi.yaml"),
     ("get", "/"),
+    ("get", "/orgs"),
+    ("get", "/orgs/{org}/report"),
+    ("get", "/orgs/{org}/clients/{client_id}"),
+    ("get", "/orgs/{org}/clients/{client_id}/remediation.tf"),
+    ("get", "/orgs/{org}/audits"),
+    ("post", "/orgs/{org}/audits"),
+    ("get", "/orgs/{org}/audits/{audit_id}"),
+    ("get", "/orgs/{org}/audits/{audit_id}/diff"),
 ];
 
-pub fn router(state: AppState) -> Router {
-    let protected = Router::new()
-        .route("/", get(report::root))
+/// One org's routes, relative to where they are served.
+fn org_routes(org: OrgState) -> Router<AppState> {
+    Router::new()
         .route("/report", get(report::get_report))
         .route("/clients/{client_id}", get(clients::get_client))
         .route(
@@ -97,11 +145,46 @@ pub fn router(state: AppState) -> Router {
         .route("/audits", get(audits::list).post(audits::start))
         .route("/audits/{audit_id}", get(audits::get_one))
         .route("/audits/{audit_id}/diff", get(audits::diff))
-        .route("/openapi.yaml", get(system::openapi))
-        .route_layer(middleware::from_fn_with_state(
-            state.clone(),
-            auth::require_token,
-        ));
+        .with_state(org)
+}
+
+/// The single-org paths, answered when several orgs run and none is `default`.
+const SINGLE_ORG_PATHS: [&str; 6] = [
+    "/report",
+    "/clients/{client_id}",
+    "/clients/{client_id}/remediation.tf",
+    "/audits",
+    "/audits/{audit_id}",
+    "/audits/{audit_id}/diff",
+];
+
+pub fn router(state: AppState) -> Router {
+    let mut protected = Router::new()
+        .route("/orgs", get(orgs::list))
+        .route("/openapi.yaml", get(system::openapi));
+    protected = match state.single_org() {
+        Some(org) => {
+            let single = OrgState {
+                prefix: Prefix::default(),
+                ..org.clone()
+            };
+            protected
+                .route("/", get(report::root))
+                .merge(org_routes(single))
+        }
+        None => SINGLE_ORG_PATHS
+            .iter()
+            .fold(protected.route("/", get(orgs::list)), |router, path| {
+                router.route(path, any(orgs::no_single_org))
+            }),
+    };
+    for (name, org) in state.orgs.iter() {
+        protected = protected.nest(&format!("/orgs/{name}"), org_routes(org.clone()));
+    }
+    let protected = protected.route_layer(middleware::from_fn_with_state(
+        state.clone(),
+        auth::require_token,
+    ));
     let open = Router::new()
         .route("/healthz", get(system::healthz))
         .route("/readyz", get(system::readyz))
@@ -138,7 +221,21 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-async fn not_found(request: Request) -> ApiError {
+async fn not_found(State(state): State<AppState>, request: Request) -> ApiError {
+    let path = request.uri().path();
+    if let Some(name) = path
+        .strip_prefix("/orgs/")
+        .and_then(|rest| rest.split('/').next())
+        .filter(|name| state.org(name).is_none())
+    {
+        return ApiError::not_found(
+            "org_not_found",
+            format!(
+                "no org named '{}' is audited here; GET /orgs lists them",
+                clip(name)
+            ),
+        );
+    }
     ApiError::not_found(
         "not_found",
         format!(
@@ -171,7 +268,7 @@ async fn count_requests(
     let route = request
         .extensions()
         .get::<MatchedPath>()
-        .map(|p| p.as_str().to_string())
+        .map(|p| org_template(p.as_str()))
         .unwrap_or_else(|| "unmatched".into());
     let started = Instant::now();
     let response = next.run(request).await;
@@ -181,4 +278,29 @@ async fn count_requests(
         started.elapsed().as_secs_f64(),
     );
     response
+}
+
+/// A matched route with the org's name replaced by `{org}`, so the route label is the template
+/// `openapi.yaml` names (`/orgs/acme/report` -> `/orgs/{org}/report`).
+fn org_template(matched: &str) -> String {
+    match matched
+        .strip_prefix("/orgs/")
+        .and_then(|rest| rest.split_once('/'))
+    {
+        Some((_, rest)) => format!("/orgs/{{org}}/{rest}"),
+        None => matched.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn org_routes_are_counted_under_their_template() {
+        assert_eq!(
+            super::org_template("/orgs/acme/clients/{client_id}"),
+            "/orgs/{org}/clients/{client_id}"
+        );
+        assert_eq!(super::org_template("/orgs"), "/orgs");
+        assert_eq!(super::org_template("/report"), "/report");
+    }
 }

@@ -22,7 +22,7 @@ use self::send::Poster;
 pub use self::send::{Delivery, Outcome};
 use crate::cache::ReportCache;
 use crate::config::WebhookSettings;
-use crate::metrics::Metrics;
+use crate::metrics::OrgMetrics;
 use crate::store::{AuditRecord, Outcome as AuditOutcome};
 
 /// What became of an ended audit's notification, for whoever waits on one (tests).
@@ -41,7 +41,7 @@ pub struct NotifierParts {
     /// The auditor's watch of ended audits.
     pub finished: watch::Receiver<Option<AuditRecord>>,
     pub cache: Arc<ReportCache>,
-    pub metrics: Arc<Metrics>,
+    pub metrics: Arc<OrgMetrics>,
 }
 
 /// Built at start (so no audit ends unseen), spawned with the service's other tasks.
@@ -96,7 +96,7 @@ impl Notifier {
 }
 
 fn settle(
-    metrics: &Metrics,
+    metrics: &OrgMetrics,
     handled: &watch::Sender<Option<Handled>>,
     audit_id: String,
     outcome: Outcome,
@@ -176,7 +176,7 @@ async fn watch_audits(
 async fn deliver(
     mut queue: mpsc::Receiver<Message>,
     poster: Poster,
-    metrics: Arc<Metrics>,
+    metrics: Arc<OrgMetrics>,
     handled: Arc<watch::Sender<Option<Handled>>>,
     cancel: CancellationToken,
 ) {
@@ -251,7 +251,8 @@ mod tests {
     async fn a_message_that_finds_the_queue_full_is_dropped_and_counted() {
         let (cache, record) = served();
         let (finished, watched) = watch::channel(None);
-        let metrics = Arc::new(Metrics::new());
+        let all = crate::metrics::Metrics::new();
+        let metrics = all.org("default");
         let parts = NotifierParts {
             webhook: WebhookSettings {
                 url: SecretString::from("http://127.0.0.1:9/hook"),
@@ -283,11 +284,9 @@ mod tests {
             .clone();
         assert_eq!(dropped.unwrap().outcome, Some(Outcome::Dropped));
         assert_eq!(waiting.try_recv().unwrap().audit_id, "earlier");
-        assert!(
-            metrics
-                .render()
-                .contains("scopewatch_webhook_deliveries_total{outcome=\"dropped\"} 1")
-        );
+        assert!(all.render().contains(
+            "scopewatch_webhook_deliveries_total{org=\"default\",outcome=\"dropped\"} 1"
+        ));
         cancel.cancel();
         watcher.await.unwrap();
     }
@@ -306,7 +305,7 @@ mod tests {
             public_url: None,
             finished: watched,
             cache,
-            metrics: Arc::new(Metrics::new()),
+            metrics: crate::metrics::Metrics::new().org("default"),
         };
         assert!(message(&parts, &record).is_none());
         record.outcome = AuditOutcome::Success;

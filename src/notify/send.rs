@@ -8,7 +8,7 @@ use bytes::Bytes;
 use reqwest::StatusCode;
 use secrecy::{ExposeSecret, SecretString};
 
-use crate::metrics::Metrics;
+use crate::metrics::OrgMetrics;
 
 /// How messages are delivered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -91,7 +91,7 @@ impl Poster {
     }
 
     /// POSTs `body` until the receiver takes it or the attempts run out.
-    pub async fn post(&self, audit_id: &str, body: &Bytes, metrics: &Metrics) -> Outcome {
+    pub async fn post(&self, audit_id: &str, body: &Bytes, metrics: &OrgMetrics) -> Outcome {
         let attempts = self.delivery.attempts.max(1);
         let mut wait = self.delivery.backoff;
         for attempt in 1..=attempts {

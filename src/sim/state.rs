@@ -20,6 +20,9 @@ pub struct SimSettings {
     pub usage_running_polls: u32,
     /// Pages the client listing (today's API never does; tests use it to prove paging).
     pub client_page_size: Option<usize>,
+    /// Pads the API description to at least this many bytes with models scopewatch must skip
+    /// (the real one is tens of MB, mostly `definitions`); 0 serves only what it reads.
+    pub description_bytes: usize,
 }
 
 impl Default for SimSettings {
@@ -28,6 +31,7 @@ impl Default for SimSettings {
             rate_limit_per_minute: 300,
             usage_running_polls: 1,
             client_page_size: None,
+            description_bytes: 0,
         }
     }
 }
@@ -125,7 +129,7 @@ impl SimState {
             .collect();
         let clients_body = super::wire::render_client_page(&org, None, 1).into();
         let scopes_body = super::wire::render_scopes(&org).into();
-        let swagger_body = super::wire::render_swagger().into();
+        let swagger_body = super::wire::render_swagger(settings.description_bytes).into();
         SimState {
             org,
             settings,

@@ -206,8 +206,10 @@ pub(super) fn render_client_page(
 }
 
 /// The API description (`GET /api/v2/docs/swagger`) built from the embedded permission catalog:
-/// Swagger 2.0 shaped, with only the fields scopewatch reads (the real one is tens of MB).
-pub(super) fn render_swagger() -> Vec<u8> {
+/// Swagger 2.0 shaped, with the fields scopewatch reads, padded to at least `min_bytes` with
+/// what it must skip (operation descriptions and responses, model `definitions`), as the real
+/// one is tens of MB.
+pub(super) fn render_swagger(min_bytes: usize) -> Vec<u8> {
     use serde_json::{Map, Value, json};
     let catalog = crate::permissions::catalog::Catalog::snapshot();
     let mut paths: Map<String, Value> = Map::new();
@@ -231,6 +233,12 @@ pub(super) fn render_swagger() -> Vec<u8> {
             );
         }
         operation.insert("security".into(), json!([{"PureCloud OAuth": op.scopes}]));
+        if min_bytes > 0 {
+            operation.insert(
+                "responses".into(),
+                json!({"200": {"description": "successful operation", "schema": {"$ref": "#/definitions/Model0"}}}),
+            );
+        }
         if let Value::Object(methods) = paths
             .entry(op.path.clone())
             .or_insert_with(|| Value::Object(Map::new()))
@@ -238,12 +246,41 @@ pub(super) fn render_swagger() -> Vec<u8> {
             methods.insert(method, Value::Object(operation));
         }
     }
-    let description = json!({
+    let mut description = json!({
         "swagger": "2.0",
         "info": {"title": "PureCloud Platform API (scopewatch simulator)", "version": "v2"},
         "paths": paths,
     });
+    let plain = serde_json::to_vec(&description).unwrap_or_default();
+    if plain.len() >= min_bytes {
+        return plain;
+    }
+    description["definitions"] = Value::Object(padding_models(min_bytes - plain.len()));
     serde_json::to_vec(&description).unwrap_or_default()
+}
+
+/// Made-up models of about `bytes` bytes in all, shaped like the description's `definitions`.
+fn padding_models(bytes: usize) -> serde_json::Map<String, serde_json::Value> {
+    use serde_json::json;
+    let mut models = serde_json::Map::new();
+    let mut written = 0;
+    while written < bytes {
+        let name = format!("Model{}", models.len());
+        let model = json!({
+            "type": "object",
+            "required": ["id"],
+            "properties": {
+                "id": {"type": "string", "description": "The globally unique identifier for the object.", "readOnly": true},
+                "name": {"type": "string", "description": format!("The name of the {name}.")},
+                "dateModified": {"type": "string", "format": "date-time", "description": "Date time is represented as an ISO-8601 string. For example: yyyy-MM-ddTHH:mm:ss[.mmm]Z"},
+                "state": {"type": "string", "enum": ["active", "inactive", "deleted"]},
+                "selfUri": {"type": "string", "format": "uri", "description": "The URI for this object", "readOnly": true}
+            }
+        });
+        written += name.len() + model.to_string().len() + 4;
+        models.insert(name, model);
+    }
+    models
 }
 
 pub(super) fn render_scopes(org: &Org) -> Vec<u8> {
@@ -263,9 +300,14 @@ mod tests {
 
     #[test]
     fn the_simulated_description_reads_back_as_the_embedded_catalog() {
-        let body = render_swagger();
+        let body = render_swagger(0);
         let description: ApiDescription = serde_json::from_slice(&body).unwrap();
         let snapshot = Catalog::snapshot();
+        // Padded to a size like the real one's, it reads back as the same operations.
+        let padded = render_swagger(4 << 20);
+        assert!(padded.len() >= 4 << 20, "{}", padded.len());
+        let read: ApiDescription = serde_json::from_slice(&padded).unwrap();
+        assert_eq!(read, description);
         assert_eq!(description.operations.len(), snapshot.operations().len());
         for op in &description.operations {
             assert_eq!(

@@ -183,20 +183,29 @@ impl AuditRecord {
     }
 }
 
+#[derive(Clone)]
 enum Backend {
     Sqlite(SqlitePool),
     Postgres(PgPool),
 }
 
-/// The database.
+/// The database, seen as one organization's history: every audit, list, prune and lock is the
+/// org's own. `for_org` gives another org's view of the same connections.
 pub struct Store {
     backend: Backend,
     url: String,
+    org: String,
 }
+
+/// The org of the single-org configuration, and of every audit stored before orgs existed.
+pub const DEFAULT_ORG: &str = "default";
 
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Store").field("url", &self.url).finish()
+        f.debug_struct("Store")
+            .field("url", &self.url)
+            .field("org", &self.org)
+            .finish()
     }
 }
 
@@ -274,6 +283,7 @@ impl Store {
         Ok(Store {
             backend,
             url: shown.to_string(),
+            org: DEFAULT_ORG.into(),
         })
     }
 
@@ -283,6 +293,7 @@ impl Store {
         Ok(Store {
             backend: Store::sqlite(options, &shown).await?,
             url: shown,
+            org: DEFAULT_ORG.into(),
         })
     }
 
@@ -310,6 +321,7 @@ impl Store {
         Ok(Store {
             backend: Store::postgres(options, &shown).await?,
             url: shown,
+            org: DEFAULT_ORG.into(),
         })
     }
 
@@ -325,6 +337,20 @@ impl Store {
             .await
             .map_err(|e| StoreError::Migrate(e.to_string()))?;
         Ok(Backend::Postgres(pool))
+    }
+
+    /// The same database seen as `org`'s history (the connections are shared).
+    pub fn for_org(&self, org: &str) -> Store {
+        Store {
+            backend: self.backend.clone(),
+            url: self.url.clone(),
+            org: org.to_string(),
+        }
+    }
+
+    /// The org whose history this is.
+    pub fn org(&self) -> &str {
+        &self.org
     }
 
     /// The URL with any password hidden.
@@ -347,7 +373,7 @@ impl Store {
             return Err(StoreError::Unfinished(audit.audit_id.clone()));
         };
         let sql = format!(
-            "INSERT INTO audits ({COLUMNS}, report) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
+            "INSERT INTO audits ({COLUMNS}, report, org) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
              ON CONFLICT (audit_id) DO NOTHING"
         );
         on_pool!(self, pool => {
@@ -364,6 +390,7 @@ impl Store {
                 .bind(audit.resolved_findings)
                 .bind(&audit.policy_sha256)
                 .bind(report_json)
+                .bind(&self.org)
                 .execute(pool)
                 .await
                 .map_err(query_error("save"))?;
@@ -375,15 +402,15 @@ impl Store {
     /// poll it).
     pub async fn latest(&self, success_only: bool) -> Result<Option<AuditRecord>, StoreError> {
         let filter = if success_only {
-            "WHERE outcome = 'success'"
+            "AND outcome = 'success'"
         } else {
             ""
         };
         let sql = format!(
-            "SELECT {COLUMNS} FROM audits {filter} ORDER BY finished_at_ms DESC, audit_id DESC LIMIT 1"
+            "SELECT {COLUMNS} FROM audits WHERE org = $1 {filter} ORDER BY finished_at_ms DESC, audit_id DESC LIMIT 1"
         );
         let found = on_pool!(self, pool => {
-            let row = sqlx::query(&sql).fetch_optional(pool).await.map_err(query_error("latest"))?;
+            let row = sqlx::query(&sql).bind(&self.org).fetch_optional(pool).await.map_err(query_error("latest"))?;
             match row {
                 Some(r) => Some((|| -> Result<AuditRecord, sqlx::Error> { Ok(stored_audit!(&r)) })().map_err(query_error("latest"))?),
                 None => None,
@@ -395,8 +422,9 @@ impl Store {
     /// The stored report JSON of an audit (`None` for unknown ids and failures).
     pub async fn report_json(&self, audit_id: &str) -> Result<Option<String>, StoreError> {
         let json = on_pool!(self, pool => {
-            sqlx::query_scalar::<_, Option<String>>("SELECT report FROM audits WHERE audit_id = $1")
+            sqlx::query_scalar::<_, Option<String>>("SELECT report FROM audits WHERE audit_id = $1 AND org = $2")
                 .bind(audit_id)
+                .bind(&self.org)
                 .fetch_optional(pool)
                 .await
                 .map_err(query_error("report"))?
@@ -405,9 +433,9 @@ impl Store {
     }
 
     pub async fn get(&self, audit_id: &str) -> Result<Option<AuditRecord>, StoreError> {
-        let sql = format!("SELECT {COLUMNS} FROM audits WHERE audit_id = $1");
+        let sql = format!("SELECT {COLUMNS} FROM audits WHERE audit_id = $1 AND org = $2");
         let found = on_pool!(self, pool => {
-            let row = sqlx::query(&sql).bind(audit_id).fetch_optional(pool).await.map_err(query_error("get"))?;
+            let row = sqlx::query(&sql).bind(audit_id).bind(&self.org).fetch_optional(pool).await.map_err(query_error("get"))?;
             match row {
                 Some(r) => Some((|| -> Result<AuditRecord, sqlx::Error> { Ok(stored_audit!(&r)) })().map_err(query_error("get"))?),
                 None => None,
@@ -444,7 +472,7 @@ impl Store {
             Some((started_at, id)) => (started_at.timestamp_millis(), id),
         };
         let sql = format!(
-            "SELECT {COLUMNS} FROM audits WHERE started_at_ms < $1 OR (started_at_ms = $2 AND audit_id < $3) \
+            "SELECT {COLUMNS} FROM audits WHERE org = $5 AND (started_at_ms < $1 OR (started_at_ms = $2 AND audit_id < $3)) \
              ORDER BY started_at_ms DESC, audit_id DESC LIMIT $4"
         );
         let audits = on_pool!(self, pool => {
@@ -453,6 +481,7 @@ impl Store {
                 .bind(start_ms)
                 .bind(before_id)
                 .bind(limit as i64)
+                .bind(&self.org)
                 .fetch_all(pool)
                 .await
                 .map_err(query_error("list"))?;
@@ -469,10 +498,11 @@ impl Store {
         let Some(this) = self.get(audit_id).await? else {
             return Ok(None);
         };
-        let sql = "SELECT audit_id FROM audits WHERE outcome = 'success' AND started_at_ms < $1 ORDER BY started_at_ms DESC LIMIT 1";
+        let sql = "SELECT audit_id FROM audits WHERE org = $2 AND outcome = 'success' AND started_at_ms < $1 ORDER BY started_at_ms DESC LIMIT 1";
         let id = on_pool!(self, pool => {
             sqlx::query_scalar::<_, String>(sql)
                 .bind(this.started_at.timestamp_millis())
+                .bind(&self.org)
                 .fetch_optional(pool)
                 .await
                 .map_err(query_error("previous"))?
@@ -480,13 +510,14 @@ impl Store {
         Ok(id)
     }
 
-    /// Deletes audits that started before `cutoff`, never the newest successful one.
+    /// Deletes the org's audits that started before `cutoff`, never its newest successful one.
     pub async fn prune(&self, cutoff: DateTime<Utc>) -> Result<u64, StoreError> {
-        let sql = "DELETE FROM audits WHERE started_at_ms < $1 AND audit_id <> COALESCE(\
-                   (SELECT audit_id FROM audits WHERE outcome = 'success' ORDER BY finished_at_ms DESC, audit_id DESC LIMIT 1), '')";
+        let sql = "DELETE FROM audits WHERE org = $2 AND started_at_ms < $1 AND audit_id <> COALESCE(\
+                   (SELECT audit_id FROM audits WHERE org = $2 AND outcome = 'success' ORDER BY finished_at_ms DESC, audit_id DESC LIMIT 1), '')";
         let deleted = on_pool!(self, pool => {
             sqlx::query(sql)
                 .bind(cutoff.timestamp_millis())
+                .bind(&self.org)
                 .execute(pool)
                 .await
                 .map_err(query_error("prune"))?
@@ -502,13 +533,14 @@ impl Store {
         fetched_at: DateTime<Utc>,
         body: &str,
     ) -> Result<(), StoreError> {
-        let sql = "INSERT INTO permission_catalog (id, fetched_at_ms, body) VALUES (1, $1, $2) \
-                   ON CONFLICT (id) DO UPDATE SET fetched_at_ms = excluded.fetched_at_ms, body = excluded.body \
-                   WHERE permission_catalog.fetched_at_ms < excluded.fetched_at_ms";
+        let sql = "INSERT INTO org_permission_catalog (org, fetched_at_ms, body) VALUES ($3, $1, $2) \
+                   ON CONFLICT (org) DO UPDATE SET fetched_at_ms = excluded.fetched_at_ms, body = excluded.body \
+                   WHERE org_permission_catalog.fetched_at_ms < excluded.fetched_at_ms";
         on_pool!(self, pool => {
             sqlx::query(sql)
                 .bind(fetched_at.timestamp_millis())
                 .bind(body)
+                .bind(&self.org)
                 .execute(pool)
                 .await
                 .map_err(query_error("save_permission_catalog"))?;
@@ -518,9 +550,10 @@ impl Store {
 
     /// The kept live permission catalog: when it was read and its operations as JSON.
     pub async fn permission_catalog(&self) -> Result<Option<(DateTime<Utc>, String)>, StoreError> {
-        let sql = "SELECT fetched_at_ms, body FROM permission_catalog WHERE id = 1";
+        let sql = "SELECT fetched_at_ms, body FROM org_permission_catalog WHERE org = $1";
         let found = on_pool!(self, pool => {
             sqlx::query_as::<_, (i64, String)>(sql)
+                .bind(&self.org)
                 .fetch_optional(pool)
                 .await
                 .map_err(query_error("permission_catalog"))?
@@ -533,7 +566,7 @@ impl Store {
     pub async fn try_lock_audit(&self) -> Result<Option<AuditLock>, StoreError> {
         match &self.backend {
             Backend::Sqlite(_) => Ok(Some(AuditLock::local())),
-            Backend::Postgres(pool) => AuditLock::try_postgres(pool).await,
+            Backend::Postgres(pool) => AuditLock::try_postgres(pool, &self.org).await,
         }
     }
 

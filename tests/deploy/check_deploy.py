@@ -95,7 +95,7 @@ expected_panels = {
     "Audit duration": "scopewatch_audit_duration_seconds_bucket",
     "Audits by outcome": "scopewatch_audit_runs_total",
     "Last audit": "scopewatch_last_audit_success{",
-    "Age of the last good report": "time() - max(scopewatch_last_audit_success_timestamp_seconds",
+    "Age of the last good report": "time() - max by (org) (scopewatch_last_audit_success_timestamp_seconds",
     "Upstream requests by endpoint and status": "scopewatch_upstream_requests_total",
     "Retries by reason": "scopewatch_upstream_retries_total",
     "Store errors by operation": "scopewatch_store_errors_total",
@@ -105,6 +105,12 @@ expected_panels = {
     "Audit failures by reason": "scopewatch_audit_failures_total",
     "Webhook messages by outcome": "scopewatch_webhook_deliveries_total",
 }
+org_wide = ("scopewatch_http_", "scopewatch_build_info")
+for title, panel in panels.items():
+    for target in panel.get("targets", []):
+        if "scopewatch_" in target["expr"] and not any(m in target["expr"] for m in org_wide):
+            check('org=~"$org"' in target["expr"],
+                  f"dashboard panel {title!r} filters on the org variable: {target['expr']}")
 for title, metric in expected_panels.items():
     exprs = " ".join(t["expr"] for t in panels.get(title, {}).get("targets", []))
     check(metric in exprs, f"dashboard panel {title!r} queries {metric.rstrip('{')}")

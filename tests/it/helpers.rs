@@ -294,10 +294,11 @@ pub async fn json(response: reqwest::Response) -> serde_json::Value {
     response.json().await.unwrap()
 }
 
-/// The value of an unlabelled series in a Prometheus text exposition.
+/// The value of a series of the `default` org (labelled only `org`) in a Prometheus text exposition.
 pub fn gauge(exposition: &str, name: &str) -> Option<f64> {
+    let series = format!("{name}{{org=\"default\"}} ");
     exposition
         .lines()
-        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' '))
+        .find_map(|l| l.strip_prefix(series.as_str()))
         .and_then(|v| v.trim().parse().ok())
 }

@@ -78,7 +78,7 @@ async fn a_huge_expires_in_is_capped_and_audits_keep_running() {
     app.audit().await.expect("the first audit succeeds");
     app.audit().await.expect("and the next one too");
     let metrics = app.get("/metrics").await.text().await.unwrap();
-    assert!(metrics.contains("scopewatch_audit_runs_total{outcome=\"success\"} 2"));
+    assert!(metrics.contains("scopewatch_audit_runs_total{org=\"default\",outcome=\"success\"} 2"));
 }
 
 #[tokio::test]
@@ -194,7 +194,9 @@ async fn an_oversized_body_fails_the_audit_naming_the_limit_and_keeps_the_last_r
         good.as_str()
     );
     let metrics = app.get("/metrics").await.text().await.unwrap();
-    assert!(metrics.contains("scopewatch_audit_failures_total{reason=\"limit\"} 1"));
+    assert!(
+        metrics.contains("scopewatch_audit_failures_total{org=\"default\",reason=\"limit\"} 1")
+    );
     app.stop().await.unwrap();
 }
 
@@ -280,7 +282,8 @@ async fn the_outbox_is_bounded_and_counts_what_it_drops() {
         .pragma("page_size", "4096")
         .pragma("max_page_count", "40");
     let store = Arc::new(Store::connect_sqlite(options).await.unwrap());
-    let metrics = Arc::new(Metrics::new());
+    let all = Metrics::new();
+    let metrics = all.org("default");
     let limits = OutboxLimits {
         audits: 3,
         report_bytes: 1 << 20,
@@ -299,12 +302,12 @@ async fn the_outbox_is_bounded_and_counts_what_it_drops() {
     // 3 audits would be 900 KB, within the bytes; the count bound keeps 3 of 6.
     let waiting: Vec<String> = outbox.waiting().into_iter().map(|r| r.audit_id).collect();
     assert_eq!(waiting, ["a5", "a4", "a3"], "the newest are kept");
-    let text = metrics.render();
+    let text = all.render();
     assert!(
-        text.contains("scopewatch_store_dropped_writes_total 3"),
+        text.contains("scopewatch_store_dropped_writes_total{org=\"default\"} 3"),
         "{text}"
     );
-    assert!(text.contains("scopewatch_store_pending_writes 3"));
+    assert!(text.contains("scopewatch_store_pending_writes{org=\"default\"} 3"));
 }
 
 #[tokio::test]

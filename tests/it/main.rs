@@ -9,6 +9,7 @@ mod hostile;
 mod migrations;
 mod modules;
 mod notify;
+mod orgs;
 mod serve;
 mod sim;
 mod store;

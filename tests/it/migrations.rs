@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use scopewatch::store::Store;
+use scopewatch::store::{Outcome, Store};
 
 fn migration_names(backend: &str) -> BTreeSet<String> {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -87,7 +87,146 @@ async fn postgres_migrations_apply_to_an_empty_schema_and_again_without_change()
     .fetch_one(&admin)
     .await
     .unwrap();
-    assert_eq!(columns, 12);
+    assert_eq!(columns, 13);
+    sqlx::query(&format!("DROP SCHEMA {schema} CASCADE"))
+        .execute(&admin)
+        .await
+        .unwrap();
+}
+
+/// The audits a database holds, as the previous version wrote them: id, outcome, report.
+type StoredAudit = (String, String, Option<String>);
+
+const SELECT_AUDITS: &str = "SELECT audit_id, outcome, report FROM audits ORDER BY audit_id";
+
+/// A SQLite file written by the version before orgs (two audits of a small simulated org by
+/// `scopewatch serve` at commit f534e29, and its live permission catalog), gzipped.
+fn previous_schema_file() -> std::path::PathBuf {
+    use std::io::Read;
+    let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/schema-20261126.db.gz");
+    let mut bytes = Vec::new();
+    flate2::read::GzDecoder::new(std::fs::File::open(fixture).unwrap())
+        .read_to_end(&mut bytes)
+        .unwrap();
+    let url = crate::helpers::temp_database();
+    let path = std::path::PathBuf::from(url.trim_start_matches("sqlite://"));
+    std::fs::write(&path, bytes).unwrap();
+    path
+}
+
+#[tokio::test]
+async fn a_sqlite_file_of_the_previous_schema_upgrades_keeping_every_audit_as_the_default_org() {
+    let path = previous_schema_file();
+    let url = format!("sqlite://{}", path.display());
+    let before: Vec<StoredAudit> = {
+        let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+        let rows = sqlx::query_as(SELECT_AUDITS)
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+        pool.close().await;
+        rows
+    };
+    assert_eq!(before.len(), 2, "the fixture holds two audits");
+    let store = Store::connect(&url, Duration::ZERO).await.unwrap();
+    assert_eq!(store.org(), "default");
+    for (id, outcome, report) in &before {
+        let audit = store.get(id).await.unwrap().expect("the audit is kept");
+        let expected = match outcome.as_str() {
+            "success" => Outcome::Success,
+            _ => Outcome::Failure,
+        };
+        assert_eq!(audit.outcome, expected);
+        assert_eq!(store.report_json(id).await.unwrap(), *report);
+    }
+    let newest = store.latest(true).await.unwrap().unwrap();
+    assert_eq!(newest.audit_id, before[1].0);
+    assert!(
+        store.permission_catalog().await.unwrap().is_some(),
+        "the live catalog is kept for the default org"
+    );
+    let other = store.for_org("emea");
+    assert_eq!(other.latest(false).await.unwrap(), None);
+    assert_eq!(other.permission_catalog().await.unwrap(), None);
+    store.close().await;
+}
+
+#[tokio::test]
+async fn a_postgres_schema_of_the_previous_migrations_upgrades_keeping_every_audit() {
+    let Ok(server) = std::env::var("SCOPEWATCH_TEST_POSTGRES_URL") else {
+        eprintln!("skipped on PostgreSQL: SCOPEWATCH_TEST_POSTGRES_URL is not set");
+        return;
+    };
+    // The previous version's audits, from the SQLite fixture.
+    let previous =
+        sqlx::SqlitePool::connect(&format!("sqlite://{}", previous_schema_file().display()))
+            .await
+            .unwrap();
+    let columns = "audit_id, started_at_ms, finished_at_ms, outcome, error, total_clients, high_risk_count, findings, new_findings, resolved_findings, policy_sha256, report";
+    type Row = (
+        String,
+        i64,
+        i64,
+        String,
+        Option<String>,
+        Option<i64>,
+        Option<i64>,
+        Option<i64>,
+        Option<i64>,
+        Option<i64>,
+        Option<String>,
+        Option<String>,
+    );
+    let rows: Vec<Row> = sqlx::query_as(&format!("SELECT {columns} FROM audits"))
+        .fetch_all(&previous)
+        .await
+        .unwrap();
+    previous.close().await;
+    let schema = format!("swu_{}", std::process::id());
+    let admin = sqlx::PgPool::connect(&server).await.unwrap();
+    sqlx::query(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))
+        .execute(&admin)
+        .await
+        .unwrap();
+    sqlx::query(&format!("CREATE SCHEMA {schema}"))
+        .execute(&admin)
+        .await
+        .unwrap();
+    let separator = if server.contains('?') { '&' } else { '?' };
+    let url = format!("{server}{separator}options=-c%20search_path%3D{schema}");
+    // The migrations the previous version had, applied as it applied them.
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations/postgres");
+    let mut migrator = sqlx::migrate::Migrator::new(dir).await.unwrap();
+    migrator.migrations = migrator
+        .migrations
+        .iter()
+        .filter(|m| m.version < 20261127000000)
+        .cloned()
+        .collect::<Vec<_>>()
+        .into();
+    assert_eq!(migrator.migrations.len(), 2);
+    let pool = sqlx::PgPool::connect(&url).await.unwrap();
+    migrator.run(&pool).await.unwrap();
+    for row in &rows {
+        sqlx::query(&format!(
+            "INSERT INTO audits ({columns}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
+        ))
+        .bind(&row.0).bind(row.1).bind(row.2).bind(&row.3).bind(&row.4).bind(row.5)
+        .bind(row.6).bind(row.7).bind(row.8).bind(row.9).bind(&row.10).bind(&row.11)
+        .execute(&pool)
+        .await
+        .unwrap();
+    }
+    pool.close().await;
+    let store = Store::connect(&url, Duration::ZERO).await.unwrap();
+    for row in &rows {
+        let audit = store.get(&row.0).await.unwrap().expect("the audit is kept");
+        assert_eq!(audit.started_at.timestamp_millis(), row.1);
+        assert_eq!(store.report_json(&row.0).await.unwrap(), row.11);
+    }
+    assert_eq!(store.for_org("emea").latest(false).await.unwrap(), None);
+    store.close().await;
     sqlx::query(&format!("DROP SCHEMA {schema} CASCADE"))
         .execute(&admin)
         .await

@@ -189,7 +189,7 @@ async fn an_audit_with_new_findings_sends_one_message_and_the_same_org_audited_a
     );
     let text = metrics(&app).await;
     assert!(
-        text.contains("scopewatch_webhook_deliveries_total{outcome=\"sent\"} 1"),
+        text.contains("scopewatch_webhook_deliveries_total{org=\"default\",outcome=\"sent\"} 1"),
         "{text}"
     );
 }
@@ -390,12 +390,14 @@ async fn a_receiver_that_is_down_delays_nothing_and_the_message_is_retried_then_
     );
     let text = metrics(&app).await;
     assert!(
-        text.contains("scopewatch_webhook_deliveries_total{outcome=\"failed\"} 1"),
+        text.contains("scopewatch_webhook_deliveries_total{org=\"default\",outcome=\"failed\"} 1"),
         "{text}"
     );
-    assert!(text.contains("scopewatch_webhook_deliveries_total{outcome=\"sent\"} 0"));
     assert!(
-        text.contains("scopewatch_webhook_retries_total 2"),
+        text.contains("scopewatch_webhook_deliveries_total{org=\"default\",outcome=\"sent\"} 0")
+    );
+    assert!(
+        text.contains("scopewatch_webhook_retries_total{org=\"default\"} 2"),
         "{text}"
     );
     assert!(!text.contains(TOKEN));
@@ -445,11 +447,11 @@ async fn a_receiver_that_hangs_delays_neither_audits_nor_requests_and_the_messag
     assert_eq!(*accepted.borrow(), 2, "one connection per attempt");
     let text = metrics(&app).await;
     assert!(
-        text.contains("scopewatch_webhook_deliveries_total{outcome=\"failed\"} 1"),
+        text.contains("scopewatch_webhook_deliveries_total{org=\"default\",outcome=\"failed\"} 1"),
         "{text}"
     );
     assert!(
-        text.contains("scopewatch_webhook_retries_total 1"),
+        text.contains("scopewatch_webhook_retries_total{org=\"default\"} 1"),
         "{text}"
     );
     let logged = logs.text();

@@ -117,7 +117,7 @@ def substitute(expr, variables):
 
 
 def dashboard_variables(dashboard):
-    """The value each dashboard variable takes in this run: the job scraped here, a custom
+    """The value each dashboard variable takes in this run: the job scraped here, its one org, a custom
     variable's current (default) value, Grafana's interval built-ins."""
     variables = dict(BUILTINS)
     for var in dashboard["templating"]["list"]:
@@ -125,6 +125,8 @@ def dashboard_variables(dashboard):
             variables[var["name"]] = "unused"  # names the datasource, never appears in a query
         elif var["type"] == "query" and var["name"] == "job":
             variables["job"] = JOB
+        elif var["type"] == "query" and var["name"] == "org":
+            variables["org"] = "default"  # serve --demo audits one org, named default
         elif var["type"] in ("custom", "interval", "constant"):
             variables[var["name"]] = var["current"]["value"]
         else:
@@ -232,6 +234,8 @@ def main():
         high = prom.scalar(f'scopewatch_high_risk_clients{{job="{JOB}"}}')
         check(high is not None and high == summary["high_risk_count"],
               f"scopewatch_high_risk_clients {high} == report summary.high_risk_count {summary['high_risk_count']}")
+        labelled = prom.scalar(f'count(scopewatch_high_risk_clients{{job="{JOB}",org="default"}})')
+        check(labelled == 1, f"the report gauges carry org=\"default\" (one series: {labelled})")
         public = prom.scalar(f'scopewatch_public_write_risk_clients{{job="{JOB}"}}')
         check(public == summary["public_write_risks_count"],
               f"scopewatch_public_write_risk_clients {public} == summary.public_write_risks_count {summary['public_write_risks_count']}")

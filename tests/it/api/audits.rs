@@ -22,8 +22,8 @@ async fn a_failed_audit_keeps_the_last_good_report_and_is_counted() {
     assert_eq!(served["audit_id"], good.report.audit_id.as_str());
     assert_eq!(app.get("/readyz").await.status(), 200);
     let metrics = app.get("/metrics").await.text().await.unwrap();
-    assert!(metrics.contains("scopewatch_audit_runs_total{outcome=\"failure\"} 1"));
-    assert!(metrics.contains("scopewatch_last_audit_success 0"));
+    assert!(metrics.contains("scopewatch_audit_runs_total{org=\"default\",outcome=\"failure\"} 1"));
+    assert!(metrics.contains("scopewatch_last_audit_success{org=\"default\"} 0"));
     let list = json(app.get("/audits").await).await;
     assert_eq!(list["audits"][0]["outcome"], "failure");
     assert!(

@@ -63,10 +63,8 @@ async fn the_client_page_shows_the_snippet_escaped_and_links_the_file() {
         .text()
         .await
         .unwrap();
-    assert!(page.contains(&format!(
-        "href=\"/clients/{}/remediation.tf\"",
-        over.client_id
-    )));
+    // Relative, so the same page works under /orgs/{org}/clients/... too.
+    assert!(page.contains(&format!("href=\"{}/remediation.tf\"", over.client_id)));
     let pre = page.split("<pre id=\"remediation\">").nth(1).unwrap();
     let pre = &pre[..pre.find("</pre>").unwrap()];
     assert!(pre.contains("resource &quot;genesyscloud_oauth_client&quot;"));

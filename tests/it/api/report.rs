@@ -149,7 +149,10 @@ async fn browsers_get_an_escaped_html_page_with_security_headers() {
     );
     assert!(page.contains("<table id=\"clients\">"));
     let id = &app.sim.org().clients[0].client.id;
-    assert!(page.contains(&format!("href=\"/clients/{id}\"")));
+    assert!(
+        page.contains(&format!("href=\"clients/{id}\"")),
+        "relative links"
+    );
     let detail = app
         .get_with(&format!("/clients/{id}"), &[("Accept", "text/html")])
         .await
@@ -257,29 +260,29 @@ async fn metrics_match_the_report_and_say_they_are_cached() {
     };
     let s = &cached.report.summary;
     assert_eq!(
-        value("scopewatch_high_risk_clients"),
+        value("scopewatch_high_risk_clients{org=\"default\"}"),
         s.high_risk_count as f64
     );
     assert_eq!(
-        value("scopewatch_public_write_risk_clients"),
+        value("scopewatch_public_write_risk_clients{org=\"default\"}"),
         s.public_write_risks_count as f64
     );
     assert_eq!(
-        value("scopewatch_clients{risk_level=\"CRITICAL\"}"),
+        value("scopewatch_clients{org=\"default\",risk_level=\"CRITICAL\"}"),
         s.by_risk_level.critical as f64
     );
     assert_eq!(
-        value("scopewatch_clients{risk_level=\"NONE\"}"),
+        value("scopewatch_clients{org=\"default\",risk_level=\"NONE\"}"),
         s.by_risk_level.none as f64
     );
     assert_eq!(
-        value("scopewatch_audit_runs_total{outcome=\"success\"}"),
+        value("scopewatch_audit_runs_total{org=\"default\",outcome=\"success\"}"),
         1.0
     );
-    assert_eq!(value("scopewatch_last_audit_success"), 1.0);
+    assert_eq!(value("scopewatch_last_audit_success{org=\"default\"}"), 1.0);
     assert_eq!(
         value(
-            "scopewatch_upstream_requests_total{endpoint=\"/api/v2/oauth/clients\",status=\"200\"}"
+            "scopewatch_upstream_requests_total{endpoint=\"/api/v2/oauth/clients\",org=\"default\",status=\"200\"}"
         ),
         1.0
     );

@@ -99,6 +99,27 @@ async fn an_unreadable_description_falls_back_to_the_snapshot_with_a_warning() {
 }
 
 #[tokio::test]
+async fn a_description_as_large_as_the_real_one_is_read_while_it_arrives_with_the_same_operations()
+{
+    let padded = SimSettings {
+        description_bytes: 24 << 20,
+        ..SimSettings::default()
+    };
+    let sim = start_sim_with(generated_org(20, 5), padded).await;
+    let client = GenesysClient::new(client_config(&sim), Arc::new(NoObserver)).unwrap();
+    let report = audit_with(&client).await;
+    assert_eq!(report.permission_catalog.as_ref().unwrap().source, "live");
+    assert!(report.warnings.is_empty(), "{:?}", report.warnings);
+    let live = client.live_catalog().await.unwrap();
+    let snapshot = scopewatch::permissions::catalog::Catalog::snapshot();
+    assert_eq!(
+        live.catalog.operations().len(),
+        snapshot.operations().len(),
+        "the padding is skipped, every operation is kept"
+    );
+}
+
+#[tokio::test]
 async fn a_description_above_the_body_limit_falls_back_to_the_snapshot() {
     let sim = start_sim_with(generated_org(20, 5), SimSettings::default()).await;
     let mut config = client_config(&sim);

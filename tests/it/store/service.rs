@@ -92,7 +92,9 @@ async fn a_stored_failure_newer_than_the_report_reads_as_failing_after_a_restart
     let metrics = first.get("/metrics").await.text().await.unwrap();
     assert_eq!(gauge(&metrics, "scopewatch_last_audit_success"), Some(0.0));
     assert!(
-        metrics.contains("scopewatch_audit_failures_total{reason=\"missing_permission\"} 1"),
+        metrics.contains(
+            "scopewatch_audit_failures_total{org=\"default\",reason=\"missing_permission\"} 1"
+        ),
         "{metrics}"
     );
     first.stop().await.unwrap();
@@ -226,7 +228,9 @@ async fn the_diff_shows_an_added_a_fixed_and_a_newly_risky_client() {
     let metrics = second.get("/metrics").await.text().await.unwrap();
     let new = diff["counts"]["new"].as_u64().unwrap();
     assert!(
-        metrics.contains(&format!("scopewatch_last_audit_new_findings {new}")),
+        metrics.contains(&format!(
+            "scopewatch_last_audit_new_findings{{org=\"default\"}} {new}"
+        )),
         "{metrics}"
     );
     second.stop().await.unwrap();
@@ -252,7 +256,7 @@ async fn the_report_page_charts_the_stored_history() {
         .unwrap();
     assert!(two.contains("<svg id=\"trend\""));
     assert_eq!(two.matches("<polyline").count(), 2);
-    let first = app.state.cache.get().unwrap();
+    let first = app.state.single_org().unwrap().cache.get().unwrap();
     let client = &first.report.clients[0];
     let page = app
         .get_with(
@@ -333,10 +337,10 @@ async fn a_lost_database_loses_no_audit_reported_as_stored() {
     assert_eq!(app.auditor.outbox().len(), 1);
     let metrics = app.get("/metrics").await.text().await.unwrap();
     assert!(
-        metrics.contains("scopewatch_store_pending_writes 1"),
+        metrics.contains("scopewatch_store_pending_writes{org=\"default\"} 1"),
         "{metrics}"
     );
-    assert!(metrics.contains("scopewatch_store_errors_total{operation=\"save\"}"));
+    assert!(metrics.contains("scopewatch_store_errors_total{operation=\"save\",org=\"default\"}"));
     sqlx::query(&format!("ALTER DATABASE {database} ALLOW_CONNECTIONS true"))
         .execute(&admin)
         .await
@@ -414,7 +418,8 @@ async fn a_full_sqlite_file_keeps_the_audit_until_there_is_room() {
         .pragma("page_size", "4096")
         .pragma("max_page_count", "120");
     let store = Arc::new(Store::connect_sqlite(options).await.unwrap());
-    let metrics = Arc::new(Metrics::new());
+    let all = Metrics::new();
+    let metrics = all.org("default");
     let outbox = Arc::new(Outbox::new(
         store.clone(),
         metrics.clone(),
@@ -445,12 +450,12 @@ async fn a_full_sqlite_file_keeps_the_audit_until_there_is_room() {
         "the file is full"
     );
     assert_eq!(outbox.len(), 1);
-    let text = metrics.render();
+    let text = all.render();
     assert!(
-        text.contains("scopewatch_store_errors_total{operation=\"save\"} 1"),
+        text.contains("scopewatch_store_errors_total{operation=\"save\",org=\"default\"} 1"),
         "{text}"
     );
-    assert!(text.contains("scopewatch_store_pending_writes 1"));
+    assert!(text.contains("scopewatch_store_pending_writes{org=\"default\"} 1"));
     // Listed, but not stored yet.
     let page = history.page(10, None).await.unwrap().unwrap().audits;
     assert_eq!(
@@ -476,9 +481,8 @@ async fn a_full_sqlite_file_keeps_the_audit_until_there_is_room() {
     assert_eq!(outbox.flush().await, 0);
     assert!(store.get("second").await.unwrap().is_some());
     assert!(
-        metrics
-            .render()
-            .contains("scopewatch_store_pending_writes 0")
+        all.render()
+            .contains("scopewatch_store_pending_writes{org=\"default\"} 0")
     );
 }
 

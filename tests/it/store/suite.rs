@@ -124,3 +124,75 @@ async fn an_empty_store_has_no_latest_report(store: Store) {
     assert!(store.try_lock_audit().await.unwrap().is_some());
 }
 on_both!(an_empty_store_has_no_latest_report);
+
+async fn each_org_has_its_own_history_catalog_and_lock(store: Store) {
+    let emea = store.for_org("emea");
+    assert_eq!((store.org(), emea.org()), ("default", "emea"));
+    store
+        .save(
+            &audit("d1", 0, Outcome::Success),
+            Some("{\"org\":\"default\"}"),
+        )
+        .await
+        .unwrap();
+    emea.save(
+        &audit("e1", 1, Outcome::Success),
+        Some("{\"org\":\"emea\"}"),
+    )
+    .await
+    .unwrap();
+    emea.save(&audit("e2", 2, Outcome::Failure), None)
+        .await
+        .unwrap();
+    let ids = |v: Vec<AuditRecord>| v.into_iter().map(|a| a.audit_id).collect::<Vec<_>>();
+    assert_eq!(ids(store.list(10, None).await.unwrap().unwrap()), ["d1"]);
+    assert_eq!(
+        ids(emea.list(10, None).await.unwrap().unwrap()),
+        ["e2", "e1"]
+    );
+    assert_eq!(store.latest(false).await.unwrap().unwrap().audit_id, "d1");
+    assert_eq!(emea.latest(true).await.unwrap().unwrap().audit_id, "e1");
+    assert_eq!(
+        store.get("e1").await.unwrap(),
+        None,
+        "another org's audit is not found"
+    );
+    assert_eq!(store.report_json("e1").await.unwrap(), None);
+    assert_eq!(
+        emea.previous_success("e2").await.unwrap().as_deref(),
+        Some("e1")
+    );
+    // Retention keeps each org's newest good audit.
+    let later = Utc.with_ymd_and_hms(2027, 1, 1, 0, 0, 0).unwrap();
+    assert_eq!(emea.prune(later).await.unwrap(), 1, "e2 goes, e1 stays");
+    assert_eq!(store.prune(later).await.unwrap(), 0, "d1 stays");
+    assert_eq!(ids(emea.list(10, None).await.unwrap().unwrap()), ["e1"]);
+    // The live catalog is the org's own.
+    let day = Utc.with_ymd_and_hms(2026, 11, 26, 0, 0, 0).unwrap();
+    emea.save_permission_catalog(day, "[]").await.unwrap();
+    assert_eq!(store.permission_catalog().await.unwrap(), None);
+    assert_eq!(
+        emea.permission_catalog().await.unwrap(),
+        Some((day, "[]".into()))
+    );
+    // One audit at a time per org, not across orgs.
+    let held = store.try_lock_audit().await.unwrap().expect("free");
+    let other = emea.try_lock_audit().await.unwrap();
+    assert!(other.is_some(), "another org audits at the same time");
+    if store.is_postgres() {
+        assert!(
+            store
+                .for_org("default")
+                .try_lock_audit()
+                .await
+                .unwrap()
+                .is_none(),
+            "the same org's lock is taken"
+        );
+    }
+    held.release().await;
+    if let Some(lock) = other {
+        lock.release().await;
+    }
+}
+on_both!(each_org_has_its_own_history_catalog_and_lock);

@@ -1,0 +1,376 @@
+//! `SCOPEWATCH_ORGS_FILE`: several Genesys Cloud organizations audited by one deployment.
+//!
+//! ```toml
+//! [[org]]
+//! name = "acme"                       # a short slug: the org's label, route and history key
+//! region = "mypurecloud.de"           # or api_base_url + login_base_url
+//! client_id = "..."
+//! client_secret_file = "/run/secrets/acme"   # or client_secret_env = "ACME_SECRET"
+//! interval = "30m"                    # optional; SCOPEWATCH_AUDIT_INTERVAL otherwise
+//! policy = "/etc/scopewatch/acme.toml"       # optional; SCOPEWATCH_POLICY otherwise
+//! ```
+//!
+//! A secret is never written in the file itself (files get copied, committed and pasted into
+//! tickets): it comes from a file or a named environment variable. Every error names the file,
+//! the line, the org and the key.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+use std::time::Duration;
+
+use secrecy::SecretString;
+use serde::Deserialize;
+
+use crate::duration::parse_duration;
+use crate::genesys::regions;
+
+/// At most this many orgs: each is a label value of every per-org metric, so the set is bounded
+/// and small (see the README's note on cardinality).
+pub const MAX_ORGS: usize = 100;
+
+/// The longest org name.
+pub const MAX_NAME: usize = 32;
+
+/// The shortest audit interval an org may ask for (as `SCOPEWATCH_AUDIT_INTERVAL`).
+const MIN_INTERVAL: Duration = Duration::from_secs(10);
+
+/// One organization to audit. `Debug` shows no secret.
+#[derive(Debug, Clone)]
+pub struct OrgSettings {
+    pub name: String,
+    pub region: String,
+    pub api_base_url: String,
+    pub login_base_url: String,
+    pub client_id: String,
+    pub client_secret: SecretString,
+    /// `None`: the deployment's `SCOPEWATCH_AUDIT_INTERVAL`.
+    pub interval: Option<Duration>,
+    /// `None`: the deployment's `SCOPEWATCH_POLICY` (or the built-in policy).
+    pub policy: Option<String>,
+}
+
+/// Whether `name` is a usable org name: lowercase letters, digits and `-`, starting with a
+/// letter or digit, at most `MAX_NAME` long (it appears in URLs and metric labels as is).
+pub fn is_slug(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= MAX_NAME
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !name.starts_with('-')
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct File {
+    #[serde(default)]
+    org: Vec<toml::Spanned<Entry>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Entry {
+    name: Option<String>,
+    region: Option<String>,
+    api_base_url: Option<String>,
+    login_base_url: Option<String>,
+    client_id: Option<String>,
+    client_secret_file: Option<String>,
+    client_secret_env: Option<String>,
+    interval: Option<String>,
+    policy: Option<String>,
+}
+
+/// Reads and checks the orgs file. `env` is the process environment (for `client_secret_env`).
+pub fn load(path: &Path, env: &BTreeMap<String, String>) -> Result<Vec<OrgSettings>, String> {
+    let shown = path.display();
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("SCOPEWATCH_ORGS_FILE {shown}: cannot read the file: {e}"))?;
+    parse(&text, env).map_err(|e| format!("SCOPEWATCH_ORGS_FILE {shown}: {e}"))
+}
+
+/// Parses and checks the text of an orgs file.
+pub fn parse(text: &str, env: &BTreeMap<String, String>) -> Result<Vec<OrgSettings>, String> {
+    let line_of = |offset: usize| text[..offset.min(text.len())].matches('\n').count() + 1;
+    let file: File = toml::from_str(text).map_err(|e| {
+        let message = e
+            .message()
+            .lines()
+            .next()
+            .unwrap_or("invalid TOML")
+            .to_string();
+        match e.span() {
+            Some(span) => format!("line {}: {message}", line_of(span.start)),
+            None => message,
+        }
+    })?;
+    if file.org.is_empty() {
+        return Err("no [[org]] entry: name at least one organization".into());
+    }
+    if file.org.len() > MAX_ORGS {
+        return Err(format!(
+            "{} orgs: at most {MAX_ORGS} are allowed (each is a metric label value)",
+            file.org.len()
+        ));
+    }
+    let mut names = BTreeSet::new();
+    let mut orgs = Vec::with_capacity(file.org.len());
+    for (index, entry) in file.org.into_iter().enumerate() {
+        let line = line_of(entry.span().start);
+        let entry = entry.into_inner();
+        let org = check(entry, env).map_err(|(name, e)| match name {
+            Some(name) => format!("org '{name}' (line {line}): {e}"),
+            None => format!("org entry {} (line {line}): {e}", index + 1),
+        })?;
+        if !names.insert(org.name.clone()) {
+            return Err(format!(
+                "org '{}' (line {line}): the name is used twice",
+                org.name
+            ));
+        }
+        orgs.push(org);
+    }
+    Ok(orgs)
+}
+
+/// One entry checked: `Err((name if known, reason))`.
+fn check(
+    entry: Entry,
+    env: &BTreeMap<String, String>,
+) -> Result<OrgSettings, (Option<String>, String)> {
+    let name = entry
+        .name
+        .ok_or((None, "key 'name' is missing".to_string()))?;
+    if !is_slug(&name) {
+        return Err((
+            None,
+            format!(
+                "key 'name' '{}' must be a short slug: lowercase letters, digits and '-', at most {MAX_NAME}",
+                crate::text::sanitize(&name, 40)
+            ),
+        ));
+    }
+    let fail = |reason: String| (Some(name.clone()), reason);
+    let client_id = entry
+        .client_id
+        .filter(|id| !id.trim().is_empty())
+        .ok_or_else(|| fail("key 'client_id' is missing or empty".into()))?;
+    let client_secret = match (entry.client_secret_file, entry.client_secret_env) {
+        (Some(_), Some(_)) => {
+            return Err(fail(
+                "keys 'client_secret_file' and 'client_secret_env' are both set: use one".into(),
+            ));
+        }
+        (None, None) => {
+            return Err(fail(
+                "no secret: set 'client_secret_file' (a file holding it) or 'client_secret_env' (the variable holding it)".into(),
+            ));
+        }
+        (Some(file), None) => {
+            let text = std::fs::read_to_string(&file).map_err(|e| {
+                fail(format!(
+                    "key 'client_secret_file' '{file}': cannot read the file: {e}"
+                ))
+            })?;
+            let text = text.trim_end_matches(['\n', '\r']).to_string();
+            if text.trim().is_empty() {
+                return Err(fail(format!(
+                    "key 'client_secret_file' '{file}': the file is empty"
+                )));
+            }
+            SecretString::from(text)
+        }
+        (None, Some(variable)) => match env.get(&variable) {
+            Some(value) if !value.trim().is_empty() => SecretString::from(value.clone()),
+            _ => {
+                return Err(fail(format!(
+                    "key 'client_secret_env': the variable '{variable}' is not set or empty"
+                )));
+            }
+        },
+    };
+    let url = |key: &str, value: String| -> Result<String, (Option<String>, String)> {
+        match url::Url::parse(&value) {
+            Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => {
+                Ok(value.trim_end_matches('/').to_string())
+            }
+            _ => Err(fail(format!("key '{key}' '{value}' is not an http(s) URL"))),
+        }
+    };
+    let (region, api_base_url, login_base_url) =
+        match (entry.region, entry.api_base_url, entry.login_base_url) {
+            (region, Some(api), Some(login)) => (
+                region.unwrap_or_else(|| regions::DEFAULT_REGION.to_string()),
+                url("api_base_url", api)?,
+                url("login_base_url", login)?,
+            ),
+            (Some(region), None, None) => {
+                if !regions::is_known(&region) {
+                    return Err(fail(format!(
+                        "key 'region' '{region}' is not a Genesys Cloud region (one of: {})",
+                        regions::REGIONS.join(", ")
+                    )));
+                }
+                let api = regions::api_base_url(&region);
+                let login = regions::login_base_url(&region);
+                (region, api, login)
+            }
+            (None, None, None) => {
+                return Err(fail(
+                    "key 'region' is missing (or give both 'api_base_url' and 'login_base_url')"
+                        .into(),
+                ));
+            }
+            _ => {
+                return Err(fail(
+                    "'api_base_url' and 'login_base_url' go together: set both, or 'region' alone"
+                        .into(),
+                ));
+            }
+        };
+    let interval = entry
+        .interval
+        .map(|text| match parse_duration(&text) {
+            Ok(d) if d >= MIN_INTERVAL => Ok(d),
+            Ok(_) => Err(fail(format!(
+                "key 'interval' '{text}' is shorter than the minimum {MIN_INTERVAL:?}"
+            ))),
+            Err(e) => Err(fail(format!("key 'interval': {e}"))),
+        })
+        .transpose()?;
+    Ok(OrgSettings {
+        name,
+        region,
+        api_base_url,
+        login_base_url,
+        client_id,
+        client_secret,
+        interval,
+        policy: entry.policy,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use secrecy::ExposeSecret;
+
+    use super::*;
+
+    fn env() -> BTreeMap<String, String> {
+        BTreeMap::from([("ACME_SECRET".to_string(), "acme-s3cret".to_string())])
+    }
+
+    #[test]
+    fn two_orgs_by_region_and_by_urls_with_their_secrets_and_intervals() {
+        let dir = std::env::temp_dir().join(format!("sw-orgs-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let secret_file = dir.join("globex");
+        std::fs::write(&secret_file, "globex-s3cret\n").unwrap();
+        let text = format!(
+            r#"
+[[org]]
+name = "acme"
+region = "mypurecloud.de"
+client_id = "acme-id"
+client_secret_env = "ACME_SECRET"
+interval = "30m"
+
+[[org]]
+name = "globex-2"
+api_base_url = "http://127.0.0.1:9000/"
+login_base_url = "http://127.0.0.1:9000"
+client_id = "globex-id"
+client_secret_file = "{}"
+policy = "/etc/globex.toml"
+"#,
+            secret_file.display()
+        );
+        let orgs = parse(&text, &env()).unwrap();
+        assert_eq!(orgs.len(), 2);
+        assert_eq!(orgs[0].name, "acme");
+        assert_eq!(orgs[0].api_base_url, "https://api.mypurecloud.de");
+        assert_eq!(orgs[0].login_base_url, "https://login.mypurecloud.de");
+        assert_eq!(orgs[0].client_secret.expose_secret(), "acme-s3cret");
+        assert_eq!(orgs[0].interval, Some(Duration::from_secs(1800)));
+        assert_eq!(orgs[1].api_base_url, "http://127.0.0.1:9000");
+        assert_eq!(orgs[1].client_secret.expose_secret(), "globex-s3cret");
+        assert_eq!(orgs[1].policy.as_deref(), Some("/etc/globex.toml"));
+        assert_eq!(orgs[1].interval, None);
+        let shown = format!("{orgs:?}");
+        assert!(!shown.contains("s3cret"), "Debug shows no secret: {shown}");
+    }
+
+    #[test]
+    fn every_mistake_names_the_line_the_org_and_the_key_never_a_secret() {
+        let base = "name = \"acme\"\nregion = \"mypurecloud.com\"\nclient_id = \"id\"\nclient_secret_env = \"ACME_SECRET\"\n";
+        let err = |extra: &str| {
+            parse(&format!("[[org]]\n{base}{extra}"), &env())
+                .map(|_| ())
+                .unwrap_err()
+        };
+        let e = err("colour = \"blue\"\n");
+        assert!(e.contains("line") && e.contains("colour"), "{e}");
+        let e = err("interval = \"5s\"\n");
+        assert!(
+            e.contains("org 'acme' (line 1)") && e.contains("'interval'"),
+            "{e}"
+        );
+        let e = err("interval = \"soon\"\n");
+        assert!(e.contains("'interval'"), "{e}");
+        let e = err("client_secret_file = \"/nonexistent/secret\"\n");
+        assert!(e.contains("both set"), "{e}");
+        let e = err("api_base_url = \"http://127.0.0.1:1\"\n");
+        assert!(e.contains("go together"), "{e}");
+
+        let text = "[[org]]\nname = \"acme\"\nregion = \"mars.pure.cloud\"\nclient_id = \"id\"\nclient_secret_env = \"ACME_SECRET\"\n";
+        let e = parse(text, &env()).unwrap_err();
+        assert!(
+            e.contains("org 'acme'") && e.contains("'region' 'mars.pure.cloud'"),
+            "{e}"
+        );
+        let text = "[[org]]\nname = \"Acme Corp\"\nregion = \"mypurecloud.com\"\n";
+        let e = parse(text, &env()).unwrap_err();
+        assert!(
+            e.contains("org entry 1 (line 1)") && e.contains("slug"),
+            "{e}"
+        );
+        let text = "[[org]]\nname = \"acme\"\nregion = \"mypurecloud.com\"\nclient_id = \"id\"\nclient_secret_env = \"NOPE\"\n";
+        let e = parse(text, &env()).unwrap_err();
+        assert!(e.contains("'NOPE' is not set"), "{e}");
+        let text = "[[org]]\nname = \"acme\"\nregion = \"mypurecloud.com\"\nclient_id = \"id\"\n";
+        let e = parse(text, &env()).unwrap_err();
+        assert!(e.contains("no secret"), "{e}");
+        let twice = format!("[[org]]\n{base}\n[[org]]\n{base}");
+        let e = parse(&twice, &env()).unwrap_err();
+        assert!(
+            e.contains("org 'acme' (line 7): the name is used twice"),
+            "{e}"
+        );
+        assert!(parse("", &env()).unwrap_err().contains("no [[org]]"));
+        let many: String = (0..=MAX_ORGS)
+            .map(|i| format!("[[org]]\nname = \"o{i}\"\n"))
+            .collect();
+        assert!(parse(&many, &env()).unwrap_err().contains("at most 100"));
+        for e in [err("colour = 1\n"), err("interval = \"5s\"\n")] {
+            assert!(!e.contains("acme-s3cret"), "{e}");
+        }
+    }
+
+    #[test]
+    fn slugs_are_short_lowercase_names() {
+        for good in ["default", "acme", "emea-2", "a", "0x"] {
+            assert!(is_slug(good), "{good}");
+        }
+        for bad in [
+            "",
+            "Acme",
+            "acme corp",
+            "-acme",
+            "a/b",
+            "ä",
+            &"a".repeat(33),
+        ] {
+            assert!(!is_slug(bad), "{bad}");
+        }
+    }
+}

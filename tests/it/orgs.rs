@@ -1,0 +1,246 @@
+//! Several organizations from one deployment (`SCOPEWATCH_ORGS_FILE`): each org audits on its own
+//! schedule, and one org failing (a wrong secret, a 429 storm) never delays or breaks another;
+//! reports, metrics and history stay apart.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use scopewatch::app::App;
+use scopewatch::config::Settings;
+use scopewatch::store::Store;
+
+use crate::helpers::*;
+
+struct ThreeOrgs {
+    base: String,
+    http: reqwest::Client,
+    database_url: String,
+    _sims: Vec<scopewatch::sim::RunningSim>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    server: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl ThreeOrgs {
+    async fn get(&self, path: &str) -> reqwest::Response {
+        self.http
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .unwrap()
+    }
+
+    async fn json(&self, path: &str) -> serde_json::Value {
+        self.get(path).await.json().await.unwrap()
+    }
+
+    /// Waits (bounded) until `path` answers 200.
+    async fn until_ok(&self, path: &str, within: Duration) -> bool {
+        let deadline = tokio::time::Instant::now() + within;
+        while tokio::time::Instant::now() < deadline {
+            if self.get(path).await.status() == 200 {
+                return true;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        false
+    }
+}
+
+/// `good` answers; `wrong` is given a wrong secret; `storm` answers every call 429 with a
+/// 30 s Retry-After for the next minute. Each org is its own simulator (its own API host).
+async fn three_orgs() -> ThreeOrgs {
+    let good = start_sim(org(12)).await;
+    let wrong = start_sim(org(7)).await;
+    let storm = start_sim(org(9)).await;
+    storm
+        .faults()
+        .rate_limit_storm_until(chrono::Utc::now() + chrono::Duration::seconds(60), 30);
+    let dir = std::env::temp_dir().join(format!("scopewatch-orgs-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join(format!(
+        "orgs-{}.toml",
+        good.base_url().replace([':', '/'], "_")
+    ));
+    let entry = |name: &str, sim: &scopewatch::sim::RunningSim, secret_var: &str| {
+        format!(
+            "[[org]]\nname = \"{name}\"\napi_base_url = \"{0}\"\nlogin_base_url = \"{0}\"\nclient_id = \"{CLIENT_ID}\"\nclient_secret_env = \"{secret_var}\"\n\n",
+            sim.base_url()
+        )
+    };
+    let text = entry("good", &good, "GOOD_SECRET")
+        + &entry("wrong", &wrong, "WRONG_SECRET")
+        + &entry("storm", &storm, "GOOD_SECRET");
+    std::fs::write(&file, text).unwrap();
+    let database_url = temp_database();
+    let env: BTreeMap<String, String> = [
+        ("SCOPEWATCH_ORGS_FILE", file.display().to_string()),
+        ("GOOD_SECRET", SECRET.to_string()),
+        ("WRONG_SECRET", "not-the-secret".to_string()),
+        ("SCOPEWATCH_LISTEN", "127.0.0.1:0".to_string()),
+        ("SCOPEWATCH_DATABASE_URL", database_url.clone()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect();
+    let settings = Settings::load(&env, None).unwrap();
+    // With the schedule on: every org audits at start, each on its own task.
+    let app = App::build(settings, false).await.unwrap();
+    let base = format!("http://{}", app.local_addr());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(app.run_until_stopped(async {
+        let _ = stopped.await;
+    }));
+    ThreeOrgs {
+        base,
+        http: reqwest::Client::new(),
+        database_url,
+        _sims: vec![good, wrong, storm],
+        stop: Some(stop),
+        server,
+    }
+}
+
+#[tokio::test]
+async fn one_org_with_a_wrong_secret_and_one_in_a_429_storm_never_delay_the_third() {
+    let mut app = three_orgs().await;
+    assert!(
+        app.until_ok("/orgs/good/report", Duration::from_secs(20))
+            .await,
+        "the good org audits on time while the storm org waits out its Retry-After"
+    );
+    let good = app.json("/orgs/good/report").await;
+    assert_eq!(
+        good["summary"]["total_clients"], 13,
+        "12 clients and the auditor"
+    );
+
+    // The wrong secret fails its own audit, counted under its own label.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    let mut metrics = String::new();
+    while tokio::time::Instant::now() < deadline {
+        metrics = app.get("/metrics").await.text().await.unwrap();
+        if metrics.contains("scopewatch_audit_runs_total{org=\"wrong\",outcome=\"failure\"} 1") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    for line in [
+        "scopewatch_last_audit_success{org=\"good\"} 1",
+        "scopewatch_last_audit_success{org=\"wrong\"} 0",
+        "scopewatch_audit_failures_total{org=\"wrong\",reason=\"credentials\"} 1",
+        "scopewatch_audit_runs_total{org=\"storm\",outcome=\"success\"} 0",
+        "scopewatch_audit_runs_total{org=\"storm\",outcome=\"failure\"} 0",
+    ] {
+        assert!(metrics.contains(line), "{line} in\n{metrics}");
+    }
+    assert!(
+        metrics.contains("scopewatch_high_risk_clients{org=\"good\"}")
+            && !metrics.contains("scopewatch_high_risk_clients{org=\"wrong\"} 1"),
+        "report gauges are per org"
+    );
+
+    // Reports stay apart: the others have none to serve, and say so.
+    assert_eq!(app.get("/orgs/wrong/report").await.status(), 503);
+    assert_eq!(app.get("/orgs/storm/report").await.status(), 503);
+    let listed = app.json("/orgs").await;
+    let names: Vec<&str> = listed["orgs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["good", "storm", "wrong"]);
+    let by_name = |name: &str| {
+        listed["orgs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|o| o["name"] == name)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(by_name("good")["report"]["audit_id"], good["audit_id"]);
+    assert!(by_name("good")["report"]["age_seconds"].as_i64().unwrap() >= 0);
+    assert!(by_name("wrong")["report"].is_null());
+    assert_eq!(by_name("storm")["links"]["report"], "/orgs/storm/report");
+
+    // History stays apart: the failure is the wrong org's alone.
+    let good_audits = app.json("/orgs/good/audits").await;
+    let wrong_audits = app.json("/orgs/wrong/audits").await;
+    assert_eq!(good_audits["audits"][0]["outcome"], "success");
+    assert_eq!(wrong_audits["audits"][0]["outcome"], "failure");
+    assert_ne!(
+        good_audits["audits"][0]["audit_id"],
+        wrong_audits["audits"][0]["audit_id"]
+    );
+    let stored = Store::connect(&app.database_url, Duration::ZERO)
+        .await
+        .unwrap();
+    let good_id = good["audit_id"].as_str().unwrap();
+    assert!(stored.for_org("good").get(good_id).await.unwrap().is_some());
+    assert!(
+        stored
+            .for_org("wrong")
+            .get(good_id)
+            .await
+            .unwrap()
+            .is_none()
+    );
+
+    // Without an org named default, the single-org routes point at /orgs.
+    let single = app.get("/report").await;
+    assert_eq!(single.status(), 404);
+    let error: serde_json::Value = single.json().await.unwrap();
+    assert_eq!(error["code"], "org_required");
+    assert!(
+        error["detail"]
+            .as_str()
+            .unwrap()
+            .contains("/orgs/{org}/report")
+    );
+    let unknown = app.get("/orgs/nobody/report").await;
+    assert_eq!(unknown.status(), 404);
+    let error: serde_json::Value = unknown.json().await.unwrap();
+    assert_eq!(error["code"], "org_not_found");
+    // Not ready while the storm org has neither a report nor an outcome; the good org serves.
+    let ready = app.get("/readyz").await;
+    assert_eq!(ready.status(), 503);
+    let why: serde_json::Value = ready.json().await.unwrap();
+    assert!(why["detail"].as_str().unwrap().contains("storm"), "{why}");
+
+    // An audit started for one org runs for that org, and its Location says where.
+    let started = app
+        .http
+        .post(format!("{}/orgs/good/audits", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(started.status(), 202);
+    let location = started.headers()["location"].to_str().unwrap().to_string();
+    assert!(location.starts_with("/orgs/good/audits/"), "{location}");
+
+    // The HTML index links every org's report.
+    let page = app
+        .http
+        .get(format!("{}/orgs", app.base))
+        .header("Accept", "text/html")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for name in ["good", "wrong", "storm"] {
+        assert!(
+            page.contains(&format!("href=\"/orgs/{name}/report\"")),
+            "{page}"
+        );
+    }
+
+    let _ = app.stop.take().unwrap().send(());
+    tokio::time::timeout(Duration::from_secs(12), &mut app.server)
+        .await
+        .expect("shutdown within its grace, a storm org's audit abandoned")
+        .unwrap()
+        .unwrap();
+}
