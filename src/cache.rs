@@ -13,7 +13,7 @@ use flate2::Compression;
 use flate2::write::GzEncoder;
 use sha2::{Digest, Sha256};
 
-use crate::audit::report::Report;
+use crate::audit::report::{ClientReport, Report};
 
 /// One rendered body of a report view and its gzip.
 pub struct View {
@@ -100,6 +100,8 @@ pub struct CachedReport {
     pub changes: Changes,
     /// Filtered views requested since it was installed.
     pub views: Views,
+    /// Indices of `report.clients` sorted by client id, for `/clients/{id}`.
+    by_id: Vec<u32>,
 }
 
 impl std::fmt::Debug for CachedReport {
@@ -124,6 +126,12 @@ impl CachedReport {
             .flat_map(|c| c.findings.iter())
             .map(|f| (f.fingerprint.clone(), f.first_seen))
             .collect();
+        let mut by_id: Vec<u32> = (0..report.clients.len() as u32).collect();
+        by_id.sort_unstable_by(|a, b| {
+            report.clients[*a as usize]
+                .client_id
+                .cmp(&report.clients[*b as usize].client_id)
+        });
         CachedReport {
             json: Bytes::from(json),
             gzip,
@@ -131,8 +139,18 @@ impl CachedReport {
             first_seen,
             changes: Changes::default(),
             views: Views::default(),
+            by_id,
             report,
         }
+    }
+
+    /// One client of the report by id, found by binary search.
+    pub fn client(&self, client_id: &str) -> Option<&ClientReport> {
+        let clients = &self.report.clients;
+        self.by_id
+            .binary_search_by(|i| clients[*i as usize].client_id.as_str().cmp(client_id))
+            .ok()
+            .map(|at| &clients[self.by_id[at] as usize])
     }
 }
 

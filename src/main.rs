@@ -58,7 +58,7 @@ fn main() -> ExitCode {
     let result = runtime.block_on(async {
         match cli.command {
             Command::Serve(args) => run_serve(args, &env).await.map(|()| false),
-            Command::Sim(args) => run_sim(args).await.map(|()| false),
+            Command::Sim(args) => run_sim(*args).await.map(|()| false),
             Command::Audit(args) => run_audit(args, &env).await,
             Command::Policy(args) => run_policy(args).map(|()| false),
             Command::Healthcheck(args) => run_healthcheck(args, &env).await.map(|()| false),

@@ -2,25 +2,21 @@
 //! what its roles (client credentials) or scopes (user grants) hold, through the catalog.
 
 use std::cell::RefCell;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use super::snapshot::{Client, GrantType, Snapshot, Usage};
 use crate::permissions::algebra::{Holdings, Policy};
 use crate::permissions::least::{PermissionFit, ScopeFit, fit_expanded, fit_scopes};
+use crate::permissions::universe::PermSet;
 
 /// Expanded holdings by the set of roles held, for one audit: most clients share a few role
 /// combinations, and expanding a wildcard role means walking the whole catalog.
 #[derive(Default)]
-pub struct Expansions(RefCell<HashMap<Vec<String>, Arc<BTreeSet<String>>>>);
+pub struct Expansions(RefCell<HashMap<Vec<String>, Arc<PermSet>>>);
 
 impl Expansions {
-    fn granted(
-        &self,
-        snapshot: &Snapshot,
-        client: &Client,
-        holdings: &Holdings,
-    ) -> Arc<BTreeSet<String>> {
+    fn granted(&self, snapshot: &Snapshot, client: &Client, holdings: &Holdings) -> Arc<PermSet> {
         let mut key: Vec<String> = client.roles.iter().map(|g| g.role_id.clone()).collect();
         key.sort();
         key.dedup();

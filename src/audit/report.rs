@@ -263,12 +263,13 @@ pub struct ClientReport {
     pub risk_level: RiskLevel,
     pub risk_score: u32,
     pub findings: Vec<Finding>,
-    /// Client credentials with endpoint evidence: the permissions its calls needed.
+    /// Client credentials with endpoint evidence: the permissions its calls needed. Boxed,
+    /// like `scope_usage`: most clients have neither, and a report holds 100 000 clients.
     #[serde(default)]
-    pub permission_usage: Option<PermissionUsage>,
+    pub permission_usage: Option<Box<PermissionUsage>>,
     /// User grants with endpoint evidence: the scopes its calls needed.
     #[serde(default)]
-    pub scope_usage: Option<ScopeUsage>,
+    pub scope_usage: Option<Box<ScopeUsage>>,
     /// `known` or `unknown`: whether the audit trail could be read.
     #[serde(default = "unknown")]
     pub trail_evidence: String,
@@ -358,9 +359,25 @@ impl ClientReport {
 }
 
 impl<C: Serialize> Report<C> {
-    /// The report as JSON: the same report always gives the same bytes.
+    /// The report as compact JSON, as served and stored: the same report always gives the
+    /// same bytes.
     pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    /// The report as indented JSON, for people (`?pretty=true`, `audit --pretty`).
+    pub fn to_json_pretty(&self) -> String {
         serde_json::to_string_pretty(self).unwrap_or_default()
+    }
+
+    /// Writes the JSON (compact, or indented when `pretty`) to `out` as it is serialized, without
+    /// holding it in memory.
+    pub fn write_json(&self, out: impl std::io::Write, pretty: bool) -> serde_json::Result<()> {
+        if pretty {
+            serde_json::to_writer_pretty(out, self)
+        } else {
+            serde_json::to_writer(out, self)
+        }
     }
 }
 

@@ -338,23 +338,30 @@ impl Auditor {
         started_at: DateTime<Utc>,
         previous: Option<Arc<CachedReport>>,
     ) -> Result<Arc<CachedReport>, AuditError> {
-        let first_seen = |fingerprint: &str| {
-            previous
-                .as_ref()
-                .and_then(|p| p.first_seen.get(fingerprint).copied())
-        };
         self.load_catalog().await;
-        let report = assess(
-            &self.client,
-            &self.policy,
-            audit_id.to_string(),
-            started_at,
-            &first_seen,
-            &|stage| tracing::debug!(stage, "audit progress"),
-        )
+        let snapshot = genesys::collect(&self.client, &|stage| {
+            tracing::debug!(stage, "audit progress")
+        })
         .await?;
         self.keep_catalog().await;
+        let policy = self.policy.clone();
+        let audit_id = audit_id.to_string();
+        // Judging and building the bodies take seconds at 100 000 clients: off the async
+        // threads, so requests are served meanwhile.
         tokio::task::spawn_blocking(move || {
+            let first_seen = |fingerprint: &str| {
+                previous
+                    .as_ref()
+                    .and_then(|p| p.first_seen.get(fingerprint).copied())
+            };
+            let run = AuditRun {
+                audit_id,
+                started_at,
+                generated_at: Utc::now().trunc_subsecs(3),
+                first_seen: &first_seen,
+            };
+            let report = judge(&snapshot, &policy, &run);
+            drop(snapshot);
             let mut cached = CachedReport::build(report);
             cached.changes = cached.changes_since(previous.as_deref());
             Arc::new(cached)

@@ -1,7 +1,7 @@
 //! `scopewatch audit`: one audit now, the report to stdout or a file, `--fail-on` for CI.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -29,6 +29,9 @@ pub struct AuditArgs {
     /// Write the report here instead of stdout.
     #[arg(long)]
     pub output: Option<PathBuf>,
+    /// Indent the JSON report for people (default: compact, the bytes `serve` stores and serves).
+    #[arg(long)]
+    pub pretty: bool,
     /// Exit 1 when a client is at or above this risk level (exit 2: bad configuration,
     /// exit 3: the audit could not run).
     #[arg(long, value_parser = parse_level)]
@@ -91,11 +94,41 @@ pub async fn run_audit(args: AuditArgs, env: &BTreeMap<String, String>) -> Resul
     ticker.abort();
     let report = result.map_err(|e| CliError::Failed(format!("audit failed: {e}")))?;
 
+    let failed = args.fail_on.is_some_and(|level| fails(&report, level));
+    if args.format == Format::Json {
+        // Streamed: a 100 000-client report is hundreds of megabytes as one string.
+        write_json(&report, args.output.as_deref(), args.pretty)?;
+        return Ok(failed);
+    }
     let text = render(&report, args.format);
     match &args.output {
         Some(path) => std::fs::write(path, &text)
             .map_err(|e| CliError::Failed(format!("cannot write {}: {e}", path.display())))?,
         None => super::write_stdout(&format!("{text}\n"))?,
     }
-    Ok(args.fail_on.is_some_and(|level| fails(&report, level)))
+    Ok(failed)
+}
+
+/// The JSON report to a file (as is) or stdout (with a final newline), written as serialized.
+fn write_json(report: &Report, output: Option<&Path>, pretty: bool) -> Result<(), CliError> {
+    use std::io::Write;
+    let result = match output {
+        Some(path) => std::fs::File::create(path)
+            .and_then(|file| {
+                let mut out = std::io::BufWriter::new(file);
+                report.write_json(&mut out, pretty)?;
+                out.flush()
+            })
+            .map_err(|e| format!("cannot write {}: {e}", path.display())),
+        None => {
+            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+            report
+                .write_json(&mut out, pretty)
+                .map_err(std::io::Error::from)
+                .and_then(|()| out.write_all(b"\n"))
+                .and_then(|()| out.flush())
+                .map_err(|e| format!("cannot write to standard output: {e}"))
+        }
+    };
+    result.map_err(CliError::Failed)
 }

@@ -41,7 +41,7 @@ client_secret_file or client_secret_env, optional interval and policy), served u
     /// Run one audit now and print the report (exit 1 when --fail-on is met).
     Audit(AuditArgs),
     /// Serve a simulated Genesys Cloud organization (login and API on one address).
-    Sim(SimArgs),
+    Sim(Box<SimArgs>),
     /// Work with policy files.
     Policy(PolicyArgs),
     /// Exit 0 when the local service answers /healthz (container HEALTHCHECK).

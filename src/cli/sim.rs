@@ -81,6 +81,10 @@ pub struct SimArgs {
     /// Fault: revoke every token issued so far after this many API calls.
     #[arg(long)]
     pub fault_revoke_after: Option<u64>,
+    /// On shutdown, write every request served (method, path, status; tab-separated, one a
+    /// line) to this file, so a harness can count upstream calls by endpoint.
+    #[arg(long)]
+    pub request_log: Option<PathBuf>,
 }
 
 fn parse_date(text: &str) -> Result<NaiveDate, String> {
@@ -191,6 +195,22 @@ pub async fn run_sim(args: SimArgs) -> Result<(), CliError> {
         println!("auditor client secret: {secret}");
     }
     shutdown_signal().await;
+    let log = args
+        .request_log
+        .as_ref()
+        .map(|path| (path, running.requests()));
     running.stop().await;
+    if let Some((path, requests)) = log {
+        let lines: String = requests
+            .iter()
+            .map(|r| format!("{}\t{}\t{}\n", r.method, r.path, r.status))
+            .collect();
+        std::fs::write(path, lines).map_err(|e| {
+            CliError::Failed(format!(
+                "cannot write the request log {}: {e}",
+                path.display()
+            ))
+        })?;
+    }
     Ok(())
 }

@@ -15,7 +15,6 @@ use super::error::{ApiError, clip};
 use super::html;
 use super::query::wants_html;
 use crate::audit::report::ClientReport;
-use crate::audit::report::Report;
 use crate::cache::{CachedReport, ReportCache};
 use crate::render::terraform;
 
@@ -34,7 +33,7 @@ pub async fn get_client(
 ) -> Result<Response, ApiError> {
     let (cached, client_id) = served(&cache, path)?;
     let report = &cached.report;
-    let client = find(report, &client_id)?;
+    let client = find(&cached, &client_id)?;
     if wants_html(&headers) {
         let mut response = html::client_page(report, client).into_response();
         let h = response.headers_mut();
@@ -67,21 +66,17 @@ fn served(
     Ok((cached, client_id))
 }
 
-fn find<'r>(report: &'r Report, client_id: &str) -> Result<&'r ClientReport, ApiError> {
-    report
-        .clients
-        .iter()
-        .find(|c| c.client_id == client_id)
-        .ok_or_else(|| {
-            ApiError::not_found(
-                "client_not_found",
-                format!(
-                    "no client '{}' in audit {}",
-                    clip(client_id),
-                    report.audit_id
-                ),
-            )
-        })
+fn find<'r>(cached: &'r CachedReport, client_id: &str) -> Result<&'r ClientReport, ApiError> {
+    cached.client(client_id).ok_or_else(|| {
+        ApiError::not_found(
+            "client_not_found",
+            format!(
+                "no client '{}' in audit {}",
+                clip(client_id),
+                cached.report.audit_id
+            ),
+        )
+    })
 }
 
 /// The snippet as text/plain; 404 when the client is unknown or has nothing to remediate (no
@@ -93,7 +88,7 @@ pub async fn get_remediation(
 ) -> Result<Response, ApiError> {
     let (cached, client_id) = served(&cache, path)?;
     let report = &cached.report;
-    let client = find(report, &client_id)?;
+    let client = find(&cached, &client_id)?;
     let snippet = terraform::client_snippet(report, client).ok_or_else(|| {
         ApiError::not_found(
             "nothing_to_remediate",

@@ -147,8 +147,18 @@ pub async fn get_report(
 ) -> Result<Response, ApiError> {
     let pairs = params(
         raw.as_deref(),
-        &["format", "risk_level", "grant_type", "rule"],
+        &["format", "risk_level", "grant_type", "rule", "pretty"],
     )?;
+    let pretty = match param(&pairs, "pretty") {
+        None | Some("false") => false,
+        Some("true") => true,
+        Some(other) => {
+            return Err(ApiError::bad_parameter(format!(
+                "pretty '{}' is not one of true, false",
+                clip(other)
+            )));
+        }
+    };
     let format = match param(&pairs, "format") {
         Some("json") => Format::Json,
         Some("csv") => Format::Csv,
@@ -171,7 +181,7 @@ pub async fn get_report(
         Format::Csv => "csv",
         Format::Html => "html",
     };
-    let etag = if filter.is_empty() && format == Format::Json {
+    let etag = if filter.is_empty() && format == Format::Json && !pretty {
         cached.etag.clone()
     } else {
         let digest = Sha256::digest(raw.as_deref().unwrap_or("").as_bytes());
@@ -186,7 +196,7 @@ pub async fn get_report(
             Format::Csv => "text/csv; charset=utf-8",
             Format::Html => "text/html; charset=utf-8",
         };
-        let view = match (format, filter.is_empty()) {
+        let view = match (format, filter.is_empty() && !pretty) {
             (Format::Json, true) => Arc::new(View {
                 body: cached.json.clone(),
                 gzip: cached.gzip.clone(),
@@ -209,11 +219,16 @@ pub async fn get_report(
                     None => {
                         let built = cached.clone();
                         let view = blocking(move || {
-                            let kept = filter.kept(&built.report);
-                            View::new(if format == Format::Json {
-                                built.report.with_clients(kept).to_json()
-                            } else {
-                                clients_csv(kept)
+                            let report = &built.report;
+                            View::new(match format {
+                                Format::Json if pretty && filter.is_empty() => {
+                                    report.to_json_pretty()
+                                }
+                                Format::Json if pretty => {
+                                    report.with_clients(filter.kept(report)).to_json_pretty()
+                                }
+                                Format::Json => report.with_clients(filter.kept(report)).to_json(),
+                                _ => clients_csv(filter.kept(report)),
                             })
                         })
                         .await?;

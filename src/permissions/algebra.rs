@@ -1,7 +1,7 @@
 //! What a set of roles holds, as concrete permissions: policies with `*` wildcards expanded over
 //! the catalog's permissions, the flat `admin` permission meaning everything.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 
 /// A permission policy: `domain:entity:actions`, `*` allowed in each part.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -11,55 +11,8 @@ pub struct Policy {
     pub actions: Vec<String>,
 }
 
-/// The flat permission that grants everything (Master Admin).
-pub const ADMIN: &str = "admin";
-
-/// A permission as `(domain, entity, action)`; `None` for a flat one such as `admin`.
-pub fn split(permission: &str) -> Option<(&str, &str, &str)> {
-    let mut parts = permission.splitn(3, ':');
-    match (parts.next(), parts.next(), parts.next()) {
-        (Some(d), Some(e), Some(a)) => Some((d, e, a)),
-        _ => None,
-    }
-}
-
-/// The permissions operations can require, with how many each domain and entity has, so
-/// expanding and summarizing one client never walks the whole catalog.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Universe {
-    permissions: BTreeSet<String>,
-    per_domain: HashMap<String, usize>,
-    per_entity: HashMap<(String, String), usize>,
-}
-
-impl Universe {
-    pub fn new(permissions: BTreeSet<String>) -> Universe {
-        let mut per_domain: HashMap<String, usize> = HashMap::new();
-        let mut per_entity: HashMap<(String, String), usize> = HashMap::new();
-        for (d, e, _) in permissions.iter().filter_map(|p| split(p)) {
-            *per_domain.entry(d.to_string()).or_default() += 1;
-            *per_entity
-                .entry((d.to_string(), e.to_string()))
-                .or_default() += 1;
-        }
-        Universe {
-            permissions,
-            per_domain,
-            per_entity,
-        }
-    }
-
-    pub fn permissions(&self) -> &BTreeSet<String> {
-        &self.permissions
-    }
-
-    /// The permissions of one domain (`domain:...`), found by range, not by scanning.
-    fn of_domain<'u>(&'u self, domain: &str) -> impl Iterator<Item = &'u String> {
-        let start = format!("{domain}:");
-        let end = format!("{domain};");
-        self.permissions.range(start..end)
-    }
-}
+pub use super::name::{ADMIN, is_write, split};
+use super::universe::{PermSet, Universe};
 
 /// Everything some roles hold: flat permissions and policies.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -90,21 +43,30 @@ impl Holdings {
 
     /// The concrete permissions held: literal policies as written, wildcard policies and
     /// `admin` expanded over `universe` (what the catalog's operations can require).
-    pub fn expand(&self, universe: &Universe) -> BTreeSet<String> {
-        let mut held: BTreeSet<String> = self.flat.iter().cloned().collect();
+    pub fn expand(&self, universe: &Universe) -> PermSet {
+        let mut held = universe.empty_set();
+        for p in &self.flat {
+            held.insert(universe, p);
+        }
         if self.flat.contains(ADMIN) || self.policies.iter().any(|p| p.domain == "*") {
-            let all = universe.permissions().iter();
-            held.extend(all.filter(|p| self.allows(p)).cloned());
+            for (id, name) in universe.names().iter().enumerate() {
+                if self.allows(name) {
+                    held.insert_id(id);
+                }
+            }
             return held;
         }
         for p in &self.policies {
             if p.entity == "*" || p.actions.iter().any(|a| a == "*") {
-                let domain = universe.of_domain(&p.domain);
-                held.extend(domain.filter(|x| self.allows(x)).cloned());
+                for id in universe.of_domain(&p.domain) {
+                    if self.allows(&universe.names()[id]) {
+                        held.insert_id(id);
+                    }
+                }
             }
             for action in p.actions.iter().filter(|a| *a != "*") {
                 if p.entity != "*" {
-                    held.insert(format!("{}:{}:{action}", p.domain, p.entity));
+                    held.insert(universe, &format!("{}:{}:{action}", p.domain, p.entity));
                 }
             }
         }
@@ -138,58 +100,6 @@ pub fn minimal_policies<'a>(
     flat.sort();
     flat.dedup();
     (policies, flat)
-}
-
-/// `unused` written compactly and exactly: `domain:*:*` when every permission of the domain in
-/// `universe` is in it, `domain:entity:*` likewise for an entity, else `domain:entity:a,b`.
-pub fn summarize(unused: &BTreeSet<String>, universe: &Universe) -> Vec<String> {
-    let mut domain_unused: HashMap<&str, usize> = HashMap::new();
-    let mut entity_unused: HashMap<(&str, &str), usize> = HashMap::new();
-    for (d, e, _) in unused
-        .iter()
-        .filter(|p| universe.permissions.contains(*p))
-        .filter_map(|p| split(p))
-    {
-        *domain_unused.entry(d).or_default() += 1;
-        *entity_unused.entry((d, e)).or_default() += 1;
-    }
-    let whole_domain = |d: &str| {
-        domain_unused
-            .get(d)
-            .is_some_and(|n| universe.per_domain.get(d) == Some(n))
-    };
-    let whole_entity = |d: &str, e: &str| {
-        entity_unused
-            .get(&(d, e))
-            .is_some_and(|n| universe.per_entity.get(&(d.to_string(), e.to_string())) == Some(n))
-    };
-    let (policies, flat) = minimal_policies(unused);
-    let mut out = Vec::new();
-    let mut whole_domains = BTreeSet::new();
-    for p in &policies {
-        let (d, e) = (p.domain.as_str(), p.entity.as_str());
-        if whole_domains.contains(d) {
-            continue;
-        }
-        if whole_domain(d) {
-            whole_domains.insert(d);
-            out.push(format!("{d}:*:*"));
-        } else if whole_entity(d, e) && p.actions.len() > 1 {
-            out.push(format!("{d}:{e}:*"));
-        } else {
-            out.push(format!("{d}:{e}:{}", p.actions.join(",")));
-        }
-    }
-    out.extend(flat);
-    out
-}
-
-/// Whether a permission can change something: any action but `view`, or a flat one.
-pub fn is_write(permission: &str) -> bool {
-    match split(permission) {
-        Some((_, _, action)) => action != "view",
-        None => true,
-    }
 }
 
 /// Holdings from literals, for the tests of this module and its users.
@@ -234,6 +144,16 @@ mod tests {
         items.iter().map(|s| s.to_string()).collect()
     }
 
+    /// What `h` expands to, by name.
+    fn expanded(h: &Holdings) -> BTreeSet<String> {
+        let u = universe();
+        h.expand(&u)
+            .names(&u)
+            .into_iter()
+            .map(str::to_string)
+            .collect()
+    }
+
     #[test]
     fn wildcard_entities_and_actions_expand_over_the_catalog() {
         let h = Holdings::of(
@@ -241,7 +161,7 @@ mod tests {
             &[("routing", "*", &["view"]), ("directory", "user", &["*"])],
         );
         assert_eq!(
-            h.expand(&universe()),
+            expanded(&h),
             strings(&[
                 "directory:user:edit",
                 "directory:user:view",
@@ -261,7 +181,7 @@ mod tests {
     fn literal_policies_count_even_when_no_operation_requires_them() {
         let h = Holdings::of(&[], &[("quality", "evaluation", &["view", "edit"])]);
         assert_eq!(
-            h.expand(&universe()),
+            expanded(&h),
             strings(&["quality:evaluation:edit", "quality:evaluation:view"])
         );
     }
@@ -271,8 +191,8 @@ mod tests {
         let h = Holdings::of(&["admin"], &[]);
         assert!(h.allows("routing:queue:add"));
         assert!(h.allows("content_management_user"));
-        let held = h.expand(&universe());
-        assert_eq!(held.len(), universe().permissions().len() + 1);
+        let held = expanded(&h);
+        assert_eq!(held.len(), universe().len() + 1);
         assert!(held.contains("admin"));
         assert!(!Holdings::of(&[], &[("*", "*", &["*"])]).allows("admin"));
     }
@@ -290,19 +210,6 @@ mod tests {
             }]
         );
         assert_eq!(flat, vec!["admin"]);
-    }
-
-    #[test]
-    fn unused_is_summarized_by_domain_only_when_the_whole_domain_is_unused() {
-        let unused = strings(&[
-            "routing:queue:add",
-            "directory:user:view",
-            "directory:user:edit",
-        ]);
-        assert_eq!(
-            summarize(&unused, &universe()),
-            vec!["directory:*:*", "routing:queue:add"]
-        );
     }
 
     #[test]

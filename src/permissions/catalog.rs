@@ -7,7 +7,7 @@ use std::sync::{Arc, OnceLock};
 
 use chrono::NaiveDate;
 
-use super::algebra::Universe;
+use super::universe::Universe;
 
 /// The snapshot shipped in the binary, so an audit can always fall back to it.
 const SNAPSHOT_TSV: &str = include_str!("../../data/genesys-permissions.tsv");

@@ -3,8 +3,9 @@
 
 use std::collections::BTreeSet;
 
-use super::algebra::{Holdings, Policy, minimal_policies, split};
+use super::algebra::{Holdings, Policy, minimal_policies};
 use super::catalog::{Catalog, Mode};
+use super::universe::{PermSet, summarize};
 
 /// One endpoint a client called in the usage window.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,8 +30,11 @@ impl Call {
 pub struct PermissionFit {
     pub used: BTreeSet<String>,
     /// Shared by every client holding the same roles (the expansion is computed once).
-    pub granted: std::sync::Arc<BTreeSet<String>>,
-    pub unused: BTreeSet<String>,
+    pub granted: std::sync::Arc<PermSet>,
+    pub unused: PermSet,
+    /// `unused` written compactly (`universe::summarize`), computed once for the rule and the
+    /// report.
+    pub unused_summary: Vec<String>,
     pub suggested_policies: Vec<Policy>,
     pub suggested_permissions: Vec<String>,
     /// Endpoints the catalog does not know: listed, never guessed.
@@ -62,9 +66,10 @@ pub fn fit_permissions(catalog: &Catalog, holdings: &Holdings, calls: &[Call]) -
 pub fn fit_expanded(
     catalog: &Catalog,
     holdings: &Holdings,
-    granted: std::sync::Arc<BTreeSet<String>>,
+    granted: std::sync::Arc<PermSet>,
     calls: &[Call],
 ) -> PermissionFit {
+    let universe = catalog.permissions();
     let mut used = BTreeSet::new();
     let mut unknown_endpoints = Vec::new();
     let mut unexplained = Vec::new();
@@ -99,11 +104,14 @@ pub fn fit_expanded(
             unexplained.push(call.describe());
         }
     }
-    let unused: BTreeSet<String> = granted
-        .iter()
-        .filter(|p| !used.contains(*p) && !covered_by_used(p, &used))
-        .cloned()
-        .collect();
+    let mut used_set = universe.empty_set();
+    for p in &used {
+        used_set.insert(universe, p);
+    }
+    // What an operation required is in the universe by construction, so a flat permission
+    // held (such as `admin`) is used exactly when an operation required it.
+    let unused = granted.difference(&used_set);
+    let unused_summary = summarize(&unused, universe);
     // Only what the grant explains goes in the suggestion: a refused call needs no permission.
     let needed: BTreeSet<String> = used
         .iter()
@@ -115,17 +123,12 @@ pub fn fit_expanded(
         used: needed,
         granted,
         unused,
+        unused_summary,
         suggested_policies,
         suggested_permissions,
         unknown_endpoints,
         unexplained,
     }
-}
-
-/// A literal held policy with a wildcard-free name is used when it is exactly a used one; the
-/// flat `admin` is used when an operation required `admin` itself.
-fn covered_by_used(permission: &str, used: &BTreeSet<String>) -> bool {
-    split(permission).is_none() && used.contains(permission)
 }
 
 /// Per known endpoint, the accepted scope to keep: a held read-only one; else the read-only
@@ -269,9 +272,11 @@ mod tests {
                 actions: vec!["view".into()]
             }]
         );
-        assert!(fit.unused.contains("admin"));
-        assert!(fit.unused.contains("routing:queue:add"));
-        assert!(!fit.unused.contains("routing:queue:view"));
+        let universe = catalog();
+        let universe = universe.permissions();
+        assert!(fit.unused.contains(universe, "admin"));
+        assert!(fit.unused.contains(universe, "routing:queue:add"));
+        assert!(!fit.unused.contains(universe, "routing:queue:view"));
     }
 
     #[test]
@@ -329,7 +334,7 @@ mod tests {
             &[call("DELETE", "api/v2/users/{userId}/roles")],
         );
         assert_eq!(fit.suggested_permissions, vec!["admin"]);
-        assert!(!fit.unused.contains("admin"));
+        assert!(!fit.unused.contains(catalog().permissions(), "admin"));
     }
 
     #[test]

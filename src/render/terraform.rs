@@ -545,14 +545,14 @@ mod tests {
         c.redirect_uris = vec!["https://app.example.com/cb".into()];
         c.scopes = vec!["routing".into()];
         c.permission_usage = None;
-        c.scope_usage = Some(crate::audit::report::ScopeUsage {
+        c.scope_usage = Some(Box::new(crate::audit::report::ScopeUsage {
             used: vec!["routing:readonly".into()],
             held: vec!["routing".into()],
             unused: vec!["routing".into()],
             unknown_endpoints: vec![],
             unexplained_endpoints: vec![],
             suggested_scopes: vec!["routing:readonly".into()],
-        });
+        }));
         let snippet = client_snippet(&r, &r.clients[0]).unwrap();
         assert!(!snippet.contains("genesyscloud_auth_role"));
         assert!(snippet.contains("  authorized_grant_type         = \"CODE\"\n"));

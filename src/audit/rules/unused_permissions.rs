@@ -3,8 +3,8 @@
 use super::{Context, Hit, Rule, RuleMeta, Severity};
 use crate::audit::least_privilege::Fit;
 use crate::audit::snapshot::Client;
-use crate::permissions::algebra::{is_write, summarize};
 use crate::permissions::least::PermissionFit;
+use crate::permissions::universe::Universe;
 
 pub const RULE: Rule = Rule {
     meta: RuleMeta {
@@ -19,13 +19,13 @@ pub const RULE: Rule = Rule {
 
 /// Whether a fit is worth a finding: unused write or admin permissions, or more than the
 /// policy's share of the grant unused. Needs at least one call the catalog knows.
-pub fn flags(fit: &PermissionFit, max_unused_percent: u32) -> bool {
+pub fn flags(fit: &PermissionFit, universe: &Universe, max_unused_percent: u32) -> bool {
     let known_calls = !fit.used.is_empty() || !fit.unexplained.is_empty();
     if !known_calls || fit.unused.is_empty() {
         return false;
     }
     let share = fit.unused.len() as u64 * 100 / fit.granted.len().max(1) as u64;
-    fit.unused.iter().any(|p| is_write(p)) || share > u64::from(max_unused_percent)
+    fit.unused.any_write(universe) || share > u64::from(max_unused_percent)
 }
 
 /// `routing:queue:view; directory:user:edit,view` and flat permissions, as a role would list them.
@@ -47,12 +47,13 @@ fn check(ctx: &Context, _client: &Client) -> Option<Hit> {
     let Some(Fit::Permissions(fit)) = ctx.fit else {
         return None;
     };
-    if !flags(fit, ctx.policy.thresholds.max_unused_percent) {
+    let universe = ctx.snapshot.catalog.permissions();
+    if !flags(fit, universe, ctx.policy.thresholds.max_unused_percent) {
         return None;
     }
-    let universe = ctx.snapshot.catalog.permissions();
-    let mut evidence: Vec<String> = summarize(&fit.unused, universe)
-        .into_iter()
+    let mut evidence: Vec<String> = fit
+        .unused_summary
+        .iter()
         .map(|p| format!("unused: {p}"))
         .collect();
     evidence.push(format!("suggested role: {}", describe_suggestion(fit)));

@@ -345,3 +345,59 @@ async fn filtered_views_are_built_once_and_match_a_filtered_copy() {
     assert_eq!(csv.lines().count(), cached.report.clients.len() + 1);
     assert_eq!(cached.views.len(), 2);
 }
+
+/// The report is compact JSON wherever it is served (the latest, the stored one, a filtered
+/// view) and indented only when asked; both are the same document.
+#[tokio::test]
+async fn json_is_compact_everywhere_and_pretty_only_when_asked() {
+    let app = spawn_app().await;
+    let cached = app.audit().await.unwrap();
+    let latest = app.get("/report").await.bytes().await.unwrap();
+    assert_eq!(latest, cached.report.to_json().as_bytes());
+    assert!(!latest.contains(&b'\n'), "compact JSON has no line breaks");
+    let stored = app
+        .get(&format!("/audits/{}", cached.report.audit_id))
+        .await
+        .bytes()
+        .await
+        .unwrap();
+    assert_eq!(stored, latest, "the stored report is the served bytes");
+
+    let pretty = app.get("/report?pretty=true").await;
+    assert_eq!(pretty.status(), 200);
+    let etag = pretty.headers()["etag"].to_str().unwrap().to_string();
+    assert_ne!(etag, cached.etag, "another representation, another ETag");
+    let pretty = pretty.bytes().await.unwrap();
+    assert_eq!(pretty, cached.report.to_json_pretty().as_bytes());
+    assert!(pretty.starts_with(b"{\n  \"audit_id\""));
+    let as_value = |b: &[u8]| serde_json::from_slice::<Value>(b).unwrap();
+    assert_eq!(as_value(&pretty), as_value(&latest));
+    assert_eq!(
+        app.get("/report?pretty=false").await.bytes().await.unwrap(),
+        latest
+    );
+
+    let filtered = app
+        .get("/report?risk_level=HIGH&pretty=true")
+        .await
+        .bytes()
+        .await
+        .unwrap();
+    let compact_filtered = app
+        .get("/report?risk_level=HIGH")
+        .await
+        .bytes()
+        .await
+        .unwrap();
+    assert!(filtered.contains(&b'\n') && !compact_filtered.contains(&b'\n'));
+    assert_eq!(as_value(&filtered), as_value(&compact_filtered));
+
+    let bad = app.get("/report?pretty=yes").await;
+    assert_eq!(bad.status(), 400);
+    assert!(
+        json(bad).await["detail"]
+            .as_str()
+            .unwrap()
+            .contains("pretty")
+    );
+}

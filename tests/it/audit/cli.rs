@@ -333,3 +333,36 @@ fn a_non_utf8_variable_of_ours_exits_2_naming_it_never_its_value() {
         .unwrap();
     assert_eq!(out.status.code(), Some(0), "{:?}", text(&out));
 }
+
+/// `audit` writes the compact JSON `serve` stores (to a file as is, to stdout with a newline);
+/// `--pretty` indents the same document.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn audit_json_is_compact_unless_pretty_is_asked() {
+    let sim = start_sim_with(generated_org(40, 10), SimSettings::default()).await;
+    let dir = std::env::temp_dir().join(format!("sw-audit-json-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("r.json");
+    let out = audit(&sim, &["--output", file.to_str().unwrap()], &[]);
+    assert_eq!(out.status.code(), Some(0), "{:?}", text(&out));
+    let compact = std::fs::read(&file).unwrap();
+    assert!(!compact.contains(&b'\n'), "compact JSON has no line breaks");
+    let report: scopewatch::audit::report::Report = serde_json::from_slice(&compact).unwrap();
+    assert_eq!(report.summary.total_clients, 41);
+    assert_eq!(
+        report.to_json().as_bytes(),
+        &compact[..],
+        "the file is the report's own compact serialization"
+    );
+
+    let out = audit(&sim, &["--pretty"], &[]);
+    assert_eq!(out.status.code(), Some(0), "{:?}", text(&out));
+    assert!(out.stdout.starts_with(b"{\n  \"audit_id\""));
+    assert!(out.stdout.ends_with(b"}\n"));
+    let pretty: scopewatch::audit::report::Report = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(pretty.summary.total_clients, 41);
+    assert_eq!(
+        out.stdout,
+        format!("{}\n", pretty.to_json_pretty()).into_bytes()
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}

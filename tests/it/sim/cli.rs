@@ -223,3 +223,27 @@ fn the_operator_flag_is_id_and_secret_and_must_not_take_the_auditors_id() {
         .expect("the operator client is in the org");
     assert_eq!(operator["authorizedGrantType"], "CLIENT-CREDENTIALS");
 }
+
+/// `--request-log` writes every request the simulator served when it stops, so the bench
+/// harness counts upstream calls by endpoint from the simulator's own log.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_request_log_is_written_on_shutdown() {
+    let dir = std::env::temp_dir().join(format!("sw-reqlog-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("requests.tsv");
+    let (mut child, base) = spawn_sim(&["--request-log", path.to_str().unwrap()]);
+    let listing = first_api_answer(&base).await;
+    assert_eq!(listing.status(), 200);
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    assert!(child.wait().unwrap().success());
+    let log = std::fs::read_to_string(&path).unwrap();
+    assert_eq!(
+        log, "POST\t/oauth/token\t200\nGET\t/api/v2/oauth/clients\t200\n",
+        "one line per request: method, path, status"
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
