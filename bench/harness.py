@@ -5,7 +5,8 @@ upstream calls by endpoint from the simulator's own request log; (2) the same or
 seed tutorial's script with the official SDK (bench/sdk_reference.py); (3) serving a report with
 wrk at 64 connections beside nginx serving the identical bytes (gzip_static); (4) /healthz latency
 while a large audit is collected and installed; (5) the service's RSS over repeated audits;
-(6) an audit whose API description is as large as the real one (60 MB).
+(6) an audit whose API description is as large as the real one (60 MB); (7) many orgs (50 of
+1 000 clients) audited by one `scopewatch serve` (SCOPEWATCH_ORGS_FILE).
 
 Usage: python bench/harness.py BINARY [--smoke] [--write BENCHMARKS.md]
 Everything binds 127.0.0.1 and is bounded in time.
@@ -417,6 +418,65 @@ def large_description(args, work):
     return dict(clients=args.description_clients, mb=args.description_mb, wall=wall, peak=peak)
 
 
+def many_orgs(args, work):
+    """Case 7: `args.orgs` orgs of `args.org_clients` clients each, audited by one `scopewatch
+    serve` (SCOPEWATCH_ORGS_FILE): the wall time of a full round (every org has a report), the
+    service's peak RSS, and upstream calls per org from each simulator's own log."""
+    sims = []
+    try:
+        for _ in range(args.orgs):
+            sims.append(Sim(args.binary, work, args.org_clients, roles=40))
+        orgs_file = os.path.join(work, "orgs.toml")
+        with open(orgs_file, "w") as f:
+            for i, sim in enumerate(sims):
+                f.write(f'[[org]]\nname = "org-{i:02d}"\napi_base_url = "{sim.base}"\n'
+                        f'login_base_url = "{sim.base}"\nclient_id = "{CLIENT_ID}"\n'
+                        'client_secret_env = "BENCH_ORG_SECRET"\n\n')
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("GENESYS_", "SCOPEWATCH_"))}
+        env.update(SCOPEWATCH_ORGS_FILE=orgs_file, BENCH_ORG_SECRET=SECRET, SCOPEWATCH_LISTEN="127.0.0.1:0",
+                   SCOPEWATCH_DATABASE_URL=f"sqlite://{work}/orgs.db", SCOPEWATCH_AUDIT_INTERVAL="24h",
+                   SCOPEWATCH_CHANGE_POLL="0")
+        log_path = os.path.join(work, "orgs-serve.log")
+        with open(log_path, "w") as err:
+            started = time.monotonic()
+            proc = subprocess.Popen([args.binary, "serve"], env=env, stderr=err, stdout=subprocess.DEVNULL)
+        try:
+            url, round_seconds, reports = None, None, 0
+            while time.monotonic() - started < 600:
+                if proc.poll() is not None:
+                    raise SystemExit(f"serve exited: {open(log_path).read()[-3000:]}")
+                if url is None:
+                    found = re.search(r"serving the report at (http://127\.0\.0\.1:\d+)", open(log_path).read())
+                    url = found and found.group(1)
+                if url:
+                    try:
+                        with urllib.request.urlopen(url + "/orgs", timeout=30) as r:
+                            listed = json.loads(r.read())["orgs"]
+                        reports = sum(1 for o in listed if o["report"])
+                        if reports == len(sims):
+                            round_seconds = time.monotonic() - started
+                            break
+                    except (urllib.error.URLError, ConnectionError):
+                        pass
+                time.sleep(0.1)
+            if round_seconds is None:
+                raise SystemExit(f"only {reports} of {len(sims)} orgs had a report after 600 s")
+            with open(f"/proc/{proc.pid}/status") as f:
+                peak = next(int(l.split()[1]) / 1024 for l in f if l.startswith("VmHWM:"))
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+    finally:
+        per_org = [sum(s.stop().values()) for s in sims]
+    log(f"{len(sims)} orgs x {args.org_clients} clients: round {round_seconds:.1f} s, peak {peak:.0f} MiB, "
+        f"calls per org {min(per_org)}-{max(per_org)}")
+    return dict(orgs=len(sims), clients=args.org_clients, seconds=round_seconds, peak=peak,
+                calls_min=min(per_org), calls_max=max(per_org), calls_median=statistics.median(per_org))
+
+
 def machine():
     cpu = "unknown"
     with open("/proc/cpuinfo") as f:
@@ -435,7 +495,7 @@ def fmt_calls(calls):
     return ", ".join(f"{short(k)} {v}" for k, v in sorted(calls.items()))
 
 
-def markdown(args, facts, audits, serving, healthz, repeats, described, started, wall):
+def markdown(args, facts, audits, serving, healthz, repeats, described, orgs, started, wall):
     out = []
     w = out.append
     w("# Benchmarks\n")
@@ -507,6 +567,17 @@ def markdown(args, facts, audits, serving, healthz, repeats, described, started,
     w("| wall | peak RSS |")
     w("|---:|---:|")
     w(f"| {described['wall']:.2f} s | {described['peak']:.0f} MiB |\n")
+
+    w(f"## 7. {orgs['orgs']} orgs of {orgs['clients']:,} clients, one `scopewatch serve`\n")
+    w(f"{orgs['orgs']} simulators (`scopewatch sim --clients {orgs['clients']:,} --roles 40`), one "
+      "`SCOPEWATCH_ORGS_FILE` with an `[[org]]` each, one `scopewatch serve` (SQLite) that audits every "
+      "org at start, each on its own tasks. The round ends when `GET /orgs` shows a report for every "
+      "org (timed from the process start, so it includes start-up and the database). Calls per org "
+      "come from each simulator's request log.\n")
+    w("| orgs | clients each | full round | service peak RSS | upstream calls per org (min / median / max) |")
+    w("|---:|---:|---:|---:|---:|")
+    w(f"| {orgs['orgs']} | {orgs['clients']:,} | {orgs['seconds']:.1f} s | {orgs['peak']:.0f} MiB | "
+      f"{orgs['calls_min']} / {orgs['calls_median']:.0f} / {orgs['calls_max']} |\n")
     return "\n".join(out) + "\n"
 
 
@@ -532,11 +603,13 @@ def main():
         args.serve_clients, args.install_clients, args.repeat_clients, args.repeats = 300, 1000, 100, 5
         args.wrk_seconds = 1
         args.description_clients, args.description_mb = 200, 2
+        args.orgs, args.org_clients = 3, 100
     else:
         args.sizes, args.latencies, args.runs = [1000, 10000, 100000], [0, 100], 3
         args.serve_clients, args.install_clients, args.repeat_clients, args.repeats = 10000, 100000, 10000, 50
         args.wrk_seconds = 10
         args.description_clients, args.description_mb = 10000, 60
+        args.orgs, args.org_clients = 50, 1000
     started = datetime.datetime.now(datetime.timezone.utc)
     t0 = time.monotonic()
     facts = dict(machine=machine(), version=tool_version([args.binary, "--version"]),
@@ -548,8 +621,9 @@ def main():
         healthz = healthz_during_audit(args, work)
         repeats = rss_over_audits(args, work)
         described = large_description(args, work)
+        orgs = many_orgs(args, work)
     wall = time.monotonic() - t0
-    text = markdown(args, facts, audits, serving, healthz, repeats, described, started, wall)
+    text = markdown(args, facts, audits, serving, healthz, repeats, described, orgs, started, wall)
     if args.smoke:
         print(text)
         print(f"smoke run passed in {wall:.0f} s")
