@@ -14,7 +14,6 @@ use tokio_util::sync::CancellationToken;
 use super::{AlreadyRunning, AuditHandle, Auditor};
 use crate::audit::snapshot::AuditEvent;
 use crate::genesys::{GenesysClient, GenesysError, trail};
-use crate::store::AuditLock;
 
 /// Ids remembered of the events seen at the newest second (the realtime interval is
 /// inclusive to the second, so those come again).
@@ -23,13 +22,23 @@ const MAX_SEEN: usize = 1_000;
 /// What the poller knows between polls.
 #[derive(Debug)]
 pub struct ChangeWatch {
-    /// Audit services recording OAuth clients or roles; empty until the mapping was read.
-    services: Vec<String>,
+    /// (audit service, entity type) pairs recording OAuth clients or roles, asked in turn, each
+    /// with its own mark (a query filtered on one type says nothing of the others); empty until
+    /// the mapping was read.
+    services: Vec<((String, String), Mark)>,
     turn: usize,
-    last_seen: DateTime<Utc>,
-    seen: HashSet<String>,
+    /// Where every pair's mark starts.
+    since: DateTime<Utc>,
     /// Changes seen while an audit was already running: an audit starts at the next poll.
     pending: bool,
+}
+
+/// How far one (service, entity type) has been read: the newest event's time, and the ids of
+/// the events at its second (the realtime interval is inclusive to the second).
+#[derive(Debug, Clone)]
+struct Mark {
+    last_seen: DateTime<Utc>,
+    seen: HashSet<String>,
 }
 
 /// What one poll found.
@@ -59,8 +68,7 @@ impl ChangeWatch {
         ChangeWatch {
             services: Vec::new(),
             turn: 0,
-            last_seen: since,
-            seen: HashSet::new(),
+            since,
             pending: false,
         }
     }
@@ -73,14 +81,35 @@ impl ChangeWatch {
         now: DateTime<Utc>,
     ) -> Result<Found, GenesysError> {
         if self.services.is_empty() {
-            self.services = trail::change_services(client).await?;
+            let mark = Mark::new(self.since);
+            self.services = trail::change_services(client)
+                .await?
+                .into_iter()
+                .map(|pair| (pair, mark.clone()))
+                .collect();
+            if self.services.is_empty() {
+                tracing::warn!(
+                    "the audit service mapping lists no service recording OAuth clients or roles; changes cannot be watched"
+                );
+            }
             return Ok(Found::Nothing);
         }
-        let service = self.services[self.turn % self.services.len()].clone();
+        let turn = self.turn % self.services.len();
         self.turn = self.turn.wrapping_add(1);
-        let since = self.last_seen.trunc_subsecs(0);
-        let (events, more) = trail::realtime_changes(client, &service, since, now).await?;
-        Ok(self.take(events, more))
+        let ((service, entity_type), mark) = &mut self.services[turn];
+        let since = mark.last_seen.trunc_subsecs(0);
+        let (events, more) =
+            trail::realtime_changes(client, service, entity_type, since, now).await?;
+        Ok(mark.take(events, more))
+    }
+}
+
+impl Mark {
+    fn new(since: DateTime<Utc>) -> Mark {
+        Mark {
+            last_seen: since,
+            seen: HashSet::new(),
+        }
     }
 
     /// Keeps the events not seen yet; moves the mark to the newest.
@@ -117,7 +146,9 @@ impl ChangeWatch {
     }
 }
 
-/// Polls every `period` until cancelled, on the replica holding the change-poll lock.
+/// Polls every `period` until cancelled. Each poll takes the org's change-poll lock for its own
+/// length only (one poller at a time across replicas, and no connection held between polls:
+/// with many orgs, held locks would each keep a database session open).
 pub async fn change_loop(
     auditor: Arc<Auditor>,
     audits: AuditHandle,
@@ -125,33 +156,33 @@ pub async fn change_loop(
     cancel: CancellationToken,
 ) {
     let mut watch = ChangeWatch::new(Utc::now());
-    let mut lock: Option<AuditLock> = None;
+    // Whether this replica polled last time: if another did meanwhile, start from the store.
+    let mut polled_last = false;
     let mut failing = false;
     loop {
         tokio::select! {
             _ = tokio::time::sleep(period) => {}
             _ = cancel.cancelled() => break,
         }
-        let held = match lock.as_mut() {
-            Some(held) => held.still_held().await,
-            None => false,
-        };
-        if !held {
-            {
-                lock = None;
-                match auditor.store().try_lock_change_poll().await {
-                    Ok(Some(taken)) => {
-                        tracing::info!("this replica polls the audit trail for changes");
-                        watch = ChangeWatch::new(watch_from(&auditor).await);
-                        lock = Some(taken);
-                    }
-                    Ok(None) => continue,
-                    Err(e) => {
-                        tracing::warn!(error = %e, "cannot take the change-poll lock; not polling");
-                        continue;
-                    }
-                }
+        let lock = match auditor.store().try_lock_change_poll().await {
+            Ok(Some(taken)) => taken,
+            Ok(None) => {
+                polled_last = false;
+                continue;
             }
+            Err(e) => {
+                if !failing {
+                    tracing::warn!(error = %e, "cannot take the change-poll lock; not polling");
+                }
+                failing = true;
+                polled_last = false;
+                continue;
+            }
+        };
+        if !polled_last {
+            tracing::info!("this replica polls the audit trail for changes");
+            watch = ChangeWatch::new(watch_from(&auditor).await);
+            polled_last = true;
         }
         if watch.pending {
             start(&audits, &mut watch, "changes seen while an audit ran").await;
@@ -170,8 +201,6 @@ pub async fn change_loop(
                 failing = true;
             }
         }
-    }
-    if let Some(lock) = lock {
         lock.release().await;
     }
 }
@@ -229,7 +258,7 @@ mod tests {
         let start = DateTime::parse_from_rfc3339("2026-11-26T10:00:00.500Z")
             .unwrap()
             .with_timezone(&Utc);
-        let mut watch = ChangeWatch::new(start);
+        let mut watch = Mark::new(start);
         assert_eq!(watch.take(vec![], false), Found::Nothing);
         assert_eq!(
             watch.take(vec![event("old", "2026-11-26T09:59:59Z")], false),

@@ -379,32 +379,36 @@ pub fn event(m: AuditMessage) -> Option<AuditEvent> {
 }
 
 /// The audit services that record OAuth clients or roles (what the change poller asks).
-pub async fn change_services(client: &GenesysClient) -> Result<Vec<String>, GenesysError> {
+pub async fn change_services(
+    client: &GenesysClient,
+) -> Result<Vec<(String, String)>, GenesysError> {
     let mapping: AuditServiceMapping = client.get_json(AUDIT_MAPPING, AUDIT_MAPPING).await?;
-    let mut names: Vec<String> = trail_services(&mapping)
-        .into_iter()
-        .map(|(service, _)| service)
-        .collect();
-    names.dedup();
-    Ok(names)
+    let mut pairs = trail_services(&mapping);
+    pairs.dedup();
+    Ok(pairs)
 }
 
 /// Messages per realtime page the change poller reads (one page per poll).
 pub const REALTIME_PAGE_SIZE: u64 = 100;
 
-/// Changes to OAuth clients and roles one service recorded since `since`, newest first, in one
-/// call; `true` when there were more than one page holds (the poller then cannot rule a
-/// change out).
+/// Changes to one entity type (OAuth clients or roles) one service recorded since `since`,
+/// newest first, in one call; `true` when there were more than one page holds (the poller then
+/// cannot rule a change out). The query is filtered on the entity type, so a busy org's other
+/// events (tokens, users) never read as a possible change.
 pub async fn realtime_changes(
     client: &GenesysClient,
     service: &str,
+    entity_type: &str,
     since: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> Result<(Vec<AuditEvent>, bool), GenesysError> {
     let body = AuditQuery {
         interval: interval(since, now.max(since) + Duration::seconds(1)),
         service_name: Some(service.to_string()),
-        filters: vec![],
+        filters: vec![AuditFilter {
+            property: "EntityType".into(),
+            value: entity_type.to_string(),
+        }],
         sort: vec![AuditSort {
             name: "Timestamp".into(),
             sort_order: "descending".into(),

@@ -1,9 +1,8 @@
 //! Cluster locks on one PostgreSQL: the audit lock (one audit at a time across every replica)
 //! and the change-poll lock (one change poller across every replica), each per org.
 
-use sqlx::pool::PoolConnection;
-use sqlx::postgres::PgPool;
-use sqlx::{Postgres, Row};
+use sqlx::postgres::{PgConnection, PgPool};
+use sqlx::{Connection, Row};
 
 use super::StoreError;
 
@@ -22,11 +21,12 @@ pub const CHANGE_POLL_KEY: i32 = 0x05C0_9E3B;
 const SECOND_KEY: &str = "CASE WHEN $2 = 'default' THEN hashtext(current_schema()) \
                           ELSE hashtext(current_schema() || '/' || $2) END";
 
-/// Held while an audit runs (or a poller polls). Released explicitly; if dropped (a cancelled
-/// audit), its connection is closed rather than returned to the pool, so PostgreSQL frees the
-/// lock with the session.
+/// Held while an audit runs (or a poller polls), on a connection of its own outside the pool:
+/// with several orgs, locks held through long audits never starve the pool the history and
+/// the stored reports are read through. Released explicitly; if dropped (a cancelled audit),
+/// its connection is closed, so PostgreSQL frees the lock with the session.
 pub struct AuditLock {
-    connection: Option<PoolConnection<Postgres>>,
+    connection: Option<PgConnection>,
     key: i32,
     org: String,
 }
@@ -40,13 +40,24 @@ impl AuditLock {
         }
     }
 
-    /// Takes the advisory lock `(key, schema and org)` on a connection of its own, if it is free.
+    /// Takes the advisory lock `(key, schema and org)` on a connection of its own (the pool's
+    /// settings, not one of its connections), if it is free.
     pub(super) async fn try_postgres(
         pool: &PgPool,
         key: i32,
         org: &str,
     ) -> Result<Option<AuditLock>, StoreError> {
-        let mut connection = pool.acquire().await.map_err(|e| StoreError::Query {
+        let options = pool.connect_options();
+        let mut connection = tokio::time::timeout(
+            std::time::Duration::from_secs(5),
+            PgConnection::connect_with(&options),
+        )
+        .await
+        .map_err(|_| StoreError::Query {
+            operation: "lock",
+            reason: "connecting timed out after 5 s".into(),
+        })?
+        .map_err(|e| StoreError::Query {
             operation: "lock",
             reason: e.to_string(),
         })?;
@@ -55,14 +66,18 @@ impl AuditLock {
         ))
         .bind(key)
         .bind(org)
-        .fetch_one(&mut *connection)
+        .fetch_one(&mut connection)
         .await
         .map_err(|e| StoreError::Query {
             operation: "lock",
             reason: e.to_string(),
         })?;
         let locked: bool = row.try_get("locked").unwrap_or(false);
-        Ok(locked.then_some(AuditLock {
+        if !locked {
+            let _ = connection.close().await;
+            return Ok(None);
+        }
+        Ok(Some(AuditLock {
             connection: Some(connection),
             key,
             org: org.to_string(),
@@ -77,7 +92,7 @@ impl AuditLock {
         };
         let alive = tokio::time::timeout(
             std::time::Duration::from_secs(5),
-            sqlx::query("SELECT 1").execute(&mut **connection),
+            sqlx::query("SELECT 1").execute(&mut *connection),
         )
         .await;
         matches!(alive, Ok(Ok(_)))
@@ -89,20 +104,15 @@ impl AuditLock {
             let unlocked = sqlx::query(&format!("SELECT pg_advisory_unlock($1, {SECOND_KEY})"))
                 .bind(self.key)
                 .bind(&self.org)
-                .execute(&mut *connection)
+                .execute(&mut connection)
                 .await;
             if unlocked.is_err() {
-                // Closing the session frees the lock too.
-                drop(connection.detach());
+                tracing::debug!("advisory unlock failed; closing the session frees the lock");
             }
+            // The session ends either way: the connection was the lock's alone.
+            let _ = connection.close().await;
         }
     }
 }
 
-impl Drop for AuditLock {
-    fn drop(&mut self) {
-        if let Some(connection) = self.connection.take() {
-            drop(connection.detach());
-        }
-    }
-}
+// Dropping an `AuditLock` drops its connection, which closes the session and frees the lock.
