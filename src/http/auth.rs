@@ -25,38 +25,44 @@ pub async fn require_token(
     request: Request,
     next: Next,
 ) -> Response {
-    if state.api_tokens.is_empty() {
-        return next.run(request).await;
+    if authorized(&state, request.headers()) {
+        next.run(request).await
+    } else {
+        unauthorized()
     }
-    let given = request
-        .headers()
+}
+
+/// Whether the request may see protected routes: no tokens are configured, or it carries one.
+pub fn authorized(state: &AppState, headers: &axum::http::HeaderMap) -> bool {
+    if state.api_tokens.is_empty() {
+        return true;
+    }
+    let given = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.split_once(' '))
         .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
         .map(|(_, token)| token.trim());
-    match given {
-        // Every token is compared (no early exit), so timing does not tell which one matched.
-        Some(token)
-            if state.api_tokens.iter().fold(false, |hit, t| {
-                token_matches(token, t.expose_secret()) | hit
-            }) =>
-        {
-            next.run(request).await
-        }
-        _ => {
-            let mut response = ApiError::new(
-                StatusCode::UNAUTHORIZED,
-                "unauthorized",
-                "a valid bearer token is required",
-            )
-            .into_response();
-            response
-                .headers_mut()
-                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
-            response
-        }
-    }
+    // Every token is compared (no early exit), so timing does not tell which one matched.
+    given.is_some_and(|token| {
+        state.api_tokens.iter().fold(false, |hit, t| {
+            token_matches(token, t.expose_secret()) | hit
+        })
+    })
+}
+
+/// 401 with the `WWW-Authenticate` challenge.
+pub fn unauthorized() -> Response {
+    let mut response = ApiError::new(
+        StatusCode::UNAUTHORIZED,
+        "unauthorized",
+        "a valid bearer token is required",
+    )
+    .into_response();
+    response
+        .headers_mut()
+        .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+    response
 }
 
 #[cfg(test)]

@@ -20,7 +20,7 @@ use axum::Router;
 use axum::extract::{FromRef, MatchedPath, Request, State};
 use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get};
 use secrecy::SecretString;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
@@ -221,8 +221,13 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-async fn not_found(State(state): State<AppState>, request: Request) -> ApiError {
+async fn not_found(State(state): State<AppState>, request: Request) -> Response {
     let path = request.uri().path();
+    // Which orgs exist is for authorized callers only: an unknown org answers as a known one
+    // does without a token.
+    if path.starts_with("/orgs/") && !auth::authorized(&state, request.headers()) {
+        return auth::unauthorized();
+    }
     if let Some(name) = path
         .strip_prefix("/orgs/")
         .and_then(|rest| rest.split('/').next())
@@ -234,7 +239,8 @@ async fn not_found(State(state): State<AppState>, request: Request) -> ApiError 
                 "no org named '{}' is audited here; GET /orgs lists them",
                 clip(name)
             ),
-        );
+        )
+        .into_response();
     }
     ApiError::not_found(
         "not_found",
@@ -244,6 +250,7 @@ async fn not_found(State(state): State<AppState>, request: Request) -> ApiError 
             clip(request.uri().path())
         ),
     )
+    .into_response()
 }
 
 async fn method_not_allowed(request: Request) -> ApiError {

@@ -207,11 +207,17 @@ async fn one_org_with_a_wrong_secret_and_one_in_a_429_storm_never_delay_the_thir
     assert_eq!(unknown.status(), 404);
     let error: serde_json::Value = unknown.json().await.unwrap();
     assert_eq!(error["code"], "org_not_found");
-    // Not ready while the storm org has neither a report nor an outcome; the good org serves.
+    // Ready: one org serves, and the slow and failing ones do not take it out of service; the
+    // open endpoint counts orgs and never names them.
     let ready = app.get("/readyz").await;
-    assert_eq!(ready.status(), 503);
-    let why: serde_json::Value = ready.json().await.unwrap();
-    assert!(why["detail"].as_str().unwrap().contains("storm"), "{why}");
+    assert_eq!(ready.status(), 200);
+    let body = ready.text().await.unwrap();
+    let why: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(why["orgs"], 3);
+    assert_eq!(why["orgs_with_a_report"], 1);
+    for name in ["good", "wrong", "storm"] {
+        assert!(!body.contains(name), "{body}");
+    }
 
     // An audit started for one org runs for that org, and its Location says where.
     let started = app
@@ -248,4 +254,25 @@ async fn one_org_with_a_wrong_secret_and_one_in_a_429_storm_never_delay_the_thir
         .expect("shutdown within its grace, a storm org's audit abandoned")
         .unwrap()
         .unwrap();
+}
+
+/// With API tokens, an unknown org answers as a known one does to a caller without a token (401):
+/// which orgs exist is not told to strangers.
+#[tokio::test]
+async fn without_a_token_unknown_and_known_orgs_answer_alike() {
+    let app = spawn_app_with(org(3), &[("SCOPEWATCH_API_TOKEN", "t0ken-for-orgs")]).await;
+    for path in ["/orgs/default/report", "/orgs/nobody/report", "/orgs"] {
+        assert_eq!(app.get(path).await.status(), 401, "{path}");
+    }
+    let with = |path: &str| {
+        app.http
+            .get(format!("{}{path}", app.base))
+            .bearer_auth("t0ken-for-orgs")
+            .send()
+    };
+    let unknown = with("/orgs/nobody/report").await.unwrap();
+    assert_eq!(unknown.status(), 404);
+    let error: serde_json::Value = unknown.json().await.unwrap();
+    assert_eq!(error["code"], "org_not_found");
+    assert_eq!(with("/orgs/default/audits").await.unwrap().status(), 200);
 }
