@@ -155,6 +155,12 @@ fn trail_of(
     ("known", changes, actions)
 }
 
+/// Rules whose evidence lists dated trail events over a sliding window: it changes as old events
+/// age out of the window without anything new happening, so their findings are identified by
+/// client and rule alone (else they would read as resolved and new again, reset their first-seen
+/// time and be announced again).
+const WINDOWED_RULES: [&str; 2] = ["client-administers-access", "recent-privilege-change"];
+
 /// A finding's identity across audits: client, rule and evidence.
 pub fn fingerprint(client_id: &str, rule_id: &str, evidence: &[String]) -> String {
     let mut hasher = Sha256::new();
@@ -174,7 +180,12 @@ fn finding(ctx: &Context, run: &AuditRun, client: &Client, meta: &RuleMeta, hit:
         .severity(meta.id)
         .or(hit.severity)
         .unwrap_or(meta.default_severity);
-    let fingerprint = fingerprint(&client.id, meta.id, &hit.evidence);
+    let identity: &[String] = if WINDOWED_RULES.contains(&meta.id) {
+        &[]
+    } else {
+        &hit.evidence
+    };
+    let fingerprint = fingerprint(&client.id, meta.id, identity);
     Finding {
         rule_id: meta.id.to_string(),
         severity,
@@ -376,4 +387,55 @@ fn summarize(clients: &[ClientReport]) -> Summary {
         }
     }
     summary
+}
+
+#[cfg(test)]
+mod tests {
+    use super::rules::testkit::{client, event, policy, with_trail};
+    use super::snapshot::PropertyChange;
+    use super::*;
+
+    fn widening(id: &str, at: &str) -> snapshot::AuditEvent {
+        let mut e = event(id, at, None, "Update", "OAuthClient", "c1");
+        e.properties = vec![PropertyChange::new(
+            "scope",
+            vec![],
+            vec![format!("scope-{id}")],
+        )];
+        e
+    }
+
+    fn fingerprint_of(s: &snapshot::Snapshot, rule: &str) -> String {
+        let mut s = s.clone();
+        s.clients = vec![client("CLIENT-CREDENTIALS")];
+        let at = s.collected_at;
+        let run = AuditRun {
+            audit_id: "t".into(),
+            started_at: at,
+            generated_at: at,
+            first_seen: &|_| None,
+        };
+        let report = judge(&s, &policy(), &run);
+        report.clients[0]
+            .findings
+            .iter()
+            .find(|f| f.rule_id == rule)
+            .unwrap_or_else(|| panic!("{rule} in {:?}", report.clients[0].findings))
+            .fingerprint
+            .clone()
+    }
+
+    #[test]
+    fn a_trail_finding_keeps_its_identity_as_its_events_age_out_of_the_window() {
+        let both = with_trail(vec![
+            widening("a", "2026-10-30T09:00:00Z"),
+            widening("b", "2026-10-31T09:00:00Z"),
+        ]);
+        let one = with_trail(vec![widening("b", "2026-10-31T09:00:00Z")]);
+        assert_eq!(
+            fingerprint_of(&both, "recent-privilege-change"),
+            fingerprint_of(&one, "recent-privilege-change"),
+            "the same finding, not resolved and new again"
+        );
+    }
 }

@@ -177,12 +177,32 @@ impl Person {
     }
 }
 
-/// One property an audited change touched, with its values before and after.
+/// One property an audited change touched, with its values before and after (bounded for the
+/// report) and the values it added, found on the whole values as Genesys sent them: a list cut
+/// for the report must never make a narrowing read as a widening.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PropertyChange {
     pub property: String,
     pub old_values: Vec<String>,
     pub new_values: Vec<String>,
+    pub added: Vec<String>,
+}
+
+impl PropertyChange {
+    /// A change whose values are whole (tests, and values short enough to keep as they are).
+    pub fn new(property: &str, old_values: Vec<String>, new_values: Vec<String>) -> Self {
+        let added = new_values
+            .iter()
+            .filter(|v| !old_values.contains(v))
+            .cloned()
+            .collect();
+        PropertyChange {
+            property: property.to_string(),
+            old_values,
+            new_values,
+            added,
+        }
+    }
 }
 
 /// One message of the audit trail: who (a person, through an OAuth client) did what to which

@@ -189,14 +189,6 @@ impl Auditor {
         &self.store
     }
 
-    /// Whether an audit has ended (here or stored by a replica) since start, whatever its outcome.
-    pub fn has_an_outcome(&self) -> bool {
-        self.last_outcome
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .is_some()
-    }
-
     pub fn outbox(&self) -> &Arc<Outbox> {
         &self.outbox
     }

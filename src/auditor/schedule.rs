@@ -29,11 +29,6 @@ impl AuditHandle {
         }
     }
 
-    /// Whether an audit has ended since start, successful or not.
-    pub fn has_an_outcome(&self) -> bool {
-        self.auditor.has_an_outcome()
-    }
-
     /// Starts an audit in the background: its id, or `AlreadyRunning`.
     pub async fn start_now(&self) -> Result<String, AlreadyRunning> {
         let ticket = self.auditor.begin().await?;

@@ -337,6 +337,15 @@ fn encode(value: &str) -> String {
     url::form_urlencoded::byte_serialize(value.as_bytes()).collect()
 }
 
+/// A property whose values may be a credential (a client secret recorded on create or rotate):
+/// never kept, so never in a report, a page, the database or a webhook.
+fn is_secret_property(name: &str) -> bool {
+    let name = name.to_ascii_lowercase();
+    ["secret", "password", "token", "credential", "privatekey"]
+        .iter()
+        .any(|s| name.contains(s))
+}
+
 /// An audit message in domain terms; one without a date or an action says nothing.
 pub fn event(m: AuditMessage) -> Option<AuditEvent> {
     let at = DateTime::parse_from_rfc3339(m.event_date.as_deref()?)
@@ -359,19 +368,27 @@ pub fn event(m: AuditMessage) -> Option<AuditEvent> {
             .property_changes
             .unwrap_or_default()
             .into_iter()
+            .filter(|p| !p.property.as_deref().is_some_and(is_secret_property))
             .take(MAX_PROPERTIES)
             .filter_map(|p| {
-                let values = |v: Option<Vec<String>>| {
-                    v.unwrap_or_default()
-                        .iter()
-                        .take(MAX_VALUES)
-                        .map(|s| text(s))
-                        .collect()
-                };
+                let property = text(&p.property.filter(|p| !p.is_empty())?);
+                let old = p.old_values.unwrap_or_default();
+                let new = p.new_values.unwrap_or_default();
+                // What was added is decided on the whole values, before any is cut.
+                let before: std::collections::HashSet<&str> =
+                    old.iter().map(String::as_str).collect();
+                let added = new
+                    .iter()
+                    .filter(|v| !before.contains(v.as_str()))
+                    .take(MAX_VALUES)
+                    .map(|s| text(s))
+                    .collect();
+                let bounded = |v: &[String]| v.iter().take(MAX_VALUES).map(|s| text(s)).collect();
                 Some(PropertyChange {
-                    property: text(&p.property.filter(|p| !p.is_empty())?),
-                    old_values: values(p.old_values),
-                    new_values: values(p.new_values),
+                    property,
+                    old_values: bounded(&old),
+                    new_values: bounded(&new),
+                    added,
                 })
             })
             .collect(),
@@ -440,6 +457,48 @@ pub fn trail_start(now: DateTime<Utc>, usage_window_days: u32) -> DateTime<Utc> 
 mod tests {
     use super::*;
     use crate::genesys::read_models::{AuditService, AuditServiceEntity};
+
+    #[test]
+    fn what_a_change_added_is_found_on_the_whole_values_and_secrets_are_dropped() {
+        let scopes: Vec<String> = (0..25).map(|i| format!("scope{i:02}")).collect();
+        let long = |tail: &str| format!("{}{tail}", "p".repeat(250));
+        let m = AuditMessage {
+            event_date: Some("2026-11-20T10:00:00Z".into()),
+            action: Some("Update".into()),
+            property_changes: Some(vec![
+                super::super::read_models::PropertyChange {
+                    property: Some("scope".into()),
+                    old_values: Some(scopes.clone()),
+                    new_values: Some(scopes[1..].to_vec()),
+                },
+                super::super::read_models::PropertyChange {
+                    property: Some("permissionPolicies".into()),
+                    old_values: Some(vec![long("a")]),
+                    new_values: Some(vec![long("a"), long("b")]),
+                },
+                super::super::read_models::PropertyChange {
+                    property: Some("clientSecret".into()),
+                    old_values: None,
+                    new_values: Some(vec!["s3cr3t-value".into()]),
+                },
+            ]),
+            ..AuditMessage::default()
+        };
+        let e = event(m).unwrap();
+        assert_eq!(e.properties.len(), 2, "the secret property is dropped");
+        assert!(
+            e.properties[0].added.is_empty(),
+            "removing one of 25 scopes adds nothing, though only 20 are kept: {:?}",
+            e.properties[0].added
+        );
+        assert_eq!(e.properties[0].new_values.len(), MAX_VALUES);
+        assert_eq!(
+            e.properties[1].added.len(),
+            1,
+            "a value that differs past the kept length is still new"
+        );
+        assert!(!format!("{e:?}").contains("s3cr3t"));
+    }
 
     #[test]
     fn a_message_missing_fields_is_read_leniently_and_bounded() {

@@ -29,8 +29,7 @@ fn added(event: &AuditEvent, properties: &[&str]) -> Vec<String> {
         if !properties.contains(&p.property.to_ascii_lowercase().as_str()) {
             continue;
         }
-        let old: BTreeSet<&String> = p.old_values.iter().collect();
-        added.extend(p.new_values.iter().filter(|v| !old.contains(v)).cloned());
+        added.extend(p.added.iter().cloned());
     }
     added.into_iter().collect()
 }
@@ -109,19 +108,18 @@ mod tests {
 
     fn widened(at: &str, kind: &str, entity: &str, property: &str) -> AuditEvent {
         let mut e = event("e", at, None, "Update", kind, entity);
-        e.properties = vec![PropertyChange {
-            property: property.into(),
-            old_values: vec!["users:readonly".into()],
-            new_values: vec!["users:readonly".into(), "users".into()],
-        }];
+        e.properties = vec![PropertyChange::new(
+            property,
+            vec!["users:readonly".into()],
+            vec!["users:readonly".into(), "users".into()],
+        )];
         e
     }
 
     #[test]
     fn flags_widened_scopes_and_roles_in_the_window_naming_who() {
         let mut granted = widened("2026-10-29T09:00:00Z", "OAuthClient", "c1", "roleIds");
-        granted.properties[0].new_values = vec!["master".into()];
-        granted.properties[0].old_values = vec![];
+        granted.properties[0] = PropertyChange::new("roleIds", vec![], vec!["master".into()]);
         let s = with_trail(vec![
             granted,
             widened("2026-10-30T09:00:00Z", "OAuthClient", "c1", "scope"),
@@ -149,8 +147,9 @@ mod tests {
     #[test]
     fn narrowing_other_clients_and_an_unknown_trail_stay_silent() {
         let mut narrowed = widened("2026-10-30T09:00:00Z", "OAuthClient", "c1", "scope");
-        let p = &mut narrowed.properties[0];
-        std::mem::swap(&mut p.old_values, &mut p.new_values);
+        let p = &narrowed.properties[0];
+        narrowed.properties[0] =
+            PropertyChange::new(&p.property, p.new_values.clone(), p.old_values.clone());
         let other = widened("2026-10-30T09:00:00Z", "OAuthClient", "c2", "scope");
         let mut s = with_trail(vec![narrowed, other]);
         let c = client("CLIENT-CREDENTIALS");
