@@ -94,13 +94,27 @@ impl ChangeWatch {
             }
             return Ok(Found::Nothing);
         }
-        let turn = self.turn % self.services.len();
+        let turn = next_pair(&self.services, self.turn);
         self.turn = self.turn.wrapping_add(1);
         let ((service, entity_type), mark) = &mut self.services[turn];
         let since = mark.last_seen.trunc_subsecs(0);
         let (events, more) =
             trail::realtime_changes(client, service, entity_type, since, now).await?;
         Ok(mark.take(events, more))
+    }
+}
+
+/// Which pair poll number `turn` asks: OAuth clients every other poll (a risky client created
+/// is what the poller is for: it shows within two polls), the other types in turn between.
+fn next_pair(pairs: &[((String, String), Mark)], turn: usize) -> usize {
+    let (clients, others): (Vec<usize>, Vec<usize>) =
+        (0..pairs.len()).partition(|&i| pairs[i].0.1 == trail::TRAIL_ENTITY_TYPES[0]);
+    let pick = |from: &[usize]| from[(turn / 2) % from.len()];
+    match (clients.is_empty(), others.is_empty()) {
+        (false, true) => pick(&clients),
+        (true, false) => pick(&others),
+        _ if turn.is_multiple_of(2) => pick(&clients),
+        _ => pick(&others),
     }
 }
 
@@ -251,6 +265,41 @@ mod tests {
             }),
             properties: vec![],
         }
+    }
+
+    #[test]
+    fn oauth_clients_are_asked_every_other_poll_and_the_other_types_in_turn_between() {
+        let pair = |service: &str, kind: &str| {
+            (
+                (service.to_string(), kind.to_string()),
+                Mark::new(Utc::now()),
+            )
+        };
+        let pairs = vec![
+            pair("PeoplePermissions", "OAuthClient"),
+            pair("PeoplePermissions", "Role"),
+            pair("PeoplePermissions", "OAuthClientAuthorization"),
+            pair("Directory", "OrganizationAuthorizationTrust"),
+        ];
+        let asked: Vec<&str> = (0..8)
+            .map(|turn| pairs[next_pair(&pairs, turn)].0.1.as_str())
+            .collect();
+        assert_eq!(
+            asked,
+            [
+                "OAuthClient",
+                "Role",
+                "OAuthClient",
+                "OAuthClientAuthorization",
+                "OAuthClient",
+                "OrganizationAuthorizationTrust",
+                "OAuthClient",
+                "Role"
+            ]
+        );
+        let only_roles = vec![pair("PeoplePermissions", "Role")];
+        assert_eq!(next_pair(&only_roles, 0), 0);
+        assert_eq!(next_pair(&only_roles, 1), 0);
     }
 
     #[test]

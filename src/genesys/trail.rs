@@ -23,8 +23,16 @@ pub const AUDIT_QUERY: &str = "/api/v2/audits/query";
 pub const AUDIT_RESULTS: &str = "/api/v2/audits/query/{transactionId}/results";
 pub const AUDIT_REALTIME: &str = "/api/v2/audits/query/realtime";
 
-/// The entity types whose trail scopewatch reads.
-pub const TRAIL_ENTITY_TYPES: [&str; 2] = ["OAuthClient", "Role"];
+/// The entity types whose trail scopewatch reads: OAuth clients and roles (who changed them,
+/// and which clients changed them), and the access-granting ones a client may create itself:
+/// authorizations of other orgs' apps and trusts given to partner orgs (genesys-api.md §12.3).
+/// Types the org's service mapping does not list cost no call.
+pub const TRAIL_ENTITY_TYPES: [&str; 4] = [
+    "OAuthClient",
+    "Role",
+    "OAuthClientAuthorization",
+    "OrganizationAuthorizationTrust",
+];
 
 /// Ids per `GET /api/v2/users?id=...` (its page size maximum).
 pub const USERS_PER_CALL: usize = 100;
@@ -541,6 +549,10 @@ mod tests {
                     entities: vec![entity("Queue")],
                 },
                 AuditService {
+                    name: Some("Directory".into()),
+                    entities: vec![entity("OrganizationAuthorizationTrust")],
+                },
+                AuditService {
                     name: None,
                     entities: vec![entity("Role")],
                 },
@@ -549,9 +561,14 @@ mod tests {
         assert_eq!(
             trail_services(&mapping),
             vec![
+                (
+                    "Directory".to_string(),
+                    "OrganizationAuthorizationTrust".to_string()
+                ),
                 ("PeoplePermissions".to_string(), "OAuthClient".to_string()),
                 ("PeoplePermissions".to_string(), "Role".to_string()),
-            ]
+            ],
+            "trusts given to partner orgs are read too, wherever the mapping puts them"
         );
     }
 

@@ -87,6 +87,25 @@ mod tests {
     }
 
     #[test]
+    fn flags_a_client_that_gave_a_partner_org_access() {
+        let s = with_trail(vec![event(
+            "e1",
+            "2026-10-30T09:00:00Z",
+            Some("c1"),
+            "Create",
+            "OrganizationAuthorizationTrust",
+            "partner-org",
+        )]);
+        let hit = run_with(&RULE, &s, &policy(), &client("CLIENT-CREDENTIALS")).unwrap();
+        assert_eq!(
+            hit.evidence,
+            vec![
+                "2026-10-30T09:00:00Z Create OrganizationAuthorizationTrust 'Entity partner-org' (partner-org)"
+            ]
+        );
+    }
+
+    #[test]
     fn silent_without_actions_and_when_the_trail_is_unknown() {
         let mut s = with_trail(vec![event(
             "e1",
