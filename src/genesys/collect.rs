@@ -43,13 +43,21 @@ pub async fn collect(
 
 /// Optional evidence: its value, or `None` and a warning when it could not be read.
 async fn optional<T>(
+    client: &GenesysClient,
     what: &str,
     read: impl std::future::Future<Output = Result<T, GenesysError>>,
 ) -> Result<(Option<T>, Option<String>), GenesysError> {
-    match read.await {
-        Ok(value) => Ok((Some(value), None)),
-        Err(e) if degradable(&e) => Ok((None, Some(format!("{what}: {e}")))),
-        Err(e) => Err(e),
+    // Optional evidence has half the collection's time: a slow source (a trail of many pages)
+    // becomes unknown rather than failing the whole audit at its deadline.
+    let budget = client.config.deadline / 2;
+    match tokio::time::timeout(budget, read).await {
+        Ok(Ok(value)) => Ok((Some(value), None)),
+        Ok(Err(e)) if degradable(&e) => Ok((None, Some(format!("{what}: {e}")))),
+        Ok(Err(e)) => Err(e),
+        Err(_) => Ok((
+            None,
+            Some(format!("{what}: not read within {}s", budget.as_secs())),
+        )),
     }
 }
 
@@ -123,6 +131,7 @@ async fn collect_all(
             (Some(BTreeMap::new()), None)
         } else {
             optional(
+                client,
                 "creators unknown (orphaned-client is not checked)",
                 trail::people(client, &ids),
             )
@@ -147,12 +156,14 @@ async fn collect_all(
         async { tokio::try_join!(scope_catalog, permission_catalog) },
         async {
             tokio::try_join!(
-                optional("organization unknown", trail::organization(client)),
+                optional(client, "organization unknown", trail::organization(client)),
                 optional(
+                    client,
                     "divisions unknown (role grants show division ids)",
                     read_all::<WireDivision>(client, trail::DIVISIONS, &divisions_first),
                 ),
                 optional(
+                    client,
                     "audit trail unknown (client-administers-access and recent-privilege-change are not checked)",
                     trail::trail(client, trail_start, now),
                 ),
@@ -483,6 +494,35 @@ fn to_role(r: Role) -> Option<DomainRole> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn optional_evidence_that_takes_too_long_is_unknown_not_a_failed_audit() {
+        let mut config = crate::genesys::ClientConfig::new(
+            "id".into(),
+            secrecy::SecretString::from("secret"),
+            "mypurecloud.com".into(),
+            "http://127.0.0.1:9".into(),
+            "http://127.0.0.1:9".into(),
+        );
+        config.deadline = std::time::Duration::from_secs(60);
+        let client =
+            GenesysClient::new(config, std::sync::Arc::new(crate::genesys::NoObserver)).unwrap();
+        let slow = async {
+            tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
+            Ok::<u32, GenesysError>(1)
+        };
+        let (value, warning) = optional(&client, "trail unknown", slow).await.unwrap();
+        assert_eq!(value, None);
+        assert_eq!(
+            warning.as_deref(),
+            Some("trail unknown: not read within 30s")
+        );
+        let quick = async { Ok::<u32, GenesysError>(7) };
+        assert_eq!(
+            optional(&client, "x", quick).await.unwrap(),
+            (Some(7), None)
+        );
+    }
 
     #[test]
     fn page_numbers_replace_or_extend_the_query() {

@@ -51,6 +51,9 @@ pub const MAX_TRAIL_DAYS: u32 = 365;
 const MAX_TEXT: usize = 200;
 const MAX_VALUES: usize = 20;
 const MAX_PROPERTIES: usize = 20;
+/// The most text one query's events may keep, in bytes: a hostile trail of huge messages is
+/// refused (the trail becomes unknown, with a warning) instead of filling memory.
+const MAX_QUERY_BYTES: usize = 32 << 20;
 
 fn text(value: &str) -> String {
     crate::text::sanitize(value, MAX_TEXT)
@@ -219,9 +222,29 @@ pub async fn trail(
     Ok(runs
         .into_iter()
         .flatten()
-        .filter_map(event)
         .filter(|e| e.id.as_ref().is_none_or(|id| seen.insert(id.clone())))
         .collect())
+}
+
+/// About how many bytes of text an event keeps.
+fn kept_bytes(e: &AuditEvent) -> usize {
+    let named = |n: &Option<crate::audit::snapshot::Named>| {
+        n.as_ref()
+            .map_or(0, |n| n.id.len() + n.name.as_ref().map_or(0, String::len))
+    };
+    let values = |v: &[String]| v.iter().map(String::len).sum::<usize>();
+    e.id.as_ref().map_or(0, String::len)
+        + named(&e.user)
+        + named(&e.entity)
+        + e.client_id.as_ref().map_or(0, String::len)
+        + e.action.len()
+        + e.entity_type.len()
+        + e.properties
+            .iter()
+            .map(|p| {
+                p.property.len() + values(&p.old_values) + values(&p.new_values) + values(&p.added)
+            })
+            .sum::<usize>()
 }
 
 async fn query(
@@ -230,7 +253,7 @@ async fn query(
     kind: &str,
     since: DateTime<Utc>,
     now: DateTime<Utc>,
-) -> Result<Vec<AuditMessage>, GenesysError> {
+) -> Result<Vec<AuditEvent>, GenesysError> {
     let body = AuditQuery {
         // Whole seconds: the end is rounded up so an event of this very second is in.
         interval: interval(since, now + Duration::seconds(1)),
@@ -301,11 +324,13 @@ fn audit_failure(message: String) -> GenesysError {
     }
 }
 
-/// Every page of a succeeded query, following `cursor`, within the page and entity limits.
-async fn read_results(client: &GenesysClient, id: &str) -> Result<Vec<AuditMessage>, GenesysError> {
+/// Every page of a succeeded query, following `cursor`, within the page and entity limits; each
+/// page is turned into bounded events as it arrives, within `MAX_QUERY_BYTES` in all.
+async fn read_results(client: &GenesysClient, id: &str) -> Result<Vec<AuditEvent>, GenesysError> {
     let limits = client.config.limits;
     let base = format!("{AUDIT_QUERY}/{id}/results?pageSize={AUDIT_PAGE_SIZE}&expand=user");
     let mut messages = Vec::new();
+    let mut kept = 0usize;
     let mut cursors = HashSet::new();
     let mut path = base.clone();
     for _ in 0..limits.max_pages {
@@ -318,7 +343,18 @@ async fn read_results(client: &GenesysClient, id: &str) -> Result<Vec<AuditMessa
                 setting: "SCOPEWATCH_MAX_ENTITIES",
             });
         }
-        messages.extend(page.entities);
+        for e in page.entities.into_iter().filter_map(event) {
+            kept += kept_bytes(&e);
+            if kept > MAX_QUERY_BYTES {
+                return Err(GenesysError::Limit {
+                    endpoint: AUDIT_RESULTS.into(),
+                    what: "the text the audit trail keeps",
+                    limit: MAX_QUERY_BYTES as u64,
+                    setting: "a fixed bound, 32 MiB a query",
+                });
+            }
+            messages.push(e);
+        }
         let Some(cursor) = page.cursor.filter(|c| !c.is_empty()) else {
             return Ok(messages);
         };
