@@ -16,8 +16,12 @@ pub const RULE: Rule = Rule {
     check,
 };
 
+/// CRITICAL when the client's own token acted (no person behind the call: an integration
+/// handing out access); HIGH when every action was a person's, made through the client (an
+/// admin app used by an administrator), and the evidence names them.
 fn check(ctx: &Context, client: &Client) -> Option<Hit> {
     let trail = ctx.snapshot.trail.known()?;
+    let mut by_itself = false;
     let evidence: Vec<String> = administrative_actions(trail, &client.id)
         .map(|e| {
             let entity = e
@@ -25,8 +29,15 @@ fn check(ctx: &Context, client: &Client) -> Option<Hit> {
                 .as_ref()
                 .map(super::describe_named)
                 .unwrap_or_else(|| "(unnamed)".into());
+            let person = match &e.user {
+                Some(user) => format!(" by {}", super::describe_named(user)),
+                None => {
+                    by_itself = true;
+                    String::new()
+                }
+            };
             format!(
-                "{} {} {} {entity}",
+                "{} {} {} {entity}{person}",
                 e.at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
                 e.action,
                 e.entity_type
@@ -34,14 +45,23 @@ fn check(ctx: &Context, client: &Client) -> Option<Hit> {
         })
         .collect();
     (!evidence.is_empty()).then(|| {
-        Hit::new(
+        let mut hit = Hit::new(
             format!(
-                "The client created or changed access {} time(s) since {}.",
+                "The client created or changed access {} time(s) since {}{}.",
                 evidence.len(),
-                trail.since.date_naive()
+                trail.since.date_naive(),
+                if by_itself {
+                    ""
+                } else {
+                    ", each time on behalf of a person"
+                }
             ),
             bounded(evidence),
-        )
+        );
+        if !by_itself {
+            hit.severity = Some(Severity::High);
+        }
+        hit
     })
 }
 
@@ -51,17 +71,23 @@ mod tests {
     use super::*;
     use crate::audit::snapshot::Trail;
 
+    /// An event of the client's own token: no person behind it.
+    fn by_itself(mut e: crate::audit::snapshot::AuditEvent) -> crate::audit::snapshot::AuditEvent {
+        e.user = None;
+        e
+    }
+
     #[test]
     fn flags_a_client_that_created_another_client() {
         let s = with_trail(vec![
-            event(
+            by_itself(event(
                 "e1",
                 "2026-10-30T09:00:00Z",
                 Some("c1"),
                 "Create",
                 "OAuthClient",
                 "c9",
-            ),
+            )),
             event(
                 "e2",
                 "2026-10-29T09:00:00Z",
@@ -84,6 +110,7 @@ mod tests {
             hit.evidence,
             vec!["2026-10-30T09:00:00Z Create OAuthClient 'Entity c9' (c9)"]
         );
+        assert_eq!(hit.severity, None, "its own token: the rule's CRITICAL");
     }
 
     #[test]
@@ -100,8 +127,13 @@ mod tests {
         assert_eq!(
             hit.evidence,
             vec![
-                "2026-10-30T09:00:00Z Create OrganizationAuthorizationTrust 'Entity partner-org' (partner-org)"
+                "2026-10-30T09:00:00Z Create OrganizationAuthorizationTrust 'Entity partner-org' (partner-org) by 'Ann Admin' (u1)"
             ]
+        );
+        assert_eq!(
+            hit.severity,
+            Some(Severity::High),
+            "a person acting through the client: HIGH, naming them"
         );
     }
 
