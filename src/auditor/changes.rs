@@ -4,7 +4,6 @@
 //! the same gate, one poller across replicas (a PostgreSQL advisory lock of its own), at most
 //! one upstream call per poll.
 
-use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -37,9 +36,17 @@ pub struct ChangeWatch {
 /// the events at its second (the realtime interval is inclusive to the second).
 #[derive(Debug, Clone)]
 struct Mark {
+    /// Nothing before this counts (where the watch started: the last audit saw what came
+    /// before).
+    floor: DateTime<Utc>,
     last_seen: DateTime<Utc>,
-    seen: HashSet<String>,
+    /// Ids of the events seen within `LATE` of the newest, with their times.
+    seen: std::collections::HashMap<String, DateTime<Utc>>,
 }
+
+/// How far before the newest event seen each poll asks again: an event Genesys records late
+/// (its date earlier than one already seen) is still counted once, never missed.
+const LATE: chrono::Duration = chrono::Duration::minutes(5);
 
 /// What one poll found.
 #[derive(Debug, PartialEq, Eq)]
@@ -97,7 +104,7 @@ impl ChangeWatch {
         let turn = next_pair(&self.services, self.turn);
         self.turn = self.turn.wrapping_add(1);
         let ((service, entity_type), mark) = &mut self.services[turn];
-        let since = mark.last_seen.trunc_subsecs(0);
+        let since = mark.asked_from();
         let (events, more) =
             trail::realtime_changes(client, service, entity_type, since, now).await?;
         Ok(mark.take(events, more))
@@ -121,37 +128,39 @@ fn next_pair(pairs: &[((String, String), Mark)], turn: usize) -> usize {
 impl Mark {
     fn new(since: DateTime<Utc>) -> Mark {
         Mark {
+            floor: since,
             last_seen: since,
-            seen: HashSet::new(),
+            seen: std::collections::HashMap::new(),
         }
+    }
+
+    /// Where the next query starts: `LATE` before the newest event seen, never before the
+    /// floor, in whole seconds.
+    fn asked_from(&self) -> DateTime<Utc> {
+        (self.last_seen - LATE).max(self.floor).trunc_subsecs(0)
     }
 
     /// Keeps the events not seen yet; moves the mark to the newest.
     fn take(&mut self, events: Vec<AuditEvent>, more: bool) -> Found {
-        let since = self.last_seen.trunc_subsecs(0);
+        let from = (self.last_seen - LATE).max(self.floor).trunc_subsecs(0);
         let new: Vec<&AuditEvent> = events
             .iter()
-            .filter(|e| e.at >= since && !self.seen.contains(&key(e)))
+            .filter(|e| e.at >= from && e.at >= self.floor && !self.seen.contains_key(&key(e)))
             .collect();
-        if let Some(newest) = new.iter().map(|e| e.at).max()
-            && newest > self.last_seen
-        {
-            self.last_seen = newest;
-            let second = newest.trunc_subsecs(0);
-            self.seen.retain(|_| false);
-            self.seen.extend(
-                events
-                    .iter()
-                    .filter(|e| e.at >= second)
-                    .take(MAX_SEEN)
-                    .map(key),
-            );
-        } else {
-            for e in &new {
-                if self.seen.len() < MAX_SEEN {
-                    self.seen.insert(key(e));
-                }
-            }
+        if let Some(newest) = new.iter().map(|e| e.at).max() {
+            self.last_seen = self.last_seen.max(newest);
+        }
+        for e in &new {
+            self.seen.insert(key(e), e.at);
+        }
+        // Forget what fell out of the window; keep the set bounded whatever arrives.
+        let keep_from = (self.last_seen - LATE).trunc_subsecs(0);
+        self.seen.retain(|_, at| *at >= keep_from);
+        if self.seen.len() > MAX_SEEN {
+            let mut times: Vec<DateTime<Utc>> = self.seen.values().copied().collect();
+            times.sort_unstable();
+            let cut = times[times.len() - MAX_SEEN];
+            self.seen.retain(|_, at| *at >= cut);
         }
         match (new.len(), more) {
             (0, false) => Found::Nothing,
@@ -332,5 +341,19 @@ mod tests {
             Found::Changes(1),
             "a full page cannot rule a change out"
         );
+        // Recorded late: dated before the newest seen, within the window, counted once.
+        let late = vec![event("late", "2026-11-26T10:00:03Z")];
+        assert_eq!(watch.take(late.clone(), false), Found::Changes(1));
+        assert_eq!(watch.take(late, false), Found::Nothing);
+        assert_eq!(
+            watch.asked_from().to_rfc3339(),
+            "2026-11-26T10:00:00+00:00",
+            "five minutes before the newest event seen, never before where the watch started"
+        );
+        assert_eq!(
+            watch.take(vec![event("c", "2026-11-26T10:07:00Z")], false),
+            Found::Changes(1)
+        );
+        assert_eq!(watch.asked_from().to_rfc3339(), "2026-11-26T10:02:00+00:00");
     }
 }
