@@ -47,6 +47,10 @@ fn gzip(bytes: &[u8], level: Compression) -> Bytes {
 #[derive(Default)]
 pub struct Views {
     recent: std::sync::Mutex<std::collections::VecDeque<(String, Arc<View>)>>,
+    /// Held while a view is built: 64 clients asking for the same new view at once must not
+    /// build it 64 times (each build is megabytes of JSON and gzip).
+    building: tokio::sync::Mutex<()>,
+    built: std::sync::atomic::AtomicUsize,
 }
 
 const MAX_VIEWS: usize = 32;
@@ -70,7 +74,19 @@ impl Views {
         self.len() == 0
     }
 
+    /// Waits until no other view of this report is being built; check `get` again after.
+    pub async fn building(&self) -> tokio::sync::MutexGuard<'_, ()> {
+        self.building.lock().await
+    }
+
+    /// How many views were built (put) for this report.
+    pub fn built(&self) -> usize {
+        self.built.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
     pub fn put(&self, key: String, view: Arc<View>) {
+        self.built
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let mut recent = self.recent.lock().unwrap_or_else(|e| e.into_inner());
         recent.retain(|(k, _)| *k != key);
         recent.push_back((key, view));

@@ -13,7 +13,7 @@ use super::html;
 use super::query::{param, params, wants_html};
 use crate::audit::report::{ClientReport, Report, RiskLevel};
 use crate::audit::rules::rule_meta;
-use crate::cache::{ReportCache, View};
+use crate::cache::{CachedReport, ReportCache, View};
 use crate::history::History;
 use crate::render::clients_csv;
 
@@ -127,6 +127,25 @@ async fn blocking<T: Send + 'static>(
     })
 }
 
+/// A JSON or CSV view of the report, filtered, compact or indented, off the async threads.
+async fn build_view(
+    cached: Arc<CachedReport>,
+    format: Format,
+    pretty: bool,
+    filter: Filter,
+) -> Result<Arc<View>, ApiError> {
+    blocking(move || {
+        let report = &cached.report;
+        View::new(match format {
+            Format::Json if pretty && filter.is_empty() => report.to_json_pretty(),
+            Format::Json if pretty => report.with_clients(filter.kept(report)).to_json_pretty(),
+            Format::Json => report.with_clients(filter.kept(report)).to_json(),
+            _ => clients_csv(filter.kept(report)),
+        })
+    })
+    .await
+}
+
 #[derive(Clone, Copy, PartialEq)]
 enum Format {
     Json,
@@ -217,23 +236,17 @@ pub async fn get_report(
                 match cached.views.get(&key) {
                     Some(view) => view,
                     None => {
-                        let built = cached.clone();
-                        let view = blocking(move || {
-                            let report = &built.report;
-                            View::new(match format {
-                                Format::Json if pretty && filter.is_empty() => {
-                                    report.to_json_pretty()
-                                }
-                                Format::Json if pretty => {
-                                    report.with_clients(filter.kept(report)).to_json_pretty()
-                                }
-                                Format::Json => report.with_clients(filter.kept(report)).to_json(),
-                                _ => clients_csv(filter.kept(report)),
-                            })
-                        })
-                        .await?;
-                        cached.views.put(key, view.clone());
-                        view
+                        // One build at a time: whoever waited finds the view built.
+                        let _building = cached.views.building().await;
+                        match cached.views.get(&key) {
+                            Some(view) => view,
+                            None => {
+                                let view =
+                                    build_view(cached.clone(), format, pretty, filter).await?;
+                                cached.views.put(key, view.clone());
+                                view
+                            }
+                        }
                     }
                 }
             }

@@ -401,3 +401,20 @@ async fn json_is_compact_everywhere_and_pretty_only_when_asked() {
             .contains("pretty")
     );
 }
+
+/// Many clients asking at once for a view not built yet get it built once, not once each.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_view_asked_for_by_many_at_once_is_built_once() {
+    let app = spawn_app().await;
+    let cached = app.audit().await.unwrap();
+    let asks = (0..16).map(|_| app.get("/report?grant_type=CLIENT-CREDENTIALS"));
+    let bodies = futures_util::future::join_all(asks).await;
+    let mut first = None;
+    for r in bodies {
+        assert_eq!(r.status(), 200);
+        let body = r.bytes().await.unwrap();
+        assert_eq!(first.get_or_insert_with(|| body.clone()), &body);
+    }
+    assert_eq!(cached.views.built(), 1, "one build for 16 requests");
+    assert_eq!(cached.views.len(), 1);
+}
