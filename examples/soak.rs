@@ -6,7 +6,8 @@
 //! the trend is taken over the lowest reading of each 5 s window, as the Theil-Sen slope (the
 //! median of the slopes between every two windows), which one odd window cannot move.
 //!
-//! cargo run --example soak -- [seconds] [concurrent readers]   (defaults: 180 s, 8)
+//! cargo run --example soak -- [seconds] [concurrent readers]   (defaults: 180 s, 8); growth is
+//! judged after a third of the run and at least 12 audits.
 
 use std::collections::BTreeMap;
 use std::process::ExitCode;
@@ -17,6 +18,9 @@ use std::time::{Duration, Instant};
 use scopewatch::app::App;
 use scopewatch::config::Settings;
 use scopewatch::sim::{self, OrgSize, SimSettings};
+
+/// Audits before growth is judged (and at least a third of the run).
+const WARM_UP_AUDITS: u64 = 12;
 
 fn rss_kib() -> u64 {
     std::fs::read_to_string("/proc/self/status")
@@ -151,19 +155,23 @@ async fn soak() -> ExitCode {
     }
 
     let started = Instant::now();
-    // Allocator arenas and caches fill during the first third; growth is judged after it.
+    // Allocator arenas and bounded caches (the in-process simulator's query executions,
+    // SQLite's page cache of each pooled connection) fill during the first third and the first
+    // audits; growth is judged after both.
     let warm_up = Duration::from_secs((seconds / 3).max(5));
+    let warmed_at_ms = Arc::new(std::sync::atomic::AtomicU64::new(u64::MAX));
     let (mut tasks_at_baseline, mut fds_at_baseline) = (None, 0);
     let (mut audits, mut failed_audits) = (0u64, 0u64);
     // Read the resident size every 100 ms in the background; the floors are taken later.
     let readings = Arc::new(std::sync::Mutex::new(Vec::<(Duration, u64)>::new()));
     let sampling = Arc::new(AtomicBool::new(true));
     let sampler = {
-        let (readings, sampling) = (readings.clone(), sampling.clone());
+        let (readings, sampling, warmed_at_ms) =
+            (readings.clone(), sampling.clone(), warmed_at_ms.clone());
         tokio::spawn(async move {
             while sampling.load(Ordering::Relaxed) {
                 let at = started.elapsed();
-                if at >= warm_up {
+                if at.as_millis() as u64 >= warmed_at_ms.load(Ordering::Relaxed) {
                     readings.lock().unwrap().push((at, rss_kib()));
                 }
                 tokio::time::sleep(Duration::from_millis(100)).await;
@@ -182,7 +190,8 @@ async fn soak() -> ExitCode {
             failed_audits += 1;
         }
         audits += 1;
-        if started.elapsed() >= warm_up && tasks_at_baseline.is_none() {
+        if started.elapsed() >= warm_up && audits >= WARM_UP_AUDITS && tasks_at_baseline.is_none() {
+            warmed_at_ms.store(started.elapsed().as_millis() as u64, Ordering::Relaxed);
             tasks_at_baseline = Some(
                 tokio::runtime::Handle::current()
                     .metrics()
@@ -196,7 +205,8 @@ async fn soak() -> ExitCode {
     let _ = sampler.await;
     let readings = readings.lock().unwrap().clone();
     let mut samples: Vec<u64> = Vec::new();
-    let mut window_end = warm_up + Duration::from_secs(5);
+    let warmed_at = Duration::from_millis(warmed_at_ms.load(Ordering::Relaxed).min(u64::MAX / 2));
+    let mut window_end = warmed_at + Duration::from_secs(5);
     let mut floor = u64::MAX;
     for (at, rss) in readings {
         if at >= window_end {

@@ -426,6 +426,11 @@ impl Auditor {
                 cached.changes.new,
                 cached.changes.resolved,
             );
+            // The report replaced is freed (now, or when its last reader is done): give its
+            // pages back, off the async threads.
+            if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+                runtime.spawn_blocking(crate::memory::release_free_memory);
+            }
         }
         let mut last = self.last_outcome.lock().unwrap_or_else(|e| e.into_inner());
         if last.is_none_or(|(at, _)| at <= ended) {

@@ -170,8 +170,10 @@ pub struct SimState {
 }
 
 /// Usage query executions kept for polling; scopewatch polls its one at once, so a few suffice
-/// (each holds every usage row of the org: 64 of them were most of a soak's memory).
-const MAX_EXECUTIONS: usize = 8;
+/// (each holds every usage row of the org, one per client, endpoint and method since least
+/// privilege: 64 of them were most of a soak's memory, and 8 still stepped an in-process
+/// simulator's resident size up by about 20 MB once they were all filled).
+const MAX_EXECUTIONS: usize = 3;
 /// The request log keeps the newest this many records (a long-running simulator must not grow).
 const MAX_LOGGED_REQUESTS: usize = 100_000;
 /// Above this many tokens, expired ones are forgotten when a new one is issued.
