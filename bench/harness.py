@@ -69,6 +69,7 @@ class Sim:
             for line in f:
                 method, path, _status = line.rstrip("\n").split("\t")
                 path = re.sub(r"^/api/v2/usage/query/[^/]+/results$", "/api/v2/usage/query/{id}/results", path)
+                path = re.sub(r"^/api/v2/audits/query/(?!servicemapping$|realtime$)[^/]+", "/api/v2/audits/query/{id}", path)
                 calls[f"{method} {path}"] += 1
         return calls
 

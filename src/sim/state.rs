@@ -174,6 +174,9 @@ pub struct SimState {
 /// privilege: 64 of them were most of a soak's memory, and 8 still stepped an in-process
 /// simulator's resident size up by about 20 MB once they were all filled).
 const MAX_EXECUTIONS: usize = 3;
+/// Audit query executions kept: scopewatch runs one per entity type of the trail at once (four),
+/// so two audits' worth.
+const MAX_AUDIT_EXECUTIONS: usize = 8;
 /// The request log keeps the newest this many records (a long-running simulator must not grow).
 const MAX_LOGGED_REQUESTS: usize = 100_000;
 /// Above this many tokens, expired ones are forgotten when a new one is issued.
@@ -325,7 +328,7 @@ impl SimState {
     /// Keeps an audit query execution for polling (the oldest is forgotten past a few).
     pub fn store_audit_execution(&self, status: AuditExecutionStatus, messages: Vec<AuditMessage>) {
         let mut executions = lock(&self.audit_executions);
-        if executions.len() >= MAX_EXECUTIONS {
+        if executions.len() >= MAX_AUDIT_EXECUTIONS {
             executions.remove(0);
         }
         executions.push(AuditExecution {
