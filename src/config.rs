@@ -510,11 +510,17 @@ impl Settings {
     /// `GENESYS_*` variables named `default` (both at once is refused at load: which would win
     /// is a guess).
     pub fn orgs(&self) -> Result<Vec<crate::orgs_file::OrgSettings>, ConfigError> {
-        if let Some(orgs) = &self.orgs_file {
-            return Ok(orgs.clone());
+        match &self.orgs_file {
+            Some(orgs) => Ok(orgs.clone()),
+            None => Ok(vec![self.single_org()?]),
         }
+    }
+
+    /// The single org of the `GENESYS_*` variables, named `default` (the service without an
+    /// orgs file, and the `audit` command).
+    pub fn single_org(&self) -> Result<crate::orgs_file::OrgSettings, ConfigError> {
         let (client_id, client_secret) = self.credentials()?;
-        Ok(vec![crate::orgs_file::OrgSettings {
+        Ok(crate::orgs_file::OrgSettings {
             name: crate::store::DEFAULT_ORG.into(),
             region: self.region.clone(),
             api_base_url: self.api_base_url.clone(),
@@ -523,7 +529,7 @@ impl Settings {
             client_secret,
             interval: None,
             policy: None,
-        }])
+        })
     }
 
     /// The auditor's credentials, or an error naming the missing variable.

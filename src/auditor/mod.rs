@@ -37,18 +37,7 @@ pub fn client_config(
     settings: &Settings,
     policy: &AuditPolicy,
 ) -> Result<ClientConfig, ConfigError> {
-    let (client_id, client_secret) = settings.credentials()?;
-    let org = OrgSettings {
-        name: crate::store::DEFAULT_ORG.into(),
-        region: settings.region.clone(),
-        api_base_url: settings.api_base_url.clone(),
-        login_base_url: settings.login_base_url.clone(),
-        client_id,
-        client_secret,
-        interval: None,
-        policy: None,
-    };
-    Ok(org_client_config(settings, &org, policy))
+    Ok(org_client_config(settings, &settings.single_org()?, policy))
 }
 
 /// The Genesys client configuration of one org: its hosts and credentials, the deployment's

@@ -19,28 +19,24 @@ use super::{AppState, OrgState};
 /// One org as `/orgs` lists it.
 fn summary(org: &OrgState) -> Value {
     let base = format!("/orgs/{}", org.name);
-    let report = org.cache.get().map(|cached| {
+    let served = org.cache.get();
+    let report = served.as_ref().map(|cached| {
         let r = &cached.report;
-        let age = (Utc::now() - r.generated_at).num_seconds().max(0);
         json!({
             "audit_id": r.audit_id,
             "generated_at": r.generated_at,
-            "age_seconds": age,
+            "age_seconds": (Utc::now() - r.generated_at).num_seconds().max(0),
             "complete": r.complete,
             "total_clients": r.summary.total_clients,
             "high_risk_count": r.summary.high_risk_count,
             "by_risk_level": r.summary.by_risk_level,
         })
     });
-    // The organization as Genesys names it, from the served report (`/organizations/me`).
-    let organization = org
-        .cache
-        .get()
-        .and_then(|cached| cached.report.organization.clone());
     json!({
         "name": org.name,
         "region": org.region,
-        "organization": organization,
+        // The organization as Genesys names it, from the served report (`/organizations/me`).
+        "organization": served.as_ref().and_then(|c| c.report.organization.as_ref()),
         "report": report,
         "links": {
             "report": format!("{base}/report"),
@@ -50,7 +46,6 @@ fn summary(org: &OrgState) -> Value {
 }
 
 pub async fn list(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    let orgs: Vec<Value> = state.orgs.values().map(summary).collect();
     if wants_html(&headers) {
         return (
             [
@@ -61,6 +56,7 @@ pub async fn list(State(state): State<AppState>, headers: HeaderMap) -> Response
         )
             .into_response();
     }
+    let orgs: Vec<Value> = state.orgs.values().map(summary).collect();
     Json(json!({ "orgs": orgs })).into_response()
 }
 

@@ -16,36 +16,39 @@ pub(super) fn require(
     endpoint: &str,
     permissions: &'static [&'static str],
 ) -> Result<(), Fail> {
-    let live = state.read();
-    let holds = live.client(&caller.client_id).is_some_and(|c| {
-        permissions
-            .iter()
-            .any(|p| live.org.client_has_permission(&c.client, p))
-    });
-    if holds && !state.faults.is_denied(endpoint) {
-        Ok(())
-    } else {
-        Err(Fail::Forbidden(permissions))
-    }
+    check(state, caller, endpoint, permissions, false).map_err(|()| Fail::Forbidden(permissions))
 }
 
 /// Checks that the caller holds every one of `permissions` (an operation that needs ALL of
-/// them), or that the endpoint is not denied.
+/// them), or that the endpoint is not denied; Genesys words that refusal differently.
 pub(super) fn require_all(
     state: &SimState,
     caller: &Caller,
     endpoint: &str,
     permissions: &'static [&'static str],
 ) -> Result<(), Fail> {
+    check(state, caller, endpoint, permissions, true).map_err(|()| Fail::ForbiddenAll(permissions))
+}
+
+fn check(
+    state: &SimState,
+    caller: &Caller,
+    endpoint: &str,
+    permissions: &[&str],
+    all: bool,
+) -> Result<(), ()> {
     let live = state.read();
     let holds = live.client(&caller.client_id).is_some_and(|c| {
-        permissions
-            .iter()
-            .all(|p| live.org.client_has_permission(&c.client, p))
+        let has = |p: &&str| live.org.client_has_permission(&c.client, p);
+        if all {
+            permissions.iter().all(has)
+        } else {
+            permissions.iter().any(has)
+        }
     });
     if holds && !state.faults.is_denied(endpoint) {
         Ok(())
     } else {
-        Err(Fail::ForbiddenAll(permissions))
+        Err(())
     }
 }

@@ -13,13 +13,28 @@ async fn started() -> (RunningSim, String) {
     let mut org = generated_org(30, 10);
     org.add_operator(OPERATOR, OPERATOR_SECRET);
     let sim = start_sim_with(org, SimSettings::default()).await;
-    let body: Value = token_for(&sim, OPERATOR, OPERATOR_SECRET)
-        .await
-        .json()
-        .await
-        .unwrap();
-    let token = body["access_token"].as_str().unwrap().to_string();
+    let token = access_token(&sim, OPERATOR, OPERATOR_SECRET).await;
     (sim, token)
+}
+
+/// A token for the client `id` (its `client_credentials` login).
+async fn access_token(sim: &RunningSim, id: &str, secret: &str) -> String {
+    let body: Value = token_for(sim, id, secret).await.json().await.unwrap();
+    body["access_token"].as_str().unwrap().to_string()
+}
+
+/// `POST /api/v2/oauth/clients` as the holder of `token`: the created client.
+async fn create(sim: &RunningSim, token: &str, request: &Value) -> Value {
+    let (status, created) = send(
+        sim,
+        token,
+        reqwest::Method::POST,
+        "/api/v2/oauth/clients",
+        Some(request),
+    )
+    .await;
+    assert_eq!(status, 200, "{created}");
+    created
 }
 
 async fn send(
@@ -149,14 +164,7 @@ async fn an_update_widens_the_grant_and_records_old_and_new_values() {
     let auditor = token(&sim).await;
     let request = json!({"name": "Widget", "authorizedGrantType": "CODE", "scope": ["users:readonly"],
         "registeredRedirectUri": ["https://apps.example.com/cb"]});
-    let (_, created) = send(
-        &sim,
-        &operator,
-        reqwest::Method::POST,
-        "/api/v2/oauth/clients",
-        Some(&request),
-    )
-    .await;
+    let created = create(&sim, &operator, &request).await;
     let id = created["id"].as_str().unwrap().to_string();
     let widened = json!({"name": "Widget", "authorizedGrantType": "CODE", "scope": ["users:readonly", "users"],
         "registeredRedirectUri": ["https://apps.example.com/cb"]});
@@ -191,21 +199,9 @@ async fn a_deleted_client_leaves_the_listing_and_its_tokens_stop_working() {
     let (sim, operator) = started().await;
     let auditor = token(&sim).await;
     let request = json!({"name": "Short-lived", "authorizedGrantType": "CLIENT-CREDENTIALS"});
-    let (_, created) = send(
-        &sim,
-        &operator,
-        reqwest::Method::POST,
-        "/api/v2/oauth/clients",
-        Some(&request),
-    )
-    .await;
+    let created = create(&sim, &operator, &request).await;
     let id = created["id"].as_str().unwrap().to_string();
-    let body: Value = token_for(&sim, &id, created["secret"].as_str().unwrap())
-        .await
-        .json()
-        .await
-        .unwrap();
-    let its_token = body["access_token"].as_str().unwrap().to_string();
+    let its_token = access_token(&sim, &id, created["secret"].as_str().unwrap()).await;
     let (status, _) = send(
         &sim,
         &operator,
@@ -358,22 +354,10 @@ async fn changes_reach_the_async_query_too() {
     let mut org = generated_org(30, 10);
     org.add_operator(OPERATOR, OPERATOR_SECRET);
     let sim = start_sim_with(org, settings).await;
-    let body: Value = token_for(&sim, OPERATOR, OPERATOR_SECRET)
-        .await
-        .json()
-        .await
-        .unwrap();
-    let operator = body["access_token"].as_str().unwrap().to_string();
+    let operator = access_token(&sim, OPERATOR, OPERATOR_SECRET).await;
     let auditor = token(&sim).await;
     let request = json!({"name": "Another", "authorizedGrantType": "CODE"});
-    let (_, created) = send(
-        &sim,
-        &operator,
-        reqwest::Method::POST,
-        "/api/v2/oauth/clients",
-        Some(&request),
-    )
-    .await;
+    let created = create(&sim, &operator, &request).await;
     let end = (chrono::Utc::now() + chrono::Duration::minutes(1)).format("%Y-%m-%dT%H:%M:%S");
     let query = json!({"interval": format!("2026-01-01T00:00:00/{end}"), "serviceName": "PeoplePermissions",
         "filters": [{"property": "ClientId", "value": OPERATOR}, {"property": "Action", "value": "Create"}]});

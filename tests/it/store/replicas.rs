@@ -138,3 +138,36 @@ async fn one_replica_polls_for_changes_and_the_poll_lock_is_not_the_audit_lock()
     a.stop().await.unwrap();
     b.stop().await.unwrap();
 }
+
+/// A rolling upgrade from the single-org version: a replica still running it holds the lock
+/// `(AUDIT_LOCK_KEY, hashtext(schema))`; the new version's `default` org must see that very
+/// lock as taken (never two audits of one org at once), while another org is not blocked.
+#[tokio::test]
+async fn the_default_orgs_audit_lock_is_the_single_org_versions_lock() {
+    let Some(server) = postgres_url("lock_compat") else {
+        return;
+    };
+    let url = postgres_schema_url(&server).await;
+    let store = scopewatch::store::Store::connect(&url, std::time::Duration::ZERO)
+        .await
+        .unwrap();
+    let previous = sqlx::PgPool::connect(&url).await.unwrap();
+    let mut session = previous.acquire().await.unwrap();
+    let taken: bool =
+        sqlx::query_scalar("SELECT pg_try_advisory_lock($1, hashtext(current_schema()))")
+            .bind(scopewatch::store::AUDIT_LOCK_KEY)
+            .fetch_one(&mut *session)
+            .await
+            .unwrap();
+    assert!(taken);
+    assert!(
+        store.try_lock_audit().await.unwrap().is_none(),
+        "the previous version's lock is the default org's"
+    );
+    let other = store.for_org("emea").try_lock_audit().await.unwrap();
+    assert!(other.is_some(), "another org is not blocked by it");
+    other.unwrap().release().await;
+    drop(session);
+    previous.close().await;
+    store.close().await;
+}
