@@ -67,7 +67,7 @@ class Sim:
         calls = Counter()
         with open(self.log_path) as f:
             for line in f:
-                method, path, _status = line.rstrip("\n").split("\t")
+                method, path = line.rstrip("\n").split("\t")[:2]
                 path = re.sub(r"^/api/v2/usage/query/[^/]+/results$", "/api/v2/usage/query/{id}/results", path)
                 path = re.sub(r"^/api/v2/audits/query/(?!servicemapping$|realtime$)[^/]+", "/api/v2/audits/query/{id}", path)
                 calls[f"{method} {path}"] += 1

@@ -352,10 +352,10 @@ impl OrgMetrics {
         let mut suppressed = std::collections::BTreeMap::<String, i64>::new();
         for f in report.clients.iter().flat_map(|c| &c.findings) {
             if f.suppressed {
-                *suppressed.entry(f.rule_id.clone()).or_default() += 1;
+                *suppressed.entry(f.rule_id.to_string()).or_default() += 1;
             } else {
                 *findings
-                    .entry((f.rule_id.clone(), f.severity.as_str().to_string()))
+                    .entry((f.rule_id.to_string(), f.severity.as_str().to_string()))
                     .or_default() += 1;
             }
         }

@@ -47,7 +47,7 @@ fn entries(report: &Report) -> BTreeMap<&str, DiffEntry> {
                     fingerprint: f.fingerprint.clone(),
                     client_id: c.client_id.clone(),
                     client_name: c.client_name.clone(),
-                    rule_id: f.rule_id.clone(),
+                    rule_id: f.rule_id.to_string(),
                     severity: f.severity,
                     suppressed: f.suppressed,
                     evidence: f.evidence.clone(),

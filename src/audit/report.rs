@@ -1,5 +1,6 @@
 //! The report (SPEC §5): stable snake_case field names, deterministic order.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
@@ -225,12 +226,14 @@ pub struct WaiverRef {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Finding {
-    pub rule_id: String,
+    /// The rule's id, title and remediation are the rule pack's own text (borrowed, not copied
+    /// into each of a large report's findings); a stored report read back owns them.
+    pub rule_id: Cow<'static, str>,
     pub severity: Severity,
-    pub title: String,
+    pub title: Cow<'static, str>,
     pub detail: String,
     pub evidence: Vec<String>,
-    pub remediation: String,
+    pub remediation: Cow<'static, str>,
     pub suppressed: bool,
     pub waiver: Option<WaiverRef>,
     pub first_seen: DateTime<Utc>,
@@ -353,7 +356,7 @@ impl ClientReport {
         self.findings
             .iter()
             .filter(|f| !f.suppressed)
-            .map(|f| f.rule_id.as_str())
+            .map(|f| f.rule_id.as_ref())
             .collect()
     }
 }

@@ -81,8 +81,9 @@ pub struct SimArgs {
     /// Fault: revoke every token issued so far after this many API calls.
     #[arg(long)]
     pub fault_revoke_after: Option<u64>,
-    /// On shutdown, write every request served (method, path, status; tab-separated, one a
-    /// line) to this file, so a harness can count upstream calls by endpoint.
+    /// On shutdown, write every request served (method, path, status, ms after the first
+    /// request, ms to answer; tab-separated, one a line) to this file, so a harness can count
+    /// upstream calls by endpoint and see the critical path.
     #[arg(long)]
     pub request_log: Option<PathBuf>,
 }
@@ -201,9 +202,19 @@ pub async fn run_sim(args: SimArgs) -> Result<(), CliError> {
         .map(|path| (path, running.requests()));
     running.stop().await;
     if let Some((path, requests)) = log {
+        // Method, path, status, then when it arrived (ms after the first request) and how
+        // long it took to answer (ms): a harness reads the calls and the critical path.
+        let first = requests.iter().map(|r| r.at).min();
         let lines: String = requests
             .iter()
-            .map(|r| format!("{}\t{}\t{}\n", r.method, r.path, r.status))
+            .map(|r| {
+                let since = first.map_or(0.0, |f| r.at.duration_since(f).as_secs_f64() * 1e3);
+                let took = r.took.as_secs_f64() * 1e3;
+                format!(
+                    "{}\t{}\t{}\t{since:.1}\t{took:.1}\n",
+                    r.method, r.path, r.status
+                )
+            })
             .collect();
         std::fs::write(path, lines).map_err(|e| {
             CliError::Failed(format!(

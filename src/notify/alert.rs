@@ -63,9 +63,9 @@ impl Alert {
                 .iter()
                 .filter(|f| is_new(f, report, min))
                 .map(|f| AlertFinding {
-                    rule_id: f.rule_id.clone(),
+                    rule_id: f.rule_id.to_string(),
                     severity: f.severity,
-                    title: f.title.clone(),
+                    title: f.title.to_string(),
                 })
                 .collect();
             if findings.is_empty() {

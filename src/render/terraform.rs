@@ -105,7 +105,7 @@ fn list(items: &[String]) -> String {
 fn finding(c: &ClientReport) -> Option<&Finding> {
     c.findings
         .iter()
-        .find(|f| !f.suppressed && RULES.contains(&f.rule_id.as_str()))
+        .find(|f| !f.suppressed && RULES.contains(&f.rule_id.as_ref()))
 }
 
 /// The snippet for one client, or `None` when there is nothing to remediate.

@@ -43,6 +43,7 @@ pub(super) async fn record(State(state): State<Shared>, req: Request, next: Next
         path,
         query,
         status: response.status().as_u16(),
+        took: at.elapsed(),
     });
     if response.status().is_client_error() || response.status().is_server_error() {
         response = with_context_id(response, &correlation).await;

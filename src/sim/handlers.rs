@@ -15,13 +15,13 @@ use base64::Engine;
 use super::access::{Shared, require};
 use super::gate::{Caller, api_gate, record};
 use super::params::page_param;
-use super::usage::usage_rows;
+use super::usage;
 use super::wire::{
     Fail, json_response, not_found, paged, render_client_page, to_json, token_error,
 };
 use super::{directory_handlers, mutate, trail_handlers};
 use crate::genesys::models::{
-    EntityListing, Role, TokenResponse, UsageExecutionResult, UsageQuery, UsageQueryResult,
+    EntityListing, Role, TokenResponse, UsageExecutionResult, UsageQuery, UsageRow,
 };
 use crate::rng::{Rng, random_u64};
 
@@ -243,9 +243,15 @@ async fn submit_usage_query(
     require(&state, &who, "usage", &USAGE_PERMISSIONS)?;
     let query: UsageQuery = serde_json::from_slice(&body)
         .map_err(|e| Fail::BadRequest(format!("Invalid usage query body: {e}")))?;
-    let rows = usage_rows(&state.read().org, &query).map_err(Fail::BadRequest)?;
+    let plan = usage::plan(&query).map_err(Fail::BadRequest)?;
     let execution_id = Rng::new(random_u64()).uuid();
-    state.store_execution(execution_id.clone(), rows);
+    let done = state.store_execution(execution_id.clone());
+    // As Genesys does, the query runs after the 202, off the threads that answer requests.
+    let worker = state.clone();
+    tokio::task::spawn_blocking(move || {
+        let rows = usage::usage_rows(&worker.read().org, &plan);
+        let _ = done.send(Some(std::sync::Arc::new(rows)));
+    });
     Ok(to_json(
         StatusCode::ACCEPTED,
         &UsageExecutionResult {
@@ -261,19 +267,43 @@ async fn usage_query_results(
     Path(execution_id): Path<String>,
 ) -> Result<Response, Fail> {
     require(&state, &who, "usage", &USAGE_PERMISSIONS)?;
-    let rows = state.poll_execution(&execution_id).ok_or(Fail::NotFound)?;
-    let status = if rows.is_some() {
-        "Complete"
-    } else {
-        "Running"
+    let rows = match state.poll_execution(&execution_id).ok_or(Fail::NotFound)? {
+        None => None,
+        Some(mut ready) => {
+            let rows = ready
+                .wait_for(Option::is_some)
+                .await
+                .map_err(|_| Fail::NotFound)?;
+            rows.clone()
+        }
     };
-    Ok(to_json(
-        StatusCode::OK,
-        &UsageQueryResult {
-            results: rows,
-            query_status: Some(status.into()),
-        },
-    ))
+    /// `ApiUsageQueryResult` as `UsageQueryResult` writes it, over the kept rows (not a copy).
+    #[derive(serde::Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Wire<'a> {
+        #[serde(skip_serializing_if = "Option::is_none")]
+        results: Option<&'a [UsageRow]>,
+        query_status: &'static str,
+    }
+    // Tens of MB of rows in a large org: written off the threads that answer requests.
+    Ok(tokio::task::spawn_blocking(move || {
+        let status = if rows.is_some() {
+            "Complete"
+        } else {
+            "Running"
+        };
+        to_json(
+            StatusCode::OK,
+            &Wire {
+                results: rows.as_deref().map(Vec::as_slice),
+                query_status: status,
+            },
+        )
+    })
+    .await
+    .unwrap_or_else(|_| {
+        axum::response::IntoResponse::into_response(StatusCode::INTERNAL_SERVER_ERROR)
+    }))
 }
 
 /// The scope catalog needs no permission; only the `deny` fault refuses it.

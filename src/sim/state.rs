@@ -84,9 +84,13 @@ pub struct RateWindow {
 }
 
 pub struct Execution {
-    pub rows: Vec<UsageRow>,
+    /// `None` while the rows are being computed (the query runs after its 202).
+    pub rows: UsageRows,
     pub running_polls_left: u32,
 }
+
+/// The rows of a usage query, once computed.
+pub type UsageRows = tokio::sync::watch::Receiver<Option<std::sync::Arc<Vec<UsageRow>>>>;
 
 /// An audit query execution: the messages it selected when it was submitted.
 pub struct AuditExecution {
@@ -103,6 +107,8 @@ pub struct RequestRecord {
     pub path: String,
     pub query: String,
     pub status: u16,
+    /// From the request's arrival to its answer's head (a body built whole is in it).
+    pub took: std::time::Duration,
 }
 
 /// The org as it is now: tests change it while the simulator serves (`POST/PUT/DELETE
@@ -297,7 +303,12 @@ impl SimState {
         })
     }
 
-    pub fn store_execution(&self, id: String, rows: Vec<UsageRow>) {
+    /// Keeps a submitted usage query; its rows come through the returned sender.
+    pub fn store_execution(
+        &self,
+        id: String,
+    ) -> tokio::sync::watch::Sender<Option<std::sync::Arc<Vec<UsageRow>>>> {
+        let (done, rows) = tokio::sync::watch::channel(None);
         let mut order = lock(&self.execution_order);
         let mut executions = lock(&self.executions);
         if order.len() >= MAX_EXECUTIONS {
@@ -312,10 +323,13 @@ impl SimState {
                 running_polls_left: self.settings.usage_running_polls,
             },
         );
+        done
     }
 
-    /// `None` for an unknown id, `Some(None)` while running, `Some(Some(rows))` once complete.
-    pub fn poll_execution(&self, id: &str) -> Option<Option<Vec<UsageRow>>> {
+    /// `None` for an unknown id, `Some(None)` while running (for the configured number of
+    /// polls), then `Some(rows)`: the rows, or the wait for them (the answer waits, so the
+    /// number of polls never depends on how fast the rows were computed).
+    pub fn poll_execution(&self, id: &str) -> Option<Option<UsageRows>> {
         let mut executions = lock(&self.executions);
         let execution = executions.get_mut(id)?;
         if execution.running_polls_left > 0 {

@@ -9,9 +9,20 @@ use super::interval::{parse_instant, parse_interval};
 use super::org::Org;
 use crate::genesys::models::{UsageQuery, UsageRow};
 
-/// Runs a usage query over the org's daily rows: filter by interval, group by client and
-/// (with a granularity) by day, week or month.
-pub(super) fn usage_rows(org: &Org, query: &UsageQuery) -> Result<Vec<UsageRow>, String> {
+/// A usage query checked when it is submitted (a bad one is a 400 at once); its rows are
+/// computed afterwards, while the query runs.
+pub(super) struct UsagePlan {
+    start: chrono::DateTime<chrono::Utc>,
+    end: chrono::DateTime<chrono::Utc>,
+    by_client: bool,
+    by_template: bool,
+    by_method: bool,
+    by_user: bool,
+    granularity: Option<String>,
+}
+
+/// Checks a usage query: its interval, `groupBy` values and granularity.
+pub(super) fn plan(query: &UsageQuery) -> Result<UsagePlan, String> {
     let (start, end) = parse_interval(&query.interval)?;
     // The organization query's enum (genesys-api.md §12.1).
     const GROUPS: [&str; 5] = [
@@ -28,16 +39,35 @@ pub(super) fn usage_rows(org: &Org, query: &UsageQuery) -> Result<Vec<UsageRow>,
     if let Some(bad) = group_by.iter().find(|g| !GROUPS.contains(&g.as_str())) {
         return Err(format!("groupBy value '{bad}' is not one of {GROUPS:?}"));
     }
-    let by_client = group_by.iter().any(|g| g == "OAuthClientId");
-    let by_template = group_by.iter().any(|g| g == "TemplateUri");
-    let by_method = group_by.iter().any(|g| g == "HttpMethod");
-    let by_user = group_by.iter().any(|g| g == "UserId");
-    let granularity = query.granularity.as_deref();
-    if let Some(g) = granularity
+    if let Some(g) = query.granularity.as_deref()
         && !matches!(g, "Day" | "Week" | "Month")
     {
         return Err(format!("granularity '{g}' is not one of Day, Week, Month"));
     }
+    Ok(UsagePlan {
+        start,
+        end,
+        by_client: group_by.iter().any(|g| g == "OAuthClientId"),
+        by_template: group_by.iter().any(|g| g == "TemplateUri"),
+        by_method: group_by.iter().any(|g| g == "HttpMethod"),
+        by_user: group_by.iter().any(|g| g == "UserId"),
+        granularity: query.granularity.clone(),
+    })
+}
+
+/// Runs a checked usage query over the org's daily rows: filter by interval, group by client
+/// and (with a granularity) by day, week or month.
+pub(super) fn usage_rows(org: &Org, plan: &UsagePlan) -> Vec<UsageRow> {
+    let UsagePlan {
+        start,
+        end,
+        by_client,
+        by_template,
+        by_method,
+        by_user,
+        ..
+    } = *plan;
+    let granularity = plan.granularity.as_deref();
     type Key = (String, String, String, String, String);
     let mut groups: BTreeMap<Key, UsageRow> = BTreeMap::new();
     for row in &org.usage {
@@ -110,5 +140,5 @@ pub(super) fn usage_rows(org: &Org, query: &UsageQuery) -> Result<Vec<UsageRow>,
         entry.status429 += row.status429;
         entry.requests += row.requests;
     }
-    Ok(groups.into_values().collect())
+    groups.into_values().collect()
 }

@@ -120,7 +120,7 @@ fn announced(report: &Report) -> (Vec<(String, String)>, usize) {
                 .iter()
                 .filter(|f| !f.suppressed && f.severity >= Severity::High)
                 .filter(|f| f.first_seen == report.generated_at)
-                .map(|f| (c.client_id.clone(), f.rule_id.clone()))
+                .map(|f| (c.client_id.clone(), f.rule_id.to_string()))
                 .collect::<Vec<_>>()
         })
         .filter(|f| !f.is_empty())

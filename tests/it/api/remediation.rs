@@ -4,7 +4,7 @@ use super::*;
 
 fn has_unused_finding(c: &scopewatch::audit::report::ClientReport) -> bool {
     c.findings.iter().any(|f| {
-        !f.suppressed && ["unused-permissions", "unused-scopes"].contains(&f.rule_id.as_str())
+        !f.suppressed && ["unused-permissions", "unused-scopes"].contains(&f.rule_id.as_ref())
     })
 }
 

@@ -338,7 +338,7 @@ fn by_id<'r>(report: &'r Report, id: &str) -> &'r ClientReport {
 fn rules_of(c: &ClientReport) -> Vec<(&str, Severity, bool)> {
     c.findings
         .iter()
-        .map(|f| (f.rule_id.as_str(), f.severity, f.suppressed))
+        .map(|f| (f.rule_id.as_ref(), f.severity, f.suppressed))
         .collect()
 }
 
@@ -685,7 +685,7 @@ async fn an_over_privileged_auditor_is_flagged() {
     let rules: Vec<&str> = by_id(&report, CLIENT_ID)
         .findings
         .iter()
-        .map(|f| f.rule_id.as_str())
+        .map(|f| f.rule_id.as_ref())
         .collect();
     assert_eq!(
         rules,

@@ -19,7 +19,7 @@ fn by_id<'r>(report: &'r Report, id: &str) -> &'r ClientReport {
 }
 
 fn rule_ids(c: &ClientReport) -> Vec<&str> {
-    c.findings.iter().map(|f| f.rule_id.as_str()).collect()
+    c.findings.iter().map(|f| f.rule_id.as_ref()).collect()
 }
 
 /// Creates a client in the simulator as the operator (`POST /api/v2/oauth/clients`), as an

@@ -241,9 +241,14 @@ async fn the_request_log_is_written_on_shutdown() {
     assert!(killed.success());
     assert!(child.wait().unwrap().success());
     let log = std::fs::read_to_string(&path).unwrap();
-    assert_eq!(
-        log, "POST\t/oauth/token\t200\nGET\t/api/v2/oauth/clients\t200\n",
-        "one line per request: method, path, status"
-    );
+    let lines: Vec<Vec<&str>> = log.lines().map(|l| l.split('\t').collect()).collect();
+    assert_eq!(lines.len(), 2, "one line per request: {log}");
+    assert_eq!(lines[0][..3], ["POST", "/oauth/token", "200"]);
+    assert_eq!(lines[1][..3], ["GET", "/api/v2/oauth/clients", "200"]);
+    // Then when it arrived (ms after the first request) and how long it took (ms).
+    let ms = |l: &[&str], i: usize| l[i].parse::<f64>().unwrap_or_else(|_| panic!("{log}"));
+    assert_eq!(ms(&lines[0], 3), 0.0);
+    assert!(ms(&lines[1], 3) >= 0.0 && ms(&lines[1], 4) >= 0.0, "{log}");
+    assert!(lines.iter().all(|l| l.len() == 5), "{log}");
     std::fs::remove_dir_all(&dir).ok();
 }

@@ -19,6 +19,20 @@ async fn latency_delays_every_answer() {
         200
     );
     assert!(began.elapsed() >= Duration::from_millis(300));
+    // The request log says how long each answer took (the benchmark reads the critical path).
+    let log = sim.requests();
+    let scopes = log.last().expect("the scopes call is logged");
+    assert_eq!(scopes.path, "/api/v2/oauth/scopes");
+    assert!(
+        scopes.took >= Duration::from_millis(300),
+        "{:?}",
+        scopes.took
+    );
+    assert!(
+        log[0].took < Duration::from_millis(300),
+        "{:?}",
+        log[0].took
+    );
 }
 
 #[tokio::test]
