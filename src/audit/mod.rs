@@ -53,27 +53,36 @@ fn judge_clients_on(
     clients: &[Client],
     threads: usize,
 ) -> Vec<ClientReport> {
-    let judge_part = |part: &[Client]| -> Vec<ClientReport> {
+    let judge_into = |judged: &mut Vec<ClientReport>, part: &[Client]| {
         let expansions = least_privilege::Expansions::default();
-        part.iter()
-            .map(|c| judge_client(ctx, run, c, &expansions))
-            .collect()
+        judged.extend(part.iter().map(|c| judge_client(ctx, run, c, &expansions)));
     };
+    // This thread judges the first part straight into the whole report's vector (its unused
+    // capacity costs no memory until written); the others' parts are appended after.
+    let mut judged = Vec::with_capacity(clients.len());
+    let mut parts = clients.chunks(clients.len().div_ceil(threads.max(1)).max(1));
+    let first = parts.next().unwrap_or_default();
     if threads <= 1 {
-        return judge_part(clients);
+        judge_into(&mut judged, first);
+        return judged;
     }
     std::thread::scope(|scope| {
-        let parts: Vec<_> = clients
-            .chunks(clients.len().div_ceil(threads))
-            .map(|part| scope.spawn(move || judge_part(part)))
+        let others: Vec<_> = parts
+            .map(|part| {
+                scope.spawn(move || {
+                    let mut judged = Vec::with_capacity(part.len());
+                    judge_into(&mut judged, part);
+                    judged
+                })
+            })
             .collect();
-        let mut judged = Vec::with_capacity(clients.len());
-        for part in parts {
+        judge_into(&mut judged, first);
+        for part in others {
             // A panic in a part is the audit's panic, as if judged on this thread.
             judged.extend(part.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
         }
-        judged
-    })
+    });
+    judged
 }
 
 /// Judges every client of the snapshot with the policy's rules.

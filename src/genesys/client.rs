@@ -216,7 +216,13 @@ impl GenesysClient {
         if resp.content_length().is_some_and(|n| n > limit as u64) {
             return Err(self.too_big(endpoint));
         }
-        let mut body = Vec::new();
+        // Sized once when the length is known (within the limit): growing by doubling would
+        // hold up to twice a large listing's bytes.
+        let mut body = Vec::with_capacity(
+            resp.content_length()
+                .map_or(0, |n| n as usize)
+                .min(limit),
+        );
         loop {
             match resp.chunk().await {
                 Ok(Some(chunk)) => {
@@ -430,7 +436,7 @@ impl GenesysClient {
     }
 
     /// GET an API path (relative, with its query) and parse the JSON answer.
-    pub async fn get_json<T: DeserializeOwned>(
+    pub async fn get_json<T: DeserializeOwned + Send + 'static>(
         &self,
         endpoint: &str,
         path: &str,
@@ -449,7 +455,7 @@ impl GenesysClient {
     }
 
     /// POST a JSON body to an API path and parse the JSON answer.
-    pub async fn post_json<T: DeserializeOwned, B: Serialize>(
+    pub async fn post_json<T: DeserializeOwned + Send + 'static, B: Serialize>(
         &self,
         endpoint: &str,
         path: &str,
@@ -612,10 +618,14 @@ trait Decode<T> {
     ) -> Result<Result<T, Retry>, GenesysError>;
 }
 
-/// The whole body read (up to the limit), then parsed.
+/// The whole body read (up to the limit), then parsed; a large one on the blocking pool, so
+/// parsing tens of MB (the clients listing, the usage rows) never holds up the other calls.
 struct Buffered;
 
-impl<T: DeserializeOwned> Decode<T> for Buffered {
+/// Bodies larger than this are parsed on the blocking pool.
+const PARSE_INLINE_BYTES: usize = 256 << 10;
+
+impl<T: DeserializeOwned + Send + 'static> Decode<T> for Buffered {
     async fn decode(
         &self,
         client: &GenesysClient,
@@ -624,7 +634,15 @@ impl<T: DeserializeOwned> Decode<T> for Buffered {
     ) -> Result<Result<T, Retry>, GenesysError> {
         Ok(match client.read_body(endpoint, resp).await? {
             Err(e) => Err(client.dropped(&e)),
-            Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| client.malformed(&e)),
+            Ok(bytes) if bytes.len() <= PARSE_INLINE_BYTES => {
+                serde_json::from_slice(&bytes).map_err(|e| client.malformed(&e))
+            }
+            Ok(bytes) => {
+                let parsed = tokio::task::spawn_blocking(move || serde_json::from_slice(&bytes))
+                    .await
+                    .unwrap_or_else(|join| std::panic::resume_unwind(join.into_panic()));
+                parsed.map_err(|e| client.malformed(&e))
+            }
         })
     }
 }

@@ -243,7 +243,7 @@ fn with_page_number(first: &str, number: u64) -> String {
 
 /// Reads every page of a listing. When the first page says how many there are, the rest are
 /// read at once (each through the gate); otherwise `nextUri` is followed page by page.
-async fn read_all<T: DeserializeOwned>(
+async fn read_all<T: DeserializeOwned + Send + 'static>(
     client: &GenesysClient,
     endpoint: &str,
     first: &str,
@@ -279,7 +279,11 @@ async fn read_all<T: DeserializeOwned>(
         add(&mut items, page.entities)?;
         let rest = futures_util::future::try_join_all((2..=count).map(|n| {
             let path = with_page_number(first, n);
-            async move { client.get_json::<EntityListing<T>>(endpoint, &path).await }
+            async move {
+                client
+                    .get_json_streamed::<EntityListing<T>>(endpoint, &path)
+                    .await
+            }
         }))
         .await?;
         for page in rest {
