@@ -6,7 +6,9 @@ seed tutorial's script with the official SDK (bench/sdk_reference.py); (3) servi
 wrk at 64 connections beside nginx serving the identical bytes (gzip_static); (4) /healthz latency
 while a large audit is collected and installed; (5) the service's RSS over repeated audits;
 (6) an audit whose API description is as large as the real one (60 MB); (7) many orgs (50 of
-1 000 clients) audited by one `scopewatch serve` (SCOPEWATCH_ORGS_FILE).
+1 000 clients) audited by one `scopewatch serve` (SCOPEWATCH_ORGS_FILE); (8) where an audit's
+wall time goes (upstream until the simulator's last answer, then the rest), with and without the
+audit trail and the live catalog.
 
 Usage: python bench/harness.py BINARY [--smoke] [--write BENCHMARKS.md]
 Everything binds 127.0.0.1 and is bounded in time.
@@ -65,9 +67,14 @@ class Sim:
         self.proc.send_signal(signal.SIGTERM)
         self.proc.wait(timeout=60)
         calls = Counter()
+        # When the last answer left, in seconds after the first request arrived.
+        self.last_answer = 0.0
         with open(self.log_path) as f:
             for line in f:
-                method, path = line.rstrip("\n").split("\t")[:2]
+                fields = line.rstrip("\n").split("\t")
+                method, path = fields[:2]
+                if len(fields) >= 5:
+                    self.last_answer = max(self.last_answer, (float(fields[3]) + float(fields[4])) / 1e3)
                 path = re.sub(r"^/api/v2/usage/query/[^/]+/results$", "/api/v2/usage/query/{id}/results", path)
                 path = re.sub(r"^/api/v2/audits/query/(?!servicemapping$|realtime$)[^/]+", "/api/v2/audits/query/{id}", path)
                 calls[f"{method} {path}"] += 1
@@ -419,6 +426,28 @@ def large_description(args, work):
     return dict(clients=args.description_clients, mb=args.description_mb, wall=wall, peak=peak)
 
 
+def critical_path(args, work):
+    """Case 8: where an audit's wall time goes: the upstream (until the simulator's last answer,
+    from its request log) and the rest (judging, writing the report), with all the evidence and
+    without the audit trail and the live catalog (`sim --deny audits --deny swagger`)."""
+    rows = []
+    for label, extra in (("all", []), ("no trail, no live catalog", ["--deny", "audits", "--deny", "swagger"])):
+        for latency in args.latencies:
+            sim = Sim(args.binary, work, args.path_clients, latency_ms=latency, extra=extra)
+            out = os.path.join(work, "report-path.json")
+            try:
+                wall, peak = timed([args.binary, "audit", "--output", out], genesys_env(sim.base), timeout=600)
+            finally:
+                calls = sim.stop()
+            os.remove(out)
+            if extra and any("audits/query" in k for k in calls if not k.endswith("servicemapping")):
+                raise SystemExit(f"the denied trail was queried: {dict(calls)}")
+            rows.append(dict(label=label, latency=latency, wall=wall, peak=peak,
+                             upstream=sim.last_answer, calls=sum(calls.values())))
+            log(f"critical path {label} {latency} ms: upstream {sim.last_answer:.2f} s, wall {wall:.2f} s")
+    return dict(clients=args.path_clients, rows=rows)
+
+
 def many_orgs(args, work):
     """Case 7: `args.orgs` orgs of `args.org_clients` clients each, audited by one `scopewatch
     serve` (SCOPEWATCH_ORGS_FILE): the wall time of a full round (every org has a report), the
@@ -496,7 +525,7 @@ def fmt_calls(calls):
     return ", ".join(f"{short(k)} {v}" for k, v in sorted(calls.items()))
 
 
-def markdown(args, facts, audits, serving, healthz, repeats, described, orgs, started, wall):
+def markdown(args, facts, audits, serving, healthz, repeats, described, orgs, path, started, wall):
     out = []
     w = out.append
     w("# Benchmarks\n")
@@ -579,6 +608,20 @@ def markdown(args, facts, audits, serving, healthz, repeats, described, orgs, st
     w("|---:|---:|---:|---:|---:|")
     w(f"| {orgs['orgs']} | {orgs['clients']:,} | {orgs['seconds']:.1f} s | {orgs['peak']:.0f} MiB | "
       f"{orgs['calls_min']} / {orgs['calls_median']:.0f} / {orgs['calls_max']} |\n")
+
+    w(f"## 8. Where a {path['clients']:,}-client audit's time goes\n")
+    w("`scopewatch audit` once per row; \"upstream\" ends with the simulator's last answer (its request log "
+      "gives each request's arrival and answer time), \"after\" is the rest of the wall time (judging, "
+      "writing the report, process start and exit). The second pair denies the audit trail and the API "
+      "description (`sim --deny audits --deny swagger`): the audit as it was before the trail's four "
+      "asynchronous queries (token, service mapping, submit, two polls, result pages: the longest chain) "
+      "and the live catalog were added.\n")
+    w("| evidence | latency | upstream | after | wall | peak RSS | calls |")
+    w("|---|---:|---:|---:|---:|---:|---:|")
+    for r in path["rows"]:
+        w(f"| {r['label']} | {r['latency']} ms | {r['upstream']:.2f} s | {max(r['wall'] - r['upstream'], 0):.2f} s | "
+          f"{r['wall']:.2f} s | {r['peak']:.0f} MiB | {r['calls']} |")
+    w("")
     return "\n".join(out) + "\n"
 
 
@@ -605,12 +648,14 @@ def main():
         args.wrk_seconds = 1
         args.description_clients, args.description_mb = 200, 2
         args.orgs, args.org_clients = 3, 100
+        args.path_clients = 200
     else:
         args.sizes, args.latencies, args.runs = [1000, 10000, 100000], [0, 100], 3
         args.serve_clients, args.install_clients, args.repeat_clients, args.repeats = 10000, 100000, 10000, 50
         args.wrk_seconds = 10
         args.description_clients, args.description_mb = 10000, 60
         args.orgs, args.org_clients = 50, 1000
+        args.path_clients = 10000
     started = datetime.datetime.now(datetime.timezone.utc)
     t0 = time.monotonic()
     facts = dict(machine=machine(), version=tool_version([args.binary, "--version"]),
@@ -623,8 +668,9 @@ def main():
         repeats = rss_over_audits(args, work)
         described = large_description(args, work)
         orgs = many_orgs(args, work)
+        path = critical_path(args, work)
     wall = time.monotonic() - t0
-    text = markdown(args, facts, audits, serving, healthz, repeats, described, orgs, started, wall)
+    text = markdown(args, facts, audits, serving, healthz, repeats, described, orgs, path, started, wall)
     if args.smoke:
         print(text)
         print(f"smoke run passed in {wall:.0f} s")

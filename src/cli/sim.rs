@@ -81,6 +81,14 @@ pub struct SimArgs {
     /// Fault: revoke every token issued so far after this many API calls.
     #[arg(long)]
     pub fault_revoke_after: Option<u64>,
+    /// Fault: refuse an endpoint as if the auditor lacked its permission (403; the API
+    /// description answers 404), from the start; repeatable. The benchmark denies `audits` and
+    /// `swagger` to time the audit without the trail and the live catalog.
+    #[arg(long, value_parser = [
+        "clients", "roles", "usage", "scopes", "swagger", "audits", "divisions", "users",
+        "organization",
+    ])]
+    pub deny: Vec<String>,
     /// On shutdown, write every request served (method, path, status, ms after the first
     /// request, ms to answer; tab-separated, one a line) to this file, so a harness can count
     /// upstream calls by endpoint and see the critical path.
@@ -177,6 +185,9 @@ pub async fn run_sim(args: SimArgs) -> Result<(), CliError> {
     let running = sim::start(org, settings, faults, args.listen)
         .await
         .map_err(|e| CliError::Failed(format!("cannot listen on {}: {e}", args.listen)))?;
+    for endpoint in &args.deny {
+        running.faults().deny(endpoint);
+    }
     if let Some(storm) = args.fault_429_storm {
         let until =
             running.clock().now() + chrono::Duration::milliseconds(storm.as_millis() as i64);

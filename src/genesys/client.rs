@@ -218,11 +218,8 @@ impl GenesysClient {
         }
         // Sized once when the length is known (within the limit): growing by doubling would
         // hold up to twice a large listing's bytes.
-        let mut body = Vec::with_capacity(
-            resp.content_length()
-                .map_or(0, |n| n as usize)
-                .min(limit),
-        );
+        let mut body =
+            Vec::with_capacity(resp.content_length().map_or(0, |n| n as usize).min(limit));
         loop {
             match resp.chunk().await {
                 Ok(Some(chunk)) => {

@@ -165,6 +165,24 @@ async fn first_api_answer(base: &str) -> reqwest::Response {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deny_refuses_the_named_endpoint_as_a_missing_permission() {
+    let (mut child, base) = spawn_sim(&["--deny", "clients"]);
+    let denied = first_api_answer(&base).await;
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert_eq!(denied.status(), 403);
+    let body: serde_json::Value = denied.json().await.unwrap();
+    assert_eq!(body["code"], "missing.any.permissions", "{body}");
+    // An endpoint the simulator does not know is refused by the command line.
+    let out = Command::new(env!("CARGO_BIN_EXE_scopewatch"))
+        .args(["sim", "--deny", "everything"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("everything"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fault_flags_switch_the_faults_on() {
     let (mut child, base) = spawn_sim(&["--fault-429-storm", "60s", "--fault-retry-after", "9"]);
     let storm = first_api_answer(&base).await;
