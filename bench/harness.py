@@ -410,16 +410,22 @@ def rss_over_audits(args, work):
                 growth=(last - first) / first * 100)
 
 
-def large_description(args, work):
-    """`scopewatch audit` when the API description is as large as the real one."""
-    sim = Sim(args.binary, work, args.description_clients,
-              extra=["--description-mb", str(args.description_mb)])
-    out = os.path.join(work, "report-description.json")
+def audit_once(args, work, sim):
+    """One `scopewatch audit` of `sim`, which it stops: (wall s, peak MiB, calls by endpoint)."""
+    out = os.path.join(work, "report-once.json")
     try:
         wall, peak = timed([args.binary, "audit", "--output", out], genesys_env(sim.base), timeout=600)
     finally:
         calls = sim.stop()
     os.remove(out)
+    return wall, peak, calls
+
+
+def large_description(args, work):
+    """`scopewatch audit` when the API description is as large as the real one."""
+    sim = Sim(args.binary, work, args.description_clients,
+              extra=["--description-mb", str(args.description_mb)])
+    wall, peak, calls = audit_once(args, work, sim)
     if calls.get("GET /api/v2/docs/swagger") != 1:
         raise SystemExit(f"the audit did not read the API description once: {dict(calls)}")
     log(f"audit {args.description_clients} clients, {args.description_mb} MiB description: {wall:.2f} s, {peak:.0f} MiB")
@@ -434,12 +440,7 @@ def critical_path(args, work):
     for label, extra in (("all", []), ("no trail, no live catalog", ["--deny", "audits", "--deny", "swagger"])):
         for latency in args.latencies:
             sim = Sim(args.binary, work, args.path_clients, latency_ms=latency, extra=extra)
-            out = os.path.join(work, "report-path.json")
-            try:
-                wall, peak = timed([args.binary, "audit", "--output", out], genesys_env(sim.base), timeout=600)
-            finally:
-                calls = sim.stop()
-            os.remove(out)
+            wall, peak, calls = audit_once(args, work, sim)
             if extra and any("audits/query" in k for k in calls if not k.endswith("servicemapping")):
                 raise SystemExit(f"the denied trail was queried: {dict(calls)}")
             rows.append(dict(label=label, latency=latency, wall=wall, peak=peak,
