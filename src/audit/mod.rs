@@ -62,10 +62,7 @@ fn judge_clients_on(
     let mut judged = Vec::with_capacity(clients.len());
     let mut parts = clients.chunks(clients.len().div_ceil(threads.max(1)).max(1));
     let first = parts.next().unwrap_or_default();
-    if threads <= 1 {
-        judge_into(&mut judged, first);
-        return judged;
-    }
+    // With one thread there are no other parts, and the scope spawns nothing.
     std::thread::scope(|scope| {
         let others: Vec<_> = parts
             .map(|part| {

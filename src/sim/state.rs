@@ -84,7 +84,7 @@ pub struct RateWindow {
 }
 
 pub struct Execution {
-    /// `None` while the rows are being computed (the query runs after its 202).
+    /// The rows, once computed (the query runs after its 202).
     pub rows: UsageRows,
     pub running_polls_left: u32,
 }
