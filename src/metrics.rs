@@ -458,7 +458,7 @@ mod tests {
             generated_at: at,
             first_seen: &|_| None,
         };
-        judge(&s, &AuditPolicy::builtin(), &run)
+        judge(s, &AuditPolicy::builtin(), &run)
     }
 
     #[test]

@@ -235,7 +235,8 @@ pub struct Finding {
     pub evidence: Vec<String>,
     pub remediation: Cow<'static, str>,
     pub suppressed: bool,
-    pub waiver: Option<WaiverRef>,
+    /// Boxed: few findings are waived, and a report holds hundreds of thousands of findings.
+    pub waiver: Option<Box<WaiverRef>>,
     pub first_seen: DateTime<Utc>,
     /// Stable across audits: the client, the rule and the evidence.
     pub fingerprint: String,
@@ -362,29 +363,39 @@ impl ClientReport {
 }
 
 impl<C: Serialize> Report<C> {
-    /// The report as compact JSON, as served and stored: the same report always gives the
-    /// same bytes.
-    pub fn to_json(&self) -> String {
-        serde_json::to_string(self).unwrap_or_default()
-    }
-
     /// The report as indented JSON, for people (`?pretty=true`, `audit --pretty`).
     pub fn to_json_pretty(&self) -> String {
         serde_json::to_string_pretty(self).unwrap_or_default()
     }
+}
+
+impl<C, T> Report<C>
+where
+    C: std::ops::Deref<Target = [T]> + Serialize,
+    T: Serialize + Sync,
+{
+    /// The report as compact JSON, as served and stored: the same report always gives the
+    /// same bytes (its clients are serialized on every core, in order).
+    pub fn to_json(&self) -> String {
+        let mut out = Vec::new();
+        match super::report_json::write_compact(&self.header(), &self.clients, &mut out) {
+            Ok(()) => String::from_utf8(out).unwrap_or_default(),
+            Err(_) => String::new(),
+        }
+    }
 
     /// Writes the JSON (compact, or indented when `pretty`) to `out` as it is serialized, without
     /// holding it in memory.
-    pub fn write_json(&self, out: impl std::io::Write, pretty: bool) -> serde_json::Result<()> {
+    pub fn write_json(&self, mut out: impl std::io::Write, pretty: bool) -> std::io::Result<()> {
         if pretty {
-            serde_json::to_writer_pretty(out, self)
+            Ok(serde_json::to_writer_pretty(out, self)?)
         } else {
-            serde_json::to_writer(out, self)
+            super::report_json::write_compact(&self.header(), &self.clients, &mut out)
         }
     }
 }
 
-impl Report {
+impl<C> Report<C> {
     /// The same header (the `summary` still describes the whole audit) with other clients.
     pub fn with_clients<D>(&self, clients: D) -> Report<D> {
         Report {
@@ -403,6 +414,11 @@ impl Report {
             summary: self.summary.clone(),
             clients,
         }
+    }
+
+    /// The header alone: the report with no clients.
+    fn header(&self) -> Report<Vec<()>> {
+        self.with_clients(Vec::new())
     }
 }
 

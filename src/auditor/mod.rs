@@ -87,7 +87,7 @@ pub async fn assess(
         generated_at: Utc::now().trunc_subsecs(3),
         first_seen,
     };
-    Ok(judge(&snapshot, policy, &run))
+    Ok(judge(snapshot, policy, &run))
 }
 
 /// Runs `work`, turning a panic into `AuditError::Panicked`: a bug ends one audit as a counted
@@ -341,8 +341,7 @@ impl Auditor {
                 generated_at: Utc::now().trunc_subsecs(3),
                 first_seen: &first_seen,
             };
-            let report = judge(&snapshot, &policy, &run);
-            drop(snapshot);
+            let report = judge(snapshot, &policy, &run);
             let mut cached = CachedReport::build(report);
             cached.changes = cached.changes_since(previous.as_deref());
             Arc::new(cached)

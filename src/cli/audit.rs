@@ -115,22 +115,24 @@ fn write(report: &Report, args: &AuditArgs) -> Result<(), CliError> {
     }
 }
 
+/// Writes go out in pieces this large (the report is tens or hundreds of megabytes).
+const WRITE_BUFFER: usize = 1 << 20;
+
 /// The JSON report to a file (as is) or stdout (with a final newline), written as serialized.
 fn write_json(report: &Report, output: Option<&Path>, pretty: bool) -> Result<(), CliError> {
     use std::io::Write;
     let result = match output {
         Some(path) => std::fs::File::create(path)
             .and_then(|file| {
-                let mut out = std::io::BufWriter::new(file);
+                let mut out = std::io::BufWriter::with_capacity(WRITE_BUFFER, file);
                 report.write_json(&mut out, pretty)?;
                 out.flush()
             })
             .map_err(|e| format!("cannot write {}: {e}", path.display())),
         None => {
-            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+            let mut out = std::io::BufWriter::with_capacity(WRITE_BUFFER, std::io::stdout().lock());
             report
                 .write_json(&mut out, pretty)
-                .map_err(std::io::Error::from)
                 .and_then(|()| out.write_all(b"\n"))
                 .and_then(|()| out.flush())
                 .map_err(|e| format!("cannot write to standard output: {e}"))

@@ -718,8 +718,9 @@ mod hostile_input {
             generated_at: at,
             first_seen: &|_| None,
         };
-        let report = judge(&s, &AuditPolicy::builtin(), &run);
-        assert_eq!(report.clients.len(), s.clients.len());
+        let count = s.clients.len();
+        let report = judge(s, &AuditPolicy::builtin(), &run);
+        assert_eq!(report.clients.len(), count);
         let json = report.to_json();
         let back: crate::audit::report::Report =
             serde_json::from_str(&json).expect("the report reads back");

@@ -136,7 +136,7 @@ mod tests {
         let at = s.collected_at;
         let earlier = at - chrono::Duration::hours(1);
         let mut report = judge(
-            &s,
+            s,
             &AuditPolicy::builtin(),
             &AuditRun {
                 audit_id: "a1".into(),

@@ -238,7 +238,7 @@ mod tests {
         };
         let cache = Arc::new(ReportCache::default());
         cache.set(Arc::new(CachedReport::build(judge(
-            &s,
+            s,
             &AuditPolicy::builtin(),
             &run,
         ))));

@@ -56,7 +56,9 @@ pub(super) fn plan(query: &UsageQuery) -> Result<UsagePlan, String> {
 }
 
 /// Runs a checked usage query over the org's daily rows: filter by interval, group by client
-/// and (with a granularity) by day, week or month.
+/// and (with a granularity) by day, week or month. Groups are keyed by the rows' own strings
+/// and each distinct date is parsed once: at 100 000 clients there are hundreds of thousands of
+/// rows, and copying five strings per row held the query for seconds.
 pub(super) fn usage_rows(org: &Org, plan: &UsagePlan) -> Vec<UsageRow> {
     let UsagePlan {
         start,
@@ -68,70 +70,61 @@ pub(super) fn usage_rows(org: &Org, plan: &UsagePlan) -> Vec<UsageRow> {
         ..
     } = *plan;
     let granularity = plan.granularity.as_deref();
-    type Key = (String, String, String, String, String);
+    // Each distinct date once: its bucket (empty without a granularity), or `None` when it is
+    // unreadable or outside the interval.
+    let mut buckets: std::collections::HashMap<&str, Option<String>> = Default::default();
+    for date in org.usage.iter().filter_map(|r| r.date.as_deref()) {
+        buckets.entry(date).or_insert_with(|| {
+            let day = parse_instant(date).filter(|d| *d >= start && *d < end)?;
+            Some(match granularity {
+                None => String::new(),
+                Some(g) => {
+                    let date = day.date_naive();
+                    let first = match g {
+                        "Week" => {
+                            date - chrono::Days::new(date.weekday().num_days_from_monday() as u64)
+                        }
+                        "Month" => date.with_day(1).unwrap_or(date),
+                        _ => date,
+                    };
+                    format!("{}T00:00:00Z", first.format("%Y-%m-%d"))
+                }
+            })
+        });
+    }
+    type Key<'a> = (&'a str, &'a str, &'a str, &'a str, &'a str);
     let mut groups: BTreeMap<Key, UsageRow> = BTreeMap::new();
     for row in &org.usage {
-        let Some(day) = row.date.as_deref().and_then(parse_instant) else {
+        let Some(Some(bucket)) = row.date.as_deref().map(|d| &buckets[d]) else {
             continue;
         };
-        if day < start || day >= end {
-            continue;
-        }
-        let bucket = match granularity {
-            None => String::new(),
-            Some(g) => {
-                let date = day.date_naive();
-                let first = match g {
-                    "Week" => {
-                        date - chrono::Days::new(date.weekday().num_days_from_monday() as u64)
-                    }
-                    "Month" => date.with_day(1).unwrap_or(date),
-                    _ => date,
-                };
-                format!("{}T00:00:00Z", first.format("%Y-%m-%d"))
-            }
-        };
-        let client = if by_client {
-            row.client_id.clone().unwrap_or_default()
-        } else {
-            String::new()
-        };
-        let field = |on: bool, value: &Option<String>| {
+        fn field(on: bool, value: &Option<String>) -> &str {
             if on {
-                value.clone().unwrap_or_default()
+                value.as_deref().unwrap_or_default()
             } else {
-                String::new()
+                ""
             }
-        };
+        }
+        let client = field(by_client, &row.client_id);
         let template = field(by_template, &row.template_uri);
         let method = field(by_method, &row.http_method);
         let user = field(by_user, &row.user_id);
         let entry = groups
-            .entry((
-                client.clone(),
-                bucket.clone(),
-                template.clone(),
-                method.clone(),
-                user.clone(),
-            ))
+            .entry((client, bucket.as_str(), template, method, user))
             .or_insert_with(|| UsageRow {
-                client_id: Some(client),
-                client_name: Some(if by_client {
-                    row.client_name.clone().unwrap_or_default()
-                } else {
-                    String::new()
-                }),
+                client_id: Some(client.to_string()),
+                client_name: Some(field(by_client, &row.client_name).to_string()),
                 organization_id: Some(String::new()),
-                user_id: Some(user),
-                template_uri: Some(template),
-                http_method: Some(method),
+                user_id: Some(user.to_string()),
+                template_uri: Some(template.to_string()),
+                http_method: Some(method.to_string()),
                 status200: 0,
                 status300: 0,
                 status400: 0,
                 status500: 0,
                 status429: 0,
                 requests: 0,
-                date: (!bucket.is_empty()).then_some(bucket),
+                date: (!bucket.is_empty()).then(|| bucket.clone()),
             });
         entry.status200 += row.status200;
         entry.status300 += row.status300;

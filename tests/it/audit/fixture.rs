@@ -656,8 +656,8 @@ async fn the_same_audit_gives_byte_identical_json() {
         generated_at: at,
         first_seen: &|_| None,
     };
-    let a = scopewatch::audit::judge(&snapshot, &fixture_policy(), &run).to_json();
-    let b = scopewatch::audit::judge(&snapshot, &fixture_policy(), &run).to_json();
+    let a = scopewatch::audit::judge(snapshot.clone(), &fixture_policy(), &run).to_json();
+    let b = scopewatch::audit::judge(snapshot, &fixture_policy(), &run).to_json();
     assert_eq!(a, b);
 }
 
