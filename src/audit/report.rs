@@ -247,8 +247,10 @@ pub struct ClientReport {
     pub client_id: String,
     pub client_name: String,
     pub description: Option<String>,
-    pub grant_type: String,
-    pub state: String,
+    /// The four texts below are borrowed where they are the API's or the report's own names
+    /// (no allocation per client); a stored report read back owns them.
+    pub grant_type: Cow<'static, str>,
+    pub state: Cow<'static, str>,
     pub is_public: bool,
     pub scopes: Vec<String>,
     pub total_scopes: u64,
@@ -263,7 +265,7 @@ pub struct ClientReport {
     pub date_to_delete: Option<DateTime<Utc>>,
     pub last_used_date: Option<chrono::NaiveDate>,
     /// `used`, `unused` or `unknown`.
-    pub usage_evidence: String,
+    pub usage_evidence: Cow<'static, str>,
     pub risk_level: RiskLevel,
     pub risk_score: u32,
     pub findings: Vec<Finding>,
@@ -276,7 +278,7 @@ pub struct ClientReport {
     pub scope_usage: Option<Box<ScopeUsage>>,
     /// `known` or `unknown`: whether the audit trail could be read.
     #[serde(default = "unknown")]
-    pub trail_evidence: String,
+    pub trail_evidence: Cow<'static, str>,
     /// Changes made to this client in the trail window, newest first (bounded).
     #[serde(default)]
     pub changes: Vec<ChangeRef>,
@@ -285,7 +287,7 @@ pub struct ClientReport {
     pub actions_performed: Vec<ActionRef>,
 }
 
-fn unknown() -> String {
+fn unknown() -> Cow<'static, str> {
     "unknown".into()
 }
 

@@ -34,12 +34,27 @@ impl GrantType {
     /// The wire name (`CLIENT-CREDENTIALS`, …), as the report shows it.
     pub fn as_str(&self) -> &str {
         match self {
+            GrantType::Other(name) => name,
+            documented => documented.documented_name(),
+        }
+    }
+
+    /// The wire name for a report: borrowed for the names Genesys documents.
+    pub fn report_name(&self) -> std::borrow::Cow<'static, str> {
+        match self {
+            GrantType::Other(name) => name.clone().into(),
+            documented => documented.documented_name().into(),
+        }
+    }
+
+    fn documented_name(&self) -> &'static str {
+        match self {
             GrantType::ClientCredentials => "CLIENT-CREDENTIALS",
             GrantType::Code => "CODE",
             GrantType::Token => "TOKEN",
             GrantType::Saml2Bearer => "SAML2-BEARER",
             GrantType::Password => "PASSWORD",
-            GrantType::Other(name) => name,
+            GrantType::Other(_) => "",
         }
     }
 }
@@ -65,10 +80,25 @@ impl ClientState {
 
     pub fn as_str(&self) -> &str {
         match self {
+            ClientState::Other(name) => name,
+            documented => documented.documented_name(),
+        }
+    }
+
+    /// The wire name for a report: borrowed for the states Genesys documents.
+    pub fn report_name(&self) -> std::borrow::Cow<'static, str> {
+        match self {
+            ClientState::Other(name) => name.clone().into(),
+            documented => documented.documented_name().into(),
+        }
+    }
+
+    fn documented_name(&self) -> &'static str {
+        match self {
             ClientState::Active => "active",
             ClientState::Disabled => "disabled",
             ClientState::Inactive => "inactive",
-            ClientState::Other(name) => name,
+            ClientState::Other(_) => "",
         }
     }
 }

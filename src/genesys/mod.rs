@@ -11,6 +11,7 @@ pub mod read_models;
 pub mod regions;
 mod stream;
 pub mod trail;
+mod usage_evidence;
 
 pub use client::{ClientConfig, GenesysClient, Limits, NoObserver, Observer};
 pub use collect::{Progress, collect};

@@ -299,7 +299,7 @@ fn client(out: &mut String, c: &ClientReport, ident: &str, grant: Grant) {
     }
     let _ = writeln!(out, "  access_token_validity_seconds = {validity}");
     // The provider knows only these two states; any other is left to the org as it is.
-    if matches!(c.state.as_str(), "active" | "inactive") {
+    if matches!(c.state.as_ref(), "active" | "inactive") {
         let _ = writeln!(
             out,
             "  state                         = {}",

@@ -590,7 +590,7 @@ async fn the_fixture_report_fields_are_exact() {
 
     let unused = by_id(&report, "c-unused");
     assert_eq!(
-        (unused.usage_evidence.as_str(), unused.last_used_date),
+        (unused.usage_evidence.as_ref(), unused.last_used_date),
         ("unused", None)
     );
     assert_eq!(
@@ -616,7 +616,7 @@ async fn the_fixture_report_fields_are_exact() {
 
     let future = by_id(&report, "c-future");
     assert_eq!(
-        (future.grant_type.as_str(), future.risk_level),
+        (future.grant_type.as_ref(), future.risk_level),
         ("DEVICE-CODE", RiskLevel::None)
     );
 
