@@ -15,10 +15,12 @@ use sha2::{Digest, Sha256};
 
 use crate::audit::report::{ClientReport, Report};
 
-/// One rendered body of a report view and its gzip.
+/// One rendered body of a report view, kept gzip-compressed (what nearly every client takes);
+/// an answer without gzip inflates it as it is sent.
 pub struct View {
-    pub body: Bytes,
     pub gzip: Bytes,
+    /// The body's length uncompressed.
+    pub len: u64,
 }
 
 impl View {
@@ -26,9 +28,14 @@ impl View {
     pub fn new(body: String) -> Arc<View> {
         let gzip = gzip(body.as_bytes(), Compression::fast());
         Arc::new(View {
-            body: Bytes::from(body),
             gzip,
+            len: body.len() as u64,
         })
+    }
+
+    /// The body, inflated from the gzip as it is read.
+    pub fn reader(&self) -> impl std::io::Read + Send + 'static {
+        flate2::read::GzDecoder::new(std::io::Cursor::new(self.gzip.clone()))
     }
 }
 
@@ -106,8 +113,9 @@ pub struct Changes {
 /// A report with its ready-made bodies.
 pub struct CachedReport {
     pub report: Report,
-    pub json: Bytes,
-    pub gzip: Bytes,
+    /// The compact JSON, gzip-compressed: what is served (and stored). The JSON itself is not
+    /// kept (tens of MB); an answer without gzip is inflated from this as it is sent.
+    pub json: Arc<View>,
     /// Strong ETag of the JSON (quoted).
     pub etag: String,
     /// First-seen time of every finding, by fingerprint (carried into the next audit).
@@ -125,17 +133,46 @@ impl std::fmt::Debug for CachedReport {
         f.debug_struct("CachedReport")
             .field("audit_id", &self.report.audit_id)
             .field("etag", &self.etag)
-            .field("json_bytes", &self.json.len())
+            .field("json_bytes", &self.json.len)
             .finish()
+    }
+}
+
+/// Where the report's JSON goes as it is written: its digest, its length and its gzip, so the
+/// JSON itself is never held.
+struct Digested<W> {
+    digest: Sha256,
+    len: u64,
+    out: W,
+}
+
+impl<W: Write> Write for Digested<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.out.write(buf)?;
+        self.digest.update(&buf[..n]);
+        self.len += n as u64;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.out.flush()
     }
 }
 
 impl CachedReport {
     pub fn build(report: Report) -> CachedReport {
-        let json = report.to_json();
-        let gzip = gzip(json.as_bytes(), Compression::default());
-        let digest = Sha256::digest(json.as_bytes());
-        let etag = format!("\"{}\"", &format!("{digest:x}")[..32]);
+        let mut json = Digested {
+            digest: Sha256::new(),
+            len: 0,
+            out: GzEncoder::new(Vec::new(), Compression::default()),
+        };
+        // Writing to memory fails only when memory does (then the process is gone anyway).
+        let gzip = report
+            .write_json(&mut json, false)
+            .and_then(|()| json.out.try_finish())
+            .map(|()| std::mem::take(json.out.get_mut()))
+            .unwrap_or_default();
+        let etag = format!("\"{}\"", &format!("{:x}", json.digest.finalize())[..32]);
         let first_seen = report
             .clients
             .iter()
@@ -149,8 +186,10 @@ impl CachedReport {
                 .cmp(&report.clients[*b as usize].client_id)
         });
         CachedReport {
-            json: Bytes::from(json),
-            gzip,
+            json: Arc::new(View {
+                gzip: Bytes::from(gzip),
+                len: json.len,
+            }),
             etag,
             first_seen,
             changes: Changes::default(),
@@ -231,13 +270,9 @@ mod tests {
         );
         assert!(views.get("q0").is_some(), "a view used again is kept");
         let last = views.get(&format!("q{}", MAX_VIEWS + 9)).unwrap();
-        assert_eq!(&last.body[..], format!("body {}", MAX_VIEWS + 9).as_bytes());
         let mut unzipped = String::new();
-        std::io::Read::read_to_string(
-            &mut flate2::read::GzDecoder::new(&last.gzip[..]),
-            &mut unzipped,
-        )
-        .unwrap();
-        assert_eq!(unzipped.as_bytes(), &last.body[..]);
+        std::io::Read::read_to_string(&mut last.reader(), &mut unzipped).unwrap();
+        assert_eq!(unzipped, format!("body {}", MAX_VIEWS + 9));
+        assert_eq!(last.len, unzipped.len() as u64);
     }
 }

@@ -88,7 +88,11 @@ impl History {
     /// The report JSON of a successful audit.
     pub async fn report_json(&self, audit_id: &str) -> Result<Option<String>, StoreError> {
         if let Some(p) = self.outbox.find(audit_id) {
-            return Ok(p.report.and_then(|b| String::from_utf8(b.to_vec()).ok()));
+            return p
+                .report_gzip
+                .map(|gzip| crate::store::gunzip_report(&gzip))
+                .transpose()
+                .map_err(|e| StoreError::Corrupt(audit_id.to_string(), e));
         }
         self.store.report_json(audit_id).await
     }

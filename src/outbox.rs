@@ -25,11 +25,12 @@ impl Default for OutboxLimits {
     }
 }
 
-/// A finished audit with its report JSON (shared with the cache, not copied).
+/// A finished audit with its report, gzip-compressed as stored and served (shared with the
+/// cache, not copied).
 #[derive(Debug, Clone)]
 pub struct Pending {
     pub record: AuditRecord,
-    pub report: Option<Bytes>,
+    pub report_gzip: Option<Bytes>,
 }
 
 pub struct Outbox {
@@ -37,11 +38,6 @@ pub struct Outbox {
     metrics: Arc<OrgMetrics>,
     limits: OutboxLimits,
     waiting: Mutex<VecDeque<Pending>>,
-}
-
-/// The JSON as text for the database (always UTF-8: serde_json wrote it).
-fn text(json: &Option<Bytes>) -> Option<&str> {
-    json.as_deref().and_then(|b| std::str::from_utf8(b).ok())
 }
 
 impl Outbox {
@@ -59,13 +55,16 @@ impl Outbox {
     }
 
     /// Writes a finished audit now, or keeps it to retry. True when the database has it.
-    pub async fn write(&self, record: AuditRecord, report: Option<Bytes>) -> bool {
-        let stored = match self.store.save(&record, text(&report)).await {
+    pub async fn write(&self, record: AuditRecord, report_gzip: Option<Bytes>) -> bool {
+        let stored = match self.store.save(&record, report_gzip.as_deref()).await {
             Ok(()) => true,
             Err(e) => {
                 tracing::error!(audit_id = record.audit_id, error = %e, "cannot store the audit; keeping it in memory until the database returns");
                 self.metrics.store_error("save");
-                self.keep(Pending { record, report });
+                self.keep(Pending {
+                    record,
+                    report_gzip,
+                });
                 false
             }
         };
@@ -79,7 +78,7 @@ impl Outbox {
         waiting.push_back(pending);
         let bytes = |w: &VecDeque<Pending>| {
             w.iter()
-                .map(|p| p.report.as_ref().map_or(0, Bytes::len))
+                .map(|p| p.report_gzip.as_ref().map_or(0, Bytes::len))
                 .sum::<usize>()
         };
         while waiting.len() > 1
@@ -110,7 +109,7 @@ impl Outbox {
         let batch: Vec<Pending> = self.lock().drain(..).collect();
         let mut failed = VecDeque::new();
         for p in batch {
-            if let Err(e) = self.store.save(&p.record, text(&p.report)).await {
+            if let Err(e) = self.store.save(&p.record, p.report_gzip.as_deref()).await {
                 tracing::warn!(audit_id = p.record.audit_id, error = %e, "database still unavailable");
                 self.metrics.store_error("save");
                 failed.push_back(p);

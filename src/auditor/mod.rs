@@ -286,7 +286,7 @@ impl Auditor {
                 record.new_findings = Some(cached.changes.new as i64);
                 record.resolved_findings = Some(cached.changes.resolved as i64);
                 self.outbox
-                    .write(record.clone(), Some(cached.json.clone()))
+                    .write(record.clone(), Some(cached.json.gzip.clone()))
                     .await;
                 Ok(cached)
             }

@@ -120,6 +120,10 @@ impl Auditor {
         let json = match self.store.report_json(&stored.audit_id).await {
             Ok(Some(json)) => json,
             Ok(None) => return None,
+            Err(e @ crate::store::StoreError::Corrupt(..)) => {
+                self.mark_unreadable(stored, &e);
+                return None;
+            }
             Err(e) => {
                 tracing::warn!(error = %e, "cannot load the newest stored report");
                 self.metrics.store_error("report");
@@ -141,12 +145,7 @@ impl Auditor {
         match built {
             Ok(Ok(cached)) => Some(cached),
             Ok(Err(e)) => {
-                tracing::error!(audit_id = stored.audit_id, error = %e, "the stored report is unreadable");
-                self.metrics.store_error("report");
-                self.unreadable
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .insert(stored.audit_id.clone());
+                self.mark_unreadable(stored, &e);
                 None
             }
             Err(e) => {
@@ -154,5 +153,16 @@ impl Auditor {
                 None
             }
         }
+    }
+
+    /// A stored report that will never parse (damaged text or compression): older ones are
+    /// tried instead.
+    fn mark_unreadable(&self, stored: &AuditRecord, e: &dyn std::fmt::Display) {
+        tracing::error!(audit_id = stored.audit_id, error = %e, "the stored report is unreadable");
+        self.metrics.store_error("report");
+        self.unreadable
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(stored.audit_id.clone());
     }
 }

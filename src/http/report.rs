@@ -146,6 +146,34 @@ async fn build_view(
     .await
 }
 
+/// An answer without gzip: the view inflated piece by piece as it is sent, so no reader ever
+/// holds a whole plain copy of a report (tens of MB each).
+fn inflated(view: &View) -> Response {
+    const PIECE: usize = 64 << 10;
+    let pieces = futures_util::stream::unfold(Some(view.reader()), |reader| async move {
+        let mut reader = reader?;
+        let mut piece = vec![0u8; PIECE];
+        let mut filled = 0;
+        while filled < PIECE {
+            match std::io::Read::read(&mut reader, &mut piece[filled..]) {
+                Ok(0) => break,
+                Ok(n) => filled += n,
+                Err(e) => return Some((Err(e), None)),
+            }
+        }
+        if filled == 0 {
+            return None;
+        }
+        piece.truncate(filled);
+        Some((Ok(bytes::Bytes::from(piece)), Some(reader)))
+    });
+    let mut response = Response::new(Body::from_stream(pieces));
+    if let Ok(len) = HeaderValue::from_str(&view.len.to_string()) {
+        response.headers_mut().insert(header::CONTENT_LENGTH, len);
+    }
+    response
+}
+
 #[derive(Clone, Copy, PartialEq)]
 enum Format {
     Json,
@@ -216,10 +244,7 @@ pub async fn get_report(
             Format::Html => "text/html; charset=utf-8",
         };
         let view = match (format, filter.is_empty() && !pretty) {
-            (Format::Json, true) => Arc::new(View {
-                body: cached.json.clone(),
-                gzip: cached.gzip.clone(),
-            }),
+            (Format::Json, true) => cached.json.clone(),
             (Format::Html, _) => {
                 // The page charts the stored history, so it is built per request (off the
                 // async threads), not kept.
@@ -257,7 +282,7 @@ pub async fn get_report(
                 .insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
             r
         } else {
-            Response::new(Body::from(view.body.clone()))
+            inflated(&view)
         };
         response
             .headers_mut()

@@ -243,6 +243,30 @@ macro_rules! stored_audit {
     }};
 }
 
+/// A stored report is never inflated past this (a damaged row must not take the memory).
+const MAX_REPORT_BYTES: u64 = 4 << 30;
+
+/// A report's JSON as the database keeps it.
+pub fn gzip_report(json: &str) -> Vec<u8> {
+    use std::io::Write;
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    encoder
+        .write_all(json.as_bytes())
+        .and_then(|()| encoder.finish())
+        .unwrap_or_default()
+}
+
+/// The JSON of a stored compressed report; the error says why it is unreadable.
+pub fn gunzip_report(gzip: &[u8]) -> Result<String, String> {
+    use std::io::Read;
+    let mut json = String::new();
+    flate2::read::GzDecoder::new(gzip)
+        .take(MAX_REPORT_BYTES)
+        .read_to_string(&mut json)
+        .map_err(|e| format!("not a gzip-compressed JSON text: {e}"))?;
+    Ok(json)
+}
+
 const COLUMNS: &str = "audit_id, started_at_ms, finished_at_ms, outcome, error, total_clients, high_risk_count, findings, new_findings, resolved_findings, policy_sha256";
 
 fn millis(ms: i64) -> DateTime<Utc> {
@@ -367,18 +391,19 @@ impl Store {
         matches!(self.backend, Backend::Postgres(_))
     }
 
-    /// Stores a finished audit in one statement: it is there whole, or not at all.
+    /// Stores a finished audit in one statement: it is there whole, or not at all. The report
+    /// is its JSON gzip-compressed (`gzip_report` makes it from text).
     pub async fn save(
         &self,
         audit: &AuditRecord,
-        report_json: Option<&str>,
+        report_gzip: Option<&[u8]>,
     ) -> Result<(), StoreError> {
         let (Some(outcome), Some(finished_at)) = (audit.outcome.stored_text(), audit.finished_at)
         else {
             return Err(StoreError::Unfinished(audit.audit_id.clone()));
         };
         let sql = format!(
-            "INSERT INTO audits ({COLUMNS}, report, org) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
+            "INSERT INTO audits ({COLUMNS}, report_gzip, org) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
              ON CONFLICT (audit_id) DO NOTHING"
         );
         on_pool!(self, pool => {
@@ -394,7 +419,7 @@ impl Store {
                 .bind(audit.new_findings)
                 .bind(audit.resolved_findings)
                 .bind(&audit.policy_sha256)
-                .bind(report_json)
+                .bind(report_gzip)
                 .bind(&self.org)
                 .execute(pool)
                 .await
@@ -424,17 +449,25 @@ impl Store {
         Ok(found)
     }
 
-    /// The stored report JSON of an audit (`None` for unknown ids and failures).
+    /// The stored report JSON of an audit (`None` for unknown ids and failures): compressed
+    /// (`report_gzip`), or as text for audits stored before reports were compressed.
     pub async fn report_json(&self, audit_id: &str) -> Result<Option<String>, StoreError> {
-        let json = on_pool!(self, pool => {
-            sqlx::query_scalar::<_, Option<String>>("SELECT report FROM audits WHERE audit_id = $1 AND org = $2")
+        type Stored = (Option<String>, Option<Vec<u8>>);
+        let found = on_pool!(self, pool => {
+            sqlx::query_as::<_, Stored>("SELECT report, report_gzip FROM audits WHERE audit_id = $1 AND org = $2")
                 .bind(audit_id)
                 .bind(&self.org)
                 .fetch_optional(pool)
                 .await
                 .map_err(query_error("report"))?
         });
-        Ok(json.flatten())
+        match found {
+            Some((_, Some(gzip))) => gunzip_report(&gzip)
+                .map(Some)
+                .map_err(|e| StoreError::Corrupt(audit_id.to_string(), e)),
+            Some((text, None)) => Ok(text),
+            None => Ok(None),
+        }
     }
 
     pub async fn get(&self, audit_id: &str) -> Result<Option<AuditRecord>, StoreError> {
@@ -588,5 +621,23 @@ impl Store {
 
     pub async fn close(&self) {
         on_pool!(self, pool => pool.close().await)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_compressed_report_reads_back_and_a_damaged_one_is_named_unreadable() {
+        let json = r#"{"audit_id":"a1","clients":[{"client_name":"Łódź"}]}"#;
+        let stored = gzip_report(json);
+        assert_ne!(stored, json.as_bytes());
+        assert_eq!(gunzip_report(&stored).unwrap(), json);
+        let err = gunzip_report(b"{\"not\":\"gzip\"}").unwrap_err();
+        assert!(err.contains("not a gzip-compressed JSON text"), "{err}");
+        let mut cut = stored.clone();
+        cut.truncate(stored.len() / 2);
+        assert!(gunzip_report(&cut).is_err(), "a cut stream is not a report");
     }
 }

@@ -93,7 +93,7 @@ async fn postgres_migrations_apply_to_an_empty_schema_and_again_without_change()
     .fetch_one(&admin)
     .await
     .unwrap();
-    assert_eq!(columns, 13);
+    assert_eq!(columns, 14);
     sqlx::query(&format!("DROP SCHEMA {schema} CASCADE"))
         .execute(&admin)
         .await

@@ -23,10 +23,21 @@ async fn before_the_first_audit_report_is_503_and_not_ready_then_both_serve() {
 #[tokio::test]
 async fn etag_gives_304_and_gzip_decodes_to_the_same_json() {
     let app = spawn_app().await;
-    app.audit().await.unwrap();
+    let cached = app.audit().await.unwrap();
     let first = app.get("/report").await;
     let etag = first.headers()["etag"].to_str().unwrap().to_string();
+    let length: usize = first.headers()["content-length"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     let plain = first.bytes().await.unwrap();
+    // Kept only compressed, the report is inflated as it is sent: the same compact JSON, its
+    // length announced, its ETag the digest of these bytes.
+    assert_eq!(plain, cached.report.to_json().as_bytes());
+    assert_eq!(length, plain.len());
+    let digest = format!("{:x}", <sha2::Sha256 as sha2::Digest>::digest(&plain));
+    assert_eq!(etag, format!("\"{}\"", &digest[..32]));
     let again = app.get_with("/report", &[("If-None-Match", &etag)]).await;
     assert_eq!(again.status(), 304);
     assert!(again.bytes().await.unwrap().is_empty());

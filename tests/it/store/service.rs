@@ -443,7 +443,18 @@ async fn a_full_sqlite_file_keeps_the_audit_until_there_is_room() {
         resolved_findings: Some(0),
         policy_sha256: None,
     };
-    let big = bytes::Bytes::from(format!("\"{}\"", "x".repeat(300_000)));
+    // Incompressible: the stored (compressed) report stays about 300 kB.
+    let mut state = 7u64;
+    let noise: String = (0..600_000)
+        .map(|_| {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            char::from(b'a' + (state >> 59) as u8)
+        })
+        .collect();
+    let big = bytes::Bytes::from(scopewatch::store::gzip_report(&format!("\"{noise}\"")));
+    assert!(big.len() > 300_000, "{} bytes", big.len());
     assert!(outbox.write(audit("first", 0), Some(big.clone())).await);
     assert!(
         !outbox.write(audit("second", 1), Some(big.clone())).await,
@@ -512,7 +523,10 @@ async fn an_audit_prunes_audits_past_the_retention() {
         }
     };
     store
-        .save(&old("ancient", 400, Outcome::Success), Some("{}"))
+        .save(
+            &old("ancient", 400, Outcome::Success),
+            Some(&scopewatch::store::gzip_report("{}")),
+        )
         .await
         .unwrap();
     store

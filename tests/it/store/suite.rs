@@ -2,7 +2,7 @@
 
 use chrono::{Duration, TimeZone, Utc};
 use scopewatch::store::Outcome;
-use scopewatch::store::{AuditRecord, Store};
+use scopewatch::store::{AuditRecord, Store, gzip_report};
 
 use crate::on_both;
 
@@ -25,7 +25,10 @@ fn audit(id: &str, minutes: i64, outcome: Outcome) -> AuditRecord {
 
 async fn saves_and_reads_back_an_audit_and_its_report(store: Store) {
     let a = audit("a1", 0, Outcome::Success);
-    store.save(&a, Some("{\"audit_id\":\"a1\"}")).await.unwrap();
+    store
+        .save(&a, Some(&gzip_report("{\"audit_id\":\"a1\"}")))
+        .await
+        .unwrap();
     assert_eq!(store.get("a1").await.unwrap(), Some(a.clone()));
     assert_eq!(
         store.report_json("a1").await.unwrap().as_deref(),
@@ -34,7 +37,7 @@ async fn saves_and_reads_back_an_audit_and_its_report(store: Store) {
     assert_eq!(store.get("nope").await.unwrap(), None);
     assert_eq!(store.report_json("nope").await.unwrap(), None);
     // Saving again is harmless (a retried write).
-    store.save(&a, Some("{}")).await.unwrap();
+    store.save(&a, Some(&gzip_report("{}"))).await.unwrap();
     assert_eq!(
         store.report_json("a1").await.unwrap().as_deref(),
         Some("{\"audit_id\":\"a1\"}")
@@ -85,7 +88,10 @@ on_both!(lists_newest_first_in_pages);
 
 async fn retention_prunes_old_audits_but_never_the_latest_good_one(store: Store) {
     store
-        .save(&audit("old-good", 0, Outcome::Success), Some("{}"))
+        .save(
+            &audit("old-good", 0, Outcome::Success),
+            Some(&gzip_report("{}")),
+        )
         .await
         .unwrap();
     store
@@ -98,7 +104,10 @@ async fn retention_prunes_old_audits_but_never_the_latest_good_one(store: Store)
     assert!(store.get("old-good").await.unwrap().is_some());
     assert!(store.get("old-failed").await.unwrap().is_none());
     store
-        .save(&audit("newer-good", 20, Outcome::Success), Some("{}"))
+        .save(
+            &audit("newer-good", 20, Outcome::Success),
+            Some(&gzip_report("{}")),
+        )
         .await
         .unwrap();
     assert_eq!(store.prune(cutoff).await.unwrap(), 1);
@@ -131,13 +140,13 @@ async fn each_org_has_its_own_history_catalog_and_lock(store: Store) {
     store
         .save(
             &audit("d1", 0, Outcome::Success),
-            Some("{\"org\":\"default\"}"),
+            Some(&gzip_report("{\"org\":\"default\"}")),
         )
         .await
         .unwrap();
     emea.save(
         &audit("e1", 1, Outcome::Success),
-        Some("{\"org\":\"emea\"}"),
+        Some(&gzip_report("{\"org\":\"emea\"}")),
     )
     .await
     .unwrap();
