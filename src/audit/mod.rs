@@ -248,12 +248,19 @@ fn finding(ctx: &Context, run: &AuditRun, client: &Client, meta: &RuleMeta, hit:
         &hit.evidence
     };
     let fingerprint = fingerprint(&client.id, meta.id, identity);
+    // Kept as long as the report: no spare capacity from formatting (a tenth of a large
+    // report's memory was buffers grown past their text).
+    let mut detail = hit.detail;
+    detail.shrink_to_fit();
+    let mut evidence = hit.evidence;
+    evidence.iter_mut().for_each(String::shrink_to_fit);
+    evidence.shrink_to_fit();
     Finding {
         rule_id: meta.id.into(),
         severity,
         title: meta.title.into(),
-        detail: hit.detail,
-        evidence: hit.evidence,
+        detail,
+        evidence,
         remediation: meta.remediation.into(),
         suppressed: false,
         waiver: None,
@@ -379,6 +386,7 @@ fn findings_of(ctx: &Context, run: &AuditRun, client: &Client) -> Vec<Finding> {
             findings.push(finding(ctx, run, client, meta, expired_waiver::hit(waiver)));
         }
     }
+    findings.shrink_to_fit();
     findings
 }
 
