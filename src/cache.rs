@@ -166,12 +166,16 @@ impl CachedReport {
             len: 0,
             out: GzEncoder::new(Vec::new(), Compression::default()),
         };
-        // Writing to memory fails only when memory does (then the process is gone anyway).
+        // Writing to memory fails only if serializing does, which our types never do; should it,
+        // the empty body is logged, and the stored row reads as unreadable.
         let gzip = report
             .write_json(&mut json, false)
             .and_then(|()| json.out.try_finish())
             .map(|()| std::mem::take(json.out.get_mut()))
-            .unwrap_or_default();
+            .unwrap_or_else(|e| {
+                tracing::error!(audit_id = report.audit_id, error = %e, "cannot write the report's JSON");
+                Vec::new()
+            });
         let etag = format!("\"{}\"", &format!("{:x}", json.digest.finalize())[..32]);
         let first_seen = report
             .clients

@@ -88,10 +88,13 @@ impl History {
     /// The report JSON of a successful audit.
     pub async fn report_json(&self, audit_id: &str) -> Result<Option<String>, StoreError> {
         if let Some(p) = self.outbox.find(audit_id) {
-            return p
-                .report_gzip
-                .map(|gzip| crate::store::gunzip_report(&gzip))
-                .transpose()
+            let Some(gzip) = p.report_gzip else {
+                return Ok(None);
+            };
+            return tokio::task::spawn_blocking(move || crate::store::gunzip_report(&gzip))
+                .await
+                .unwrap_or_else(|e| Err(e.to_string()))
+                .map(Some)
                 .map_err(|e| StoreError::Corrupt(audit_id.to_string(), e));
         }
         self.store.report_json(audit_id).await

@@ -44,6 +44,22 @@ pub struct ClientConfig {
     pub limits: Limits,
 }
 
+/// The first pause before polling an asynchronous query again.
+const FIRST_POLL_PAUSE: Duration = Duration::from_millis(10);
+
+impl ClientConfig {
+    /// Pauses between polls of an asynchronous query (usage, audit trail): soon at first (a
+    /// small org's query ends in moments, and every pause is on the audit's critical path),
+    /// doubling up to `usage_poll_interval`. The number of polls stays bounded by
+    /// `usage_max_polls`.
+    pub fn poll_pauses(&self) -> impl Iterator<Item = Duration> + use<> {
+        let cap = self.usage_poll_interval;
+        std::iter::successors(Some(cap.min(FIRST_POLL_PAUSE)), move |p| {
+            Some((*p * 2).min(cap))
+        })
+    }
+}
+
 /// Bounds on what the upstream may make scopewatch read (it may be hostile or broken).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
@@ -714,6 +730,26 @@ mod tests {
             permission_for("/api/v2/authorization/roles"),
             "authorization:role:view"
         );
+    }
+
+    #[test]
+    fn polls_come_soon_at_first_then_double_up_to_the_interval() {
+        let mut config = ClientConfig::new(
+            "id".into(),
+            SecretString::from("secret"),
+            "mypurecloud.com".into(),
+            "https://api.mypurecloud.com".into(),
+            "https://login.mypurecloud.com".into(),
+        );
+        config.usage_poll_interval = Duration::from_millis(100);
+        let pauses: Vec<u64> = config
+            .poll_pauses()
+            .take(6)
+            .map(|p| p.as_millis() as u64)
+            .collect();
+        assert_eq!(pauses, [10, 20, 40, 80, 100, 100]);
+        config.usage_poll_interval = Duration::from_millis(5);
+        assert_eq!(config.poll_pauses().next(), Some(Duration::from_millis(5)));
     }
 
     #[test]

@@ -357,11 +357,7 @@ async fn usage(client: &GenesysClient, now: DateTime<Utc>) -> Result<Usage, Gene
         )));
     }
     let path = format!("/api/v2/usage/query/{}/results", execution.execution_id);
-    // Poll soon at first (small orgs finish fast), then back off to the configured interval.
-    let mut pause = client
-        .config
-        .usage_poll_interval
-        .min(std::time::Duration::from_millis(50));
+    let mut pauses = client.config.poll_pauses();
     for _ in 0..client.config.usage_max_polls {
         // The answer with the rows is tens of MB: parsed while it arrives, each row folded
         // into the evidence as it is read.
@@ -381,8 +377,7 @@ async fn usage(client: &GenesysClient, now: DateTime<Utc>) -> Result<Usage, Gene
                 ));
             }
             _ => {
-                tokio::time::sleep(pause).await;
-                pause = (pause * 2).min(client.config.usage_poll_interval);
+                tokio::time::sleep(pauses.next().unwrap_or_default()).await;
             }
         }
     }

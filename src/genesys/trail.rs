@@ -283,10 +283,7 @@ async fn query(
         )));
     }
     let mut state = status.state;
-    let mut pause = client
-        .config
-        .usage_poll_interval
-        .min(std::time::Duration::from_millis(50));
+    let mut pauses = client.config.poll_pauses();
     let status_path = format!("{AUDIT_QUERY}/{id}");
     let mut polls = 0;
     loop {
@@ -305,8 +302,7 @@ async fn query(
             )));
         }
         polls += 1;
-        tokio::time::sleep(pause).await;
-        pause = (pause * 2).min(client.config.usage_poll_interval);
+        tokio::time::sleep(pauses.next().unwrap_or_default()).await;
         let status: AuditQueryStatus = client
             .get_json("/api/v2/audits/query/{transactionId}", &status_path)
             .await?;

@@ -20,11 +20,19 @@ use crate::store::{Outcome, StoreError};
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> ApiError {
         tracing::error!(error = %e, "database error while serving a request");
-        ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "database_unavailable",
-            "the audit history is unavailable right now",
-        )
+        match e {
+            // Damaged for good: asking again will not help.
+            StoreError::Corrupt(id, _) => ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "report_unreadable",
+                format!("the stored report of audit {} is unreadable", clip(&id)),
+            ),
+            _ => ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "database_unavailable",
+                "the audit history is unavailable right now",
+            ),
+        }
     }
 }
 

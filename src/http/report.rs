@@ -147,27 +147,40 @@ async fn build_view(
 }
 
 /// An answer without gzip: the view inflated piece by piece as it is sent, so no reader ever
-/// holds a whole plain copy of a report (tens of MB each).
+/// holds a whole plain copy of a report (tens of MB each). Inflating runs on the blocking pool,
+/// two pieces ahead of the socket; a reader that goes away ends it.
 fn inflated(view: &View) -> Response {
     const PIECE: usize = 64 << 10;
-    let pieces = futures_util::stream::unfold(Some(view.reader()), |reader| async move {
-        let mut reader = reader?;
-        let mut piece = vec![0u8; PIECE];
-        let mut filled = 0;
-        while filled < PIECE {
-            match std::io::Read::read(&mut reader, &mut piece[filled..]) {
-                Ok(0) => break,
-                Ok(n) => filled += n,
-                Err(e) => return Some((Err(e), None)),
+    let (pieces, receiver) = tokio::sync::mpsc::channel::<std::io::Result<bytes::Bytes>>(2);
+    let mut reader = view.reader();
+    tokio::task::spawn_blocking(move || {
+        loop {
+            let mut piece = vec![0u8; PIECE];
+            let mut filled = 0;
+            while filled < PIECE {
+                match std::io::Read::read(&mut reader, &mut piece[filled..]) {
+                    Ok(0) => break,
+                    Ok(n) => filled += n,
+                    Err(e) => {
+                        let _ = pieces.blocking_send(Err(e));
+                        return;
+                    }
+                }
+            }
+            if filled == 0 {
+                return;
+            }
+            piece.truncate(filled);
+            if pieces.blocking_send(Ok(piece.into())).is_err() {
+                return; // The reader went away.
             }
         }
-        if filled == 0 {
-            return None;
-        }
-        piece.truncate(filled);
-        Some((Ok(bytes::Bytes::from(piece)), Some(reader)))
     });
-    let mut response = Response::new(Body::from_stream(pieces));
+    let body = futures_util::stream::unfold(receiver, |mut receiver| async move {
+        let piece = receiver.recv().await?;
+        Some((piece, receiver))
+    });
+    let mut response = Response::new(Body::from_stream(body));
     if let Ok(len) = HeaderValue::from_str(&view.len.to_string()) {
         response.headers_mut().insert(header::CONTENT_LENGTH, len);
     }

@@ -270,6 +270,12 @@ async fn a_corrupted_newest_report_falls_back_to_the_newest_readable_one() {
     );
     // Refreshing again does not retry the broken row or swap anything.
     assert!(!app.auditor.refresh().await);
+    // Asked for by id, the damaged report is a lasting fault, not a database to retry.
+    let broken = app.get(&format!("/audits/{newest}")).await;
+    assert_eq!(broken.status(), 500);
+    let body = json(broken).await;
+    assert_eq!(body["code"], "report_unreadable");
+    assert!(body["detail"].as_str().unwrap().contains(&newest), "{body}");
     app.stop().await.unwrap();
 }
 
