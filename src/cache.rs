@@ -138,6 +138,9 @@ impl std::fmt::Debug for CachedReport {
     }
 }
 
+/// Writes reach the digest and the encoder in pieces this large.
+const WRITE_BUFFER: usize = 256 << 10;
+
 /// Where the report's JSON goes as it is written: its digest, its length and its gzip, so the
 /// JSON itself is never held.
 struct Digested<W> {
@@ -167,9 +170,15 @@ impl CachedReport {
             out: GzEncoder::new(Vec::new(), Compression::default()),
         };
         // Writing to memory fails only if serializing does, which our types never do; should it,
-        // the empty body is logged, and the stored row reads as unreadable.
-        let gzip = report
-            .write_json(&mut json, false)
+        // the empty body is logged, and the stored row reads as unreadable. Buffered: the
+        // serializer writes token by token, and the encoder zero-fills its 32 KiB output buffer
+        // on every write it is given (perf: 54% of a 50-org round in memset).
+        let mut buffered = std::io::BufWriter::with_capacity(WRITE_BUFFER, &mut json);
+        let written = report
+            .write_json(&mut buffered, false)
+            .and_then(|()| buffered.flush());
+        drop(buffered);
+        let gzip = written
             .and_then(|()| json.out.try_finish())
             .map(|()| std::mem::take(json.out.get_mut()))
             .unwrap_or_else(|e| {
