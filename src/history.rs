@@ -91,11 +91,7 @@ impl History {
             let Some(gzip) = p.report_gzip else {
                 return Ok(None);
             };
-            return tokio::task::spawn_blocking(move || crate::store::gunzip_report(&gzip))
-                .await
-                .unwrap_or_else(|e| Err(e.to_string()))
-                .map(Some)
-                .map_err(|e| StoreError::Corrupt(audit_id.to_string(), e));
+            return crate::store::inflate_report(audit_id, gzip).await.map(Some);
         }
         self.store.report_json(audit_id).await
     }

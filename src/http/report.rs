@@ -150,29 +150,21 @@ async fn build_view(
 /// holds a whole plain copy of a report (tens of MB each). Inflating runs on the blocking pool,
 /// two pieces ahead of the socket; a reader that goes away ends it.
 fn inflated(view: &View) -> Response {
+    use std::io::Read;
     const PIECE: usize = 64 << 10;
     let (pieces, receiver) = tokio::sync::mpsc::channel::<std::io::Result<bytes::Bytes>>(2);
     let mut reader = view.reader();
     tokio::task::spawn_blocking(move || {
         loop {
-            let mut piece = vec![0u8; PIECE];
-            let mut filled = 0;
-            while filled < PIECE {
-                match std::io::Read::read(&mut reader, &mut piece[filled..]) {
-                    Ok(0) => break,
-                    Ok(n) => filled += n,
-                    Err(e) => {
-                        let _ = pieces.blocking_send(Err(e));
-                        return;
-                    }
-                }
-            }
-            if filled == 0 {
-                return;
-            }
-            piece.truncate(filled);
-            if pieces.blocking_send(Ok(piece.into())).is_err() {
-                return; // The reader went away.
+            let mut piece = Vec::with_capacity(PIECE);
+            let piece = match reader.by_ref().take(PIECE as u64).read_to_end(&mut piece) {
+                Ok(0) => return,
+                Ok(_) => Ok(bytes::Bytes::from(piece)),
+                Err(e) => Err(e),
+            };
+            let failed = piece.is_err();
+            if pieces.blocking_send(piece).is_err() || failed {
+                return; // Failed (the error ends the body), or the reader went away.
             }
         }
     });

@@ -248,18 +248,20 @@ macro_rules! stored_audit {
 /// a pod, so a report this large is refused as unreadable.
 const MAX_REPORT_BYTES: u64 = 1 << 30;
 
-/// A report's JSON as the database keeps it.
-pub fn gzip_report(json: &str) -> Vec<u8> {
-    use std::io::Write;
-    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-    encoder
-        .write_all(json.as_bytes())
-        .and_then(|()| encoder.finish())
-        .unwrap_or_default()
+/// The JSON of a stored compressed report, inflated on the blocking pool (tens of MB are not
+/// work for the async threads); `Corrupt` when it does not inflate to text within the bound.
+pub async fn inflate_report(
+    audit_id: &str,
+    gzip: impl AsRef<[u8]> + Send + 'static,
+) -> Result<String, StoreError> {
+    tokio::task::spawn_blocking(move || gunzip_report(gzip.as_ref()))
+        .await
+        .unwrap_or_else(|e| Err(e.to_string()))
+        .map_err(|e| StoreError::Corrupt(audit_id.to_string(), e))
 }
 
 /// The JSON of a stored compressed report; the error says why it is unreadable.
-pub fn gunzip_report(gzip: &[u8]) -> Result<String, String> {
+fn gunzip_report(gzip: &[u8]) -> Result<String, String> {
     use std::io::Read;
     let mut json = String::new();
     flate2::read::GzDecoder::new(gzip)
@@ -397,7 +399,7 @@ impl Store {
     }
 
     /// Stores a finished audit in one statement: it is there whole, or not at all. The report
-    /// is its JSON gzip-compressed (`gzip_report` makes it from text).
+    /// is its JSON gzip-compressed (the bytes `serve` sends).
     pub async fn save(
         &self,
         audit: &AuditRecord,
@@ -467,12 +469,7 @@ impl Store {
                 .map_err(query_error("report"))?
         });
         match found {
-            // Inflating tens of MB is work for the blocking pool, not the async threads.
-            Some((_, Some(gzip))) => tokio::task::spawn_blocking(move || gunzip_report(&gzip))
-                .await
-                .unwrap_or_else(|e| Err(e.to_string()))
-                .map(Some)
-                .map_err(|e| StoreError::Corrupt(audit_id.to_string(), e)),
+            Some((_, Some(gzip))) => inflate_report(audit_id, gzip).await.map(Some),
             Some((text, None)) => Ok(text),
             None => Ok(None),
         }
@@ -639,7 +636,9 @@ mod tests {
     #[test]
     fn a_compressed_report_reads_back_and_a_damaged_one_is_named_unreadable() {
         let json = r#"{"audit_id":"a1","clients":[{"client_name":"Łódź"}]}"#;
-        let stored = gzip_report(json);
+        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        std::io::Write::write_all(&mut encoder, json.as_bytes()).unwrap();
+        let stored = encoder.finish().unwrap();
         assert_ne!(stored, json.as_bytes());
         assert_eq!(gunzip_report(&stored).unwrap(), json);
         let err = gunzip_report(b"{\"not\":\"gzip\"}").unwrap_err();

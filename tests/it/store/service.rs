@@ -453,7 +453,7 @@ async fn a_full_sqlite_file_keeps_the_audit_until_there_is_room() {
             char::from(b'a' + (state >> 59) as u8)
         })
         .collect();
-    let big = bytes::Bytes::from(scopewatch::store::gzip_report(&format!("\"{noise}\"")));
+    let big = bytes::Bytes::from(super::gzip_report(&format!("\"{noise}\"")));
     assert!(big.len() > 300_000, "{} bytes", big.len());
     assert!(outbox.write(audit("first", 0), Some(big.clone())).await);
     assert!(
@@ -525,7 +525,7 @@ async fn an_audit_prunes_audits_past_the_retention() {
     store
         .save(
             &old("ancient", 400, Outcome::Success),
-            Some(&scopewatch::store::gzip_report("{}")),
+            Some(&super::gzip_report("{}")),
         )
         .await
         .unwrap();

@@ -2,7 +2,9 @@
 
 use chrono::{Duration, TimeZone, Utc};
 use scopewatch::store::Outcome;
-use scopewatch::store::{AuditRecord, Store, gzip_report};
+use scopewatch::store::{AuditRecord, Store};
+
+use super::gzip_report;
 
 use crate::on_both;
 
