@@ -6,14 +6,20 @@ FROM rust:1.95-bookworm AS build
 WORKDIR /src
 # Dependencies first, so source edits do not rebuild them.
 COPY Cargo.toml Cargo.lock build.rs ./
+COPY crates/genesys-api/Cargo.toml crates/genesys-api/
+COPY crates/scopewatch-sim/Cargo.toml crates/scopewatch-sim/
 RUN mkdir src && echo 'fn main() {}' > src/main.rs && echo '' > src/lib.rs \
+    && mkdir crates/genesys-api/src crates/scopewatch-sim/src \
+    && echo '' > crates/genesys-api/src/lib.rs && echo '' > crates/scopewatch-sim/src/lib.rs \
     && mkdir -p migrations/sqlite migrations/postgres \
     && cargo build --release --locked \
-    && rm -rf src
+    && rm -rf src crates/genesys-api/src crates/scopewatch-sim/src
 COPY src src
+COPY crates crates
 COPY migrations migrations
 COPY openapi.yaml ./
-RUN touch src/main.rs src/lib.rs && cargo build --release --locked
+RUN touch src/main.rs src/lib.rs crates/genesys-api/src/lib.rs crates/scopewatch-sim/src/lib.rs \
+    && cargo build --release --locked
 # An empty /data owned by the runtime user: a new named volume copies the image's ownership, and a
 # root-owned /data (what VOLUME alone creates) would leave uid 65532 unable to create the database.
 RUN mkdir /data

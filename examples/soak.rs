@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 
 use scopewatch::app::App;
 use scopewatch::config::Settings;
-use scopewatch::sim::{self, OrgSize, SimSettings};
+use scopewatch_sim::{self as sim, OrgSize, SimSettings};
 
 /// Audits before growth is judged (and at least half the run). Every run read so far shows one
 /// step of the RSS floor, 5 to 15 MiB, between audit 12 and 16 (about 100-120 s in), flat

@@ -8,7 +8,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::ExposeSecret;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -19,6 +19,7 @@ use crate::auditor::{
 };
 use crate::cache::ReportCache;
 use crate::config::{ConfigError, Settings};
+use crate::demo::{self, DemoError, DemoOrgs};
 use crate::genesys::GenesysClient;
 use crate::history::{History, RunningAudit};
 use crate::http::server::{ServerLimits, serve};
@@ -27,7 +28,6 @@ use crate::metrics::Metrics;
 use crate::notify::{Delivery, Handled, Notifier, NotifierParts};
 use crate::orgs_file::OrgSettings;
 use crate::outbox::{Outbox, OutboxLimits};
-use crate::sim::{self, OrgSize, RunningSim, SimSettings};
 use crate::store::Store;
 
 /// How long shutdown may take before in-flight work is dropped.
@@ -56,7 +56,7 @@ pub struct App {
     /// How often the audit trail is polled for changes (`None`: off).
     change_poll: Option<Duration>,
     schedule: bool,
-    _demo: Vec<RunningSim>,
+    _demo: DemoOrgs,
 }
 
 /// One audited org inside the service: its auditor, schedule and notifications.
@@ -65,59 +65,6 @@ struct OrgRuntime {
     auditor: Arc<Auditor>,
     interval: Duration,
     notifier: Option<Notifier>,
-}
-
-/// The simulated orgs of `serve --demo --orgs N`: different sizes and regions, the first named
-/// `default` so the single-org routes answer for it.
-const DEMO_ORGS: [(&str, usize, &str); 8] = [
-    ("default", 300, "mypurecloud.com"),
-    ("emea", 120, "mypurecloud.de"),
-    ("apac", 40, "mypurecloud.com.au"),
-    ("japan", 80, "mypurecloud.jp"),
-    ("canada", 60, "cac1.pure.cloud"),
-    ("ireland", 150, "mypurecloud.ie"),
-    ("brazil", 30, "sae1.pure.cloud"),
-    ("india", 90, "aps1.pure.cloud"),
-];
-
-/// The most simulated orgs `--demo --orgs` starts.
-pub const MAX_DEMO_ORGS: usize = DEMO_ORGS.len();
-
-/// Starts the built-in simulated orgs for `--demo` and says how to reach each.
-async fn start_demo(count: usize) -> Result<(Vec<OrgSettings>, Vec<RunningSim>), StartError> {
-    let mut orgs = Vec::new();
-    let mut sims = Vec::new();
-    for (index, (name, clients, region)) in DEMO_ORGS.iter().take(count.max(1)).enumerate() {
-        let mut org = sim::generate(&OrgSize {
-            clients: *clients,
-            roles: 60,
-            seed: 1 + index as u64,
-            anchor: chrono::Utc::now().date_naive(),
-        });
-        let secret = sim::random_token();
-        org.ensure_auditor("scopewatch-demo", &secret);
-        let running = sim::start_on_loopback(org, SimSettings::default())
-            .await
-            .map_err(|e| StartError::Io(format!("cannot start the demo organization: {e}")))?;
-        let region = if count <= 1 {
-            "demo (simulated)".to_string()
-        } else {
-            format!("demo (simulated {region})")
-        };
-        tracing::info!(org = name, url = %running.base_url(), clients = clients + 1, "demo: simulated Genesys Cloud organization started");
-        orgs.push(OrgSettings {
-            name: name.to_string(),
-            region,
-            api_base_url: running.base_url(),
-            login_base_url: running.base_url(),
-            client_id: "scopewatch-demo".into(),
-            client_secret: SecretString::from(secret),
-            interval: None,
-            policy: None,
-        });
-        sims.push(running);
-    }
-    Ok((orgs, sims))
 }
 
 impl App {
@@ -132,8 +79,11 @@ impl App {
         demo_orgs: Option<usize>,
     ) -> Result<App, StartError> {
         let (orgs, demo) = match demo_orgs {
-            Some(count) => start_demo(count).await?,
-            None => (settings.orgs()?, Vec::new()),
+            Some(count) => demo::start(count).await.map_err(|e| match e {
+                DemoError::NotBuilt => StartError::Config(ConfigError(e.to_string())),
+                DemoError::Start(_) => StartError::Io(e.to_string()),
+            })?,
+            None => (settings.orgs()?, DemoOrgs::default()),
         };
         let metrics = Arc::new(Metrics::new());
         let store = Store::connect(

@@ -10,8 +10,8 @@ use secrecy::{ExposeSecret, SecretString};
 
 use crate::audit::severity::Severity;
 use crate::duration::parse_duration;
-use crate::genesys::regions;
 use crate::store::redact_url;
+use genesys_api::regions;
 
 /// Every setting's name, as an environment variable and as a config-file key.
 pub const KEYS: [&str; 32] = [

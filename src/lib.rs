@@ -6,6 +6,7 @@ pub mod auditor;
 pub mod cache;
 pub mod cli;
 pub mod config;
+mod demo;
 mod duration;
 pub mod genesys;
 pub mod history;
@@ -17,11 +18,8 @@ pub mod orgs_file;
 pub mod outbox;
 pub mod permissions;
 pub mod render;
-mod rng;
-pub mod sim;
 pub mod store;
 pub mod telemetry;
-mod text;
 
 /// Property-test settings: `n` cases, or `PROPTEST_CASES` when set (CI runs a longer smoke).
 #[cfg(test)]

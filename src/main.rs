@@ -3,7 +3,9 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use clap::error::ErrorKind;
-use scopewatch::cli::{Cli, Command, run_audit, run_healthcheck, run_policy, run_serve, run_sim};
+#[cfg(feature = "demo")]
+use scopewatch::cli::run_sim;
+use scopewatch::cli::{Cli, Command, run_audit, run_healthcheck, run_policy, run_serve};
 
 fn main() -> ExitCode {
     scopewatch::memory::tune_allocator();
@@ -58,6 +60,7 @@ fn main() -> ExitCode {
     let result = runtime.block_on(async {
         match cli.command {
             Command::Serve(args) => run_serve(args, &env).await.map(|()| false),
+            #[cfg(feature = "demo")]
             Command::Sim(args) => run_sim(*args).await.map(|()| false),
             Command::Audit(args) => run_audit(args, &env).await,
             Command::Policy(args) => run_policy(args).map(|()| false),

@@ -22,7 +22,7 @@ use secrecy::SecretString;
 use serde::Deserialize;
 
 use crate::duration::parse_duration;
-use crate::genesys::regions;
+use genesys_api::regions;
 
 /// At most this many orgs: each is a label value of every per-org metric, so the set is bounded
 /// and small (see the README's note on cardinality).
@@ -172,7 +172,7 @@ fn check(
             None,
             format!(
                 "key 'name' '{}' must be a short slug: lowercase letters, digits and '-', at most {MAX_NAME}",
-                crate::text::sanitize(&name, 40)
+                genesys_api::text::sanitize(&name, 40)
             ),
         ));
     }

@@ -6,9 +6,9 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use super::snapshot::{Client, GrantType, Snapshot, Usage};
-use crate::permissions::algebra::{Holdings, Policy};
 use crate::permissions::least::{PermissionFit, ScopeFit, fit_expanded, fit_scopes};
-use crate::permissions::universe::PermSet;
+use genesys_api::permissions::algebra::{Holdings, Policy};
+use genesys_api::permissions::universe::PermSet;
 
 /// Expanded holdings by the set of roles held, for one audit: most clients share a few role
 /// combinations, and expanding a wildcard role means walking the whole catalog.

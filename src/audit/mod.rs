@@ -23,7 +23,7 @@ use self::report::{
 };
 use self::rules::{Context, Hit, RULES, RuleMeta, expired_waiver, rule_meta};
 use self::snapshot::{Client, Snapshot, Usage, is_read_write};
-use crate::permissions::catalog::Source as CatalogSource;
+use genesys_api::permissions::catalog::Source as CatalogSource;
 
 /// Identity and timing of one audit run, and what earlier audits remember.
 pub struct AuditRun<'a> {

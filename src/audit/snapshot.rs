@@ -5,8 +5,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, NaiveDate, Utc};
 
-pub use crate::permissions::catalog::Catalog;
 pub use crate::permissions::least::Call;
+pub use genesys_api::permissions::catalog::Catalog;
 
 /// `authorizedGrantType`. An unknown value (one Genesys adds tomorrow) is kept, not rejected.
 #[derive(Debug, Clone, PartialEq, Eq)]

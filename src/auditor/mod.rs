@@ -66,7 +66,7 @@ pub fn new_audit_id(at: DateTime<Utc>) -> String {
     format!(
         "{}-{:08x}",
         at.format("%Y%m%dT%H%M%SZ"),
-        crate::rng::random_u64() as u32
+        genesys_api::rng::random_u64() as u32
     )
 }
 
@@ -293,7 +293,7 @@ impl Auditor {
             Err(e) => {
                 // Bounded and without control characters: it is logged and stored (a NUL
                 // byte would make it unstorable on PostgreSQL).
-                let message = crate::text::sanitize(&e.to_string(), MAX_ERROR_TEXT);
+                let message = genesys_api::text::sanitize(&e.to_string(), MAX_ERROR_TEXT);
                 tracing::error!(audit_id, error = %message, reason = e.metric_label(), "audit failed; keeping the last good report");
                 self.metrics.audit_failed(seconds, e.metric_label());
                 self.publish(None, finished, false);
@@ -363,7 +363,7 @@ impl Auditor {
         }
         match self.store.permission_catalog().await {
             Ok(Some((fetched_at, body))) => {
-                match genesys::description::LiveCatalog::from_stored(fetched_at, &body) {
+                match genesys_api::description::LiveCatalog::from_stored(fetched_at, &body) {
                     Ok(live) => {
                         self.client.seed_live_catalog(live).await;
                         *stored = Some(Some(fetched_at));

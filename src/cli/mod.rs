@@ -4,6 +4,7 @@ mod audit;
 mod healthcheck;
 mod policy;
 mod serve;
+#[cfg(feature = "demo")]
 mod sim;
 
 use std::process::ExitCode;
@@ -14,6 +15,7 @@ pub use audit::{AuditArgs, run_audit};
 pub use healthcheck::{HealthcheckArgs, run_healthcheck};
 pub use policy::{PolicyArgs, run_policy};
 pub use serve::{ServeArgs, run_serve};
+#[cfg(feature = "demo")]
 pub use sim::{SimArgs, run_sim, sim_org};
 
 #[derive(Debug, Parser)]
@@ -41,6 +43,7 @@ client_secret_file or client_secret_env, optional interval and policy), served u
     /// Run one audit now and print the report (exit 1 when --fail-on is met).
     Audit(AuditArgs),
     /// Serve a simulated Genesys Cloud organization (login and API on one address).
+    #[cfg(feature = "demo")]
     Sim(Box<SimArgs>),
     /// Work with policy files.
     Policy(PolicyArgs),

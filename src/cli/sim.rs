@@ -9,7 +9,7 @@ use clap::Args;
 
 use super::{CliError, shutdown_signal};
 use crate::duration::parse_duration;
-use crate::sim::{self, FaultConfig, Org, OrgSize, SimSettings};
+use scopewatch_sim::{self as sim, FaultConfig, Org, OrgSize, SimSettings};
 
 #[derive(Debug, Args)]
 pub struct SimArgs {

@@ -13,8 +13,8 @@ use tokio::time::Instant;
 use super::auth::TokenCache;
 use super::error::GenesysError;
 use super::gate::Gate;
-use super::models::{ErrorBody, TokenError, TokenResponse};
 use super::stream::StreamError;
+use genesys_api::models::{ErrorBody, TokenError, TokenResponse};
 
 /// How scopewatch talks to one Genesys Cloud org.
 #[derive(Debug, Clone)]
@@ -132,7 +132,7 @@ pub struct GenesysClient {
     observer: Arc<dyn Observer>,
     /// The live permission catalog read last, kept for the process (or seeded from the
     /// database) so the large API description is read at most once a day.
-    live_catalog: tokio::sync::Mutex<Option<super::description::LiveCatalog>>,
+    live_catalog: tokio::sync::Mutex<Option<genesys_api::description::LiveCatalog>>,
 }
 
 /// 429s one call may receive before scopewatch gives up on it.
@@ -175,7 +175,7 @@ pub(crate) fn clean(text: &str, secrets: &[&str]) -> String {
     for secret in secrets.iter().filter(|s| s.len() >= 4) {
         text = text.replace(secret, "[redacted]");
     }
-    crate::text::sanitize(&text, MAX_UPSTREAM_TEXT)
+    genesys_api::text::sanitize(&text, MAX_UPSTREAM_TEXT)
 }
 
 /// A failed attempt worth another try.
@@ -257,7 +257,7 @@ impl GenesysClient {
             .backoff_base
             .saturating_mul(1u32 << attempt.min(16))
             .min(self.config.backoff_max);
-        let fraction = (crate::rng::random_u64() % 1_000_001) as f64 / 1_000_000.0;
+        let fraction = (genesys_api::rng::random_u64() % 1_000_001) as f64 / 1_000_000.0;
         ceiling.mul_f64(fraction)
     }
 
@@ -418,12 +418,12 @@ impl GenesysClient {
     }
 
     /// The live permission catalog known here, if any.
-    pub async fn live_catalog(&self) -> Option<super::description::LiveCatalog> {
+    pub async fn live_catalog(&self) -> Option<genesys_api::description::LiveCatalog> {
         self.live_catalog.lock().await.clone()
     }
 
     /// Installs a live catalog read earlier (the database's, at start) unless a newer one is known.
-    pub async fn seed_live_catalog(&self, live: super::description::LiveCatalog) {
+    pub async fn seed_live_catalog(&self, live: genesys_api::description::LiveCatalog) {
         let mut kept = self.live_catalog.lock().await;
         if kept.as_ref().is_none_or(|k| k.fetched_at < live.fetched_at) {
             *kept = Some(live);
@@ -436,14 +436,14 @@ impl GenesysClient {
         &self,
         endpoint: &str,
         now: chrono::DateTime<chrono::Utc>,
-    ) -> Result<super::description::LiveCatalog, GenesysError> {
+    ) -> Result<genesys_api::description::LiveCatalog, GenesysError> {
         let mut kept = self.live_catalog.lock().await;
         if let Some(live) = kept.as_ref().filter(|l| l.is_fresh(now)) {
             return Ok(live.clone());
         }
-        let description: super::description::ApiDescription =
+        let description: genesys_api::description::ApiDescription =
             self.get_json_streamed(endpoint, endpoint).await?;
-        let live = super::description::LiveCatalog::new(now, description.operations);
+        let live = genesys_api::description::LiveCatalog::new(now, description.operations);
         *kept = Some(live.clone());
         Ok(live)
     }

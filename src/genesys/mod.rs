@@ -2,17 +2,14 @@
 
 mod auth;
 mod client;
-mod collect;
-pub mod description;
 mod error;
 mod gate;
-pub mod models;
-pub mod read_models;
-pub mod regions;
+mod listing;
+mod sources;
 mod stream;
 pub mod trail;
 mod usage_evidence;
 
 pub use client::{ClientConfig, GenesysClient, Limits, NoObserver, Observer};
-pub use collect::{Progress, collect};
 pub use error::GenesysError;
+pub use sources::{Progress, auditor_permissions, collect};

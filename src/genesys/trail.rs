@@ -1,23 +1,18 @@
-//! Who did it and what changed: the organization, divisions, the creators of clients and the
-//! audit trail of OAuth clients and roles. Each is optional evidence; wire types end here.
+//! The Genesys audit trail: who created and changed OAuth clients and roles, and what clients
+//! changed themselves, read by the trail evidence source and by the change poller.
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeSet, HashSet};
 
 use chrono::{DateTime, Duration, SecondsFormat, Utc};
 
 use super::client::GenesysClient;
 use super::error::GenesysError;
-use super::read_models::{
+use crate::audit::snapshot::{AuditEvent, Named, PropertyChange};
+use genesys_api::read_models::{
     AuditFilter, AuditMessage, AuditQuery, AuditQueryStatus, AuditResults, AuditServiceMapping,
-    AuditSort, Division as WireDivision, EntityRef, Organization as WireOrganization,
-    User as WireUser,
+    AuditSort, EntityRef,
 };
-use crate::audit::snapshot::{AuditEvent, Division, Named, Organization, Person, PropertyChange};
-use crate::genesys::models::EntityListing;
 
-pub const ORGANIZATION: &str = "/api/v2/organizations/me";
-pub const DIVISIONS: &str = "/api/v2/authorization/divisions";
-pub const USERS: &str = "/api/v2/users";
 pub const AUDIT_MAPPING: &str = "/api/v2/audits/query/servicemapping";
 pub const AUDIT_QUERY: &str = "/api/v2/audits/query";
 pub const AUDIT_RESULTS: &str = "/api/v2/audits/query/{transactionId}/results";
@@ -33,9 +28,6 @@ pub const TRAIL_ENTITY_TYPES: [&str; 4] = [
     "OAuthClientAuthorization",
     "OrganizationAuthorizationTrust",
 ];
-
-/// Ids per `GET /api/v2/users?id=...` (its page size maximum).
-pub const USERS_PER_CALL: usize = 100;
 
 /// Messages per page of audit results (the documented maximum).
 const AUDIT_PAGE_SIZE: u64 = 500;
@@ -55,8 +47,9 @@ const MAX_PROPERTIES: usize = 20;
 /// refused (the trail becomes unknown, with a warning) instead of filling memory.
 const MAX_QUERY_BYTES: usize = 32 << 20;
 
-fn text(value: &str) -> String {
-    crate::text::sanitize(value, MAX_TEXT)
+/// Text from the upstream as kept in evidence: sanitized and bounded.
+pub(crate) fn text(value: &str) -> String {
+    genesys_api::text::sanitize(value, MAX_TEXT)
 }
 
 fn named(r: Option<EntityRef>) -> Option<Named> {
@@ -66,101 +59,6 @@ fn named(r: Option<EntityRef>) -> Option<Named> {
         id: text(&id),
         name: r.name.filter(|n| !n.is_empty()).map(|n| text(&n)),
     })
-}
-
-/// The organization, if it says its id.
-pub async fn organization(client: &GenesysClient) -> Result<Option<Organization>, GenesysError> {
-    let org: WireOrganization = client.get_json(ORGANIZATION, ORGANIZATION).await?;
-    Ok(org.id.filter(|id| !id.is_empty()).map(|id| Organization {
-        name: text(org.name.as_deref().unwrap_or(&id)),
-        id: text(&id),
-    }))
-}
-
-/// Divisions by id, with their object counts.
-pub fn divisions(wire: Vec<WireDivision>) -> BTreeMap<String, Division> {
-    wire.into_iter()
-        .filter_map(|d| {
-            let id = d.id.filter(|id| !id.is_empty())?;
-            Some((
-                id.clone(),
-                Division {
-                    name: text(d.name.as_deref().unwrap_or(&id)),
-                    home: d.home_division.unwrap_or(false),
-                    object_counts: d
-                        .object_counts
-                        .unwrap_or_default()
-                        .into_iter()
-                        .take(64)
-                        .map(|(k, v)| (text(&k), v))
-                        .collect(),
-                    id,
-                },
-            ))
-        })
-        .collect()
-}
-
-/// The first page of the divisions listing.
-pub fn divisions_first_page() -> String {
-    format!("{DIVISIONS}?pageSize=100&pageNumber=1&objectCount=true")
-}
-
-/// The people with these ids, in any state, `USERS_PER_CALL` per call (all at once, each
-/// through the gate). Ids that are not answered stay unknown.
-pub async fn people(
-    client: &GenesysClient,
-    ids: &BTreeSet<String>,
-) -> Result<BTreeMap<String, Person>, GenesysError> {
-    let ids: Vec<&String> = ids
-        .iter()
-        .filter(|id| {
-            !id.is_empty()
-                && id
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-        })
-        .collect();
-    let batches: Vec<String> = ids
-        .chunks(USERS_PER_CALL)
-        .map(|chunk| {
-            let list: Vec<&str> = chunk.iter().map(|s| s.as_str()).collect();
-            format!(
-                "{USERS}?id={}&state=any&pageSize={USERS_PER_CALL}&pageNumber=1",
-                list.join(",")
-            )
-        })
-        .collect();
-    if batches.len() > client.config.limits.max_pages as usize {
-        return Err(GenesysError::Limit {
-            endpoint: USERS.into(),
-            what: "the number of pages",
-            limit: u64::from(client.config.limits.max_pages),
-            setting: "SCOPEWATCH_MAX_PAGES",
-        });
-    }
-    let pages = futures_util::future::try_join_all(batches.iter().map(|path| async move {
-        client
-            .get_json::<EntityListing<WireUser>>(USERS, path)
-            .await
-    }))
-    .await?;
-    let wanted: HashSet<&str> = ids.iter().map(|s| s.as_str()).collect();
-    let mut people = BTreeMap::new();
-    for user in pages.into_iter().flat_map(|p| p.entities) {
-        let Some(id) = user.id.filter(|id| wanted.contains(id.as_str())) else {
-            continue;
-        };
-        people.insert(
-            id.clone(),
-            Person {
-                name: user.name.filter(|n| !n.is_empty()).map(|n| text(&n)),
-                state: text(user.state.as_deref().unwrap_or("active")),
-                id,
-            },
-        );
-    }
-    Ok(people)
 }
 
 /// `start/end` as the audit API writes intervals.
@@ -473,7 +371,7 @@ pub async fn realtime_changes(
         page_number: Some(1),
         page_size: Some(REALTIME_PAGE_SIZE),
     };
-    let page: super::read_models::AuditRealtimeResults = client
+    let page: genesys_api::read_models::AuditRealtimeResults = client
         .post_json(AUDIT_REALTIME, AUDIT_REALTIME, &body)
         .await?;
     let more =
@@ -496,7 +394,7 @@ pub fn trail_start(now: DateTime<Utc>, usage_window_days: u32) -> DateTime<Utc> 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::genesys::read_models::{AuditService, AuditServiceEntity};
+    use genesys_api::read_models::{AuditService, AuditServiceEntity};
 
     #[test]
     fn what_a_change_added_is_found_on_the_whole_values_and_secrets_are_dropped() {
@@ -506,17 +404,17 @@ mod tests {
             event_date: Some("2026-11-20T10:00:00Z".into()),
             action: Some("Update".into()),
             property_changes: Some(vec![
-                super::super::read_models::PropertyChange {
+                genesys_api::read_models::PropertyChange {
                     property: Some("scope".into()),
                     old_values: Some(scopes.clone()),
                     new_values: Some(scopes[1..].to_vec()),
                 },
-                super::super::read_models::PropertyChange {
+                genesys_api::read_models::PropertyChange {
                     property: Some("permissionPolicies".into()),
                     old_values: Some(vec![long("a")]),
                     new_values: Some(vec![long("a"), long("b")]),
                 },
-                super::super::read_models::PropertyChange {
+                genesys_api::read_models::PropertyChange {
                     property: Some("clientSecret".into()),
                     old_values: None,
                     new_values: Some(vec!["s3cr3t-value".into()]),
@@ -623,7 +521,7 @@ mod tests {
                 entity_type: Some(text.clone()),
                 entity: Some(EntityRef { id: Some(text.clone()), name: Some(text.clone()) }),
                 user: Some(EntityRef { id: Some(text.clone()), name: None }),
-                property_changes: Some(vec![super::super::read_models::PropertyChange {
+                property_changes: Some(vec![genesys_api::read_models::PropertyChange {
                     property: Some(text.clone()),
                     old_values: Some(vec![text.clone(); 50]),
                     new_values: None,

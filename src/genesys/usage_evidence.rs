@@ -9,8 +9,8 @@ use chrono::NaiveDate;
 use serde::Deserialize;
 use serde::de::{Deserializer, SeqAccess, Visitor};
 
-use super::models::UsageRow;
 use crate::audit::snapshot::Call;
+use genesys_api::models::UsageRow;
 
 /// A usage query's results answer, its rows folded as they are read.
 #[derive(Debug, Default, Deserialize)]

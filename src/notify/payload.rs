@@ -22,7 +22,7 @@ fn headline(alert: &Alert) -> String {
     let org = alert
         .organization
         .as_ref()
-        .map(|name| format!(" [{}]", crate::text::sanitize(name, 80)))
+        .map(|name| format!(" [{}]", genesys_api::text::sanitize(name, 80)))
         .unwrap_or_default();
     format!(
         "scopewatch{org}: {} new finding{} at {} or above in {} client{} (audit {})",

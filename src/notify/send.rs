@@ -199,7 +199,7 @@ async fn excerpt(mut response: reqwest::Response) -> String {
 
 fn printable(bytes: &[u8]) -> String {
     let text = String::from_utf8_lossy(&bytes[..bytes.len().min(EXCERPT_BYTES)]);
-    crate::text::sanitize(&text, EXCERPT_CHARS)
+    genesys_api::text::sanitize(&text, EXCERPT_CHARS)
         .trim()
         .to_string()
 }

@@ -3,9 +3,9 @@
 
 use std::collections::BTreeSet;
 
-use super::algebra::{Holdings, Policy, minimal_policies};
-use super::catalog::{Catalog, Mode};
-use super::universe::{PermSet, summarize};
+use genesys_api::permissions::algebra::{Holdings, Policy, minimal_policies};
+use genesys_api::permissions::catalog::{Catalog, Mode};
+use genesys_api::permissions::universe::{PermSet, summarize};
 
 /// One endpoint a client called in the usage window.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -179,8 +179,8 @@ pub fn fit_scopes(catalog: &Catalog, held: &[String], calls: &[Call]) -> ScopeFi
 
 #[cfg(test)]
 mod tests {
-    use super::super::catalog::{Operation, Source};
     use super::*;
+    use genesys_api::permissions::catalog::{Operation, Source};
 
     fn op(method: &str, path: &str, mode: Mode, perms: &[&str], scopes: &[&str]) -> Operation {
         Operation {

@@ -17,7 +17,7 @@ use scopewatch::config::Settings;
 use scopewatch::genesys::{ClientConfig, GenesysClient, GenesysError, NoObserver};
 use scopewatch::http::AppState;
 use scopewatch::notify::Handled;
-use scopewatch::sim::{self, Org, OrgSize, RunningSim, SimSettings};
+use scopewatch_sim::{self as sim, Org, OrgSize, RunningSim, SimSettings};
 use secrecy::SecretString;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;

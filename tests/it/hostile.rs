@@ -221,7 +221,7 @@ async fn too_many_pages_or_entities_fail_the_audit_naming_the_setting() {
 async fn while_an_audit_runs_next_before_leads_to_the_next_page() {
     let app = spawn_app().await;
     app.audit().await.unwrap();
-    app.sim.faults().set(scopewatch::sim::FaultConfig {
+    app.sim.faults().set(scopewatch_sim::FaultConfig {
         latency: std::time::Duration::from_millis(500),
         ..Default::default()
     });

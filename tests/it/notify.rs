@@ -8,9 +8,9 @@ use std::time::Duration;
 
 use axum::body::Bytes;
 use axum::routing::post;
+use genesys_api::models::RoleDivision;
 use scopewatch::audit::report::Report;
 use scopewatch::audit::severity::Severity;
-use scopewatch::genesys::models::RoleDivision;
 use scopewatch::notify::{Delivery, MAX_CLIENTS, Outcome};
 use serde_json::Value;
 use tokio::net::TcpListener;
@@ -77,11 +77,7 @@ fn fast(timeout: Duration, attempts: u32) -> Delivery {
     }
 }
 
-async fn app_with(
-    org: scopewatch::sim::Org,
-    extra: &[(&str, &str)],
-    delivery: Delivery,
-) -> TestApp {
+async fn app_with(org: scopewatch_sim::Org, extra: &[(&str, &str)], delivery: Delivery) -> TestApp {
     spawn_app_adjusted(start_sim(org).await, &temp_database(), extra, move |app| {
         app.with_webhook_delivery(delivery)
     })

@@ -15,7 +15,7 @@ struct ThreeOrgs {
     base: String,
     http: reqwest::Client,
     database_url: String,
-    _sims: Vec<scopewatch::sim::RunningSim>,
+    _sims: Vec<scopewatch_sim::RunningSim>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     server: tokio::task::JoinHandle<std::io::Result<()>>,
 }
@@ -61,7 +61,7 @@ async fn three_orgs() -> ThreeOrgs {
         "orgs-{}.toml",
         good.base_url().replace([':', '/'], "_")
     ));
-    let entry = |name: &str, sim: &scopewatch::sim::RunningSim, secret_var: &str| {
+    let entry = |name: &str, sim: &scopewatch_sim::RunningSim, secret_var: &str| {
         format!(
             "[[org]]\nname = \"{name}\"\napi_base_url = \"{0}\"\nlogin_base_url = \"{0}\"\nclient_id = \"{CLIENT_ID}\"\nclient_secret_env = \"{secret_var}\"\n\n",
             sim.base_url()

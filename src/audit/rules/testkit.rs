@@ -74,7 +74,7 @@ pub fn snapshot() -> Snapshot {
             last_used: BTreeMap::new(),
             calls: BTreeMap::new(),
         },
-        catalog: crate::permissions::catalog::Catalog::snapshot(),
+        catalog: genesys_api::permissions::catalog::Catalog::snapshot(),
         scope_catalog: Some(
             [
                 "users",

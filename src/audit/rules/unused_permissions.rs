@@ -4,7 +4,7 @@ use super::{Context, Hit, Rule, RuleMeta, Severity};
 use crate::audit::least_privilege::Fit;
 use crate::audit::snapshot::Client;
 use crate::permissions::least::PermissionFit;
-use crate::permissions::universe::Universe;
+use genesys_api::permissions::universe::Universe;
 
 pub const RULE: Rule = Rule {
     meta: RuleMeta {

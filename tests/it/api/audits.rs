@@ -2,7 +2,7 @@ use std::time::Duration;
 
 use scopewatch::auditor::AuditError;
 use scopewatch::genesys::GenesysError;
-use scopewatch::sim::FaultConfig;
+use scopewatch_sim::FaultConfig;
 use serde_json::Value;
 
 use super::*;

@@ -37,7 +37,7 @@ async fn shutdown_finishes_promptly_even_with_an_idle_keep_alive_connection() {
 #[tokio::test]
 async fn shutdown_abandons_a_running_audit() {
     let mut app = spawn_app().await;
-    app.sim.faults().set(scopewatch::sim::FaultConfig {
+    app.sim.faults().set(scopewatch_sim::FaultConfig {
         latency: Duration::from_secs(30),
         ..Default::default()
     });

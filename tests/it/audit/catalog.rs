@@ -5,9 +5,9 @@
 use std::sync::Arc;
 
 use chrono::Utc;
+use genesys_api::description::LiveCatalog;
 use scopewatch::auditor::assess;
-use scopewatch::genesys::description::LiveCatalog;
-use scopewatch::sim::SimSettings;
+use scopewatch_sim::SimSettings;
 
 use super::*;
 
@@ -111,7 +111,7 @@ async fn a_description_as_large_as_the_real_one_is_read_while_it_arrives_with_th
     assert_eq!(report.permission_catalog.as_ref().unwrap().source, "live");
     assert!(report.warnings.is_empty(), "{:?}", report.warnings);
     let live = client.live_catalog().await.unwrap();
-    let snapshot = scopewatch::permissions::catalog::Catalog::snapshot();
+    let snapshot = genesys_api::permissions::catalog::Catalog::snapshot();
     assert_eq!(
         live.catalog.operations().len(),
         snapshot.operations().len(),

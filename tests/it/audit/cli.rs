@@ -1,6 +1,6 @@
 use std::process::{Command, Output};
 
-use scopewatch::sim::SimSettings;
+use scopewatch_sim::SimSettings;
 
 use super::*;
 

@@ -2,7 +2,7 @@ use std::time::Duration;
 
 use scopewatch::audit::policy::AuditPolicy;
 use scopewatch::genesys::GenesysError;
-use scopewatch::sim::{FaultConfig, SimSettings};
+use scopewatch_sim::{FaultConfig, SimSettings};
 
 use super::*;
 

@@ -4,13 +4,13 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use genesys_api::models::{OAuthClient, PermissionPolicy, Role, RoleDivision, UsageRow};
 use scopewatch::audit::policy::AuditPolicy;
 use scopewatch::audit::report::{ClientReport, Report, RiskLevel};
 use scopewatch::audit::rules::Severity;
-use scopewatch::genesys::models::{OAuthClient, PermissionPolicy, Role, RoleDivision, UsageRow};
 use scopewatch::render::terraform::{client_snippet, to_terraform};
-use scopewatch::sim::org::SimClient;
-use scopewatch::sim::{Org, SimSettings};
+use scopewatch_sim::org::SimClient;
+use scopewatch_sim::{Org, SimSettings};
 
 use super::*;
 
@@ -270,9 +270,9 @@ fn fixture_org() -> Org {
                 &[("analytics", "conversationDetail", &["view"])],
             ),
         ],
-        scopes: scopewatch::sim::generate::SCOPE_CATALOG
+        scopes: scopewatch_sim::generate::SCOPE_CATALOG
             .iter()
-            .map(|s| scopewatch::genesys::models::OAuthScope {
+            .map(|s| genesys_api::models::OAuthScope {
                 id: s.to_string(),
                 description: None,
                 self_uri: None,

@@ -11,4 +11,4 @@ mod trail;
 pub use crate::helpers::*;
 pub use scopewatch::audit::policy::AuditPolicy;
 pub use scopewatch::genesys::{GenesysClient, NoObserver};
-pub use scopewatch::sim::RunningSim;
+pub use scopewatch_sim::RunningSim;

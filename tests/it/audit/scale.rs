@@ -1,4 +1,4 @@
-use scopewatch::sim::SimSettings;
+use scopewatch_sim::SimSettings;
 
 use super::*;
 

@@ -1,9 +1,9 @@
 //! Who did it and what changed, against the simulator: the trail unknown without the audits
 //! permission, a client that created another client, a deleted creator, the new report fields.
 
+use genesys_api::models::DomainEntityRef;
 use scopewatch::audit::report::{ClientReport, Report, RiskLevel};
-use scopewatch::genesys::models::DomainEntityRef;
-use scopewatch::sim::Org;
+use scopewatch_sim::Org;
 
 use super::*;
 

@@ -73,7 +73,7 @@ fn a_dumped_org_loads_and_serves_the_same_clients() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let org = scopewatch::sim::Org::load(&path).unwrap();
+    let org = scopewatch_sim::Org::load(&path).unwrap();
     assert_eq!(org.clients.len(), 26);
     assert!(org.clients.iter().any(|c| c.client.id == "aud"));
 

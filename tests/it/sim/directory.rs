@@ -2,12 +2,12 @@
 
 use std::collections::HashSet;
 
-use scopewatch::sim::SimSettings;
+use scopewatch_sim::SimSettings;
 use serde_json::Value;
 
 use super::*;
 
-async fn get_json(sim: &scopewatch::sim::RunningSim, token: &str, path: &str) -> Value {
+async fn get_json(sim: &scopewatch_sim::RunningSim, token: &str, path: &str) -> Value {
     let response = sim_get(sim, token, path).await;
     assert_eq!(response.status(), 200, "{path}");
     response.json().await.unwrap()

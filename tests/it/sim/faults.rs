@@ -1,6 +1,6 @@
 use std::time::{Duration, Instant};
 
-use scopewatch::sim::{FaultConfig, SimSettings};
+use scopewatch_sim::{FaultConfig, SimSettings};
 use serde_json::Value;
 
 use super::*;

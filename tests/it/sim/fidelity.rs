@@ -1,13 +1,13 @@
 //! Shapes checked against the official SDK models (genesys-api.md §12.6): the usage `groupBy`
 //! enum and interval forms, `userCount` on roles, `divisionId` on every grant.
 
-use scopewatch::genesys::models::RoleDivision;
-use scopewatch::sim::SimSettings;
+use genesys_api::models::RoleDivision;
+use scopewatch_sim::SimSettings;
 use serde_json::{Value, json};
 
 use super::*;
 
-async fn usage_results(sim: &scopewatch::sim::RunningSim, token: &str, query: &Value) -> Value {
+async fn usage_results(sim: &scopewatch_sim::RunningSim, token: &str, query: &Value) -> Value {
     let submitted = sim_post_json(sim, token, "/api/v2/usage/query", query).await;
     assert_eq!(submitted.status(), 202, "{query}");
     let submitted: Value = submitted.json().await.unwrap();

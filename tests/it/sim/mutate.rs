@@ -1,7 +1,7 @@
 //! Changing the org while the simulator serves: `POST/PUT/DELETE /api/v2/oauth/clients`, each
 //! visible in the listing at once and recorded in the audit trail with the caller as `client`.
 
-use scopewatch::sim::{RunningSim, SimSettings};
+use scopewatch_sim::{RunningSim, SimSettings};
 use serde_json::{Value, json};
 
 use super::*;

@@ -4,7 +4,7 @@
 
 use std::collections::HashSet;
 
-use scopewatch::sim::{RunningSim, SimSettings};
+use scopewatch_sim::{RunningSim, SimSettings};
 use serde_json::{Value, json};
 
 use super::*;

@@ -1,6 +1,6 @@
 use std::time::Duration;
 
-use scopewatch::sim::SimSettings;
+use scopewatch_sim::SimSettings;
 use serde_json::{Value, json};
 
 use super::*;

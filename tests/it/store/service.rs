@@ -2,8 +2,8 @@
 
 use std::time::Duration;
 
-use scopewatch::genesys::models::{RoleDivision, UsageRow};
-use scopewatch::sim::Org;
+use genesys_api::models::{RoleDivision, UsageRow};
+use scopewatch_sim::Org;
 use serde_json::Value;
 
 use crate::helpers::*;

@@ -8,10 +8,10 @@ use super::catalog::{ACTIONS, DOMAINS, NAME_WORDS, UNKNOWN_SCOPES};
 use super::directory;
 use super::interval::timestamp;
 use super::org::{Org, SimClient};
-use crate::genesys::models::{
+use genesys_api::models::{
     DomainEntityRef, OAuthClient, OAuthScope, PermissionPolicy, Role, RoleDivision, UsageRow,
 };
-use crate::rng::Rng;
+use genesys_api::rng::Rng;
 
 /// How big an org to generate.
 #[derive(Debug, Clone)]
@@ -380,7 +380,7 @@ pub fn generate(size: &OrgSize) -> Org {
     };
     super::endpoints::spread(
         &mut org,
-        &crate::permissions::catalog::Catalog::snapshot(),
+        &genesys_api::permissions::catalog::Catalog::snapshot(),
         size.seed,
     );
     super::trail_gen::generate_trail(&mut org, size.anchor, size.seed, &admin_refs);

@@ -103,9 +103,9 @@ pub fn minimal_policies<'a>(
 }
 
 /// Holdings from literals, for the tests of this module and its users.
-#[cfg(test)]
 impl Holdings {
-    pub(crate) fn of(flat: &[&str], policies: &[(&str, &str, &[&str])]) -> Holdings {
+    /// Holdings written out: flat permission names and `(domain, entity, actions)` policies.
+    pub fn of(flat: &[&str], policies: &[(&str, &str, &[&str])]) -> Holdings {
         Holdings {
             flat: flat.iter().map(|s| s.to_string()).collect(),
             policies: policies

@@ -11,7 +11,7 @@ use super::access::Shared;
 use super::directory::{Division, SimUser};
 use super::params::{multi, page_param, query_pairs, single};
 use super::wire::{Fail, paged_with, to_json};
-use crate::genesys::models::EntityListing;
+use genesys_api::models::EntityListing;
 
 /// Ids one `GET /api/v2/users?id=` call may name. The SDK documents no maximum: [GUESS] 100.
 pub const MAX_USER_IDS: usize = 100;

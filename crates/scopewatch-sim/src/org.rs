@@ -8,10 +8,10 @@ use serde::{Deserialize, Serialize};
 
 use super::audit_model::AuditMessage;
 use super::directory::{Division, SimUser, divisions};
-use crate::genesys::models::{
+use genesys_api::models::{
     OAuthClient, OAuthScope, PermissionPolicy, Role, RoleDivision, UsageRow,
 };
-use crate::rng::Rng;
+use genesys_api::rng::Rng;
 
 /// The read permissions scopewatch needs (SPEC §1), given to the auditor client.
 pub const AUDITOR_PERMISSIONS: [(&str, &str, &str); 4] = [

@@ -12,8 +12,8 @@ use super::audit_model::{AuditMessage, ClientRef, PropertyChange};
 use super::interval::timestamp;
 use super::org::Org;
 use super::trail::{ENTITY_OAUTH_CLIENT, ENTITY_ROLE, SERVICE};
-use crate::genesys::models::DomainEntityRef;
-use crate::rng::Rng;
+use genesys_api::models::DomainEntityRef;
+use genesys_api::rng::Rng;
 
 /// How far back the generated trail goes (Genesys keeps audits for a limited time).
 pub const RETENTION_DAYS: u64 = 365;

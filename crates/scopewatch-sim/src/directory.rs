@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::genesys::models::DomainEntityRef;
-use crate::rng::Rng;
+use genesys_api::models::DomainEntityRef;
+use genesys_api::rng::Rng;
 
 /// `AuthzDivision`. `objectCounts` is only sent when the caller asks for it (`objectCount=true`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::genesys::models::DomainEntityRef;
+use genesys_api::models::DomainEntityRef;
 
 /// `AddressableEntityRef`: the OAuth client that acted.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

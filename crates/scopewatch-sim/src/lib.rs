@@ -30,11 +30,11 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-pub use crate::rng::random_token;
 pub use audit_model::{AuditMessage, PropertyChange};
 pub use directory::{Division, SimUser};
 pub use faults::{FaultConfig, Faults};
 pub use generate::{OrgSize, generate};
+pub use genesys_api::rng::random_token;
 pub use org::Org;
 pub use state::{RequestRecord, SimClock, SimSettings, SimState};
 pub use trail::{ENTITY_OAUTH_CLIENT, ENTITY_ROLE, SERVICE as AUDIT_SERVICE};

@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 
-use crate::rng::Rng;
+use genesys_api::rng::Rng;
 
 /// One end of an interval; `None` when it is none of the documented forms.
 pub(super) fn parse_instant(text: &str) -> Option<DateTime<Utc>> {

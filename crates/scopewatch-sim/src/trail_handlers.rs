@@ -18,7 +18,7 @@ use super::gate::Caller;
 use super::params::{multi, query_pairs};
 use super::trail::{REALTIME_DAYS, expand_user, service_mapping, validate};
 use super::wire::{Fail, to_json};
-use crate::rng::{Rng, random_u64};
+use genesys_api::rng::{Rng, random_u64};
 
 pub const AUDIT_PERMISSION: &str = "audits:audit:view";
 /// Largest `pageSize` of the results (SDK: "The maximum page size is 500").

@@ -8,9 +8,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use super::org::Org;
-use crate::genesys::models::{
-    EntityListing, ErrorBody, OAuthClient, OAuthScopeListing, TokenError,
-};
+use genesys_api::models::{EntityListing, ErrorBody, OAuthClient, OAuthScopeListing, TokenError};
 
 pub(super) fn json_response(status: StatusCode, body: impl Into<Body>) -> Response {
     let mut response = Response::new(body.into());
@@ -261,7 +259,7 @@ pub(super) fn render_client_page(
 /// one is tens of MB.
 pub(super) fn render_swagger(min_bytes: usize) -> Vec<u8> {
     use serde_json::{Map, Value, json};
-    let catalog = crate::permissions::catalog::Catalog::snapshot();
+    let catalog = genesys_api::permissions::catalog::Catalog::snapshot();
     let mut paths: Map<String, Value> = Map::new();
     for op in catalog.operations() {
         let method = op.method.to_ascii_lowercase();
@@ -271,10 +269,10 @@ pub(super) fn render_swagger(min_bytes: usize) -> Vec<u8> {
             Value::String(format!("{method}{}", op.path.replace(['/', '{', '}'], "_"))),
         );
         let mode = match op.mode {
-            crate::permissions::catalog::Mode::All => Some("ALL"),
-            crate::permissions::catalog::Mode::Any => Some("ANY"),
+            genesys_api::permissions::catalog::Mode::All => Some("ALL"),
+            genesys_api::permissions::catalog::Mode::Any => Some("ANY"),
             // The real description leaves the extension out when no permission is named.
-            crate::permissions::catalog::Mode::None => None,
+            genesys_api::permissions::catalog::Mode::None => None,
         };
         if let Some(mode) = mode {
             operation.insert(
@@ -345,8 +343,8 @@ pub(super) fn render_scopes(org: &Org) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::genesys::description::ApiDescription;
-    use crate::permissions::catalog::Catalog;
+    use genesys_api::description::ApiDescription;
+    use genesys_api::permissions::catalog::Catalog;
 
     #[test]
     fn the_simulated_description_reads_back_as_the_embedded_catalog() {

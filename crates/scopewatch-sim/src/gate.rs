@@ -15,8 +15,8 @@ use super::wire::{
     add_rate_headers, api_error, dropped_connection, invalid_credentials, json_response,
     too_many_requests,
 };
-use crate::genesys::models::ErrorBody;
-use crate::rng::{Rng, random_u64};
+use genesys_api::models::ErrorBody;
+use genesys_api::rng::{Rng, random_u64};
 
 type Shared = Arc<SimState>;
 

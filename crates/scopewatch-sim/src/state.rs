@@ -10,7 +10,7 @@ use chrono::{DateTime, Duration, Utc};
 use super::audit_model::{AuditExecutionStatus, AuditMessage};
 use super::faults::Faults;
 use super::org::Org;
-use crate::genesys::models::UsageRow;
+use genesys_api::models::UsageRow;
 
 /// Tunables of a simulator run.
 #[derive(Debug, Clone)]
@@ -235,7 +235,7 @@ impl SimState {
     }
 
     pub fn issue_token(&self, client_id: &str, validity_secs: i64) -> String {
-        let token = crate::rng::random_token();
+        let token = genesys_api::rng::random_token();
         let now = self.clock.now();
         let mut tokens = lock(&self.tokens);
         if tokens.len() >= TOKEN_SWEEP_THRESHOLD {
@@ -393,7 +393,7 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sim::generate::{OrgSize, generate};
+    use crate::generate::{OrgSize, generate};
 
     #[test]
     fn the_listing_is_serialized_once_and_again_only_after_a_change() {

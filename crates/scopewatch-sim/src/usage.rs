@@ -7,7 +7,7 @@ use chrono::Datelike;
 
 use super::interval::{parse_instant, parse_interval};
 use super::org::Org;
-use crate::genesys::models::{UsageQuery, UsageRow};
+use genesys_api::models::{UsageQuery, UsageRow};
 
 /// A usage query checked when it is submitted (a bad one is a 400 at once); its rows are
 /// computed afterwards, while the query runs.

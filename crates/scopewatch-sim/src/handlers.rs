@@ -20,10 +20,10 @@ use super::wire::{
     Fail, json_response, not_found, paged, render_client_page, to_json, token_error,
 };
 use super::{directory_handlers, mutate, trail_handlers};
-use crate::genesys::models::{
+use genesys_api::models::{
     EntityListing, Role, TokenResponse, UsageExecutionResult, UsageQuery, UsageRow,
 };
-use crate::rng::{Rng, random_u64};
+use genesys_api::rng::{Rng, random_u64};
 
 pub fn router(state: Shared) -> Router {
     let api = Router::new()

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-use crate::rng::{Rng, random_u64};
+use genesys_api::rng::{Rng, random_u64};
 
 /// Faults that stay on until changed (the command-line flags set these).
 #[derive(Debug, Clone, Default)]

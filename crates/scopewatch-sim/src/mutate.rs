@@ -19,8 +19,8 @@ use super::org::{Org, SimClient};
 use super::state::Live;
 use super::trail::{ENTITY_OAUTH_CLIENT, SERVICE};
 use super::wire::{Fail, to_json};
-use crate::genesys::models::{DomainEntityRef, OAuthClient, RoleDivision};
-use crate::rng::{Rng, random_token, random_u64};
+use genesys_api::models::{DomainEntityRef, OAuthClient, RoleDivision};
+use genesys_api::rng::{Rng, random_token, random_u64};
 
 const GRANTS: [&str; 5] = [
     "CODE",

@@ -6,10 +6,10 @@
 use std::collections::{BTreeSet, HashMap};
 
 use super::org::Org;
-use crate::genesys::models::{Role, UsageRow};
-use crate::permissions::algebra::{Holdings, Policy};
-use crate::permissions::catalog::{Catalog, Mode, Operation};
-use crate::rng::Rng;
+use genesys_api::models::{Role, UsageRow};
+use genesys_api::permissions::algebra::{Holdings, Policy};
+use genesys_api::permissions::catalog::{Catalog, Mode, Operation};
+use genesys_api::rng::Rng;
 
 /// "Calls all it holds" is only simulated for grants this small; bigger ones call a small part.
 const ALL_OF_IT_LIMIT: usize = 24;
@@ -182,7 +182,7 @@ mod tests {
     use chrono::NaiveDate;
 
     use super::super::generate::{OrgSize, generate};
-    use crate::permissions::catalog::Catalog;
+    use genesys_api::permissions::catalog::Catalog;
 
     #[test]
     fn generated_usage_fits_the_grants_with_a_few_refused_calls_outside_them() {

@@ -1,0 +1,102 @@
+//! The people who created clients, in any state: `orphaned-client` flags a client whose creator
+//! is gone. Needs the clients (their `createdBy`).
+
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+
+use genesys_api::models::EntityListing;
+use genesys_api::read_models::User as WireUser;
+
+use super::{Collection, Reading, Source, Unreadable, apply};
+use crate::audit::snapshot::{Person, Snapshot};
+use crate::genesys::client::GenesysClient;
+use crate::genesys::error::GenesysError;
+use crate::genesys::trail::text;
+
+const USERS: &str = "/api/v2/users";
+
+/// Ids per `GET /api/v2/users?id=...` (its page size maximum).
+pub(crate) const USERS_PER_CALL: usize = 100;
+
+pub(super) const SOURCE: Source = Source {
+    name: "creators",
+    permissions: &[],
+    needs: &["clients"],
+    unreadable: Unreadable::Degrades {
+        warning: "creators unknown (orphaned-client is not checked)",
+        half_time: true,
+    },
+    start,
+};
+
+fn start<'a>(collection: &'a Collection<'a>, so_far: &Snapshot) -> Reading<'a> {
+    let ids: BTreeSet<String> = so_far
+        .clients
+        .iter()
+        .filter_map(|c| c.created_by.as_ref().map(|u| u.id.clone()))
+        .collect();
+    Box::pin(async move {
+        let people = if ids.is_empty() {
+            BTreeMap::new()
+        } else {
+            people(collection.client, &ids).await?
+        };
+        Ok(apply(people, |s, people| s.people = Some(people)))
+    })
+}
+
+/// The people with these ids, in any state, `USERS_PER_CALL` per call (all at once, each
+/// through the gate). Ids that are not answered stay unknown.
+async fn people(
+    client: &GenesysClient,
+    ids: &BTreeSet<String>,
+) -> Result<BTreeMap<String, Person>, GenesysError> {
+    let ids: Vec<&String> = ids
+        .iter()
+        .filter(|id| {
+            !id.is_empty()
+                && id
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        })
+        .collect();
+    let batches: Vec<String> = ids
+        .chunks(USERS_PER_CALL)
+        .map(|chunk| {
+            let list: Vec<&str> = chunk.iter().map(|s| s.as_str()).collect();
+            format!(
+                "{USERS}?id={}&state=any&pageSize={USERS_PER_CALL}&pageNumber=1",
+                list.join(",")
+            )
+        })
+        .collect();
+    if batches.len() > client.config.limits.max_pages as usize {
+        return Err(GenesysError::Limit {
+            endpoint: USERS.into(),
+            what: "the number of pages",
+            limit: u64::from(client.config.limits.max_pages),
+            setting: "SCOPEWATCH_MAX_PAGES",
+        });
+    }
+    let pages = futures_util::future::try_join_all(batches.iter().map(|path| async move {
+        client
+            .get_json::<EntityListing<WireUser>>(USERS, path)
+            .await
+    }))
+    .await?;
+    let wanted: HashSet<&str> = ids.iter().map(|s| s.as_str()).collect();
+    let mut people = BTreeMap::new();
+    for user in pages.into_iter().flat_map(|p| p.entities) {
+        let Some(id) = user.id.filter(|id| wanted.contains(id.as_str())) else {
+            continue;
+        };
+        people.insert(
+            id.clone(),
+            Person {
+                name: user.name.filter(|n| !n.is_empty()).map(|n| text(&n)),
+                state: text(user.state.as_deref().unwrap_or("active")),
+                id,
+            },
+        );
+    }
+    Ok(people)
+}
