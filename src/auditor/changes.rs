@@ -10,7 +10,8 @@ use std::time::Duration;
 use chrono::{DateTime, SubsecRound, Utc};
 use tokio_util::sync::CancellationToken;
 
-use super::{AlreadyRunning, AuditHandle, Auditor};
+use super::schedule::AuditHandle;
+use super::unit::{AlreadyRunning, Auditor};
 use crate::audit::snapshot::AuditEvent;
 use crate::genesys::{GenesysClient, GenesysError, trail};
 

@@ -1,5 +1,9 @@
 //! Why an audit did not produce a report.
 
+use std::panic::AssertUnwindSafe;
+
+use futures_util::FutureExt;
+
 use crate::genesys::GenesysError;
 
 #[derive(Debug, thiserror::Error)]
@@ -31,6 +35,17 @@ impl AuditError {
     }
 }
 
+/// Runs `work`, turning a panic into `AuditError::Panicked`: a bug ends one audit as a counted
+/// failure, never the schedule.
+pub(super) async fn guarded<T>(
+    work: impl std::future::Future<Output = Result<T, AuditError>>,
+) -> Result<T, AuditError> {
+    AssertUnwindSafe(work)
+        .catch_unwind()
+        .await
+        .unwrap_or_else(|panic| Err(AuditError::Panicked(panic_message(panic))))
+}
+
 /// The message of a caught panic, if it carried text.
 pub(super) fn panic_message(panic: Box<dyn std::any::Any + Send>) -> String {
     if let Some(s) = panic.downcast_ref::<&str>() {
@@ -44,7 +59,6 @@ pub(super) fn panic_message(panic: Box<dyn std::any::Any + Send>) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::super::guarded;
     use super::*;
 
     #[tokio::test]

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use super::Auditor;
+use super::unit::Auditor;
 use crate::audit::report::Report;
 use crate::cache::{CachedReport, Changes};
 use crate::store::{AuditRecord, Outcome};

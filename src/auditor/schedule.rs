@@ -10,7 +10,7 @@ use futures_util::FutureExt;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use super::{AlreadyRunning, Auditor, Ticket};
+use super::unit::{AlreadyRunning, Auditor, Ticket};
 
 /// What the HTTP API may do with audits: start one now (what runs, it reads from the history).
 #[derive(Clone)]

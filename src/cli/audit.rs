@@ -87,7 +87,7 @@ pub async fn run_audit(args: AuditArgs, env: &BTreeMap<String, String>) -> Resul
         &policy,
         new_audit_id(started_at),
         started_at,
-        &|_| None,
+        None,
         &progress,
     )
     .await;

@@ -184,6 +184,21 @@ struct Retry {
     last: String,
 }
 
+/// After an answer that was not a success.
+enum Next {
+    /// Again at once, not counted as an attempt (a renewed token, a rate limit waited out).
+    Again,
+    /// A failure worth another try, counted.
+    Retry(Retry),
+}
+
+/// After the token endpoint answered.
+enum TokenNext {
+    Token((SecretString, Duration)),
+    Again,
+    Retry(Retry),
+}
+
 impl GenesysClient {
     pub fn new(
         config: ClientConfig,
@@ -286,68 +301,79 @@ impl GenesysClient {
                 .await;
             let step = match sent {
                 Err(e) => self.transport_failure(ENDPOINT, &e),
-                Ok(resp) => {
-                    let status = resp.status();
-                    self.observer.request(ENDPOINT, status.as_str());
-                    let headers = resp.headers().clone();
-                    let body = self.read_body(ENDPOINT, resp).await?;
-                    match (status, body) {
-                        (s, Ok(bytes)) if s.is_success() => {
-                            match serde_json::from_slice::<TokenResponse>(&bytes) {
-                                Ok(t) => {
-                                    // Any lifetime is believed only up to Genesys's maximum.
-                                    let expires_in = Duration::from_secs(
-                                        t.expires_in.clamp(1, MAX_TOKEN_LIFETIME.as_secs() as i64)
-                                            as u64,
-                                    );
-                                    return Ok((SecretString::from(t.access_token), expires_in));
-                                }
-                                Err(e) => Retry {
-                                    reason: "server_error",
-                                    last: format!(
-                                        "malformed token response: {}",
-                                        self.clean(&e.to_string())
-                                    ),
-                                },
-                            }
-                        }
-                        (StatusCode::TOO_MANY_REQUESTS, _) => {
-                            self.rate_limited(ENDPOINT, &headers, &mut rate_limited)?;
-                            attempt -= 1;
-                            continue;
-                        }
-                        (s, _) if s.is_server_error() => Retry {
-                            reason: "server_error",
-                            last: format!("HTTP {s}"),
-                        },
-                        (s, Ok(bytes)) if s.is_client_error() => {
-                            let reason = serde_json::from_slice::<TokenError>(&bytes)
-                                .map(|e| {
-                                    if e.description.is_empty() {
-                                        e.error
-                                    } else {
-                                        e.description
-                                    }
-                                })
-                                .unwrap_or_else(|_| format!("HTTP {s}"));
-                            return Err(GenesysError::Credentials {
-                                reason: self.clean(&reason),
-                            });
-                        }
-                        (s, Ok(_)) => {
-                            return Err(GenesysError::Upstream {
-                                endpoint: ENDPOINT.into(),
-                                status: s.as_u16(),
-                                code: String::new(),
-                                message: "unexpected answer".into(),
-                            });
-                        }
-                        (_, Err(e)) => self.transport_failure(ENDPOINT, &e),
+                Ok(resp) => match self.token_answer(resp, &mut rate_limited).await? {
+                    TokenNext::Token(token) => return Ok(token),
+                    TokenNext::Again => {
+                        attempt -= 1;
+                        continue;
                     }
-                }
+                    TokenNext::Retry(step) => step,
+                },
             };
             self.after_failure(ENDPOINT, attempt, step).await?;
         }
+    }
+
+    /// The token endpoint's answer: the token and how long to believe it, a wait, a retry, or
+    /// the refusal (OAuth's error shape, not `ErrorBody`).
+    async fn token_answer(
+        &self,
+        resp: reqwest::Response,
+        rate_limited: &mut u32,
+    ) -> Result<TokenNext, GenesysError> {
+        const ENDPOINT: &str = "/oauth/token";
+        let status = resp.status();
+        self.observer.request(ENDPOINT, status.as_str());
+        let headers = resp.headers().clone();
+        let body = self.read_body(ENDPOINT, resp).await?;
+        Ok(match (status, body) {
+            (s, Ok(bytes)) if s.is_success() => {
+                match serde_json::from_slice::<TokenResponse>(&bytes) {
+                    Ok(t) => {
+                        // Any lifetime is believed only up to Genesys's maximum.
+                        let expires_in = Duration::from_secs(
+                            t.expires_in.clamp(1, MAX_TOKEN_LIFETIME.as_secs() as i64) as u64,
+                        );
+                        TokenNext::Token((SecretString::from(t.access_token), expires_in))
+                    }
+                    Err(e) => TokenNext::Retry(Retry {
+                        reason: "server_error",
+                        last: format!("malformed token response: {}", self.clean(&e.to_string())),
+                    }),
+                }
+            }
+            (StatusCode::TOO_MANY_REQUESTS, _) => {
+                self.rate_limited(ENDPOINT, &headers, rate_limited)?;
+                TokenNext::Again
+            }
+            (s, _) if s.is_server_error() => TokenNext::Retry(Retry {
+                reason: "server_error",
+                last: format!("HTTP {s}"),
+            }),
+            (s, Ok(bytes)) if s.is_client_error() => {
+                let reason = serde_json::from_slice::<TokenError>(&bytes)
+                    .map(|e| {
+                        if e.description.is_empty() {
+                            e.error
+                        } else {
+                            e.description
+                        }
+                    })
+                    .unwrap_or_else(|_| format!("HTTP {s}"));
+                return Err(GenesysError::Credentials {
+                    reason: self.clean(&reason),
+                });
+            }
+            (s, Ok(_)) => {
+                return Err(GenesysError::Upstream {
+                    endpoint: ENDPOINT.into(),
+                    status: s.as_u16(),
+                    code: String::new(),
+                    message: "unexpected answer".into(),
+                });
+            }
+            (_, Err(e)) => TokenNext::Retry(self.transport_failure(ENDPOINT, &e)),
+        })
     }
 
     fn transport_failure(&self, endpoint: &str, e: &reqwest::Error) -> Retry {
@@ -546,76 +572,86 @@ impl GenesysClient {
                         Err(step) => step,
                     }
                 }
-                Ok(resp) => {
-                    let status = resp.status();
-                    self.observer.request(endpoint, status.as_str());
-                    let headers = resp.headers().clone();
-                    let bytes = match self.read_body(endpoint, resp).await? {
-                        Ok(b) => b,
-                        Err(e) => {
-                            let step = self.dropped(&e);
-                            self.after_failure(endpoint, attempt, step).await?;
-                            continue;
-                        }
-                    };
-                    let error: Option<ErrorBody> = serde_json::from_slice(&bytes).ok();
-                    let code = error
-                        .as_ref()
-                        .map(|e| self.clean_with(&e.code, Some(&token)))
-                        .unwrap_or_default();
-                    let message = self.clean_with(
-                        &error
-                            .as_ref()
-                            .map(|e| e.message.clone())
-                            .unwrap_or_else(|| String::from_utf8_lossy(&bytes).into_owned()),
-                        Some(&token),
-                    );
-                    match status {
-                        StatusCode::UNAUTHORIZED if !renewed => {
-                            renewed = true;
-                            self.tokens.invalidate(&token).await;
-                            self.observer.retry("unauthorized");
-                            tracing::info!(endpoint, "token refused; renewing it once");
-                            attempt -= 1;
-                            continue;
-                        }
-                        StatusCode::UNAUTHORIZED => {
-                            return Err(GenesysError::Unauthorized {
-                                endpoint: endpoint.into(),
-                            });
-                        }
-                        StatusCode::FORBIDDEN => {
-                            let permission = error
-                                .and_then(|e| e.message_params)
-                                .and_then(|p| p.get("permissions").cloned())
-                                .map(|p| self.clean(p.trim_matches(|c| c == '[' || c == ']')))
-                                .unwrap_or_else(|| permission_for(endpoint).to_string());
-                            return Err(GenesysError::MissingPermission {
-                                endpoint: endpoint.into(),
-                                permission,
-                            });
-                        }
-                        StatusCode::TOO_MANY_REQUESTS => {
-                            self.rate_limited(endpoint, &headers, &mut rate_limited)?;
-                            attempt -= 1;
-                            continue;
-                        }
-                        s if s.is_server_error() => Retry {
-                            reason: "server_error",
-                            last: format!("HTTP {} {code}", s.as_u16()),
-                        },
-                        s => {
-                            return Err(GenesysError::Upstream {
-                                endpoint: endpoint.into(),
-                                status: s.as_u16(),
-                                code,
-                                message,
-                            });
-                        }
+                Ok(resp) => match self
+                    .refused(endpoint, resp, &token, &mut renewed, &mut rate_limited)
+                    .await?
+                {
+                    Next::Again => {
+                        attempt -= 1;
+                        continue;
                     }
-                }
+                    Next::Retry(step) => step,
+                },
             };
             self.after_failure(endpoint, attempt, step).await?;
+        }
+    }
+
+    /// An answer that is not a success: renew the token once on a 401, wait out a 429, retry a
+    /// 5xx, and name the problem of anything else.
+    async fn refused(
+        &self,
+        endpoint: &str,
+        resp: reqwest::Response,
+        token: &SecretString,
+        renewed: &mut bool,
+        rate_limited: &mut u32,
+    ) -> Result<Next, GenesysError> {
+        let status = resp.status();
+        self.observer.request(endpoint, status.as_str());
+        let headers = resp.headers().clone();
+        let bytes = match self.read_body(endpoint, resp).await? {
+            Ok(b) => b,
+            Err(e) => return Ok(Next::Retry(self.dropped(&e))),
+        };
+        let error: Option<ErrorBody> = serde_json::from_slice(&bytes).ok();
+        let code = error
+            .as_ref()
+            .map(|e| self.clean_with(&e.code, Some(token)))
+            .unwrap_or_default();
+        let message = self.clean_with(
+            &error
+                .as_ref()
+                .map(|e| e.message.clone())
+                .unwrap_or_else(|| String::from_utf8_lossy(&bytes).into_owned()),
+            Some(token),
+        );
+        match status {
+            StatusCode::UNAUTHORIZED if !*renewed => {
+                *renewed = true;
+                self.tokens.invalidate(token).await;
+                self.observer.retry("unauthorized");
+                tracing::info!(endpoint, "token refused; renewing it once");
+                Ok(Next::Again)
+            }
+            StatusCode::UNAUTHORIZED => Err(GenesysError::Unauthorized {
+                endpoint: endpoint.into(),
+            }),
+            StatusCode::FORBIDDEN => {
+                let permission = error
+                    .and_then(|e| e.message_params)
+                    .and_then(|p| p.get("permissions").cloned())
+                    .map(|p| self.clean(p.trim_matches(|c| c == '[' || c == ']')))
+                    .unwrap_or_else(|| permission_for(endpoint).to_string());
+                Err(GenesysError::MissingPermission {
+                    endpoint: endpoint.into(),
+                    permission,
+                })
+            }
+            StatusCode::TOO_MANY_REQUESTS => {
+                self.rate_limited(endpoint, &headers, rate_limited)?;
+                Ok(Next::Again)
+            }
+            s if s.is_server_error() => Ok(Next::Retry(Retry {
+                reason: "server_error",
+                last: format!("HTTP {} {code}", s.as_u16()),
+            })),
+            s => Err(GenesysError::Upstream {
+                endpoint: endpoint.into(),
+                status: s.as_u16(),
+                code,
+                message,
+            }),
         }
     }
 }

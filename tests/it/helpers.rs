@@ -79,10 +79,14 @@ pub async fn assess_with(
         policy,
         "test-audit".into(),
         chrono::Utc::now(),
-        &|_| None,
+        None,
         &|_| {},
     )
     .await
+    .map_err(|e| match e {
+        AuditError::Genesys(e) => e,
+        other => panic!("the audit failed before or after reading Genesys: {other}"),
+    })
 }
 
 pub fn days_ago(days: i64) -> NaiveDate {

@@ -45,12 +45,19 @@ impl LiveCatalog {
     }
 
     /// A catalog kept by `operations_json`.
-    pub fn from_stored(fetched_at: DateTime<Utc>, json: &str) -> Result<LiveCatalog, String> {
-        let operations: Vec<Operation> = serde_json::from_str(json)
-            .map_err(|e| format!("the stored permission catalog does not parse: {e}"))?;
+    pub fn from_stored(
+        fetched_at: DateTime<Utc>,
+        json: &str,
+    ) -> Result<LiveCatalog, StoredCatalogError> {
+        let operations: Vec<Operation> = serde_json::from_str(json).map_err(StoredCatalogError)?;
         Ok(LiveCatalog::new(fetched_at, operations))
     }
 }
+
+/// A stored catalog that does not parse (written by another version, or damaged).
+#[derive(Debug, thiserror::Error)]
+#[error("the stored permission catalog does not parse")]
+pub struct StoredCatalogError(#[source] serde_json::Error);
 
 /// The operations an API description declares.
 #[derive(Debug, Default, PartialEq, Eq)]

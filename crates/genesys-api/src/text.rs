@@ -14,6 +14,18 @@ pub fn sanitize(text: &str, max_chars: usize) -> String {
     out
 }
 
+/// An error with its causes, `outer: inner: innermost`, for logs and one-line messages.
+pub fn with_causes(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        text.push_str(": ");
+        text.push_str(&c.to_string());
+        cause = c.source();
+    }
+    text
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -23,5 +35,23 @@ mod tests {
         assert_eq!(sanitize("a\0b\x1b[31mc\nd", 100), "a b [31mc d");
         assert_eq!(sanitize("ééééé", 3), "ééé…");
         assert_eq!(sanitize("abc", 3), "abc");
+    }
+
+    #[test]
+    fn an_error_is_written_with_every_cause() {
+        #[derive(Debug)]
+        struct Outer(std::io::Error);
+        impl std::fmt::Display for Outer {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("cannot read the file")
+            }
+        }
+        impl std::error::Error for Outer {
+            fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+                Some(&self.0)
+            }
+        }
+        let e = Outer(std::io::Error::other("disk on fire"));
+        assert_eq!(with_causes(&e), "cannot read the file: disk on fire");
     }
 }

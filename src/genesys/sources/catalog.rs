@@ -1,7 +1,7 @@
 //! The permission catalog from the org's own API description (read at most once a day; the
 //! embedded catalog stands in when it cannot be read).
 
-use super::{Collection, Reading, Source, Unreadable, apply};
+use super::source::{Collection, Reading, Source, Unreadable, apply};
 use crate::audit::snapshot::Snapshot;
 
 const DESCRIPTION: &str = "/api/v2/docs/swagger";

@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use genesys_api::models::OAuthClient;
 
-use super::{Collection, Reading, Source, Unreadable, apply};
+use super::source::{Collection, Reading, Source, Unreadable, apply};
 use crate::audit::snapshot::{Client, ClientState, GrantType, Named, RoleGrant, Snapshot};
 use crate::genesys::listing::read_all;
 

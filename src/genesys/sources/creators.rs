@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet, HashSet};
 use genesys_api::models::EntityListing;
 use genesys_api::read_models::User as WireUser;
 
-use super::{Collection, Reading, Source, Unreadable, apply};
+use super::source::{Collection, Reading, Source, Unreadable, apply};
 use crate::audit::snapshot::{Person, Snapshot};
 use crate::genesys::client::GenesysClient;
 use crate::genesys::error::GenesysError;

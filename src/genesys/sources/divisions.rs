@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use genesys_api::read_models::Division as WireDivision;
 
-use super::{Collection, Reading, Source, Unreadable, apply};
+use super::source::{Collection, Reading, Source, Unreadable, apply};
 use crate::audit::snapshot::{Division, Snapshot};
 use crate::genesys::listing::read_all;
 use crate::genesys::trail::text;

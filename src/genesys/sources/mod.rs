@@ -13,13 +13,11 @@ mod hostile_input;
 mod organization;
 mod roles;
 mod scopes;
+mod source;
 mod trail;
 mod usage;
 
-use std::future::Future;
-use std::pin::Pin;
-
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use futures_util::StreamExt;
 use futures_util::stream::FuturesUnordered;
 use genesys_api::permissions::catalog::Catalog;
@@ -28,49 +26,12 @@ use super::client::GenesysClient;
 use super::error::GenesysError;
 use crate::audit::snapshot::{Snapshot, Trail, Usage};
 
-/// Told what the collection is doing (the audit command shows it on stderr).
-pub type Progress = dyn Fn(&str) + Send + Sync;
-
-/// What one audit's sources share: the client (and its gate) and the audit's moment.
-pub(crate) struct Collection<'a> {
-    pub(crate) client: &'a GenesysClient,
-    pub(crate) now: DateTime<Utc>,
-}
-
-/// A source's evidence, ready to be put into the snapshot.
-pub(crate) type Apply = Box<dyn FnOnce(&mut Snapshot) + Send>;
-
-/// A read in flight: it borrows only the collection, never the snapshot.
-pub(crate) type Reading<'a> =
-    Pin<Box<dyn Future<Output = Result<Apply, GenesysError>> + Send + 'a>>;
-
-/// Starts a source's read; `so_far` holds the evidence of the sources it `needs`.
-pub(crate) type Start = for<'a> fn(&'a Collection<'a>, so_far: &Snapshot) -> Reading<'a>;
-
-/// What the audit becomes when a source cannot be read.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Unreadable {
-    /// The audit fails: no report can be judged without it.
-    FailsTheAudit,
-    /// The evidence stays unknown (the snapshot's default) and the report says `warning`.
-    /// With `half_time`, a read slower than half the collection deadline is unknown too.
-    Degrades {
-        warning: &'static str,
-        half_time: bool,
-    },
-}
-
-/// One evidence source.
-pub(crate) struct Source {
-    /// Its name, as other sources' `needs` say it.
-    pub(crate) name: &'static str,
-    /// What the auditor's role needs for it (Genesys permission names; empty: none).
-    pub(crate) permissions: &'static [&'static str],
-    /// Sources whose evidence must be in the snapshot before it starts.
-    pub(crate) needs: &'static [&'static str],
-    pub(crate) unreadable: Unreadable,
-    pub(crate) start: Start,
-}
+pub use self::source::Progress;
+#[cfg(test)]
+use self::source::Start;
+#[cfg(test)]
+use self::source::apply;
+use self::source::{Apply, Collection, Reading, Source, Unreadable};
 
 /// Every source, in the order their warnings are reported. The usage query comes first:
 /// Genesys takes the longest to answer it.
@@ -234,11 +195,6 @@ fn degradable(e: &GenesysError) -> bool {
     )
 }
 
-/// A finished read that puts `value` into the snapshot with `put`.
-pub(crate) fn apply<T: Send + 'static>(value: T, put: fn(&mut Snapshot, T)) -> Apply {
-    Box::new(move |snapshot| put(snapshot, value))
-}
-
 #[cfg(test)]
 mod tests {
     use std::time::Duration;
@@ -393,5 +349,47 @@ mod tests {
                 "usage:organization:view"
             ]
         );
+    }
+
+    /// The README's table of evidence sources, row by row: (evidence, permission, when it
+    /// cannot be read).
+    fn readme_rows() -> Vec<(String, String, String)> {
+        let readme = include_str!("../../../README.md");
+        let start = readme
+            .find("<!-- evidence-sources:")
+            .expect("the README has the evidence-sources table");
+        let end = readme.find("<!-- end of evidence-sources -->").unwrap();
+        readme[start..end]
+            .lines()
+            .filter(|l| l.starts_with("| ") && !l.starts_with("| evidence"))
+            .map(|l| {
+                let cells: Vec<String> = l
+                    .trim_matches('|')
+                    .split(" | ")
+                    .map(|c| c.trim().trim_matches('`').to_string())
+                    .collect();
+                (cells[0].clone(), cells[1].clone(), cells[2].clone())
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_readme_table_says_what_each_source_needs_and_degrades_to() {
+        let expected: Vec<(String, String, String)> = SOURCES
+            .iter()
+            .map(|s| {
+                let permission = if s.permissions.is_empty() {
+                    "none".to_string()
+                } else {
+                    s.permissions.join("`, `")
+                };
+                let unreadable = match s.unreadable {
+                    Unreadable::FailsTheAudit => "the audit fails",
+                    Unreadable::Degrades { warning, .. } => warning,
+                };
+                (s.name.to_string(), permission, unreadable.to_string())
+            })
+            .collect();
+        assert_eq!(readme_rows(), expected);
     }
 }

@@ -2,7 +2,7 @@
 
 use genesys_api::read_models::Organization as WireOrganization;
 
-use super::{Collection, Reading, Source, Unreadable, apply};
+use super::source::{Collection, Reading, Source, Unreadable, apply};
 use crate::audit::snapshot::{Organization, Snapshot};
 use crate::genesys::trail::text;
 

@@ -2,7 +2,7 @@
 
 use genesys_api::read_models::ReadRole;
 
-use super::{Collection, Reading, Source, Unreadable, apply};
+use super::source::{Collection, Reading, Source, Unreadable, apply};
 use crate::audit::snapshot::{PermissionPolicy, Role, Snapshot};
 use crate::genesys::listing::read_all;
 

@@ -4,7 +4,7 @@ use std::collections::BTreeSet;
 
 use genesys_api::models::OAuthScopeListing;
 
-use super::{Collection, Reading, Source, Unreadable, apply};
+use super::source::{Collection, Reading, Source, Unreadable, apply};
 use crate::audit::snapshot::Snapshot;
 
 const SCOPES: &str = "/api/v2/oauth/scopes";

@@ -2,7 +2,7 @@
 //! themselves, over the usage window (as far as the audit API reaches). The queries themselves
 //! are `genesys::trail`'s, shared with the change poller.
 
-use super::{Collection, Reading, Source, Unreadable, apply};
+use super::source::{Collection, Reading, Source, Unreadable, apply};
 use crate::audit::snapshot::{KnownTrail, Snapshot, Trail};
 use crate::genesys::trail::{trail, trail_start};
 

@@ -5,7 +5,7 @@
 use chrono::{DateTime, Duration, SecondsFormat, Utc};
 use genesys_api::models::{UsageExecutionResult, UsageQuery};
 
-use super::{Collection, Reading, Source, Unreadable, apply};
+use super::source::{Collection, Reading, Source, Unreadable, apply};
 use crate::audit::snapshot::Usage;
 use crate::genesys::client::GenesysClient;
 use crate::genesys::error::GenesysError;

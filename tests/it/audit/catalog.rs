@@ -26,7 +26,7 @@ async fn audit_with(client: &GenesysClient) -> scopewatch::audit::report::Report
         &AuditPolicy::builtin(),
         "catalog-test".into(),
         Utc::now(),
-        &|_| None,
+        None,
         &|_| {},
     )
     .await

@@ -214,6 +214,52 @@ struct Group<'a> {
 /// the universe is in it, `domain:entity:*` likewise for an entity (of more than one action),
 /// else `domain:entity:a,b`; flat permissions last, sorted.
 pub fn summarize(set: &PermSet, universe: &Universe) -> Vec<String> {
+    let Grouped {
+        groups,
+        mut flat,
+        domain_count,
+    } = group(set, universe);
+    let whole_domain = |d: &str| {
+        universe
+            .domain_index
+            .get(d)
+            .is_some_and(|&i| domain_count[i as usize] == universe.domain_size[i as usize])
+    };
+    let whole_entity = |g: &Group| {
+        g.in_universe > 0
+            && g.entity_id
+                .is_some_and(|e| universe.entities[e as usize].1 == g.in_universe)
+    };
+    let mut out = Vec::new();
+    let mut whole_domains: Vec<&str> = Vec::new();
+    for g in &groups {
+        if whole_domains.last() == Some(&g.domain) {
+            continue;
+        }
+        if whole_domain(g.domain) {
+            whole_domains.push(g.domain);
+            out.push(format!("{}:*:*", g.domain));
+        } else if whole_entity(g) && g.actions.len() > 1 {
+            out.push(format!("{}:{}:*", g.domain, g.entity));
+        } else {
+            out.push(format!("{}:{}:{}", g.domain, g.entity, g.actions.join(",")));
+        }
+    }
+    flat.sort_unstable();
+    flat.dedup();
+    out.extend(flat.into_iter().map(str::to_string));
+    out
+}
+
+/// A set's permissions grouped by (domain, entity), sorted, with its flat permissions and how
+/// many of each domain's permissions it holds.
+struct Grouped<'a> {
+    groups: Vec<Group<'a>>,
+    flat: Vec<&'a str>,
+    domain_count: Vec<u32>,
+}
+
+fn group<'a>(set: &'a PermSet, universe: &'a Universe) -> Grouped<'a> {
     let mut domain_count = vec![0u32; universe.domain_size.len()];
     let mut groups: Vec<Group> = Vec::new();
     let mut flat: Vec<&str> = Vec::new();
@@ -257,50 +303,30 @@ pub fn summarize(set: &PermSet, universe: &Universe) -> Vec<String> {
     }
     groups.sort_by(|x, y| (x.domain, x.entity).cmp(&(y.domain, y.entity)));
     if merge {
-        groups.dedup_by(|later, kept| {
-            let same = (later.domain, later.entity) == (kept.domain, kept.entity);
-            if same {
-                kept.actions.append(&mut later.actions);
-                kept.in_universe += later.in_universe;
-                kept.entity_id = kept.entity_id.or(later.entity_id);
-            }
-            same
-        });
-        for g in &mut groups {
-            g.actions.sort_unstable();
-            g.actions.dedup();
-        }
+        merge_same_entity(&mut groups);
     }
-    let whole_domain = |d: &str| {
-        universe
-            .domain_index
-            .get(d)
-            .is_some_and(|&i| domain_count[i as usize] == universe.domain_size[i as usize])
-    };
-    let whole_entity = |g: &Group| {
-        g.in_universe > 0
-            && g.entity_id
-                .is_some_and(|e| universe.entities[e as usize].1 == g.in_universe)
-    };
-    let mut out = Vec::new();
-    let mut whole_domains: Vec<&str> = Vec::new();
-    for g in &groups {
-        if whole_domains.last() == Some(&g.domain) {
-            continue;
-        }
-        if whole_domain(g.domain) {
-            whole_domains.push(g.domain);
-            out.push(format!("{}:*:*", g.domain));
-        } else if whole_entity(g) && g.actions.len() > 1 {
-            out.push(format!("{}:{}:*", g.domain, g.entity));
-        } else {
-            out.push(format!("{}:{}:{}", g.domain, g.entity, g.actions.join(",")));
-        }
+    Grouped {
+        groups,
+        flat,
+        domain_count,
     }
-    flat.sort_unstable();
-    flat.dedup();
-    out.extend(flat.into_iter().map(str::to_string));
-    out
+}
+
+/// Permissions outside the universe join the group of their (domain, entity).
+fn merge_same_entity(groups: &mut Vec<Group<'_>>) {
+    groups.dedup_by(|later, kept| {
+        let same = (later.domain, later.entity) == (kept.domain, kept.entity);
+        if same {
+            kept.actions.append(&mut later.actions);
+            kept.in_universe += later.in_universe;
+            kept.entity_id = kept.entity_id.or(later.entity_id);
+        }
+        same
+    });
+    for g in groups {
+        g.actions.sort_unstable();
+        g.actions.dedup();
+    }
 }
 
 #[cfg(test)]
