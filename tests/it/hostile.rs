@@ -474,8 +474,11 @@ async fn requests_hyper_cannot_parse_get_the_json_error_body_too() {
     let mut app = spawn_app().await;
     let addr = app.base.trim_start_matches("http://").to_string();
     let long_uri = format!("GET /{} HTTP/1.1\r\nHost: x\r\n\r\n", "a".repeat(70_000));
+    // No blank line ends these headers: hyper's limit on what it buffers is checked only while
+    // a head is incomplete, and one read may take in more than the limit (it did when the
+    // server read late on a loaded machine), so complete headers could pass.
     let huge_header = format!(
-        "GET / HTTP/1.1\r\nHost: x\r\nX-Big: {}\r\n\r\n",
+        "GET / HTTP/1.1\r\nHost: x\r\nX-Big: {}",
         "b".repeat(500_000)
     );
     for (request, status, code) in [

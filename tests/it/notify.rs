@@ -60,12 +60,14 @@ async fn black_hole() -> (String, watch::Receiver<usize>) {
     (url, accepted)
 }
 
-/// A loopback URL where nothing listens.
-async fn closed_port() -> String {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    drop(listener);
-    format!("http://{addr}/hooks/{TOKEN}")
+/// A loopback URL where nothing listens, for as long as the returned socket lives: its port
+/// stays bound but never listens, so connections are refused and no other test's receiver
+/// (bound to port 0 at the same time) can be given the port and answer.
+fn closed_port() -> (String, tokio::net::TcpSocket) {
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let addr = socket.local_addr().unwrap();
+    (format!("http://{addr}/hooks/{TOKEN}"), socket)
 }
 
 fn fast(timeout: Duration, attempts: u32) -> Delivery {
@@ -373,7 +375,7 @@ impl Write for LogWriter {
 async fn a_receiver_that_is_down_delays_nothing_and_the_message_is_retried_then_counted_as_failed()
 {
     let (logs, _guard) = Logs::capture();
-    let url = closed_port().await;
+    let (url, _closed) = closed_port();
     let app = app_with(
         org(40),
         &[("SCOPEWATCH_WEBHOOK_URL", &url)],
