@@ -68,6 +68,23 @@ pub fn client_config(sim: &RunningSim) -> ClientConfig {
     c
 }
 
+/// `client_config` with the product's request timeout, for tests whose answers are large (a
+/// 24 MB description, 10 000 clients' usage): a debug build on a loaded machine may need more
+/// than 5 s to read one, and those tests are about what is read, not how fast.
+pub fn client_config_for_large_answers(sim: &RunningSim) -> ClientConfig {
+    let product = ClientConfig::new(
+        CLIENT_ID.into(),
+        SecretString::from(SECRET),
+        "mypurecloud.com".into(),
+        sim.base_url(),
+        sim.base_url(),
+    );
+    ClientConfig {
+        request_timeout: product.request_timeout,
+        ..client_config(sim)
+    }
+}
+
 /// Collects and judges once, stored nowhere (what `scopewatch audit` does).
 pub async fn assess_with(
     config: ClientConfig,

@@ -83,6 +83,21 @@ async fn a_huge_expires_in_is_capped_and_audits_keep_running() {
 
 #[tokio::test]
 async fn upstream_error_text_is_stored_bounded_without_control_bytes_or_credentials() {
+    upstream_error_text_is_stored_bounded(temp_database()).await;
+}
+
+/// PostgreSQL refuses NUL in text: the same on a PostgreSQL schema.
+#[tokio::test]
+#[cfg_attr(
+    not(postgres_tests),
+    ignore = "set SCOPEWATCH_TEST_POSTGRES_URL to run on PostgreSQL"
+)]
+async fn upstream_error_text_is_stored_bounded_on_postgres_too() {
+    let server = crate::store::postgres_url();
+    upstream_error_text_is_stored_bounded(crate::store::postgres_schema_url(&server).await).await;
+}
+
+async fn upstream_error_text_is_stored_bounded(database: String) {
     let huge = "x".repeat(5 << 20);
     let (base, _) = hostile_upstream(move |path, headers| {
         if path == "/oauth/token" {
@@ -102,11 +117,6 @@ async fn upstream_error_text_is_stored_bounded_without_control_bytes_or_credenti
         )
     })
     .await;
-    // PostgreSQL refuses NUL in text: store there when the test server is configured.
-    let database = match crate::store::postgres_url("hostile_text") {
-        Some(server) => crate::store::postgres_schema_url(&server).await,
-        None => temp_database(),
-    };
     let mut app = app_against(&base, &database).await;
     app.audit().await.unwrap_err();
     assert_eq!(app.auditor.outbox().len(), 0, "the failed audit is stored");
@@ -421,13 +431,15 @@ async fn database_passwords_never_reach_connection_errors() {
 
 /// `serve` logs where its database is at INFO on every start: never with the password.
 #[test]
+#[cfg_attr(
+    not(postgres_tests),
+    ignore = "set SCOPEWATCH_TEST_POSTGRES_URL to run on PostgreSQL"
+)]
 fn a_password_in_the_database_url_query_is_never_logged() {
     use std::io::{BufRead, BufReader};
     use std::process::{Command, Stdio};
 
-    let Some(server) = crate::store::postgres_url("password_log") else {
-        return;
-    };
+    let server = crate::store::postgres_url();
     let separator = if server.contains('?') { '&' } else { '?' };
     let url = format!("{server}{separator}password=hunter2-in-query");
     let mut child = Command::new(env!("CARGO_BIN_EXE_scopewatch"))
@@ -462,8 +474,11 @@ async fn requests_hyper_cannot_parse_get_the_json_error_body_too() {
     let mut app = spawn_app().await;
     let addr = app.base.trim_start_matches("http://").to_string();
     let long_uri = format!("GET /{} HTTP/1.1\r\nHost: x\r\n\r\n", "a".repeat(70_000));
+    // No blank line ends these headers: hyper's limit on what it buffers is checked only while
+    // a head is incomplete, and one read may take in more than the limit (it did when the
+    // server read late on a loaded machine), so complete headers could pass.
     let huge_header = format!(
-        "GET / HTTP/1.1\r\nHost: x\r\nX-Big: {}\r\n\r\n",
+        "GET / HTTP/1.1\r\nHost: x\r\nX-Big: {}",
         "b".repeat(500_000)
     );
     for (request, status, code) in [

@@ -74,11 +74,12 @@ async fn empty_schema(server: &str, schema: &str) -> (sqlx::PgPool, String) {
 }
 
 #[tokio::test]
+#[cfg_attr(
+    not(postgres_tests),
+    ignore = "set SCOPEWATCH_TEST_POSTGRES_URL to run on PostgreSQL"
+)]
 async fn postgres_migrations_apply_to_an_empty_schema_and_again_without_change() {
-    let Ok(server) = std::env::var("SCOPEWATCH_TEST_POSTGRES_URL") else {
-        eprintln!("skipped on PostgreSQL: SCOPEWATCH_TEST_POSTGRES_URL is not set");
-        return;
-    };
+    let server = crate::store::postgres_url();
     let schema = format!("swm_{}", std::process::id());
     let (admin, url) = empty_schema(&server, &schema).await;
     for _ in 0..2 {
@@ -159,11 +160,12 @@ async fn a_sqlite_file_of_the_previous_schema_upgrades_keeping_every_audit_as_th
 }
 
 #[tokio::test]
+#[cfg_attr(
+    not(postgres_tests),
+    ignore = "set SCOPEWATCH_TEST_POSTGRES_URL to run on PostgreSQL"
+)]
 async fn a_postgres_schema_of_the_previous_migrations_upgrades_keeping_every_audit() {
-    let Ok(server) = std::env::var("SCOPEWATCH_TEST_POSTGRES_URL") else {
-        eprintln!("skipped on PostgreSQL: SCOPEWATCH_TEST_POSTGRES_URL is not set");
-        return;
-    };
+    let server = crate::store::postgres_url();
     // The previous version's audits, from the SQLite fixture.
     let previous =
         sqlx::SqlitePool::connect(&format!("sqlite://{}", previous_schema_file().display()))

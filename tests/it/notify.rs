@@ -60,12 +60,14 @@ async fn black_hole() -> (String, watch::Receiver<usize>) {
     (url, accepted)
 }
 
-/// A loopback URL where nothing listens.
-async fn closed_port() -> String {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    drop(listener);
-    format!("http://{addr}/hooks/{TOKEN}")
+/// A loopback URL where nothing listens, for as long as the returned socket lives: its port
+/// stays bound but never listens, so connections are refused and no other test's receiver
+/// (bound to port 0 at the same time) can be given the port and answer.
+fn closed_port() -> (String, tokio::net::TcpSocket) {
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let addr = socket.local_addr().unwrap();
+    (format!("http://{addr}/hooks/{TOKEN}"), socket)
 }
 
 fn fast(timeout: Duration, attempts: u32) -> Delivery {
@@ -369,7 +371,7 @@ impl Write for LogWriter {
 async fn a_receiver_that_is_down_delays_nothing_and_the_message_is_retried_then_counted_as_failed()
 {
     let (logs, _guard) = Logs::capture();
-    let url = closed_port().await;
+    let (url, _closed) = closed_port();
     let app = app_with(
         org(40),
         &[("SCOPEWATCH_WEBHOOK_URL", &url)],
@@ -410,36 +412,58 @@ async fn a_receiver_that_is_down_delays_nothing_and_the_message_is_retried_then_
     );
 }
 
+/// Longer than any test: a message on the black hole is in flight for the whole test.
+const HANGS: Duration = Duration::from_secs(600);
+
 #[tokio::test]
-async fn a_receiver_that_hangs_delays_neither_audits_nor_requests_and_the_message_is_dropped_after_its_retries()
- {
+async fn a_receiver_that_hangs_delays_neither_audits_nor_requests() {
+    let (url, mut accepted) = black_hole().await;
+    let app = app_with(org(40), &[("SCOPEWATCH_WEBHOOK_URL", &url)], fast(HANGS, 1)).await;
+    let first = app.audit().await.unwrap();
+    // The first message is now stuck on a receiver that never answers.
+    tokio::time::timeout(Duration::from_secs(30), accepted.wait_for(|n| *n >= 1))
+        .await
+        .expect("the notifier connects")
+        .unwrap();
+    // Bounds far below the message's 600 s: waiting for it would break them, a loaded
+    // machine would not.
+    let second = tokio::time::timeout(Duration::from_secs(60), app.audit())
+        .await
+        .expect("an audit ends while a message hangs")
+        .unwrap();
+    let report = tokio::time::timeout(Duration::from_secs(30), app.get("/report"))
+        .await
+        .expect("a request is answered while a message hangs");
+    assert_eq!(report.status(), 200);
+    assert_eq!(handled(&app, &second.report.audit_id).await, None);
+    let now = app.webhook.as_ref().unwrap().borrow().clone();
+    assert!(
+        now.as_ref()
+            .is_none_or(|h| h.audit_id != first.report.audit_id),
+        "the first message is still in flight: {now:?}"
+    );
+    assert_eq!(*accepted.borrow(), 1, "one attempt, still waiting");
+}
+
+#[tokio::test]
+async fn a_message_to_a_receiver_that_hangs_is_dropped_after_its_retries() {
     let (logs, _guard) = Logs::capture();
     let (url, mut accepted) = black_hole().await;
     let app = app_with(
         org(40),
         &[("SCOPEWATCH_WEBHOOK_URL", &url)],
-        fast(Duration::from_secs(4), 2),
+        fast(Duration::from_millis(200), 2),
     )
     .await;
-    let first = app.audit().await.unwrap();
-    // The first message is now stuck on a receiver that never answers.
-    tokio::time::timeout(Duration::from_secs(5), accepted.wait_for(|n| *n >= 1))
-        .await
-        .expect("the notifier connects")
-        .unwrap();
-    let second = tokio::time::timeout(Duration::from_millis(1500), app.audit())
-        .await
-        .expect("an audit ends well within the webhook's timeout while a message hangs")
-        .unwrap();
-    let report = tokio::time::timeout(Duration::from_millis(500), app.get("/report"))
-        .await
-        .expect("a request is answered while a message hangs");
-    assert_eq!(report.status(), 200);
-    assert_eq!(handled(&app, &second.report.audit_id).await, None);
+    let audit = app.audit().await.unwrap();
     assert_eq!(
-        handled(&app, &first.report.audit_id).await,
+        handled(&app, &audit.report.audit_id).await,
         Some(Outcome::Failed)
     );
+    tokio::time::timeout(Duration::from_secs(30), accepted.wait_for(|n| *n >= 2))
+        .await
+        .expect("a connection per attempt")
+        .unwrap();
     assert_eq!(*accepted.borrow(), 2, "one connection per attempt");
     let text = metrics(&app).await;
     assert!(
@@ -451,7 +475,7 @@ async fn a_receiver_that_hangs_delays_neither_audits_nor_requests_and_the_messag
         "{text}"
     );
     let logged = logs.text();
-    assert!(logged.contains("no answer within 4s"), "{logged}");
+    assert!(logged.contains("no answer within 200ms"), "{logged}");
     assert!(
         !logged.contains(TOKEN),
         "the webhook URL reached the logs: {logged}"

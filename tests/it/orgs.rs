@@ -169,8 +169,15 @@ async fn one_org_with_a_wrong_secret_and_one_in_a_429_storm_never_delay_the_thir
     );
     assert_eq!(by_name("storm")["links"]["report"], "/orgs/storm/report");
 
-    // History stays apart: the failure is the wrong org's alone.
-    let good_audits = app.json("/orgs/good/audits").await;
+    // History stays apart: the failure is the wrong org's alone. The good report is served
+    // before its audit is stored (install, then store): wait for the store.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    let mut good_audits = app.json("/orgs/good/audits").await;
+    while good_audits["audits"][0]["outcome"] == "running" && tokio::time::Instant::now() < deadline
+    {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        good_audits = app.json("/orgs/good/audits").await;
+    }
     let wrong_audits = app.json("/orgs/wrong/audits").await;
     assert_eq!(good_audits["audits"][0]["outcome"], "success");
     assert_eq!(wrong_audits["audits"][0]["outcome"], "failure");

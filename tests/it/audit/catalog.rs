@@ -106,7 +106,8 @@ async fn a_description_as_large_as_the_real_one_is_read_while_it_arrives_with_th
         ..SimSettings::default()
     };
     let sim = start_sim_with(generated_org(20, 5), padded).await;
-    let client = GenesysClient::new(client_config(&sim), Arc::new(NoObserver)).unwrap();
+    let client =
+        GenesysClient::new(client_config_for_large_answers(&sim), Arc::new(NoObserver)).unwrap();
     let report = audit_with(&client).await;
     assert_eq!(report.permission_catalog.as_ref().unwrap().source, "live");
     assert!(report.warnings.is_empty(), "{:?}", report.warnings);

@@ -32,6 +32,42 @@ fn text(out: &Output) -> (String, String) {
     )
 }
 
+/// Whether `line` is the progress line `scopewatch audit` prints every 2 s while it collects
+/// (`scopewatch: reading roles (4s)`): on a loaded machine one may come before an error.
+fn is_progress(line: &str) -> bool {
+    line.strip_prefix("scopewatch: ")
+        .and_then(|rest| rest.strip_suffix("s)"))
+        .and_then(|rest| rest.rsplit_once(" ("))
+        .is_some_and(|(_, secs)| !secs.is_empty() && secs.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// The error stderr ends with: every line after the progress lines, which must all come
+/// before it (an error spread over several lines comes back as several).
+fn error_lines(stderr: &str) -> Vec<&str> {
+    let lines: Vec<&str> = stderr.trim_end().lines().collect();
+    let first = lines
+        .iter()
+        .position(|l| !is_progress(l))
+        .unwrap_or(lines.len());
+    lines[first..].to_vec()
+}
+
+#[test]
+fn progress_lines_are_told_apart_from_an_error_on_several_lines() {
+    let stderr = "scopewatch: reading OAuth clients (2s)\nscopewatch: reading roles (4s)\nerror: cannot write to standard output: No space left on device (os error 28)\n";
+    assert_eq!(
+        error_lines(stderr),
+        ["error: cannot write to standard output: No space left on device (os error 28)"]
+    );
+    // Progress after the error's first line is part of no error: the error is two lines.
+    let spread = "error: cannot write\nscopewatch: reading roles (4s)\n";
+    assert_eq!(error_lines(spread).len(), 2);
+    let spread = "scopewatch: starting (2s)\nerror: cannot write\nto standard output (4s)\n";
+    assert_eq!(error_lines(spread).len(), 2);
+    assert!(!is_progress("scopewatch: cannot write (disk full)"));
+    assert!(!is_progress("error: scopewatch: reading roles (4s)"));
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn audit_prints_json_and_fail_on_sets_the_exit_status() {
     let sim = start_sim_with(generated_org(60, 10), SimSettings::default()).await;
@@ -279,8 +315,12 @@ async fn writing_the_report_to_a_full_disk_or_closed_pipe_is_a_one_line_error() 
         .unwrap();
     let (_, err) = text(&out);
     assert_eq!(out.status.code(), Some(3), "{err}");
-    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
-    assert!(err.contains("cannot write to standard output"), "{err}");
+    let error = error_lines(&err);
+    assert_eq!(error.len(), 1, "{err}");
+    assert!(
+        error[0].contains("cannot write to standard output"),
+        "{err}"
+    );
 
     // `| head -c 100`: the reader goes away after a few bytes.
     let mut child = audit_command(&sim, &["--format", "csv"])

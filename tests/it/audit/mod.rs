@@ -1,7 +1,8 @@
 //! The Genesys client and the audit against the simulator over HTTP: faults, the fixture org's
-//! full report, the request budget, and the `audit` command.
+//! full report, the request budget, the change poller, and the `audit` command.
 
 mod catalog;
+mod changes;
 mod cli;
 mod faults;
 mod fixture;

@@ -36,9 +36,12 @@ async fn a_10000_client_org_costs_a_fixed_handful_of_calls() {
     let trail_results: usize = kinds.iter().map(|k| trail_pages(k)).sum();
     assert!(trail_results > 2, "the trail pages: {trail_results}");
     let sim = start_sim_with(org, SimSettings::default()).await;
-    let report = assess_with(client_config(&sim), &AuditPolicy::builtin())
-        .await
-        .unwrap();
+    let report = assess_with(
+        client_config_for_large_answers(&sim),
+        &AuditPolicy::builtin(),
+    )
+    .await
+    .unwrap();
     assert_eq!(report.summary.total_clients, 10_001);
     assert!(report.warnings.is_empty(), "{:?}", report.warnings);
     let log = sim.requests();

@@ -22,14 +22,13 @@ pub async fn sqlite() -> Store {
         .unwrap()
 }
 
-/// The PostgreSQL server for tests, or `None` (the test is skipped, and says so).
-pub fn postgres_url(test: &str) -> Option<String> {
+/// The PostgreSQL server for tests. The tests that call it are ignored unless the build saw
+/// `SCOPEWATCH_TEST_POSTGRES_URL` (build.rs), so reaching here without it (`--ignored`) is a
+/// failure, never a quiet pass.
+pub fn postgres_url() -> String {
     match std::env::var("SCOPEWATCH_TEST_POSTGRES_URL") {
-        Ok(url) if !url.is_empty() => Some(url),
-        _ => {
-            eprintln!("skipped {test} on PostgreSQL: SCOPEWATCH_TEST_POSTGRES_URL is not set");
-            None
-        }
+        Ok(url) if !url.is_empty() => url,
+        _ => panic!("SCOPEWATCH_TEST_POSTGRES_URL is not set: this test needs a PostgreSQL server"),
     }
 }
 
@@ -63,11 +62,11 @@ pub async fn postgres_schema_url(url: &str) -> String {
     format!("{url}{separator}options=-c%20search_path%3D{schema}")
 }
 
-pub async fn postgres(test: &str) -> Option<Store> {
-    let url = postgres_url(test)?;
-    let scoped = postgres_schema_url(&url).await;
+/// A store on a fresh schema of the test server.
+pub async fn postgres() -> Store {
+    let scoped = postgres_schema_url(&postgres_url()).await;
     let options = PgConnectOptions::from_str(&scoped).unwrap();
-    Some(Store::connect_postgres(options).await.unwrap())
+    Store::connect_postgres(options).await.unwrap()
 }
 
 /// Runs a suite test on both backends.
@@ -81,10 +80,36 @@ macro_rules! on_both {
             }
 
             #[tokio::test]
+            #[cfg_attr(
+                not(postgres_tests),
+                ignore = "set SCOPEWATCH_TEST_POSTGRES_URL to run on PostgreSQL"
+            )]
             async fn postgres() {
-                if let Some(store) = $crate::store::postgres(stringify!($name)).await {
-                    super::$name(store).await;
-                }
+                super::$name($crate::store::postgres().await).await;
+            }
+        }
+    };
+}
+
+/// Runs a test of the service, given its database URL, on a SQLite file and on a PostgreSQL
+/// schema.
+#[macro_export]
+macro_rules! on_both_databases {
+    ($name:ident) => {
+        mod $name {
+            #[tokio::test]
+            async fn sqlite() {
+                super::$name($crate::helpers::temp_database()).await;
+            }
+
+            #[tokio::test]
+            #[cfg_attr(
+                not(postgres_tests),
+                ignore = "set SCOPEWATCH_TEST_POSTGRES_URL to run on PostgreSQL"
+            )]
+            async fn postgres() {
+                let server = $crate::store::postgres_url();
+                super::$name($crate::store::postgres_schema_url(&server).await).await;
             }
         }
     };

@@ -1,5 +1,6 @@
 //! The store suite, run on SQLite and on PostgreSQL. PostgreSQL tests need
-//! `SCOPEWATCH_TEST_POSTGRES_URL` (`.ci/run` sets it); without it they say so and pass.
+//! `SCOPEWATCH_TEST_POSTGRES_URL` (`.ci/run` sets it) when they are built; without it they are
+//! reported as ignored.
 
 mod backends;
 mod replicas;

@@ -4,10 +4,12 @@ use crate::helpers::*;
 use crate::store::{postgres_schema_url, postgres_url};
 
 #[tokio::test]
+#[cfg_attr(
+    not(postgres_tests),
+    ignore = "set SCOPEWATCH_TEST_POSTGRES_URL to run on PostgreSQL"
+)]
 async fn three_replicas_audit_one_at_a_time_and_all_serve_the_newest_report() {
-    let Some(server) = postgres_url("replicas") else {
-        return;
-    };
+    let server = postgres_url();
     let url = postgres_schema_url(&server).await;
     let mut replicas = Vec::new();
     for _ in 0..3 {
@@ -68,10 +70,12 @@ async fn three_replicas_audit_one_at_a_time_and_all_serve_the_newest_report() {
 /// A database blip ends the session that held the audit lock: another replica may audit now,
 /// so the audit that lost it drops its result instead of storing an overlapping one.
 #[tokio::test]
+#[cfg_attr(
+    not(postgres_tests),
+    ignore = "set SCOPEWATCH_TEST_POSTGRES_URL to run on PostgreSQL"
+)]
 async fn an_audit_that_loses_its_lock_drops_its_result() {
-    let Some(server) = postgres_url("lock_lost") else {
-        return;
-    };
+    let server = postgres_url();
     let url = postgres_schema_url(&server).await;
     let mut app = spawn_app_on(start_sim(org(10)).await, &url, &[]).await;
     let ticket = app.auditor.begin().await.unwrap();
@@ -109,10 +113,12 @@ async fn an_audit_that_loses_its_lock_drops_its_result() {
 /// One change poller across replicas: the change-poll lock is taken by one replica at a time,
 /// and it is not the audit lock (the poller's replica can audit, and so can another).
 #[tokio::test]
+#[cfg_attr(
+    not(postgres_tests),
+    ignore = "set SCOPEWATCH_TEST_POSTGRES_URL to run on PostgreSQL"
+)]
 async fn one_replica_polls_for_changes_and_the_poll_lock_is_not_the_audit_lock() {
-    let Some(server) = postgres_url("change_poll") else {
-        return;
-    };
+    let server = postgres_url();
     let url = postgres_schema_url(&server).await;
     let mut a = spawn_app_on(start_sim(org(5)).await, &url, &[]).await;
     let mut b = spawn_app_on(start_sim(org(5)).await, &url, &[]).await;
@@ -143,10 +149,12 @@ async fn one_replica_polls_for_changes_and_the_poll_lock_is_not_the_audit_lock()
 /// `(AUDIT_LOCK_KEY, hashtext(schema))`; the new version's `default` org must see that very
 /// lock as taken (never two audits of one org at once), while another org is not blocked.
 #[tokio::test]
+#[cfg_attr(
+    not(postgres_tests),
+    ignore = "set SCOPEWATCH_TEST_POSTGRES_URL to run on PostgreSQL"
+)]
 async fn the_default_orgs_audit_lock_is_the_single_org_versions_lock() {
-    let Some(server) = postgres_url("lock_compat") else {
-        return;
-    };
+    let server = postgres_url();
     let url = postgres_schema_url(&server).await;
     let store = scopewatch::store::Store::connect(&url, std::time::Duration::ZERO)
         .await

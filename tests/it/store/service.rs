@@ -7,78 +7,68 @@ use scopewatch_sim::Org;
 use serde_json::Value;
 
 use crate::helpers::*;
-use crate::store::{postgres_schema_url, postgres_url};
+use crate::on_both_databases;
+use crate::store::postgres_url;
 
-/// A SQLite URL, and a PostgreSQL schema URL when the test server is configured.
-async fn databases(test: &str) -> Vec<String> {
-    let mut urls = vec![temp_database()];
-    if let Some(url) = postgres_url(test) {
-        urls.push(postgres_schema_url(&url).await);
-    }
-    urls
+async fn a_restart_serves_the_stored_report_before_any_audit(url: String) {
+    let mut first = spawn_app_on(start_sim(org(30)).await, &url, &[]).await;
+    let audit_id = first.audit().await.unwrap().report.audit_id.clone();
+    first.stop().await.unwrap();
+
+    let mut second = spawn_app_on(start_sim(org(30)).await, &url, &[]).await;
+    assert_eq!(second.get("/readyz").await.status(), 200, "{url}");
+    let served = json(second.get("/report").await).await;
+    assert_eq!(served["audit_id"], audit_id.as_str(), "{url}");
+    assert!(
+        second.sim.requests().is_empty(),
+        "no audit ran before serving"
+    );
+    let listed = json(second.get("/audits").await).await;
+    assert_eq!(listed["audits"][0]["audit_id"], audit_id.as_str());
+    assert_eq!(listed["audits"][0]["stored"], true);
+    second.stop().await.unwrap();
 }
 
-#[tokio::test]
-async fn a_restart_serves_the_stored_report_before_any_audit() {
-    for url in databases("restart").await {
-        let mut first = spawn_app_on(start_sim(org(30)).await, &url, &[]).await;
-        let audit_id = first.audit().await.unwrap().report.audit_id.clone();
-        first.stop().await.unwrap();
-
-        let mut second = spawn_app_on(start_sim(org(30)).await, &url, &[]).await;
-        assert_eq!(second.get("/readyz").await.status(), 200, "{url}");
-        let served = json(second.get("/report").await).await;
-        assert_eq!(served["audit_id"], audit_id.as_str(), "{url}");
-        assert!(
-            second.sim.requests().is_empty(),
-            "no audit ran before serving"
-        );
-        let listed = json(second.get("/audits").await).await;
-        assert_eq!(listed["audits"][0]["audit_id"], audit_id.as_str());
-        assert_eq!(listed["audits"][0]["stored"], true);
-        second.stop().await.unwrap();
-    }
-}
+on_both_databases!(a_restart_serves_the_stored_report_before_any_audit);
 
 /// The gauges describe the served report, whoever installed it: after a restart, before any
 /// audit, the stale-report and failing-audit alerts have nothing to fire on.
-#[tokio::test]
-async fn a_restart_serves_the_stored_reports_gauges_before_any_audit() {
-    for url in databases("restart_gauges").await {
-        let mut first = spawn_app_on(start_sim(org(30)).await, &url, &[]).await;
-        let report = first.audit().await.unwrap();
-        let before = first.get("/metrics").await.text().await.unwrap();
-        first.stop().await.unwrap();
+async fn a_restart_serves_the_stored_reports_gauges_before_any_audit(url: String) {
+    let mut first = spawn_app_on(start_sim(org(30)).await, &url, &[]).await;
+    let report = first.audit().await.unwrap();
+    let before = first.get("/metrics").await.text().await.unwrap();
+    first.stop().await.unwrap();
 
-        let mut second = spawn_app_on(start_sim(org(30)).await, &url, &[]).await;
-        let metrics = second.get("/metrics").await.text().await.unwrap();
-        assert!(second.sim.requests().is_empty(), "no audit ran");
+    let mut second = spawn_app_on(start_sim(org(30)).await, &url, &[]).await;
+    let metrics = second.get("/metrics").await.text().await.unwrap();
+    assert!(second.sim.requests().is_empty(), "no audit ran");
+    assert_eq!(
+        gauge(&metrics, "scopewatch_last_audit_success"),
+        Some(1.0),
+        "{url}"
+    );
+    assert_eq!(
+        gauge(&metrics, "scopewatch_last_audit_success_timestamp_seconds"),
+        Some(report.report.generated_at.timestamp_millis() as f64 / 1000.0),
+        "the stored report's time ({url})"
+    );
+    for name in [
+        "scopewatch_high_risk_clients",
+        "scopewatch_last_audit_new_findings",
+        "scopewatch_last_audit_resolved_findings",
+        "scopewatch_last_audit_success_timestamp_seconds",
+    ] {
         assert_eq!(
-            gauge(&metrics, "scopewatch_last_audit_success"),
-            Some(1.0),
-            "{url}"
+            gauge(&metrics, name),
+            gauge(&before, name),
+            "{name} ({url})"
         );
-        assert_eq!(
-            gauge(&metrics, "scopewatch_last_audit_success_timestamp_seconds"),
-            Some(report.report.generated_at.timestamp_millis() as f64 / 1000.0),
-            "the stored report's time ({url})"
-        );
-        for name in [
-            "scopewatch_high_risk_clients",
-            "scopewatch_last_audit_new_findings",
-            "scopewatch_last_audit_resolved_findings",
-            "scopewatch_last_audit_success_timestamp_seconds",
-        ] {
-            assert_eq!(
-                gauge(&metrics, name),
-                gauge(&before, name),
-                "{name} ({url})"
-            );
-        }
-        assert!(gauge(&metrics, "scopewatch_last_audit_new_findings").unwrap() > 0.0);
-        second.stop().await.unwrap();
     }
+    assert!(gauge(&metrics, "scopewatch_last_audit_new_findings").unwrap() > 0.0);
+    second.stop().await.unwrap();
 }
+
+on_both_databases!(a_restart_serves_the_stored_reports_gauges_before_any_audit);
 
 /// A failure newer than the served report keeps the report but says the last audit failed,
 /// after a restart too; the next success says 1 again.
@@ -116,29 +106,28 @@ async fn a_stored_failure_newer_than_the_report_reads_as_failing_after_a_restart
     second.stop().await.unwrap();
 }
 
-#[tokio::test]
-async fn first_seen_is_kept_across_audits_and_restarts() {
-    for url in databases("first_seen").await {
-        let mut first = spawn_app_on(start_sim(org(30)).await, &url, &[]).await;
-        let report = first.audit().await.unwrap();
-        let finding = report.report.clients[0].findings[0].clone();
-        first.stop().await.unwrap();
-        tokio::time::sleep(Duration::from_millis(20)).await;
+async fn first_seen_is_kept_across_audits_and_restarts(url: String) {
+    let mut first = spawn_app_on(start_sim(org(30)).await, &url, &[]).await;
+    let report = first.audit().await.unwrap();
+    let finding = report.report.clients[0].findings[0].clone();
+    first.stop().await.unwrap();
+    tokio::time::sleep(Duration::from_millis(20)).await;
 
-        let mut second = spawn_app_on(start_sim(org(30)).await, &url, &[]).await;
-        let later = second.audit().await.unwrap();
-        let same = later
-            .report
-            .clients
-            .iter()
-            .flat_map(|c| &c.findings)
-            .find(|f| f.fingerprint == finding.fingerprint)
-            .expect("the finding still stands");
-        assert_eq!(same.first_seen, finding.first_seen, "{url}");
-        assert!(same.first_seen < later.report.generated_at);
-        second.stop().await.unwrap();
-    }
+    let mut second = spawn_app_on(start_sim(org(30)).await, &url, &[]).await;
+    let later = second.audit().await.unwrap();
+    let same = later
+        .report
+        .clients
+        .iter()
+        .flat_map(|c| &c.findings)
+        .find(|f| f.fingerprint == finding.fingerprint)
+        .expect("the finding still stands");
+    assert_eq!(same.first_seen, finding.first_seen, "{url}");
+    assert!(same.first_seen < later.report.generated_at);
+    second.stop().await.unwrap();
 }
+
+on_both_databases!(first_seen_is_kept_across_audits_and_restarts);
 
 fn usage_for(org: &mut Org, id: &str) {
     let day = chrono::Utc::now().date_naive() - chrono::Duration::days(2);
@@ -295,10 +284,12 @@ fn an_unreachable_database_at_start_is_exit_2_without_the_password() {
 /// PostgreSQL drops every connection mid-run: audits reported as stored are there, the others
 /// are written once it answers again.
 #[tokio::test]
+#[cfg_attr(
+    not(postgres_tests),
+    ignore = "set SCOPEWATCH_TEST_POSTGRES_URL to run on PostgreSQL"
+)]
 async fn a_lost_database_loses_no_audit_reported_as_stored() {
-    let Some(server) = postgres_url("lost_database") else {
-        return;
-    };
+    let server = postgres_url();
     let admin = sqlx::PgPool::connect(&server).await.unwrap();
     let database = format!("sw_lost_{}", std::process::id());
     let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {database}"))
