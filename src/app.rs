@@ -141,7 +141,12 @@ impl App {
             settings.database_wait,
         )
         .await
-        .map_err(|e| StartError::Config(ConfigError(format!("SCOPEWATCH_DATABASE_URL: {e}"))))?;
+        .map_err(|e| {
+            StartError::Config(ConfigError::invalid(
+                "SCOPEWATCH_DATABASE_URL",
+                e.to_string(),
+            ))
+        })?;
         tracing::info!(database = store.url(), orgs = orgs.len(), "database ready");
         let store = Arc::new(store);
         let tasks = TaskTracker::new();
@@ -156,10 +161,10 @@ impl App {
             runtimes.push(runtime);
         }
         let listener = TcpListener::bind(settings.listen).await.map_err(|e| {
-            StartError::Config(ConfigError(format!(
-                "SCOPEWATCH_LISTEN {}: cannot listen: {e}",
-                settings.listen
-            )))
+            StartError::Config(ConfigError::invalid(
+                "SCOPEWATCH_LISTEN",
+                format!("{}: cannot listen: {e}", settings.listen),
+            ))
         })?;
         Ok(App {
             listener,
@@ -336,7 +341,7 @@ async fn build_org(
         ),
     };
     let policy = AuditPolicy::load(policy_path.map(std::path::Path::new))
-        .map_err(|e| StartError::Config(ConfigError(format!("{policy_source}: {e}"))))?;
+        .map_err(|e| StartError::Config(ConfigError::invalid(policy_source, e.to_string())))?;
     let org_metrics = metrics.org(&org.name);
     let client = GenesysClient::new(
         org_client_config(settings, org, &policy),

@@ -73,8 +73,21 @@ impl CliError {
 
 impl From<crate::config::ConfigError> for CliError {
     fn from(e: crate::config::ConfigError) -> Self {
-        CliError::Usage(e.0)
+        CliError::Usage(with_causes(&e))
     }
+}
+
+/// An error's message followed by each of its causes, on one line (`cannot read the file: No
+/// such file or directory`).
+pub fn with_causes(error: &dyn std::error::Error) -> String {
+    let mut line = error.to_string();
+    let mut cause = error.source();
+    while let Some(e) = cause {
+        line.push_str(": ");
+        line.push_str(&e.to_string());
+        cause = e.source();
+    }
+    line
 }
 
 /// Writes `text` to stdout. A closed pipe (`| head -1`) or a full disk is a one-line error,

@@ -52,7 +52,7 @@ pub fn run_policy(args: PolicyArgs) -> Result<(), CliError> {
 /// Every org of an orgs file, and the policy file each names, checked; one line per org.
 fn check_orgs(path: &std::path::Path) -> Result<(), CliError> {
     let orgs = orgs_file::load_with(path, &Default::default(), orgs_file::Secrets::NamedOnly)
-        .map_err(CliError::Usage)?;
+        .map_err(|e| CliError::Usage(super::with_causes(&e)))?;
     let mut out = String::new();
     for org in &orgs {
         let policy = match &org.policy {

@@ -33,7 +33,7 @@ pub async fn run_serve(args: ServeArgs, env: &BTreeMap<String, String>) -> Resul
     let app = App::build_with(settings, demo_orgs)
         .await
         .map_err(|e| match e {
-            StartError::Config(c) => CliError::Usage(c.0),
+            StartError::Config(c) => CliError::Usage(super::with_causes(&c)),
             StartError::Io(m) => CliError::Failed(m),
         })?;
     let addr = app.local_addr();
