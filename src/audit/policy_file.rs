@@ -25,10 +25,14 @@ privilege_change_days = 7
 "#;
 
 /// Why a policy cannot be used.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, thiserror::Error)]
 pub enum PolicyError {
-    #[error("cannot read policy file {path}: {reason}")]
-    Read { path: String, reason: String },
+    #[error("cannot read policy file {path}")]
+    Read {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("{}{}{message}", file.as_ref().map(|f| format!("policy file {f}: ")).unwrap_or_default(), line.map(|l| format!("line {l}: ")).unwrap_or_default())]
     Invalid {
         file: Option<String>,
@@ -76,9 +80,9 @@ impl AuditPolicy {
         let Some(path) = path else {
             return Ok(AuditPolicy::builtin());
         };
-        let text = std::fs::read_to_string(path).map_err(|e| PolicyError::Read {
+        let text = std::fs::read_to_string(path).map_err(|source| PolicyError::Read {
             path: path.display().to_string(),
-            reason: e.to_string(),
+            source,
         })?;
         AuditPolicy::parse(&text).map_err(|e| e.in_file(path))
     }
