@@ -39,10 +39,42 @@ pub const REFRESH_PERIOD: Duration = Duration::from_secs(3);
 /// Why the service could not start: bad configuration (exit 2) or the machine (exit 3).
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
-    #[error("{0}")]
+    #[error(transparent)]
     Config(#[from] ConfigError),
-    #[error("{0}")]
-    Io(String),
+    #[error("SCOPEWATCH_DATABASE_URL")]
+    Database(#[source] crate::store::StoreError),
+    #[error("SCOPEWATCH_LISTEN {addr}: cannot listen")]
+    Listen {
+        addr: SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
+    /// `origin`: the variable or org that names the policy file.
+    #[error("{origin}")]
+    Policy {
+        origin: String,
+        #[source]
+        source: crate::audit::policy_file::PolicyError,
+    },
+    #[error("cannot start the demo organization")]
+    Demo(#[source] std::io::Error),
+    #[error("cannot build the Genesys client")]
+    Client(#[source] crate::genesys::GenesysError),
+    #[error("cannot build the webhook client")]
+    Webhook(#[source] reqwest::Error),
+}
+
+impl StartError {
+    /// Whether the configuration is at fault (exit 2) rather than the machine (exit 3).
+    pub fn is_config(&self) -> bool {
+        matches!(
+            self,
+            StartError::Config(_)
+                | StartError::Database(_)
+                | StartError::Listen { .. }
+                | StartError::Policy { .. }
+        )
+    }
 }
 
 pub struct App {
@@ -98,7 +130,7 @@ async fn start_demo(count: usize) -> Result<(Vec<OrgSettings>, Vec<RunningSim>),
         org.ensure_auditor("scopewatch-demo", &secret);
         let running = sim::start_on_loopback(org, SimSettings::default())
             .await
-            .map_err(|e| StartError::Io(format!("cannot start the demo organization: {e}")))?;
+            .map_err(StartError::Demo)?;
         let region = if count <= 1 {
             "demo (simulated)".to_string()
         } else {
@@ -141,12 +173,7 @@ impl App {
             settings.database_wait,
         )
         .await
-        .map_err(|e| {
-            StartError::Config(ConfigError::invalid(
-                "SCOPEWATCH_DATABASE_URL",
-                e.to_string(),
-            ))
-        })?;
+        .map_err(StartError::Database)?;
         tracing::info!(database = store.url(), orgs = orgs.len(), "database ready");
         let store = Arc::new(store);
         let tasks = TaskTracker::new();
@@ -160,12 +187,13 @@ impl App {
             states.insert(org.name.clone(), state);
             runtimes.push(runtime);
         }
-        let listener = TcpListener::bind(settings.listen).await.map_err(|e| {
-            StartError::Config(ConfigError::invalid(
-                "SCOPEWATCH_LISTEN",
-                format!("{}: cannot listen: {e}", settings.listen),
-            ))
-        })?;
+        let listener =
+            TcpListener::bind(settings.listen)
+                .await
+                .map_err(|source| StartError::Listen {
+                    addr: settings.listen,
+                    source,
+                })?;
         Ok(App {
             listener,
             state: AppState {
@@ -340,14 +368,18 @@ async fn build_org(
             "SCOPEWATCH_POLICY".to_string(),
         ),
     };
-    let policy = AuditPolicy::load(policy_path.map(std::path::Path::new))
-        .map_err(|e| StartError::Config(ConfigError::invalid(policy_source, e.to_string())))?;
+    let policy = AuditPolicy::load(policy_path.map(std::path::Path::new)).map_err(|source| {
+        StartError::Policy {
+            origin: policy_source,
+            source,
+        }
+    })?;
     let org_metrics = metrics.org(&org.name);
     let client = GenesysClient::new(
         org_client_config(settings, org, &policy),
         org_metrics.clone(),
     )
-    .map_err(|e| StartError::Io(e.to_string()))?;
+    .map_err(StartError::Client)?;
     let store = Arc::new(store.for_org(&org.name));
     let cache = Arc::new(ReportCache::default());
     let outbox = Arc::new(Outbox::new(
@@ -390,10 +422,7 @@ async fn build_org(
                 cache: cache.clone(),
                 metrics: org_metrics,
             };
-            Some(
-                Notifier::new(parts)
-                    .map_err(|e| StartError::Io(format!("cannot build the webhook client: {e}")))?,
-            )
+            Some(Notifier::new(parts).map_err(StartError::Webhook)?)
         }
         None => None,
     };
