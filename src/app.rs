@@ -39,10 +39,43 @@ pub const REFRESH_PERIOD: Duration = Duration::from_secs(3);
 /// Why the service could not start: bad configuration (exit 2) or the machine (exit 3).
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
-    #[error("{0}")]
+    #[error(transparent)]
     Config(#[from] ConfigError),
-    #[error("{0}")]
-    Io(String),
+    #[error("SCOPEWATCH_DATABASE_URL")]
+    Database(#[source] crate::store::StoreError),
+    #[error("SCOPEWATCH_LISTEN {addr}: cannot listen")]
+    Listen {
+        addr: SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
+    /// `origin`: the variable or org that names the policy file.
+    #[error("{origin}")]
+    Policy {
+        origin: String,
+        #[source]
+        source: crate::audit::policy_file::PolicyError,
+    },
+    #[error(transparent)]
+    Demo(#[from] DemoError),
+    #[error("cannot build the Genesys client")]
+    Client(#[source] crate::genesys::GenesysError),
+    #[error("cannot build the webhook client")]
+    Webhook(#[source] reqwest::Error),
+}
+
+impl StartError {
+    /// Whether the configuration is at fault (exit 2) rather than the machine (exit 3).
+    pub fn is_config(&self) -> bool {
+        matches!(
+            self,
+            StartError::Config(_)
+                | StartError::Database(_)
+                | StartError::Listen { .. }
+                | StartError::Policy { .. }
+                | StartError::Demo(DemoError::NotBuilt)
+        )
+    }
 }
 
 pub struct App {
@@ -79,10 +112,7 @@ impl App {
         demo_orgs: Option<usize>,
     ) -> Result<App, StartError> {
         let (orgs, demo) = match demo_orgs {
-            Some(count) => demo::start(count).await.map_err(|e| match e {
-                DemoError::NotBuilt => StartError::Config(ConfigError(e.to_string())),
-                DemoError::Start(_) => StartError::Io(e.to_string()),
-            })?,
+            Some(count) => demo::start(count).await?,
             None => (settings.orgs()?, DemoOrgs::default()),
         };
         let metrics = Arc::new(Metrics::new());
@@ -91,7 +121,7 @@ impl App {
             settings.database_wait,
         )
         .await
-        .map_err(|e| StartError::Config(ConfigError(format!("SCOPEWATCH_DATABASE_URL: {e}"))))?;
+        .map_err(StartError::Database)?;
         tracing::info!(database = store.url(), orgs = orgs.len(), "database ready");
         let store = Arc::new(store);
         let tasks = TaskTracker::new();
@@ -105,12 +135,13 @@ impl App {
             states.insert(org.name.clone(), state);
             runtimes.push(runtime);
         }
-        let listener = TcpListener::bind(settings.listen).await.map_err(|e| {
-            StartError::Config(ConfigError(format!(
-                "SCOPEWATCH_LISTEN {}: cannot listen: {e}",
-                settings.listen
-            )))
-        })?;
+        let listener =
+            TcpListener::bind(settings.listen)
+                .await
+                .map_err(|source| StartError::Listen {
+                    addr: settings.listen,
+                    source,
+                })?;
         Ok(App {
             listener,
             state: AppState {
@@ -285,14 +316,18 @@ async fn build_org(
             "SCOPEWATCH_POLICY".to_string(),
         ),
     };
-    let policy = AuditPolicy::load(policy_path.map(std::path::Path::new))
-        .map_err(|e| StartError::Config(ConfigError(format!("{policy_source}: {e}"))))?;
+    let policy = AuditPolicy::load(policy_path.map(std::path::Path::new)).map_err(|source| {
+        StartError::Policy {
+            origin: policy_source,
+            source,
+        }
+    })?;
     let org_metrics = metrics.org(&org.name);
     let client = GenesysClient::new(
         org_client_config(settings, org, &policy),
         org_metrics.clone(),
     )
-    .map_err(|e| StartError::Io(e.to_string()))?;
+    .map_err(StartError::Client)?;
     let store = Arc::new(store.for_org(&org.name));
     let cache = Arc::new(ReportCache::default());
     let outbox = Arc::new(Outbox::new(
@@ -335,10 +370,7 @@ async fn build_org(
                 cache: cache.clone(),
                 metrics: org_metrics,
             };
-            Some(
-                Notifier::new(parts)
-                    .map_err(|e| StartError::Io(format!("cannot build the webhook client: {e}")))?,
-            )
+            Some(Notifier::new(parts).map_err(StartError::Webhook)?)
         }
         None => None,
     };

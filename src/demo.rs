@@ -19,7 +19,7 @@ pub enum DemoError {
         not(feature = "demo"),
         allow(dead_code, reason = "only a build with the simulator starts one")
     )]
-    #[error("cannot start the demo organization: {0}")]
+    #[error("cannot start the demo organization")]
     Start(#[source] std::io::Error),
 }
 

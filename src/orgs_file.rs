@@ -15,7 +15,7 @@
 //! the line, the org and the key.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use secrecy::SecretString;
@@ -89,8 +89,70 @@ pub enum Secrets {
     NamedOnly,
 }
 
+/// Why an orgs file cannot be used; every message starts with the variable and the file.
+#[derive(Debug, thiserror::Error)]
+pub enum OrgsFileError {
+    #[error("SCOPEWATCH_ORGS_FILE {}: cannot read the file", path.display())]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("SCOPEWATCH_ORGS_FILE {}: {problem}", path.display())]
+    Invalid { path: PathBuf, problem: OrgsProblem },
+}
+
+/// What is wrong with the text of an orgs file.
+#[derive(Debug, thiserror::Error)]
+pub enum OrgsProblem {
+    #[error("{}{message}", line.map(|l| format!("line {l}: ")).unwrap_or_default())]
+    Syntax {
+        line: Option<usize>,
+        message: String,
+    },
+    #[error("no [[org]] entry: name at least one organization")]
+    NoOrg,
+    #[error("{count} orgs: at most {MAX_ORGS} are allowed (each is a metric label value)")]
+    TooMany { count: usize },
+    #[error("{} (line {line}): {problem}", org_label(name.as_deref(), *index))]
+    Entry {
+        /// The org's name, when it has a usable one.
+        name: Option<String>,
+        /// The entry's position, from 1.
+        index: usize,
+        line: usize,
+        problem: EntryProblem,
+    },
+}
+
+fn org_label(name: Option<&str>, index: usize) -> String {
+    match name {
+        Some(name) => format!("org '{name}'"),
+        None => format!("org entry {index}"),
+    }
+}
+
+/// What is wrong with one `[[org]]` entry (a secret's value is never shown).
+#[derive(Debug, thiserror::Error)]
+pub enum EntryProblem {
+    #[error("key 'client_secret_file' '{file}': cannot read the file")]
+    SecretFile {
+        file: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("the name is used twice")]
+    Duplicate,
+    /// A key is missing, malformed or contradicts another; the text names the key.
+    #[error("{0}")]
+    Key(String),
+}
+
 /// Reads and checks the orgs file. `env` is the process environment (for `client_secret_env`).
-pub fn load(path: &Path, env: &BTreeMap<String, String>) -> Result<Vec<OrgSettings>, String> {
+pub fn load(
+    path: &Path,
+    env: &BTreeMap<String, String>,
+) -> Result<Vec<OrgSettings>, OrgsFileError> {
     load_with(path, env, Secrets::Read)
 }
 
@@ -99,15 +161,19 @@ pub fn load_with(
     path: &Path,
     env: &BTreeMap<String, String>,
     secrets: Secrets,
-) -> Result<Vec<OrgSettings>, String> {
-    let shown = path.display();
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| format!("SCOPEWATCH_ORGS_FILE {shown}: cannot read the file: {e}"))?;
-    parse_with(&text, env, secrets).map_err(|e| format!("SCOPEWATCH_ORGS_FILE {shown}: {e}"))
+) -> Result<Vec<OrgSettings>, OrgsFileError> {
+    let text = std::fs::read_to_string(path).map_err(|source| OrgsFileError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    parse_with(&text, env, secrets).map_err(|problem| OrgsFileError::Invalid {
+        path: path.to_path_buf(),
+        problem,
+    })
 }
 
 /// Parses and checks the text of an orgs file.
-pub fn parse(text: &str, env: &BTreeMap<String, String>) -> Result<Vec<OrgSettings>, String> {
+pub fn parse(text: &str, env: &BTreeMap<String, String>) -> Result<Vec<OrgSettings>, OrgsProblem> {
     parse_with(text, env, Secrets::Read)
 }
 
@@ -115,158 +181,83 @@ fn parse_with(
     text: &str,
     env: &BTreeMap<String, String>,
     secrets: Secrets,
-) -> Result<Vec<OrgSettings>, String> {
+) -> Result<Vec<OrgSettings>, OrgsProblem> {
     let line_of = |offset: usize| text[..offset.min(text.len())].matches('\n').count() + 1;
-    let file: File = toml::from_str(text).map_err(|e| {
-        let message = e
+    let file: File = toml::from_str(text).map_err(|e| OrgsProblem::Syntax {
+        line: e.span().map(|span| line_of(span.start)),
+        message: e
             .message()
             .lines()
             .next()
             .unwrap_or("invalid TOML")
-            .to_string();
-        match e.span() {
-            Some(span) => format!("line {}: {message}", line_of(span.start)),
-            None => message,
-        }
+            .to_string(),
     })?;
     if file.org.is_empty() {
-        return Err("no [[org]] entry: name at least one organization".into());
+        return Err(OrgsProblem::NoOrg);
     }
     if file.org.len() > MAX_ORGS {
-        return Err(format!(
-            "{} orgs: at most {MAX_ORGS} are allowed (each is a metric label value)",
-            file.org.len()
-        ));
+        return Err(OrgsProblem::TooMany {
+            count: file.org.len(),
+        });
     }
     let mut names = BTreeSet::new();
     let mut orgs = Vec::with_capacity(file.org.len());
     for (index, entry) in file.org.into_iter().enumerate() {
         let line = line_of(entry.span().start);
-        let entry = entry.into_inner();
-        let org = check(entry, env, secrets).map_err(|(name, e)| match name {
-            Some(name) => format!("org '{name}' (line {line}): {e}"),
-            None => format!("org entry {} (line {line}): {e}", index + 1),
-        })?;
+        let at_entry = |name: Option<String>, problem| OrgsProblem::Entry {
+            name,
+            index: index + 1,
+            line,
+            problem,
+        };
+        let org = check(entry.into_inner(), env, secrets).map_err(|(name, e)| at_entry(name, e))?;
         if !names.insert(org.name.clone()) {
-            return Err(format!(
-                "org '{}' (line {line}): the name is used twice",
-                org.name
-            ));
+            return Err(at_entry(Some(org.name), EntryProblem::Duplicate));
         }
         orgs.push(org);
     }
     Ok(orgs)
 }
 
-/// One entry checked: `Err((name if known, reason))`.
+/// A failed entry: its name if known, and why.
+type EntryError = (Option<String>, EntryProblem);
+
+/// One entry checked.
 fn check(
     entry: Entry,
     env: &BTreeMap<String, String>,
     secrets: Secrets,
-) -> Result<OrgSettings, (Option<String>, String)> {
+) -> Result<OrgSettings, EntryError> {
     let name = entry
         .name
-        .ok_or((None, "key 'name' is missing".to_string()))?;
+        .clone()
+        .ok_or((None, EntryProblem::Key("key 'name' is missing".into())))?;
     if !is_slug(&name) {
-        return Err((
-            None,
-            format!(
-                "key 'name' '{}' must be a short slug: lowercase letters, digits and '-', at most {MAX_NAME}",
-                genesys_api::text::sanitize(&name, 40)
-            ),
-        ));
+        let problem = format!(
+            "key 'name' '{}' must be a short slug: lowercase letters, digits and '-', at most {MAX_NAME}",
+            genesys_api::text::sanitize(&name, 40)
+        );
+        return Err((None, EntryProblem::Key(problem)));
     }
-    let fail = |reason: String| (Some(name.clone()), reason);
     let client_id = entry
         .client_id
+        .clone()
         .filter(|id| !id.trim().is_empty())
-        .ok_or_else(|| fail("key 'client_id' is missing or empty".into()))?;
-    let client_secret = match (entry.client_secret_file, entry.client_secret_env) {
-        (Some(_), Some(_)) => {
-            return Err(fail(
-                "keys 'client_secret_file' and 'client_secret_env' are both set: use one".into(),
-            ));
-        }
-        (None, None) => {
-            return Err(fail(
-                "no secret: set 'client_secret_file' (a file holding it) or 'client_secret_env' (the variable holding it)".into(),
-            ));
-        }
-        (Some(_), None) | (None, Some(_)) if secrets == Secrets::NamedOnly => {
-            SecretString::from(String::new())
-        }
-        (Some(file), None) => {
-            let text = std::fs::read_to_string(&file).map_err(|e| {
-                fail(format!(
-                    "key 'client_secret_file' '{file}': cannot read the file: {e}"
-                ))
-            })?;
-            let text = text.trim_end_matches(['\n', '\r']).to_string();
-            if text.trim().is_empty() {
-                return Err(fail(format!(
-                    "key 'client_secret_file' '{file}': the file is empty"
-                )));
-            }
-            SecretString::from(text)
-        }
-        (None, Some(variable)) => match env.get(&variable) {
-            Some(value) if !value.trim().is_empty() => SecretString::from(value.clone()),
-            _ => {
-                return Err(fail(format!(
-                    "key 'client_secret_env': the variable '{variable}' is not set or empty"
-                )));
-            }
-        },
-    };
-    let url = |key: &str, value: String| -> Result<String, (Option<String>, String)> {
-        match url::Url::parse(&value) {
-            Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => {
-                Ok(value.trim_end_matches('/').to_string())
-            }
-            _ => Err(fail(format!("key '{key}' '{value}' is not an http(s) URL"))),
-        }
-    };
-    let (region, api_base_url, login_base_url) =
-        match (entry.region, entry.api_base_url, entry.login_base_url) {
-            (region, Some(api), Some(login)) => (
-                region.unwrap_or_else(|| regions::DEFAULT_REGION.to_string()),
-                url("api_base_url", api)?,
-                url("login_base_url", login)?,
-            ),
-            (Some(region), None, None) => {
-                if !regions::is_known(&region) {
-                    return Err(fail(format!(
-                        "key 'region' '{region}' is not a Genesys Cloud region (one of: {})",
-                        regions::REGIONS.join(", ")
-                    )));
-                }
-                let api = regions::api_base_url(&region);
-                let login = regions::login_base_url(&region);
-                (region, api, login)
-            }
-            (None, None, None) => {
-                return Err(fail(
-                    "key 'region' is missing (or give both 'api_base_url' and 'login_base_url')"
-                        .into(),
-                ));
-            }
-            _ => {
-                return Err(fail(
-                    "'api_base_url' and 'login_base_url' go together: set both, or 'region' alone"
-                        .into(),
-                ));
-            }
-        };
+        .ok_or_else(|| {
+            (
+                Some(name.clone()),
+                EntryProblem::Key("key 'client_id' is missing or empty".into()),
+            )
+        })?;
+    let client_secret = secret(&entry, env, secrets).map_err(|e| (Some(name.clone()), e))?;
+    let named = |problem| (Some(name.clone()), problem);
+    let (region, api_base_url, login_base_url) = hosts(&entry).map_err(named)?;
     let interval = entry
         .interval
-        .map(|text| match parse_duration(&text) {
-            Ok(d) if d >= MIN_INTERVAL => Ok(d),
-            Ok(_) => Err(fail(format!(
-                "key 'interval' '{text}' is shorter than the minimum {MIN_INTERVAL:?}"
-            ))),
-            Err(e) => Err(fail(format!("key 'interval': {e}"))),
-        })
-        .transpose()?;
+        .as_deref()
+        .map(interval)
+        .transpose()
+        .map_err(named)?;
     Ok(OrgSettings {
         name,
         region,
@@ -277,6 +268,93 @@ fn check(
         interval,
         policy: entry.policy,
     })
+}
+
+/// The entry's secret, from its file or its variable (only checked to be named with
+/// `Secrets::NamedOnly`).
+fn secret(
+    entry: &Entry,
+    env: &BTreeMap<String, String>,
+    secrets: Secrets,
+) -> Result<SecretString, EntryProblem> {
+    let key = |problem: &str| EntryProblem::Key(problem.to_string());
+    match (&entry.client_secret_file, &entry.client_secret_env) {
+        (Some(_), Some(_)) => Err(key(
+            "keys 'client_secret_file' and 'client_secret_env' are both set: use one",
+        )),
+        (None, None) => Err(key(
+            "no secret: set 'client_secret_file' (a file holding it) or 'client_secret_env' (the variable holding it)",
+        )),
+        (Some(_), None) | (None, Some(_)) if secrets == Secrets::NamedOnly => {
+            Ok(SecretString::from(String::new()))
+        }
+        (Some(file), None) => {
+            let text =
+                std::fs::read_to_string(file).map_err(|source| EntryProblem::SecretFile {
+                    file: file.clone(),
+                    source,
+                })?;
+            let text = text.trim_end_matches(['\n', '\r']).to_string();
+            if text.trim().is_empty() {
+                return Err(EntryProblem::Key(format!(
+                    "key 'client_secret_file' '{file}': the file is empty"
+                )));
+            }
+            Ok(SecretString::from(text))
+        }
+        (None, Some(variable)) => match env.get(variable) {
+            Some(value) if !value.trim().is_empty() => Ok(SecretString::from(value.clone())),
+            _ => Err(EntryProblem::Key(format!(
+                "key 'client_secret_env': the variable '{variable}' is not set or empty"
+            ))),
+        },
+    }
+}
+
+/// The entry's region and base URLs: a known region's, or both URLs.
+fn hosts(entry: &Entry) -> Result<(String, String, String), EntryProblem> {
+    let url = |key: &str, value: &str| match url::Url::parse(value) {
+        Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => {
+            Ok(value.trim_end_matches('/').to_string())
+        }
+        _ => Err(EntryProblem::Key(format!(
+            "key '{key}' '{value}' is not an http(s) URL"
+        ))),
+    };
+    match (&entry.region, &entry.api_base_url, &entry.login_base_url) {
+        (region, Some(api), Some(login)) => Ok((
+            region
+                .clone()
+                .unwrap_or_else(|| regions::DEFAULT_REGION.to_string()),
+            url("api_base_url", api)?,
+            url("login_base_url", login)?,
+        )),
+        (Some(region), None, None) if regions::is_known(region) => Ok((
+            region.clone(),
+            regions::api_base_url(region),
+            regions::login_base_url(region),
+        )),
+        (Some(region), None, None) => Err(EntryProblem::Key(format!(
+            "key 'region' '{region}' is not a Genesys Cloud region (one of: {})",
+            regions::REGIONS.join(", ")
+        ))),
+        (None, None, None) => Err(EntryProblem::Key(
+            "key 'region' is missing (or give both 'api_base_url' and 'login_base_url')".into(),
+        )),
+        _ => Err(EntryProblem::Key(
+            "'api_base_url' and 'login_base_url' go together: set both, or 'region' alone".into(),
+        )),
+    }
+}
+
+fn interval(text: &str) -> Result<Duration, EntryProblem> {
+    match parse_duration(text) {
+        Ok(d) if d >= MIN_INTERVAL => Ok(d),
+        Ok(_) => Err(EntryProblem::Key(format!(
+            "key 'interval' '{text}' is shorter than the minimum {MIN_INTERVAL:?}"
+        ))),
+        Err(e) => Err(EntryProblem::Key(format!("key 'interval': {e}"))),
+    }
 }
 
 #[cfg(test)]
@@ -336,6 +414,7 @@ policy = "/etc/globex.toml"
             parse(&format!("[[org]]\n{base}{extra}"), &env())
                 .map(|_| ())
                 .unwrap_err()
+                .to_string()
         };
         let e = err("colour = \"blue\"\n");
         assert!(e.contains("line") && e.contains("colour"), "{e}");
@@ -352,34 +431,44 @@ policy = "/etc/globex.toml"
         assert!(e.contains("go together"), "{e}");
 
         let text = "[[org]]\nname = \"acme\"\nregion = \"mars.pure.cloud\"\nclient_id = \"id\"\nclient_secret_env = \"ACME_SECRET\"\n";
-        let e = parse(text, &env()).unwrap_err();
+        let e = parse(text, &env()).unwrap_err().to_string();
         assert!(
             e.contains("org 'acme'") && e.contains("'region' 'mars.pure.cloud'"),
             "{e}"
         );
         let text = "[[org]]\nname = \"Acme Corp\"\nregion = \"mypurecloud.com\"\n";
-        let e = parse(text, &env()).unwrap_err();
+        let e = parse(text, &env()).unwrap_err().to_string();
         assert!(
             e.contains("org entry 1 (line 1)") && e.contains("slug"),
             "{e}"
         );
         let text = "[[org]]\nname = \"acme\"\nregion = \"mypurecloud.com\"\nclient_id = \"id\"\nclient_secret_env = \"NOPE\"\n";
-        let e = parse(text, &env()).unwrap_err();
+        let e = parse(text, &env()).unwrap_err().to_string();
         assert!(e.contains("'NOPE' is not set"), "{e}");
         let text = "[[org]]\nname = \"acme\"\nregion = \"mypurecloud.com\"\nclient_id = \"id\"\n";
-        let e = parse(text, &env()).unwrap_err();
+        let e = parse(text, &env()).unwrap_err().to_string();
         assert!(e.contains("no secret"), "{e}");
         let twice = format!("[[org]]\n{base}\n[[org]]\n{base}");
-        let e = parse(&twice, &env()).unwrap_err();
+        let e = parse(&twice, &env()).unwrap_err().to_string();
         assert!(
             e.contains("org 'acme' (line 7): the name is used twice"),
             "{e}"
         );
-        assert!(parse("", &env()).unwrap_err().contains("no [[org]]"));
+        assert!(
+            parse("", &env())
+                .unwrap_err()
+                .to_string()
+                .contains("no [[org]]")
+        );
         let many: String = (0..=MAX_ORGS)
             .map(|i| format!("[[org]]\nname = \"o{i}\"\n"))
             .collect();
-        assert!(parse(&many, &env()).unwrap_err().contains("at most 100"));
+        assert!(
+            parse(&many, &env())
+                .unwrap_err()
+                .to_string()
+                .contains("at most 100")
+        );
         for e in [err("colour = 1\n"), err("interval = \"5s\"\n")] {
             assert!(!e.contains("acme-s3cret"), "{e}");
         }

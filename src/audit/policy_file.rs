@@ -25,10 +25,14 @@ privilege_change_days = 7
 "#;
 
 /// Why a policy cannot be used.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, thiserror::Error)]
 pub enum PolicyError {
-    #[error("cannot read policy file {path}: {reason}")]
-    Read { path: String, reason: String },
+    #[error("cannot read policy file {path}")]
+    Read {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("{}{}{message}", file.as_ref().map(|f| format!("policy file {f}: ")).unwrap_or_default(), line.map(|l| format!("line {l}: ")).unwrap_or_default())]
     Invalid {
         file: Option<String>,
@@ -76,162 +80,34 @@ impl AuditPolicy {
         let Some(path) = path else {
             return Ok(AuditPolicy::builtin());
         };
-        let text = std::fs::read_to_string(path).map_err(|e| PolicyError::Read {
+        let text = std::fs::read_to_string(path).map_err(|source| PolicyError::Read {
             path: path.display().to_string(),
-            reason: e.to_string(),
+            source,
         })?;
         AuditPolicy::parse(&text).map_err(|e| e.in_file(path))
     }
 
     /// Parses policy text. Errors name the line and the offending key, rule or date.
     pub fn parse(text: &str) -> Result<AuditPolicy, PolicyError> {
-        let line_of = |offset: usize| text[..offset.min(text.len())].matches('\n').count() + 1;
+        let lines = Lines(text);
         let file: PolicyFile = toml::from_str(text).map_err(|e| {
-            PolicyError::at(e.span().map(|s| line_of(s.start)), one_line(e.message()))
+            PolicyError::at(e.span().map(|s| lines.of(s.start)), one_line(e.message()))
         })?;
-        let builtin_defaults = Thresholds {
-            usage_window_days: 90,
-            max_token_lifetime_seconds: 86_400,
-            max_implicit_token_lifetime_seconds: 3_600,
-            max_read_write_scopes: 15,
-            max_unused_percent: 50,
-            privilege_change_days: 7,
-        };
-        let check_rule = |name: &toml::Spanned<String>, key: &str| -> Result<(), PolicyError> {
-            if rule_meta(name.get_ref()).is_some() {
-                Ok(())
-            } else {
-                Err(PolicyError::at(
-                    Some(line_of(name.span().start)),
-                    format!(
-                        "unknown rule id '{}' in {key} (known: {})",
-                        name.get_ref(),
-                        RULES
-                            .iter()
-                            .map(|r| r.meta.id)
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    ),
-                ))
-            }
-        };
-        let mut disabled = Vec::new();
-        let mut severities = BTreeMap::new();
-        for (rule, setting) in &file.rules {
-            check_rule(rule, "[rules]")?;
-            if setting.enabled == Some(false) {
-                disabled.push(rule.get_ref().clone());
-            }
-            if let Some(sev) = &setting.severity {
-                let parsed = Severity::parse(sev.get_ref()).ok_or_else(|| {
-                    PolicyError::at(
-                        Some(line_of(sev.span().start)),
-                        format!(
-                            "severity '{}' of rule '{}' is not one of critical, high, medium, low",
-                            sev.get_ref(),
-                            rule.get_ref()
-                        ),
-                    )
-                })?;
-                severities.insert(rule.get_ref().clone(), parsed);
-            }
-        }
-        let t = file.thresholds.unwrap_or_default();
-        let thresholds = Thresholds {
-            usage_window_days: t
-                .usage_window_days
-                .unwrap_or(builtin_defaults.usage_window_days),
-            max_token_lifetime_seconds: t
-                .max_token_lifetime_seconds
-                .unwrap_or(builtin_defaults.max_token_lifetime_seconds),
-            max_implicit_token_lifetime_seconds: t
-                .max_implicit_token_lifetime_seconds
-                .unwrap_or(builtin_defaults.max_implicit_token_lifetime_seconds),
-            max_read_write_scopes: t
-                .max_read_write_scopes
-                .unwrap_or(builtin_defaults.max_read_write_scopes),
-            max_unused_percent: t
-                .max_unused_percent
-                .unwrap_or(builtin_defaults.max_unused_percent),
-            privilege_change_days: t
-                .privilege_change_days
-                .unwrap_or(builtin_defaults.privilege_change_days),
-        };
-        if !(1..=365).contains(&thresholds.privilege_change_days) {
-            return Err(PolicyError::at(
-                None,
-                format!(
-                    "thresholds.privilege_change_days must be between 1 and 365, not {}",
-                    thresholds.privilege_change_days
-                ),
-            ));
-        }
-        if thresholds.max_unused_percent > 100 {
-            return Err(PolicyError::at(
-                None,
-                format!(
-                    "thresholds.max_unused_percent must be between 0 and 100, not {}",
-                    thresholds.max_unused_percent
-                ),
-            ));
-        }
-        if !(1..=365).contains(&thresholds.usage_window_days) {
-            return Err(PolicyError::at(
-                None,
-                format!(
-                    "thresholds.usage_window_days must be between 1 and 365 (the usage API reaches back one year), not {}",
-                    thresholds.usage_window_days
-                ),
-            ));
-        }
-        let mut waivers = Vec::new();
-        for w in file.waivers {
-            check_rule(&w.rule, "a waiver")?;
-            let line = line_of(w.expires.span().start);
-            let expires = match w.expires.get_ref() {
-                toml::Value::Datetime(d) => d.date.and_then(|d| {
-                    NaiveDate::from_ymd_opt(d.year as i32, d.month as u32, d.day as u32)
-                }),
-                toml::Value::String(s) => NaiveDate::parse_from_str(s, "%Y-%m-%d").ok(),
-                _ => None,
-            }
-            .ok_or_else(|| {
-                PolicyError::at(
-                    Some(line),
-                    format!(
-                        "waiver 'expires' must be a date YYYY-MM-DD, not {:?}",
-                        w.expires.get_ref()
-                    ),
-                )
-            })?;
-            waivers.push(Waiver {
-                rule: w.rule.into_inner(),
-                client: w.client,
-                reason: w.reason,
-                owner: w.owner,
-                expires,
-            });
-        }
-        let default_scopes = [
-            "users",
-            "organization",
-            "scim",
-            "integrations",
-            "recordings",
-            "gdpr",
-            "telephony",
-            "routing",
-            "architect",
-        ];
+        let (disabled, severities) = rule_settings(&file.rules, lines)?;
+        let thresholds = thresholds(file.thresholds.unwrap_or_default())?;
+        let waivers = waivers(file.waivers, lines)?;
         Ok(AuditPolicy {
             name: file.name.unwrap_or_else(|| "custom".into()),
             sha256: format!("{:x}", Sha256::digest(text.as_bytes())),
             disabled,
             severities,
             thresholds,
-            high_risk_scopes: file
-                .high_risk_scopes
-                .unwrap_or_else(|| default_scopes.iter().map(|s| s.to_string()).collect()),
+            high_risk_scopes: file.high_risk_scopes.unwrap_or_else(|| {
+                DEFAULT_HIGH_RISK_SCOPES
+                    .iter()
+                    .map(|s| s.to_string())
+                    .collect()
+            }),
             required_scopes: file
                 .required_scopes
                 .into_iter()
@@ -285,6 +161,144 @@ impl AuditPolicy {
         }
         out
     }
+}
+
+/// The high-risk scopes of a policy that names none (as the built-in policy does).
+const DEFAULT_HIGH_RISK_SCOPES: [&str; 9] = [
+    "users",
+    "organization",
+    "scim",
+    "integrations",
+    "recordings",
+    "gdpr",
+    "telephony",
+    "routing",
+    "architect",
+];
+
+/// The policy text, to turn byte offsets into line numbers.
+#[derive(Clone, Copy)]
+struct Lines<'a>(&'a str);
+
+impl Lines<'_> {
+    fn of(self, offset: usize) -> usize {
+        self.0[..offset.min(self.0.len())].matches('\n').count() + 1
+    }
+}
+
+fn check_rule(
+    name: &toml::Spanned<String>,
+    key: &str,
+    lines: Lines<'_>,
+) -> Result<(), PolicyError> {
+    if rule_meta(name.get_ref()).is_some() {
+        return Ok(());
+    }
+    Err(PolicyError::at(
+        Some(lines.of(name.span().start)),
+        format!(
+            "unknown rule id '{}' in {key} (known: {})",
+            name.get_ref(),
+            RULES
+                .iter()
+                .map(|r| r.meta.id)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    ))
+}
+
+/// The `[rules]` table: the rules switched off and the severities changed.
+fn rule_settings(
+    rules: &BTreeMap<toml::Spanned<String>, RuleFile>,
+    lines: Lines<'_>,
+) -> Result<(Vec<String>, BTreeMap<String, Severity>), PolicyError> {
+    let mut disabled = Vec::new();
+    let mut severities = BTreeMap::new();
+    for (rule, setting) in rules {
+        check_rule(rule, "[rules]", lines)?;
+        if setting.enabled == Some(false) {
+            disabled.push(rule.get_ref().clone());
+        }
+        if let Some(sev) = &setting.severity {
+            let parsed = Severity::parse(sev.get_ref()).ok_or_else(|| {
+                PolicyError::at(
+                    Some(lines.of(sev.span().start)),
+                    format!(
+                        "severity '{}' of rule '{}' is not one of critical, high, medium, low",
+                        sev.get_ref(),
+                        rule.get_ref()
+                    ),
+                )
+            })?;
+            severities.insert(rule.get_ref().clone(), parsed);
+        }
+    }
+    Ok((disabled, severities))
+}
+
+/// The `[thresholds]` table over the built-in defaults, each within its range.
+fn thresholds(t: ThresholdsFile) -> Result<Thresholds, PolicyError> {
+    let thresholds = Thresholds {
+        usage_window_days: t.usage_window_days.unwrap_or(90),
+        max_token_lifetime_seconds: t.max_token_lifetime_seconds.unwrap_or(86_400),
+        max_implicit_token_lifetime_seconds: t.max_implicit_token_lifetime_seconds.unwrap_or(3_600),
+        max_read_write_scopes: t.max_read_write_scopes.unwrap_or(15),
+        max_unused_percent: t.max_unused_percent.unwrap_or(50),
+        privilege_change_days: t.privilege_change_days.unwrap_or(7),
+    };
+    let out_of_range = |message: String| Err(PolicyError::at(None, message));
+    if !(1..=365).contains(&thresholds.privilege_change_days) {
+        return out_of_range(format!(
+            "thresholds.privilege_change_days must be between 1 and 365, not {}",
+            thresholds.privilege_change_days
+        ));
+    }
+    if thresholds.max_unused_percent > 100 {
+        return out_of_range(format!(
+            "thresholds.max_unused_percent must be between 0 and 100, not {}",
+            thresholds.max_unused_percent
+        ));
+    }
+    if !(1..=365).contains(&thresholds.usage_window_days) {
+        return out_of_range(format!(
+            "thresholds.usage_window_days must be between 1 and 365 (the usage API reaches back one year), not {}",
+            thresholds.usage_window_days
+        ));
+    }
+    Ok(thresholds)
+}
+
+/// The waivers, each for a known rule with a date it expires.
+fn waivers(files: Vec<WaiverFile>, lines: Lines<'_>) -> Result<Vec<Waiver>, PolicyError> {
+    let mut waivers = Vec::new();
+    for w in files {
+        check_rule(&w.rule, "a waiver", lines)?;
+        let expires = match w.expires.get_ref() {
+            toml::Value::Datetime(d) => d
+                .date
+                .and_then(|d| NaiveDate::from_ymd_opt(d.year as i32, d.month as u32, d.day as u32)),
+            toml::Value::String(s) => NaiveDate::parse_from_str(s, "%Y-%m-%d").ok(),
+            _ => None,
+        }
+        .ok_or_else(|| {
+            PolicyError::at(
+                Some(lines.of(w.expires.span().start)),
+                format!(
+                    "waiver 'expires' must be a date YYYY-MM-DD, not {:?}",
+                    w.expires.get_ref()
+                ),
+            )
+        })?;
+        waivers.push(Waiver {
+            rule: w.rule.into_inner(),
+            client: w.client,
+            reason: w.reason,
+            owner: w.owner,
+            expires,
+        });
+    }
+    Ok(waivers)
 }
 
 fn one_line(message: &str) -> String {

@@ -38,11 +38,11 @@ pub struct AuditArgs {
     pub fail_on: Option<RiskLevel>,
 }
 
-fn parse_level(text: &str) -> Result<RiskLevel, String> {
+fn parse_level(text: &str) -> Result<RiskLevel, CliError> {
     match RiskLevel::parse(text) {
-        Some(RiskLevel::None) | None => Err(format!(
+        Some(RiskLevel::None) | None => Err(CliError::Invalid(format!(
             "'{text}' is not one of critical, high, medium, low"
-        )),
+        ))),
         Some(level) => Ok(level),
     }
 }
@@ -59,11 +59,10 @@ pub async fn run_audit(args: AuditArgs, env: &BTreeMap<String, String>) -> Resul
         .policy
         .clone()
         .or(settings.policy_path.clone().map(PathBuf::from));
-    let policy =
-        AuditPolicy::load(policy_path.as_deref()).map_err(|e| CliError::Usage(e.to_string()))?;
+    let policy = AuditPolicy::load(policy_path.as_deref())?;
     let config = client_config(&settings, &policy)?;
     let client = GenesysClient::new(config, Arc::new(NoObserver))
-        .map_err(|e| CliError::Failed(e.to_string()))?;
+        .map_err(|e| CliError::failed("cannot build the Genesys client", e))?;
 
     // A progress line on stderr when the collection takes more than a moment.
     let stage = Arc::new(Mutex::new(String::from("starting")));
@@ -92,7 +91,7 @@ pub async fn run_audit(args: AuditArgs, env: &BTreeMap<String, String>) -> Resul
     )
     .await;
     ticker.abort();
-    let report = result.map_err(|e| CliError::Failed(format!("audit failed: {e}")))?;
+    let report = result.map_err(|e| CliError::failed("audit failed", e))?;
 
     let failed = args.fail_on.is_some_and(|level| fails(&report, level));
     let written = write(&report, &args);
@@ -110,7 +109,7 @@ fn write(report: &Report, args: &AuditArgs) -> Result<(), CliError> {
     let text = render(report, args.format);
     match &args.output {
         Some(path) => std::fs::write(path, &text)
-            .map_err(|e| CliError::Failed(format!("cannot write {}: {e}", path.display()))),
+            .map_err(|e| CliError::failed(format!("cannot write {}", path.display()), e)),
         None => super::write_stdout(&format!("{text}\n")),
     }
 }
@@ -121,22 +120,21 @@ const WRITE_BUFFER: usize = 1 << 20;
 /// The JSON report to a file (as is) or stdout (with a final newline), written as serialized.
 fn write_json(report: &Report, output: Option<&Path>, pretty: bool) -> Result<(), CliError> {
     use std::io::Write;
-    let result = match output {
+    match output {
         Some(path) => std::fs::File::create(path)
             .and_then(|file| {
                 let mut out = std::io::BufWriter::with_capacity(WRITE_BUFFER, file);
                 report.write_json(&mut out, pretty)?;
                 out.flush()
             })
-            .map_err(|e| format!("cannot write {}: {e}", path.display())),
+            .map_err(|e| CliError::failed(format!("cannot write {}", path.display()), e)),
         None => {
             let mut out = std::io::BufWriter::with_capacity(WRITE_BUFFER, std::io::stdout().lock());
             report
                 .write_json(&mut out, pretty)
                 .and_then(|()| out.write_all(b"\n"))
                 .and_then(|()| out.flush())
-                .map_err(|e| format!("cannot write to standard output: {e}"))
+                .map_err(|e| CliError::failed("cannot write to standard output", e))
         }
-    };
-    result.map_err(CliError::Failed)
+    }
 }

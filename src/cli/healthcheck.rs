@@ -34,10 +34,13 @@ pub async fn run_healthcheck(
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(3))
         .build()
-        .map_err(|e| CliError::Failed(e.to_string()))?;
+        .map_err(|e| CliError::failed("cannot build the HTTP client", e))?;
     match client.get(&url).send().await {
         Ok(r) if r.status().is_success() => Ok(()),
-        Ok(r) => Err(CliError::Failed(format!("{url} answered {}", r.status()))),
-        Err(e) => Err(CliError::Failed(format!("{url} did not answer: {e}"))),
+        Ok(r) => Err(CliError::Unhealthy {
+            status: r.status(),
+            url,
+        }),
+        Err(e) => Err(CliError::failed(format!("{url} did not answer"), e)),
     }
 }

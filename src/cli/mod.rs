@@ -51,33 +51,88 @@ client_secret_file or client_secret_env, optional interval and policy), served u
     Healthcheck(HealthcheckArgs),
 }
 
-/// A failure of a command: `Usage` exits 2 (bad input or configuration), `Failed` exits 3
-/// (the work could not be done: upstream failure, I/O). Exit 1 is kept for `--fail-on`.
-#[derive(Debug)]
+/// What went wrong underneath a failure (an I/O, HTTP or simulator error).
+pub type Cause = Box<dyn std::error::Error + Send + Sync>;
+
+/// A failure of a command: exit 2 for bad input or configuration, exit 3 when the work could
+/// not be done (upstream failure, I/O). Exit 1 is kept for `--fail-on`.
+#[derive(Debug, thiserror::Error)]
 pub enum CliError {
-    Usage(String),
-    Failed(String),
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
+    #[error(transparent)]
+    Start(#[from] crate::app::StartError),
+    #[error(transparent)]
+    Policy(#[from] crate::audit::policy_file::PolicyError),
+    #[error(transparent)]
+    Orgs(#[from] crate::orgs_file::OrgsFileError),
+    #[error("org '{org}': policy {file}")]
+    OrgPolicy {
+        org: String,
+        file: String,
+        #[source]
+        source: crate::audit::policy_file::PolicyError,
+    },
+    /// An argument or input the command cannot use, described (nothing failed underneath).
+    #[error("{0}")]
+    Invalid(String),
+    /// The work could not be done: what was being done, and why it failed.
+    #[error("{doing}")]
+    Failed {
+        doing: String,
+        #[source]
+        cause: Cause,
+    },
+    #[error("{url} answered {status}")]
+    Unhealthy {
+        url: String,
+        status: reqwest::StatusCode,
+    },
 }
 
 impl CliError {
-    pub fn exit_code(&self) -> ExitCode {
-        match self {
-            CliError::Usage(_) => ExitCode::from(2),
-            CliError::Failed(_) => ExitCode::from(3),
+    /// A failure while `doing` something, because of `cause`.
+    pub fn failed(doing: impl Into<String>, cause: impl Into<Cause>) -> CliError {
+        CliError::Failed {
+            doing: doing.into(),
+            cause: cause.into(),
         }
     }
 
-    pub fn message(&self) -> &str {
-        match self {
-            CliError::Usage(m) | CliError::Failed(m) => m,
-        }
+    pub fn exit_code(&self) -> ExitCode {
+        let usage = match self {
+            CliError::Config(_)
+            | CliError::Policy(_)
+            | CliError::Orgs(_)
+            | CliError::OrgPolicy { .. }
+            | CliError::Invalid(_) => true,
+            CliError::Start(e) => e.is_config(),
+            CliError::Failed { .. } | CliError::Unhealthy { .. } => false,
+        };
+        ExitCode::from(if usage { 2 } else { 3 })
+    }
+
+    /// The one line printed after `error: `: the failure and its causes.
+    pub fn message(&self) -> String {
+        with_causes(self)
     }
 }
 
-impl From<crate::config::ConfigError> for CliError {
-    fn from(e: crate::config::ConfigError) -> Self {
-        CliError::Usage(e.0)
+/// An error's message followed by each of its causes, on one line (`cannot read the file: No
+/// such file or directory`).
+pub fn with_causes(error: &dyn std::error::Error) -> String {
+    let mut line = error.to_string();
+    let mut cause = error.source();
+    while let Some(e) = cause {
+        let text = e.to_string();
+        // Some messages already end with their cause (those the service logs as they are).
+        if !line.ends_with(&text) {
+            line.push_str(": ");
+            line.push_str(&text);
+        }
+        cause = e.source();
     }
+    line
 }
 
 /// Writes `text` to stdout. A closed pipe (`| head -1`) or a full disk is a one-line error,
@@ -87,7 +142,7 @@ pub fn write_stdout(text: &str) -> Result<(), CliError> {
     let mut out = std::io::stdout().lock();
     out.write_all(text.as_bytes())
         .and_then(|()| out.flush())
-        .map_err(|e| CliError::Failed(format!("cannot write to standard output: {e}")))
+        .map_err(|e| CliError::failed("cannot write to standard output", e))
 }
 
 /// Resolves on SIGINT or SIGTERM.
@@ -109,5 +164,56 @@ pub async fn shutdown_signal() {
     tokio::select! {
         _ = interrupt => {},
         _ = terminate => {},
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+    use crate::app::StartError;
+    use crate::store::StoreError;
+
+    fn code(e: &CliError) -> String {
+        format!("{:?}", e.exit_code())
+    }
+
+    #[test]
+    fn an_error_prints_its_causes_on_one_line_and_exits_by_kind() {
+        let env = BTreeMap::from([(
+            "SCOPEWATCH_API_TOKEN_FILE".to_string(),
+            "/nonexistent/token".to_string(),
+        )]);
+        let config = CliError::from(crate::config::Settings::load(&env, None).unwrap_err());
+        let line = config.message();
+        assert!(
+            line.starts_with(
+                "SCOPEWATCH_API_TOKEN_FILE '/nonexistent/token': cannot read the file: "
+            ),
+            "{line}"
+        );
+        assert!(line.len() > "...cannot read the file: ".len() && !line.contains('\n'));
+        assert_eq!(code(&config), format!("{:?}", ExitCode::from(2)));
+
+        let io = CliError::failed("cannot write x", std::io::Error::other("disk full"));
+        assert_eq!(io.message(), "cannot write x: disk full");
+        assert_eq!(code(&io), format!("{:?}", ExitCode::from(3)));
+    }
+
+    #[test]
+    fn a_cause_already_in_the_message_is_not_repeated() {
+        let store = StoreError::Query {
+            operation: "insert",
+            source: sqlx::Error::PoolTimedOut,
+        };
+        let cause = sqlx::Error::PoolTimedOut.to_string();
+        let e = CliError::from(StartError::Database(store));
+        let line = e.message();
+        assert_eq!(
+            line,
+            format!("SCOPEWATCH_DATABASE_URL: database error during insert: {cause}")
+        );
+        assert_eq!(code(&e), format!("{:?}", ExitCode::from(2)));
     }
 }

@@ -35,15 +35,14 @@ pub fn run_policy(args: PolicyArgs) -> Result<(), CliError> {
         PolicyCommand::Check {
             file: Some(file), ..
         } => {
-            let policy =
-                AuditPolicy::load(Some(&file)).map_err(|e| CliError::Usage(e.to_string()))?;
+            let policy = AuditPolicy::load(Some(&file))?;
             super::write_stdout(&policy.describe())?;
             Ok(())
         }
         PolicyCommand::Check {
             orgs: Some(orgs), ..
         } => check_orgs(&orgs),
-        PolicyCommand::Check { .. } => Err(CliError::Usage(
+        PolicyCommand::Check { .. } => Err(CliError::Invalid(
             "policy check needs a policy file or --orgs ORGS_FILE".into(),
         )),
     }
@@ -51,15 +50,19 @@ pub fn run_policy(args: PolicyArgs) -> Result<(), CliError> {
 
 /// Every org of an orgs file, and the policy file each names, checked; one line per org.
 fn check_orgs(path: &std::path::Path) -> Result<(), CliError> {
-    let orgs = orgs_file::load_with(path, &Default::default(), orgs_file::Secrets::NamedOnly)
-        .map_err(CliError::Usage)?;
+    let orgs = orgs_file::load_with(path, &Default::default(), orgs_file::Secrets::NamedOnly)?;
     let mut out = String::new();
     for org in &orgs {
         let policy = match &org.policy {
             Some(file) => {
-                let policy = AuditPolicy::load(Some(std::path::Path::new(file))).map_err(|e| {
-                    CliError::Usage(format!("org '{}': policy {file}: {e}", org.name))
-                })?;
+                let policy =
+                    AuditPolicy::load(Some(std::path::Path::new(file))).map_err(|source| {
+                        CliError::OrgPolicy {
+                            org: org.name.clone(),
+                            file: file.clone(),
+                            source,
+                        }
+                    })?;
                 let on = crate::audit::rules::RULES
                     .iter()
                     .filter(|r| policy.enabled(r.meta.id))

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use clap::Args;
 
 use super::{CliError, shutdown_signal};
-use crate::app::{App, StartError};
+use crate::app::App;
 use crate::config::Settings;
 
 #[derive(Debug, Args)]
@@ -30,12 +30,7 @@ pub async fn run_serve(args: ServeArgs, env: &BTreeMap<String, String>) -> Resul
         settings.orgs()?;
     }
     let demo_orgs = args.demo.then(|| args.orgs.map_or(1, usize::from));
-    let app = App::build_with(settings, demo_orgs)
-        .await
-        .map_err(|e| match e {
-            StartError::Config(c) => CliError::Usage(c.0),
-            StartError::Io(m) => CliError::Failed(m),
-        })?;
+    let app = App::build_with(settings, demo_orgs).await?;
     let addr = app.local_addr();
     let shown = if addr.ip().is_unspecified() {
         format!("http://localhost:{}", addr.port())
@@ -45,5 +40,5 @@ pub async fn run_serve(args: ServeArgs, env: &BTreeMap<String, String>) -> Resul
     eprintln!("scopewatch: serving the report at {shown}/report (metrics at {shown}/metrics)");
     app.run_until_stopped(shutdown_signal())
         .await
-        .map_err(|e| CliError::Failed(format!("server error: {e}")))
+        .map_err(|e| CliError::failed("server error", e))
 }

@@ -96,15 +96,17 @@ pub struct SimArgs {
     pub request_log: Option<PathBuf>,
 }
 
-fn parse_date(text: &str) -> Result<NaiveDate, String> {
+fn parse_date(text: &str) -> Result<NaiveDate, CliError> {
     NaiveDate::parse_from_str(text, "%Y-%m-%d")
-        .map_err(|_| format!("'{text}' is not a date of the form YYYY-MM-DD"))
+        .map_err(|_| CliError::Invalid(format!("'{text}' is not a date of the form YYYY-MM-DD")))
 }
 
-fn parse_rate(text: &str) -> Result<f64, String> {
+fn parse_rate(text: &str) -> Result<f64, CliError> {
     match text.parse::<f64>() {
         Ok(r) if (0.0..=1.0).contains(&r) => Ok(r),
-        _ => Err(format!("'{text}' is not a fraction between 0 and 1")),
+        _ => Err(CliError::Invalid(format!(
+            "'{text}' is not a fraction between 0 and 1"
+        ))),
     }
 }
 
@@ -112,7 +114,7 @@ fn parse_rate(text: &str) -> Result<f64, String> {
 /// whether the credentials were made up (and must be printed).
 pub fn sim_org(args: &SimArgs) -> Result<(Org, String, String, bool), CliError> {
     let mut org = match &args.org {
-        Some(path) => Org::load(path).map_err(CliError::Usage)?,
+        Some(path) => Org::load(path).map_err(CliError::Invalid)?,
         None => sim::generate(&OrgSize {
             clients: args.clients as usize,
             roles: args.roles as usize,
@@ -129,7 +131,7 @@ pub fn sim_org(args: &SimArgs) -> Result<(Org, String, String, bool), CliError> 
         .unwrap_or_else(|| "scopewatch-auditor".to_string());
     let secret = args.client_secret.clone().unwrap_or_else(sim::random_token);
     if client_id.trim().is_empty() {
-        return Err(CliError::Usage("--client-id must not be empty".into()));
+        return Err(CliError::Invalid("--client-id must not be empty".into()));
     }
     org.ensure_auditor(&client_id, &secret);
     if let Some(operator) = &args.operator {
@@ -137,17 +139,17 @@ pub fn sim_org(args: &SimArgs) -> Result<(Org, String, String, bool), CliError> 
             .split_once(':')
             .filter(|(id, secret)| !id.trim().is_empty() && !secret.is_empty())
         else {
-            return Err(CliError::Usage(
+            return Err(CliError::Invalid(
                 "--operator must be ID:SECRET with both parts non-empty".into(),
             ));
         };
         if id == client_id {
-            return Err(CliError::Usage(
+            return Err(CliError::Invalid(
                 "--operator must not take the auditor's --client-id".into(),
             ));
         }
         if org.clients.iter().any(|c| c.client.id == id) {
-            return Err(CliError::Usage(format!(
+            return Err(CliError::Invalid(format!(
                 "--operator '{id}' is already a client of the org"
             )));
         }
@@ -160,7 +162,8 @@ pub fn sim_org(args: &SimArgs) -> Result<(Org, String, String, bool), CliError> 
 pub async fn run_sim(args: SimArgs) -> Result<(), CliError> {
     let (org, client_id, secret, made_up) = sim_org(&args)?;
     if let Some(path) = &args.dump_org {
-        org.dump(path).map_err(CliError::Failed)?;
+        org.dump(path)
+            .map_err(|e| CliError::failed(format!("cannot write {}", path.display()), e))?;
         println!(
             "wrote org with {} clients to {}",
             org.clients.len(),
@@ -184,7 +187,7 @@ pub async fn run_sim(args: SimArgs) -> Result<(), CliError> {
     let clients = org.clients.len();
     let running = sim::start(org, settings, faults, args.listen)
         .await
-        .map_err(|e| CliError::Failed(format!("cannot listen on {}: {e}", args.listen)))?;
+        .map_err(|e| CliError::failed(format!("cannot listen on {}", args.listen), e))?;
     for endpoint in &args.deny {
         running.faults().deny(endpoint);
     }
@@ -228,10 +231,10 @@ pub async fn run_sim(args: SimArgs) -> Result<(), CliError> {
             })
             .collect();
         std::fs::write(path, lines).map_err(|e| {
-            CliError::Failed(format!(
-                "cannot write the request log {}: {e}",
-                path.display()
-            ))
+            CliError::failed(
+                format!("cannot write the request log {}", path.display()),
+                e,
+            )
         })?;
     }
     Ok(())

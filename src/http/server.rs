@@ -19,27 +19,7 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
 
-/// Bounds on the connections the listener keeps.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ServerLimits {
-    /// A client must send its whole request head within this.
-    pub header_read_timeout: Duration,
-    /// A connection with no bytes either way for this long is closed (longer than any
-    /// request may take: handlers time out at 30 s).
-    pub idle_timeout: Duration,
-    /// Open connections at most; more wait in the kernel's backlog.
-    pub max_connections: usize,
-}
-
-impl Default for ServerLimits {
-    fn default() -> Self {
-        ServerLimits {
-            header_read_timeout: Duration::from_secs(10),
-            idle_timeout: Duration::from_secs(60),
-            max_connections: 512,
-        }
-    }
-}
+pub use crate::config::ServerLimits;
 
 /// Serves `router` until `shutdown` resolves, then stops accepting and waits for the open
 /// connections to finish their requests (the caller bounds that wait).

@@ -53,13 +53,10 @@ impl AuditLock {
             PgConnection::connect_with(&options),
         )
         .await
-        .map_err(|_| StoreError::Query {
+        .map_err(|_| StoreError::Timeout { operation: "lock" })?
+        .map_err(|source| StoreError::Query {
             operation: "lock",
-            reason: "connecting timed out after 5 s".into(),
-        })?
-        .map_err(|e| StoreError::Query {
-            operation: "lock",
-            reason: e.to_string(),
+            source,
         })?;
         let row = sqlx::query(&format!(
             "SELECT pg_try_advisory_lock($1, {SECOND_KEY}) AS locked"
@@ -68,9 +65,9 @@ impl AuditLock {
         .bind(org)
         .fetch_one(&mut connection)
         .await
-        .map_err(|e| StoreError::Query {
+        .map_err(|source| StoreError::Query {
             operation: "lock",
-            reason: e.to_string(),
+            source,
         })?;
         let locked: bool = row.try_get("locked").unwrap_or(false);
         if !locked {

@@ -72,18 +72,24 @@ pub fn redact_url(raw: &str) -> String {
     u.to_string()
 }
 
-/// Why the database could not do something. Never carries a password.
+/// Why the database could not do something. Never carries a password. The message repeats
+/// the driver's cause because the service logs errors by their message (`%e`).
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
+    /// `reason` is the driver's error as text with every secret of the URL replaced: the
+    /// driver's error itself is not kept, since a connection error may quote the URL.
     #[error("cannot connect to the database {url}: {reason}")]
     Connect { url: String, reason: String },
     #[error("database migration failed: {0}")]
-    Migrate(String),
-    #[error("database error during {operation}: {reason}")]
+    Migrate(#[source] sqlx::migrate::MigrateError),
+    #[error("database error during {operation}: {source}")]
     Query {
         operation: &'static str,
-        reason: String,
+        #[source]
+        source: sqlx::Error,
     },
+    #[error("database error during {operation}: connecting timed out after 5 s")]
+    Timeout { operation: &'static str },
     #[error("stored report of audit {0} is unreadable: {1}")]
     Corrupt(String, String),
     #[error("audit {0} is still running: only finished audits are stored")]
@@ -142,10 +148,7 @@ fn connect_failed<'a>(shown: &'a str, raw: &'a str) -> impl Fn(sqlx::Error) -> S
 }
 
 fn query_error(operation: &'static str) -> impl Fn(sqlx::Error) -> StoreError {
-    move |e| StoreError::Query {
-        operation,
-        reason: e.to_string(),
-    }
+    move |source| StoreError::Query { operation, source }
 }
 
 /// One audit: running (in memory only) or finished (as stored).
@@ -254,22 +257,45 @@ pub async fn inflate_report(
     audit_id: &str,
     gzip: impl AsRef<[u8]> + Send + 'static,
 ) -> Result<String, StoreError> {
-    tokio::task::spawn_blocking(move || gunzip_report(gzip.as_ref()))
-        .await
-        .unwrap_or_else(|e| Err(e.to_string()))
-        .map_err(|e| StoreError::Corrupt(audit_id.to_string(), e))
+    let inflated = match tokio::task::spawn_blocking(move || gunzip_report(gzip.as_ref())).await {
+        Ok(inflated) => inflated,
+        Err(join) => Err(Unreadable::Panicked(join)),
+    };
+    inflated.map_err(|e| StoreError::Corrupt(audit_id.to_string(), with_causes(&e)))
+}
+
+/// Why a stored report cannot be read back.
+#[derive(Debug, thiserror::Error)]
+enum Unreadable {
+    #[error("not a gzip-compressed JSON text")]
+    NotGzip(#[source] std::io::Error),
+    #[error("it inflates past {} MiB", MAX_REPORT_BYTES >> 20)]
+    TooLarge,
+    #[error("inflating it failed")]
+    Panicked(#[source] tokio::task::JoinError),
+}
+
+/// An error and its causes on one line, for the text `StoreError::Corrupt` carries.
+fn with_causes(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut cause = error.source();
+    while let Some(e) = cause {
+        text.push_str(&format!(": {e}"));
+        cause = e.source();
+    }
+    text
 }
 
 /// The JSON of a stored compressed report; the error says why it is unreadable.
-fn gunzip_report(gzip: &[u8]) -> Result<String, String> {
+fn gunzip_report(gzip: &[u8]) -> Result<String, Unreadable> {
     use std::io::Read;
     let mut json = String::new();
     flate2::read::GzDecoder::new(gzip)
         .take(MAX_REPORT_BYTES + 1)
         .read_to_string(&mut json)
-        .map_err(|e| format!("not a gzip-compressed JSON text: {e}"))?;
+        .map_err(Unreadable::NotGzip)?;
     if json.len() as u64 > MAX_REPORT_BYTES {
-        return Err(format!("it inflates past {} MiB", MAX_REPORT_BYTES >> 20));
+        return Err(Unreadable::TooLarge);
     }
     Ok(json)
 }
@@ -347,7 +373,7 @@ impl Store {
         sqlx::migrate!("migrations/sqlite")
             .run(&pool)
             .await
-            .map_err(|e| StoreError::Migrate(e.to_string()))?;
+            .map_err(StoreError::Migrate)?;
         Ok(Backend::Sqlite(pool))
     }
 
@@ -371,7 +397,7 @@ impl Store {
         sqlx::migrate!("migrations/postgres")
             .run(&pool)
             .await
-            .map_err(|e| StoreError::Migrate(e.to_string()))?;
+            .map_err(StoreError::Migrate)?;
         Ok(Backend::Postgres(pool))
     }
 
@@ -641,8 +667,11 @@ mod tests {
         let stored = encoder.finish().unwrap();
         assert_ne!(stored, json.as_bytes());
         assert_eq!(gunzip_report(&stored).unwrap(), json);
-        let err = gunzip_report(b"{\"not\":\"gzip\"}").unwrap_err();
-        assert!(err.contains("not a gzip-compressed JSON text"), "{err}");
+        let err = with_causes(&gunzip_report(b"{\"not\":\"gzip\"}").unwrap_err());
+        assert!(
+            err.starts_with("not a gzip-compressed JSON text: "),
+            "{err}"
+        );
         let mut cut = stored.clone();
         cut.truncate(stored.len() / 2);
         assert!(gunzip_report(&cut).is_err(), "a cut stream is not a report");

@@ -7,14 +7,15 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
 
 use prometheus::{
-    Encoder, Gauge, Histogram, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec,
-    Opts, Registry, TextEncoder,
+    Encoder, Gauge, Histogram, HistogramVec, IntCounter, IntCounterVec, IntGauge, IntGaugeVec,
+    Registry, TextEncoder,
 };
 
+use self::families::Registrar;
 use crate::audit::report::Report;
 use crate::genesys::Observer;
 
-const CACHED: &str = "(cached: set from the last completed audit, not computed at scrape time)";
+mod families;
 
 /// The process's metrics and the registry every org's metrics join.
 pub struct Metrics {
@@ -42,60 +43,31 @@ pub struct OrgMetrics {
     resolved_findings: IntGauge,
     store_errors: IntCounterVec,
     pending_writes: IntGauge,
-    dropped_writes: prometheus::IntCounter,
+    dropped_writes: IntCounter,
     webhook_deliveries: IntCounterVec,
-    webhook_retries: prometheus::IntCounter,
+    webhook_retries: IntCounter,
     seen_findings: Mutex<BTreeSet<(String, String)>>,
     seen_suppressed: Mutex<BTreeSet<String>>,
 }
 
-fn register<T: prometheus::core::Collector + Clone + 'static>(registry: &Registry, metric: T) -> T {
-    registry
-        .register(Box::new(metric.clone()))
-        .expect("metric names are unique");
-    metric
-}
-
 impl Metrics {
     pub fn new() -> Metrics {
-        let r = Registry::new();
-        let m = Metrics {
-            http_requests: register(
-                &r,
-                IntCounterVec::new(
-                    Opts::new(
-                        "scopewatch_http_requests_total",
-                        "HTTP requests served by route template and status",
-                    ),
-                    &["route", "status"],
-                )
-                .unwrap(),
-            ),
-            http_duration: register(
-                &r,
-                HistogramVec::new(
-                    HistogramOpts::new(
-                        "scopewatch_http_request_duration_seconds",
-                        "HTTP request duration by route template",
-                    )
-                    .buckets(vec![0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1.0, 5.0]),
-                    &["route"],
-                )
-                .unwrap(),
-            ),
-            registry: r,
-            orgs: Mutex::new(BTreeMap::new()),
+        let registry = Registry::new();
+        let add = Registrar {
+            registry: &registry,
+            org: None,
         };
-        let build = register(
-            &m.registry,
-            IntGaugeVec::new(
-                Opts::new("scopewatch_build_info", "Build information; always 1"),
-                &["version"],
-            )
-            .unwrap(),
-        );
-        build.with_label_values(&[env!("CARGO_PKG_VERSION")]).set(1);
-        m
+        let http_requests = add.add(&families::HTTP_REQUESTS);
+        let http_duration = add.add(&families::HTTP_DURATION);
+        add.add::<IntGaugeVec>(&families::BUILD_INFO)
+            .with_label_values(&[env!("CARGO_PKG_VERSION")])
+            .set(1);
+        Metrics {
+            registry,
+            http_requests,
+            http_duration,
+            orgs: Mutex::new(BTreeMap::new()),
+        }
     }
 
     /// The metrics of the org named `name`, registered on first use.
@@ -124,199 +96,31 @@ impl Metrics {
 }
 
 impl OrgMetrics {
-    fn new(r: &Registry, org: &str) -> OrgMetrics {
+    fn new(registry: &Registry, org: &str) -> OrgMetrics {
+        let add = Registrar {
+            registry,
+            org: Some(org),
+        };
         let m = OrgMetrics {
-            clients: register(
-                r,
-                IntGaugeVec::new(
-                    Opts::new(
-                        "scopewatch_clients",
-                        format!("OAuth clients by risk level {CACHED}"),
-                    )
-                    .const_label("org", org),
-                    &["risk_level"],
-                )
-                .unwrap(),
-            ),
-            high_risk: register(
-                r,
-                IntGauge::with_opts(Opts::new(
-                    "scopewatch_high_risk_clients",
-                    format!("Clients at CRITICAL or HIGH risk {CACHED}"),
-                ).const_label("org", org))
-                .unwrap(),
-            ),
-            public_write: register(
-                r,
-                IntGauge::with_opts(Opts::new(
-                    "scopewatch_public_write_risk_clients",
-                    format!("Public (implicit grant) clients holding a read-write scope {CACHED}"),
-                ).const_label("org", org))
-                .unwrap(),
-            ),
-            findings: register(
-                r,
-                IntGaugeVec::new(
-                    Opts::new(
-                        "scopewatch_findings",
-                        format!("Unsuppressed findings by rule and severity {CACHED}"),
-                    )
-                    .const_label("org", org),
-                    &["rule", "severity"],
-                )
-                .unwrap(),
-            ),
-            suppressed: register(
-                r,
-                IntGaugeVec::new(
-                    Opts::new(
-                        "scopewatch_suppressed_findings",
-                        format!("Findings suppressed by a waiver, by rule {CACHED}"),
-                    )
-                    .const_label("org", org),
-                    &["rule"],
-                )
-                .unwrap(),
-            ),
-            audit_runs: register(
-                r,
-                IntCounterVec::new(
-                    Opts::new("scopewatch_audit_runs_total", "Audits run, by outcome")
-                    .const_label("org", org),
-                    &["outcome"],
-                )
-                .unwrap(),
-            ),
-            audit_failures: register(
-                r,
-                IntCounterVec::new(
-                    Opts::new(
-                        "scopewatch_audit_failures_total",
-                        "Failed audits, by reason (a bounded set: credentials, missing_permission, rate_limited, deadline, panic, ...)",
-                    )
-                    .const_label("org", org),
-                    &["reason"],
-                )
-                .unwrap(),
-            ),
-            audit_duration: register(
-                r,
-                Histogram::with_opts(
-                    HistogramOpts::new(
-                        "scopewatch_audit_duration_seconds",
-                        "Duration of audits (collection and judgement)",
-                    )
-                    .const_label("org", org)
-                    .buckets(vec![
-                        0.1, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 900.0,
-                    ]),
-                )
-                .unwrap(),
-            ),
-            last_success_timestamp: register(
-                r,
-                Gauge::with_opts(Opts::new(
-                    "scopewatch_last_audit_success_timestamp_seconds",
-                    format!("Unix time the served report was generated {CACHED}"),
-                ).const_label("org", org))
-                .unwrap(),
-            ),
-            last_success: register(
-                r,
-                IntGauge::with_opts(Opts::new(
-                    "scopewatch_last_audit_success",
-                    "1 if the newest audit (run here or stored by a replica) succeeded, 0 if it failed",
-                ).const_label("org", org))
-                .unwrap(),
-            ),
-            upstream_requests: register(
-                r,
-                IntCounterVec::new(
-                    Opts::new(
-                        "scopewatch_upstream_requests_total",
-                        "Requests to Genesys Cloud by endpoint (route template) and status",
-                    )
-                    .const_label("org", org),
-                    &["endpoint", "status"],
-                )
-                .unwrap(),
-            ),
-            upstream_retries: register(
-                r,
-                IntCounterVec::new(
-                    Opts::new(
-                        "scopewatch_upstream_retries_total",
-                        "Retries of Genesys Cloud calls by reason",
-                    )
-                    .const_label("org", org),
-                    &["reason"],
-                )
-                .unwrap(),
-            ),
-            new_findings: register(
-                r,
-                IntGauge::with_opts(Opts::new(
-                    "scopewatch_last_audit_new_findings",
-                    "Findings of the last successful audit that the audit before it did not have",
-                ).const_label("org", org))
-                .unwrap(),
-            ),
-            resolved_findings: register(
-                r,
-                IntGauge::with_opts(Opts::new(
-                    "scopewatch_last_audit_resolved_findings",
-                    "Findings of the audit before the last successful one that it no longer has",
-                ).const_label("org", org))
-                .unwrap(),
-            ),
-            store_errors: register(
-                r,
-                IntCounterVec::new(
-                    Opts::new(
-                        "scopewatch_store_errors_total",
-                        "Database operations that failed, by operation",
-                    )
-                    .const_label("org", org),
-                    &["operation"],
-                )
-                .unwrap(),
-            ),
-            pending_writes: register(
-                r,
-                IntGauge::with_opts(Opts::new(
-                    "scopewatch_store_pending_writes",
-                    "Finished audits waiting in memory for the database",
-                ).const_label("org", org))
-                .unwrap(),
-            ),
-            dropped_writes: register(
-                r,
-                prometheus::IntCounter::with_opts(Opts::new(
-                    "scopewatch_store_dropped_writes_total",
-                    "Finished audits dropped unstored because too many waited for the database",
-                ).const_label("org", org))
-                .unwrap(),
-            ),
-            webhook_deliveries: register(
-                r,
-                IntCounterVec::new(
-                    Opts::new(
-                        "scopewatch_webhook_deliveries_total",
-                        "Webhook messages by outcome: sent, failed (every attempt failed) or dropped (the queue was full, or the service stopped first)",
-                    )
-                    .const_label("org", org),
-                    &["outcome"],
-                )
-                .unwrap(),
-            ),
-            webhook_retries: register(
-                r,
-                prometheus::IntCounter::with_opts(Opts::new(
-                    "scopewatch_webhook_retries_total",
-                    "Webhook attempts that failed and were tried again",
-                ).const_label("org", org))
-                .unwrap(),
-            ),
+            clients: add.add(&families::CLIENTS),
+            high_risk: add.add(&families::HIGH_RISK),
+            public_write: add.add(&families::PUBLIC_WRITE),
+            findings: add.add(&families::FINDINGS),
+            suppressed: add.add(&families::SUPPRESSED),
+            audit_runs: add.add(&families::AUDIT_RUNS),
+            audit_failures: add.add(&families::AUDIT_FAILURES),
+            audit_duration: add.add(&families::AUDIT_DURATION),
+            last_success_timestamp: add.add(&families::LAST_SUCCESS_TIMESTAMP),
+            last_success: add.add(&families::LAST_SUCCESS),
+            upstream_requests: add.add(&families::UPSTREAM_REQUESTS),
+            upstream_retries: add.add(&families::UPSTREAM_RETRIES),
+            new_findings: add.add(&families::NEW_FINDINGS),
+            resolved_findings: add.add(&families::RESOLVED_FINDINGS),
+            store_errors: add.add(&families::STORE_ERRORS),
+            pending_writes: add.add(&families::PENDING_WRITES),
+            dropped_writes: add.add(&families::DROPPED_WRITES),
+            webhook_deliveries: add.add(&families::WEBHOOK_DELIVERIES),
+            webhook_retries: add.add(&families::WEBHOOK_RETRIES),
             seen_findings: Mutex::new(BTreeSet::new()),
             seen_suppressed: Mutex::new(BTreeSet::new()),
         };

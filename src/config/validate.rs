@@ -1,0 +1,256 @@
+//! From the values as read to `Settings`: defaults, and the checks that involve several
+//! variables or that cannot show the value (secrets).
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::Duration;
+
+use secrecy::SecretString;
+
+use super::raw::Raw;
+use super::{ConfigError, LogFormat, ServerLimits, Settings, WebhookFormat, WebhookSettings};
+use crate::audit::severity::Severity;
+use crate::store::redact_url;
+use genesys_api::regions;
+
+impl Raw {
+    /// The settings these values describe, or the first reason they cannot work.
+    pub(super) fn validate(self, env: &BTreeMap<String, String>) -> Result<Settings, ConfigError> {
+        let (region, api_base_url, login_base_url) = self.hosts()?;
+        let database_url = database_url(self.scopewatch_database_url.as_deref())?;
+        let api_tokens = api_tokens(
+            self.scopewatch_api_token.as_deref(),
+            self.scopewatch_api_tokens.as_deref(),
+        )?;
+        let rust_log = self.rust_log.clone().unwrap_or_else(|| "info".into());
+        if let Err(e) = tracing_subscriber::EnvFilter::try_new(&rust_log) {
+            return Err(ConfigError::invalid(
+                "RUST_LOG",
+                format!("'{rust_log}' is not a valid filter: {e}"),
+            ));
+        }
+        let webhook = self.webhook()?;
+        let limits = self.limits();
+        let server_limits = self.server_limits();
+        let orgs_file = self.orgs_file(env)?;
+        let public_url = self
+            .scopewatch_public_url
+            .as_deref()
+            .map(|v| base_url("SCOPEWATCH_PUBLIC_URL", v))
+            .transpose()?;
+        Ok(Settings {
+            client_id: self.genesys_oauth_client_id,
+            client_secret: self.genesys_oauth_client_secret.map(SecretString::from),
+            region,
+            api_base_url,
+            login_base_url,
+            listen: self
+                .scopewatch_listen
+                .unwrap_or_else(|| ([0, 0, 0, 0], 8080).into()),
+            audit_interval: self
+                .scopewatch_audit_interval
+                .map_or(Duration::from_secs(3600), |d| d.0),
+            change_poll: self
+                .scopewatch_change_poll
+                .map_or(Some(Duration::from_secs(120)), |p| p.0),
+            database_url,
+            database_wait: self
+                .scopewatch_database_wait
+                .map_or(Duration::ZERO, |d| d.0),
+            policy_path: self.scopewatch_policy,
+            api_tokens,
+            max_requests_per_minute: self
+                .scopewatch_max_requests_per_minute
+                .map_or(120, |n| n.0 as u32),
+            retention: self
+                .scopewatch_retention
+                .map_or(Duration::from_secs(90 * 86_400), |d| d.0),
+            log_format: self.scopewatch_log_format.unwrap_or(LogFormat::Json),
+            retry_after_cap: self
+                .scopewatch_retry_after_cap
+                .map_or(Duration::from_secs(180), |d| d.0),
+            limits,
+            server_limits,
+            webhook,
+            public_url,
+            orgs_file,
+            rust_log,
+        })
+    }
+
+    /// The region and the two base URLs: a known region's, or both overrides.
+    fn hosts(&self) -> Result<(String, String, String), ConfigError> {
+        let region = self
+            .genesys_region
+            .clone()
+            .unwrap_or_else(|| regions::DEFAULT_REGION.to_string());
+        let api = self.genesys_api_base_url.as_deref();
+        let login = self.genesys_login_base_url.as_deref();
+        if !regions::is_known(&region) && (api.is_none() || login.is_none()) {
+            return Err(ConfigError::invalid(
+                "GENESYS_REGION",
+                format!(
+                    "'{region}' is not a Genesys Cloud region (one of: {})",
+                    regions::REGIONS.join(", ")
+                ),
+            ));
+        }
+        let api = match api {
+            Some(v) => base_url("GENESYS_API_BASE_URL", v)?,
+            None => regions::api_base_url(&region),
+        };
+        let login = match login {
+            Some(v) => base_url("GENESYS_LOGIN_BASE_URL", v)?,
+            None => regions::login_base_url(&region),
+        };
+        Ok((region, api, login))
+    }
+
+    fn limits(&self) -> crate::genesys::Limits {
+        let defaults = crate::genesys::Limits::default();
+        crate::genesys::Limits {
+            max_body_bytes: self
+                .scopewatch_max_body_mb
+                .map_or(defaults.max_body_bytes, |mb| (mb.0 as usize) << 20),
+            max_pages: self
+                .scopewatch_max_pages
+                .map_or(defaults.max_pages, |n| n.0 as u32),
+            max_entities: self
+                .scopewatch_max_entities
+                .map_or(defaults.max_entities, |n| n.0 as usize),
+        }
+    }
+
+    fn server_limits(&self) -> ServerLimits {
+        let defaults = ServerLimits::default();
+        ServerLimits {
+            header_read_timeout: self
+                .scopewatch_header_timeout
+                .map_or(defaults.header_read_timeout, |d| d.0),
+            idle_timeout: self
+                .scopewatch_idle_timeout
+                .map_or(defaults.idle_timeout, |d| d.0),
+            max_connections: self
+                .scopewatch_max_connections
+                .map_or(defaults.max_connections, |n| n.0 as usize),
+        }
+    }
+
+    /// The webhook settings; format and severity are read even without a URL, so a typo
+    /// fails at start rather than when the URL is added.
+    fn webhook(&self) -> Result<Option<WebhookSettings>, ConfigError> {
+        let Some(url) = self.scopewatch_webhook_url.clone() else {
+            return Ok(None);
+        };
+        // The value stays out of the message: the URL is the receiver's credential.
+        if !is_http_url(&url) {
+            return Err(ConfigError::invalid(
+                "SCOPEWATCH_WEBHOOK_URL",
+                "not an http(s) URL (value not shown: it is a secret)",
+            ));
+        }
+        Ok(Some(WebhookSettings {
+            url: SecretString::from(url),
+            format: self
+                .scopewatch_webhook_format
+                .unwrap_or(WebhookFormat::Json),
+            min_severity: self
+                .scopewatch_webhook_min_severity
+                .map_or(Severity::High, |s| s.0),
+        }))
+    }
+
+    /// The orgs of `SCOPEWATCH_ORGS_FILE`, which replaces the single org's credentials.
+    fn orgs_file(
+        &self,
+        env: &BTreeMap<String, String>,
+    ) -> Result<Option<Vec<crate::orgs_file::OrgSettings>>, ConfigError> {
+        let Some(path) = &self.scopewatch_orgs_file else {
+            return Ok(None);
+        };
+        if self.genesys_oauth_client_id.is_some() || self.genesys_oauth_client_secret.is_some() {
+            return Err(ConfigError::Conflict {
+                first: "SCOPEWATCH_ORGS_FILE",
+                second: "GENESYS_OAUTH_CLIENT_ID/GENESYS_OAUTH_CLIENT_SECRET",
+                advice: "name every org in the file (an org named 'default' answers the single-org routes)",
+            });
+        }
+        Ok(Some(crate::orgs_file::load(Path::new(path), env)?))
+    }
+}
+
+fn is_http_url(value: &str) -> bool {
+    url::Url::parse(value)
+        .is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
+}
+
+fn base_url(key: &str, value: &str) -> Result<String, ConfigError> {
+    if !is_http_url(value) {
+        return Err(ConfigError::invalid(
+            key,
+            format!("'{value}' is not an http(s) URL"),
+        ));
+    }
+    Ok(value.trim_end_matches('/').to_string())
+}
+
+/// The database URL: SQLite with a file, or PostgreSQL. Shown only with its password hidden.
+fn database_url(value: Option<&str>) -> Result<SecretString, ConfigError> {
+    const KEY: &str = "SCOPEWATCH_DATABASE_URL";
+    let url = value.unwrap_or("sqlite://scopewatch.db");
+    if !["sqlite:", "postgres://", "postgresql://"]
+        .iter()
+        .any(|p| url.starts_with(p))
+    {
+        return Err(ConfigError::invalid(
+            KEY,
+            "must start with sqlite://, postgres:// or postgresql://",
+        ));
+    }
+    if let Some(path) = url.strip_prefix("sqlite:") {
+        let file = path.trim_start_matches("//");
+        let file = file.split('?').next().unwrap_or("");
+        if file.is_empty() || file.contains(":memory:") || file.contains("mode=memory") {
+            return Err(ConfigError::invalid(
+                KEY,
+                format!(
+                    "'{}' names no file: the history needs one, e.g. sqlite://scopewatch.db",
+                    redact_url(url)
+                ),
+            ));
+        }
+    }
+    Ok(SecretString::from(url.to_string()))
+}
+
+/// The accepted API tokens: `SCOPEWATCH_API_TOKEN` (or its file, one token per line) and
+/// `SCOPEWATCH_API_TOKENS` (comma-separated). A token with surrounding spaces could never be
+/// sent back as is, so it is refused rather than silently never matching.
+fn api_tokens(
+    single: Option<&str>,
+    several: Option<&str>,
+) -> Result<Vec<SecretString>, ConfigError> {
+    let mut tokens = Vec::new();
+    let lines = single
+        .into_iter()
+        .flat_map(|s| s.lines().map(|l| ("SCOPEWATCH_API_TOKEN", l)));
+    let listed = several
+        .into_iter()
+        .flat_map(|s| s.split(',').map(|t| ("SCOPEWATCH_API_TOKENS", t)));
+    for (key, token) in lines.chain(listed) {
+        if token.is_empty() && key == "SCOPEWATCH_API_TOKEN" {
+            continue;
+        }
+        if token.trim().is_empty() {
+            return Err(ConfigError::invalid(key, "holds an empty token"));
+        }
+        if token.trim() != token || token.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err(ConfigError::invalid(
+                key,
+                "a token contains spaces or control characters (it could never match a bearer token)",
+            ));
+        }
+        tokens.push(SecretString::from(token.to_string()));
+    }
+    Ok(tokens)
+}
