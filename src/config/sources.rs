@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use super::ConfigError;
+use super::error::ConfigError;
 
 /// Every setting's name, as an environment variable and as a config-file key.
 pub const KEYS: [&str; 32] = [

@@ -8,7 +8,7 @@ use std::fmt;
 use serde::de::value::MapDeserializer;
 use serde::de::{self, DeserializeOwned, IntoDeserializer, Visitor};
 
-use super::ConfigError;
+use super::error::ConfigError;
 
 /// What one value's type found wrong with it (the variable is added by `from_map`).
 #[derive(Debug)]

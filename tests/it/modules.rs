@@ -1,6 +1,8 @@
-//! No import cycles among the modules of `src/`: data flows one way. A module may use its
-//! ancestors and anything outside its own subtree; a parent declaring and re-exporting its
-//! children is not a dependency. Test modules (`#[cfg(test)]`) are left out.
+//! Data flows one way through `src/`: the top-level modules sit in layers (`LAYERS`) and a module
+//! uses only lower layers; inside a layer's subtree there are no import cycles. A parent's `mod`
+//! declarations are not dependencies, but everything else it names is, re-exports included, so a
+//! parent that re-exports its children may not define what they use. Test code (`#[cfg(test)]`
+//! modules and files) is left out.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -137,20 +139,57 @@ fn resolve(from: &[String], path: &str, modules: &BTreeSet<Vec<String>>) -> Opti
     Some(best)
 }
 
+/// Whether `file` is declared `#[cfg(test)]` by its parent (a test-only file).
+fn test_only(src: &Path, file: &Path) -> bool {
+    let Some(stem) = file.file_stem().and_then(|s| s.to_str()) else {
+        return false;
+    };
+    if matches!(stem, "mod" | "lib" | "main") {
+        return false;
+    }
+    let dir = file.parent().unwrap();
+    let parent = if dir == src {
+        src.join("lib.rs")
+    } else if dir.join("mod.rs").exists() {
+        dir.join("mod.rs")
+    } else {
+        dir.with_extension("rs")
+    };
+    let text = std::fs::read_to_string(parent).unwrap_or_default();
+    ["mod", "pub mod", "pub(crate) mod"]
+        .iter()
+        .any(|decl| text.contains(&format!("#[cfg(test)]\n{decl} {stem};")))
+}
+
+/// The code without its `mod` declarations (`mod x;`, `pub mod x;`): declaring is not using.
+fn without_declarations(code: &str) -> String {
+    code.lines()
+        .filter(|l| {
+            let l = l.trim_start();
+            let l = l
+                .strip_prefix("pub(crate) ")
+                .or_else(|| l.strip_prefix("pub "))
+                .unwrap_or(l);
+            !(l.starts_with("mod ") && l.ends_with(';'))
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 fn graph(src: &Path) -> BTreeMap<Vec<String>, BTreeSet<Vec<String>>> {
     let mut all = Vec::new();
     files(src, &mut all);
+    all.retain(|f| !test_only(src, f));
     let modules: BTreeSet<Vec<String>> = all.iter().map(|f| module_of(src, f)).collect();
     let mut edges: BTreeMap<Vec<String>, BTreeSet<Vec<String>>> = BTreeMap::new();
     for file in &all {
         let from = module_of(src, file);
         let text = std::fs::read_to_string(file).unwrap();
-        for path in paths(&code(&text)) {
+        for path in paths(&without_declarations(&code(&text))) {
             let Some(to) = resolve(&from, &path, &modules) else {
                 continue;
             };
-            // A parent naming its own subtree (declaring, re-exporting) is not a dependency.
-            if to.starts_with(&from) {
+            if to == from {
                 continue;
             }
             edges.entry(from.clone()).or_default().insert(to);
@@ -201,6 +240,85 @@ fn find_cycle(edges: &BTreeMap<Vec<String>, BTreeSet<Vec<String>>>) -> Option<Ve
     None
 }
 
+/// The layers of `src/`, lowest first. A top-level module may use the modules of lower layers
+/// only: an upward or sideways edge fails. A new top-level module must be given its layer here.
+const LAYERS: &[&[&str]] = &[
+    &["duration", "memory", "telemetry"],
+    &["permissions"],
+    &["audit"],
+    &["render", "genesys", "store"],
+    &["orgs_file"],
+    &["config"],
+    &["cache", "metrics"],
+    &["outbox"],
+    &["history", "notify"],
+    &["auditor"],
+    &["http"],
+    &["demo"],
+    &["app"],
+    &["cli"],
+];
+
+fn layer_of(module: &str) -> Option<usize> {
+    LAYERS.iter().position(|layer| layer.contains(&module))
+}
+
+/// Edges between top-level modules that do not go down the layers.
+fn layer_violations(edges: &BTreeMap<Vec<String>, BTreeSet<Vec<String>>>) -> Vec<String> {
+    let mut wrong = Vec::new();
+    for (from, tos) in edges {
+        let Some(from_top) = from.first() else {
+            continue;
+        };
+        for to in tos {
+            let Some(to_top) = to.first() else {
+                continue;
+            };
+            if to_top == from_top {
+                continue;
+            }
+            let (Some(a), Some(b)) = (layer_of(from_top), layer_of(to_top)) else {
+                wrong.push(format!(
+                    "{} -> {}: a module missing from LAYERS",
+                    from.join("::"),
+                    to.join("::")
+                ));
+                continue;
+            };
+            if b >= a {
+                wrong.push(format!("{} -> {}", from.join("::"), to.join("::")));
+            }
+        }
+    }
+    wrong
+}
+
+#[test]
+fn src_uses_only_lower_layers() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let edges = graph(&src);
+    let wrong = layer_violations(&edges);
+    assert!(
+        wrong.is_empty(),
+        "edges against the layers:\n{}",
+        wrong.join("\n")
+    );
+}
+
+#[test]
+fn the_layer_checker_refuses_an_upward_edge() {
+    let edges = BTreeMap::from([(
+        vec!["config".to_string()],
+        BTreeSet::from([vec!["http".to_string(), "server".to_string()]]),
+    )]);
+    assert_eq!(layer_violations(&edges), vec!["config -> http::server"]);
+    let down = BTreeMap::from([(
+        vec!["http".to_string()],
+        BTreeSet::from([vec!["config".to_string()]]),
+    )]);
+    assert!(layer_violations(&down).is_empty());
+}
+
 #[test]
 fn src_has_no_import_cycles() {
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
@@ -232,8 +350,17 @@ fn the_cycle_checker_finds_a_cycle_and_follows_use_trees() {
         cycle.contains(&"b".to_string()) && cycle.contains(&"a::x".to_string()),
         "{cycle:?}"
     );
-    // Without b's call back, no cycle (the parent a using its child x does not count).
+    // Without b's call back, no cycle (the parent a using its child x is one edge).
     std::fs::write(dir.join("b.rs"), "fn f() {}\n").unwrap();
     assert_eq!(find_cycle(&graph(&dir)), None);
+    // A parent re-exporting a child that uses the parent's own items is a cycle.
+    std::fs::write(
+        dir.join("a/mod.rs"),
+        "mod x;\npub use self::x::X;\npub struct P;\n",
+    )
+    .unwrap();
+    std::fs::write(dir.join("a/x.rs"), "use super::P;\npub struct X;\n").unwrap();
+    let cycle = find_cycle(&graph(&dir)).expect("a -> a::x -> a is a cycle");
+    assert!(cycle.contains(&"a".to_string()), "{cycle:?}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
