@@ -5,7 +5,7 @@ use std::sync::Arc;
 use axum::body::Body;
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use sha2::{Digest, Sha256};
 
 use super::error::{ApiError, clip};
@@ -184,11 +184,6 @@ enum Format {
     Json,
     Csv,
     Html,
-}
-
-/// `GET /` sends browsers and curl to the report.
-pub async fn root() -> Redirect {
-    Redirect::to("/report")
 }
 
 pub async fn get_report(
