@@ -560,6 +560,9 @@ mod tests {
         assert!(snippet.contains("# Unused scopes: routing.\n"));
     }
 
+    /// The renderer reads each rule's `fix` (no list of its own). Whether a rule's fact is right
+    /// is held by the snippet tests above: `unused-permissions` and `unused-scopes` each fail
+    /// without a Terraform fix.
     #[test]
     fn a_snippet_answers_exactly_the_rules_with_a_terraform_fix() {
         for rule in crate::audit::rules::RULES {

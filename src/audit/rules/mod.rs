@@ -237,7 +237,9 @@ pub fn describe_grant(grant: &RoleGrant, role: &Role) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::testkit::{client, event, policy, run_with, with_trail};
+    use super::testkit::{
+        client, event, policy, run_with, snapshot, today, with_roles, with_scopes, with_trail,
+    };
     use super::*;
     use crate::audit::snapshot::PropertyChange;
 
@@ -299,5 +301,40 @@ mod tests {
                 rule.meta.default_severity.as_str()
             );
         }
+    }
+
+    /// A Terraform fix writes the client's least-privilege fit; a rule that finds without one
+    /// has no grant to write.
+    #[test]
+    fn no_rule_that_finds_without_a_least_privilege_fit_has_a_terraform_fix() {
+        let s = snapshot();
+        let p = policy();
+        let mut risky = with_scopes(client("TOKEN"), &["users", "oauth:client", "admin"]);
+        risky.description = None;
+        risky.token_validity_seconds = Some(400_000_000);
+        risky.redirect_uris = vec!["http://app.example.com/cb".into()];
+        let clients = [
+            risky,
+            client("PASSWORD"),
+            with_roles(client("CLIENT-CREDENTIALS"), &[("master", "*")]),
+            with_roles(client("CLIENT-CREDENTIALS"), &[("oauth-editor", "d1")]),
+        ];
+        let ctx = Context {
+            snapshot: &s,
+            policy: &p,
+            today: today(),
+            fit: None,
+        };
+        let mut found = Vec::new();
+        for rule in RULES {
+            if clients.iter().any(|c| (rule.check)(&ctx, c).is_some()) {
+                assert_eq!(rule.meta.fix, Fix::Manual, "{}", rule.meta.id);
+                found.push(rule.meta.id);
+            }
+        }
+        assert!(
+            found.len() >= RULES.len() / 2,
+            "too few rules found: {found:?}"
+        );
     }
 }
