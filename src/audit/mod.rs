@@ -210,12 +210,6 @@ fn trail_of(
     ("known", changes, actions)
 }
 
-/// Rules whose evidence lists dated trail events over a sliding window: it changes as old events
-/// age out of the window without anything new happening, so their findings are identified by
-/// client and rule alone (else they would read as resolved and new again, reset their first-seen
-/// time and be announced again).
-const WINDOWED_RULES: [&str; 2] = ["client-administers-access", "recent-privilege-change"];
-
 /// A finding's identity across audits: client, rule and evidence.
 pub fn fingerprint(client_id: &str, rule_id: &str, evidence: &[String]) -> String {
     let mut hasher = Sha256::new();
@@ -242,11 +236,7 @@ fn finding(ctx: &Context, run: &AuditRun, client: &Client, meta: &RuleMeta, hit:
         .severity(meta.id)
         .or(hit.severity)
         .unwrap_or(meta.default_severity);
-    let identity: &[String] = if WINDOWED_RULES.contains(&meta.id) {
-        &[]
-    } else {
-        &hit.evidence
-    };
+    let identity: &[String] = if meta.windowed { &[] } else { &hit.evidence };
     let fingerprint = fingerprint(&client.id, meta.id, identity);
     // Kept as long as the report: no spare capacity from formatting (a tenth of a large
     // report's memory was buffers grown past their text).

@@ -5,7 +5,7 @@ use std::fmt::Write;
 
 use chrono::{DateTime, Utc};
 
-use crate::audit::report::{ClientReport, Report, RiskLevel};
+use crate::audit::report::{ClientReport, Finding, Report, RiskLevel};
 use crate::render::terraform;
 
 /// The Content-Security-Policy sent with every page.
@@ -211,6 +211,37 @@ pub fn client_page(report: &Report, c: &ClientReport) -> String {
         badge(c.risk_level),
         escape(c.description.as_deref().unwrap_or("(no description)"))
     );
+    for (k, v) in facts(c) {
+        let _ = write!(body, "<tr><th>{k}</th><td>{v}</td></tr>");
+    }
+    body.push_str("</table>");
+    trail_sections(&mut body, c);
+    body.push_str("<h2>Findings</h2>");
+    if c.findings.is_empty() {
+        body.push_str("<p>No findings.</p>");
+    }
+    for f in &c.findings {
+        finding_section(&mut body, f);
+    }
+    if let Some(snippet) = terraform::client_snippet(report, c) {
+        let _ = write!(
+            body,
+            "<h2>Remediation as code</h2><p>The smallest grant that does its job, for the Terraform provider <code>genesyscloud</code>: \
+<a id=\"remediation-link\" href=\"{}/remediation.tf\">remediation.tf</a></p><pre id=\"remediation\">{}</pre>",
+            encode_segment(&c.client_id),
+            escape(&snippet)
+        );
+    }
+    let _ = write!(
+        body,
+        "<p class=\"muted\">From audit <code>{}</code>.</p>",
+        escape(&report.audit_id)
+    );
+    page(&format!("{} — scopewatch", c.client_name), &body)
+}
+
+/// The client's facts table, row by row: a heading and its HTML.
+fn facts(c: &ClientReport) -> [(&'static str, String); 13] {
     let roles: Vec<String> = c
         .roles
         .iter()
@@ -222,7 +253,7 @@ pub fn client_page(report: &Report, c: &ClientReport) -> String {
             )
         })
         .collect();
-    let facts = [
+    [
         ("Client id", escape(&c.client_id)),
         ("Grant", escape(&c.grant_type)),
         ("State", escape(&c.state)),
@@ -259,65 +290,43 @@ pub fn client_page(report: &Report, c: &ClientReport) -> String {
                 .unwrap_or_default(),
         ),
         ("Created by", created_by(c)),
-    ];
-    for (k, v) in facts {
-        let _ = write!(body, "<tr><th>{k}</th><td>{v}</td></tr>");
-    }
-    body.push_str("</table>");
-    trail_sections(&mut body, c);
-    body.push_str("<h2>Findings</h2>");
-    if c.findings.is_empty() {
-        body.push_str("<p>No findings.</p>");
-    }
-    for f in &c.findings {
-        let _ = write!(
-            body,
-            "<section class=\"finding\"><h3>{} {}{}</h3><p>{}</p><ul>",
-            badge(f.severity.into()),
-            escape(&f.title),
-            if f.suppressed {
-                " <span class=\"muted\">(suppressed by a waiver)</span>"
-            } else {
-                ""
-            },
-            escape(&f.detail)
-        );
-        for e in &f.evidence {
-            let _ = write!(body, "<li><code>{}</code></li>", escape(e));
-        }
-        let _ = write!(
-            body,
-            "</ul><p><b>Remediation:</b> {}</p><p class=\"muted\">Rule <code>{}</code>, standing since {}.</p>",
-            escape(&f.remediation),
-            escape(&f.rule_id),
-            f.first_seen.format("%Y-%m-%d %H:%M UTC")
-        );
-        if let Some(w) = &f.waiver {
-            let _ = write!(
-                body,
-                "<p class=\"warn\">Waived until {} by {}: {}</p>",
-                w.expires,
-                escape(&w.owner),
-                escape(&w.reason)
-            );
-        }
-        body.push_str("</section>");
-    }
-    if let Some(snippet) = terraform::client_snippet(report, c) {
-        let _ = write!(
-            body,
-            "<h2>Remediation as code</h2><p>The smallest grant that does its job, for the Terraform provider <code>genesyscloud</code>: \
-<a id=\"remediation-link\" href=\"{}/remediation.tf\">remediation.tf</a></p><pre id=\"remediation\">{}</pre>",
-            encode_segment(&c.client_id),
-            escape(&snippet)
-        );
+    ]
+}
+
+/// One finding: severity and title, detail, evidence, remediation, rule, first seen, waiver.
+fn finding_section(body: &mut String, f: &Finding) {
+    let _ = write!(
+        body,
+        "<section class=\"finding\"><h3>{} {}{}</h3><p>{}</p><ul>",
+        badge(f.severity.into()),
+        escape(&f.title),
+        if f.suppressed {
+            " <span class=\"muted\">(suppressed by a waiver)</span>"
+        } else {
+            ""
+        },
+        escape(&f.detail)
+    );
+    for e in &f.evidence {
+        let _ = write!(body, "<li><code>{}</code></li>", escape(e));
     }
     let _ = write!(
         body,
-        "<p class=\"muted\">From audit <code>{}</code>.</p>",
-        escape(&report.audit_id)
+        "</ul><p><b>Remediation:</b> {}</p><p class=\"muted\">Rule <code>{}</code>, standing since {}.</p>",
+        escape(&f.remediation),
+        escape(&f.rule_id),
+        f.first_seen.format("%Y-%m-%d %H:%M UTC")
     );
-    page(&format!("{} — scopewatch", c.client_name), &body)
+    if let Some(w) = &f.waiver {
+        let _ = write!(
+            body,
+            "<p class=\"warn\">Waived until {} by {}: {}</p>",
+            w.expires,
+            escape(&w.owner),
+            escape(&w.reason)
+        );
+    }
+    body.push_str("</section>");
 }
 
 /// The creator, and whether they are still there.

@@ -9,6 +9,7 @@ pub mod html;
 mod orgs;
 mod query;
 mod report;
+mod routes;
 pub mod server;
 mod system;
 
@@ -21,7 +22,7 @@ use axum::extract::{FromRef, MatchedPath, Request, State};
 use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{any, get};
+use axum::routing::any;
 use secrecy::SecretString;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
@@ -35,6 +36,7 @@ use crate::history::History;
 use crate::metrics::Metrics;
 
 use self::error::{ApiError, clip};
+use self::routes::{ROUTES, Serve};
 
 /// One audited org's piece of the API: its report, clients and history, and the path its routes
 /// are served under (`""` for the single-org routes, `/orgs/{name}`).
@@ -109,74 +111,46 @@ impl FromRef<AppState> for Arc<Metrics> {
     }
 }
 
-/// Every route template the router serves (the OpenAPI test checks the file against it).
-pub const ROUTES: [(&str, &str); 20] = [
-    ("get", "/report"),
-    ("get", "/clients/{client_id}"),
-    ("get", "/clients/{client_id}/remediation.tf"),
-    ("get", "/audits"),
-    ("post", "/audits"),
-    ("get", "/audits/{audit_id}"),
-    ("get", "/audits/{audit_id}/diff"),
-    ("get", "/metrics"),
-    ("get", "/healthz"),
-    ("get", "/readyz"),
-    ("get", "/openapi.yaml"),
-    ("get", "/"),
-    ("get", "/orgs"),
-    ("get", "/orgs/{org}/report"),
-    ("get", "/orgs/{org}/clients/{client_id}"),
-    ("get", "/orgs/{org}/clients/{client_id}/remediation.tf"),
-    ("get", "/orgs/{org}/audits"),
-    ("post", "/orgs/{org}/audits"),
-    ("get", "/orgs/{org}/audits/{audit_id}"),
-    ("get", "/orgs/{org}/audits/{audit_id}/diff"),
-];
+pub use self::routes::templates as route_templates;
 
 /// One org's routes, relative to where they are served.
 fn org_routes(org: OrgState) -> Router<AppState> {
-    Router::new()
-        .route("/report", get(report::get_report))
-        .route("/clients/{client_id}", get(clients::get_client))
-        .route(
-            "/clients/{client_id}/remediation.tf",
-            get(clients::get_remediation),
-        )
-        .route("/audits", get(audits::list).post(audits::start))
-        .route("/audits/{audit_id}", get(audits::get_one))
-        .route("/audits/{audit_id}/diff", get(audits::diff))
-        .with_state(org)
+    let mut router = Router::new();
+    for route in ROUTES {
+        if let Serve::Org(bind) = route.serve {
+            router = router.route(route.path, route.bound(bind));
+        }
+    }
+    router.with_state(org)
 }
 
-/// The single-org paths, answered when several orgs run and none is `default`.
-const SINGLE_ORG_PATHS: [&str; 6] = [
-    "/report",
-    "/clients/{client_id}",
-    "/clients/{client_id}/remediation.tf",
-    "/audits",
-    "/audits/{audit_id}",
-    "/audits/{audit_id}/diff",
-];
+/// The routes served once: those for token holders, and those open to anyone.
+fn shared_routes() -> (Router<AppState>, Router<AppState>) {
+    let (mut protected, mut open) = (Router::new(), Router::new());
+    for route in ROUTES {
+        match route.serve {
+            Serve::Shared(bind) => protected = protected.route(route.path, route.bound(bind)),
+            Serve::Open(bind) => open = open.route(route.path, route.bound(bind)),
+            Serve::Org(_) => {}
+        }
+    }
+    (protected, open)
+}
 
 pub fn router(state: AppState) -> Router {
-    let mut protected = Router::new()
-        .route("/orgs", get(orgs::list))
-        .route("/openapi.yaml", get(system::openapi));
+    let (mut protected, open) = shared_routes();
     protected = match state.single_org() {
         Some(org) => {
             let single = OrgState {
                 prefix: Prefix::default(),
                 ..org.clone()
             };
-            protected
-                .route("/", get(report::root))
-                .merge(org_routes(single))
+            protected.merge(org_routes(single))
         }
-        None => SINGLE_ORG_PATHS
-            .iter()
-            .fold(protected.route("/", get(orgs::list)), |router, path| {
-                router.route(path, any(orgs::no_single_org))
-            }),
+        // Several orgs and none is `default`: the single-org paths say so, whatever the method.
+        None => routes::org_paths().fold(protected, |router, path| {
+            router.route(path, any(orgs::no_single_org))
+        }),
     };
     for (name, org) in state.orgs.iter() {
         protected = protected.nest(&format!("/orgs/{name}"), org_routes(org.clone()));
@@ -185,10 +159,6 @@ pub fn router(state: AppState) -> Router {
         state.clone(),
         auth::require_token,
     ));
-    let open = Router::new()
-        .route("/healthz", get(system::healthz))
-        .route("/readyz", get(system::readyz))
-        .route("/metrics", get(system::metrics));
     let request_id = HeaderName::from_static("x-request-id");
     Router::new()
         .merge(protected)

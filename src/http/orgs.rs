@@ -7,7 +7,7 @@ use std::fmt::Write;
 use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use chrono::Utc;
 use serde_json::{Value, json};
 
@@ -43,6 +43,15 @@ fn summary(org: &OrgState) -> Value {
             "audits": format!("{base}/audits"),
         },
     })
+}
+
+/// `GET /` sends browsers and curl to the single org's report, or lists the orgs when there is
+/// none.
+pub async fn home(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    if state.single_org().is_some() {
+        return Redirect::to("/report").into_response();
+    }
+    list(State(state), headers).await
 }
 
 pub async fn list(State(state): State<AppState>, headers: HeaderMap) -> Response {

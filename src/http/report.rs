@@ -5,7 +5,7 @@ use std::sync::Arc;
 use axum::body::Body;
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use sha2::{Digest, Sha256};
 
 use super::error::{ApiError, clip};
@@ -186,9 +186,155 @@ enum Format {
     Html,
 }
 
-/// `GET /` sends browsers and curl to the report.
-pub async fn root() -> Redirect {
-    Redirect::to("/report")
+impl Format {
+    /// The format asked for by `?format=`, else by the `Accept` header.
+    fn parse(asked: Option<&str>, headers: &HeaderMap) -> Result<Format, ApiError> {
+        match asked {
+            Some("json") => Ok(Format::Json),
+            Some("csv") => Ok(Format::Csv),
+            Some("html") => Ok(Format::Html),
+            Some(other) => Err(ApiError::bad_parameter(format!(
+                "format '{}' is not one of json, csv, html",
+                clip(other)
+            ))),
+            None if wants_html(headers) => Ok(Format::Html),
+            None => Ok(Format::Json),
+        }
+    }
+
+    /// The name that tells this format's ETags and cached views apart.
+    fn variant(self) -> &'static str {
+        match self {
+            Format::Json => "json",
+            Format::Csv => "csv",
+            Format::Html => "html",
+        }
+    }
+
+    fn content_type(self) -> &'static str {
+        match self {
+            Format::Json => "application/json",
+            Format::Csv => "text/csv; charset=utf-8",
+            Format::Html => "text/html; charset=utf-8",
+        }
+    }
+}
+
+/// What a `GET /report` asks for: the raw query (it names the view), format, filter, indent.
+struct Ask {
+    raw: Option<String>,
+    format: Format,
+    pretty: bool,
+    filter: Filter,
+}
+
+impl Ask {
+    fn parse(raw: Option<String>, headers: &HeaderMap) -> Result<Ask, ApiError> {
+        let pairs = params(
+            raw.as_deref(),
+            &["format", "risk_level", "grant_type", "rule", "pretty"],
+        )?;
+        let pretty = match param(&pairs, "pretty") {
+            None | Some("false") => false,
+            Some("true") => true,
+            Some(other) => {
+                return Err(ApiError::bad_parameter(format!(
+                    "pretty '{}' is not one of true, false",
+                    clip(other)
+                )));
+            }
+        };
+        Ok(Ask {
+            format: Format::parse(param(&pairs, "format"), headers)?,
+            filter: Filter::parse(&pairs)?,
+            raw,
+            pretty,
+        })
+    }
+
+    fn query(&self) -> &str {
+        self.raw.as_deref().unwrap_or("")
+    }
+
+    /// Whether the answer is the cached report's own compact JSON.
+    fn is_whole_json(&self) -> bool {
+        self.filter.is_empty() && self.format == Format::Json && !self.pretty
+    }
+
+    /// The report's ETag for the whole JSON; for any other view, one that names the view.
+    fn etag(&self, cached: &CachedReport) -> String {
+        if self.is_whole_json() {
+            return cached.etag.clone();
+        }
+        let base = cached.etag.trim_matches('"');
+        let digest = Sha256::digest(self.query().as_bytes());
+        let variant = self.format.variant();
+        format!("\"{base}-{variant}-{}\"", &format!("{digest:x}")[..12])
+    }
+}
+
+/// The view asked for: the cached JSON, an HTML page built for this request, or a JSON or CSV
+/// view built once and kept with the report.
+async fn view_of(
+    ask: Ask,
+    cached: Arc<CachedReport>,
+    history: &History,
+) -> Result<Arc<View>, ApiError> {
+    match (ask.format, ask.filter.is_empty() && !ask.pretty) {
+        (Format::Json, true) => Ok(cached.json.clone()),
+        (Format::Html, _) => {
+            // The page charts the stored history, so it is built per request (off the async
+            // threads), not kept.
+            let trend = history.trend(60).await;
+            let filter = ask.filter;
+            blocking(move || {
+                let kept = (!filter.is_empty()).then(|| filter.kept(&cached.report));
+                View::new(html::report_page(&cached.report, kept.as_deref(), &trend))
+            })
+            .await
+        }
+        (_, _) => kept_view(ask, cached).await,
+    }
+}
+
+/// A JSON or CSV view from the report's kept views, built (one build at a time) when missing.
+async fn kept_view(ask: Ask, cached: Arc<CachedReport>) -> Result<Arc<View>, ApiError> {
+    let key = format!("{}?{}", ask.format.variant(), ask.query());
+    if let Some(view) = cached.views.get(&key) {
+        return Ok(view);
+    }
+    // One build at a time: whoever waited finds the view built.
+    let _building = cached.views.building().await;
+    if let Some(view) = cached.views.get(&key) {
+        return Ok(view);
+    }
+    let view = build_view(cached.clone(), ask.format, ask.pretty, ask.filter).await?;
+    cached.views.put(key, view.clone());
+    Ok(view)
+}
+
+/// The view as the body, gzip-compressed when the client takes it, with its content type.
+fn body_of(view: &View, format: Format, gzip_ok: bool) -> Response {
+    let mut response = if gzip_ok {
+        let mut r = Response::new(Body::from(view.gzip.clone()));
+        r.headers_mut()
+            .insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+        r
+    } else {
+        inflated(view)
+    };
+    let h = response.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(format.content_type()),
+    );
+    if format == Format::Html {
+        h.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(html::CSP),
+        );
+    }
+    response
 }
 
 pub async fn get_report(
@@ -197,108 +343,15 @@ pub async fn get_report(
     headers: HeaderMap,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
-    let pairs = params(
-        raw.as_deref(),
-        &["format", "risk_level", "grant_type", "rule", "pretty"],
-    )?;
-    let pretty = match param(&pairs, "pretty") {
-        None | Some("false") => false,
-        Some("true") => true,
-        Some(other) => {
-            return Err(ApiError::bad_parameter(format!(
-                "pretty '{}' is not one of true, false",
-                clip(other)
-            )));
-        }
-    };
-    let format = match param(&pairs, "format") {
-        Some("json") => Format::Json,
-        Some("csv") => Format::Csv,
-        Some("html") => Format::Html,
-        Some(other) => {
-            return Err(ApiError::bad_parameter(format!(
-                "format '{}' is not one of json, csv, html",
-                clip(other)
-            )));
-        }
-        None if wants_html(&headers) => Format::Html,
-        None => Format::Json,
-    };
-    let filter = Filter::parse(&pairs)?;
+    let ask = Ask::parse(raw, &headers)?;
     let cached = cache.get().ok_or_else(ApiError::report_unavailable)?;
-
-    let base = cached.etag.trim_matches('"');
-    let variant = match format {
-        Format::Json => "json",
-        Format::Csv => "csv",
-        Format::Html => "html",
-    };
-    let etag = if filter.is_empty() && format == Format::Json && !pretty {
-        cached.etag.clone()
-    } else {
-        let digest = Sha256::digest(raw.as_deref().unwrap_or("").as_bytes());
-        format!("\"{base}-{variant}-{}\"", &format!("{digest:x}")[..12])
-    };
+    let etag = ask.etag(&cached);
     let mut response = if etag_matches(&headers, &etag) {
         StatusCode::NOT_MODIFIED.into_response()
     } else {
-        let gzip_ok = accepts_gzip(&headers);
-        let content_type = match format {
-            Format::Json => "application/json",
-            Format::Csv => "text/csv; charset=utf-8",
-            Format::Html => "text/html; charset=utf-8",
-        };
-        let view = match (format, filter.is_empty() && !pretty) {
-            (Format::Json, true) => cached.json.clone(),
-            (Format::Html, _) => {
-                // The page charts the stored history, so it is built per request (off the
-                // async threads), not kept.
-                let trend = history.trend(60).await;
-                let cached = cached.clone();
-                blocking(move || {
-                    let kept = (!filter.is_empty()).then(|| filter.kept(&cached.report));
-                    View::new(html::report_page(&cached.report, kept.as_deref(), &trend))
-                })
-                .await?
-            }
-            (_, _) => {
-                let key = format!("{variant}?{}", raw.as_deref().unwrap_or(""));
-                match cached.views.get(&key) {
-                    Some(view) => view,
-                    None => {
-                        // One build at a time: whoever waited finds the view built.
-                        let _building = cached.views.building().await;
-                        match cached.views.get(&key) {
-                            Some(view) => view,
-                            None => {
-                                let view =
-                                    build_view(cached.clone(), format, pretty, filter).await?;
-                                cached.views.put(key, view.clone());
-                                view
-                            }
-                        }
-                    }
-                }
-            }
-        };
-        let mut response = if gzip_ok {
-            let mut r = Response::new(Body::from(view.gzip.clone()));
-            r.headers_mut()
-                .insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
-            r
-        } else {
-            inflated(&view)
-        };
-        response
-            .headers_mut()
-            .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-        if format == Format::Html {
-            response.headers_mut().insert(
-                header::CONTENT_SECURITY_POLICY,
-                HeaderValue::from_static(html::CSP),
-            );
-        }
-        response
+        let format = ask.format;
+        let view = view_of(ask, cached, &history).await?;
+        body_of(&view, format, accepts_gzip(&headers))
     };
     let h = response.headers_mut();
     if let Ok(v) = HeaderValue::from_str(&etag) {

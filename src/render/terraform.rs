@@ -7,9 +7,7 @@ use std::collections::BTreeSet;
 use std::fmt::Write;
 
 use crate::audit::report::{ClientReport, Finding, Report};
-
-/// The rules whose findings this module answers with a snippet.
-const RULES: [&str; 2] = ["unused-permissions", "unused-scopes"];
+use crate::audit::rules::{Fix, rule_meta};
 
 /// The provider rejects lifetimes outside this range (genesys-api.md §12.5).
 const MIN_VALIDITY: i64 = 300;
@@ -105,7 +103,7 @@ fn list(items: &[String]) -> String {
 fn finding(c: &ClientReport) -> Option<&Finding> {
     c.findings
         .iter()
-        .find(|f| !f.suppressed && RULES.contains(&f.rule_id.as_ref()))
+        .find(|f| !f.suppressed && rule_meta(&f.rule_id).is_some_and(|m| m.fix == Fix::Terraform))
 }
 
 /// The snippet for one client, or `None` when there is nothing to remediate.
@@ -560,6 +558,22 @@ mod tests {
             "  registered_redirect_uris      = [\"https://app.example.com/cb\"]\n  scopes                        = [\"routing:readonly\"]\n}\n"
         ));
         assert!(snippet.contains("# Unused scopes: routing.\n"));
+    }
+
+    /// The renderer reads each rule's `fix` (no list of its own). Whether a rule's fact is right
+    /// is held by the snippet tests above: `unused-permissions` and `unused-scopes` each fail
+    /// without a Terraform fix.
+    #[test]
+    fn a_snippet_answers_exactly_the_rules_with_a_terraform_fix() {
+        for rule in crate::audit::rules::RULES {
+            let r = report("Q", rule.meta.id, false);
+            assert_eq!(
+                client_snippet(&r, &r.clients[0]).is_some(),
+                rule.meta.fix == Fix::Terraform,
+                "{}",
+                rule.meta.id
+            );
+        }
     }
 
     #[test]

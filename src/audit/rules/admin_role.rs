@@ -1,6 +1,6 @@
 //! `admin-role`: a client-credentials client holding an admin-level role.
 
-use super::{Context, Hit, Rule, RuleMeta, Severity, describe_grant};
+use super::{Context, Fix, Hit, Rule, RuleMeta, Severity, describe_grant};
 use crate::audit::snapshot::{Client, GrantType, Role};
 
 pub const RULE: Rule = Rule {
@@ -10,6 +10,9 @@ pub const RULE: Rule = Rule {
         title: "Client-credentials client holds an admin-level role",
         description: "A role with the admin permission, or a permission policy with a * entity and * action, gives the client administrator power with no user behind it.",
         remediation: "In Admin > Integrations > OAuth, open the client's Roles/Divisions tab and replace the admin-level role with a custom role holding only the permissions the integration calls need.",
+        severity_text: None,
+        windowed: false,
+        fix: Fix::Manual,
     },
     check,
 };

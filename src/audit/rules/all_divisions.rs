@@ -1,6 +1,6 @@
 //! `all-divisions`: a role granted in every division.
 
-use super::{Context, Hit, Rule, RuleMeta, Severity};
+use super::{Context, Fix, Hit, Rule, RuleMeta, Severity};
 use crate::audit::snapshot::{Client, GrantType};
 
 pub const RULE: Rule = Rule {
@@ -10,6 +10,9 @@ pub const RULE: Rule = Rule {
         title: "Role granted in all divisions",
         description: "A role granted with division * reaches every division, including ones created later, instead of the ones the integration serves.",
         remediation: "In Admin > Integrations > OAuth, open the client's Roles/Divisions tab and replace 'All divisions' with the specific divisions the integration works in.",
+        severity_text: None,
+        windowed: false,
+        fix: Fix::Manual,
     },
     check,
 };

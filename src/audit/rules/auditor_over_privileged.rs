@@ -1,7 +1,7 @@
 //! `auditor-over-privileged`: scopewatch's own client holds more than the reads it needs.
 
 use super::{
-    Context, Hit, Rule, RuleMeta, Severity, admin_role::admin_reason, describe_grant,
+    Context, Fix, Hit, Rule, RuleMeta, Severity, admin_role::admin_reason, describe_grant,
     describe_policy,
 };
 use crate::audit::snapshot::Client;
@@ -13,6 +13,9 @@ pub const RULE: Rule = Rule {
         title: "scopewatch's own client holds more than read access",
         description: "The auditor needs only oauth:client:view, authorization:role:view, usage:organization:view and audits:audit:view (the organization, divisions and users need none). Anything more turns the monitoring credential into an attack path.",
         remediation: "In Admin > Roles/Permissions, give scopewatch's client a custom role with only OAuth > Client > View, Authorization > Role > View, Usage > Organization > View and Audits > Audit > View, and remove its other roles in the client's Roles/Divisions tab.",
+        severity_text: None,
+        windowed: false,
+        fix: Fix::Manual,
     },
     check,
 };

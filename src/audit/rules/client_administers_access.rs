@@ -2,7 +2,7 @@
 //! OAuth clients, roles or grants. An integration that administers access is either doing
 //! an administrator's job with a machine credential, or abused.
 
-use super::{Context, Hit, Rule, RuleMeta, Severity, administrative_actions, bounded};
+use super::{Context, Fix, Hit, Rule, RuleMeta, Severity, administrative_actions, bounded};
 use crate::audit::snapshot::Client;
 
 pub const RULE: Rule = Rule {
@@ -12,6 +12,9 @@ pub const RULE: Rule = Rule {
         title: "The client itself created or changed OAuth clients, roles or grants",
         description: "The audit trail shows this OAuth client acting on OAuth clients, roles or grants in the window. An integration that hands out access is the tell-tale of an abused or over-privileged credential.",
         remediation: "Check each listed change with the client's owner (Admin > Audit viewer, filtered on the client). If it is not expected, rotate the client's secret in Admin > Integrations > OAuth, revert the changes, and remove oauth/authorization permissions from its roles.",
+        severity_text: None,
+        windowed: true,
+        fix: Fix::Manual,
     },
     check,
 };

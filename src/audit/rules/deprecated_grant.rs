@@ -1,6 +1,6 @@
 //! `deprecated-grant`: grants the OAuth 2.0 Security BCP (RFC 9700) says not to use.
 
-use super::{Context, Hit, Rule, RuleMeta, Severity};
+use super::{Context, Fix, Hit, Rule, RuleMeta, Severity};
 use crate::audit::snapshot::{Client, GrantType};
 
 pub const RULE: Rule = Rule {
@@ -10,6 +10,9 @@ pub const RULE: Rule = Rule {
         title: "Client uses a deprecated OAuth grant",
         description: "RFC 9700 (OAuth 2.0 Security Best Current Practice) says the resource owner password grant must not be used and the implicit grant should not be used.",
         remediation: "Create a replacement client in Admin > Integrations > OAuth with the Code Authorization grant (with PKCE for browser and mobile apps) or Client Credentials for services, move the application to it, then delete this client.",
+        severity_text: Some("HIGH (PASSWORD), MEDIUM (TOKEN)"),
+        windowed: false,
+        fix: Fix::Manual,
     },
     check,
 };
@@ -48,6 +51,22 @@ mod tests {
             run(&RULE, &client("TOKEN")).unwrap().severity,
             Some(Severity::Medium)
         );
+    }
+
+    #[test]
+    fn the_severity_text_names_every_severity_a_grant_gets() {
+        let text = RULE
+            .meta
+            .severity_text
+            .expect("hits set their own severity");
+        for grant in ["PASSWORD", "TOKEN"] {
+            let severity = run(&RULE, &client(grant)).unwrap().severity.unwrap();
+            assert!(
+                text.contains(&format!("{} ({grant})", severity.as_str())),
+                "'{text}' does not say {grant} is {}",
+                severity.as_str()
+            );
+        }
     }
 
     #[test]

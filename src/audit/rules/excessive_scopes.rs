@@ -1,6 +1,6 @@
 //! `excessive-scopes`: more read-write scopes than the policy maximum.
 
-use super::{Context, Hit, Rule, RuleMeta, Severity};
+use super::{Context, Fix, Hit, Rule, RuleMeta, Severity};
 use crate::audit::snapshot::{Client, is_read_write};
 
 pub const RULE: Rule = Rule {
@@ -10,6 +10,9 @@ pub const RULE: Rule = Rule {
         title: "Client holds too many read-write scopes",
         description: "A client with many read-write scopes was likely given everything rather than what it needs.",
         remediation: "In Admin > Integrations > OAuth, edit the client's Scope tab: remove scopes the application does not call and use :readonly forms where it only reads.",
+        severity_text: None,
+        windowed: false,
+        fix: Fix::Manual,
     },
     check,
 };

@@ -1,7 +1,7 @@
 //! `expired-waiver`: a waiver whose expiry has passed; the finding it covered is active again.
 //! Raised by the engine, which sees the other findings; the per-client check finds nothing.
 
-use super::{Context, Hit, Rule, RuleMeta, Severity};
+use super::{Context, Fix, Hit, Rule, RuleMeta, Severity};
 use crate::audit::policy::Waiver;
 use crate::audit::snapshot::Client;
 
@@ -12,6 +12,9 @@ pub const RULE: Rule = Rule {
         title: "A waiver has expired",
         description: "The policy waived a finding until a date that has passed; the finding counts again.",
         remediation: "Fix the finding the waiver covered, or, if the risk is still accepted, renew the waiver in the policy file with a new expiry, owner and reason.",
+        severity_text: None,
+        windowed: false,
+        fix: Fix::Manual,
     },
     check,
 };

@@ -1,6 +1,6 @@
 //! `high-risk-scope`: a scope matching the policy's high-risk patterns.
 
-use super::{Context, Hit, Rule, RuleMeta, Severity};
+use super::{Context, Fix, Hit, Rule, RuleMeta, Severity};
 use crate::audit::glob::scope_matches;
 use crate::audit::policy::AuditPolicy;
 use crate::audit::snapshot::Client;
@@ -12,6 +12,9 @@ pub const RULE: Rule = Rule {
         title: "Client holds a high-risk scope",
         description: "Read-write scopes on users, organization settings, SCIM, integrations, recordings, GDPR, telephony, routing or Architect flows let a stolen token change what matters most.",
         remediation: "In Admin > Integrations > OAuth, edit the client's Scope tab: keep only the scopes the application calls, and use the :readonly form wherever it only reads.",
+        severity_text: None,
+        windowed: false,
+        fix: Fix::Manual,
     },
     check,
 };

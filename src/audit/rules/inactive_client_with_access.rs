@@ -1,6 +1,6 @@
 //! `inactive-client-with-access`: a disabled or inactive client still holding roles or scopes.
 
-use super::{Context, Hit, Rule, RuleMeta, Severity};
+use super::{Context, Fix, Hit, Rule, RuleMeta, Severity};
 use crate::audit::snapshot::{Client, ClientState};
 
 pub const RULE: Rule = Rule {
@@ -10,6 +10,9 @@ pub const RULE: Rule = Rule {
         title: "Disabled or inactive client still holds access",
         description: "A client that is switched off still carries its roles or scopes; turning it back on restores them silently.",
         remediation: "In Admin > Integrations > OAuth, remove the client's roles and scopes, or delete the client if it is no longer needed.",
+        severity_text: None,
+        windowed: false,
+        fix: Fix::Manual,
     },
     check,
 };

@@ -1,6 +1,6 @@
 //! `insecure-redirect-uri`: plain http to a non-loopback host, or a wildcard.
 
-use super::{Context, Hit, Rule, RuleMeta, Severity};
+use super::{Context, Fix, Hit, Rule, RuleMeta, Severity};
 use crate::audit::snapshot::Client;
 
 pub const RULE: Rule = Rule {
@@ -10,6 +10,9 @@ pub const RULE: Rule = Rule {
         title: "Redirect URI is insecure",
         description: "Authorization codes and tokens sent over plain http to a network host can be read on the way; a wildcard lets an attacker-controlled page receive them.",
         remediation: "In Admin > Integrations > OAuth, edit the client's Authorized redirect URIs: use https, list each exact callback URL, and remove wildcards. Plain http is acceptable only for localhost during development.",
+        severity_text: None,
+        windowed: false,
+        fix: Fix::Manual,
     },
     check,
 };

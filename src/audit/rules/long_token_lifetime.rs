@@ -1,6 +1,6 @@
 //! `long-token-lifetime`: access tokens that live longer than the policy allows.
 
-use super::{Context, Hit, Rule, RuleMeta, Severity};
+use super::{Context, Fix, Hit, Rule, RuleMeta, Severity};
 use crate::audit::snapshot::Client;
 
 /// What Genesys applies when `accessTokenValiditySeconds` is absent.
@@ -13,6 +13,9 @@ pub const RULE: Rule = Rule {
         title: "Access tokens live too long",
         description: "A leaked access token works until it expires; the longer the lifetime, the longer the window.",
         remediation: "In Admin > Integrations > OAuth, lower the client's Token Duration to the policy maximum (one day; one hour for implicit-grant clients) or less.",
+        severity_text: None,
+        windowed: false,
+        fix: Fix::Manual,
     },
     check,
 };

@@ -1,6 +1,6 @@
 //! `missing-required-scope`: a client matched by a policy selector lacks a required scope.
 
-use super::{Context, Hit, Rule, RuleMeta, Severity};
+use super::{Context, Fix, Hit, Rule, RuleMeta, Severity};
 use crate::audit::policy::selects;
 use crate::audit::snapshot::Client;
 
@@ -11,6 +11,9 @@ pub const RULE: Rule = Rule {
         title: "Client lacks a scope the policy requires",
         description: "The policy says clients matching a selector must hold certain scopes (for example the :readonly form an integration is meant to use); this one does not.",
         remediation: "In Admin > Integrations > OAuth, add the required scope to the client's Scope tab, or correct the policy's required_scopes selector if the client should not match it.",
+        severity_text: None,
+        windowed: false,
+        fix: Fix::Manual,
     },
     check,
 };

@@ -33,7 +33,8 @@ use super::policy::AuditPolicy;
 pub use super::severity::Severity;
 use super::snapshot::{AuditEvent, Client, KnownTrail, Role, RoleGrant, Snapshot};
 
-/// What a rule is: its stable id, default severity, title, and what to do about a finding.
+/// What a rule is: its stable id, default severity, title, what to do about a finding, and the
+/// facts the rest of the tool needs about it (so no other module keeps a list of rule ids).
 #[derive(Debug)]
 pub struct RuleMeta {
     pub id: &'static str,
@@ -41,15 +42,32 @@ pub struct RuleMeta {
     pub title: &'static str,
     pub description: &'static str,
     pub remediation: &'static str,
+    /// How listings name the severity of a rule whose hits set their own (`None`: the default's).
+    pub severity_text: Option<&'static str>,
+    /// Whether the evidence lists dated trail events over a sliding window. It changes as old
+    /// events age out without anything new happening, so such findings are identified by client
+    /// and rule alone (else they would read as resolved and new again, reset their first-seen
+    /// time and be announced again).
+    pub windowed: bool,
+    /// What the tool writes for a finding besides the remediation text.
+    pub fix: Fix,
+}
+
+/// A fix the tool can write for a finding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fix {
+    /// The remediation text is all there is.
+    Manual,
+    /// A CX-as-Code (Terraform) snippet with the smallest grant that does the client's job, built
+    /// from the report's least-privilege fit.
+    Terraform,
 }
 
 impl RuleMeta {
+    /// The severity as `scopewatch policy check` and SARIF name it.
     pub fn default_severity_text(&self) -> &'static str {
-        if self.id == "deprecated-grant" {
-            "HIGH (PASSWORD), MEDIUM (TOKEN)"
-        } else {
-            self.default_severity.as_str()
-        }
+        self.severity_text
+            .unwrap_or_else(|| self.default_severity.as_str())
     }
 }
 
@@ -215,4 +233,108 @@ pub fn describe_grant(grant: &RoleGrant, role: &Role) -> String {
         format!("division {}", grant.division_id)
     };
     format!("role '{}' ({division})", role.name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::testkit::{
+        client, event, policy, run_with, snapshot, today, with_roles, with_scopes, with_trail,
+    };
+    use super::*;
+    use crate::audit::snapshot::PropertyChange;
+
+    /// Client `c1` widened (its scopes) and acting on access itself (creating a client) at `at`.
+    fn widened_and_acting(id: &str, at: &str) -> [AuditEvent; 2] {
+        let mut widened = event(id, at, None, "Update", OAUTH_CLIENT, "c1");
+        widened.properties = vec![PropertyChange::new(
+            "scope",
+            vec![],
+            vec![format!("scope-{id}")],
+        )];
+        let acting = event(
+            id,
+            at,
+            Some("c1"),
+            "Create",
+            OAUTH_CLIENT,
+            &format!("new-{id}"),
+        );
+        [widened, acting]
+    }
+
+    #[test]
+    fn exactly_the_rules_whose_evidence_moves_with_the_trail_window_are_windowed() {
+        let older = widened_and_acting("a", "2026-10-30T09:00:00Z");
+        let newer = widened_and_acting("b", "2026-10-31T09:00:00Z");
+        let both = with_trail(older.into_iter().chain(newer.clone()).collect());
+        let aged_out = with_trail(newer.into_iter().collect());
+        let c = client("CLIENT-CREDENTIALS");
+        let mut moved = Vec::new();
+        for rule in RULES {
+            let before = run_with(rule, &both, &policy(), &c);
+            let after = run_with(rule, &aged_out, &policy(), &c);
+            let moves = matches!((&before, &after), (Some(b), Some(a)) if b.evidence != a.evidence);
+            assert_eq!(
+                rule.meta.windowed,
+                moves,
+                "{}: windowed is {}, but its evidence {} as an event ages out ({before:?} -> {after:?})",
+                rule.meta.id,
+                rule.meta.windowed,
+                if moves { "changes" } else { "stays" }
+            );
+            if moves {
+                moved.push(rule.meta.id);
+            }
+        }
+        assert!(!moved.is_empty(), "the trail triggered no windowed rule");
+    }
+
+    #[test]
+    fn every_rules_severity_text_names_its_default_severity() {
+        for rule in RULES {
+            let text = rule.meta.default_severity_text();
+            assert!(
+                text.split(|c: char| !c.is_ascii_uppercase())
+                    .any(|word| word == rule.meta.default_severity.as_str()),
+                "{}: '{text}' does not name {}",
+                rule.meta.id,
+                rule.meta.default_severity.as_str()
+            );
+        }
+    }
+
+    /// A Terraform fix writes the client's least-privilege fit; a rule that finds without one
+    /// has no grant to write.
+    #[test]
+    fn no_rule_that_finds_without_a_least_privilege_fit_has_a_terraform_fix() {
+        let s = snapshot();
+        let p = policy();
+        let mut risky = with_scopes(client("TOKEN"), &["users", "oauth:client", "admin"]);
+        risky.description = None;
+        risky.token_validity_seconds = Some(400_000_000);
+        risky.redirect_uris = vec!["http://app.example.com/cb".into()];
+        let clients = [
+            risky,
+            client("PASSWORD"),
+            with_roles(client("CLIENT-CREDENTIALS"), &[("master", "*")]),
+            with_roles(client("CLIENT-CREDENTIALS"), &[("oauth-editor", "d1")]),
+        ];
+        let ctx = Context {
+            snapshot: &s,
+            policy: &p,
+            today: today(),
+            fit: None,
+        };
+        let mut found = Vec::new();
+        for rule in RULES {
+            if clients.iter().any(|c| (rule.check)(&ctx, c).is_some()) {
+                assert_eq!(rule.meta.fix, Fix::Manual, "{}", rule.meta.id);
+                found.push(rule.meta.id);
+            }
+        }
+        assert!(
+            found.len() >= RULES.len() / 2,
+            "too few rules found: {found:?}"
+        );
+    }
 }

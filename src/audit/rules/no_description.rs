@@ -1,6 +1,6 @@
 //! `no-description`: nobody can tell who owns the client.
 
-use super::{Context, Hit, Rule, RuleMeta, Severity};
+use super::{Context, Fix, Hit, Rule, RuleMeta, Severity};
 use crate::audit::snapshot::Client;
 
 pub const RULE: Rule = Rule {
@@ -10,6 +10,9 @@ pub const RULE: Rule = Rule {
         title: "Client has no description",
         description: "Without a description nobody can tell who owns the client or what it is for, so nobody dares to remove it.",
         remediation: "In Admin > Integrations > OAuth, add a description naming the owning team, the application and a contact.",
+        severity_text: None,
+        windowed: false,
+        fix: Fix::Manual,
     },
     check,
 };

@@ -1,7 +1,7 @@
 //! `orphaned-client`: the person who created the client is deleted or inactive, so nobody
 //! answers for it.
 
-use super::{Context, Hit, Rule, RuleMeta, Severity};
+use super::{Context, Fix, Hit, Rule, RuleMeta, Severity};
 use crate::audit::snapshot::Client;
 
 pub const RULE: Rule = Rule {
@@ -11,6 +11,9 @@ pub const RULE: Rule = Rule {
         title: "Its creator is deleted or inactive",
         description: "The person who created the client has left (deleted or inactive user): nobody owns the credential, reviews its access or rotates its secret.",
         remediation: "Find a new owner for the client and write them in its description (Admin > Integrations > OAuth); if nobody claims it, set it inactive, then delete it.",
+        severity_text: None,
+        windowed: false,
+        fix: Fix::Manual,
     },
     check,
 };

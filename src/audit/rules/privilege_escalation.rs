@@ -1,6 +1,6 @@
 //! `privilege-escalation`: the client can widen its own or anyone's access.
 
-use super::{Context, Hit, Rule, RuleMeta, Severity, describe_grant, role_allows};
+use super::{Context, Fix, Hit, Rule, RuleMeta, Severity, describe_grant, role_allows};
 use crate::audit::snapshot::Client;
 
 /// Read-write scopes that manage clients, roles and grants.
@@ -22,6 +22,9 @@ pub const RULE: Rule = Rule {
         title: "Client can widen its own or anyone's access",
         description: "A read-write oauth, authorization or organization-authorization scope, or a role that can add or edit OAuth clients, roles or grants, lets whoever holds this client's credentials grant themselves more access.",
         remediation: "In Admin > Integrations > OAuth, edit the client: replace read-write oauth/authorization scopes with their :readonly forms, and in the Roles/Divisions tab remove roles holding OAuth > Client > Add/Edit or Authorization > Role/Grant > Add/Edit. Give client and role management to people, not integrations.",
+        severity_text: None,
+        windowed: false,
+        fix: Fix::Manual,
     },
     check,
 };

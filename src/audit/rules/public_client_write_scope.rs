@@ -1,6 +1,6 @@
 //! `public-client-write-scope`: a public (implicit) client with a read-write scope.
 
-use super::{Context, Hit, Rule, RuleMeta, Severity};
+use super::{Context, Fix, Hit, Rule, RuleMeta, Severity};
 use crate::audit::snapshot::{Client, is_read_write};
 
 pub const RULE: Rule = Rule {
@@ -10,6 +10,9 @@ pub const RULE: Rule = Rule {
         title: "Public (implicit grant) client can write",
         description: "An implicit-grant client holds no secret and hands tokens to the browser, where any script on the page can read them. Write scopes there let such a script change data as the user.",
         remediation: "Move the browser app to the Code Authorization grant with PKCE, or in Admin > Integrations > OAuth reduce the client's scopes to :readonly forms.",
+        severity_text: None,
+        windowed: false,
+        fix: Fix::Manual,
     },
     check,
 };

@@ -3,7 +3,9 @@
 
 use std::collections::BTreeSet;
 
-use super::{Context, Hit, OAUTH_CLIENT, ROLE, Rule, RuleMeta, Severity, bounded, describe_named};
+use super::{
+    Context, Fix, Hit, OAUTH_CLIENT, ROLE, Rule, RuleMeta, Severity, bounded, describe_named,
+};
 use crate::audit::snapshot::{AuditEvent, Client};
 
 pub const RULE: Rule = Rule {
@@ -13,6 +15,9 @@ pub const RULE: Rule = Rule {
         title: "Scopes or roles widened recently",
         description: "The audit trail shows the client's scopes or roles widened (or a role it holds gaining permissions) within the policy's window: a change worth a second look by someone other than who made it.",
         remediation: "Confirm the change with the person named (Admin > Audit viewer shows the full change); if it was not approved, revert it in Admin > Integrations > OAuth (Scope or Roles/Divisions tab) or Admin > Roles/Permissions.",
+        severity_text: None,
+        windowed: true,
+        fix: Fix::Manual,
     },
     check,
 };

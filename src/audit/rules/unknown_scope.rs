@@ -1,6 +1,6 @@
 //! `unknown-scope`: a scope not in the org's scope catalog.
 
-use super::{Context, Hit, Rule, RuleMeta, Severity};
+use super::{Context, Fix, Hit, Rule, RuleMeta, Severity};
 use crate::audit::snapshot::Client;
 
 pub const RULE: Rule = Rule {
@@ -10,6 +10,9 @@ pub const RULE: Rule = Rule {
         title: "Client holds a scope the org does not know",
         description: "A scope missing from GET /api/v2/oauth/scopes was retired or mistyped; it grants nothing today but shows the client's configuration is not understood.",
         remediation: "In Admin > Integrations > OAuth, remove the unknown scope from the client's Scope tab and check what the application really needs.",
+        severity_text: None,
+        windowed: false,
+        fix: Fix::Manual,
     },
     check,
 };

@@ -1,6 +1,6 @@
 //! `unused-client`: an active client with no request in the usage window.
 
-use super::{Context, Hit, Rule, RuleMeta, Severity};
+use super::{Context, Fix, Hit, Rule, RuleMeta, Severity};
 use crate::audit::snapshot::{Client, ClientState, Usage};
 
 pub const RULE: Rule = Rule {
@@ -10,6 +10,9 @@ pub const RULE: Rule = Rule {
         title: "Active client has not been used",
         description: "A client nobody uses still holds working credentials and access; it is forgotten attack surface.",
         remediation: "Confirm with the client's owner that nothing uses it, then in Admin > Integrations > OAuth set it to inactive and delete it.",
+        severity_text: None,
+        windowed: false,
+        fix: Fix::Manual,
     },
     check,
 };

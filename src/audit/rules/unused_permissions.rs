@@ -1,6 +1,6 @@
 //! `unused-permissions`: a client-credentials client holds permissions its calls never needed.
 
-use super::{Context, Hit, Rule, RuleMeta, Severity};
+use super::{Context, Fix, Hit, Rule, RuleMeta, Severity};
 use crate::audit::least_privilege::Fit;
 use crate::audit::snapshot::Client;
 use crate::permissions::least::PermissionFit;
@@ -13,6 +13,9 @@ pub const RULE: Rule = Rule {
         title: "Client holds permissions it does not use",
         description: "The endpoints the client called in the usage window needed fewer permissions than its roles grant; the rest is access an attacker with its secret gets for free.",
         remediation: "Create a role with only the suggested permission policies (Admin > Roles / Permissions, or the Terraform snippet at /clients/{id}/remediation.tf), grant it to the client in Admin > Integrations > OAuth > Roles, and remove the broader roles.",
+        severity_text: None,
+        windowed: false,
+        fix: Fix::Terraform,
     },
     check,
 };

@@ -1,6 +1,6 @@
 //! `unused-scopes`: a user-grant client holds scopes its calls never needed.
 
-use super::{Context, Hit, Rule, RuleMeta, Severity};
+use super::{Context, Fix, Hit, Rule, RuleMeta, Severity};
 use crate::audit::least_privilege::Fit;
 use crate::audit::snapshot::{Client, is_read_write};
 use crate::permissions::least::ScopeFit;
@@ -12,6 +12,9 @@ pub const RULE: Rule = Rule {
         title: "Client holds scopes it does not use",
         description: "The endpoints the client called in the usage window accept fewer (or read-only) scopes than it holds; every extra scope is access a stolen token carries.",
         remediation: "In Admin > Integrations > OAuth > Scope, keep only the suggested scopes (read-only where the calls allow it) and remove the rest.",
+        severity_text: None,
+        windowed: false,
+        fix: Fix::Terraform,
     },
     check,
 };

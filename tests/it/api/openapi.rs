@@ -1,16 +1,21 @@
 //! The server and `openapi.yaml` agree: every route is documented, every documented path is
-//! served. (Responses are validated against the schemas by schemathesis in `.ci/run`.)
+//! served, and the document's rule ids are the rules. (Responses are validated against the
+//! schemas by schemathesis in `.ci/run`.)
 
 use std::collections::BTreeSet;
 
-use scopewatch::http::ROUTES;
+use scopewatch::audit::rules::RULES;
+use scopewatch::http::route_templates;
 
 use super::*;
 
+fn document() -> String {
+    std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/openapi.yaml")).unwrap()
+}
+
 /// `(method, path)` pairs of the document, read from its `paths:` block.
 fn documented() -> BTreeSet<(String, String)> {
-    let text =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/openapi.yaml")).unwrap();
+    let text = document();
     let mut pairs = BTreeSet::new();
     let mut in_paths = false;
     let mut path = String::new();
@@ -35,9 +40,9 @@ fn documented() -> BTreeSet<(String, String)> {
 
 #[test]
 fn every_route_is_documented_and_every_documented_path_is_a_route() {
-    let routes: BTreeSet<(String, String)> = ROUTES
-        .iter()
-        .map(|(m, p)| (m.to_string(), p.to_string()))
+    let routes: BTreeSet<(String, String)> = route_templates()
+        .into_iter()
+        .map(|(m, p)| (m.to_string(), p))
         .collect();
     let documented = documented();
     assert!(
@@ -47,12 +52,48 @@ fn every_route_is_documented_and_every_documented_path_is_a_route() {
     assert_eq!(routes, documented);
 }
 
+/// The values of the `enum: [...]` list of the schema `name` (a flow sequence over one or more
+/// lines, as the document writes it).
+fn schema_enum(text: &str, name: &str) -> BTreeSet<String> {
+    let schema = text
+        .split_once(&format!("\n    {name}:\n"))
+        .unwrap_or_else(|| panic!("no schema {name}"))
+        .1;
+    let list = schema
+        .split_once("enum: [")
+        .and_then(|(_, rest)| rest.split_once(']'))
+        .unwrap_or_else(|| panic!("no enum in schema {name}"))
+        .0;
+    list.split(',')
+        .map(|v| v.trim().to_string())
+        .filter(|v| !v.is_empty())
+        .collect()
+}
+
+#[test]
+fn the_documents_rule_ids_are_the_rules() {
+    let rules: BTreeSet<String> = RULES.iter().map(|r| r.meta.id.to_string()).collect();
+    let documented = schema_enum(&document(), "RuleId");
+    assert_eq!(documented, rules);
+}
+
+#[test]
+fn the_enum_reader_reads_every_value_of_a_list_over_several_lines() {
+    let text = "components:\n  schemas:\n    Other:\n      enum: [x]\n    RuleId:\n      type: string\n      enum: [a-b, c,\n             d]\n    Next:\n";
+    let values: Vec<String> = schema_enum(text, "RuleId").into_iter().collect();
+    assert_eq!(values, ["a-b", "c", "d"]);
+}
+
 #[tokio::test]
 async fn every_documented_path_is_served_by_the_router() {
     let app = spawn_app().await;
     app.audit().await.unwrap();
+    let org = app.state.orgs.keys().next().unwrap().clone();
     for (method, path) in documented() {
-        let concrete = path.replace("{client_id}", "x").replace("{audit_id}", "x");
+        let concrete = path
+            .replace("{org}", &org)
+            .replace("{client_id}", "x")
+            .replace("{audit_id}", "x");
         let response = app
             .http
             .request(
@@ -65,7 +106,9 @@ async fn every_documented_path_is_served_by_the_router() {
         let status = response.status();
         let body = response.text().await.unwrap_or_default();
         assert!(
-            status != 405 && !body.contains("\"code\":\"not_found\""),
+            status != 405
+                && !body.contains("\"code\":\"not_found\"")
+                && !body.contains("\"code\":\"org_not_found\""),
             "{method} {path}: {status} {body}"
         );
     }
@@ -75,8 +118,5 @@ async fn every_documented_path_is_served_by_the_router() {
 async fn the_served_document_is_the_file() {
     let app = spawn_app().await;
     let served = app.get("/openapi.yaml").await.text().await.unwrap();
-    assert_eq!(
-        served,
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/openapi.yaml")).unwrap()
-    );
+    assert_eq!(served, document());
 }

@@ -429,3 +429,49 @@ async fn a_view_asked_for_by_many_at_once_is_built_once() {
     assert_eq!(cached.views.built(), 1, "one build for 16 requests");
     assert_eq!(cached.views.len(), 1);
 }
+
+/// What the router answers to `GET /` for these orgs (in process, redirects not followed).
+async fn front_page(state: &scopewatch::http::AppState) -> axum::response::Response {
+    use tower::ServiceExt;
+    let request = axum::http::Request::get("/")
+        .body(axum::body::Body::empty())
+        .unwrap();
+    scopewatch::http::router(state.clone())
+        .oneshot(request)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn the_front_page_is_the_single_orgs_report_or_else_the_list_of_orgs() {
+    let app = spawn_app().await;
+    let single = front_page(&app.state).await;
+    assert_eq!(single.status(), 303);
+    assert_eq!(single.headers()["location"], "/report");
+
+    let org = app.state.orgs.values().next().unwrap().clone();
+    let mut several = app.state.clone();
+    several.orgs = std::sync::Arc::new(
+        ["east", "west"]
+            .into_iter()
+            .map(|name| {
+                let mut org = org.clone();
+                org.name = name.to_string();
+                (org.name.clone(), org)
+            })
+            .collect(),
+    );
+    let listed = front_page(&several).await;
+    assert_eq!(listed.status(), 200);
+    let body = axum::body::to_bytes(listed.into_body(), 1 << 20)
+        .await
+        .unwrap();
+    let body: Value = serde_json::from_slice(&body).unwrap();
+    let names: Vec<&str> = body["orgs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["east", "west"]);
+}
