@@ -18,14 +18,14 @@ use crate::auditor::{
     AuditHandle, Auditor, AuditorParts, change_loop, org_client_config, refresh_loop, run_loop,
 };
 use crate::cache::ReportCache;
-use crate::config::{ConfigError, Settings};
+use crate::config::{ConfigError, Settings, WebhookSettings};
 use crate::demo::{self, DemoError, DemoOrgs};
 use crate::genesys::GenesysClient;
 use crate::history::{History, RunningAudit};
 use crate::http::server::{ServerLimits, serve};
 use crate::http::{AppState, OrgState, Prefix, router};
-use crate::metrics::Metrics;
-use crate::notify::{Delivery, Handled, Notifier, NotifierParts};
+use crate::metrics::{Metrics, OrgMetrics};
+use crate::notify::{Notifier, NotifierParts};
 use crate::orgs_file::OrgSettings;
 use crate::outbox::{Outbox, OutboxLimits};
 use crate::store::Store;
@@ -160,14 +160,16 @@ impl App {
         })
     }
 
+    #[cfg(feature = "testing")]
     /// Serves without the audit loop (tests drive audits with `Auditor::run`).
     pub fn without_schedule(mut self) -> App {
         self.schedule = false;
         self
     }
 
+    #[cfg(feature = "testing")]
     /// Changes how webhook messages are delivered (tests shorten the timeout and backoff).
-    pub fn with_webhook_delivery(mut self, delivery: Delivery) -> App {
+    pub fn with_webhook_delivery(mut self, delivery: crate::notify::Delivery) -> App {
         for org in &mut self.orgs {
             if let Some(notifier) = &mut org.notifier {
                 notifier.set_delivery(delivery);
@@ -176,9 +178,12 @@ impl App {
         self
     }
 
+    #[cfg(feature = "testing")]
     /// Follows what became of each of the first org's webhook messages; `None` without a
     /// webhook.
-    pub fn webhook_handled(&self) -> Option<tokio::sync::watch::Receiver<Option<Handled>>> {
+    pub fn webhook_handled(
+        &self,
+    ) -> Option<tokio::sync::watch::Receiver<Option<crate::notify::Handled>>> {
         self.orgs.first()?.notifier.as_ref().map(Notifier::handled)
     }
 
@@ -224,33 +229,10 @@ impl App {
             schedule,
             _demo,
         } = self;
-        let mut auditors = Vec::new();
-        for org in orgs {
-            // Each org runs on its own tasks: one org's outage, 429 storm or wrong secret never
-            // delays another's schedule.
-            if let Some(notifier) = org.notifier {
-                notifier.spawn(&tasks, cancel.clone());
-            }
-            if schedule {
-                tasks.spawn(run_loop(org.auditor.clone(), org.interval, cancel.clone()));
-                if let Some(period) = change_poll {
-                    let audits =
-                        AuditHandle::new(org.auditor.clone(), tasks.clone(), cancel.clone());
-                    tasks.spawn(change_loop(
-                        org.auditor.clone(),
-                        audits,
-                        period,
-                        cancel.clone(),
-                    ));
-                }
-            }
-            tasks.spawn(refresh_loop(
-                org.auditor.clone(),
-                REFRESH_PERIOD,
-                cancel.clone(),
-            ));
-            auditors.push(org.auditor);
-        }
+        let auditors: Vec<Arc<Auditor>> = orgs
+            .into_iter()
+            .map(|org| spawn_org(org, &tasks, &cancel, schedule, change_poll))
+            .collect();
         let addr = listener.local_addr()?;
         tracing::info!(%addr, "scopewatch serving");
         let stopping = cancel.clone();
@@ -276,27 +258,96 @@ impl App {
                 "background tasks still running at exit"
             );
         }
-        // A last try for every org's waiting audits, together bounded so shutdown stays within
-        // its 10 s (on timeout, count them all as lost: some may have been written, none is
-        // known to be).
-        let waiting: usize = auditors.iter().map(|a| a.outbox().len()).sum();
-        if waiting > 0 {
-            let flushes =
-                futures_util::future::join_all(auditors.iter().map(|a| a.outbox().flush()));
-            let left = tokio::time::timeout(Duration::from_secs(1), flushes)
-                .await
-                .map(|left| left.into_iter().sum())
-                .unwrap_or(waiting);
-            if left > 0 {
-                tracing::error!(
-                    audits = left,
-                    "audits not stored: the database is unavailable at shutdown"
-                );
-            }
-        }
+        flush_outboxes(&auditors).await;
         let _ = tokio::time::timeout(Duration::from_millis(500), store.close()).await;
         Ok(())
     }
+}
+
+/// Starts one org's tasks: its notifier, schedule, change poller and refresh. Each org runs on
+/// its own tasks: one org's outage, 429 storm or wrong secret never delays another's schedule.
+fn spawn_org(
+    org: OrgRuntime,
+    tasks: &TaskTracker,
+    cancel: &CancellationToken,
+    schedule: bool,
+    change_poll: Option<Duration>,
+) -> Arc<Auditor> {
+    if let Some(notifier) = org.notifier {
+        notifier.spawn(tasks, cancel.clone());
+    }
+    if schedule {
+        tasks.spawn(run_loop(org.auditor.clone(), org.interval, cancel.clone()));
+        if let Some(period) = change_poll {
+            let audits = AuditHandle::new(org.auditor.clone(), tasks.clone(), cancel.clone());
+            tasks.spawn(change_loop(
+                org.auditor.clone(),
+                audits,
+                period,
+                cancel.clone(),
+            ));
+        }
+    }
+    tasks.spawn(refresh_loop(
+        org.auditor.clone(),
+        REFRESH_PERIOD,
+        cancel.clone(),
+    ));
+    org.auditor
+}
+
+/// A last try for every org's waiting audits at shutdown.
+async fn flush_outboxes(auditors: &[Arc<Auditor>]) {
+    // A last try for every org's waiting audits, together bounded so shutdown stays within
+    // its 10 s (on timeout, count them all as lost: some may have been written, none is
+    // known to be).
+    let waiting: usize = auditors.iter().map(|a| a.outbox().len()).sum();
+    if waiting > 0 {
+        let flushes = futures_util::future::join_all(auditors.iter().map(|a| a.outbox().flush()));
+        let left = tokio::time::timeout(Duration::from_secs(1), flushes)
+            .await
+            .map(|left| left.into_iter().sum())
+            .unwrap_or(waiting);
+        if left > 0 {
+            tracing::error!(
+                audits = left,
+                "audits not stored: the database is unavailable at shutdown"
+            );
+        }
+    }
+}
+
+/// The org's webhook notifier; its links point at the org's own routes.
+fn notifier(
+    settings: &Settings,
+    org: &OrgSettings,
+    several: bool,
+    webhook: WebhookSettings,
+    auditor: &Auditor,
+    cache: &Arc<ReportCache>,
+    metrics: Arc<OrgMetrics>,
+) -> Result<Notifier, StartError> {
+    tracing::info!(
+        org = org.name,
+        format = ?webhook.format,
+        min_severity = webhook.min_severity.as_str(),
+        links = if settings.public_url.is_some() { "absolute" } else { "paths (SCOPEWATCH_PUBLIC_URL is not set)" },
+        "webhook notifications on"
+    );
+    let prefix = if several {
+        format!("/orgs/{}", org.name)
+    } else {
+        String::new()
+    };
+    let base = format!("{}{prefix}", settings.public_url.as_deref().unwrap_or(""));
+    let parts = NotifierParts {
+        webhook,
+        public_url: (!base.is_empty()).then_some(base),
+        finished: auditor.finished(),
+        cache: cache.clone(),
+        metrics,
+    };
+    Notifier::new(parts).map_err(StartError::Webhook)
 }
 
 /// One org's parts: its policy, client, history view, cache, outbox, auditor and notifier.
@@ -347,31 +398,16 @@ async fn build_org(
         running,
         retention: settings.retention,
     }));
-    let prefix = if several {
-        format!("/orgs/{}", org.name)
-    } else {
-        String::new()
-    };
     let notifier = match settings.webhook.clone() {
-        Some(webhook) => {
-            tracing::info!(
-                org = org.name,
-                format = ?webhook.format,
-                min_severity = webhook.min_severity.as_str(),
-                links = if settings.public_url.is_some() { "absolute" } else { "paths (SCOPEWATCH_PUBLIC_URL is not set)" },
-                "webhook notifications on"
-            );
-            // Links point at the org's own routes.
-            let base = format!("{}{prefix}", settings.public_url.as_deref().unwrap_or(""));
-            let parts = NotifierParts {
-                webhook,
-                public_url: (!base.is_empty()).then_some(base),
-                finished: auditor.finished(),
-                cache: cache.clone(),
-                metrics: org_metrics,
-            };
-            Some(Notifier::new(parts).map_err(StartError::Webhook)?)
-        }
+        Some(webhook) => Some(notifier(
+            settings,
+            org,
+            several,
+            webhook,
+            &auditor,
+            &cache,
+            org_metrics,
+        )?),
         None => None,
     };
     // Serve the last good report at once: ready before any new audit.

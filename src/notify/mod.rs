@@ -70,6 +70,7 @@ impl Notifier {
     }
 
     /// Changes the timeout, retries and queue (tests make them short).
+    #[cfg(feature = "testing")]
     pub fn set_delivery(&mut self, delivery: Delivery) {
         self.poster.set_delivery(delivery);
         self.queue = delivery.queue;

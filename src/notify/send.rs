@@ -86,6 +86,7 @@ impl Poster {
         })
     }
 
+    #[cfg(feature = "testing")]
     pub fn set_delivery(&mut self, delivery: Delivery) {
         self.delivery = delivery;
     }
