@@ -162,8 +162,9 @@ pub fn sim_org(args: &SimArgs) -> Result<(Org, String, String, bool), CliError> 
 pub async fn run_sim(args: SimArgs) -> Result<(), CliError> {
     let (org, client_id, secret, made_up) = sim_org(&args)?;
     if let Some(path) = &args.dump_org {
+        // The simulator's message names the file already.
         org.dump(path)
-            .map_err(|e| CliError::failed(format!("cannot write {}", path.display()), e))?;
+            .map_err(|e| CliError::failed("--dump-org", e))?;
         println!(
             "wrote org with {} clients to {}",
             org.clients.len(),

@@ -16,8 +16,10 @@ use crate::duration::parse_duration;
 
 /// Every setting as its variable gives it; `None`: unset (or empty). No `Debug`: it holds
 /// secrets as plain text until `validate` wraps them.
+// Unknown fields are refused: a name added to `KEYS` without a field here fails
+// `every_setting_is_a_field_of_the_raw_settings` instead of being read by nobody.
 #[derive(Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE", deny_unknown_fields)]
 pub(super) struct Raw {
     pub genesys_oauth_client_id: Option<String>,
     pub genesys_oauth_client_secret: Option<String>,

@@ -67,23 +67,65 @@ fn a_region_sets_both_hosts_and_overrides_win() {
 }
 
 #[test]
-fn bad_values_name_the_variable() {
-    for (key, value) in [
-        ("GENESYS_REGION", "moon.example"),
-        ("GENESYS_API_BASE_URL", "ftp://x"),
-        ("SCOPEWATCH_LISTEN", "everywhere"),
-        ("SCOPEWATCH_AUDIT_INTERVAL", "often"),
-        ("SCOPEWATCH_MAX_REQUESTS_PER_MINUTE", "1000"),
-        ("SCOPEWATCH_DATABASE_URL", "mysql://x"),
-        ("SCOPEWATCH_LOG_FORMAT", "xml"),
-        ("SCOPEWATCH_WEBHOOK_URL", "hooks.example/T0KEN"),
-        ("SCOPEWATCH_WEBHOOK_FORMAT", "discord"),
-        ("SCOPEWATCH_WEBHOOK_MIN_SEVERITY", "severe"),
-        ("SCOPEWATCH_PUBLIC_URL", "sw.example"),
+fn bad_values_name_the_variable_and_say_what_would_do() {
+    for (key, value, says) in [
+        ("GENESYS_REGION", "moon.example", "mypurecloud.ie"),
+        ("GENESYS_API_BASE_URL", "ftp://x", "http(s) URL"),
+        ("SCOPEWATCH_LISTEN", "everywhere", "0.0.0.0:8080"),
+        ("SCOPEWATCH_AUDIT_INTERVAL", "often", "15m"),
+        (
+            "SCOPEWATCH_AUDIT_INTERVAL",
+            "5s",
+            "shorter than the minimum 10s",
+        ),
+        (
+            "SCOPEWATCH_MAX_REQUESTS_PER_MINUTE",
+            "1000",
+            "300 per token",
+        ),
+        ("SCOPEWATCH_DATABASE_URL", "mysql://x", "postgres://"),
+        ("SCOPEWATCH_LOG_FORMAT", "xml", "pretty"),
+        (
+            "SCOPEWATCH_WEBHOOK_URL",
+            "hooks.example/T0KEN",
+            "http(s) URL",
+        ),
+        ("SCOPEWATCH_WEBHOOK_FORMAT", "discord", "slack"),
+        (
+            "SCOPEWATCH_WEBHOOK_MIN_SEVERITY",
+            "severe",
+            "critical, high",
+        ),
+        ("SCOPEWATCH_PUBLIC_URL", "sw.example", "http(s) URL"),
+        ("SCOPEWATCH_IDLE_TIMEOUT", "10ms", "minimum 100ms"),
+        ("SCOPEWATCH_MAX_CONNECTIONS", "-1", "from 1 to 100000"),
     ] {
-        let err = Settings::load(&env(&[(key, value)]), None).unwrap_err();
-        assert!(err.to_string().contains(key), "{key}: {err}");
+        let err = Settings::load(&env(&[(key, value)]), None)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with(&format!("{key}: ")) && err.contains(says),
+            "{key}={value}: {err}"
+        );
     }
+}
+
+#[test]
+fn an_unreadable_secret_file_keeps_its_io_error_as_the_cause() {
+    let err = Settings::load(
+        &env(&[("GENESYS_OAUTH_CLIENT_SECRET_FILE", "/nonexistent/secret")]),
+        None,
+    )
+    .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "GENESYS_OAUTH_CLIENT_SECRET_FILE '/nonexistent/secret': cannot read the file"
+    );
+    let cause = std::error::Error::source(&err).expect("the io error is kept");
+    assert!(
+        cause.downcast_ref::<std::io::Error>().is_some(),
+        "{cause:?}"
+    );
 }
 
 #[test]
@@ -321,4 +363,15 @@ fn database_urls_are_shown_without_any_password() {
         redact_url("postgres://sw@db/sw?sslmode=require"),
         "postgres://sw@db/sw?sslmode=require"
     );
+}
+
+#[test]
+fn every_setting_is_a_field_of_the_raw_settings() {
+    // A key without its field fails as an unknown field, which names no variable.
+    for key in KEYS.iter().filter(|k| !k.ends_with("_FILE")) {
+        let values = BTreeMap::from([(key.to_string(), "x".to_string())]);
+        if let Err(e) = text_de::from_map::<raw::Raw>(&values) {
+            assert!(e.to_string().starts_with(&format!("{key}: ")), "{e}");
+        }
+    }
 }
