@@ -3,7 +3,6 @@
 //! the tests and the benchmarks.
 
 mod access;
-mod audit_model;
 mod catalog;
 mod directory;
 mod directory_handlers;
@@ -30,10 +29,10 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-pub use audit_model::{AuditMessage, PropertyChange};
 pub use directory::{Division, SimUser};
 pub use faults::{FaultConfig, Faults};
 pub use generate::{OrgSize, generate};
+pub use genesys_api::models::{TrailMessage, TrailPropertyChange};
 pub use genesys_api::rng::random_token;
 pub use org::Org;
 pub use state::{RequestRecord, SimClock, SimSettings, SimState};

@@ -13,13 +13,13 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
 use super::access::{Shared, require};
-use super::audit_model::{AuditMessage, ClientRef, PropertyChange};
 use super::gate::Caller;
 use super::org::{Org, SimClient};
 use super::state::Live;
 use super::trail::{ENTITY_OAUTH_CLIENT, SERVICE};
 use super::wire::{Fail, to_json};
 use genesys_api::models::{DomainEntityRef, OAuthClient, RoleDivision};
+use genesys_api::models::{TrailClientRef, TrailMessage, TrailPropertyChange};
 use genesys_api::rng::{Rng, random_token, random_u64};
 
 const GRANTS: [&str; 5] = [
@@ -185,7 +185,7 @@ fn properties(c: &OAuthClient) -> BTreeMap<&'static str, Vec<String>> {
 }
 
 /// What changed from `before` to `after` (everything, for a creation or a deletion).
-fn changes(before: Option<&OAuthClient>, after: Option<&OAuthClient>) -> Vec<PropertyChange> {
+fn changes(before: Option<&OAuthClient>, after: Option<&OAuthClient>) -> Vec<TrailPropertyChange> {
     let old = before.map(properties).unwrap_or_default();
     let new = after.map(properties).unwrap_or_default();
     let names: std::collections::BTreeSet<&str> = old.keys().chain(new.keys()).copied().collect();
@@ -194,7 +194,7 @@ fn changes(before: Option<&OAuthClient>, after: Option<&OAuthClient>) -> Vec<Pro
         .filter_map(|p| {
             let o = old.get(p).cloned().unwrap_or_default();
             let n = new.get(p).cloned().unwrap_or_default();
-            (o != n).then(|| PropertyChange {
+            (o != n).then(|| TrailPropertyChange {
                 property: p.to_string(),
                 old_values: o,
                 new_values: n,
@@ -209,13 +209,13 @@ fn record(
     at: DateTime<Utc>,
     action: &str,
     client: &OAuthClient,
-    property_changes: Vec<PropertyChange>,
+    property_changes: Vec<TrailPropertyChange>,
 ) {
-    live.org.audits.push(AuditMessage {
+    live.org.audits.push(TrailMessage {
         id: Rng::new(random_u64()).uuid(),
         user_home_org_id: None,
         user: None,
-        client: Some(ClientRef {
+        client: Some(TrailClientRef {
             id: caller.client_id.clone(),
             self_uri: Some(format!("/api/v2/oauth/clients/{}", caller.client_id)),
         }),

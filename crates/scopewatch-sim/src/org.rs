@@ -6,8 +6,8 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use super::audit_model::AuditMessage;
 use super::directory::{Division, SimUser, divisions};
+use genesys_api::models::TrailMessage;
 use genesys_api::models::{
     OAuthClient, OAuthScope, PermissionPolicy, Role, RoleDivision, UsageRow,
 };
@@ -54,7 +54,7 @@ pub struct Org {
     pub usage: Vec<UsageRow>,
     /// The audit trail, oldest first (the generated one, then the changes made while serving).
     #[serde(default)]
-    pub audits: Vec<AuditMessage>,
+    pub audits: Vec<TrailMessage>,
 }
 
 impl Org {

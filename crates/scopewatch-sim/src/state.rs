@@ -7,10 +7,10 @@ use std::sync::{Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use chrono::{DateTime, Duration, Utc};
 
-use super::audit_model::{AuditExecutionStatus, AuditMessage};
 use super::faults::Faults;
 use super::org::Org;
 use genesys_api::models::UsageRow;
+use genesys_api::models::{TrailExecutionStatus, TrailMessage};
 
 /// Tunables of a simulator run.
 #[derive(Debug, Clone)]
@@ -94,8 +94,8 @@ pub type UsageRows = tokio::sync::watch::Receiver<Option<std::sync::Arc<Vec<Usag
 
 /// An audit query execution: the messages it selected when it was submitted.
 pub struct AuditExecution {
-    pub status: AuditExecutionStatus,
-    pub messages: std::sync::Arc<Vec<AuditMessage>>,
+    pub status: TrailExecutionStatus,
+    pub messages: std::sync::Arc<Vec<TrailMessage>>,
     polls: u32,
 }
 
@@ -340,7 +340,7 @@ impl SimState {
     }
 
     /// Keeps an audit query execution for polling (the oldest is forgotten past a few).
-    pub fn store_audit_execution(&self, status: AuditExecutionStatus, messages: Vec<AuditMessage>) {
+    pub fn store_audit_execution(&self, status: TrailExecutionStatus, messages: Vec<TrailMessage>) {
         let mut executions = lock(&self.audit_executions);
         if executions.len() >= MAX_AUDIT_EXECUTIONS {
             executions.remove(0);
@@ -354,7 +354,7 @@ impl SimState {
 
     /// One poll of an execution's status: `Queued` when submitted, then `Running` for
     /// `audit_running_polls` polls, then `Succeeded`.
-    pub fn poll_audit_execution(&self, id: &str) -> Option<AuditExecutionStatus> {
+    pub fn poll_audit_execution(&self, id: &str) -> Option<TrailExecutionStatus> {
         let mut executions = lock(&self.audit_executions);
         let execution = executions.iter_mut().find(|e| e.status.id == id)?;
         execution.polls = execution.polls.saturating_add(1);
@@ -367,7 +367,7 @@ impl SimState {
     }
 
     /// The state and messages of an execution, without polling it.
-    pub fn audit_execution(&self, id: &str) -> Option<(String, std::sync::Arc<Vec<AuditMessage>>)> {
+    pub fn audit_execution(&self, id: &str) -> Option<(String, std::sync::Arc<Vec<TrailMessage>>)> {
         let executions = lock(&self.audit_executions);
         let e = executions.iter().find(|e| e.status.id == id)?;
         Some((e.status.state.clone(), e.messages.clone()))

@@ -8,11 +8,11 @@ use std::collections::BTreeMap;
 
 use chrono::{Days, NaiveDate};
 
-use super::audit_model::{AuditMessage, ClientRef, PropertyChange};
 use super::interval::timestamp;
 use super::org::Org;
 use super::trail::{ENTITY_OAUTH_CLIENT, ENTITY_ROLE, SERVICE};
 use genesys_api::models::DomainEntityRef;
+use genesys_api::models::{TrailClientRef, TrailMessage, TrailPropertyChange};
 use genesys_api::rng::Rng;
 
 /// How far back the generated trail goes (Genesys keeps audits for a limited time).
@@ -30,9 +30,9 @@ struct Trail<'a> {
     rng: Rng,
     org_id: String,
     /// The Genesys web app's OAuth client: people act through it, it is not the org's.
-    web_app: ClientRef,
+    web_app: TrailClientRef,
     users: &'a [DomainEntityRef],
-    events: Vec<AuditMessage>,
+    events: Vec<TrailMessage>,
 }
 
 impl Trail<'_> {
@@ -43,7 +43,7 @@ impl Trail<'_> {
         action: &str,
         entity_type: &str,
         entity: DomainEntityRef,
-        changes: Vec<PropertyChange>,
+        changes: Vec<TrailPropertyChange>,
     ) {
         let client = self.web_app.clone();
         self.push(
@@ -61,12 +61,12 @@ impl Trail<'_> {
     fn push(
         &mut self,
         user: Option<DomainEntityRef>,
-        client: ClientRef,
+        client: TrailClientRef,
         date: String,
         action: &str,
         entity_type: &str,
         entity: DomainEntityRef,
-        changes: Vec<PropertyChange>,
+        changes: Vec<TrailPropertyChange>,
     ) {
         let ip = format!(
             "10.{}.{}.{}",
@@ -74,7 +74,7 @@ impl Trail<'_> {
             self.rng.below(256),
             self.rng.below(254) + 1
         );
-        self.events.push(AuditMessage {
+        self.events.push(TrailMessage {
             id: self.rng.uuid(),
             user_home_org_id: user.as_ref().map(|_| self.org_id.clone()),
             user,
@@ -97,8 +97,8 @@ impl Trail<'_> {
     }
 }
 
-fn change(property: &str, old: Vec<String>, new: Vec<String>) -> PropertyChange {
-    PropertyChange {
+fn change(property: &str, old: Vec<String>, new: Vec<String>) -> TrailPropertyChange {
+    TrailPropertyChange {
         property: property.into(),
         old_values: old,
         new_values: new,
@@ -154,7 +154,7 @@ pub(super) fn generate_trail(
     admins: &[DomainEntityRef],
 ) {
     let mut rng = Rng::new(seed ^ 0x7a11_0000_0000_0012);
-    let web_app = ClientRef {
+    let web_app = TrailClientRef {
         id: rng.uuid(),
         self_uri: None,
     };
@@ -266,7 +266,7 @@ pub(super) fn generate_trail(
     let wanted = (org.clients.len() / 150).clamp(1, 25).min(eligible.len());
     for k in 0..wanted {
         let actor = eligible[k * eligible.len() / wanted.max(1)];
-        let actor_ref = ClientRef {
+        let actor_ref = TrailClientRef {
             id: org.clients[actor].client.id.clone(),
             self_uri: Some(format!(
                 "/api/v2/oauth/clients/{}",
@@ -387,13 +387,13 @@ mod tests {
         assert!(of("Update", ENTITY_OAUTH_CLIENT) > 20);
         assert!(of("Update", ENTITY_ROLE) > 2);
         // Widened: the new values hold the old ones and more.
-        let widened = |m: &&AuditMessage| {
+        let widened = |m: &&TrailMessage| {
             m.property_changes.iter().any(|p| {
                 p.new_values.len() > p.old_values.len()
                     && p.old_values.iter().all(|v| p.new_values.contains(v))
             })
         };
-        let recent: Vec<&AuditMessage> = org
+        let recent: Vec<&TrailMessage> = org
             .audits
             .iter()
             .filter(|m| m.action == "Update" && m.event_date.as_str() >= "2026-10-25")
