@@ -3,8 +3,7 @@
 
 use chrono::{Days, NaiveDate};
 
-pub use super::catalog::SCOPE_CATALOG;
-use super::catalog::{ACTIONS, DOMAINS, NAME_WORDS, UNKNOWN_SCOPES};
+use super::catalog::{ACTIONS, DOMAINS, NAME_WORDS, SCOPE_CATALOG, UNKNOWN_SCOPES};
 use super::directory::{self, Division, SimUser};
 use super::interval::timestamp;
 use super::org::{Org, SimClient};
@@ -16,8 +15,11 @@ use genesys_api::rng::Rng;
 /// How big an org to generate.
 #[derive(Debug, Clone)]
 pub struct OrgSize {
+    /// OAuth clients besides the auditor.
     pub clients: usize,
+    /// Roles, the five notable ones included (fewer than five gives the five).
     pub roles: usize,
+    /// The same seed, size and anchor give the same org, byte for byte.
     pub seed: u64,
     /// Dates are generated relative to this day (usage is within the last year of it).
     pub anchor: NaiveDate,

@@ -11,11 +11,11 @@ use genesys_api::models::{TrailMessage, TrailService, TrailServiceEntity, TrailS
 use genesys_api::read_models::TrailQuery;
 
 /// The service that audits OAuth clients, roles and grants.
-pub const SERVICE: &str = "PeoplePermissions";
-pub const ENTITY_OAUTH_CLIENT: &str = "OAuthClient";
-pub const ENTITY_ROLE: &str = "Role";
+pub(crate) const SERVICE: &str = "PeoplePermissions";
+pub(crate) const ENTITY_OAUTH_CLIENT: &str = "OAuthClient";
+pub(crate) const ENTITY_ROLE: &str = "Role";
 /// `AuditQueryFilter.property` values (SDK enum).
-pub const FILTER_PROPERTIES: [&str; 6] = [
+pub(crate) const FILTER_PROPERTIES: [&str; 6] = [
     "UserId",
     "TrusteeOrganizationId",
     "ClientId",
@@ -24,7 +24,7 @@ pub const FILTER_PROPERTIES: [&str; 6] = [
     "EntityId",
 ];
 /// The realtime query only reaches this far back.
-pub const REALTIME_DAYS: i64 = 14;
+pub(crate) const REALTIME_DAYS: i64 = 14;
 
 /// Services, their entity types and actions (a part of what Genesys maps; names from the SDK's
 /// former enums).

@@ -16,7 +16,7 @@ use genesys_api::models::{TrailClientRef, TrailMessage, TrailPropertyChange};
 use genesys_api::rng::Rng;
 
 /// How far back the generated trail goes (Genesys keeps audits for a limited time).
-pub const RETENTION_DAYS: u64 = 365;
+pub(crate) const RETENTION_DAYS: u64 = 365;
 /// Days within which a change counts as recent for the generated sample.
 const RECENT_DAYS: i64 = 7;
 /// Permissions that let a client administer access: the holders may become abusers.
@@ -360,6 +360,7 @@ impl Trail<'_> {
 
 impl Org {
     /// Ids of the org's own clients whose token changed OAuth clients or roles, per the trail.
+    #[cfg(any(test, feature = "testing"))]
     pub fn clients_administering_access(&self) -> std::collections::BTreeSet<String> {
         self.audits
             .iter()

@@ -21,11 +21,11 @@ use genesys_api::models::{TrailExecutionStatus, TrailRealtimePage, TrailResultsP
 use genesys_api::read_models::TrailQuery;
 use genesys_api::rng::{Rng, random_u64};
 
-pub const AUDIT_PERMISSION: &str = "audits:audit:view";
+pub(crate) const AUDIT_PERMISSION: &str = "audits:audit:view";
 /// Largest `pageSize` of the results (SDK: "The maximum page size is 500").
-pub const MAX_RESULTS_PAGE_SIZE: usize = 500;
+pub(crate) const MAX_RESULTS_PAGE_SIZE: usize = 500;
 /// Largest `pageSize` of the realtime query ([GUESS]: the same as the results).
-pub const MAX_REALTIME_PAGE_SIZE: u64 = 500;
+pub(crate) const MAX_REALTIME_PAGE_SIZE: u64 = 500;
 
 fn require_audits(state: &Shared, caller: &Caller) -> Result<(), Fail> {
     require_all(state, caller, "audits", &[AUDIT_PERMISSION])
