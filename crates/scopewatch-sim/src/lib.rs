@@ -6,6 +6,7 @@
 // integration tests use, so the rest can change without breaking them.
 mod access;
 mod catalog;
+mod client_gen;
 mod directory;
 mod directory_handlers;
 mod endpoints;
