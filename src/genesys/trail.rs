@@ -9,8 +9,8 @@ use super::client::GenesysClient;
 use super::error::GenesysError;
 use crate::audit::snapshot::{AuditEvent, Named, PropertyChange};
 use genesys_api::read_models::{
-    AuditFilter, AuditMessage, AuditQuery, AuditQueryStatus, AuditResults, AuditServiceMapping,
-    AuditSort, EntityRef,
+    EntityRef, TrailFilter, TrailMessage, TrailQuery, TrailQueryStatus, TrailResults,
+    TrailServiceMapping, TrailSort,
 };
 
 pub const AUDIT_MAPPING: &str = "/api/v2/audits/query/servicemapping";
@@ -71,7 +71,7 @@ pub fn interval(start: DateTime<Utc>, end: DateTime<Utc>) -> String {
 }
 
 /// The services auditing each entity type scopewatch reads, as `(service, entity type)`.
-pub fn trail_services(mapping: &AuditServiceMapping) -> Vec<(String, String)> {
+pub fn trail_services(mapping: &TrailServiceMapping) -> Vec<(String, String)> {
     let mut pairs = BTreeSet::new();
     for service in mapping.services.iter() {
         let Some(name) = service.name.as_deref().filter(|n| !n.is_empty()) else {
@@ -97,7 +97,7 @@ pub async fn trail(
     since: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> Result<Vec<AuditEvent>, GenesysError> {
-    let mapping: AuditServiceMapping = client.get_json(AUDIT_MAPPING, AUDIT_MAPPING).await?;
+    let mapping: TrailServiceMapping = client.get_json(AUDIT_MAPPING, AUDIT_MAPPING).await?;
     let services = trail_services(&mapping);
     if services.is_empty() {
         return Err(GenesysError::Upstream {
@@ -152,22 +152,22 @@ async fn query(
     since: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> Result<Vec<AuditEvent>, GenesysError> {
-    let body = AuditQuery {
+    let body = TrailQuery {
         // Whole seconds: the end is rounded up so an event of this very second is in.
         interval: interval(since, now + Duration::seconds(1)),
         service_name: Some(service.to_string()),
-        filters: vec![AuditFilter {
+        filters: vec![TrailFilter {
             property: "EntityType".into(),
             value: kind.to_string(),
         }],
-        sort: vec![AuditSort {
+        sort: vec![TrailSort {
             name: "Timestamp".into(),
             sort_order: "descending".into(),
         }],
         page_number: None,
         page_size: None,
     };
-    let status: AuditQueryStatus = client.post_json(AUDIT_QUERY, AUDIT_QUERY, &body).await?;
+    let status: TrailQueryStatus = client.post_json(AUDIT_QUERY, AUDIT_QUERY, &body).await?;
     let id = status.id.unwrap_or_default();
     if id.is_empty()
         || id.len() > 128
@@ -201,7 +201,7 @@ async fn query(
         }
         polls += 1;
         tokio::time::sleep(pauses.next().unwrap_or_default()).await;
-        let status: AuditQueryStatus = client
+        let status: TrailQueryStatus = client
             .get_json("/api/v2/audits/query/{transactionId}", &status_path)
             .await?;
         state = status.state;
@@ -228,7 +228,7 @@ async fn read_results(client: &GenesysClient, id: &str) -> Result<Vec<AuditEvent
     let mut cursors = HashSet::new();
     let mut path = base.clone();
     for _ in 0..limits.max_pages {
-        let page: AuditResults = client.get_json(AUDIT_RESULTS, &path).await?;
+        let page: TrailResults = client.get_json(AUDIT_RESULTS, &path).await?;
         if messages.len() + page.entities.len() > limits.max_entities {
             return Err(GenesysError::Limit {
                 endpoint: AUDIT_RESULTS.into(),
@@ -285,7 +285,7 @@ fn is_secret_property(name: &str) -> bool {
 }
 
 /// An audit message in domain terms; one without a date or an action says nothing.
-pub fn event(m: AuditMessage) -> Option<AuditEvent> {
+pub fn event(m: TrailMessage) -> Option<AuditEvent> {
     let at = DateTime::parse_from_rfc3339(m.event_date.as_deref()?)
         .ok()?
         .with_timezone(&Utc);
@@ -337,7 +337,7 @@ pub fn event(m: AuditMessage) -> Option<AuditEvent> {
 pub async fn change_services(
     client: &GenesysClient,
 ) -> Result<Vec<(String, String)>, GenesysError> {
-    let mapping: AuditServiceMapping = client.get_json(AUDIT_MAPPING, AUDIT_MAPPING).await?;
+    let mapping: TrailServiceMapping = client.get_json(AUDIT_MAPPING, AUDIT_MAPPING).await?;
     let mut pairs = trail_services(&mapping);
     pairs.dedup();
     Ok(pairs)
@@ -357,21 +357,21 @@ pub async fn realtime_changes(
     since: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> Result<(Vec<AuditEvent>, bool), GenesysError> {
-    let body = AuditQuery {
+    let body = TrailQuery {
         interval: interval(since, now.max(since) + Duration::seconds(1)),
         service_name: Some(service.to_string()),
-        filters: vec![AuditFilter {
+        filters: vec![TrailFilter {
             property: "EntityType".into(),
             value: entity_type.to_string(),
         }],
-        sort: vec![AuditSort {
+        sort: vec![TrailSort {
             name: "Timestamp".into(),
             sort_order: "descending".into(),
         }],
         page_number: Some(1),
         page_size: Some(REALTIME_PAGE_SIZE),
     };
-    let page: genesys_api::read_models::AuditRealtimeResults = client
+    let page: genesys_api::read_models::TrailRealtimeResults = client
         .post_json(AUDIT_REALTIME, AUDIT_REALTIME, &body)
         .await?;
     let more =
@@ -394,33 +394,33 @@ pub fn trail_start(now: DateTime<Utc>, usage_window_days: u32) -> DateTime<Utc> 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use genesys_api::read_models::{AuditService, AuditServiceEntity};
+    use genesys_api::read_models::{TrailService, TrailServiceEntity};
 
     #[test]
     fn what_a_change_added_is_found_on_the_whole_values_and_secrets_are_dropped() {
         let scopes: Vec<String> = (0..25).map(|i| format!("scope{i:02}")).collect();
         let long = |tail: &str| format!("{}{tail}", "p".repeat(250));
-        let m = AuditMessage {
+        let m = TrailMessage {
             event_date: Some("2026-11-20T10:00:00Z".into()),
             action: Some("Update".into()),
             property_changes: Some(vec![
-                genesys_api::read_models::PropertyChange {
+                genesys_api::read_models::TrailPropertyChange {
                     property: Some("scope".into()),
                     old_values: Some(scopes.clone()),
                     new_values: Some(scopes[1..].to_vec()),
                 },
-                genesys_api::read_models::PropertyChange {
+                genesys_api::read_models::TrailPropertyChange {
                     property: Some("permissionPolicies".into()),
                     old_values: Some(vec![long("a")]),
                     new_values: Some(vec![long("a"), long("b")]),
                 },
-                genesys_api::read_models::PropertyChange {
+                genesys_api::read_models::TrailPropertyChange {
                     property: Some("clientSecret".into()),
                     old_values: None,
                     new_values: Some(vec!["s3cr3t-value".into()]),
                 },
             ]),
-            ..AuditMessage::default()
+            ..TrailMessage::default()
         };
         let e = event(m).unwrap();
         assert_eq!(e.properties.len(), 2, "the secret property is dropped");
@@ -440,7 +440,7 @@ mod tests {
 
     #[test]
     fn a_message_missing_fields_is_read_leniently_and_bounded() {
-        let m: AuditMessage = serde_json::from_str(&format!(
+        let m: TrailMessage = serde_json::from_str(&format!(
             r#"{{"id":"m1","eventDate":"2026-11-20T10:00:00Z","action":"Update","entityType":"OAuthClient",
                 "entity":{{"id":"c1"}},"client":{{"id":""}},"user":{{"id":"u1","name":"Ann"}},
                 "propertyChanges":[{{"property":"scope","oldValues":[],"newValues":["{}"]}},{{"newValues":["x"]}}],
@@ -458,31 +458,31 @@ mod tests {
             "a change without a property is dropped"
         );
         assert!(e.properties[0].new_values[0].chars().count() <= MAX_TEXT + 1);
-        let dateless: AuditMessage = serde_json::from_str(r#"{"action":"Create"}"#).unwrap();
+        let dateless: TrailMessage = serde_json::from_str(r#"{"action":"Create"}"#).unwrap();
         assert_eq!(event(dateless), None);
     }
 
     #[test]
     fn the_mapping_gives_each_service_of_the_entity_types_read() {
-        let entity = |n: &str| AuditServiceEntity {
+        let entity = |n: &str| TrailServiceEntity {
             name: Some(n.into()),
             actions: vec![],
         };
-        let mapping = AuditServiceMapping {
+        let mapping = TrailServiceMapping {
             services: vec![
-                AuditService {
+                TrailService {
                     name: Some("PeoplePermissions".into()),
                     entities: vec![entity("OAuthClient"), entity("Role"), entity("User")],
                 },
-                AuditService {
+                TrailService {
                     name: Some("Routing".into()),
                     entities: vec![entity("Queue")],
                 },
-                AuditService {
+                TrailService {
                     name: Some("Directory".into()),
                     entities: vec![entity("OrganizationAuthorizationTrust")],
                 },
-                AuditService {
+                TrailService {
                     name: None,
                     entities: vec![entity("Role")],
                 },
@@ -513,20 +513,20 @@ mod tests {
             date in "[0-9:TZ+.-]{0,30}",
             text in proptest::prelude::any::<String>(),
         ) {
-            let _ = serde_json::from_slice::<AuditResults>(&bytes);
-            let m = AuditMessage {
+            let _ = serde_json::from_slice::<TrailResults>(&bytes);
+            let m = TrailMessage {
                 id: Some(text.clone()),
                 event_date: Some(date),
                 action: Some(text.clone()),
                 entity_type: Some(text.clone()),
                 entity: Some(EntityRef { id: Some(text.clone()), name: Some(text.clone()) }),
                 user: Some(EntityRef { id: Some(text.clone()), name: None }),
-                property_changes: Some(vec![genesys_api::read_models::PropertyChange {
+                property_changes: Some(vec![genesys_api::read_models::TrailPropertyChange {
                     property: Some(text.clone()),
                     old_values: Some(vec![text.clone(); 50]),
                     new_values: None,
                 }]),
-                ..AuditMessage::default()
+                ..TrailMessage::default()
             };
             if let Some(e) = event(m) {
                 proptest::prop_assert!(e.action.chars().count() <= MAX_TEXT + 1);

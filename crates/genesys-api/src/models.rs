@@ -2,8 +2,15 @@
 //!
 //! Absent fields stay `None` and are omitted when serialized, as Genesys does. Unknown fields
 //! are ignored. None of these types holds a client secret.
+//!
+//! The `Trail*` types are the audit trail's answers as the simulator writes them, with the fields
+//! the SDK models require; the client reads their lenient twins in `read_models`.
+
+use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
+
+use crate::read_models::{TrailFilter, TrailSort};
 
 /// `{id, name, selfUri}` reference to another entity.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -282,4 +289,121 @@ impl std::fmt::Debug for TokenResponse {
             .field("expires_in", &self.expires_in)
             .finish()
     }
+}
+
+/// `AddressableEntityRef` of a trail message: the OAuth client that acted. The simulator writes it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TrailClientRef {
+    pub id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub self_uri: Option<String>,
+}
+
+/// `PropertyChange` of a trail message, as the simulator writes it (the client reads
+/// `read_models::TrailPropertyChange`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TrailPropertyChange {
+    pub property: String,
+    #[serde(default)]
+    pub old_values: Vec<String>,
+    #[serde(default)]
+    pub new_values: Vec<String>,
+}
+
+/// `AuditLogMessage` as the simulator writes it: who (`user`, and/or the OAuth `client` whose
+/// token made the call) did what (`action`) to which entity, when. The client reads
+/// `read_models::TrailMessage`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TrailMessage {
+    pub id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_home_org_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<DomainEntityRef>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client: Option<TrailClientRef>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub remote_ip: Vec<String>,
+    pub service_name: String,
+    /// `USER` or `SYSTEM`.
+    pub level: String,
+    /// `yyyy-MM-ddTHH:mm:ss.mmmZ`, so text order is time order.
+    pub event_date: String,
+    pub action: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub entity: Option<DomainEntityRef>,
+    pub entity_type: String,
+    /// `SUCCESS`, `FAILURE` or `WARNING`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub property_changes: Vec<TrailPropertyChange>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub context: BTreeMap<String, String>,
+}
+
+/// `AuditQueryExecutionStatusResponse` as the simulator writes it (the client reads
+/// `read_models::TrailQueryStatus`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TrailExecutionStatus {
+    pub id: String,
+    /// `Queued`, `Running`, `Succeeded`, `Failed` or `Cancelled`.
+    pub state: String,
+    pub start_date: String,
+    pub interval: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub filters: Vec<TrailFilter>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sort: Vec<TrailSort>,
+}
+
+/// `AuditQueryExecutionResultsResponse` as the simulator writes it: one page, `cursor` only
+/// when another page follows (the client reads `read_models::TrailResults`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TrailResultsPage {
+    pub id: String,
+    pub page_size: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cursor: Option<String>,
+    pub entities: Vec<TrailMessage>,
+}
+
+/// `AuditRealtimeQueryResultsResponse` as the simulator writes it (the client reads
+/// `read_models::TrailRealtimeResults`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TrailRealtimePage {
+    pub entities: Vec<TrailMessage>,
+    pub page_size: u64,
+    pub page_number: u64,
+    pub total: u64,
+    pub page_count: u64,
+}
+
+/// `AuditQueryServiceMapping` as the simulator writes it (the client reads
+/// `read_models::TrailServiceMapping`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrailServiceMapping {
+    pub services: Vec<TrailService>,
+}
+
+/// `AuditQueryService` as the simulator writes it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrailService {
+    pub name: String,
+    pub entities: Vec<TrailServiceEntity>,
+}
+
+/// `AuditQueryEntity` as the simulator writes it: an entity type and its audited actions.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrailServiceEntity {
+    pub name: String,
+    pub actions: Vec<String>,
 }

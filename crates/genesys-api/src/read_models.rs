@@ -1,6 +1,10 @@
 //! Wire types scopewatch reads from the official SDK models where every field is optional:
 //! the organization, divisions, users, the audit trail, and lenient roles (§12.6: a role or a
 //! policy missing a field must not fail the roles page). Unknown fields are ignored.
+//!
+//! The audit-trail query (`TrailQuery`, `TrailFilter`, `TrailSort`) lives here too: one shape,
+//! which the client writes and the simulator reads. The trail's answers are named `Trail*` so
+//! they do not read as scopewatch's own audits; their strict twins are in `models`.
 
 use std::collections::BTreeMap;
 
@@ -59,54 +63,56 @@ pub struct EntityRef {
     pub name: Option<String>,
 }
 
-/// `AuditQueryFilter`.
+/// `AuditQueryFilter`: the client writes it, the simulator reads it (one shape for both).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct AuditFilter {
+pub struct TrailFilter {
     pub property: String,
     pub value: String,
 }
 
-/// `AuditQuerySort`.
+/// `AuditQuerySort`: the client writes it, the simulator reads it (one shape for both).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct AuditSort {
+pub struct TrailSort {
     pub name: String,
     pub sort_order: String,
 }
 
 /// `AuditQueryRequest` (`POST /api/v2/audits/query`); with a page it is the
-/// `AuditRealtimeQueryRequest` (`POST /api/v2/audits/query/realtime`).
+/// `AuditRealtimeQueryRequest` (`POST /api/v2/audits/query/realtime`). The client writes it and
+/// the simulator reads it: `interval` is required by the SDK, the rest may be absent.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct AuditQuery {
+pub struct TrailQuery {
     pub interval: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub service_name: Option<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub filters: Vec<AuditFilter>,
+    pub filters: Vec<TrailFilter>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub sort: Vec<AuditSort>,
+    pub sort: Vec<TrailSort>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub page_number: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub page_size: Option<u64>,
 }
 
-/// `AuditQueryExecutionStatusResponse`: `Queued`, `Running`, then `Succeeded` (or `Failed`,
-/// `Cancelled`).
+/// `AuditQueryExecutionStatusResponse` as the client reads it: `Queued`, `Running`, then
+/// `Succeeded` (or `Failed`, `Cancelled`). The simulator writes `models::TrailExecutionStatus`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct AuditQueryStatus {
+pub struct TrailQueryStatus {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub state: Option<String>,
 }
 
-/// `PropertyChange` of an audit message.
+/// `PropertyChange` of a trail message as the client reads it (the simulator writes
+/// `models::TrailPropertyChange`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct PropertyChange {
+pub struct TrailPropertyChange {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub property: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -115,11 +121,12 @@ pub struct PropertyChange {
     pub new_values: Option<Vec<String>>,
 }
 
-/// `AuditLogMessage`: who (`user`), through which OAuth client (`client`), did what (`action`)
-/// to which entity, when.
+/// `AuditLogMessage` as the client reads it: who (`user`), through which OAuth client
+/// (`client`), did what (`action`) to which entity, when. The simulator writes
+/// `models::TrailMessage`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct AuditMessage {
+pub struct TrailMessage {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -137,14 +144,14 @@ pub struct AuditMessage {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub entity_type: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub property_changes: Option<Vec<PropertyChange>>,
+    pub property_changes: Option<Vec<TrailPropertyChange>>,
 }
 
 /// `AuditQueryExecutionResultsResponse`: one page, and the `cursor` of the next (absent on the
-/// last).
+/// last). The client reads it; the simulator writes `models::TrailResultsPage`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct AuditResults {
+pub struct TrailResults {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -152,15 +159,16 @@ pub struct AuditResults {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cursor: Option<String>,
     #[serde(default)]
-    pub entities: Vec<AuditMessage>,
+    pub entities: Vec<TrailMessage>,
 }
 
-/// `AuditRealtimeQueryResultsResponse`.
+/// `AuditRealtimeQueryResultsResponse` as the client reads it (the simulator writes
+/// `models::TrailRealtimePage`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct AuditRealtimeResults {
+pub struct TrailRealtimeResults {
     #[serde(default)]
-    pub entities: Vec<AuditMessage>,
+    pub entities: Vec<TrailMessage>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub page_size: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -171,25 +179,26 @@ pub struct AuditRealtimeResults {
     pub page_count: Option<u64>,
 }
 
-/// `AuditQueryServiceMapping`: services and the entity types each audits.
+/// `AuditQueryServiceMapping` as the client reads it: services and the entity types each
+/// audits (the simulator writes `models::TrailServiceMapping`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct AuditServiceMapping {
+pub struct TrailServiceMapping {
     #[serde(default)]
-    pub services: Vec<AuditService>,
+    pub services: Vec<TrailService>,
 }
 
-/// `AuditQueryService`.
+/// `AuditQueryService` as the client reads it.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct AuditService {
+pub struct TrailService {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     #[serde(default)]
-    pub entities: Vec<AuditServiceEntity>,
+    pub entities: Vec<TrailServiceEntity>,
 }
 
-/// `AuditQueryEntity`.
+/// `AuditQueryEntity` as the client reads it.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct AuditServiceEntity {
+pub struct TrailServiceEntity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     #[serde(default)]

@@ -2,7 +2,7 @@
 //! permission domains and actions.
 
 /// Read-write / read-only scope names of a real org (genesys-api.md §5.2).
-pub const SCOPE_CATALOG: &[&str] = &[
+pub(crate) const SCOPE_CATALOG: &[&str] = &[
     "alerting",
     "alerting:readonly",
     "analytics",
@@ -106,14 +106,14 @@ pub const SCOPE_CATALOG: &[&str] = &[
 ];
 
 /// Scope names that look plausible but no org's catalog has (the seed tutorial's among them).
-pub const UNKNOWN_SCOPES: &[&str] = &[
+pub(crate) const UNKNOWN_SCOPES: &[&str] = &[
     "admin:oauth:read",
     "user:write",
     "legacy-reporting",
     "api:*",
 ];
 
-pub const NAME_WORDS: &[&str] = &[
+pub(crate) const NAME_WORDS: &[&str] = &[
     "Wallboard",
     "CRM Sync",
     "Salesforce Bridge",
@@ -139,7 +139,7 @@ pub const NAME_WORDS: &[&str] = &[
     "Łódź Integration",
 ];
 
-pub const DOMAINS: &[(&str, &[&str])] = &[
+pub(crate) const DOMAINS: &[(&str, &[&str])] = &[
     (
         "analytics",
         &[
@@ -159,4 +159,4 @@ pub const DOMAINS: &[(&str, &[&str])] = &[
     ("telephony", &["plugin", "phone"]),
 ];
 
-pub const ACTIONS: &[&str] = &["view", "add", "edit", "delete"];
+pub(crate) const ACTIONS: &[&str] = &["view", "add", "edit", "delete"];

@@ -14,12 +14,12 @@ use super::wire::{Fail, paged_with, to_json};
 use genesys_api::models::EntityListing;
 
 /// Ids one `GET /api/v2/users?id=` call may name. The SDK documents no maximum: [GUESS] 100.
-pub const MAX_USER_IDS: usize = 100;
+pub(crate) const MAX_USER_IDS: usize = 100;
 /// Largest `pageSize` of the user listing ([3P]: 500).
-pub const MAX_USER_PAGE_SIZE: usize = 500;
+pub(crate) const MAX_USER_PAGE_SIZE: usize = 500;
 /// Largest `pageSize` of the division listing ([GUESS], as most listings: 100... Genesys
 /// documents none; the Terraform provider pages divisions by 100).
-pub const MAX_DIVISION_PAGE_SIZE: usize = 100;
+pub(crate) const MAX_DIVISION_PAGE_SIZE: usize = 100;
 
 fn page(pairs: &[(String, String)], max_size: usize) -> Result<(usize, usize), Fail> {
     let map: std::collections::HashMap<String, String> = pairs.iter().cloned().collect();

@@ -37,7 +37,7 @@ struct FaultState {
 
 /// What the fault layer decided for one API call.
 #[derive(Debug, PartialEq, Eq)]
-pub enum Injected {
+pub(crate) enum Injected {
     None,
     Drop,
     ServerError,
@@ -53,7 +53,7 @@ pub struct Faults {
 }
 
 impl Faults {
-    pub fn new(config: FaultConfig) -> Self {
+    pub(crate) fn new(config: FaultConfig) -> Self {
         Faults {
             state: Mutex::new(FaultState {
                 config,
@@ -79,7 +79,7 @@ impl Faults {
         self.with(|s| s.config = config);
     }
 
-    pub fn latency(&self) -> Duration {
+    pub(crate) fn latency(&self) -> Duration {
         self.with(|s| s.config.latency)
     }
 
@@ -118,7 +118,7 @@ impl Faults {
         self.with(|s| s.denied.insert(endpoint.to_string()));
     }
 
-    pub fn is_denied(&self, endpoint: &str) -> bool {
+    pub(crate) fn is_denied(&self, endpoint: &str) -> bool {
         self.with(|s| s.denied.contains(endpoint))
     }
 
@@ -136,7 +136,7 @@ impl Faults {
     }
 
     /// Counts one API call towards a pending revocation; true when tokens must be revoked now.
-    pub fn count_call_for_revocation(&self) -> bool {
+    pub(crate) fn count_call_for_revocation(&self) -> bool {
         self.with(|s| match s.revoke_after {
             Some(0) => {
                 s.revoke_after = None;
@@ -151,7 +151,7 @@ impl Faults {
     }
 
     /// Decides the fault for one API call.
-    pub fn decide(&self, now: DateTime<Utc>) -> Injected {
+    pub(crate) fn decide(&self, now: DateTime<Utc>) -> Injected {
         self.with(|s| {
             if let Some(until) = s.storm_until {
                 if now < until {

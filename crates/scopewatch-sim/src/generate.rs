@@ -1,32 +1,26 @@
 //! Generates a realistic organization from a seed, a size and an anchor date. The same inputs
 //! always give the same org, byte for byte.
 
-use chrono::{Days, NaiveDate};
+use chrono::NaiveDate;
 
-pub use super::catalog::SCOPE_CATALOG;
-use super::catalog::{ACTIONS, DOMAINS, NAME_WORDS, UNKNOWN_SCOPES};
-use super::directory;
-use super::interval::timestamp;
-use super::org::{Org, SimClient};
-use genesys_api::models::{
-    DomainEntityRef, OAuthClient, OAuthScope, PermissionPolicy, Role, RoleDivision, UsageRow,
-};
+use super::catalog::{ACTIONS, DOMAINS, SCOPE_CATALOG};
+use super::client_gen::{Pools, generated_client};
+use super::directory::{self, Division, SimUser};
+use super::org::Org;
+use genesys_api::models::{DomainEntityRef, OAuthScope, PermissionPolicy, Role};
 use genesys_api::rng::Rng;
 
 /// How big an org to generate.
 #[derive(Debug, Clone)]
 pub struct OrgSize {
+    /// OAuth clients besides the auditor.
     pub clients: usize,
+    /// Roles, the five notable ones included (fewer than five gives the five).
     pub roles: usize,
+    /// The same seed, size and anchor give the same org, byte for byte.
     pub seed: u64,
     /// Dates are generated relative to this day (usage is within the last year of it).
     pub anchor: NaiveDate,
-}
-
-fn days_before(anchor: NaiveDate, days: i64) -> NaiveDate {
-    anchor
-        .checked_sub_days(Days::new(days.max(0) as u64))
-        .unwrap_or(anchor)
 }
 
 fn policy(domain: &str, entity: &str, actions: &[&str]) -> PermissionPolicy {
@@ -150,231 +144,45 @@ fn generic_role(rng: &mut Rng, index: usize) -> Role {
     r
 }
 
-fn redirect_uri(rng: &mut Rng, n: usize) -> String {
-    match rng.below(100) {
-        0..=69 => format!("https://apps.example.com/callback/{n}"),
-        70..=79 => format!("http://intranet.example.net/oauth/{n}"),
-        80..=91 => "http://localhost:8080/callback".into(),
-        92..=95 => "https://*.example.org/callback".into(),
-        _ => "http://127.0.0.1:3000/auth".into(),
-    }
-}
-
-fn scope_list(rng: &mut Rng) -> Vec<String> {
-    let count = match rng.below(100) {
-        0..=49 => rng.range(1, 5),
-        50..=89 => rng.range(6, 15),
-        _ => rng.range(16, 30),
-    };
-    let mut scopes: Vec<String> = Vec::new();
-    for _ in 0..count {
-        let s = *rng.pick(SCOPE_CATALOG);
-        // Scopes that manage clients and roles are rare in real user-facing apps.
-        let escalates = matches!(s, "oauth" | "authorization" | "organization-authorization");
-        if escalates && !rng.chance(10) {
-            continue;
-        }
-        if !scopes.iter().any(|x| x == s) {
-            scopes.push(s.to_string());
-        }
-    }
-    if rng.chance(3) {
-        scopes.push(rng.pick(UNKNOWN_SCOPES).to_string());
-    }
-    scopes
-}
-
 /// Generates an org; the auditor client is added separately (`Org::ensure_auditor`).
 pub fn generate(size: &OrgSize) -> Org {
+    // Every draw below comes from one stream in a fixed order: reordering two calls changes
+    // every org generated from a seed, which tests and benchmarks pin.
     let mut rng = Rng::new(size.seed);
     let organization_id = rng.uuid();
     let home_division_id = rng.uuid();
     let divisions: Vec<String> = std::iter::once(home_division_id.clone())
         .chain((0..5).map(|_| rng.uuid()))
         .collect();
-    let users: Vec<DomainEntityRef> = (0..20)
-        .map(|_| {
-            let id = rng.uuid();
-            DomainEntityRef {
-                self_uri: Some(format!("/api/v2/users/{id}")),
-                id,
-                name: None,
-            }
-        })
-        .collect();
-
-    let mut roles = notable_roles(&mut rng);
-    let notable = roles.len();
-    let mut index = 0;
-    while roles.len() < size.roles.max(notable) {
-        index += 1;
-        roles.push(generic_role(&mut rng, index));
-    }
-
+    let users = creator_refs(&mut rng);
+    let roles = generated_roles(&mut rng, size.roles);
+    let pools = Pools {
+        notable: roles.notable,
+        roles: &roles.all,
+        divisions: &divisions,
+        users: &users,
+        anchor: size.anchor,
+    };
     let mut clients = Vec::with_capacity(size.clients);
     let mut usage = Vec::new();
     for n in 0..size.clients {
-        let id = rng.uuid();
-        let grant = match rng.below(100) {
-            0..=44 => "CLIENT-CREDENTIALS",
-            45..=69 => "CODE",
-            70..=84 => "TOKEN",
-            85..=92 => "SAML2-BEARER",
-            _ => "PASSWORD",
-        };
-        let state = match rng.below(100) {
-            0..=84 => "active",
-            85..=92 => "disabled",
-            _ => "inactive",
-        };
-        let created_day = days_before(size.anchor, rng.range(1, 2000));
-        let modified_day = days_before(
-            size.anchor,
-            rng.range(0, (size.anchor - created_day).num_days()),
-        );
-        let mut name = format!("{} {}", rng.pick(NAME_WORDS), n + 1);
-        if n == 6 {
-            // Client names are free text chosen by anyone with OAuth admin rights; one hostile
-            // name keeps every page and export honest about escaping: HTML markup, and quotes,
-            // a backslash and template openers for the Terraform snippets.
-            name = format!(
-                "Legacy <script>alert('scopewatch')</script> \"${{path.cwd}}\" %{{if true}}\\ widget {}",
-                n + 1
-            );
-        }
-        let description = (!rng.chance(15)).then(|| format!("Owned by team {}", rng.below(40) + 1));
-        let validity = if rng.chance(5) {
-            None
-        } else if grant == "TOKEN" {
-            Some(*rng.pick(&[1800, 3600, 7200, 86_400]))
-        } else {
-            Some(*rng.pick(&[300, 1800, 3600, 7200, 43_200, 86_400, 86_400, 172_800]))
-        };
-        let (scope, role_divisions, redirects) = if grant == "CLIENT-CREDENTIALS" {
-            let mut rds = Vec::new();
-            for _ in 0..rng.range(1, 3) {
-                // Most integrations hold ordinary roles; a few hold the notable ones
-                // (Master Admin, authorization or OAuth management).
-                let role = if rng.chance(6) {
-                    &roles[rng.below(notable as u64 - 1) as usize]
-                } else if roles.len() > notable {
-                    rng.pick(&roles[notable..])
-                } else {
-                    rng.pick(&roles)
-                };
-                let division = if rng.chance(20) {
-                    "*".to_string()
-                } else {
-                    rng.pick(&divisions).clone()
-                };
-                rds.push(RoleDivision {
-                    role_id: role.id.clone(),
-                    division_id: Some(division),
-                });
-            }
-            (vec![], rds, vec![])
-        } else {
-            let redirects = if matches!(grant, "CODE" | "TOKEN") {
-                (0..rng.range(1, 3))
-                    .map(|_| redirect_uri(&mut rng, n))
-                    .collect()
-            } else {
-                vec![]
-            };
-            (scope_list(&mut rng), vec![], redirects)
-        };
-        let creator = rng.pick(&users).clone();
-        let date_to_delete = (state == "inactive").then(|| {
-            let day = size.anchor + Days::new(rng.range(1, 7) as u64);
-            timestamp(day, &mut rng)
-        });
-        let role_ids: Vec<String> = role_divisions.iter().map(|rd| rd.role_id.clone()).collect();
-        let client = OAuthClient {
-            self_uri: Some(format!("/api/v2/oauth/clients/{id}")),
-            id: id.clone(),
-            name: name.clone(),
-            access_token_validity_seconds: validity,
-            description,
-            registered_redirect_uri: Some(redirects),
-            role_ids: Some(role_ids),
-            date_created: Some(timestamp(created_day, &mut rng)),
-            date_modified: Some(timestamp(modified_day, &mut rng)),
-            created_by: Some(creator.clone()),
-            modified_by: Some(creator),
-            authorized_grant_type: grant.into(),
-            scope: Some(scope),
-            role_divisions: Some(role_divisions),
-            state: Some(state.into()),
-            date_to_delete,
-        };
-        // Most active clients were used recently; some long ago, some never.
-        if rng.chance(if state == "active" { 80 } else { 30 }) {
-            let last_used = match rng.below(100) {
-                0..=69 => rng.range(0, 30),
-                70..=89 => rng.range(31, 120),
-                _ => rng.range(121, 360),
-            };
-            for day_offset in 0..rng.range(1, 4) {
-                let day = days_before(size.anchor, last_used + day_offset * rng.range(1, 10));
-                let requests = rng.range(1, 5000) as u64;
-                let status429 = if rng.chance(5) { requests / 20 } else { 0 };
-                let status400 = requests / 50 + status429;
-                let status500 = if rng.chance(10) { requests / 100 } else { 0 };
-                let mut row = UsageRow::daily(&id, day, requests);
-                row.client_name = Some(name.clone());
-                row.status200 = requests - status400 - status500;
-                row.status400 = status400;
-                row.status500 = status500;
-                row.status429 = status429;
-                usage.push(row);
-            }
-        }
-        clients.push(SimClient {
-            client,
-            secret: None,
-        });
+        let (client, rows) = generated_client(&mut rng, n, &pools);
+        clients.push(client);
+        usage.extend(rows);
     }
-
-    let scopes = SCOPE_CATALOG
-        .iter()
-        .map(|s| OAuthScope {
-            id: s.to_string(),
-            description: Some(scope_description(s)),
-            self_uri: Some(format!("/api/v2/oauth/scopes/{s}")),
-        })
-        .collect();
     // The directory and the trail come from their own stream: the fields above stay what they
     // were for the same seed.
     let mut extra = Rng::new(size.seed ^ 0xd1_7ec7_0000_0012);
-    let mut division_list = directory::divisions(&divisions);
-    directory::count_objects(&mut division_list, &mut extra);
-    let admin_ids: Vec<String> = (0..ADMINS).map(|_| extra.uuid()).collect();
-    let creator_ids: Vec<String> = users.iter().map(|u| u.id.clone()).collect();
-    let mut people = directory::users(&creator_ids, 0, &division_list[0], creator_state);
-    people.extend(directory::users(
-        &admin_ids,
-        creator_ids.len(),
-        &division_list[0],
-        |i| if i == ADMINS - 1 { "deleted" } else { "active" },
-    ));
-    let admin_refs: Vec<DomainEntityRef> = people[users.len()..]
-        .iter()
-        .filter(|u| u.state == "active")
-        .map(|u| DomainEntityRef {
-            id: u.id.clone(),
-            name: None,
-            self_uri: u.self_uri.clone(),
-        })
-        .collect();
+    let people = generated_directory(&mut extra, &divisions, &users);
     let mut org = Org {
         organization_id,
         home_division_id,
         organization_name: format!("Simulated Org {}", size.seed),
-        divisions: division_list,
-        users: people,
+        divisions: people.divisions,
+        users: people.users,
         clients,
-        roles,
-        scopes,
+        roles: roles.all,
+        scopes: scope_catalog(),
         usage,
         audits: vec![],
     };
@@ -383,8 +191,93 @@ pub fn generate(size: &OrgSize) -> Org {
         &genesys_api::permissions::catalog::Catalog::snapshot(),
         size.seed,
     );
-    super::trail_gen::generate_trail(&mut org, size.anchor, size.seed, &admin_refs);
+    super::trail_gen::generate_trail(&mut org, size.anchor, size.seed, &people.admins);
     org
+}
+
+/// The 20 people who create clients, as the references a client names them by.
+fn creator_refs(rng: &mut Rng) -> Vec<DomainEntityRef> {
+    (0..20)
+        .map(|_| {
+            let id = rng.uuid();
+            DomainEntityRef {
+                self_uri: Some(format!("/api/v2/users/{id}")),
+                id,
+                name: None,
+            }
+        })
+        .collect()
+}
+
+/// The roles of an org: the notable ones first, then generic ones up to `count`.
+struct GeneratedRoles {
+    all: Vec<Role>,
+    notable: usize,
+}
+
+fn generated_roles(rng: &mut Rng, count: usize) -> GeneratedRoles {
+    let mut roles = notable_roles(rng);
+    let notable = roles.len();
+    let mut index = 0;
+    while roles.len() < count.max(notable) {
+        index += 1;
+        roles.push(generic_role(rng, index));
+    }
+    GeneratedRoles {
+        all: roles,
+        notable,
+    }
+}
+
+fn scope_catalog() -> Vec<OAuthScope> {
+    SCOPE_CATALOG
+        .iter()
+        .map(|s| OAuthScope {
+            id: s.to_string(),
+            description: Some(scope_description(s)),
+            self_uri: Some(format!("/api/v2/oauth/scopes/{s}")),
+        })
+        .collect()
+}
+
+/// The divisions with their object counts, the people, and the active administrators who
+/// appear in the trail.
+struct GeneratedDirectory {
+    divisions: Vec<Division>,
+    users: Vec<SimUser>,
+    admins: Vec<DomainEntityRef>,
+}
+
+fn generated_directory(
+    extra: &mut Rng,
+    division_ids: &[String],
+    creators: &[DomainEntityRef],
+) -> GeneratedDirectory {
+    let mut divisions = directory::divisions(division_ids);
+    directory::count_objects(&mut divisions, extra);
+    let admin_ids: Vec<String> = (0..ADMINS).map(|_| extra.uuid()).collect();
+    let creator_ids: Vec<String> = creators.iter().map(|u| u.id.clone()).collect();
+    let mut users = directory::users(&creator_ids, 0, &divisions[0], creator_state);
+    users.extend(directory::users(
+        &admin_ids,
+        creator_ids.len(),
+        &divisions[0],
+        |i| if i == ADMINS - 1 { "deleted" } else { "active" },
+    ));
+    let admins = users[creators.len()..]
+        .iter()
+        .filter(|u| u.state == "active")
+        .map(|u| DomainEntityRef {
+            id: u.id.clone(),
+            name: None,
+            self_uri: u.self_uri.clone(),
+        })
+        .collect();
+    GeneratedDirectory {
+        divisions,
+        users,
+        admins,
+    }
 }
 
 /// People who administer the org besides the 20 client creators (the last one has left).
@@ -410,6 +303,7 @@ fn scope_description(scope: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::catalog::UNKNOWN_SCOPES;
 
     fn size(clients: usize, seed: u64) -> OrgSize {
         OrgSize {

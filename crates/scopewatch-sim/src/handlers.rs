@@ -25,7 +25,7 @@ use genesys_api::models::{
 };
 use genesys_api::rng::{Rng, random_u64};
 
-pub fn router(state: Shared) -> Router {
+pub(crate) fn router(state: Shared) -> Router {
     let api = Router::new()
         .route(
             "/api/v2/oauth/clients",

@@ -2,21 +2,23 @@
 //! Genesys Cloud does on the wire (genesys-api.md). Behind `scopewatch sim`, `serve --demo`,
 //! the tests and the benchmarks.
 
+// Every module is private: the facade below is what the binary, the examples and the
+// integration tests use, so the rest can change without breaking them.
 mod access;
-mod audit_model;
 mod catalog;
+mod client_gen;
 mod directory;
 mod directory_handlers;
 mod endpoints;
-pub mod faults;
+mod faults;
 mod gate;
-pub mod generate;
+mod generate;
 mod handlers;
 mod interval;
 mod mutate;
-pub mod org;
+mod org;
 mod params;
-pub mod state;
+mod state;
 mod trail;
 mod trail_gen;
 mod trail_handlers;
@@ -30,18 +32,23 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-pub use audit_model::{AuditMessage, PropertyChange};
 pub use directory::{Division, SimUser};
 pub use faults::{FaultConfig, Faults};
 pub use generate::{OrgSize, generate};
 pub use genesys_api::rng::random_token;
-pub use org::Org;
-pub use state::{RequestRecord, SimClock, SimSettings, SimState};
-pub use trail::{ENTITY_OAUTH_CLIENT, ENTITY_ROLE, SERVICE as AUDIT_SERVICE};
+pub use org::{Org, SimClient};
+use state::SimState;
+pub use state::{RequestRecord, SimClock, SimSettings};
 
-/// A read view of the simulator's org.
+/// The scopes a generated org offers, for tests that build an org by hand.
+#[cfg(feature = "testing")]
+pub const SCOPE_CATALOG: &[&str] = catalog::SCOPE_CATALOG;
+
+/// A read view of the simulator's org, for tests that check what the API changed.
+#[cfg(feature = "testing")]
 pub struct OrgView<'a>(std::sync::RwLockReadGuard<'a, state::Live>);
 
+#[cfg(feature = "testing")]
 impl std::ops::Deref for OrgView<'_> {
     type Target = Org;
     fn deref(&self) -> &Org {
@@ -51,7 +58,7 @@ impl std::ops::Deref for OrgView<'_> {
 
 /// A simulator serving on a local port until stopped or dropped.
 pub struct RunningSim {
-    pub addr: SocketAddr,
+    addr: SocketAddr,
     state: Arc<SimState>,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<()>>,
@@ -63,16 +70,19 @@ impl RunningSim {
         format!("http://{}", self.addr)
     }
 
+    /// The fault switches, to change while it serves.
     pub fn faults(&self) -> &Faults {
         &self.state.faults
     }
 
+    /// The simulator's clock (tests move it forward).
     pub fn clock(&self) -> &SimClock {
         &self.state.clock
     }
 
     /// The org as it is now (tests may change it through the API while it serves). Hold the
     /// guard briefly: requests that change the org wait for it.
+    #[cfg(feature = "testing")]
     pub fn org(&self) -> OrgView<'_> {
         OrgView(self.state.read())
     }

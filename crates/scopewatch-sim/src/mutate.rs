@@ -13,13 +13,13 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
 use super::access::{Shared, require};
-use super::audit_model::{AuditMessage, ClientRef, PropertyChange};
 use super::gate::Caller;
 use super::org::{Org, SimClient};
 use super::state::Live;
 use super::trail::{ENTITY_OAUTH_CLIENT, SERVICE};
 use super::wire::{Fail, to_json};
 use genesys_api::models::{DomainEntityRef, OAuthClient, RoleDivision};
+use genesys_api::models::{TrailClientRef, TrailMessage, TrailPropertyChange};
 use genesys_api::rng::{Rng, random_token, random_u64};
 
 const GRANTS: [&str; 5] = [
@@ -73,72 +73,20 @@ fn bad(message: String) -> Fail {
 fn build(org: &Org, body: &Bytes, id: &str) -> Result<OAuthClient, Fail> {
     let request: ClientRequest = serde_json::from_slice(body)
         .map_err(|e| bad(format!("The OAuth client body is not valid: {e}")))?;
+    // One field at a time, in a fixed order: the 400 names the first bad one.
     let name = request
         .name
         .filter(|n| !n.trim().is_empty())
         .ok_or_else(|| bad("name is required".into()))?;
-    let grant = request
-        .authorized_grant_type
-        .ok_or_else(|| bad("authorizedGrantType is required".into()))?;
-    if !GRANTS.contains(&grant.as_str()) {
-        return Err(bad(format!(
-            "authorizedGrantType '{grant}' is not one of {}",
-            GRANTS.join(", ")
-        )));
-    }
-    let validity = request.access_token_validity_seconds.unwrap_or(86_400);
-    if !VALIDITY.contains(&validity) {
-        return Err(bad(format!(
-            "accessTokenValiditySeconds must be between 300 and 172800, not {validity}"
-        )));
-    }
-    let state = request.state.unwrap_or_else(|| "active".into());
-    if !STATES.contains(&state.as_str()) {
-        return Err(bad(format!(
-            "state '{state}' is not one of {}",
-            STATES.join(", ")
-        )));
-    }
-    let mut grants: Vec<RoleDivision> = Vec::new();
-    for (i, rd) in request.role_divisions.iter().flatten().enumerate() {
-        let role_id = rd
-            .role_id
-            .clone()
-            .ok_or_else(|| bad(format!("roleDivisions[{i}].roleId is required")))?;
-        // The home division when none is named.
-        let division_id = rd
-            .division_id
-            .clone()
-            .unwrap_or_else(|| org.home_division_id.clone());
-        grants.push(RoleDivision {
-            role_id,
-            division_id: Some(division_id),
-        });
-    }
-    for role_id in request.role_ids.iter().flatten() {
-        if !grants.iter().any(|g| &g.role_id == role_id) {
-            grants.push(RoleDivision {
-                role_id: role_id.clone(),
-                division_id: Some(org.home_division_id.clone()),
-            });
-        }
-    }
-    for g in &grants {
-        if !org.roles.iter().any(|r| r.id == g.role_id) {
-            return Err(bad(format!("role '{}' does not exist", g.role_id)));
-        }
-        let division = g.division_id.as_deref().unwrap_or_default();
-        if division != "*" && !org.divisions.iter().any(|d| d.id == division) {
-            return Err(bad(format!("division '{division}' does not exist")));
-        }
-    }
-    let scope = request.scope.unwrap_or_default();
-    if let Some(unknown) = scope
-        .iter()
-        .find(|s| !org.scopes.iter().any(|k| &k.id == *s))
-    {
-        return Err(bad(format!("scope '{unknown}' is not a valid scope")));
-    }
+    let grant = grant_type(request.authorized_grant_type)?;
+    let validity = token_validity(request.access_token_validity_seconds)?;
+    let state = client_state(request.state)?;
+    let grants = role_grants(
+        org,
+        request.role_divisions.as_deref().unwrap_or_default(),
+        request.role_ids.as_deref().unwrap_or_default(),
+    )?;
+    let scope = scopes(org, request.scope.unwrap_or_default())?;
     let mut role_ids: Vec<String> = Vec::new();
     for g in &grants {
         if !role_ids.contains(&g.role_id) {
@@ -165,6 +113,91 @@ fn build(org: &Org, body: &Bytes, id: &str) -> Result<OAuthClient, Fail> {
     })
 }
 
+fn grant_type(grant: Option<String>) -> Result<String, Fail> {
+    let grant = grant.ok_or_else(|| bad("authorizedGrantType is required".into()))?;
+    if !GRANTS.contains(&grant.as_str()) {
+        return Err(bad(format!(
+            "authorizedGrantType '{grant}' is not one of {}",
+            GRANTS.join(", ")
+        )));
+    }
+    Ok(grant)
+}
+
+fn token_validity(seconds: Option<i64>) -> Result<i64, Fail> {
+    let validity = seconds.unwrap_or(86_400);
+    if !VALIDITY.contains(&validity) {
+        return Err(bad(format!(
+            "accessTokenValiditySeconds must be between 300 and 172800, not {validity}"
+        )));
+    }
+    Ok(validity)
+}
+
+fn client_state(state: Option<String>) -> Result<String, Fail> {
+    let state = state.unwrap_or_else(|| "active".into());
+    if !STATES.contains(&state.as_str()) {
+        return Err(bad(format!(
+            "state '{state}' is not one of {}",
+            STATES.join(", ")
+        )));
+    }
+    Ok(state)
+}
+
+/// The role grants of a request: its `roleDivisions`, then each of its `roleIds` not named
+/// there in the home division; every role and division must exist.
+fn role_grants(
+    org: &Org,
+    divisions: &[RoleDivisionRequest],
+    role_ids: &[String],
+) -> Result<Vec<RoleDivision>, Fail> {
+    let mut grants: Vec<RoleDivision> = Vec::new();
+    for (i, rd) in divisions.iter().enumerate() {
+        let role_id = rd
+            .role_id
+            .clone()
+            .ok_or_else(|| bad(format!("roleDivisions[{i}].roleId is required")))?;
+        // The home division when none is named.
+        let division_id = rd
+            .division_id
+            .clone()
+            .unwrap_or_else(|| org.home_division_id.clone());
+        grants.push(RoleDivision {
+            role_id,
+            division_id: Some(division_id),
+        });
+    }
+    for role_id in role_ids {
+        if !grants.iter().any(|g| &g.role_id == role_id) {
+            grants.push(RoleDivision {
+                role_id: role_id.clone(),
+                division_id: Some(org.home_division_id.clone()),
+            });
+        }
+    }
+    for g in &grants {
+        if !org.roles.iter().any(|r| r.id == g.role_id) {
+            return Err(bad(format!("role '{}' does not exist", g.role_id)));
+        }
+        let division = g.division_id.as_deref().unwrap_or_default();
+        if division != "*" && !org.divisions.iter().any(|d| d.id == division) {
+            return Err(bad(format!("division '{division}' does not exist")));
+        }
+    }
+    Ok(grants)
+}
+
+fn scopes(org: &Org, scope: Vec<String>) -> Result<Vec<String>, Fail> {
+    if let Some(unknown) = scope
+        .iter()
+        .find(|s| !org.scopes.iter().any(|k| &k.id == *s))
+    {
+        return Err(bad(format!("scope '{unknown}' is not a valid scope")));
+    }
+    Ok(scope)
+}
+
 /// The audit values of a client's properties, by property name.
 fn properties(c: &OAuthClient) -> BTreeMap<&'static str, Vec<String>> {
     let list = |v: &Option<Vec<String>>| v.clone().unwrap_or_default();
@@ -185,7 +218,7 @@ fn properties(c: &OAuthClient) -> BTreeMap<&'static str, Vec<String>> {
 }
 
 /// What changed from `before` to `after` (everything, for a creation or a deletion).
-fn changes(before: Option<&OAuthClient>, after: Option<&OAuthClient>) -> Vec<PropertyChange> {
+fn changes(before: Option<&OAuthClient>, after: Option<&OAuthClient>) -> Vec<TrailPropertyChange> {
     let old = before.map(properties).unwrap_or_default();
     let new = after.map(properties).unwrap_or_default();
     let names: std::collections::BTreeSet<&str> = old.keys().chain(new.keys()).copied().collect();
@@ -194,7 +227,7 @@ fn changes(before: Option<&OAuthClient>, after: Option<&OAuthClient>) -> Vec<Pro
         .filter_map(|p| {
             let o = old.get(p).cloned().unwrap_or_default();
             let n = new.get(p).cloned().unwrap_or_default();
-            (o != n).then(|| PropertyChange {
+            (o != n).then(|| TrailPropertyChange {
                 property: p.to_string(),
                 old_values: o,
                 new_values: n,
@@ -209,13 +242,13 @@ fn record(
     at: DateTime<Utc>,
     action: &str,
     client: &OAuthClient,
-    property_changes: Vec<PropertyChange>,
+    property_changes: Vec<TrailPropertyChange>,
 ) {
-    live.org.audits.push(AuditMessage {
+    live.org.audits.push(TrailMessage {
         id: Rng::new(random_u64()).uuid(),
         user_home_org_id: None,
         user: None,
-        client: Some(ClientRef {
+        client: Some(TrailClientRef {
             id: caller.client_id.clone(),
             self_uri: Some(format!("/api/v2/oauth/clients/{}", caller.client_id)),
         }),

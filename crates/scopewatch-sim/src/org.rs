@@ -6,15 +6,15 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use super::audit_model::AuditMessage;
 use super::directory::{Division, SimUser, divisions};
+use genesys_api::models::TrailMessage;
 use genesys_api::models::{
     OAuthClient, OAuthScope, PermissionPolicy, Role, RoleDivision, UsageRow,
 };
 use genesys_api::rng::Rng;
 
 /// The read permissions scopewatch needs (SPEC §1), given to the auditor client.
-pub const AUDITOR_PERMISSIONS: [(&str, &str, &str); 4] = [
+pub(crate) const AUDITOR_PERMISSIONS: [(&str, &str, &str); 4] = [
     ("oauth", "client", "view"),
     ("authorization", "role", "view"),
     ("usage", "organization", "view"),
@@ -54,7 +54,7 @@ pub struct Org {
     pub usage: Vec<UsageRow>,
     /// The audit trail, oldest first (the generated one, then the changes made while serving).
     #[serde(default)]
-    pub audits: Vec<AuditMessage>,
+    pub audits: Vec<TrailMessage>,
 }
 
 impl Org {
@@ -164,8 +164,9 @@ impl Org {
     }
 
     /// Adds a client-credentials client that may create, edit and delete OAuth clients (in
-    /// every division), for tests that change the org while it serves. Its id and secret are
-    /// the caller's; it is named "scopewatch test operator".
+    /// every division), for whoever changes the org while it serves (`scopewatch sim
+    /// --operator`, tests). Its id and secret are the caller's; it is named "scopewatch test
+    /// operator".
     pub fn add_operator(&mut self, client_id: &str, secret: &str) {
         self.ensure_divisions();
         let role_id = format!("{client_id}-role");
@@ -215,7 +216,7 @@ impl Org {
 
     /// Whether the client's roles grant `domain:entity:action` (with `*` wildcards, or the
     /// flat `admin` permission).
-    pub fn client_has_permission(&self, client: &OAuthClient, permission: &str) -> bool {
+    pub(crate) fn client_has_permission(&self, client: &OAuthClient, permission: &str) -> bool {
         let mut parts = permission.splitn(3, ':');
         let (Some(domain), Some(entity), Some(action)) = (parts.next(), parts.next(), parts.next())
         else {
@@ -245,7 +246,7 @@ impl Org {
     /// Makes the directory whole for an org that lacks parts of it (an org file written before
     /// divisions existed): a home division, and a division for every division id a client's
     /// role grant names, so every grant resolves to a named division.
-    pub fn ensure_divisions(&mut self) {
+    pub(crate) fn ensure_divisions(&mut self) {
         if self.home_division_id.is_empty() {
             self.home_division_id = self
                 .divisions
@@ -289,7 +290,7 @@ impl Org {
     }
 
     /// The organization name the org reports (`GET /api/v2/organizations/me`).
-    pub fn display_name(&self) -> &str {
+    pub(crate) fn display_name(&self) -> &str {
         if self.organization_name.is_empty() {
             "Simulated organization"
         } else {

@@ -7,10 +7,10 @@ use std::sync::{Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use chrono::{DateTime, Duration, Utc};
 
-use super::audit_model::{AuditExecutionStatus, AuditMessage};
 use super::faults::Faults;
 use super::org::Org;
 use genesys_api::models::UsageRow;
+use genesys_api::models::{TrailExecutionStatus, TrailMessage};
 
 /// Tunables of a simulator run.
 #[derive(Debug, Clone)]
@@ -48,11 +48,13 @@ pub struct SimClock {
 }
 
 impl SimClock {
+    /// The simulated time: the wall clock plus every advance so far.
     pub fn now(&self) -> DateTime<Utc> {
         Utc::now() + Duration::milliseconds(self.offset_ms.load(Ordering::Relaxed))
     }
 
     /// Moves simulated time forward.
+    #[cfg(feature = "testing")]
     pub fn advance(&self, by: std::time::Duration) {
         self.offset_ms
             .fetch_add(by.as_millis() as i64, Ordering::Relaxed);
@@ -60,7 +62,7 @@ impl SimClock {
 }
 
 #[derive(Debug, Clone)]
-pub struct IssuedToken {
+pub(crate) struct IssuedToken {
     pub client_id: String,
     pub expires_at: DateTime<Utc>,
     pub generation: u64,
@@ -70,42 +72,47 @@ pub struct IssuedToken {
 
 /// Why a bearer token was refused.
 #[derive(Debug, PartialEq, Eq)]
-pub enum TokenRefusal {
+pub(crate) enum TokenRefusal {
     Unknown,
     Expired,
     Revoked,
 }
 
 /// Rate-limit bookkeeping for one call: `Ok` with the headers' figures, or `Err(retry_after)`.
-pub struct RateWindow {
+pub(crate) struct RateWindow {
     pub count: u32,
     pub allowed: u32,
     pub reset_secs: i64,
 }
 
-pub struct Execution {
+pub(crate) struct Execution {
     /// The rows, once computed (the query runs after its 202).
     pub rows: UsageRows,
     pub running_polls_left: u32,
 }
 
 /// The rows of a usage query, once computed.
-pub type UsageRows = tokio::sync::watch::Receiver<Option<std::sync::Arc<Vec<UsageRow>>>>;
+pub(crate) type UsageRows = tokio::sync::watch::Receiver<Option<std::sync::Arc<Vec<UsageRow>>>>;
 
 /// An audit query execution: the messages it selected when it was submitted.
-pub struct AuditExecution {
-    pub status: AuditExecutionStatus,
-    pub messages: std::sync::Arc<Vec<AuditMessage>>,
+pub(crate) struct AuditExecution {
+    pub status: TrailExecutionStatus,
+    pub messages: std::sync::Arc<Vec<TrailMessage>>,
     polls: u32,
 }
 
 /// One request as the simulator saw it.
 #[derive(Debug, Clone)]
 pub struct RequestRecord {
+    /// When it arrived.
     pub at: std::time::Instant,
+    /// `GET`, `POST`...
     pub method: String,
+    /// The path, without the query.
     pub path: String,
+    /// The raw query string (empty when none).
     pub query: String,
+    /// The answer's HTTP status.
     pub status: u16,
     /// From the request's arrival to its answer's head (a body built whole is in it).
     pub took: std::time::Duration,
@@ -113,7 +120,7 @@ pub struct RequestRecord {
 
 /// The org as it is now: tests change it while the simulator serves (`POST/PUT/DELETE
 /// /api/v2/oauth/clients`).
-pub struct Live {
+pub(crate) struct Live {
     pub org: Org,
     client_index: HashMap<String, usize>,
     /// The client listing, serialized once and again only after a change (100 000 clients take
@@ -133,17 +140,17 @@ impl Live {
     }
 
     /// The client with this id.
-    pub fn client(&self, id: &str) -> Option<&super::org::SimClient> {
+    pub(crate) fn client(&self, id: &str) -> Option<&super::org::SimClient> {
         self.client_index.get(id).map(|&i| &self.org.clients[i])
     }
 
     /// Where the client with this id is in `org.clients`.
-    pub fn client_position(&self, id: &str) -> Option<usize> {
+    pub(crate) fn client_position(&self, id: &str) -> Option<usize> {
         self.client_index.get(id).copied()
     }
 
     /// Call after changing `org.clients`: rebuilds the index and drops the cached listing.
-    pub fn clients_changed(&mut self) {
+    pub(crate) fn clients_changed(&mut self) {
         self.reindex();
         self.clients_body = None;
     }
@@ -159,7 +166,7 @@ impl Live {
     }
 }
 
-pub struct SimState {
+pub(crate) struct SimState {
     live: RwLock<Live>,
     pub settings: SimSettings,
     pub faults: Faults,
@@ -189,7 +196,7 @@ const MAX_LOGGED_REQUESTS: usize = 100_000;
 const TOKEN_SWEEP_THRESHOLD: usize = 10_000;
 
 impl SimState {
-    pub fn new(org: Org, settings: SimSettings, faults: Faults) -> Self {
+    pub(crate) fn new(org: Org, settings: SimSettings, faults: Faults) -> Self {
         let scopes_body = super::wire::render_scopes(&org).into();
         let swagger_body = super::wire::render_swagger(settings.description_bytes).into();
         let mut live = Live::new(org);
@@ -211,17 +218,17 @@ impl SimState {
     }
 
     /// The org as it is now, for reading.
-    pub fn read(&self) -> RwLockReadGuard<'_, Live> {
+    pub(crate) fn read(&self) -> RwLockReadGuard<'_, Live> {
         self.live.read().unwrap_or_else(|e| e.into_inner())
     }
 
     /// The org, for changing it (callers must call `Live::clients_changed` after changing clients).
-    pub fn write(&self) -> RwLockWriteGuard<'_, Live> {
+    pub(crate) fn write(&self) -> RwLockWriteGuard<'_, Live> {
         self.live.write().unwrap_or_else(|e| e.into_inner())
     }
 
     /// The whole client listing as one page, serialized at most once per change of the org.
-    pub fn clients_body(&self) -> bytes::Bytes {
+    pub(crate) fn clients_body(&self) -> bytes::Bytes {
         if let Some(body) = &self.read().clients_body {
             return body.clone();
         }
@@ -234,7 +241,7 @@ impl SimState {
         body
     }
 
-    pub fn issue_token(&self, client_id: &str, validity_secs: i64) -> String {
+    pub(crate) fn issue_token(&self, client_id: &str, validity_secs: i64) -> String {
         let token = genesys_api::rng::random_token();
         let now = self.clock.now();
         let mut tokens = lock(&self.tokens);
@@ -258,11 +265,11 @@ impl SimState {
     }
 
     /// Revokes every token issued so far.
-    pub fn revoke_all_tokens(&self) {
+    pub(crate) fn revoke_all_tokens(&self) {
         self.generation.fetch_add(1, Ordering::Relaxed);
     }
 
-    pub fn check_token(&self, token: &str) -> Result<IssuedToken, TokenRefusal> {
+    pub(crate) fn check_token(&self, token: &str) -> Result<IssuedToken, TokenRefusal> {
         let tokens = lock(&self.tokens);
         let issued = tokens.get(token).ok_or(TokenRefusal::Unknown)?;
         if issued.generation < self.generation.load(Ordering::Relaxed) {
@@ -275,7 +282,7 @@ impl SimState {
     }
 
     /// Counts one call against the token's one-minute window; `Err(retry_after_secs)` when over.
-    pub fn rate_limit(&self, token: &str) -> Result<RateWindow, i64> {
+    pub(crate) fn rate_limit(&self, token: &str) -> Result<RateWindow, i64> {
         let now = self.clock.now();
         let allowed = self.settings.rate_limit_per_minute;
         let mut tokens = lock(&self.tokens);
@@ -304,7 +311,7 @@ impl SimState {
     }
 
     /// Keeps a submitted usage query; its rows come through the returned sender.
-    pub fn store_execution(
+    pub(crate) fn store_execution(
         &self,
         id: String,
     ) -> tokio::sync::watch::Sender<Option<std::sync::Arc<Vec<UsageRow>>>> {
@@ -329,7 +336,7 @@ impl SimState {
     /// `None` for an unknown id, `Some(None)` while running (for the configured number of
     /// polls), then `Some(rows)`: the rows, or the wait for them (the answer waits, so the
     /// number of polls never depends on how fast the rows were computed).
-    pub fn poll_execution(&self, id: &str) -> Option<Option<UsageRows>> {
+    pub(crate) fn poll_execution(&self, id: &str) -> Option<Option<UsageRows>> {
         let mut executions = lock(&self.executions);
         let execution = executions.get_mut(id)?;
         if execution.running_polls_left > 0 {
@@ -340,7 +347,11 @@ impl SimState {
     }
 
     /// Keeps an audit query execution for polling (the oldest is forgotten past a few).
-    pub fn store_audit_execution(&self, status: AuditExecutionStatus, messages: Vec<AuditMessage>) {
+    pub(crate) fn store_audit_execution(
+        &self,
+        status: TrailExecutionStatus,
+        messages: Vec<TrailMessage>,
+    ) {
         let mut executions = lock(&self.audit_executions);
         if executions.len() >= MAX_AUDIT_EXECUTIONS {
             executions.remove(0);
@@ -354,7 +365,7 @@ impl SimState {
 
     /// One poll of an execution's status: `Queued` when submitted, then `Running` for
     /// `audit_running_polls` polls, then `Succeeded`.
-    pub fn poll_audit_execution(&self, id: &str) -> Option<AuditExecutionStatus> {
+    pub(crate) fn poll_audit_execution(&self, id: &str) -> Option<TrailExecutionStatus> {
         let mut executions = lock(&self.audit_executions);
         let execution = executions.iter_mut().find(|e| e.status.id == id)?;
         execution.polls = execution.polls.saturating_add(1);
@@ -367,13 +378,16 @@ impl SimState {
     }
 
     /// The state and messages of an execution, without polling it.
-    pub fn audit_execution(&self, id: &str) -> Option<(String, std::sync::Arc<Vec<AuditMessage>>)> {
+    pub(crate) fn audit_execution(
+        &self,
+        id: &str,
+    ) -> Option<(String, std::sync::Arc<Vec<TrailMessage>>)> {
         let executions = lock(&self.audit_executions);
         let e = executions.iter().find(|e| e.status.id == id)?;
         Some((e.status.state.clone(), e.messages.clone()))
     }
 
-    pub fn record(&self, record: RequestRecord) {
+    pub(crate) fn record(&self, record: RequestRecord) {
         let mut requests = lock(&self.requests);
         if requests.len() >= MAX_LOGGED_REQUESTS {
             requests.drain(..MAX_LOGGED_REQUESTS / 2);
@@ -381,7 +395,7 @@ impl SimState {
         requests.push(record);
     }
 
-    pub fn requests(&self) -> Vec<RequestRecord> {
+    pub(crate) fn requests(&self) -> Vec<RequestRecord> {
         lock(&self.requests).clone()
     }
 }

@@ -5,18 +5,17 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 
-use super::audit_model::{
-    AuditEntityKind, AuditMessage, AuditQuery, AuditService, AuditServiceMapping,
-};
 use super::interval::{parse_instant, parse_interval};
 use super::org::Org;
+use genesys_api::models::{TrailMessage, TrailService, TrailServiceEntity, TrailServiceMapping};
+use genesys_api::read_models::TrailQuery;
 
 /// The service that audits OAuth clients, roles and grants.
-pub const SERVICE: &str = "PeoplePermissions";
-pub const ENTITY_OAUTH_CLIENT: &str = "OAuthClient";
-pub const ENTITY_ROLE: &str = "Role";
+pub(crate) const SERVICE: &str = "PeoplePermissions";
+pub(crate) const ENTITY_OAUTH_CLIENT: &str = "OAuthClient";
+pub(crate) const ENTITY_ROLE: &str = "Role";
 /// `AuditQueryFilter.property` values (SDK enum).
-pub const FILTER_PROPERTIES: [&str; 6] = [
+pub(crate) const FILTER_PROPERTIES: [&str; 6] = [
     "UserId",
     "TrusteeOrganizationId",
     "ClientId",
@@ -25,7 +24,7 @@ pub const FILTER_PROPERTIES: [&str; 6] = [
     "EntityId",
 ];
 /// The realtime query only reaches this far back.
-pub const REALTIME_DAYS: i64 = 14;
+pub(crate) const REALTIME_DAYS: i64 = 14;
 
 /// Services, their entity types and actions (a part of what Genesys maps; names from the SDK's
 /// former enums).
@@ -74,15 +73,15 @@ const MAPPING: &[(&str, &[EntityActions])] = &[
     ("Routing", &[("Queue", &["Create", "Update", "Delete"])]),
 ];
 
-pub(super) fn service_mapping() -> AuditServiceMapping {
-    AuditServiceMapping {
+pub(super) fn service_mapping() -> TrailServiceMapping {
+    TrailServiceMapping {
         services: MAPPING
             .iter()
-            .map(|(name, entities)| AuditService {
+            .map(|(name, entities)| TrailService {
                 name: name.to_string(),
                 entities: entities
                     .iter()
-                    .map(|(entity, actions)| AuditEntityKind {
+                    .map(|(entity, actions)| TrailServiceEntity {
                         name: entity.to_string(),
                         actions: actions.iter().map(|a| a.to_string()).collect(),
                     })
@@ -105,10 +104,8 @@ pub(super) struct Selection {
 }
 
 /// Checks a query as Genesys does; `Err` is the 400 message, naming the field.
-pub(super) fn validate(query: &AuditQuery) -> Result<Selection, String> {
-    let interval = query
-        .interval
-        .as_deref()
+pub(super) fn validate(query: &TrailQuery) -> Result<Selection, String> {
+    let interval = Some(query.interval.as_str())
         .filter(|i| !i.trim().is_empty())
         .ok_or("interval is required")?;
     let (start, end) = parse_interval(interval)?;
@@ -177,7 +174,7 @@ impl Selection {
         self.start = self.start.max(since);
     }
 
-    fn matches(&self, m: &AuditMessage) -> bool {
+    fn matches(&self, m: &TrailMessage) -> bool {
         if m.service_name != self.service {
             return false;
         }
@@ -199,8 +196,8 @@ impl Selection {
     }
 
     /// The messages selected, in the requested order; `expand_user` names each user.
-    pub(super) fn select(&self, org: &Org, expand_user: bool) -> Vec<AuditMessage> {
-        let mut picked: Vec<AuditMessage> = org
+    pub(super) fn select(&self, org: &Org, expand_user: bool) -> Vec<TrailMessage> {
+        let mut picked: Vec<TrailMessage> = org
             .audits
             .iter()
             .filter(|m| self.matches(m))

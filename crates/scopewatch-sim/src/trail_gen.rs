@@ -8,15 +8,15 @@ use std::collections::BTreeMap;
 
 use chrono::{Days, NaiveDate};
 
-use super::audit_model::{AuditMessage, ClientRef, PropertyChange};
 use super::interval::timestamp;
 use super::org::Org;
 use super::trail::{ENTITY_OAUTH_CLIENT, ENTITY_ROLE, SERVICE};
 use genesys_api::models::DomainEntityRef;
+use genesys_api::models::{TrailClientRef, TrailMessage, TrailPropertyChange};
 use genesys_api::rng::Rng;
 
 /// How far back the generated trail goes (Genesys keeps audits for a limited time).
-pub const RETENTION_DAYS: u64 = 365;
+pub(crate) const RETENTION_DAYS: u64 = 365;
 /// Days within which a change counts as recent for the generated sample.
 const RECENT_DAYS: i64 = 7;
 /// Permissions that let a client administer access: the holders may become abusers.
@@ -30,9 +30,9 @@ struct Trail<'a> {
     rng: Rng,
     org_id: String,
     /// The Genesys web app's OAuth client: people act through it, it is not the org's.
-    web_app: ClientRef,
+    web_app: TrailClientRef,
     users: &'a [DomainEntityRef],
-    events: Vec<AuditMessage>,
+    events: Vec<TrailMessage>,
 }
 
 impl Trail<'_> {
@@ -43,7 +43,7 @@ impl Trail<'_> {
         action: &str,
         entity_type: &str,
         entity: DomainEntityRef,
-        changes: Vec<PropertyChange>,
+        changes: Vec<TrailPropertyChange>,
     ) {
         let client = self.web_app.clone();
         self.push(
@@ -61,12 +61,12 @@ impl Trail<'_> {
     fn push(
         &mut self,
         user: Option<DomainEntityRef>,
-        client: ClientRef,
+        client: TrailClientRef,
         date: String,
         action: &str,
         entity_type: &str,
         entity: DomainEntityRef,
-        changes: Vec<PropertyChange>,
+        changes: Vec<TrailPropertyChange>,
     ) {
         let ip = format!(
             "10.{}.{}.{}",
@@ -74,7 +74,7 @@ impl Trail<'_> {
             self.rng.below(256),
             self.rng.below(254) + 1
         );
-        self.events.push(AuditMessage {
+        self.events.push(TrailMessage {
             id: self.rng.uuid(),
             user_home_org_id: user.as_ref().map(|_| self.org_id.clone()),
             user,
@@ -97,8 +97,8 @@ impl Trail<'_> {
     }
 }
 
-fn change(property: &str, old: Vec<String>, new: Vec<String>) -> PropertyChange {
-    PropertyChange {
+fn change(property: &str, old: Vec<String>, new: Vec<String>) -> TrailPropertyChange {
+    TrailPropertyChange {
         property: property.into(),
         old_values: old,
         new_values: new,
@@ -146,6 +146,15 @@ fn policies_as_values(org: &Org, role: usize) -> Vec<String> {
         .collect()
 }
 
+/// The days the generated trail spans, relative to the org's anchor day.
+struct Window {
+    anchor: NaiveDate,
+    /// The oldest day audits are kept for.
+    retention_start: NaiveDate,
+    /// The first day of the recent week.
+    recent_start: NaiveDate,
+}
+
 /// Adds the trail to a generated org. `admins` act on roles and clients besides the creators.
 pub(super) fn generate_trail(
     org: &mut Org,
@@ -154,14 +163,17 @@ pub(super) fn generate_trail(
     admins: &[DomainEntityRef],
 ) {
     let mut rng = Rng::new(seed ^ 0x7a11_0000_0000_0012);
-    let web_app = ClientRef {
+    let web_app = TrailClientRef {
         id: rng.uuid(),
         self_uri: None,
     };
-    let retention_start = anchor
-        .checked_sub_days(Days::new(RETENTION_DAYS))
-        .unwrap_or(anchor);
-    let recent_start = anchor - chrono::Duration::days(RECENT_DAYS - 1);
+    let window = Window {
+        anchor,
+        retention_start: anchor
+            .checked_sub_days(Days::new(RETENTION_DAYS))
+            .unwrap_or(anchor),
+        recent_start: anchor - chrono::Duration::days(RECENT_DAYS - 1),
+    };
     let mut trail = Trail {
         rng,
         org_id: org.organization_id.clone(),
@@ -169,16 +181,33 @@ pub(super) fn generate_trail(
         users: admins,
         events: Vec::new(),
     };
-
+    // One stream for the whole trail: the order of these steps is part of the seed's output.
     for i in 0..org.clients.len() {
+        trail.client_history(org, i, &window);
+    }
+    trail.role_edits(org, anchor);
+    trail.self_administration(org, anchor);
+    let mut events = trail.events;
+    events.sort_by(|a, b| {
+        a.event_date
+            .cmp(&b.event_date)
+            .then_with(|| a.id.cmp(&b.id))
+    });
+    org.audits = events;
+}
+
+impl Trail<'_> {
+    /// The creation of client `i` (within the retention) and, for some, a widening of its
+    /// grant since, which also becomes the client's last modification.
+    fn client_history(&mut self, org: &mut Org, i: usize, window: &Window) {
         let (property, held) = grant(org, i);
         let c = org.clients[i].client.clone();
         let Some(created) = c.date_created.clone() else {
-            continue;
+            return;
         };
         let creator = c.created_by.clone();
         if let (Some(user), Some(day)) = (&creator, day_of(&created))
-            && day >= retention_start
+            && day >= window.retention_start
         {
             let changes = vec![
                 change("name", vec![], vec![c.name.clone()]),
@@ -189,7 +218,7 @@ pub(super) fn generate_trail(
                 ),
                 change(property, vec![], held.clone()),
             ];
-            trail.user_event(
+            self.user_event(
                 user,
                 created.clone(),
                 "Create",
@@ -199,32 +228,19 @@ pub(super) fn generate_trail(
             );
         }
         // A fifth of the clients had their grant widened since, a quarter of those this week.
-        if held.is_empty() || !trail.rng.chance(20) {
-            continue;
+        if held.is_empty() || !self.rng.chance(20) {
+            return;
         }
-        let created_day = day_of(&created).unwrap_or(anchor);
-        let recent = trail.rng.chance(25) && created_day < recent_start;
-        let date = if recent {
-            let day = anchor - chrono::Duration::days(trail.rng.range(1, RECENT_DAYS - 1));
-            timestamp(day, &mut trail.rng)
-        } else {
-            match c.date_modified.clone() {
-                Some(m)
-                    if m > created
-                        && day_of(&m).is_some_and(|d| d >= retention_start && d < anchor) =>
-                {
-                    m
-                }
-                _ => continue,
-            }
+        let Some(date) = self.widening_date(&created, c.date_modified.as_deref(), window) else {
+            return;
         };
-        let who = if trail.rng.chance(50) {
-            creator.clone().unwrap_or_else(|| trail.admin())
+        let who = if self.rng.chance(50) {
+            creator.unwrap_or_else(|| self.admin())
         } else {
-            trail.admin()
+            self.admin()
         };
         let changes = vec![change(property, narrowed(&held), held.clone())];
-        trail.user_event(
+        self.user_event(
             &who,
             date.clone(),
             "Update",
@@ -237,92 +253,114 @@ pub(super) fn generate_trail(
         client.modified_by = Some(who);
     }
 
-    // Role edits: some roles had a policy added.
-    for r in 0..org.roles.len() {
-        let values = policies_as_values(org, r);
-        if values.is_empty() || !trail.rng.chance(20) {
-            continue;
+    /// When a client created at `created` had its grant widened: this week for some, else at
+    /// its last modification if that is later and within the retention; `None` if neither.
+    fn widening_date(
+        &mut self,
+        created: &str,
+        modified: Option<&str>,
+        window: &Window,
+    ) -> Option<String> {
+        let created_day = day_of(created).unwrap_or(window.anchor);
+        let recent = self.rng.chance(25) && created_day < window.recent_start;
+        if recent {
+            let day = window.anchor - chrono::Duration::days(self.rng.range(1, RECENT_DAYS - 1));
+            return Some(timestamp(day, &mut self.rng));
         }
-        let day = anchor - chrono::Duration::days(trail.rng.range(1, 300));
-        let date = timestamp(day, &mut trail.rng);
-        let who = trail.admin();
-        let role = &org.roles[r];
-        let target = entity(&role.id, &role.name, "/api/v2/authorization/roles");
-        let changes = vec![change("permissionPolicies", narrowed(&values), values)];
-        trail.user_event(&who, date, "Update", ENTITY_ROLE, target, changes);
+        modified
+            .filter(|m| {
+                *m > created
+                    && day_of(m).is_some_and(|d| d >= window.retention_start && d < window.anchor)
+            })
+            .map(str::to_string)
     }
 
-    // A few integrations able to administer access used their own token to do so.
-    let eligible: Vec<usize> = (0..org.clients.len())
-        .filter(|&i| {
-            let c = &org.clients[i].client;
-            c.authorized_grant_type == "CLIENT-CREDENTIALS"
-                && c.state.as_deref() == Some("active")
-                && ADMINISTERING
-                    .iter()
-                    .any(|p| org.client_has_permission(c, p))
-        })
-        .collect();
-    let wanted = (org.clients.len() / 150).clamp(1, 25).min(eligible.len());
-    for k in 0..wanted {
-        let actor = eligible[k * eligible.len() / wanted.max(1)];
-        let actor_ref = ClientRef {
-            id: org.clients[actor].client.id.clone(),
-            self_uri: Some(format!(
-                "/api/v2/oauth/clients/{}",
-                org.clients[actor].client.id
-            )),
-        };
-        for _ in 0..trail.rng.range(1, 3) {
-            let day = anchor - chrono::Duration::days(trail.rng.range(1, 60));
-            let date = timestamp(day, &mut trail.rng);
-            if trail.rng.chance(60) {
-                let target = trail.rng.below(org.clients.len() as u64) as usize;
-                let (property, held) = grant(org, target);
-                if target == actor || held.is_empty() {
-                    continue;
-                }
-                let changes = vec![change(property, narrowed(&held), held)];
-                let entity = client_entity(org, target);
-                trail.push(
-                    None,
-                    actor_ref.clone(),
-                    date,
-                    "Update",
-                    ENTITY_OAUTH_CLIENT,
-                    entity,
-                    changes,
-                );
-            } else {
-                let r = trail.rng.below(org.roles.len() as u64) as usize;
-                let values = policies_as_values(org, r);
-                let role = &org.roles[r];
-                let target = entity(&role.id, &role.name, "/api/v2/authorization/roles");
-                let changes = vec![change("permissionPolicies", narrowed(&values), values)];
-                trail.push(
-                    None,
-                    actor_ref.clone(),
-                    date,
-                    "Update",
-                    ENTITY_ROLE,
-                    target,
-                    changes,
-                );
+    /// Some roles had a policy added by an administrator.
+    fn role_edits(&mut self, org: &Org, anchor: NaiveDate) {
+        for r in 0..org.roles.len() {
+            let values = policies_as_values(org, r);
+            if values.is_empty() || !self.rng.chance(20) {
+                continue;
+            }
+            let day = anchor - chrono::Duration::days(self.rng.range(1, 300));
+            let date = timestamp(day, &mut self.rng);
+            let who = self.admin();
+            let role = &org.roles[r];
+            let target = entity(&role.id, &role.name, "/api/v2/authorization/roles");
+            let changes = vec![change("permissionPolicies", narrowed(&values), values)];
+            self.user_event(&who, date, "Update", ENTITY_ROLE, target, changes);
+        }
+    }
+
+    /// A few integrations able to administer access used their own token to do so.
+    fn self_administration(&mut self, org: &Org, anchor: NaiveDate) {
+        let eligible: Vec<usize> = (0..org.clients.len())
+            .filter(|&i| {
+                let c = &org.clients[i].client;
+                c.authorized_grant_type == "CLIENT-CREDENTIALS"
+                    && c.state.as_deref() == Some("active")
+                    && ADMINISTERING
+                        .iter()
+                        .any(|p| org.client_has_permission(c, p))
+            })
+            .collect();
+        let wanted = (org.clients.len() / 150).clamp(1, 25).min(eligible.len());
+        for k in 0..wanted {
+            let actor = eligible[k * eligible.len() / wanted.max(1)];
+            for _ in 0..self.rng.range(1, 3) {
+                self.change_by_client(org, actor, anchor);
             }
         }
     }
 
-    let mut events = trail.events;
-    events.sort_by(|a, b| {
-        a.event_date
-            .cmp(&b.event_date)
-            .then_with(|| a.id.cmp(&b.id))
-    });
-    org.audits = events;
+    /// Client `actor`, with its own token, widened another client's grant or a role's policies.
+    fn change_by_client(&mut self, org: &Org, actor: usize, anchor: NaiveDate) {
+        let actor_id = &org.clients[actor].client.id;
+        let actor_ref = TrailClientRef {
+            id: actor_id.clone(),
+            self_uri: Some(format!("/api/v2/oauth/clients/{actor_id}")),
+        };
+        let day = anchor - chrono::Duration::days(self.rng.range(1, 60));
+        let date = timestamp(day, &mut self.rng);
+        if self.rng.chance(60) {
+            let target = self.rng.below(org.clients.len() as u64) as usize;
+            let (property, held) = grant(org, target);
+            if target == actor || held.is_empty() {
+                return;
+            }
+            let changes = vec![change(property, narrowed(&held), held)];
+            let entity = client_entity(org, target);
+            self.push(
+                None,
+                actor_ref,
+                date,
+                "Update",
+                ENTITY_OAUTH_CLIENT,
+                entity,
+                changes,
+            );
+        } else {
+            let r = self.rng.below(org.roles.len() as u64) as usize;
+            let values = policies_as_values(org, r);
+            let role = &org.roles[r];
+            let target = entity(&role.id, &role.name, "/api/v2/authorization/roles");
+            let changes = vec![change("permissionPolicies", narrowed(&values), values)];
+            self.push(
+                None,
+                actor_ref,
+                date,
+                "Update",
+                ENTITY_ROLE,
+                target,
+                changes,
+            );
+        }
+    }
 }
 
 impl Org {
     /// Ids of the org's own clients whose token changed OAuth clients or roles, per the trail.
+    #[cfg(any(test, feature = "testing"))]
     pub fn clients_administering_access(&self) -> std::collections::BTreeSet<String> {
         self.audits
             .iter()
@@ -387,13 +425,13 @@ mod tests {
         assert!(of("Update", ENTITY_OAUTH_CLIENT) > 20);
         assert!(of("Update", ENTITY_ROLE) > 2);
         // Widened: the new values hold the old ones and more.
-        let widened = |m: &&AuditMessage| {
+        let widened = |m: &&TrailMessage| {
             m.property_changes.iter().any(|p| {
                 p.new_values.len() > p.old_values.len()
                     && p.old_values.iter().all(|v| p.new_values.contains(v))
             })
         };
-        let recent: Vec<&AuditMessage> = org
+        let recent: Vec<&TrailMessage> = org
             .audits
             .iter()
             .filter(|m| m.action == "Update" && m.event_date.as_str() >= "2026-10-25")

@@ -13,24 +13,25 @@ use axum::response::Response;
 use base64::Engine;
 
 use super::access::{Shared, require_all};
-use super::audit_model::{AuditExecutionStatus, AuditQuery, AuditRealtimePage, AuditResultsPage};
 use super::gate::Caller;
 use super::params::{multi, query_pairs};
 use super::trail::{REALTIME_DAYS, expand_user, service_mapping, validate};
 use super::wire::{Fail, to_json};
+use genesys_api::models::{TrailExecutionStatus, TrailRealtimePage, TrailResultsPage};
+use genesys_api::read_models::TrailQuery;
 use genesys_api::rng::{Rng, random_u64};
 
-pub const AUDIT_PERMISSION: &str = "audits:audit:view";
+pub(crate) const AUDIT_PERMISSION: &str = "audits:audit:view";
 /// Largest `pageSize` of the results (SDK: "The maximum page size is 500").
-pub const MAX_RESULTS_PAGE_SIZE: usize = 500;
+pub(crate) const MAX_RESULTS_PAGE_SIZE: usize = 500;
 /// Largest `pageSize` of the realtime query ([GUESS]: the same as the results).
-pub const MAX_REALTIME_PAGE_SIZE: i64 = 500;
+pub(crate) const MAX_REALTIME_PAGE_SIZE: u64 = 500;
 
 fn require_audits(state: &Shared, caller: &Caller) -> Result<(), Fail> {
     require_all(state, caller, "audits", &[AUDIT_PERMISSION])
 }
 
-fn body(bytes: &Bytes) -> Result<AuditQuery, Fail> {
+fn body(bytes: &Bytes) -> Result<TrailQuery, Fail> {
     serde_json::from_slice(bytes)
         .map_err(|e| Fail::BadRequest(format!("The audit query body is not valid: {e}")))
 }
@@ -56,7 +57,7 @@ pub(super) async fn submit(
     let query = body(&bytes)?;
     let selection = validate(&query).map_err(Fail::BadRequest)?;
     let messages = selection.select(&state.read().org, true);
-    let status = AuditExecutionStatus {
+    let status = TrailExecutionStatus {
         id: Rng::new(random_u64()).uuid(),
         state: "Queued".into(),
         start_date: state
@@ -141,7 +142,7 @@ pub(super) async fn results(
     }
     Ok(to_json(
         StatusCode::OK,
-        &AuditResultsPage {
+        &TrailResultsPage {
             id: id.clone(),
             page_size: size as u64,
             cursor: (end < messages.len()).then(|| cursor_for(&id, end)),
@@ -179,7 +180,7 @@ pub(super) async fn realtime(
     let end = (start + size).min(messages.len());
     Ok(to_json(
         StatusCode::OK,
-        &AuditRealtimePage {
+        &TrailRealtimePage {
             entities: messages[start..end].to_vec(),
             page_size: size as u64,
             page_number: number as u64,

@@ -9,7 +9,7 @@ use scopewatch::audit::policy::AuditPolicy;
 use scopewatch::audit::report::{ClientReport, Report, RiskLevel};
 use scopewatch::audit::rules::Severity;
 use scopewatch::render::terraform::{client_snippet, to_terraform};
-use scopewatch_sim::org::SimClient;
+use scopewatch_sim::SimClient;
 use scopewatch_sim::{Org, SimSettings};
 
 use super::*;
@@ -270,7 +270,7 @@ fn fixture_org() -> Org {
                 &[("analytics", "conversationDetail", &["view"])],
             ),
         ],
-        scopes: scopewatch_sim::generate::SCOPE_CATALOG
+        scopes: scopewatch_sim::SCOPE_CATALOG
             .iter()
             .map(|s| genesys_api::models::OAuthScope {
                 id: s.to_string(),
