@@ -141,7 +141,7 @@ pub async fn diff(
 
 pub async fn start(
     State(audits): State<AuditHandle>,
-    State(prefix): State<super::Prefix>,
+    State(prefix): State<super::state::Prefix>,
 ) -> Result<Response, ApiError> {
     match audits.start_now().await {
         Ok(id) => {

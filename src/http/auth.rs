@@ -9,8 +9,8 @@ use secrecy::ExposeSecret;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-use super::AppState;
 use super::error::ApiError;
+use super::state::AppState;
 
 /// Compares digests in constant time, so neither the content nor the length of the token leaks
 /// through timing.

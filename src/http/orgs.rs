@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 use super::error::ApiError;
 use super::html::{self, encode_segment, escape};
 use super::query::wants_html;
-use super::{AppState, OrgState};
+use super::state::{AppState, OrgState};
 
 /// One org as `/orgs` lists it.
 fn summary(org: &OrgState) -> Value {

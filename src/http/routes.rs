@@ -5,7 +5,8 @@
 
 use axum::routing::{MethodFilter, MethodRouter, on};
 
-use super::{AppState, OrgState, audits, clients, orgs, report, system};
+use super::state::{AppState, OrgState};
+use super::{audits, clients, orgs, report, system};
 
 /// The methods the API answers with.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

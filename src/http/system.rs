@@ -8,8 +8,8 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
-use super::AppState;
 use super::error::ApiError;
+use super::state::AppState;
 use crate::metrics::Metrics;
 
 /// The OpenAPI document, as served and as tested.

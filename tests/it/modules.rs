@@ -35,10 +35,16 @@ fn module_of(src: &Path, file: &Path) -> Vec<String> {
     parts
 }
 
-/// The code without comments and without its `#[cfg(test)]` module.
+/// The code without comments and from its first `#[cfg(test)]` module on (test modules come
+/// last).
 fn code(text: &str) -> String {
-    let text = match text.find("#[cfg(test)]\nmod tests") {
-        Some(at) => &text[..at],
+    // An inline test module (`#[cfg(test)]` then `mod name {`), not a declaration (`mod name;`).
+    let inline_test_module = text.match_indices("#[cfg(test)]\nmod ").find(|(at, _)| {
+        let line = text[at + 13..].lines().next().unwrap_or("");
+        line.trim_end().ends_with('{')
+    });
+    let text = match inline_test_module {
+        Some((at, _)) => &text[..at],
         None => text,
     };
     text.lines()
@@ -105,6 +111,11 @@ fn paths(code: &str) -> Vec<String> {
             let end = code[at..]
                 .find(|c: char| !(c.is_alphanumeric() || c == '_' || c == ':'))
                 .map_or(code.len(), |e| at + e);
+            // `super::{a, b}` is a use tree, already expanded from the `use` item; its prefix
+            // alone would name the parent.
+            if code[end..].starts_with('{') {
+                continue;
+            }
             found.push(code[at..end].trim_end_matches(':').to_string());
         }
     }
