@@ -25,7 +25,7 @@ pub enum DemoError {
 
 /// The running simulators; they stop when this is dropped.
 #[derive(Default)]
-pub struct DemoOrgs {
+pub(crate) struct DemoOrgs {
     #[cfg(feature = "demo")]
     _running: Vec<scopewatch_sim::RunningSim>,
 }
@@ -37,7 +37,7 @@ pub async fn start(_count: usize) -> Result<(Vec<OrgSettings>, DemoOrgs), DemoEr
 }
 
 #[cfg(feature = "demo")]
-pub use with_sim::start;
+pub(crate) use with_sim::start;
 
 #[cfg(feature = "demo")]
 mod with_sim {
@@ -63,7 +63,7 @@ mod with_sim {
     const _: () = assert!(DEMO_ORGS.len() == 8);
 
     /// Starts the built-in simulated orgs for `--demo` and says how to reach each.
-    pub async fn start(count: usize) -> Result<(Vec<OrgSettings>, DemoOrgs), DemoError> {
+    pub(crate) async fn start(count: usize) -> Result<(Vec<OrgSettings>, DemoOrgs), DemoError> {
         let mut orgs = Vec::new();
         let mut sims = Vec::new();
         for (index, (name, clients, region)) in DEMO_ORGS.iter().take(count.max(1)).enumerate() {

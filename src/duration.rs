@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 /// Parses a duration made of one or more `<number><unit>` parts (units: ms, s, m, h, d).
-pub fn parse_duration(text: &str) -> Result<Duration, String> {
+pub(crate) fn parse_duration(text: &str) -> Result<Duration, String> {
     let text = text.trim();
     if text.is_empty() {
         return Err("empty duration (expected e.g. 30s, 15m, 6h, 90d)".into());

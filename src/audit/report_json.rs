@@ -16,7 +16,7 @@ pub(super) const PARALLEL_FROM: usize = 2_000;
 
 /// Writes `header` with `clients` as its last field (`header` serializes it as `[]`) as
 /// compact JSON, the clients serialized on up to one thread per core.
-pub fn write_compact<T: Serialize + Sync>(
+pub(super) fn write_compact<T: Serialize + Sync>(
     header: &impl Serialize,
     clients: &[T],
     out: &mut impl Write,

@@ -48,7 +48,7 @@ fn parse_level(text: &str) -> Result<RiskLevel, CliError> {
 }
 
 /// Whether any client's risk is at or above `level`.
-pub fn fails(report: &Report, level: RiskLevel) -> bool {
+pub(super) fn fails(report: &Report, level: RiskLevel) -> bool {
     report.clients.iter().any(|c| c.risk_level >= level)
 }
 

@@ -14,19 +14,19 @@ struct Cached {
 
 /// The cache. `fetch` is supplied by the caller so the HTTP details stay in one place.
 #[derive(Default)]
-pub struct TokenCache {
+pub(super) struct TokenCache {
     current: Mutex<Option<Cached>>,
 }
 
 /// How long before expiry a token is renewed: a minute, or a tenth of short lifetimes.
-pub fn renewal_margin(expires_in: Duration) -> Duration {
+pub(super) fn renewal_margin(expires_in: Duration) -> Duration {
     (expires_in / 10).min(Duration::from_secs(60))
 }
 
 impl TokenCache {
     /// The cached token, or a new one from `fetch` (which returns the token and `expires_in`).
     /// Concurrent callers wait for one fetch.
-    pub async fn get<F, Fut, E>(&self, fetch: F) -> Result<SecretString, E>
+    pub(super) async fn get<F, Fut, E>(&self, fetch: F) -> Result<SecretString, E>
     where
         F: FnOnce() -> Fut,
         Fut: std::future::Future<Output = Result<(SecretString, Duration), E>>,
@@ -51,7 +51,7 @@ impl TokenCache {
 
     /// Forgets `refused` if it is still the cached token; a token another caller already
     /// replaced is left alone, so one refusal causes one renewal.
-    pub async fn invalidate(&self, refused: &SecretString) {
+    pub(super) async fn invalidate(&self, refused: &SecretString) {
         let mut current = self.current.lock().await;
         if current
             .as_ref()

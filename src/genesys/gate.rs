@@ -9,7 +9,7 @@ use tokio::time::Instant;
 
 const WINDOW: Duration = Duration::from_secs(60);
 
-pub struct Gate {
+pub(super) struct Gate {
     per_minute: usize,
     state: Mutex<GateState>,
 }
@@ -20,7 +20,7 @@ struct GateState {
 }
 
 impl Gate {
-    pub fn new(per_minute: u32) -> Gate {
+    pub(super) fn new(per_minute: u32) -> Gate {
         Gate {
             per_minute: per_minute.max(1) as usize,
             state: Mutex::new(GateState {
@@ -31,7 +31,7 @@ impl Gate {
     }
 
     /// Waits until a request may go out, and counts it.
-    pub async fn pass(&self) {
+    pub(super) async fn pass(&self) {
         loop {
             let wait = {
                 let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
@@ -58,7 +58,7 @@ impl Gate {
 
     /// No request passes before `until` (a `Retry-After` applies to every call, not only the
     /// one that received it).
-    pub fn hold_until(&self, until: Instant) {
+    pub(super) fn hold_until(&self, until: Instant) {
         let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
         if until > s.not_before {
             s.not_before = until;

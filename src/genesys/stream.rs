@@ -16,7 +16,7 @@ const PARSER_BUFFER: usize = 64 << 10;
 
 /// Why a streamed body gave no value.
 #[derive(Debug)]
-pub enum StreamError<E> {
+pub(super) enum StreamError<E> {
     /// More than the limit arrived.
     TooBig,
     /// Reading the body failed (the connection dropped, a timeout).
@@ -47,7 +47,7 @@ impl Read for ChannelReader {
 }
 
 /// Where the chunks of a body come from: `Ok(None)` is the end of the body.
-pub trait Chunks {
+pub(super) trait Chunks {
     type Error;
     async fn next_chunk(&mut self) -> Result<Option<Bytes>, Self::Error>;
 }
@@ -60,7 +60,7 @@ impl Chunks for reqwest::Response {
 }
 
 /// Parses the chunks of `body` as one JSON value of type `T`, reading at most `limit` bytes.
-pub async fn parse<T, C>(limit: usize, body: &mut C) -> Result<T, StreamError<C::Error>>
+pub(super) async fn parse<T, C>(limit: usize, body: &mut C) -> Result<T, StreamError<C::Error>>
 where
     T: DeserializeOwned + Send + 'static,
     C: Chunks,

@@ -15,7 +15,7 @@ use genesys_api::models::UsageRow;
 /// A usage query's results answer, its rows folded as they are read.
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct FoldedResult {
+pub(super) struct FoldedResult {
     #[serde(default)]
     pub query_status: Option<String>,
     #[serde(default, deserialize_with = "fold_rows")]
@@ -24,7 +24,7 @@ pub struct FoldedResult {
 
 /// Last-used days and endpoint totals per client, from rows grouped by client, endpoint and day.
 #[derive(Debug, Default)]
-pub struct Evidence {
+pub(super) struct Evidence {
     last_used: BTreeMap<String, NaiveDate>,
     /// (client, METHOD, template) -> (requests, answered 200).
     by_endpoint: BTreeMap<(String, String, String), (u64, u64)>,
@@ -33,7 +33,7 @@ pub struct Evidence {
 impl Evidence {
     /// Adds one row. Rows without an endpoint (an upstream that ignores the grouping) still give
     /// the last-used day; rows without requests give nothing.
-    pub fn add(&mut self, row: UsageRow) {
+    pub(super) fn add(&mut self, row: UsageRow) {
         let (Some(id), Some(day)) = (row.client_id, row.date.as_deref().and_then(parse_day)) else {
             return;
         };
@@ -61,7 +61,7 @@ impl Evidence {
     }
 
     /// The last-used day and the endpoints called, per client id.
-    pub fn finish(self) -> (BTreeMap<String, NaiveDate>, BTreeMap<String, Vec<Call>>) {
+    pub(super) fn finish(self) -> (BTreeMap<String, NaiveDate>, BTreeMap<String, Vec<Call>>) {
         let mut calls: BTreeMap<String, Vec<Call>> = BTreeMap::new();
         for ((id, method, template), (requests, succeeded)) in self.by_endpoint {
             calls.entry(id).or_default().push(Call {
@@ -75,7 +75,7 @@ impl Evidence {
     }
 }
 
-pub fn parse_day(text: &str) -> Option<NaiveDate> {
+pub(super) fn parse_day(text: &str) -> Option<NaiveDate> {
     NaiveDate::parse_from_str(text.get(..10)?, "%Y-%m-%d").ok()
 }
 

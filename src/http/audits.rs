@@ -82,7 +82,7 @@ async fn report(history: &History, id: &str) -> Result<Report, ApiError> {
     Ok(parse_report(id, json).await?)
 }
 
-pub async fn list(
+pub(super) async fn list(
     State(history): State<Arc<History>>,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
@@ -109,7 +109,7 @@ pub async fn list(
     Ok(Json(page).into_response())
 }
 
-pub async fn get_one(
+pub(super) async fn get_one(
     State(history): State<Arc<History>>,
     path: Result<Path<String>, PathRejection>,
 ) -> Result<Response, ApiError> {
@@ -118,7 +118,7 @@ pub async fn get_one(
     Ok(([(header::CONTENT_TYPE, "application/json")], json).into_response())
 }
 
-pub async fn diff(
+pub(super) async fn diff(
     State(history): State<Arc<History>>,
     path: Result<Path<String>, PathRejection>,
     RawQuery(raw): RawQuery,
@@ -139,7 +139,7 @@ pub async fn diff(
     Ok(Json(diff_reports(&after, &before)).into_response())
 }
 
-pub async fn start(
+pub(super) async fn start(
     State(audits): State<AuditHandle>,
     State(prefix): State<super::state::Prefix>,
 ) -> Result<Response, ApiError> {

@@ -20,7 +20,7 @@ fn token_matches(given: &str, expected: &str) -> bool {
     a.ct_eq(&b).into()
 }
 
-pub async fn require_token(
+pub(super) async fn require_token(
     State(state): State<AppState>,
     request: Request,
     next: Next,
@@ -33,7 +33,7 @@ pub async fn require_token(
 }
 
 /// Whether the request may see protected routes: no tokens are configured, or it carries one.
-pub fn authorized(state: &AppState, headers: &axum::http::HeaderMap) -> bool {
+pub(super) fn authorized(state: &AppState, headers: &axum::http::HeaderMap) -> bool {
     if state.api_tokens.is_empty() {
         return true;
     }
@@ -52,7 +52,7 @@ pub fn authorized(state: &AppState, headers: &axum::http::HeaderMap) -> bool {
 }
 
 /// 401 with the `WWW-Authenticate` challenge.
-pub fn unauthorized() -> Response {
+pub(super) fn unauthorized() -> Response {
     let mut response = ApiError::new(
         StatusCode::UNAUTHORIZED,
         "unauthorized",

@@ -26,7 +26,7 @@ struct ClientDetail<'a> {
     client: &'a ClientReport,
 }
 
-pub async fn get_client(
+pub(super) async fn get_client(
     State(cache): State<Arc<ReportCache>>,
     headers: HeaderMap,
     path: Result<Path<String>, PathRejection>,
@@ -82,7 +82,7 @@ fn find<'r>(cached: &'r CachedReport, client_id: &str) -> Result<&'r ClientRepor
 /// The snippet as text/plain; 404 when the client is unknown or has nothing to remediate (no
 /// active `unused-permissions` or `unused-scopes` finding). A snippet is a few hundred bytes
 /// of formatting: cheap enough for the async thread.
-pub async fn get_remediation(
+pub(super) async fn get_remediation(
     State(cache): State<Arc<ReportCache>>,
     path: Result<Path<String>, PathRejection>,
 ) -> Result<Response, ApiError> {

@@ -47,14 +47,14 @@ fn summary(org: &OrgState) -> Value {
 
 /// `GET /` sends browsers and curl to the single org's report, or lists the orgs when there is
 /// none.
-pub async fn home(State(state): State<AppState>, headers: HeaderMap) -> Response {
+pub(super) async fn home(State(state): State<AppState>, headers: HeaderMap) -> Response {
     if state.single_org().is_some() {
         return Redirect::to("/report").into_response();
     }
     list(State(state), headers).await
 }
 
-pub async fn list(State(state): State<AppState>, headers: HeaderMap) -> Response {
+pub(super) async fn list(State(state): State<AppState>, headers: HeaderMap) -> Response {
     if wants_html(&headers) {
         return (
             [
@@ -105,7 +105,7 @@ fn index_page(state: &AppState) -> String {
 }
 
 /// The single-org routes with several orgs and none named `default`.
-pub async fn no_single_org(State(state): State<AppState>) -> ApiError {
+pub(super) async fn no_single_org(State(state): State<AppState>) -> ApiError {
     let names: Vec<&str> = state.orgs.keys().map(String::as_str).collect();
     ApiError::not_found(
         "org_required",

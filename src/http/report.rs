@@ -337,7 +337,7 @@ fn body_of(view: &View, format: Format, gzip_ok: bool) -> Response {
     response
 }
 
-pub async fn get_report(
+pub(super) async fn get_report(
     State(cache): State<Arc<ReportCache>>,
     State(history): State<Arc<History>>,
     headers: HeaderMap,

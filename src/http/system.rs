@@ -13,9 +13,9 @@ use super::state::AppState;
 use crate::metrics::Metrics;
 
 /// The OpenAPI document, as served and as tested.
-pub const OPENAPI: &str = include_str!("../../openapi.yaml");
+pub(super) const OPENAPI: &str = include_str!("../../openapi.yaml");
 
-pub async fn healthz() -> Json<serde_json::Value> {
+pub(super) async fn healthz() -> Json<serde_json::Value> {
     Json(json!({"status": "ok"}))
 }
 
@@ -23,7 +23,7 @@ pub async fn healthz() -> Json<serde_json::Value> {
 /// any org (an org that cannot be audited, or is slow, answers its own routes with 503 and why,
 /// and must not take the others out of service). The body counts orgs and never names them:
 /// this endpoint is open, and with several orgs the names are customers'.
-pub async fn readyz(State(state): State<AppState>) -> Response {
+pub(super) async fn readyz(State(state): State<AppState>) -> Response {
     let ids: Vec<Option<String>> = state
         .orgs
         .values()
@@ -47,7 +47,7 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
     }
 }
 
-pub async fn metrics(State(metrics): State<Arc<Metrics>>) -> Response {
+pub(super) async fn metrics(State(metrics): State<Arc<Metrics>>) -> Response {
     (
         [(
             header::CONTENT_TYPE,
@@ -58,6 +58,6 @@ pub async fn metrics(State(metrics): State<Arc<Metrics>>) -> Response {
         .into_response()
 }
 
-pub async fn openapi() -> Response {
+pub(super) async fn openapi() -> Response {
     ([(header::CONTENT_TYPE, "application/yaml")], OPENAPI).into_response()
 }

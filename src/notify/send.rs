@@ -66,14 +66,14 @@ struct Failure {
     retry: bool,
 }
 
-pub struct Poster {
+pub(super) struct Poster {
     http: reqwest::Client,
     url: SecretString,
     delivery: Delivery,
 }
 
 impl Poster {
-    pub fn new(url: SecretString, delivery: Delivery) -> Result<Poster, reqwest::Error> {
+    pub(super) fn new(url: SecretString, delivery: Delivery) -> Result<Poster, reqwest::Error> {
         let http = reqwest::Client::builder()
             .user_agent(concat!("scopewatch/", env!("CARGO_PKG_VERSION")))
             // A redirect would send the findings somewhere nobody configured.
@@ -92,7 +92,7 @@ impl Poster {
     }
 
     /// POSTs `body` until the receiver takes it or the attempts run out.
-    pub async fn post(&self, audit_id: &str, body: &Bytes, metrics: &OrgMetrics) -> Outcome {
+    pub(super) async fn post(&self, audit_id: &str, body: &Bytes, metrics: &OrgMetrics) -> Outcome {
         let attempts = self.delivery.attempts.max(1);
         let mut wait = self.delivery.backoff;
         for attempt in 1..=attempts {

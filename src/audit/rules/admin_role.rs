@@ -3,7 +3,7 @@
 use super::{Context, Fix, Hit, Rule, RuleMeta, Severity, describe_grant};
 use crate::audit::snapshot::{Client, GrantType, Role};
 
-pub const RULE: Rule = Rule {
+pub(super) const RULE: Rule = Rule {
     meta: RuleMeta {
         id: "admin-role",
         default_severity: Severity::Critical,
@@ -18,7 +18,7 @@ pub const RULE: Rule = Rule {
 };
 
 /// Why a role is admin-level, if it is.
-pub fn admin_reason(role: &Role) -> Option<String> {
+pub(super) fn admin_reason(role: &Role) -> Option<String> {
     if role.permissions.iter().any(|p| p == "admin") {
         return Some("permission admin".into());
     }

@@ -6,7 +6,7 @@ use super::{
 };
 use crate::audit::snapshot::Client;
 
-pub const RULE: Rule = Rule {
+pub(super) const RULE: Rule = Rule {
     meta: RuleMeta {
         id: "auditor-over-privileged",
         default_severity: Severity::High,

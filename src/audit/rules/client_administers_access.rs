@@ -5,7 +5,7 @@
 use super::{Context, Fix, Hit, Rule, RuleMeta, Severity, administrative_actions, bounded};
 use crate::audit::snapshot::Client;
 
-pub const RULE: Rule = Rule {
+pub(super) const RULE: Rule = Rule {
     meta: RuleMeta {
         id: "client-administers-access",
         default_severity: Severity::Critical,

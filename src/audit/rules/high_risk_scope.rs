@@ -5,7 +5,7 @@ use crate::audit::glob::scope_matches;
 use crate::audit::policy::AuditPolicy;
 use crate::audit::snapshot::Client;
 
-pub const RULE: Rule = Rule {
+pub(super) const RULE: Rule = Rule {
     meta: RuleMeta {
         id: "high-risk-scope",
         default_severity: Severity::High,

@@ -4,9 +4,9 @@ use super::{Context, Fix, Hit, Rule, RuleMeta, Severity};
 use crate::audit::snapshot::Client;
 
 /// What Genesys applies when `accessTokenValiditySeconds` is absent.
-pub const DEFAULT_VALIDITY_SECONDS: i64 = 86_400;
+pub(super) const DEFAULT_VALIDITY_SECONDS: i64 = 86_400;
 
-pub const RULE: Rule = Rule {
+pub(super) const RULE: Rule = Rule {
     meta: RuleMeta {
         id: "long-token-lifetime",
         default_severity: Severity::Medium,

@@ -4,7 +4,7 @@
 use super::{Context, Fix, Hit, Rule, RuleMeta, Severity};
 use crate::audit::snapshot::Client;
 
-pub const RULE: Rule = Rule {
+pub(super) const RULE: Rule = Rule {
     meta: RuleMeta {
         id: "orphaned-client",
         default_severity: Severity::Medium,

@@ -15,7 +15,7 @@ const ESCALATION_PERMISSIONS: [(&str, &str, &str); 5] = [
     ("authorization", "grant", "add"),
 ];
 
-pub const RULE: Rule = Rule {
+pub(super) const RULE: Rule = Rule {
     meta: RuleMeta {
         id: "privilege-escalation",
         default_severity: Severity::Critical,

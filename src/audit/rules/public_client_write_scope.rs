@@ -3,7 +3,7 @@
 use super::{Context, Fix, Hit, Rule, RuleMeta, Severity};
 use crate::audit::snapshot::{Client, is_read_write};
 
-pub const RULE: Rule = Rule {
+pub(super) const RULE: Rule = Rule {
     meta: RuleMeta {
         id: "public-client-write-scope",
         default_severity: Severity::High,

@@ -8,7 +8,7 @@ use super::{
 };
 use crate::audit::snapshot::{AuditEvent, Client};
 
-pub const RULE: Rule = Rule {
+pub(super) const RULE: Rule = Rule {
     meta: RuleMeta {
         id: "recent-privilege-change",
         default_severity: Severity::Low,

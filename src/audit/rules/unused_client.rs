@@ -3,7 +3,7 @@
 use super::{Context, Fix, Hit, Rule, RuleMeta, Severity};
 use crate::audit::snapshot::{Client, ClientState, Usage};
 
-pub const RULE: Rule = Rule {
+pub(super) const RULE: Rule = Rule {
     meta: RuleMeta {
         id: "unused-client",
         default_severity: Severity::Medium,

@@ -5,7 +5,7 @@ use crate::audit::least_privilege::Fit;
 use crate::audit::snapshot::{Client, is_read_write};
 use crate::permissions::least::ScopeFit;
 
-pub const RULE: Rule = Rule {
+pub(super) const RULE: Rule = Rule {
     meta: RuleMeta {
         id: "unused-scopes",
         default_severity: Severity::Medium,
@@ -21,7 +21,7 @@ pub const RULE: Rule = Rule {
 
 /// Whether a fit is worth a finding: an unused read-write scope, or more than the policy's share
 /// of the held scopes unused. Needs at least one call the catalog knows the scopes of.
-pub fn flags(fit: &ScopeFit, max_unused_percent: u32) -> bool {
+pub(super) fn flags(fit: &ScopeFit, max_unused_percent: u32) -> bool {
     let known_calls = !fit.used.is_empty() || !fit.unexplained.is_empty();
     if !known_calls || fit.unused.is_empty() {
         return false;
