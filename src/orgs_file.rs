@@ -26,10 +26,10 @@ use genesys_api::regions;
 
 /// At most this many orgs: each is a label value of every per-org metric, so the set is bounded
 /// and small (see the README's note on cardinality).
-pub const MAX_ORGS: usize = 100;
+pub(crate) const MAX_ORGS: usize = 100;
 
 /// The longest org name.
-pub const MAX_NAME: usize = 32;
+pub(crate) const MAX_NAME: usize = 32;
 
 /// The shortest audit interval an org may ask for (as `SCOPEWATCH_AUDIT_INTERVAL`).
 const MIN_INTERVAL: Duration = Duration::from_secs(10);
@@ -51,7 +51,7 @@ pub struct OrgSettings {
 
 /// Whether `name` is a usable org name: lowercase letters, digits and `-`, starting with a
 /// letter or digit, at most `MAX_NAME` long (it appears in URLs and metric labels as is).
-pub fn is_slug(name: &str) -> bool {
+pub(crate) fn is_slug(name: &str) -> bool {
     !name.is_empty()
         && name.len() <= MAX_NAME
         && name
@@ -84,7 +84,7 @@ struct Entry {
 /// Whether the secrets an orgs file names are read, or only checked to be named (`policy check`
 /// runs where the secrets are not).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Secrets {
+pub(crate) enum Secrets {
     Read,
     NamedOnly,
 }
@@ -149,7 +149,7 @@ pub enum EntryProblem {
 }
 
 /// Reads and checks the orgs file. `env` is the process environment (for `client_secret_env`).
-pub fn load(
+pub(crate) fn load(
     path: &Path,
     env: &BTreeMap<String, String>,
 ) -> Result<Vec<OrgSettings>, OrgsFileError> {
@@ -157,7 +157,7 @@ pub fn load(
 }
 
 /// `load`, reading the secrets or not.
-pub fn load_with(
+pub(crate) fn load_with(
     path: &Path,
     env: &BTreeMap<String, String>,
     secrets: Secrets,
@@ -172,8 +172,9 @@ pub fn load_with(
     })
 }
 
-/// Parses and checks the text of an orgs file.
-pub fn parse(text: &str, env: &BTreeMap<String, String>) -> Result<Vec<OrgSettings>, OrgsProblem> {
+/// Parses and checks the text of an orgs file, reading its secrets.
+#[cfg(test)]
+fn parse(text: &str, env: &BTreeMap<String, String>) -> Result<Vec<OrgSettings>, OrgsProblem> {
     parse_with(text, env, Secrets::Read)
 }
 

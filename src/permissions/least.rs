@@ -56,14 +56,15 @@ pub struct ScopeFit {
 
 /// Needed = per known endpoint, ALL: every permission; ANY: those the holdings grant, else the
 /// first; granted = the holdings expanded over the catalog; unused = granted minus needed.
-pub fn fit_permissions(catalog: &Catalog, holdings: &Holdings, calls: &[Call]) -> PermissionFit {
+#[cfg(test)]
+fn fit_permissions(catalog: &Catalog, holdings: &Holdings, calls: &[Call]) -> PermissionFit {
     let granted = std::sync::Arc::new(holdings.expand(catalog.permissions()));
     fit_expanded(catalog, holdings, granted, calls)
 }
 
 /// `fit_permissions` with the holdings already expanded (`granted`), so clients that hold the
 /// same roles share one expansion: an org of thousands of admin integrations expands it once.
-pub fn fit_expanded(
+pub(crate) fn fit_expanded(
     catalog: &Catalog,
     holdings: &Holdings,
     granted: std::sync::Arc<PermSet>,
@@ -133,7 +134,7 @@ pub fn fit_expanded(
 
 /// Per known endpoint, the accepted scope to keep: a held read-only one; else the read-only
 /// form of a held read-write one (narrowing); else a held one. Unused = held minus kept.
-pub fn fit_scopes(catalog: &Catalog, held: &[String], calls: &[Call]) -> ScopeFit {
+pub(crate) fn fit_scopes(catalog: &Catalog, held: &[String], calls: &[Call]) -> ScopeFit {
     let held_set: BTreeSet<String> = held.iter().cloned().collect();
     let mut used = BTreeSet::new();
     let mut unknown_endpoints = Vec::new();
