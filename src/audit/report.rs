@@ -1,4 +1,4 @@
-//! The report (SPEC §5): stable snake_case field names, deterministic order.
+//! The report: stable snake_case field names, deterministic order.
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;

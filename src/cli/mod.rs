@@ -1,4 +1,4 @@
-//! Command-line interface: the commands of SPEC §2 and their exit statuses.
+//! Command-line interface: the commands and their exit statuses.
 
 mod audit;
 mod healthcheck;
@@ -114,25 +114,8 @@ impl CliError {
 
     /// The one line printed after `error: `: the failure and its causes.
     pub fn message(&self) -> String {
-        with_causes(self)
+        genesys_api::text::with_causes(self)
     }
-}
-
-/// An error's message followed by each of its causes, on one line (`cannot read the file: No
-/// such file or directory`).
-pub fn with_causes(error: &dyn std::error::Error) -> String {
-    let mut line = error.to_string();
-    let mut cause = error.source();
-    while let Some(e) = cause {
-        let text = e.to_string();
-        // Some messages already end with their cause (those the service logs as they are).
-        if !line.ends_with(&text) {
-            line.push_str(": ");
-            line.push_str(&text);
-        }
-        cause = e.source();
-    }
-    line
 }
 
 /// Writes `text` to stdout. A closed pipe (`| head -1`) or a full disk is a one-line error,

@@ -114,7 +114,9 @@ fn parse_rate(text: &str) -> Result<f64, CliError> {
 /// whether the credentials were made up (and must be printed).
 pub fn sim_org(args: &SimArgs) -> Result<(Org, String, String, bool), CliError> {
     let mut org = match &args.org {
-        Some(path) => Org::load(path).map_err(CliError::Invalid)?,
+        Some(path) => {
+            Org::load(path).map_err(|e| CliError::Invalid(genesys_api::text::with_causes(&e)))?
+        }
         None => sim::generate(&OrgSize {
             clients: args.clients as usize,
             roles: args.roles as usize,

@@ -1,4 +1,4 @@
-//! Settings (SPEC §3): defaults, then an optional TOML file, then the environment, which wins.
+//! Settings: defaults, then an optional TOML file, then the environment, which wins.
 //! Every error names the variable; secrets are held so they cannot be printed.
 
 use std::collections::BTreeMap;

@@ -69,7 +69,7 @@ pub(super) struct ChangePoll(pub Option<Duration>);
 pub(super) struct MinSeverity(pub Severity);
 
 fn at_least(text: &str, min: Duration) -> Result<Duration, Problem> {
-    let d = parse_duration(text).map_err(Problem)?;
+    let d = parse_duration(text).map_err(|e| Problem(e.to_string()))?;
     if d < min {
         return Err(Problem(format!(
             "'{text}' is shorter than the minimum {min:?}"

@@ -142,7 +142,7 @@ const MAX_RATE_LIMITED: u32 = 50;
 fn permission_for(endpoint: &str) -> &'static str {
     match endpoint {
         "/api/v2/authorization/roles" => "authorization:role:view",
-        // Either one lets the usage query run (genesys-api.md §12.6).
+        // Either one lets the usage query run.
         e if e.starts_with("/api/v2/usage") => "oauth:client:view or usage:organization:view",
         e if e.starts_with("/api/v2/audits") => "audits:audit:view",
         _ => "oauth:client:view",

@@ -20,7 +20,7 @@ pub const AUDIT_REALTIME: &str = "/api/v2/audits/query/realtime";
 
 /// The entity types whose trail scopewatch reads: OAuth clients and roles (who changed them,
 /// and which clients changed them), and the access-granting ones a client may create itself:
-/// authorizations of other orgs' apps and trusts given to partner orgs (genesys-api.md §12.3).
+/// authorizations of other orgs' apps and trusts given to partner orgs.
 /// Types the org's service mapping does not list cost no call.
 pub const TRAIL_ENTITY_TYPES: [&str; 4] = [
     "OAuthClient",

@@ -1,4 +1,4 @@
-//! The HTTP API (SPEC §4): the router, its state and its middleware. Handlers read the cache
+//! The HTTP API: the router, its state and its middleware. Handlers read the cache
 //! and the history; they never call Genesys.
 
 mod audits;

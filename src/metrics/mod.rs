@@ -1,4 +1,4 @@
-//! Prometheus metrics (SPEC §7). `Metrics` owns the registry and the process's own metrics
+//! Prometheus metrics. `Metrics` owns the registry and the process's own metrics
 //! (HTTP, build); each audited org has its `OrgMetrics`, registered in the same registry with
 //! the constant label `org` (a configured, bounded set of names). Report gauges change only in
 //! `OrgMetrics::set_from_report`, which zeroes label sets that disappeared.

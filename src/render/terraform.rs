@@ -9,7 +9,7 @@ use std::fmt::Write;
 use crate::audit::report::{ClientReport, Finding, Report};
 use crate::audit::rules::{Fix, rule_meta};
 
-/// The provider rejects lifetimes outside this range (genesys-api.md §12.5).
+/// The provider rejects lifetimes outside this range.
 const MIN_VALIDITY: i64 = 300;
 const MAX_VALIDITY: i64 = 38_880_000;
 

@@ -1,4 +1,4 @@
-//! Persistence (SPEC §8): SQLite by default, PostgreSQL when the URL says so, behind one
+//! Persistence: SQLite by default, PostgreSQL when the URL says so, behind one
 //! interface. Runtime queries only; migrations (one folder per backend) run at connect.
 
 mod lock;
@@ -261,7 +261,8 @@ pub async fn inflate_report(
         Ok(inflated) => inflated,
         Err(join) => Err(Unreadable::Panicked(join)),
     };
-    inflated.map_err(|e| StoreError::Corrupt(audit_id.to_string(), with_causes(&e)))
+    inflated
+        .map_err(|e| StoreError::Corrupt(audit_id.to_string(), genesys_api::text::with_causes(&e)))
 }
 
 /// Why a stored report cannot be read back.
@@ -273,17 +274,6 @@ enum Unreadable {
     TooLarge,
     #[error("inflating it failed")]
     Panicked(#[source] tokio::task::JoinError),
-}
-
-/// An error and its causes on one line, for the text `StoreError::Corrupt` carries.
-fn with_causes(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut cause = error.source();
-    while let Some(e) = cause {
-        text.push_str(&format!(": {e}"));
-        cause = e.source();
-    }
-    text
 }
 
 /// The JSON of a stored compressed report; the error says why it is unreadable.
@@ -667,7 +657,8 @@ mod tests {
         let stored = encoder.finish().unwrap();
         assert_ne!(stored, json.as_bytes());
         assert_eq!(gunzip_report(&stored).unwrap(), json);
-        let err = with_causes(&gunzip_report(b"{\"not\":\"gzip\"}").unwrap_err());
+        let err =
+            genesys_api::text::with_causes(&gunzip_report(b"{\"not\":\"gzip\"}").unwrap_err());
         assert!(
             err.starts_with("not a gzip-compressed JSON text: "),
             "{err}"

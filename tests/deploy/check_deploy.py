@@ -1,6 +1,6 @@
 """Checks the deployment files that cannot run here (no container engine, no cluster): the
 Dockerfile, docker-compose.yml (default and postgres profile), the Grafana provisioning and
-dashboard, and the Kubernetes base, overlays and NetworkPolicy say what SPEC §11 and the README
+dashboard, and the Kubernetes base, overlays and NetworkPolicy say what the README
 ask, and the alert rules and dashboard queries name only metrics scopewatch exports. promtool,
 hadolint, check-jsonschema, kubectl kustomize with kubernetes-validate, and the Prometheus end to
 end run beside it in .ci/run.
@@ -182,4 +182,4 @@ check(queried and queried <= series, f"dashboard metrics are exported: {sorted(q
 
 if failures:
     sys.exit(f"{len(failures)} deployment check(s) failed")
-print("deployment files say what SPEC §11 asks")
+print("deployment files say what the README asks")

@@ -1,6 +1,6 @@
 //! Genesys Cloud regions: the API host is `api.<domain>`, the login host `login.<domain>`.
 
-/// The 18 region domains of the official SDKs (genesys-api.md §1.4).
+/// The 18 region domains of the official SDKs.
 pub const REGIONS: [&str; 18] = [
     "mypurecloud.com",
     "mypurecloud.ie",

@@ -14,16 +14,20 @@ pub fn sanitize(text: &str, max_chars: usize) -> String {
     out
 }
 
-/// An error with its causes, `outer: inner: innermost`, for logs and one-line messages.
-pub fn with_causes(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = e.to_string();
-    let mut cause = e.source();
-    while let Some(c) = cause {
-        text.push_str(": ");
-        text.push_str(&c.to_string());
-        cause = c.source();
+/// An error with its causes on one line, `outer: inner: innermost`, for logs and messages. A
+/// cause the text already ends with is not said twice (some errors repeat their cause).
+pub fn with_causes(error: &dyn std::error::Error) -> String {
+    let mut line = error.to_string();
+    let mut cause = error.source();
+    while let Some(e) = cause {
+        let text = e.to_string();
+        if !line.ends_with(&text) {
+            line.push_str(": ");
+            line.push_str(&text);
+        }
+        cause = e.source();
     }
-    text
+    line
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! The vocabulary of generated orgs: real scope names, plausible unknown ones, client names,
 //! permission domains and actions.
 
-/// Read-write / read-only scope names of a real org (genesys-api.md §5.2).
+/// Read-write / read-only scope names of a real org.
 pub(crate) const SCOPE_CATALOG: &[&str] = &[
     "alerting",
     "alerting:readonly",

@@ -1,5 +1,5 @@
 //! `GET /api/v2/organizations/me`, `/api/v2/authorization/divisions` and `/api/v2/users`: no
-//! permission needed (genesys-api.md §12.4); the `deny` fault (`organization`, `divisions`,
+//! permission needed; the `deny` fault (`organization`, `divisions`,
 //! `users`) answers 403 `not.authorized`, which names no permission since none is needed.
 
 use axum::extract::{RawQuery, State};

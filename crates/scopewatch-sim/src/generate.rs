@@ -63,7 +63,7 @@ const MASTER_ADMIN_DOMAINS: [&str; 8] = [
 /// The fixed roles every generated org has: the ones auditors care about most.
 fn notable_roles(rng: &mut Rng) -> Vec<Role> {
     // The admin signal is the flat `admin` permission; its policies name real domains (a
-    // policy on domain `*` is not a documented shape, genesys-api.md §12.6).
+    // policy on domain `*` is not a documented shape).
     let mut master = role(
         rng.uuid(),
         "Master Admin",

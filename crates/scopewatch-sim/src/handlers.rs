@@ -1,4 +1,4 @@
-//! The simulator's HTTP surface: the login endpoint and the API paths of SPEC §1, answering as
+//! The simulator's HTTP surface: the login endpoint and the API paths scopewatch reads, answering as
 //! Genesys Cloud does on the wire.
 
 use std::collections::HashMap;
@@ -243,7 +243,7 @@ async fn submit_usage_query(
     require(&state, &who, "usage", &USAGE_PERMISSIONS)?;
     let query: UsageQuery = serde_json::from_slice(&body)
         .map_err(|e| Fail::BadRequest(format!("Invalid usage query body: {e}")))?;
-    let plan = usage::plan(&query).map_err(Fail::BadRequest)?;
+    let plan = usage::plan(&query).map_err(|e| Fail::BadRequest(e.0))?;
     let execution_id = Rng::new(random_u64()).uuid();
     let done = state.store_execution(execution_id.clone());
     // As Genesys does, the query runs after the 202, off the threads that answer requests.

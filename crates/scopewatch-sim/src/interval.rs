@@ -4,6 +4,7 @@
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 
+use super::params::Invalid;
 use genesys_api::rng::Rng;
 
 /// One end of an interval; `None` when it is none of the documented forms.
@@ -23,15 +24,19 @@ pub(super) fn parse_instant(text: &str) -> Option<DateTime<Utc>> {
 }
 
 /// `start/end`, with `end` after `start`; the error names the interval and what is wrong.
-pub(super) fn parse_interval(text: &str) -> Result<(DateTime<Utc>, DateTime<Utc>), String> {
+pub(super) fn parse_interval(text: &str) -> Result<(DateTime<Utc>, DateTime<Utc>), Invalid> {
     let (start, end) = text
         .split_once('/')
         .and_then(|(a, b)| Some((parse_instant(a)?, parse_instant(b)?)))
-        .ok_or_else(|| format!("interval '{text}' is not an ISO-8601 interval start/end"))?;
+        .ok_or_else(|| {
+            Invalid(format!(
+                "interval '{text}' is not an ISO-8601 interval start/end"
+            ))
+        })?;
     if end <= start {
-        return Err(format!(
+        return Err(Invalid(format!(
             "interval '{text}': the end must be after the start"
-        ));
+        )));
     }
     Ok((start, end))
 }
@@ -84,11 +89,13 @@ mod tests {
         assert!(
             parse_interval("2026-11-01/2026-10-01")
                 .unwrap_err()
+                .0
                 .contains("after")
         );
         assert!(
             parse_interval("yesterday")
                 .unwrap_err()
+                .0
                 .contains("'yesterday'")
         );
         assert!(parse_interval("2026-13/2026-14").is_err());

@@ -1,5 +1,5 @@
 //! The Genesys Cloud simulator: a real HTTP server answering the calls scopewatch makes, as
-//! Genesys Cloud does on the wire (genesys-api.md). Behind `scopewatch sim`, `serve --demo`,
+//! Genesys Cloud does on the wire. Behind `scopewatch sim`, `serve --demo`,
 //! the tests and the benchmarks.
 
 // Every module is private: the facade below is what the binary, the examples and the
@@ -36,7 +36,7 @@ pub use directory::{Division, SimUser};
 pub use faults::{FaultConfig, Faults};
 pub use generate::{OrgSize, generate};
 pub use genesys_api::rng::random_token;
-pub use org::{Org, SimClient};
+pub use org::{Org, OrgFileError, SimClient};
 use state::SimState;
 pub use state::{RequestRecord, SimClock, SimSettings};
 

@@ -1,4 +1,4 @@
-//! Changing the org while it serves, as Genesys does (genesys-api.md §3): `POST
+//! Changing the org while it serves, as Genesys does: `POST
 //! /api/v2/oauth/clients`, `PUT` and `DELETE /api/v2/oauth/clients/{id}` with the
 //! `OAuthClientRequest` body, each recording the audit event it produces. The caller holds a
 //! client-credentials token, so the event's `client` is the caller and it has no `user`.

@@ -2,7 +2,7 @@
 //! the scope catalog and daily usage rows, all in the API's own wire format.
 
 use std::collections::HashSet;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
@@ -13,7 +13,7 @@ use genesys_api::models::{
 };
 use genesys_api::rng::Rng;
 
-/// The read permissions scopewatch needs (SPEC §1), given to the auditor client.
+/// The read permissions scopewatch needs, given to the auditor client.
 pub(crate) const AUDITOR_PERMISSIONS: [(&str, &str, &str); 4] = [
     ("oauth", "client", "view"),
     ("authorization", "role", "view"),
@@ -57,37 +57,76 @@ pub struct Org {
     pub audits: Vec<TrailMessage>,
 }
 
+/// Why an org file could not be read or written.
+#[derive(Debug, thiserror::Error)]
+pub enum OrgFileError {
+    #[error("cannot read org file {}", path.display())]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("malformed org file {}", path.display())]
+    Malformed {
+        path: PathBuf,
+        #[source]
+        source: serde_json::Error,
+    },
+    #[error("invalid org file {}: {problem}", path.display())]
+    Invalid { path: PathBuf, problem: String },
+    #[error("cannot write {}", path.display())]
+    Write {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
 impl Org {
     /// Reads an org file; the error names the file and the line and column of the problem.
-    pub fn load(path: &Path) -> Result<Org, String> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| format!("cannot read org file {}: {e}", path.display()))?;
-        let org: Org = serde_json::from_str(&text)
-            .map_err(|e| format!("malformed org file {}: {e}", path.display()))?;
-        org.validate()
-            .map_err(|e| format!("invalid org file {}: {e}", path.display()))?;
-        Ok(org)
+    pub fn load(path: &Path) -> Result<Org, OrgFileError> {
+        let file = path.to_path_buf();
+        let text = std::fs::read_to_string(path).map_err(|source| OrgFileError::Read {
+            path: file.clone(),
+            source,
+        })?;
+        let org: Org = serde_json::from_str(&text).map_err(|source| OrgFileError::Malformed {
+            path: file.clone(),
+            source,
+        })?;
+        match org.problem() {
+            Some(problem) => Err(OrgFileError::Invalid {
+                path: file,
+                problem,
+            }),
+            None => Ok(org),
+        }
     }
 
     /// Writes the org as pretty JSON.
-    pub fn dump(&self, path: &Path) -> Result<(), String> {
-        let text = serde_json::to_string_pretty(self).map_err(|e| e.to_string())?;
-        std::fs::write(path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))
+    pub fn dump(&self, path: &Path) -> Result<(), OrgFileError> {
+        // An org of wire types and strings always serializes.
+        let text = serde_json::to_string_pretty(self).unwrap_or_default();
+        std::fs::write(path, text).map_err(|source| OrgFileError::Write {
+            path: path.to_path_buf(),
+            source,
+        })
     }
 
-    fn validate(&self) -> Result<(), String> {
+    /// The first thing wrong with the org, if any.
+    fn problem(&self) -> Option<String> {
         let mut ids = HashSet::new();
         for (i, c) in self.clients.iter().enumerate() {
             if c.client.id.trim().is_empty() {
-                return Err(format!("clients[{i}].id is empty"));
+                return Some(format!("clients[{i}].id is empty"));
             }
             if !ids.insert(c.client.id.as_str()) {
-                return Err(format!("clients[{i}].id '{}' is duplicated", c.client.id));
+                return Some(format!("clients[{i}].id '{}' is duplicated", c.client.id));
             }
             if let Some(v) = c.client.access_token_validity_seconds
                 && v <= 0
             {
-                return Err(format!(
+                return Some(format!(
                     "clients[{i}].accessTokenValiditySeconds must be positive"
                 ));
             }
@@ -95,14 +134,14 @@ impl Org {
         let mut role_ids = HashSet::new();
         for (i, r) in self.roles.iter().enumerate() {
             if !role_ids.insert(r.id.as_str()) {
-                return Err(format!("roles[{i}].id '{}' is duplicated", r.id));
+                return Some(format!("roles[{i}].id '{}' is duplicated", r.id));
             }
         }
-        Ok(())
+        None
     }
 
     /// Makes sure the auditor's own client exists with this secret. A new one gets exactly the
-    /// read permissions of SPEC §1; an existing one keeps the roles the org gave it.
+    /// read permissions; an existing one keeps the roles the org gave it.
     pub fn ensure_auditor(&mut self, client_id: &str, secret: &str) {
         if let Some(existing) = self.clients.iter_mut().find(|c| c.client.id == client_id) {
             existing.secret = Some(secret.to_string());

@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 
 use super::interval::{parse_instant, parse_interval};
 use super::org::Org;
+use super::params::Invalid;
 use genesys_api::models::{TrailMessage, TrailService, TrailServiceEntity, TrailServiceMapping};
 use genesys_api::read_models::TrailQuery;
 
@@ -104,7 +105,7 @@ pub(super) struct Selection {
 }
 
 /// Checks a query as Genesys does; `Err` is the 400 message, naming the field.
-pub(super) fn validate(query: &TrailQuery) -> Result<Selection, String> {
+pub(super) fn validate(query: &TrailQuery) -> Result<Selection, Invalid> {
     let interval = Some(query.interval.as_str())
         .filter(|i| !i.trim().is_empty())
         .ok_or("interval is required")?;
@@ -115,27 +116,27 @@ pub(super) fn validate(query: &TrailQuery) -> Result<Selection, String> {
         .filter(|s| !s.trim().is_empty())
         .ok_or("serviceName is required: see GET /api/v2/audits/query/servicemapping")?;
     let Some((service, entities)) = MAPPING.iter().find(|(name, _)| *name == service) else {
-        return Err(format!(
+        return Err(Invalid(format!(
             "serviceName '{service}' is not a known service: see GET /api/v2/audits/query/servicemapping"
-        ));
+        )));
     };
     let mut filters: HashMap<String, Vec<String>> = HashMap::new();
     for (i, f) in query.filters.iter().enumerate() {
         if !FILTER_PROPERTIES.contains(&f.property.as_str()) {
-            return Err(format!(
+            return Err(Invalid(format!(
                 "filters[{i}].property '{}' is not one of {}",
                 f.property,
                 FILTER_PROPERTIES.join(", ")
-            ));
+            )));
         }
         if f.value.trim().is_empty() {
-            return Err(format!("filters[{i}].value is required"));
+            return Err(Invalid(format!("filters[{i}].value is required")));
         }
         if f.property == "EntityType" && !entities.iter().any(|(e, _)| *e == f.value) {
-            return Err(format!(
+            return Err(Invalid(format!(
                 "filters[{i}].value '{}' is not an entity type of service {service}",
                 f.value
-            ));
+            )));
         }
         filters
             .entry(f.property.clone())
@@ -145,16 +146,19 @@ pub(super) fn validate(query: &TrailQuery) -> Result<Selection, String> {
     let mut descending = true;
     for (i, s) in query.sort.iter().enumerate() {
         if s.name != "Timestamp" {
-            return Err(format!("sort[{i}].name '{}' is not Timestamp", s.name));
+            return Err(Invalid(format!(
+                "sort[{i}].name '{}' is not Timestamp",
+                s.name
+            )));
         }
         descending = match s.sort_order.to_ascii_lowercase().as_str() {
             "ascending" => false,
             "descending" => true,
             _ => {
-                return Err(format!(
+                return Err(Invalid(format!(
                     "sort[{i}].sortOrder '{}' is not ascending or descending",
                     s.sort_order
-                ));
+                )));
             }
         };
     }
@@ -224,13 +228,17 @@ impl Selection {
 }
 
 /// Whether `expand` (repeated or comma-separated) asks for `user`; `Err` names a bad value.
-pub(super) fn expand_user(expand: &[String]) -> Result<bool, String> {
+pub(super) fn expand_user(expand: &[String]) -> Result<bool, Invalid> {
     let mut user = false;
     for value in expand.iter().flat_map(|e| e.split(',')) {
         match value.trim() {
             "user" => user = true,
             "" => {}
-            other => return Err(format!("expand value '{other}' is not one of: user")),
+            other => {
+                return Err(Invalid(format!(
+                    "expand value '{other}' is not one of: user"
+                )));
+            }
         }
     }
     Ok(user)

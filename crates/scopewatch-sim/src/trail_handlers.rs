@@ -1,4 +1,4 @@
-//! The audit API (genesys-api.md §12.3), permission ALL of `audits:audit:view`; the `deny`
+//! The audit API, permission ALL of `audits:audit:view`; the `deny`
 //! fault `audits` refuses it with 403 `missing.permissions` naming the permission.
 //!
 //! - `GET /api/v2/audits/query/servicemapping` (and `/realtime/servicemapping`)
@@ -37,7 +37,7 @@ fn body(bytes: &Bytes) -> Result<TrailQuery, Fail> {
 }
 
 fn expand(raw: &Option<String>) -> Result<bool, Fail> {
-    expand_user(&multi(&query_pairs(raw), "expand")).map_err(Fail::BadRequest)
+    expand_user(&multi(&query_pairs(raw), "expand")).map_err(|e| Fail::BadRequest(e.0))
 }
 
 pub(super) async fn servicemapping(
@@ -55,7 +55,7 @@ pub(super) async fn submit(
 ) -> Result<Response, Fail> {
     require_audits(&state, &who)?;
     let query = body(&bytes)?;
-    let selection = validate(&query).map_err(Fail::BadRequest)?;
+    let selection = validate(&query).map_err(|e| Fail::BadRequest(e.0))?;
     let messages = selection.select(&state.read().org, true);
     let status = TrailExecutionStatus {
         id: Rng::new(random_u64()).uuid(),
@@ -160,7 +160,7 @@ pub(super) async fn realtime(
     require_audits(&state, &who)?;
     let expand_user = expand(&raw)?;
     let query = body(&bytes)?;
-    let mut selection = validate(&query).map_err(Fail::BadRequest)?;
+    let mut selection = validate(&query).map_err(|e| Fail::BadRequest(e.0))?;
     let size = query.page_size.unwrap_or(25);
     if !(1..=MAX_REALTIME_PAGE_SIZE).contains(&size) {
         return Err(Fail::BadRequest(format!(

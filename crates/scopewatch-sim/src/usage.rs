@@ -7,6 +7,7 @@ use chrono::Datelike;
 
 use super::interval::{parse_instant, parse_interval};
 use super::org::Org;
+use super::params::Invalid;
 use genesys_api::models::{UsageQuery, UsageRow};
 
 /// A usage query checked when it is submitted (a bad one is a 400 at once); its rows are
@@ -22,9 +23,9 @@ pub(super) struct UsagePlan {
 }
 
 /// Checks a usage query: its interval, `groupBy` values and granularity.
-pub(super) fn plan(query: &UsageQuery) -> Result<UsagePlan, String> {
+pub(super) fn plan(query: &UsageQuery) -> Result<UsagePlan, Invalid> {
     let (start, end) = parse_interval(&query.interval)?;
-    // The organization query's enum (genesys-api.md §12.1).
+    // The organization query's enum.
     const GROUPS: [&str; 5] = [
         "OAuthClientId",
         "OrganizationId",
@@ -37,12 +38,16 @@ pub(super) fn plan(query: &UsageQuery) -> Result<UsagePlan, String> {
         .clone()
         .unwrap_or_else(|| vec!["OAuthClientId".into()]);
     if let Some(bad) = group_by.iter().find(|g| !GROUPS.contains(&g.as_str())) {
-        return Err(format!("groupBy value '{bad}' is not one of {GROUPS:?}"));
+        return Err(Invalid(format!(
+            "groupBy value '{bad}' is not one of {GROUPS:?}"
+        )));
     }
     if let Some(g) = query.granularity.as_deref()
         && !matches!(g, "Day" | "Week" | "Month")
     {
-        return Err(format!("granularity '{g}' is not one of Day, Week, Month"));
+        return Err(Invalid(format!(
+            "granularity '{g}' is not one of Day, Week, Month"
+        )));
     }
     Ok(UsagePlan {
         start,

@@ -1,4 +1,4 @@
-//! The built-in rule pack (SPEC §6): one module per rule, each with its metadata and a check
+//! The built-in rule pack: one module per rule, each with its metadata and a check
 //! that looks at one client and says what it found.
 
 mod admin_role;

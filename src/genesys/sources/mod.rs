@@ -136,8 +136,8 @@ pub(crate) async fn run(
             break;
         };
         match outcome? {
-            Ok(apply) => apply(&mut snapshot),
-            Err(warning) => warnings[i] = Some(warning),
+            Arrived::Evidence(apply) => apply(&mut snapshot),
+            Arrived::Unknown(warning) => warnings[i] = Some(warning),
         }
         arrived[i] = true;
     }
@@ -151,6 +151,14 @@ pub(crate) async fn run(
     Ok(snapshot)
 }
 
+/// What became of a source that did not end the audit.
+enum Arrived {
+    /// Its evidence, to put into the snapshot.
+    Evidence(Apply),
+    /// It stays unknown; the report says why.
+    Unknown(String),
+}
+
 /// One source's read under its rule for failure: its evidence, its warning, or the error that
 /// ends the audit.
 async fn guarded<'a>(
@@ -158,9 +166,9 @@ async fn guarded<'a>(
     source: &Source,
     collection: &Collection<'a>,
     read: Reading<'a>,
-) -> (usize, Result<Result<Apply, String>, GenesysError>) {
+) -> (usize, Result<Arrived, GenesysError>) {
     let Unreadable::Degrades { warning, half_time } = source.unreadable else {
-        return (index, read.await.map(Ok));
+        return (index, read.await.map(Arrived::Evidence));
     };
     // Optional evidence may have half the collection's time: a slow source (a trail of many
     // pages) becomes unknown rather than failing the whole audit at its deadline.
@@ -170,15 +178,15 @@ async fn guarded<'a>(
             Ok(outcome) => outcome,
             Err(_) => {
                 let why = format!("{warning}: not read within {}s", budget.as_secs());
-                return (index, Ok(Err(why)));
+                return (index, Ok(Arrived::Unknown(why)));
             }
         }
     } else {
         read.await
     };
     let result = match outcome {
-        Ok(apply) => Ok(Ok(apply)),
-        Err(e) if degradable(&e) => Ok(Err(format!("{warning}: {e}"))),
+        Ok(apply) => Ok(Arrived::Evidence(apply)),
+        Err(e) if degradable(&e) => Ok(Arrived::Unknown(format!("{warning}: {e}"))),
         Err(e) => Err(e),
     };
     (index, result)

@@ -1,4 +1,4 @@
-//! The organization, its divisions and its users on the wire (genesys-api.md §12.4).
+//! The organization, its divisions and its users on the wire.
 
 use std::collections::HashSet;
 

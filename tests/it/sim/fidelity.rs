@@ -1,4 +1,4 @@
-//! Shapes checked against the official SDK models (genesys-api.md §12.6): the usage `groupBy`
+//! Shapes checked against the official SDK models: the usage `groupBy`
 //! enum and interval forms, `userCount` on roles, `divisionId` on every grant.
 
 use genesys_api::models::RoleDivision;

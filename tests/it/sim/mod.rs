@@ -1,4 +1,4 @@
-//! The simulator over real HTTP: each wire behaviour and fault switch of SPEC §9.
+//! The simulator over real HTTP: each wire behaviour and fault switch.
 
 mod cli;
 mod directory;

@@ -1,4 +1,4 @@
-//! The audit API on the wire (genesys-api.md §12.3): service mapping, the asynchronous query
+//! The audit API on the wire: service mapping, the asynchronous query
 //! (Queued -> Running -> Succeeded, results paged by cursor), the realtime query, 400s for bad
 //! queries and 403 without `audits:audit:view`.
 
