@@ -104,4 +104,14 @@ mod tests {
         let other = with_roles(client("CLIENT-CREDENTIALS"), &[("master", "*")]);
         assert_eq!(run(&RULE, &other), None);
     }
+
+    #[test]
+    fn its_description_names_every_permission_the_evidence_sources_need() {
+        for permission in crate::genesys::auditor_permissions() {
+            assert!(
+                RULE.meta.description.contains(permission),
+                "the description lacks {permission}"
+            );
+        }
+    }
 }

@@ -12,7 +12,7 @@ pub(super) const RULE: Rule = Rule {
         title: "The client itself created or changed OAuth clients, roles or grants",
         description: "The audit trail shows this OAuth client acting on OAuth clients, roles or grants in the window. An integration that hands out access is the tell-tale of an abused or over-privileged credential.",
         remediation: "Check each listed change with the client's owner (Admin > Audit viewer, filtered on the client). If it is not expected, rotate the client's secret in Admin > Integrations > OAuth, revert the changes, and remove oauth/authorization permissions from its roles.",
-        severity_text: None,
+        severity_text: Some("CRITICAL (its own token acted), HIGH (only people acted through it)"),
         windowed: true,
         fix: Fix::Manual,
     },
@@ -153,5 +153,12 @@ mod tests {
         assert_eq!(run_with(&RULE, &s, &policy(), &client("CODE")), None);
         s.trail = Trail::Unknown;
         assert_eq!(run_with(&RULE, &s, &policy(), &client("CODE")), None);
+    }
+
+    #[test]
+    fn the_severity_text_names_the_lower_severity_of_a_person_acting_through_it() {
+        let text = RULE.meta.default_severity_text();
+        assert!(text.contains(Severity::High.as_str()), "{text}");
+        assert!(text.contains(Severity::Critical.as_str()), "{text}");
     }
 }

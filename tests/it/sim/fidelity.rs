@@ -152,3 +152,31 @@ async fn a_grant_without_a_division_is_served_in_the_home_division() {
         .unwrap();
     assert_eq!(fixed["roleDivisions"][0]["divisionId"], home.as_str());
 }
+
+#[test]
+fn the_simulated_auditor_role_holds_exactly_what_the_evidence_sources_need() {
+    let mut org = scopewatch_sim::generate(&scopewatch_sim::OrgSize {
+        clients: 3,
+        roles: 2,
+        seed: 7,
+        anchor: chrono::Utc::now().date_naive(),
+    });
+    org.ensure_auditor("auditor", "secret");
+    let role = org
+        .roles
+        .iter()
+        .find(|r| r.id == "auditor-role")
+        .expect("the auditor's role");
+    let mut held: Vec<String> = role
+        .permission_policies
+        .iter()
+        .flatten()
+        .flat_map(|p| {
+            p.action_set
+                .iter()
+                .map(move |a| format!("{}:{}:{a}", p.domain, p.entity_name))
+        })
+        .collect();
+    held.sort();
+    assert_eq!(held, scopewatch::genesys::auditor_permissions());
+}
