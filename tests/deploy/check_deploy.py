@@ -173,7 +173,8 @@ check(rule["spec"] == load("deploy/prometheus/alerts.yml"), "PrometheusRule grou
 
 # Alerts and dashboard queries name only metrics scopewatch exports (a histogram's series carry
 # _bucket, _sum and _count).
-exported = set(re.findall(r'"(scopewatch_[a-z_]+)"', (root / "src/metrics.rs").read_text()))
+metrics_source = " ".join(p.read_text() for p in sorted((root / "src/metrics").glob("*.rs")))
+exported = set(re.findall(r'"(scopewatch_[a-z_]+)"', metrics_source))
 series = exported | {f"{m}{suffix}" for m in exported for suffix in ("_bucket", "_sum", "_count")}
 used = set(re.findall(r"scopewatch_[a-z_]+", (root / "deploy/prometheus/alerts.yml").read_text()))
 check(used and used <= exported, f"alert metrics are exported: {sorted(used - exported) or 'all'}")
