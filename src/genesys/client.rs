@@ -118,6 +118,8 @@ impl ClientConfig {
 pub trait Observer: Send + Sync {
     fn request(&self, _endpoint: &str, _status: &str) {}
     fn retry(&self, _reason: &'static str) {}
+    /// `count` records of `endpoint` (a template) did not parse and were skipped.
+    fn records_skipped(&self, _endpoint: &str, _count: u64) {}
 }
 
 /// An observer that ignores everything.
@@ -472,6 +474,13 @@ impl GenesysClient {
         let live = genesys_api::description::LiveCatalog::new(now, description.operations);
         *kept = Some(live.clone());
         Ok(live)
+    }
+
+    /// Tells the observer that `count` records of `endpoint` were skipped (none: nothing).
+    pub(crate) fn records_skipped(&self, endpoint: &str, count: u64) {
+        if count > 0 {
+            self.observer.records_skipped(endpoint, count);
+        }
     }
 
     /// GET an API path (relative, with its query) and parse the JSON answer.

@@ -3,11 +3,11 @@
 
 use std::collections::HashSet;
 
-use genesys_api::models::EntityListing;
 use serde::de::DeserializeOwned;
 
 use super::client::GenesysClient;
 use super::error::GenesysError;
+use super::records::{Page, Records};
 
 /// A `*Uri` as a path with query (Genesys sends them relative; an absolute one is accepted).
 fn as_path(uri: &str) -> String {
@@ -32,12 +32,23 @@ fn with_page_number(first: &str, number: u64) -> String {
 }
 
 /// Reads every page of a listing. When the first page says how many there are, the rest are
-/// read at once (each through the gate); otherwise `nextUri` is followed page by page.
+/// read at once (each through the gate); otherwise `nextUri` is followed page by page. Records
+/// that do not parse are skipped and counted (the client's observer hears of them once).
 pub(crate) async fn read_all<T: DeserializeOwned + Send + 'static>(
     client: &GenesysClient,
     endpoint: &str,
     first: &str,
-) -> Result<Vec<T>, GenesysError> {
+) -> Result<Records<T>, GenesysError> {
+    let records = read_pages(client, endpoint, first).await?;
+    client.records_skipped(endpoint, records.skipped.count);
+    Ok(records)
+}
+
+async fn read_pages<T: DeserializeOwned + Send + 'static>(
+    client: &GenesysClient,
+    endpoint: &str,
+    first: &str,
+) -> Result<Records<T>, GenesysError> {
     let limits = client.config.limits;
     let too_many_pages = || GenesysError::Limit {
         endpoint: endpoint.into(),
@@ -45,9 +56,10 @@ pub(crate) async fn read_all<T: DeserializeOwned + Send + 'static>(
         limit: u64::from(limits.max_pages),
         setting: "SCOPEWATCH_MAX_PAGES",
     };
-    let mut items = Vec::new();
-    let add = |items: &mut Vec<T>, entities: Vec<T>| {
-        if items.len() + entities.len() > limits.max_entities {
+    let mut items = Records::default();
+    let add = |items: &mut Records<T>, entities: Records<T>| {
+        let read = entities.items.len() as u64 + entities.skipped.count;
+        if items.items.len() as u64 + items.skipped.count + read > limits.max_entities as u64 {
             return Err(GenesysError::Limit {
                 endpoint: endpoint.into(),
                 what: "the number of entities",
@@ -55,10 +67,11 @@ pub(crate) async fn read_all<T: DeserializeOwned + Send + 'static>(
                 setting: "SCOPEWATCH_MAX_ENTITIES",
             });
         }
-        items.extend(entities);
+        items.items.extend(entities.items);
+        items.skipped.merge(entities.skipped);
         Ok(())
     };
-    let page: EntityListing<T> = client.get_json(endpoint, first).await?;
+    let page: Page<T> = client.get_json(endpoint, first).await?;
     if let (Some(1), Some(count)) = (page.page_number, page.page_count)
         && count > 1
         && first.contains("pageNumber=1")
@@ -69,11 +82,7 @@ pub(crate) async fn read_all<T: DeserializeOwned + Send + 'static>(
         add(&mut items, page.entities)?;
         let rest = futures_util::future::try_join_all((2..=count).map(|n| {
             let path = with_page_number(first, n);
-            async move {
-                client
-                    .get_json_streamed::<EntityListing<T>>(endpoint, &path)
-                    .await
-            }
+            async move { client.get_json_streamed::<Page<T>>(endpoint, &path).await }
         }))
         .await?;
         for page in rest {

@@ -5,6 +5,7 @@ mod client;
 mod error;
 mod gate;
 mod listing;
+mod records;
 mod sources;
 mod stream;
 pub mod trail;

@@ -8,8 +8,10 @@ use std::fmt;
 use chrono::NaiveDate;
 use serde::Deserialize;
 use serde::de::{Deserializer, SeqAccess, Visitor};
+use serde_json::value::RawValue;
 
 use crate::audit::snapshot::Call;
+use crate::genesys::records::Skipped;
 use genesys_api::models::UsageRow;
 
 /// A usage query's results answer, its rows folded as they are read.
@@ -28,6 +30,8 @@ pub(super) struct Evidence {
     last_used: BTreeMap<String, NaiveDate>,
     /// (client, METHOD, template) -> (requests, answered 200).
     by_endpoint: BTreeMap<(String, String, String), (u64, u64)>,
+    /// Rows that did not parse: skipped, so one odd row never costs the usage evidence.
+    pub(crate) skipped: Skipped,
 }
 
 impl Evidence {
@@ -60,7 +64,8 @@ impl Evidence {
         counts.1 = counts.1.saturating_add(row.status200);
     }
 
-    /// The last-used day and the endpoints called, per client id.
+    /// The last-used day and the endpoints called, per client id (the skipped rows are read
+    /// from `skipped` before).
     pub(super) fn finish(self) -> (BTreeMap<String, NaiveDate>, BTreeMap<String, Vec<Call>>) {
         let mut calls: BTreeMap<String, Vec<Call>> = BTreeMap::new();
         for ((id, method, template), (requests, succeeded)) in self.by_endpoint {
@@ -104,8 +109,12 @@ fn fold_rows<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Evidence>, D::Err
 
         fn visit_seq<A: SeqAccess<'de>>(self, mut rows: A) -> Result<Self::Value, A::Error> {
             let mut evidence = Evidence::default();
-            while let Some(row) = rows.next_element::<UsageRow>()? {
-                evidence.add(row);
+            // Each row from its own raw slice: a row's parse error leaves the list readable.
+            while let Some(raw) = rows.next_element::<Box<RawValue>>()? {
+                match serde_json::from_str::<UsageRow>(raw.get()) {
+                    Ok(row) => evidence.add(row),
+                    Err(_) => evidence.skipped.add(&raw),
+                }
             }
             Ok(Some(evidence))
         }
@@ -168,13 +177,23 @@ mod tests {
     }
 
     #[test]
-    fn a_running_query_has_no_rows_and_a_bad_row_is_a_parse_error() {
+    fn a_running_query_has_no_rows_and_a_bad_row_is_skipped_not_a_parse_error() {
         let running: FoldedResult = serde_json::from_str(r#"{"queryStatus":"Running"}"#).unwrap();
         assert!(running.results.is_none());
         let null: FoldedResult =
             serde_json::from_str(r#"{"queryStatus":"Running","results":null}"#).unwrap();
         assert!(null.results.is_none());
-        let bad = serde_json::from_str::<FoldedResult>(r#"{"results":[{"requests":"many"}]}"#);
-        assert!(bad.is_err());
+        let bad: FoldedResult = serde_json::from_str(
+            r#"{"results":[{"requests":"many","clientId":"x"},{"clientId":"a","date":"2026-10-01","requests":3}]}"#,
+        )
+        .unwrap();
+        let evidence = bad.results.expect("rows");
+        assert_eq!(evidence.skipped.count, 1);
+        let (last_used, _) = evidence.finish();
+        assert_eq!(last_used.get("a"), parse_day("2026-10-01").as_ref());
+        assert!(
+            serde_json::from_str::<FoldedResult>(r#"{"results":{"requests":1}}"#).is_err(),
+            "a results that is not a list is a broken envelope"
+        );
     }
 }

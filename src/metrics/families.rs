@@ -125,6 +125,11 @@ pub(super) const UPSTREAM_RETRIES: Family = row(
     "Retries of Genesys Cloud calls by reason",
     &["reason"],
 );
+pub(super) const UPSTREAM_RECORDS_SKIPPED: Family = row(
+    "scopewatch_upstream_records_skipped_total",
+    "Upstream records that did not parse and were skipped, by endpoint (route template)",
+    &["endpoint"],
+);
 pub(super) const NEW_FINDINGS: Family = row(
     "scopewatch_last_audit_new_findings",
     "Findings of the last successful audit that the audit before it did not have",

@@ -39,6 +39,7 @@ pub struct OrgMetrics {
     last_success: IntGauge,
     upstream_requests: IntCounterVec,
     upstream_retries: IntCounterVec,
+    upstream_records_skipped: IntCounterVec,
     new_findings: IntGauge,
     resolved_findings: IntGauge,
     store_errors: IntCounterVec,
@@ -114,6 +115,7 @@ impl OrgMetrics {
             last_success: add.add(&families::LAST_SUCCESS),
             upstream_requests: add.add(&families::UPSTREAM_REQUESTS),
             upstream_retries: add.add(&families::UPSTREAM_RETRIES),
+            upstream_records_skipped: add.add(&families::UPSTREAM_RECORDS_SKIPPED),
             new_findings: add.add(&families::NEW_FINDINGS),
             resolved_findings: add.add(&families::RESOLVED_FINDINGS),
             store_errors: add.add(&families::STORE_ERRORS),
@@ -241,6 +243,12 @@ impl Observer for OrgMetrics {
 
     fn retry(&self, reason: &'static str) {
         self.upstream_retries.with_label_values(&[reason]).inc();
+    }
+
+    fn records_skipped(&self, endpoint: &str, count: u64) {
+        self.upstream_records_skipped
+            .with_label_values(&[endpoint])
+            .inc_by(count);
     }
 }
 

@@ -16,7 +16,9 @@ use crate::read_models::{TrailFilter, TrailSort};
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct DomainEntityRef {
-    pub id: String,
+    /// Optional in the SDK model: a `createdBy` may come without one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -134,7 +134,7 @@ pub(super) fn users(
                 state: state_of(k).to_string(),
                 username: Some(format!("{login}@example.com")),
                 division: Some(DomainEntityRef {
-                    id: home.id.clone(),
+                    id: Some(home.id.clone()),
                     name: Some(home.name.clone()),
                     self_uri: home.self_uri.clone(),
                 }),

@@ -9,6 +9,8 @@ use chrono::{DateTime, Utc};
 
 use genesys_api::rng::{Rng, random_u64};
 
+use super::odd_records::OddRecords;
+
 /// Faults that stay on until changed (the command-line flags set these).
 #[derive(Debug, Clone, Default)]
 pub struct FaultConfig {
@@ -32,6 +34,8 @@ struct FaultState {
     storm_retry_after: u64,
     revoke_after: Option<u64>,
     denied: HashSet<String>,
+    /// (target, what is odd) per odd-records fault.
+    odd: Vec<(String, OddRecords)>,
     rng: Rng,
 }
 
@@ -64,6 +68,7 @@ impl Faults {
                 storm_retry_after: 5,
                 revoke_after: None,
                 denied: HashSet::new(),
+                odd: Vec::new(),
                 rng: Rng::new(random_u64()),
             }),
         }
@@ -118,6 +123,23 @@ impl Faults {
         self.with(|s| s.denied.insert(endpoint.to_string()));
     }
 
+    /// Makes the records of every answer matching `target` odd until cleared: `target` is an
+    /// API path whose `{x}` segments match any segment, with `?text` the query must contain.
+    pub fn odd_records(&self, target: &str, odd: OddRecords) {
+        self.with(|s| s.odd.push((target.to_string(), odd)));
+    }
+
+    /// The odd-records faults that apply to a request.
+    pub(crate) fn odd_for(&self, uri: &axum::http::Uri) -> Vec<OddRecords> {
+        self.with(|s| {
+            s.odd
+                .iter()
+                .filter(|(target, _)| super::odd_records::matches(target, uri))
+                .map(|(_, odd)| odd.clone())
+                .collect()
+        })
+    }
+
     pub(crate) fn is_denied(&self, endpoint: &str) -> bool {
         self.with(|s| s.denied.contains(endpoint))
     }
@@ -132,6 +154,7 @@ impl Faults {
             s.storm_until = None;
             s.revoke_after = None;
             s.denied.clear();
+            s.odd.clear();
         });
     }
 

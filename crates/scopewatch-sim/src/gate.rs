@@ -135,7 +135,11 @@ pub(super) async fn api_gate(
             req.extensions_mut().insert(Caller {
                 client_id: issued.client_id,
             });
-            let response = next.run(req).await;
+            let odd = state.faults.odd_for(req.uri());
+            let mut response = next.run(req).await;
+            if !odd.is_empty() && response.status().is_success() {
+                response = super::odd_records::patch(response, &odd).await;
+            }
             if injected == Injected::Malformed && response.status().is_success() {
                 json_response(
                     response.status(),

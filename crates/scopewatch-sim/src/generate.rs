@@ -202,7 +202,7 @@ fn creator_refs(rng: &mut Rng) -> Vec<DomainEntityRef> {
             let id = rng.uuid();
             DomainEntityRef {
                 self_uri: Some(format!("/api/v2/users/{id}")),
-                id,
+                id: Some(id),
                 name: None,
             }
         })
@@ -256,7 +256,7 @@ fn generated_directory(
     let mut divisions = directory::divisions(division_ids);
     directory::count_objects(&mut divisions, extra);
     let admin_ids: Vec<String> = (0..ADMINS).map(|_| extra.uuid()).collect();
-    let creator_ids: Vec<String> = creators.iter().map(|u| u.id.clone()).collect();
+    let creator_ids: Vec<String> = creators.iter().filter_map(|u| u.id.clone()).collect();
     let mut users = directory::users(&creator_ids, 0, &divisions[0], creator_state);
     users.extend(directory::users(
         &admin_ids,
@@ -268,7 +268,7 @@ fn generated_directory(
         .iter()
         .filter(|u| u.state == "active")
         .map(|u| DomainEntityRef {
-            id: u.id.clone(),
+            id: Some(u.id.clone()),
             name: None,
             self_uri: u.self_uri.clone(),
         })

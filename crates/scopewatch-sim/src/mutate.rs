@@ -258,7 +258,7 @@ fn record(
         event_date: stamp(at),
         action: action.into(),
         entity: Some(DomainEntityRef {
-            id: client.id.clone(),
+            id: Some(client.id.clone()),
             name: Some(client.name.clone()),
             self_uri: client.self_uri.clone(),
         }),

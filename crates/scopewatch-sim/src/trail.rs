@@ -188,11 +188,11 @@ impl Selection {
         }
         self.filters.iter().all(|(property, values)| {
             let actual = match property.as_str() {
-                "UserId" => m.user.as_ref().map(|u| u.id.as_str()),
+                "UserId" => m.user.as_ref().and_then(|u| u.id.as_deref()),
                 "ClientId" => m.client.as_ref().map(|c| c.id.as_str()),
                 "Action" => Some(m.action.as_str()),
                 "EntityType" => Some(m.entity_type.as_str()),
-                "EntityId" => m.entity.as_ref().map(|e| e.id.as_str()),
+                "EntityId" => m.entity.as_ref().and_then(|e| e.id.as_deref()),
                 _ => None,
             };
             actual.is_some_and(|a| values.iter().any(|v| v.eq_ignore_ascii_case(a)))
@@ -219,7 +219,11 @@ impl Selection {
                 .collect();
             for m in &mut picked {
                 if let Some(user) = &mut m.user {
-                    user.name = names.get(user.id.as_str()).map(|n| n.to_string());
+                    user.name = user
+                        .id
+                        .as_deref()
+                        .and_then(|id| names.get(id))
+                        .map(|n| n.to_string());
                 }
             }
         }

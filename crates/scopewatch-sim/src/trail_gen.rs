@@ -116,7 +116,7 @@ fn day_of(timestamp: &str) -> Option<NaiveDate> {
 
 fn entity(id: &str, name: &str, kind: &str) -> DomainEntityRef {
     DomainEntityRef {
-        id: id.into(),
+        id: Some(id.into()),
         name: Some(name.into()),
         self_uri: Some(format!("{kind}/{id}")),
     }
@@ -400,7 +400,7 @@ mod tests {
         let creator_states: Vec<&str> = org
             .clients
             .iter()
-            .map(|c| users[c.client.created_by.as_ref().unwrap().id.as_str()])
+            .map(|c| users[c.client.created_by.as_ref().unwrap().id.as_deref().unwrap()])
             .collect();
         let count = |s: &str| creator_states.iter().filter(|x| **x == s).count();
         assert!(count("deleted") > 0 && count("inactive") > 0);
@@ -443,8 +443,12 @@ mod tests {
             .iter()
             .filter(|m| m.entity_type == ENTITY_OAUTH_CLIENT && m.user.is_some())
         {
-            let id = &m.entity.as_ref().unwrap().id;
-            let c = org.clients.iter().find(|c| &c.client.id == id).unwrap();
+            let id = m.entity.as_ref().unwrap().id.as_deref();
+            let c = org
+                .clients
+                .iter()
+                .find(|c| Some(c.client.id.as_str()) == id)
+                .unwrap();
             assert!(c.client.date_modified.as_deref() >= Some(m.event_date.as_str()));
         }
         let acting = org.clients_administering_access();

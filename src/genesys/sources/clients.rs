@@ -20,7 +20,17 @@ pub(super) const SOURCE: Source = Source {
 fn start<'a>(collection: &'a Collection<'a>, _: &Snapshot) -> Reading<'a> {
     Box::pin(async move {
         let wire = read_all::<OAuthClient>(collection.client, CLIENTS, CLIENTS).await?;
-        Ok(apply(wire, |s, wire| s.clients = domain_clients(wire)))
+        // A client whose record did not parse is named in the warning (with its id and name
+        // where the record has them), so it is never silently missing from the report.
+        let warning = wire.skipped.warning(
+            "OAuth clients",
+            CLIENTS,
+            "not judged: their records did not parse",
+        );
+        Ok(apply((wire.items, warning), |s, (wire, warning)| {
+            s.clients = domain_clients(wire);
+            s.warnings.extend(warning);
+        }))
     })
 }
 
@@ -69,10 +79,11 @@ pub(crate) fn to_client(c: OAuthClient) -> Client {
         redirect_uris: c.registered_redirect_uri.unwrap_or_default(),
         date_created: parse_time(c.date_created.as_deref()),
         date_modified: parse_time(c.date_modified.as_deref()),
-        created_by: c.created_by.map(|u| Named {
-            id: u.id,
-            name: u.name,
-        }),
+        // A creator without an id (the SDK's DomainEntityRef requires none) is no known creator.
+        created_by: c
+            .created_by
+            .and_then(|u| Some((u.id.filter(|id| !id.is_empty())?, u.name)))
+            .map(|(id, name)| Named { id, name }),
         date_to_delete: parse_time(c.date_to_delete.as_deref()),
         description: c.description,
         name: c.name,

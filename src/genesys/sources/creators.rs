@@ -3,13 +3,13 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 
-use genesys_api::models::EntityListing;
 use genesys_api::read_models::User as WireUser;
 
 use super::source::{Collection, Reading, Source, Unreadable, apply};
 use crate::audit::snapshot::{Person, Snapshot};
 use crate::genesys::client::GenesysClient;
 use crate::genesys::error::GenesysError;
+use crate::genesys::records::{Page, Skipped};
 use crate::genesys::trail::text;
 
 const USERS: &str = "/api/v2/users";
@@ -35,21 +35,25 @@ fn start<'a>(collection: &'a Collection<'a>, so_far: &Snapshot) -> Reading<'a> {
         .filter_map(|c| c.created_by.as_ref().map(|u| u.id.clone()))
         .collect();
     Box::pin(async move {
-        let people = if ids.is_empty() {
-            BTreeMap::new()
+        let (people, skipped) = if ids.is_empty() {
+            (BTreeMap::new(), Skipped::default())
         } else {
             people(collection.client, &ids).await?
         };
-        Ok(apply(people, |s, people| s.people = Some(people)))
+        let warning = skipped.warning("users", USERS, "their clients' creators are unknown");
+        Ok(apply((people, warning), |s, (people, warning)| {
+            s.people = Some(people);
+            s.warnings.extend(warning);
+        }))
     })
 }
 
 /// The people with these ids, in any state, `USERS_PER_CALL` per call (all at once, each
-/// through the gate). Ids that are not answered stay unknown.
+/// through the gate). Ids that are not answered, or whose records do not parse, stay unknown.
 async fn people(
     client: &GenesysClient,
     ids: &BTreeSet<String>,
-) -> Result<BTreeMap<String, Person>, GenesysError> {
+) -> Result<(BTreeMap<String, Person>, Skipped), GenesysError> {
     let ids: Vec<&String> = ids
         .iter()
         .filter(|id| {
@@ -77,15 +81,22 @@ async fn people(
             setting: "SCOPEWATCH_MAX_PAGES",
         });
     }
-    let pages = futures_util::future::try_join_all(batches.iter().map(|path| async move {
-        client
-            .get_json::<EntityListing<WireUser>>(USERS, path)
-            .await
-    }))
+    let pages = futures_util::future::try_join_all(
+        batches
+            .iter()
+            .map(|path| async move { client.get_json::<Page<WireUser>>(USERS, path).await }),
+    )
     .await?;
     let wanted: HashSet<&str> = ids.iter().map(|s| s.as_str()).collect();
     let mut people = BTreeMap::new();
-    for user in pages.into_iter().flat_map(|p| p.entities) {
+    let mut skipped = Skipped::default();
+    let mut users = Vec::new();
+    for page in pages {
+        users.extend(page.entities.items);
+        skipped.merge(page.entities.skipped);
+    }
+    client.records_skipped(USERS, skipped.count);
+    for user in users {
         let Some(id) = user.id.filter(|id| wanted.contains(id.as_str())) else {
             continue;
         };
@@ -98,5 +109,5 @@ async fn people(
             },
         );
     }
-    Ok(people)
+    Ok((people, skipped))
 }

@@ -30,9 +30,16 @@ fn start<'a>(collection: &'a Collection<'a>, _: &Snapshot) -> Reading<'a> {
     Box::pin(async move {
         let first = format!("{DIVISIONS}?pageSize=100&pageNumber=1&objectCount=true");
         let wire = read_all::<WireDivision>(collection.client, DIVISIONS, &first).await?;
-        Ok(apply(divisions(wire), |s, divisions| {
-            s.divisions = Some(divisions)
-        }))
+        let warning =
+            wire.skipped
+                .warning("divisions", DIVISIONS, "grants in them show division ids");
+        Ok(apply(
+            (divisions(wire.items), warning),
+            |s, (divisions, warning)| {
+                s.divisions = Some(divisions);
+                s.warnings.extend(warning);
+            },
+        ))
     })
 }
 

@@ -21,7 +21,11 @@ fn start<'a>(collection: &'a Collection<'a>, _: &Snapshot) -> Reading<'a> {
         // userCount=false: the default (true) is documented as slow for roles with many members.
         let first = format!("{ROLES}?pageSize=100&pageNumber=1&userCount=false");
         let wire = read_all::<ReadRole>(collection.client, ROLES, &first).await?;
-        Ok(apply(wire, |s, wire| {
+        let warning = wire
+            .skipped
+            .warning("roles", ROLES, "grants of these roles are not judged");
+        Ok(apply((wire.items, warning), |s, (wire, warning)| {
+            s.warnings.extend(warning);
             s.roles = wire
                 .into_iter()
                 .filter_map(to_role)

@@ -27,13 +27,20 @@ pub(super) const SOURCE: Source = Source {
 
 fn start<'a>(collection: &'a Collection<'a>, _: &crate::audit::snapshot::Snapshot) -> Reading<'a> {
     Box::pin(async move {
-        let usage = usage(collection.client, collection.now).await?;
-        Ok(apply(usage, |s, usage| s.usage = usage))
+        let (usage, warning) = usage(collection.client, collection.now).await?;
+        Ok(apply((usage, warning), |s, (usage, warning)| {
+            s.usage = usage;
+            s.warnings.extend(warning);
+        }))
     })
 }
 
-/// Runs the org-wide usage query and polls it to `Complete`.
-async fn usage(client: &GenesysClient, now: DateTime<Utc>) -> Result<Usage, GenesysError> {
+/// Runs the org-wide usage query and polls it to `Complete`; with it, the warning for rows that
+/// did not parse, if any.
+async fn usage(
+    client: &GenesysClient,
+    now: DateTime<Utc>,
+) -> Result<(Usage, Option<String>), GenesysError> {
     let days = client.config.usage_window_days;
     let start = now - Duration::days(days as i64);
     let query = UsageQuery {
@@ -67,12 +74,20 @@ async fn usage(client: &GenesysClient, now: DateTime<Utc>) -> Result<Usage, Gene
         let result: FoldedResult = client.get_json_streamed(USAGE_RESULTS, &path).await?;
         match result.query_status.as_deref() {
             Some("Complete") => {
-                let (last_used, calls) = result.results.unwrap_or_default().finish();
-                return Ok(Usage::Known {
+                let evidence = result.results.unwrap_or_default();
+                client.records_skipped(USAGE_RESULTS, evidence.skipped.count);
+                let warning = evidence.skipped.warning(
+                    "usage rows",
+                    USAGE_RESULTS,
+                    "their calls are not in the usage evidence",
+                );
+                let (last_used, calls) = evidence.finish();
+                let usage = Usage::Known {
                     window_start: start.date_naive(),
                     last_used,
                     calls,
-                });
+                };
+                return Ok((usage, warning));
             }
             Some("Failed") => {
                 return Err(GenesysError::UsageQuery(

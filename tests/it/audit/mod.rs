@@ -6,6 +6,7 @@ mod changes;
 mod cli;
 mod faults;
 mod fixture;
+mod records;
 mod scale;
 mod trail;
 

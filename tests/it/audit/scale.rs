@@ -11,7 +11,7 @@ async fn a_10000_client_org_costs_a_fixed_handful_of_calls() {
     let creators: std::collections::BTreeSet<String> = org
         .clients
         .iter()
-        .filter_map(|c| c.client.created_by.as_ref().map(|u| u.id.clone()))
+        .filter_map(|c| c.client.created_by.as_ref().and_then(|u| u.id.clone()))
         .collect();
     let window_start = chrono::Utc::now() - chrono::Duration::days(90);
     let trail_pages = |kind: &str| {

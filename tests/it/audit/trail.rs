@@ -152,12 +152,12 @@ async fn a_deleted_creator_gives_orphaned_client_and_an_active_one_does_not() {
         org.clients[1].client.id.clone(),
     );
     org.clients[0].client.created_by = Some(DomainEntityRef {
-        id: gone.clone(),
+        id: Some(gone.clone()),
         name: None,
         self_uri: None,
     });
     org.clients[1].client.created_by = Some(DomainEntityRef {
-        id: here.clone(),
+        id: Some(here.clone()),
         name: None,
         self_uri: None,
     });
@@ -240,7 +240,7 @@ async fn html_csv_and_sarif_carry_creators_changes_and_division_names() {
         .clone();
     let orphan = org.clients[0].client.id.clone();
     org.clients[0].client.created_by = Some(DomainEntityRef {
-        id: gone.id.clone(),
+        id: Some(gone.id.clone()),
         name: None,
         self_uri: None,
     });
