@@ -17,6 +17,8 @@ pub const AUDIT_MAPPING: &str = "/api/v2/audits/query/servicemapping";
 pub const AUDIT_QUERY: &str = "/api/v2/audits/query";
 pub const AUDIT_RESULTS: &str = "/api/v2/audits/query/{transactionId}/results";
 pub const AUDIT_REALTIME: &str = "/api/v2/audits/query/realtime";
+/// The realtime query's own services: it refuses (400) a service only the async mapping lists.
+pub const AUDIT_REALTIME_MAPPING: &str = "/api/v2/audits/query/realtime/servicemapping";
 
 /// The entity types whose trail scopewatch reads: OAuth clients and roles (who changed them,
 /// and which clients changed them), and the access-granting ones a client may create itself:
@@ -333,11 +335,15 @@ pub fn event(m: TrailMessage) -> Option<AuditEvent> {
     })
 }
 
-/// The audit services that record OAuth clients or roles (what the change poller asks).
+/// The realtime audit services that record the entity types read (what the change poller
+/// asks), from the realtime query's own mapping: a pair only the async mapping lists would be
+/// refused on every poll and its changes never seen.
 pub async fn change_services(
     client: &GenesysClient,
 ) -> Result<Vec<(String, String)>, GenesysError> {
-    let mapping: TrailServiceMapping = client.get_json(AUDIT_MAPPING, AUDIT_MAPPING).await?;
+    let mapping: TrailServiceMapping = client
+        .get_json(AUDIT_REALTIME_MAPPING, AUDIT_REALTIME_MAPPING)
+        .await?;
     let mut pairs = trail_services(&mapping);
     pairs.dedup();
     Ok(pairs)

@@ -8,6 +8,7 @@ Usage: python tests/sdk/check_simulator.py [path/to/scopewatch]
 """
 
 import datetime
+import json
 import re
 import subprocess
 import sys
@@ -217,7 +218,13 @@ def check_trail(api, listing):
     mapping = audit.get_audits_query_servicemapping()
     services = {s.name: {e.name for e in s.entities} for s in mapping.services}
     check({"OAuthClient", "Role"} <= services.get("PeoplePermissions", set()), "the service mapping names OAuthClient and Role under PeoplePermissions")
-    check(bool(audit.get_audits_query_realtime_servicemapping().services), "reads the realtime service mapping")
+    realtime_mapping = audit.get_audits_query_realtime_servicemapping()
+    realtime_services = {s.name: {e.name for e in s.entities} for s in realtime_mapping.services}
+    check({"OAuthClient", "Role"} <= realtime_services.get("PeoplePermissions", set()),
+          "the realtime service mapping names OAuthClient and Role under PeoplePermissions")
+    pairs = lambda m: {(s, e) for s, es in m.items() for e in es}
+    check(pairs(realtime_services) < pairs(services),
+          f"the realtime mapping is its own, smaller set ({len(pairs(realtime_services))} of {len(pairs(services))} pairs)")
 
     request = gc.AuditQueryRequest()
     request.interval = audit_interval(365)
@@ -257,6 +264,19 @@ def check_trail(api, listing):
     check(result.total > 0 and result.page_count == -(-result.total // 5) and len(result.entities) == min(5, result.total),
           f"the realtime query answers at once, paged ({result.total} messages)")
     check(all(m.event_date >= oldest for m in result.entities), "the realtime query reaches back 14 days only")
+
+    async_only = sorted(set(services) - set(realtime_services))
+    check(bool(async_only), f"some services are only in the async mapping ({async_only})")
+    outside = gc.AuditRealtimeQueryRequest()
+    outside.interval = audit_interval(1)
+    outside.service_name = async_only[0]
+    try:
+        audit.post_audits_query_realtime(outside)
+        check(False, "the realtime query refuses a service outside its mapping")
+    except ApiException as e:
+        body = json.loads(e.body or "{}")
+        check(e.status == 400 and body.get("code") == "bad.request" and "serviceName" in body.get("message", ""),
+              f"the realtime query refuses {async_only[0]} (outside its mapping) with 400 naming serviceName")
 
     bad = gc.AuditQueryRequest()
     bad.interval = audit_interval(1)
