@@ -8,6 +8,7 @@ mod faults;
 mod fixture;
 mod scale;
 mod trail;
+mod trail_records;
 
 pub use crate::helpers::*;
 pub use scopewatch::audit::policy::AuditPolicy;
