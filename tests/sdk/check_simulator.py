@@ -249,6 +249,17 @@ def check_trail(api, listing):
     check(all(m.level == "USER" and m.status == "SUCCESS" for m in messages), "level and status are known values")
     check(any(m.user and m.user.name for m in messages), "expand=user names the users")
     check(any(p.old_values is not None and p.new_values for m in messages for p in (m.property_changes or [])), "messages carry property changes")
+    shapes = {
+        "an entity without a name": any(m.entity and m.entity.id and not m.entity.name for m in messages),
+        "an empty client id": any(m.client and m.client.id == "" for m in messages),
+        "application": any(m.application for m in messages),
+        "initiatingAction": any(m.initiating_action and m.initiating_action.transaction_id for m in messages),
+        "transactionInitiator": any(m.transaction_initiator is not None for m in messages),
+        "context": any(m.context for m in messages),
+        "entityChanges": any(c.entity_id for m in messages for c in (m.entity_changes or [])),
+    }
+    missing = [k for k, v in shapes.items() if not v]
+    check(not missing, f"some messages carry the optional shapes real audits have (missing: {missing})")
     ids = {c.id for c in listing.entities}
     acting = {m.client.id for m in messages if m.client and m.client.id in ids}
     check(len(acting) >= 1, f"some clients of the org changed other clients ({len(acting)})")
