@@ -224,7 +224,13 @@ fn audit_failure(message: String) -> GenesysError {
 /// page is turned into bounded events as it arrives, within `MAX_QUERY_BYTES` in all.
 async fn read_results(client: &GenesysClient, id: &str) -> Result<Vec<AuditEvent>, GenesysError> {
     let limits = client.config.limits;
-    let base = format!("{AUDIT_QUERY}/{id}/results?pageSize={AUDIT_PAGE_SIZE}&expand=user");
+    // `allowRedirect=false`, always: with it allowed, Genesys may answer a large result set with
+    // a download URL instead of a page. The client follows no redirect (a redirect elsewhere
+    // could carry the token off), so that answer would fail the trail; paging by cursor keeps
+    // every page within the same bounds as any listing.
+    let base = format!(
+        "{AUDIT_QUERY}/{id}/results?pageSize={AUDIT_PAGE_SIZE}&expand=user&allowRedirect=false"
+    );
     let mut messages = Vec::new();
     let mut kept = 0usize;
     let mut cursors = HashSet::new();

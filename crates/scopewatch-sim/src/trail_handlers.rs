@@ -4,7 +4,7 @@
 //! - `GET /api/v2/audits/query/servicemapping`; `GET /api/v2/audits/query/realtime/servicemapping`
 //!   (a smaller set: the realtime query answers 400 for a service or entity type outside it)
 //! - `POST /api/v2/audits/query` -> `Queued`; `GET /api/v2/audits/query/{id}` -> `Running`,
-//!   then `Succeeded`; `GET /api/v2/audits/query/{id}/results?cursor=&pageSize=&expand=user`
+//!   then `Succeeded`; `GET /api/v2/audits/query/{id}/results?cursor=&pageSize=&expand=user&allowRedirect=`
 //! - `POST /api/v2/audits/query/realtime?expand=user`: at once, paged, the last 14 days only
 
 use axum::body::Bytes;
@@ -128,6 +128,16 @@ pub(super) async fn results(
             }
         },
     };
+    // A boolean, as Genesys reads it. [GUESS] Answering `true` with a download URL is not
+    // simulated: the pages are served either way.
+    if let Some((_, v)) = pairs.iter().rev().find(|(k, _)| k == "allowRedirect")
+        && v != "true"
+        && v != "false"
+    {
+        return Err(Fail::BadRequest(format!(
+            "allowRedirect must be true or false, not '{v}'"
+        )));
+    }
     let (state_now, messages) = state.audit_execution(&id).ok_or(Fail::NotFound)?;
     if state_now != "Succeeded" {
         return Err(Fail::BadRequest(format!(

@@ -432,3 +432,27 @@ async fn the_realtime_query_answers_at_once_paged_over_the_last_14_days() {
     .await;
     assert_eq!(status, 400);
 }
+
+#[tokio::test]
+async fn allow_redirect_on_the_results_must_be_a_boolean() {
+    let sim = start_sim_with(generated_org(5, 5), SimSettings::default()).await;
+    let token = token(&sim).await;
+    let (status, error) = get(
+        &sim,
+        &token,
+        "/api/v2/audits/query/any/results?allowRedirect=maybe",
+    )
+    .await;
+    assert_eq!(status, 400, "{error}");
+    assert!(
+        error["message"].as_str().unwrap().contains("allowRedirect"),
+        "{error}"
+    );
+    let (status, _) = get(
+        &sim,
+        &token,
+        "/api/v2/audits/query/any/results?allowRedirect=false",
+    )
+    .await;
+    assert_eq!(status, 404, "a boolean passes on to the lookup");
+}
