@@ -195,7 +195,8 @@ def check_directory(api, listing):
 def all_results(audit, transaction_id, page_size):
     messages, cursor, pages = [], None, 0
     while True:
-        kwargs = {"page_size": page_size, "expand": ["user"]}
+        # As scopewatch asks: never a download URL instead of a page.
+        kwargs = {"page_size": page_size, "expand": ["user"], "allow_redirect": False}
         if cursor:
             kwargs["cursor"] = cursor
         page = audit.get_audits_query_transaction_id_results(transaction_id, **kwargs)
