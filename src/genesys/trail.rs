@@ -9,7 +9,7 @@ use super::client::GenesysClient;
 use super::error::GenesysError;
 use crate::audit::snapshot::{AuditEvent, Named, PropertyChange};
 use genesys_api::read_models::{
-    EntityRef, TrailFilter, TrailMessage, TrailQuery, TrailQueryStatus, TrailResults,
+    EntityRef, TrailFilter, TrailMessage, TrailQuery, TrailQueryStatus, TrailRecord, TrailResults,
     TrailServiceMapping, TrailSort,
 };
 
@@ -17,6 +17,8 @@ pub const AUDIT_MAPPING: &str = "/api/v2/audits/query/servicemapping";
 pub const AUDIT_QUERY: &str = "/api/v2/audits/query";
 pub const AUDIT_RESULTS: &str = "/api/v2/audits/query/{transactionId}/results";
 pub const AUDIT_REALTIME: &str = "/api/v2/audits/query/realtime";
+/// The realtime query's own services: it refuses (400) a service only the async mapping lists.
+pub const AUDIT_REALTIME_MAPPING: &str = "/api/v2/audits/query/realtime/servicemapping";
 
 /// The entity types whose trail scopewatch reads: OAuth clients and roles (who changed them,
 /// and which clients changed them), and the access-granting ones a client may create itself:
@@ -222,7 +224,13 @@ fn audit_failure(message: String) -> GenesysError {
 /// page is turned into bounded events as it arrives, within `MAX_QUERY_BYTES` in all.
 async fn read_results(client: &GenesysClient, id: &str) -> Result<Vec<AuditEvent>, GenesysError> {
     let limits = client.config.limits;
-    let base = format!("{AUDIT_QUERY}/{id}/results?pageSize={AUDIT_PAGE_SIZE}&expand=user");
+    // `allowRedirect=false`, always: with it allowed, Genesys may answer a large result set with
+    // a download URL instead of a page. The client follows no redirect (a redirect elsewhere
+    // could carry the token off), so that answer would fail the trail; paging by cursor keeps
+    // every page within the same bounds as any listing.
+    let base = format!(
+        "{AUDIT_QUERY}/{id}/results?pageSize={AUDIT_PAGE_SIZE}&expand=user&allowRedirect=false"
+    );
     let mut messages = Vec::new();
     let mut kept = 0usize;
     let mut cursors = HashSet::new();
@@ -237,7 +245,10 @@ async fn read_results(client: &GenesysClient, id: &str) -> Result<Vec<AuditEvent
                 setting: "SCOPEWATCH_MAX_ENTITIES",
             });
         }
-        for e in page.entities.into_iter().filter_map(event) {
+        for e in readable(client, page.entities, AUDIT_RESULTS)
+            .into_iter()
+            .filter_map(event)
+        {
             kept += kept_bytes(&e);
             if kept > MAX_QUERY_BYTES {
                 return Err(GenesysError::Limit {
@@ -268,6 +279,34 @@ async fn read_results(client: &GenesysClient, id: &str) -> Result<Vec<AuditEvent
         limit: u64::from(limits.max_pages),
         setting: "SCOPEWATCH_MAX_PAGES",
     })
+}
+
+/// The messages of a page that read as messages. Each one that does not is skipped, logged with
+/// its id and counted (`scopewatch_upstream_records_skipped_total`): one odd message must not
+/// cost the page, the audit or the poll.
+pub fn readable(
+    client: &GenesysClient,
+    records: Vec<TrailRecord>,
+    endpoint: &str,
+) -> Vec<TrailMessage> {
+    let mut skipped = 0;
+    let messages = records
+        .into_iter()
+        .filter_map(|record| match record {
+            TrailRecord::Read(message) => Some(message),
+            TrailRecord::Unreadable { id } => {
+                skipped += 1;
+                tracing::warn!(
+                    endpoint,
+                    id = %text(id.as_deref().unwrap_or("")),
+                    "skipped an audit message that does not read as AuditLogMessage"
+                );
+                None
+            }
+        })
+        .collect();
+    client.records_skipped(endpoint, skipped);
+    messages
 }
 
 /// A query-string value, percent-encoded.
@@ -333,11 +372,15 @@ pub fn event(m: TrailMessage) -> Option<AuditEvent> {
     })
 }
 
-/// The audit services that record OAuth clients or roles (what the change poller asks).
+/// The realtime audit services that record the entity types read (what the change poller
+/// asks), from the realtime query's own mapping: a pair only the async mapping lists would be
+/// refused on every poll and its changes never seen.
 pub async fn change_services(
     client: &GenesysClient,
 ) -> Result<Vec<(String, String)>, GenesysError> {
-    let mapping: TrailServiceMapping = client.get_json(AUDIT_MAPPING, AUDIT_MAPPING).await?;
+    let mapping: TrailServiceMapping = client
+        .get_json(AUDIT_REALTIME_MAPPING, AUDIT_REALTIME_MAPPING)
+        .await?;
     let mut pairs = trail_services(&mapping);
     pairs.dedup();
     Ok(pairs)
@@ -376,10 +419,10 @@ pub async fn realtime_changes(
         .await?;
     let more =
         page.page_count.is_some_and(|n| n > 1) || page.entities.len() as u64 > REALTIME_PAGE_SIZE;
-    let events = page
-        .entities
+    let mut records = page.entities;
+    records.truncate(REALTIME_PAGE_SIZE as usize);
+    let events = readable(client, records, AUDIT_REALTIME)
         .into_iter()
-        .take(REALTIME_PAGE_SIZE as usize)
         .filter_map(event)
         .filter(|e| TRAIL_ENTITY_TYPES.contains(&e.entity_type.as_str()))
         .collect();
@@ -499,6 +542,42 @@ mod tests {
                 ("PeoplePermissions".to_string(), "Role".to_string()),
             ],
             "trusts given to partner orgs are read too, wherever the mapping puts them"
+        );
+    }
+
+    #[test]
+    fn entries_that_are_not_messages_are_skipped_and_the_others_kept() {
+        let page: TrailResults = serde_json::from_str(
+            r#"{"entities": [null, 5, "text", {"id": 7, "entity": 1}, {"id": "odd", "user": "u"},
+                {"id": "ok", "eventDate": "2026-11-20T10:00:00Z", "action": "Create"}]}"#,
+        )
+        .expect("the envelope reads");
+        assert_eq!(
+            page.entities.get(4),
+            Some(&TrailRecord::Unreadable {
+                id: Some("odd".into())
+            }),
+            "an unreadable message keeps its id for the warning"
+        );
+        let client = crate::genesys::GenesysClient::new(
+            crate::genesys::ClientConfig::new(
+                "id".into(),
+                secrecy::SecretString::from("secret"),
+                "mypurecloud.com".into(),
+                "http://127.0.0.1:9".into(),
+                "http://127.0.0.1:9".into(),
+            ),
+            std::sync::Arc::new(crate::genesys::NoObserver),
+        )
+        .unwrap();
+        let kept = readable(&client, page.entities, AUDIT_RESULTS);
+        assert_eq!(
+            kept.iter().map(|m| m.id.as_deref()).collect::<Vec<_>>(),
+            [Some("ok")]
+        );
+        assert!(
+            serde_json::from_str::<TrailResults>(r#"{"entities": {"a": 1}}"#).is_err(),
+            "a broken envelope still fails the page"
         );
     }
 

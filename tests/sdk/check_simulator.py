@@ -8,6 +8,7 @@ Usage: python tests/sdk/check_simulator.py [path/to/scopewatch]
 """
 
 import datetime
+import json
 import re
 import subprocess
 import sys
@@ -194,7 +195,8 @@ def check_directory(api, listing):
 def all_results(audit, transaction_id, page_size):
     messages, cursor, pages = [], None, 0
     while True:
-        kwargs = {"page_size": page_size, "expand": ["user"]}
+        # As scopewatch asks: never a download URL instead of a page.
+        kwargs = {"page_size": page_size, "expand": ["user"], "allow_redirect": False}
         if cursor:
             kwargs["cursor"] = cursor
         page = audit.get_audits_query_transaction_id_results(transaction_id, **kwargs)
@@ -217,7 +219,13 @@ def check_trail(api, listing):
     mapping = audit.get_audits_query_servicemapping()
     services = {s.name: {e.name for e in s.entities} for s in mapping.services}
     check({"OAuthClient", "Role"} <= services.get("PeoplePermissions", set()), "the service mapping names OAuthClient and Role under PeoplePermissions")
-    check(bool(audit.get_audits_query_realtime_servicemapping().services), "reads the realtime service mapping")
+    realtime_mapping = audit.get_audits_query_realtime_servicemapping()
+    realtime_services = {s.name: {e.name for e in s.entities} for s in realtime_mapping.services}
+    check({"OAuthClient", "Role"} <= realtime_services.get("PeoplePermissions", set()),
+          "the realtime service mapping names OAuthClient and Role under PeoplePermissions")
+    pairs = lambda m: {(s, e) for s, es in m.items() for e in es}
+    check(pairs(realtime_services) < pairs(services),
+          f"the realtime mapping is its own, smaller set ({len(pairs(realtime_services))} of {len(pairs(services))} pairs)")
 
     request = gc.AuditQueryRequest()
     request.interval = audit_interval(365)
@@ -242,6 +250,17 @@ def check_trail(api, listing):
     check(all(m.level == "USER" and m.status == "SUCCESS" for m in messages), "level and status are known values")
     check(any(m.user and m.user.name for m in messages), "expand=user names the users")
     check(any(p.old_values is not None and p.new_values for m in messages for p in (m.property_changes or [])), "messages carry property changes")
+    shapes = {
+        "an entity without a name": any(m.entity and m.entity.id and not m.entity.name for m in messages),
+        "an empty client id": any(m.client and m.client.id == "" for m in messages),
+        "application": any(m.application for m in messages),
+        "initiatingAction": any(m.initiating_action and m.initiating_action.transaction_id for m in messages),
+        "transactionInitiator": any(m.transaction_initiator is not None for m in messages),
+        "context": any(m.context for m in messages),
+        "entityChanges": any(c.entity_id for m in messages for c in (m.entity_changes or [])),
+    }
+    missing = [k for k, v in shapes.items() if not v]
+    check(not missing, f"some messages carry the optional shapes real audits have (missing: {missing})")
     ids = {c.id for c in listing.entities}
     acting = {m.client.id for m in messages if m.client and m.client.id in ids}
     check(len(acting) >= 1, f"some clients of the org changed other clients ({len(acting)})")
@@ -257,6 +276,19 @@ def check_trail(api, listing):
     check(result.total > 0 and result.page_count == -(-result.total // 5) and len(result.entities) == min(5, result.total),
           f"the realtime query answers at once, paged ({result.total} messages)")
     check(all(m.event_date >= oldest for m in result.entities), "the realtime query reaches back 14 days only")
+
+    async_only = sorted(set(services) - set(realtime_services))
+    check(bool(async_only), f"some services are only in the async mapping ({async_only})")
+    outside = gc.AuditRealtimeQueryRequest()
+    outside.interval = audit_interval(1)
+    outside.service_name = async_only[0]
+    try:
+        audit.post_audits_query_realtime(outside)
+        check(False, "the realtime query refuses a service outside its mapping")
+    except ApiException as e:
+        body = json.loads(e.body or "{}")
+        check(e.status == 400 and body.get("code") == "bad.request" and "serviceName" in body.get("message", ""),
+              f"the realtime query refuses {async_only[0]} (outside its mapping) with 400 naming serviceName")
 
     bad = gc.AuditQueryRequest()
     bad.interval = audit_interval(1)

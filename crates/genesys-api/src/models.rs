@@ -345,6 +345,50 @@ pub struct TrailMessage {
     pub property_changes: Vec<TrailPropertyChange>,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub context: BTreeMap<String, String>,
+    /// The optional parts scopewatch does not read; the simulator sets some so its client meets
+    /// the shapes real audits carry.
+    #[serde(flatten)]
+    pub extras: TrailExtras,
+}
+
+/// The optional parts of `AuditLogMessage` that scopewatch does not read.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TrailExtras {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub application: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub initiating_action: Option<TrailInitiatingAction>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transaction_initiator: Option<bool>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub entity_changes: Vec<TrailEntityChange>,
+}
+
+/// `InitiatingAction`: the transaction a message was part of.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TrailInitiatingAction {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transaction_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub action_context: Option<String>,
+}
+
+/// `EntityChange`: an entity a message changed besides its own.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TrailEntityChange {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub entity_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub entity_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub entity_type: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub old_values: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub new_values: Vec<String>,
 }
 
 /// `AuditQueryExecutionStatusResponse` as the simulator writes it (the client reads

@@ -8,7 +8,7 @@
 
 use std::collections::BTreeMap;
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// `Organization` (`GET /api/v2/organizations/me`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -147,6 +147,45 @@ pub struct TrailMessage {
     pub property_changes: Option<Vec<TrailPropertyChange>>,
 }
 
+/// One entry of a trail page: a message, or one that does not read as `AuditLogMessage` (a
+/// field of the wrong type, not an object), kept only as its id when it has one. Real messages
+/// carry fields the SDK adds over time; one odd message is skipped, never the whole page.
+// Nearly every entry is a message, so boxing it would add an allocation each to save nothing.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Clone, PartialEq)]
+pub enum TrailRecord {
+    Read(TrailMessage),
+    Unreadable { id: Option<String> },
+}
+
+impl<'de> Deserialize<'de> for TrailRecord {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let value = serde_json::Value::deserialize(deserializer)?;
+        Ok(match TrailMessage::deserialize(&value) {
+            Ok(message) => TrailRecord::Read(message),
+            Err(_) => TrailRecord::Unreadable {
+                id: value
+                    .get("id")
+                    .and_then(serde_json::Value::as_str)
+                    .map(str::to_string),
+            },
+        })
+    }
+}
+
+impl Serialize for TrailRecord {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            TrailRecord::Read(message) => message.serialize(serializer),
+            TrailRecord::Unreadable { id } => TrailMessage {
+                id: id.clone(),
+                ..TrailMessage::default()
+            }
+            .serialize(serializer),
+        }
+    }
+}
+
 /// `AuditQueryExecutionResultsResponse`: one page, and the `cursor` of the next (absent on the
 /// last). The client reads it; the simulator writes `models::TrailResultsPage`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -159,7 +198,7 @@ pub struct TrailResults {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cursor: Option<String>,
     #[serde(default)]
-    pub entities: Vec<TrailMessage>,
+    pub entities: Vec<TrailRecord>,
 }
 
 /// `AuditRealtimeQueryResultsResponse` as the client reads it (the simulator writes
@@ -168,7 +207,7 @@ pub struct TrailResults {
 #[serde(rename_all = "camelCase")]
 pub struct TrailRealtimeResults {
     #[serde(default)]
-    pub entities: Vec<TrailMessage>,
+    pub entities: Vec<TrailRecord>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub page_size: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -62,7 +62,7 @@ pub(crate) fn router(state: Shared) -> Router {
         )
         .route(
             "/api/v2/audits/query/realtime/servicemapping",
-            get(trail_handlers::servicemapping),
+            get(trail_handlers::realtime_servicemapping),
         )
         .route("/api/v2/audits/query", post(trail_handlers::submit))
         .route(

@@ -266,6 +266,7 @@ fn record(
         status: Some("SUCCESS".into()),
         property_changes,
         context: BTreeMap::new(),
+        extras: Default::default(),
     });
 }
 

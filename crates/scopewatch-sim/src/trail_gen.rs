@@ -12,7 +12,10 @@ use super::interval::timestamp;
 use super::org::Org;
 use super::trail::{ENTITY_OAUTH_CLIENT, ENTITY_ROLE, SERVICE};
 use genesys_api::models::DomainEntityRef;
-use genesys_api::models::{TrailClientRef, TrailMessage, TrailPropertyChange};
+use genesys_api::models::{
+    TrailClientRef, TrailEntityChange, TrailExtras, TrailInitiatingAction, TrailMessage,
+    TrailPropertyChange,
+};
 use genesys_api::rng::Rng;
 
 /// How far back the generated trail goes (Genesys keeps audits for a limited time).
@@ -74,7 +77,7 @@ impl Trail<'_> {
             self.rng.below(256),
             self.rng.below(254) + 1
         );
-        self.events.push(TrailMessage {
+        let mut message = TrailMessage {
             id: self.rng.uuid(),
             user_home_org_id: user.as_ref().map(|_| self.org_id.clone()),
             user,
@@ -89,11 +92,55 @@ impl Trail<'_> {
             status: Some("SUCCESS".into()),
             property_changes: changes,
             context: BTreeMap::new(),
-        });
+            extras: TrailExtras::default(),
+        };
+        vary(self.events.len(), &self.web_app.id, &mut message);
+        self.events.push(message);
     }
 
     fn admin(&mut self) -> DomainEntityRef {
         self.rng.pick(self.users).clone()
+    }
+}
+
+/// Gives message number `n` some of the optional shapes real audits carry (issue 20): an
+/// entity without a name, a client `{"id": ""}` where a person acted through the web app (never
+/// where one of the org's clients acted: that is evidence), and the parts scopewatch does not
+/// read. Decided by `n`, never by the random stream, so a seed's org stays what it was.
+/// [GUESS] the values of `application` and `actionContext`.
+fn vary(n: usize, web_app: &str, m: &mut TrailMessage) {
+    if n % 7 == 4
+        && let Some(entity) = &mut m.entity
+    {
+        entity.name = None;
+    }
+    if n % 5 == 2 && m.client.as_ref().is_some_and(|c| c.id == web_app) {
+        m.client = Some(TrailClientRef {
+            id: String::new(),
+            self_uri: None,
+        });
+    }
+    if n.is_multiple_of(3) {
+        m.extras.application = Some("admin".into());
+    }
+    if n % 4 == 1 {
+        m.extras.initiating_action = Some(TrailInitiatingAction {
+            transaction_id: Some(m.id.clone()),
+            action_context: Some("UI".into()),
+        });
+        m.extras.transaction_initiator = Some(true);
+        m.context.insert("source".into(), "ui".into());
+    }
+    if n % 6 == 5
+        && let Some(entity) = &m.entity
+    {
+        m.extras.entity_changes = vec![TrailEntityChange {
+            entity_id: entity.id.clone(),
+            entity_name: entity.name.clone(),
+            entity_type: Some(m.entity_type.clone()),
+            old_values: vec![],
+            new_values: vec![m.action.clone()],
+        }];
     }
 }
 
@@ -387,6 +434,40 @@ mod tests {
             seed: 5,
             anchor: NaiveDate::from_ymd_opt(2026, 11, 1).unwrap(),
         })
+    }
+
+    #[test]
+    fn some_messages_carry_the_optional_shapes_real_audits_have() {
+        let org = org(100);
+        let json: Vec<serde_json::Value> = org
+            .audits
+            .iter()
+            .map(|m| serde_json::to_value(m).unwrap())
+            .collect();
+        let some = |what: &str, has: &dyn Fn(&serde_json::Value) -> bool| {
+            let n = json.iter().filter(|m| has(m)).count();
+            assert!(n > 0 && n < json.len(), "{what}: {n} of {}", json.len());
+        };
+        some("an entity without a name", &|m| {
+            m["entity"].is_object() && m["entity"].get("name").is_none()
+        });
+        some("an empty client id", &|m| m["client"]["id"] == "");
+        for field in [
+            "application",
+            "initiatingAction",
+            "transactionInitiator",
+            "context",
+            "entityChanges",
+        ] {
+            some(field, &|m| m.get(field).is_some());
+        }
+        assert!(
+            org.audits
+                .iter()
+                .filter(|m| m.user.is_none())
+                .all(|m| m.client.as_ref().is_some_and(|c| !c.id.is_empty())),
+            "a message an org's client made keeps that client"
+        );
     }
 
     #[test]

@@ -1,9 +1,10 @@
 //! The audit API, permission ALL of `audits:audit:view`; the `deny`
 //! fault `audits` refuses it with 403 `missing.permissions` naming the permission.
 //!
-//! - `GET /api/v2/audits/query/servicemapping` (and `/realtime/servicemapping`)
+//! - `GET /api/v2/audits/query/servicemapping`; `GET /api/v2/audits/query/realtime/servicemapping`
+//!   (a smaller set: the realtime query answers 400 for a service or entity type outside it)
 //! - `POST /api/v2/audits/query` -> `Queued`; `GET /api/v2/audits/query/{id}` -> `Running`,
-//!   then `Succeeded`; `GET /api/v2/audits/query/{id}/results?cursor=&pageSize=&expand=user`
+//!   then `Succeeded`; `GET /api/v2/audits/query/{id}/results?cursor=&pageSize=&expand=user&allowRedirect=`
 //! - `POST /api/v2/audits/query/realtime?expand=user`: at once, paged, the last 14 days only
 
 use axum::body::Bytes;
@@ -15,7 +16,7 @@ use base64::Engine;
 use super::access::{Shared, require_all};
 use super::gate::Caller;
 use super::params::{multi, query_pairs};
-use super::trail::{REALTIME_DAYS, expand_user, service_mapping, validate};
+use super::trail::{Mapping, REALTIME_DAYS, expand_user, service_mapping, validate};
 use super::wire::{Fail, to_json};
 use genesys_api::models::{TrailExecutionStatus, TrailRealtimePage, TrailResultsPage};
 use genesys_api::read_models::TrailQuery;
@@ -45,7 +46,15 @@ pub(super) async fn servicemapping(
     Extension(who): Extension<Caller>,
 ) -> Result<Response, Fail> {
     require_audits(&state, &who)?;
-    Ok(to_json(StatusCode::OK, &service_mapping()))
+    Ok(to_json(StatusCode::OK, &service_mapping(Mapping::Async)))
+}
+
+pub(super) async fn realtime_servicemapping(
+    State(state): State<Shared>,
+    Extension(who): Extension<Caller>,
+) -> Result<Response, Fail> {
+    require_audits(&state, &who)?;
+    Ok(to_json(StatusCode::OK, &service_mapping(Mapping::Realtime)))
 }
 
 pub(super) async fn submit(
@@ -55,7 +64,7 @@ pub(super) async fn submit(
 ) -> Result<Response, Fail> {
     require_audits(&state, &who)?;
     let query = body(&bytes)?;
-    let selection = validate(&query).map_err(|e| Fail::BadRequest(e.0))?;
+    let selection = validate(&query, Mapping::Async).map_err(|e| Fail::BadRequest(e.0))?;
     let messages = selection.select(&state.read().org, true);
     let status = TrailExecutionStatus {
         id: Rng::new(random_u64()).uuid(),
@@ -119,6 +128,16 @@ pub(super) async fn results(
             }
         },
     };
+    // A boolean, as Genesys reads it. [GUESS] Answering `true` with a download URL is not
+    // simulated: the pages are served either way.
+    if let Some((_, v)) = pairs.iter().rev().find(|(k, _)| k == "allowRedirect")
+        && v != "true"
+        && v != "false"
+    {
+        return Err(Fail::BadRequest(format!(
+            "allowRedirect must be true or false, not '{v}'"
+        )));
+    }
     let (state_now, messages) = state.audit_execution(&id).ok_or(Fail::NotFound)?;
     if state_now != "Succeeded" {
         return Err(Fail::BadRequest(format!(
@@ -160,7 +179,7 @@ pub(super) async fn realtime(
     require_audits(&state, &who)?;
     let expand_user = expand(&raw)?;
     let query = body(&bytes)?;
-    let mut selection = validate(&query).map_err(|e| Fail::BadRequest(e.0))?;
+    let mut selection = validate(&query, Mapping::Realtime).map_err(|e| Fail::BadRequest(e.0))?;
     let size = query.page_size.unwrap_or(25);
     if !(1..=MAX_REALTIME_PAGE_SIZE).contains(&size) {
         return Err(Fail::BadRequest(format!(

@@ -9,6 +9,7 @@ mod fixture;
 mod records;
 mod scale;
 mod trail;
+mod trail_records;
 
 pub use crate::helpers::*;
 pub use scopewatch::audit::policy::AuditPolicy;

@@ -334,3 +334,39 @@ async fn html_csv_and_sarif_carry_creators_changes_and_division_names() {
         report.organization.as_ref().unwrap().id.as_str()
     );
 }
+
+/// The client never lets Genesys answer the audit results with a download URL (it follows no
+/// redirect, so such an answer would fail the trail): every results page asks
+/// `allowRedirect=false` and is read by cursor.
+#[tokio::test]
+async fn every_audit_results_page_is_asked_without_a_redirect() {
+    let sim = start_sim(org_with_operator()).await;
+    let report = assess_with(client_config(&sim), &AuditPolicy::builtin())
+        .await
+        .unwrap();
+    assert!(
+        report.clients.iter().all(|c| c.trail_evidence != "unknown"),
+        "the trail was read"
+    );
+    let results: Vec<String> = sim
+        .requests()
+        .into_iter()
+        .filter(|r| r.path.starts_with("/api/v2/audits/") && r.path.ends_with("/results"))
+        .map(|r| r.query)
+        .collect();
+    assert!(!results.is_empty());
+    for query in &results {
+        let pairs: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes())
+            .into_owned()
+            .collect();
+        assert_eq!(
+            pairs
+                .iter()
+                .filter(|(k, _)| k == "allowRedirect")
+                .map(|(_, v)| v.as_str())
+                .collect::<Vec<_>>(),
+            ["false"],
+            "{query}"
+        );
+    }
+}

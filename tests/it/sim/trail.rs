@@ -258,6 +258,64 @@ async fn bad_queries_are_400_naming_the_field() {
     }
 }
 
+fn mapping_pairs(body: &Value) -> HashSet<(String, String)> {
+    body["services"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|s| {
+            s["entities"].as_array().unwrap().iter().map(move |e| {
+                (
+                    s["name"].as_str().unwrap().to_string(),
+                    e["name"].as_str().unwrap().to_string(),
+                )
+            })
+        })
+        .collect()
+}
+
+/// The realtime query has its own, smaller mapping; what only the async one lists is 400 on
+/// the realtime query (Genesys's ErrorBody naming the field and the mapping to read) and
+/// still answers on the async one.
+#[tokio::test]
+async fn the_realtime_query_refuses_what_only_the_async_mapping_lists() {
+    let sim = start_sim_with(generated_org(5, 5), SimSettings::default()).await;
+    let token = token(&sim).await;
+    let (_, async_body) = get(&sim, &token, "/api/v2/audits/query/servicemapping").await;
+    let (status, realtime_body) =
+        get(&sim, &token, "/api/v2/audits/query/realtime/servicemapping").await;
+    assert_eq!(status, 200);
+    let (all, realtime) = (mapping_pairs(&async_body), mapping_pairs(&realtime_body));
+    assert!(
+        realtime.is_subset(&all) && realtime.len() < all.len(),
+        "{realtime:?} within {all:?}"
+    );
+    let interval = year();
+    for (body, names) in [
+        (
+            json!({"interval": interval, "serviceName": "Routing"}),
+            "serviceName",
+        ),
+        (
+            json!({"interval": interval, "serviceName": "PeoplePermissions",
+            "filters": [{"property": "EntityType", "value": "OrganizationAuthorizationTrust"}]}),
+            "filters[0].value",
+        ),
+    ] {
+        let (status, error) = post(&sim, &token, "/api/v2/audits/query/realtime", &body).await;
+        assert_eq!(status, 400, "{body}");
+        assert_eq!(error["code"], "bad.request");
+        assert_eq!(error["status"], 400);
+        let message = error["message"].as_str().unwrap();
+        assert!(
+            message.contains(names) && message.contains("/realtime/servicemapping"),
+            "{error}"
+        );
+        let (status, _) = post(&sim, &token, "/api/v2/audits/query", &body).await;
+        assert_eq!(status, 200, "the async query takes {body}");
+    }
+}
+
 #[tokio::test]
 async fn without_the_audits_permission_every_audit_call_is_403_naming_it() {
     let sim = start_sim_with(generated_org(5, 5), SimSettings::default()).await;
@@ -373,4 +431,28 @@ async fn the_realtime_query_answers_at_once_paged_over_the_last_14_days() {
     )
     .await;
     assert_eq!(status, 400);
+}
+
+#[tokio::test]
+async fn allow_redirect_on_the_results_must_be_a_boolean() {
+    let sim = start_sim_with(generated_org(5, 5), SimSettings::default()).await;
+    let token = token(&sim).await;
+    let (status, error) = get(
+        &sim,
+        &token,
+        "/api/v2/audits/query/any/results?allowRedirect=maybe",
+    )
+    .await;
+    assert_eq!(status, 400, "{error}");
+    assert!(
+        error["message"].as_str().unwrap().contains("allowRedirect"),
+        "{error}"
+    );
+    let (status, _) = get(
+        &sim,
+        &token,
+        "/api/v2/audits/query/any/results?allowRedirect=false",
+    )
+    .await;
+    assert_eq!(status, 404, "a boolean passes on to the lookup");
 }
