@@ -148,6 +148,15 @@ pub enum EntryProblem {
     Key(String),
 }
 
+/// The first line of a TOML parser's message (the rest repeats the file's text).
+pub(crate) fn toml_problem(e: &toml::de::Error) -> String {
+    e.message()
+        .lines()
+        .next()
+        .unwrap_or("invalid TOML")
+        .to_string()
+}
+
 /// Reads and checks the orgs file. `env` is the process environment (for `client_secret_env`).
 pub(crate) fn load(
     path: &Path,
@@ -186,12 +195,7 @@ fn parse_with(
     let line_of = |offset: usize| text[..offset.min(text.len())].matches('\n').count() + 1;
     let file: File = toml::from_str(text).map_err(|e| OrgsProblem::Syntax {
         line: e.span().map(|span| line_of(span.start)),
-        message: e
-            .message()
-            .lines()
-            .next()
-            .unwrap_or("invalid TOML")
-            .to_string(),
+        message: toml_problem(&e),
     })?;
     if file.org.is_empty() {
         return Err(OrgsProblem::NoOrg);

@@ -128,12 +128,7 @@ fn read_file(path: &Path) -> Result<BTreeMap<String, String>, ConfigError> {
     let table: BTreeMap<toml::Spanned<String>, toml::Value> =
         toml::from_str(&text).map_err(|e| ConfigError::FileSyntax {
             path: path.to_path_buf(),
-            message: e
-                .message()
-                .lines()
-                .next()
-                .unwrap_or("invalid TOML")
-                .to_string(),
+            message: crate::orgs_file::toml_problem(&e),
         })?;
     let mut values = BTreeMap::new();
     for (key, value) in table {
