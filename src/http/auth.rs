@@ -32,6 +32,27 @@ pub(super) async fn require_token(
     }
 }
 
+/// Marks an answer of `guard_org_paths`, so request metrics count it as unmatched: a route
+/// label would tell a known org from an unknown one on the open `/metrics`.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct OrgPathRefused;
+
+/// Refuses every request under `/orgs/` without a valid token, whatever its method and whether
+/// the org exists: the 405 of a known org's route and the 404 of an unknown org would otherwise
+/// tell strangers which orgs (an MSP's customers) are audited here.
+pub(super) async fn guard_org_paths(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    if request.uri().path().starts_with("/orgs/") && !authorized(&state, request.headers()) {
+        let mut refused = unauthorized();
+        refused.extensions_mut().insert(OrgPathRefused);
+        return refused;
+    }
+    next.run(request).await
+}
+
 /// Whether the request may see protected routes: no tokens are configured, or it carries one.
 pub(super) fn authorized(state: &AppState, headers: &axum::http::HeaderMap) -> bool {
     if state.api_tokens.is_empty() {

@@ -92,6 +92,10 @@ pub fn router(state: AppState) -> Router {
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn_with_state(
             state.clone(),
+            auth::guard_org_paths,
+        ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
             count_requests,
         ))
         .layer(TimeoutLayer::with_status_code(
@@ -117,13 +121,10 @@ pub fn router(state: AppState) -> Router {
 }
 
 async fn not_found(State(state): State<AppState>, request: Request) -> Response {
-    let path = request.uri().path();
-    // Which orgs exist is for authorized callers only: an unknown org answers as a known one
-    // does without a token.
-    if path.starts_with("/orgs/") && !auth::authorized(&state, request.headers()) {
-        return auth::unauthorized();
-    }
-    if let Some(name) = path
+    // Without a token no request under `/orgs/` gets here (`auth::guard_org_paths`).
+    if let Some(name) = request
+        .uri()
+        .path()
         .strip_prefix("/orgs/")
         .and_then(|rest| rest.split('/').next())
         .filter(|name| state.org(name).is_none())
@@ -167,13 +168,20 @@ async fn count_requests(
     request: Request,
     next: Next,
 ) -> Response {
-    let route = request
+    let matched = request
         .extensions()
         .get::<MatchedPath>()
-        .map(|p| org_template(p.as_str()))
-        .unwrap_or_else(|| "unmatched".into());
+        .map(|p| org_template(p.as_str()));
     let started = Instant::now();
     let response = next.run(request).await;
+    let route = matched
+        .filter(|_| {
+            response
+                .extensions()
+                .get::<auth::OrgPathRefused>()
+                .is_none()
+        })
+        .unwrap_or_else(|| "unmatched".into());
     metrics.http_request(
         &route,
         response.status().as_u16(),

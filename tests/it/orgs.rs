@@ -283,3 +283,64 @@ async fn without_a_token_unknown_and_known_orgs_answer_alike() {
     assert_eq!(error["code"], "org_not_found");
     assert_eq!(with("/orgs/default/audits").await.unwrap().status(), 200);
 }
+
+/// Whatever the method and the path under `/orgs/`, a caller without a token gets the same answer
+/// for a known org as for an unknown one, and the open `/metrics` does not tell them apart either.
+#[tokio::test]
+async fn without_a_token_no_method_or_path_tells_a_known_org_from_an_unknown_one() {
+    let app = spawn_app_with(org(3), &[("SCOPEWATCH_API_TOKEN", "t0ken-for-orgs")]).await;
+    let methods = ["GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "HEAD"];
+    let paths = [
+        "/report",
+        "/audits",
+        "/audits/x",
+        "/audits/x/diff",
+        "/clients/x",
+        "/clients/x/remediation.tf",
+        "/nosuch",
+        "/",
+        "",
+    ];
+    let answer = |method: &str, path: String| {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        let request = app.http.request(method, format!("{}{path}", app.base));
+        async move {
+            let r = request.send().await.unwrap();
+            let challenge = r.headers().get("www-authenticate").cloned();
+            (r.status(), challenge, r.bytes().await.unwrap())
+        }
+    };
+    for method in methods {
+        for path in paths {
+            let known = answer(method, format!("/orgs/default{path}")).await;
+            let unknown = answer(method, format!("/orgs/nobody{path}")).await;
+            assert_eq!(known, unknown, "{method} /orgs/{{org}}{path}");
+            assert_eq!(known.0, 401, "{method} /orgs/{{org}}{path}");
+        }
+    }
+    let metrics = app.get("/metrics").await.text().await.unwrap();
+    let refused: Vec<&str> = metrics
+        .lines()
+        .filter(|l| l.starts_with("scopewatch_http_requests_total") && l.contains("/orgs/"))
+        .collect();
+    assert!(refused.is_empty(), "{refused:?}");
+}
+
+/// With a token the org routes answer as before: another method is 405 on a known org, and an
+/// unknown org is named as unknown.
+#[tokio::test]
+async fn with_a_token_a_wrong_method_is_405_and_an_unknown_org_404() {
+    let app = spawn_app_with(org(3), &[("SCOPEWATCH_API_TOKEN", "t0ken-for-orgs")]).await;
+    let post = |path: &str| {
+        app.http
+            .post(format!("{}{path}", app.base))
+            .bearer_auth("t0ken-for-orgs")
+            .send()
+    };
+    let known = post("/orgs/default/report").await.unwrap();
+    assert_eq!(known.status(), 405);
+    assert_eq!(json(known).await["code"], "method_not_allowed");
+    let unknown = post("/orgs/nobody/report").await.unwrap();
+    assert_eq!(unknown.status(), 404);
+    assert_eq!(json(unknown).await["code"], "org_not_found");
+}
