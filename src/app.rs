@@ -25,7 +25,7 @@ use crate::history::{History, RunningAudit};
 use crate::http::server::{ServerLimits, serve};
 use crate::http::{AppState, OrgState, Prefix, router};
 use crate::metrics::{Metrics, OrgMetrics};
-use crate::notify::{Notifier, NotifierParts};
+use crate::notify::{Notifier, NotifierParts, Origin};
 use crate::orgs_file::OrgSettings;
 use crate::outbox::{Outbox, OutboxLimits};
 use crate::store::Store;
@@ -334,15 +334,12 @@ fn notifier(
         links = if settings.public_url.is_some() { "absolute" } else { "paths (SCOPEWATCH_PUBLIC_URL is not set)" },
         "webhook notifications on"
     );
-    let prefix = if several {
-        format!("/orgs/{}", org.name)
-    } else {
-        String::new()
-    };
-    let base = format!("{}{prefix}", settings.public_url.as_deref().unwrap_or(""));
     let parts = NotifierParts {
         webhook,
-        public_url: (!base.is_empty()).then_some(base),
+        origin: Origin {
+            public_url: settings.public_url.clone(),
+            org: several.then(|| org.name.clone()),
+        },
         finished: auditor.finished(),
         cache: cache.clone(),
         metrics,

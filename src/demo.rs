@@ -93,6 +93,7 @@ mod with_sim {
                 client_secret: SecretString::from(secret),
                 interval: None,
                 policy: None,
+                credentials: crate::genesys::CredentialsOrigin::Environment,
             });
             sims.push(running);
         }

@@ -22,6 +22,7 @@ use secrecy::SecretString;
 use serde::Deserialize;
 
 use crate::duration::parse_duration;
+use crate::genesys::CredentialsOrigin;
 use genesys_api::regions;
 
 /// At most this many orgs: each is a label value of every per-org metric, so the set is bounded
@@ -47,6 +48,8 @@ pub struct OrgSettings {
     pub interval: Option<Duration>,
     /// `None`: the deployment's `SCOPEWATCH_POLICY` (or the built-in policy).
     pub policy: Option<String>,
+    /// Where the credentials come from, for the message when Genesys refuses them.
+    pub credentials: CredentialsOrigin,
 }
 
 /// Whether `name` is a usable org name: lowercase letters, digits and `-`, starting with a
@@ -215,7 +218,13 @@ fn parse_with(
             line,
             problem,
         };
-        let org = check(entry.into_inner(), env, secrets).map_err(|(name, e)| at_entry(name, e))?;
+        let mut org =
+            check(entry.into_inner(), env, secrets).map_err(|(name, e)| at_entry(name, e))?;
+        org.credentials = CredentialsOrigin::OrgsFile {
+            org: org.name.clone(),
+            entry: index + 1,
+            line,
+        };
         if !names.insert(org.name.clone()) {
             return Err(at_entry(Some(org.name), EntryProblem::Duplicate));
         }
@@ -272,6 +281,7 @@ fn check(
         client_secret,
         interval,
         policy: entry.policy,
+        credentials: CredentialsOrigin::Environment,
     })
 }
 

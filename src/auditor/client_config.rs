@@ -32,5 +32,6 @@ pub fn org_client_config(
     config.retry_after_cap = settings.retry_after_cap;
     config.usage_window_days = policy.thresholds.usage_window_days;
     config.limits = settings.limits;
+    config.credentials = org.credentials.clone();
     config
 }

@@ -135,6 +135,7 @@ impl Settings {
             client_secret,
             interval: None,
             policy: None,
+            credentials: crate::genesys::CredentialsOrigin::Environment,
         })
     }
 

@@ -11,7 +11,7 @@ use serde::de::DeserializeOwned;
 use tokio::time::Instant;
 
 use super::auth::TokenCache;
-use super::error::GenesysError;
+use super::error::{CredentialsOrigin, GenesysError};
 use super::gate::Gate;
 use super::stream::StreamError;
 use genesys_api::models::{ErrorBody, TokenError, TokenResponse};
@@ -42,6 +42,8 @@ pub struct ClientConfig {
     pub usage_window_days: u32,
     /// What one audit may read: bytes per body, pages per listing, entities per listing.
     pub limits: Limits,
+    /// Where the credentials are configured, named when Genesys refuses them.
+    pub credentials: CredentialsOrigin,
 }
 
 /// The first pause before polling an asynchronous query again.
@@ -110,6 +112,7 @@ impl ClientConfig {
             deadline: Duration::from_secs(15 * 60),
             usage_window_days: 90,
             limits: Limits::default(),
+            credentials: CredentialsOrigin::default(),
         }
     }
 }
@@ -364,6 +367,7 @@ impl GenesysClient {
                     .unwrap_or_else(|_| format!("HTTP {s}"));
                 return Err(GenesysError::Credentials {
                     reason: self.clean(&reason),
+                    check: self.config.credentials.clone(),
                 });
             }
             (s, Ok(_)) => {

@@ -1,14 +1,46 @@
 //! Why a call to Genesys Cloud failed, in words an operator can act on. No variant carries a
 //! secret or a token.
 
+use std::fmt;
 use std::time::Duration;
+
+/// Where an org's credentials are configured: what to check when Genesys refuses them. With
+/// several orgs, the `GENESYS_*` variables are not what the refused org uses.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum CredentialsOrigin {
+    /// `GENESYS_OAUTH_CLIENT_ID`, `GENESYS_OAUTH_CLIENT_SECRET` and `GENESYS_REGION`.
+    #[default]
+    Environment,
+    /// An `[[org]]` entry of `SCOPEWATCH_ORGS_FILE`.
+    OrgsFile {
+        org: String,
+        /// The entry's position, from 1.
+        entry: usize,
+        line: usize,
+    },
+}
+
+impl fmt::Display for CredentialsOrigin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CredentialsOrigin::Environment => f.write_str(
+                "check GENESYS_OAUTH_CLIENT_ID, GENESYS_OAUTH_CLIENT_SECRET and GENESYS_REGION",
+            ),
+            CredentialsOrigin::OrgsFile { org, entry, line } => write!(
+                f,
+                "check org '{org}' in SCOPEWATCH_ORGS_FILE ([[org]] entry {entry}, line {line}): its client_id, its secret (client_secret_file or client_secret_env) and its region or api_base_url"
+            ),
+        }
+    }
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum GenesysError {
-    #[error(
-        "Genesys refused scopewatch's client credentials ({reason}): check GENESYS_OAUTH_CLIENT_ID, GENESYS_OAUTH_CLIENT_SECRET and GENESYS_REGION"
-    )]
-    Credentials { reason: String },
+    #[error("Genesys refused scopewatch's client credentials ({reason}): {check}")]
+    Credentials {
+        reason: String,
+        check: CredentialsOrigin,
+    },
 
     #[error(
         "{endpoint} needs the permission {permission}, which scopewatch's OAuth client lacks: add it to the client's role"
@@ -78,5 +110,38 @@ impl GenesysError {
             GenesysError::UsageQuery(_) => "usage_query",
             GenesysError::Setup(_) => "setup",
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refused_credentials_name_the_orgs_file_entry_they_came_from() {
+        let refused = |check| {
+            GenesysError::Credentials {
+                reason: "invalid_client".into(),
+                check,
+            }
+            .to_string()
+        };
+        let org = refused(CredentialsOrigin::OrgsFile {
+            org: "emea".into(),
+            entry: 2,
+            line: 7,
+        });
+        assert!(
+            org.contains("check org 'emea' in SCOPEWATCH_ORGS_FILE ([[org]] entry 2, line 7)"),
+            "{org}"
+        );
+        assert!(!org.contains("GENESYS_"), "{org}");
+        let single = refused(CredentialsOrigin::Environment);
+        assert!(
+            single.ends_with(
+                "check GENESYS_OAUTH_CLIENT_ID, GENESYS_OAUTH_CLIENT_SECRET and GENESYS_REGION"
+            ),
+            "{single}"
+        );
     }
 }

@@ -12,5 +12,5 @@ pub mod trail;
 mod usage_evidence;
 
 pub use client::{ClientConfig, GenesysClient, Limits, NoObserver, Observer};
-pub use error::GenesysError;
+pub use error::{CredentialsOrigin, GenesysError};
 pub use sources::{Progress, auditor_permissions, collect};

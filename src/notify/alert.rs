@@ -12,10 +12,22 @@ pub const MAX_CLIENTS: usize = 20;
 /// Longer client names are cut: a name is free text set by whoever made the client.
 const MAX_NAME_CHARS: usize = 100;
 
+/// Where a message's links point and which org it names.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Origin {
+    /// `SCOPEWATCH_PUBLIC_URL`: links are absolute under it; without it they are paths.
+    pub public_url: Option<String>,
+    /// The configured org name when the deployment has several: links go under the org's
+    /// routes and the message names it (Genesys' own name is chosen upstream).
+    pub org: Option<String>,
+}
+
 /// The announcement of one audit, independent of the receiver's format.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Alert {
     pub audit_id: String,
+    /// The configured org name, with several orgs (`Origin::org`).
+    pub org: Option<String>,
     /// The organization as Genesys names it (the report's `organization`), when known: with
     /// several orgs in one deployment, which org the message is about.
     pub organization: Option<String>,
@@ -33,8 +45,9 @@ pub struct Alert {
 pub struct AlertClient {
     pub id: String,
     pub name: String,
-    /// The client's page: absolute with a public URL, else a path on this service.
-    pub url: String,
+    /// The client's page: absolute with a public URL, else a path on this service; `None`
+    /// when no link can be made.
+    pub url: Option<String>,
     pub findings: Vec<AlertFinding>,
 }
 
@@ -53,7 +66,7 @@ fn is_new(finding: &Finding, report: &Report, min: Severity) -> bool {
 
 impl Alert {
     /// The announcement for `report`, or `None` when it has nothing new at or above `min`.
-    pub fn from_report(report: &Report, min: Severity, public_url: Option<&str>) -> Option<Alert> {
+    pub fn from_report(report: &Report, min: Severity, origin: &Origin) -> Option<Alert> {
         let mut clients = Vec::new();
         let mut more_clients = 0;
         let mut total_findings = 0;
@@ -80,7 +93,7 @@ impl Alert {
             clients.push(AlertClient {
                 id: client.client_id.clone(),
                 name: client.client_name.chars().take(MAX_NAME_CHARS).collect(),
-                url: client_url(public_url, &client.client_id),
+                url: client_url(origin, &client.client_id),
                 findings,
             });
         }
@@ -89,6 +102,7 @@ impl Alert {
         }
         Some(Alert {
             audit_id: report.audit_id.clone(),
+            org: origin.org.clone(),
             organization: report.organization.as_ref().map(|o| o.name.clone()),
             generated_at: report.generated_at,
             min_severity: min,
@@ -99,20 +113,27 @@ impl Alert {
     }
 }
 
-/// `{public_url}/clients/{id}`, or the path alone without a public URL; the id is one
-/// percent-encoded path segment whatever it holds.
-pub fn client_url(public_url: Option<&str>, client_id: &str) -> String {
-    let base = public_url.unwrap_or("http://relative.invalid");
-    let Ok(mut url) = url::Url::parse(base) else {
-        return String::new();
-    };
-    if let Ok(mut segments) = url.path_segments_mut() {
-        segments.pop_if_empty().extend(["clients", client_id]);
+/// `{public_url}[/orgs/{org}]/clients/{id}`, or that path alone without a public URL; the
+/// org and the id are each one percent-encoded path segment whatever they hold. `None` when
+/// the public URL cannot take a path (the configuration refuses such a URL).
+pub fn client_url(origin: &Origin, client_id: &str) -> Option<String> {
+    let base = origin
+        .public_url
+        .as_deref()
+        .unwrap_or("http://relative.invalid");
+    let mut url = url::Url::parse(base).ok()?;
+    {
+        let mut segments = url.path_segments_mut().ok()?;
+        segments.pop_if_empty();
+        if let Some(org) = &origin.org {
+            segments.extend(["orgs", org]);
+        }
+        segments.extend(["clients", client_id]);
     }
-    match public_url {
+    Some(match origin.public_url {
         Some(_) => url.to_string(),
         None => url.path().to_string(),
-    }
+    })
 }
 
 #[cfg(test)]
@@ -159,10 +180,10 @@ mod tests {
     #[test]
     fn only_findings_first_seen_in_this_audit_are_announced() {
         let r = report(vec![admin("old", "Old"), admin("new", "New")], &["old"]);
-        let alert = Alert::from_report(&r, Severity::High, None).unwrap();
+        let alert = Alert::from_report(&r, Severity::High, &Origin::default()).unwrap();
         assert_eq!(alert.clients.len(), 1);
         assert_eq!(alert.clients[0].id, "new");
-        assert_eq!(alert.clients[0].url, "/clients/new");
+        assert_eq!(alert.clients[0].url.as_deref(), Some("/clients/new"));
         assert!(
             alert.clients[0]
                 .findings
@@ -180,7 +201,10 @@ mod tests {
     #[test]
     fn nothing_is_announced_when_every_finding_was_seen_before() {
         let r = report(vec![admin("a", "A")], &["a"]);
-        assert_eq!(Alert::from_report(&r, Severity::Low, None), None);
+        assert_eq!(
+            Alert::from_report(&r, Severity::Low, &Origin::default()),
+            None
+        );
     }
 
     #[test]
@@ -189,29 +213,67 @@ mod tests {
         for f in &mut r.clients[0].findings {
             f.suppressed = f.severity == Severity::Critical;
         }
-        let alert = Alert::from_report(&r, Severity::Critical, None);
+        let alert = Alert::from_report(&r, Severity::Critical, &Origin::default());
         assert_eq!(alert, None);
     }
 
     #[test]
     fn past_twenty_clients_the_rest_are_counted_not_listed() {
         let clients = (0..25).map(|i| admin(&format!("c{i:02}"), "X")).collect();
-        let alert = Alert::from_report(&report(clients, &[]), Severity::High, None).unwrap();
+        let alert =
+            Alert::from_report(&report(clients, &[]), Severity::High, &Origin::default()).unwrap();
         assert_eq!(alert.clients.len(), MAX_CLIENTS);
         assert_eq!(alert.more_clients, 5);
         assert!(alert.total_findings >= 25);
     }
 
+    fn at(public_url: Option<&str>, org: Option<&str>) -> Origin {
+        Origin {
+            public_url: public_url.map(String::from),
+            org: org.map(String::from),
+        }
+    }
+
     #[test]
     fn links_join_the_public_url_and_encode_the_id() {
+        let url = |public, id| client_url(&at(public, None), id).unwrap();
         assert_eq!(
-            client_url(Some("https://sw.example/base"), "a b/c"),
+            url(Some("https://sw.example/base"), "a b/c"),
             "https://sw.example/base/clients/a%20b%2Fc"
         );
         assert_eq!(
-            client_url(Some("https://sw.example"), "id-1"),
+            url(Some("https://sw.example"), "id-1"),
             "https://sw.example/clients/id-1"
         );
-        assert_eq!(client_url(None, "id-1"), "/clients/id-1");
+        assert_eq!(url(None, "id-1"), "/clients/id-1");
+    }
+
+    #[test]
+    fn with_several_orgs_links_go_under_the_orgs_routes_with_or_without_a_public_url() {
+        assert_eq!(
+            client_url(&at(None, Some("emea")), "id-1").as_deref(),
+            Some("/orgs/emea/clients/id-1")
+        );
+        assert_eq!(
+            client_url(&at(Some("https://sw.example/base/"), Some("emea")), "a/b").as_deref(),
+            Some("https://sw.example/base/orgs/emea/clients/a%2Fb")
+        );
+        // A base that cannot take a path gives no link rather than an empty one.
+        assert_eq!(client_url(&at(Some("mailto:x@y"), None), "id-1"), None);
+    }
+
+    #[test]
+    fn with_several_orgs_every_link_is_a_path_under_the_org_and_the_alert_names_it() {
+        let r = report(vec![admin("a", "A"), admin("b", "B")], &[]);
+        let alert = Alert::from_report(&r, Severity::High, &at(None, Some("emea"))).unwrap();
+        assert_eq!(alert.org.as_deref(), Some("emea"));
+        let urls: Vec<_> = alert.clients.iter().map(|c| c.url.clone()).collect();
+        assert_eq!(
+            urls,
+            [
+                Some("/orgs/emea/clients/a".to_string()),
+                Some("/orgs/emea/clients/b".to_string())
+            ]
+        );
     }
 }

@@ -6,6 +6,7 @@
 //! without waiting; one sender posts from the queue. Neither can hold up an audit or a request.
 
 mod alert;
+mod clean;
 mod payload;
 mod send;
 
@@ -16,7 +17,7 @@ use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-pub use self::alert::{Alert, MAX_CLIENTS, client_url};
+pub use self::alert::{Alert, MAX_CLIENTS, Origin, client_url};
 pub use self::payload::body;
 use self::send::Poster;
 pub use self::send::{Delivery, Outcome};
@@ -37,7 +38,8 @@ pub struct Handled {
 /// What the notifier is built from.
 pub struct NotifierParts {
     pub webhook: WebhookSettings,
-    pub public_url: Option<String>,
+    /// Where the message's links point and which org it names.
+    pub origin: Origin,
     /// The auditor's watch of ended audits.
     pub finished: watch::Receiver<Option<AuditRecord>>,
     pub cache: Arc<ReportCache>,
@@ -121,11 +123,7 @@ fn message(parts: &NotifierParts, record: &AuditRecord) -> Option<Message> {
         .get()
         .filter(|c| c.report.audit_id == record.audit_id)?;
     let webhook = &parts.webhook;
-    let alert = Alert::from_report(
-        &cached.report,
-        webhook.min_severity,
-        parts.public_url.as_deref(),
-    )?;
+    let alert = Alert::from_report(&cached.report, webhook.min_severity, &parts.origin)?;
     let body = serde_json::to_vec(&body(&alert, webhook.format)).ok()?;
     tracing::info!(
         audit_id = record.audit_id,
@@ -260,7 +258,7 @@ mod tests {
                 format: WebhookFormat::Json,
                 min_severity: Severity::High,
             },
-            public_url: None,
+            origin: Origin::default(),
             finished: watched,
             cache,
             metrics: metrics.clone(),
@@ -303,7 +301,7 @@ mod tests {
                 format: WebhookFormat::Json,
                 min_severity: Severity::Low,
             },
-            public_url: None,
+            origin: Origin::default(),
             finished: watched,
             cache,
             metrics: crate::metrics::Metrics::new().org("default"),

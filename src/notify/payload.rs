@@ -4,12 +4,15 @@
 use serde_json::{Value, json};
 
 use super::alert::Alert;
+use super::clean;
 use crate::config::WebhookFormat;
 
 /// Slack refuses a section whose text passes 3,000 characters.
 const SLACK_SECTION_CHARS: usize = 3000;
 
+/// The message for `alert` in `format`; every text in it passes the sink's sanitizer first.
 pub fn body(alert: &Alert, format: WebhookFormat) -> Value {
+    let alert = &clean::alert(alert);
     match format {
         WebhookFormat::Json => plain(alert),
         WebhookFormat::Slack => slack(alert),
@@ -19,9 +22,12 @@ pub fn body(alert: &Alert, format: WebhookFormat) -> Value {
 
 fn headline(alert: &Alert) -> String {
     let clients = alert.clients.len() + alert.more_clients;
+    // The configured name when there are several orgs: Genesys' name is set upstream, and
+    // two orgs may share it.
     let org = alert
-        .organization
+        .org
         .as_ref()
+        .or(alert.organization.as_ref())
         .map(|name| format!(" [{}]", genesys_api::text::sanitize(name, 80)))
         .unwrap_or_default();
     format!(
@@ -50,8 +56,8 @@ fn more(alert: &Alert) -> Option<String> {
 }
 
 /// A link can be followed only when it is absolute (`SCOPEWATCH_PUBLIC_URL` is set).
-fn is_absolute(url: &str) -> bool {
-    url.starts_with("http://") || url.starts_with("https://")
+fn absolute(url: Option<&str>) -> Option<&str> {
+    url.filter(|url| url.starts_with("http://") || url.starts_with("https://"))
 }
 
 /// A URL that cannot end a Slack `<url|text>` or a Markdown `[text](url)` link early.
@@ -81,6 +87,7 @@ fn plain(alert: &Alert) -> Value {
         .collect();
     json!({
         "audit_id": alert.audit_id,
+        "org": alert.org,
         "organization": alert.organization,
         "generated_at": alert.generated_at,
         "min_severity": alert.min_severity.as_str(),
@@ -118,10 +125,10 @@ fn slack(alert: &Alert) -> Value {
     })];
     for c in &alert.clients {
         let name = slack_escape(&c.name);
-        let mut text = if is_absolute(&c.url) {
-            format!("*<{}|{}>* {}", link_safe(&c.url), name, slack_code(&c.id))
-        } else {
-            format!("*{name}* {} {}", slack_code(&c.id), slack_code(&c.url))
+        let mut text = match (absolute(c.url.as_deref()), &c.url) {
+            (Some(url), _) => format!("*<{}|{}>* {}", link_safe(url), name, slack_code(&c.id)),
+            (None, Some(path)) => format!("*{name}* {} {}", slack_code(&c.id), slack_code(path)),
+            (None, None) => format!("*{name}* {}", slack_code(&c.id)),
         };
         for f in &c.findings {
             text.push_str(&format!(
@@ -173,10 +180,10 @@ fn teams(alert: &Alert) -> Value {
     for c in &alert.clients {
         let name = teams_escape(&c.name);
         let id = teams_escape(&c.id);
-        let line = if is_absolute(&c.url) {
-            format!("**[{name}]({})** ({id})", link_safe(&c.url))
-        } else {
-            format!("**{name}** ({id}) {}", teams_escape(&c.url))
+        let line = match (absolute(c.url.as_deref()), &c.url) {
+            (Some(url), _) => format!("**[{name}]({})** ({id})", link_safe(url)),
+            (None, Some(path)) => format!("**{name}** ({id}) {}", teams_escape(path)),
+            (None, None) => format!("**{name}** ({id})"),
         };
         let facts: Vec<Value> = c
             .findings
@@ -219,17 +226,19 @@ mod tests {
     use super::*;
     use crate::audit::severity::Severity;
     use crate::notify::alert::{AlertClient, AlertFinding};
+    use crate::render::invisible::is_invisible;
 
     fn alert(public: bool, clients: usize, more_clients: usize) -> Alert {
         let url = |id: &str| {
-            if public {
+            Some(if public {
                 format!("https://sw.example/clients/{id}")
             } else {
                 format!("/clients/{id}")
-            }
+            })
         };
         Alert {
             audit_id: "20260101T000000Z-0000abcd".into(),
+            org: None,
             organization: None,
             generated_at: chrono::Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 1).unwrap(),
             min_severity: Severity::High,
@@ -284,7 +293,7 @@ mod tests {
         assert!(body(&named, WebhookFormat::Json)["organization"].is_null());
         named.organization = Some("Acme\nCorp".into());
         let json = body(&named, WebhookFormat::Json);
-        assert_eq!(json["organization"], "Acme\nCorp");
+        assert_eq!(json["organization"], "Acme Corp");
         assert!(
             json["text"]
                 .as_str()
@@ -396,5 +405,74 @@ mod tests {
             line.starts_with("**[\\<script\\>\\*bold\\* \\[x\\]\\(y\\) & \\`co\\`"),
             "{line}"
         );
+    }
+
+    #[test]
+    fn a_hostile_name_adds_no_line_and_no_invisible_character_to_any_format() {
+        let mut a = alert(false, 1, 0);
+        a.clients[0].name =
+            "ok\n• CRITICAL `fake` line\r\n\u{7}\u{1b}[2J\u{202E}gnp.exe\u{2066}".into();
+        a.clients[0].id = "id\n0\u{200B}".into();
+        a.organization = Some("Org\u{061C}\ttwo".into());
+        for format in [
+            WebhookFormat::Json,
+            WebhookFormat::Slack,
+            WebhookFormat::Teams,
+        ] {
+            let v = body(&a, format);
+            let mut texts = Vec::new();
+            strings(&v, &mut texts);
+            for text in texts {
+                // Slack puts each finding on a line of its own: those lines are ours.
+                let fake = text
+                    .lines()
+                    .skip(1)
+                    .any(|l| !l.starts_with("• ") || l.contains("fake"));
+                assert!(!fake, "{format:?}: a line the name brought: {text:?}");
+                assert!(
+                    !text
+                        .chars()
+                        .any(|c| (c.is_control() && c != '\n') || is_invisible(c)),
+                    "{format:?}: {text:?}"
+                );
+            }
+        }
+    }
+
+    fn strings(v: &Value, out: &mut Vec<String>) {
+        match v {
+            Value::String(s) => out.push(s.clone()),
+            Value::Array(items) => items.iter().for_each(|i| strings(i, out)),
+            Value::Object(map) => map.values().for_each(|i| strings(i, out)),
+            _ => {}
+        }
+    }
+
+    #[test]
+    fn with_several_orgs_the_message_names_the_configured_org_and_links_to_its_routes() {
+        let mut a = alert(false, 1, 0);
+        a.org = Some("emea".into());
+        a.organization = Some("Chosen Upstream".into());
+        a.clients[0].url = Some("/orgs/emea/clients/id-0".into());
+        let json = body(&a, WebhookFormat::Json);
+        assert_eq!(json["org"], "emea");
+        assert!(
+            json["text"]
+                .as_str()
+                .unwrap()
+                .starts_with("scopewatch [emea]: ")
+        );
+        assert_eq!(json["findings"][0]["url"], "/orgs/emea/clients/id-0");
+        let slack = body(&a, WebhookFormat::Slack);
+        let section = slack["blocks"][1]["text"]["text"].as_str().unwrap();
+        assert!(section.contains("`/orgs/emea/clients/id-0`"), "{section}");
+        assert!(!section.contains("``"), "no empty code span: {section}");
+        a.clients[0].url = None;
+        let section = body(&a, WebhookFormat::Slack)["blocks"][1]["text"]["text"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        assert!(!section.contains("``"), "no empty code span: {section}");
+        assert!(body(&a, WebhookFormat::Json)["findings"][0]["url"].is_null());
     }
 }

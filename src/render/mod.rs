@@ -1,6 +1,7 @@
 //! Report formats besides JSON: CSV, SARIF 2.1.0, a terminal table and Terraform remediation.
 
 mod csv;
+pub(crate) mod invisible;
 mod sarif;
 mod table;
 pub mod terraform;

@@ -8,6 +8,7 @@ use std::fmt::Write;
 
 use crate::audit::report::{ClientReport, Finding, Report};
 use crate::audit::rules::{Fix, rule_meta};
+use crate::render::invisible::is_invisible;
 
 /// The provider rejects lifetimes outside this range.
 const MIN_VALIDITY: i64 = 300;
@@ -18,8 +19,9 @@ const MAX_VALIDITY: i64 = 38_880_000;
 const LISTED_UNUSED: usize = 10;
 
 /// A quoted HCL string. Besides the JSON-like escapes, `${` and `%{` would open a template
-/// interpolation or directive, so they are doubled; invisible and bidirectional-override
-/// characters are written as `\u` escapes so the snippet reads as what it does.
+/// interpolation or directive, so they are doubled; control, format (Cf) and bidi characters
+/// are written as `\u` escapes so the snippet reads as what it does: a reviewer sees one thing
+/// and Terraform applies the same.
 pub fn hcl_string(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 2);
     out.push('"');
@@ -35,20 +37,19 @@ pub fn hcl_string(text: &str) -> String {
                 out.push(c);
                 out.push(c);
             }
+            // HCL's `\u` takes exactly four digits; a supplementary-plane character (a tag)
+            // needs `\U` and eight.
+            c if (c.is_control() || is_invisible(c)) && u32::from(c) > 0xFFFF => {
+                let _ = write!(out, "\\U{:08X}", u32::from(c));
+            }
             c if c.is_control() || is_invisible(c) => {
-                let _ = write!(out, "\\u{:04X}", c as u32);
+                let _ = write!(out, "\\u{:04X}", u32::from(c));
             }
             c => out.push(c),
         }
     }
     out.push('"');
     out
-}
-
-/// Zero-width, line/paragraph separator, bidi embedding/override/isolate and BOM characters:
-/// harmless to HCL, but they can make a reviewer read something other than what is applied.
-fn is_invisible(c: char) -> bool {
-    matches!(c, '\u{200B}'..='\u{200F}' | '\u{2028}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}')
 }
 
 /// Text for a `#` comment: one line (a newline would end the comment and start code), no
@@ -468,6 +469,26 @@ mod tests {
         assert_eq!(hcl_string("${var.x} %{if 1}"), r#""$${var.x} %%{if 1}""#);
         assert_eq!(hcl_string("$ and % alone, $$"), r#""$ and % alone, $$""#);
         assert_eq!(hcl_string("\u{1}\u{202e}é"), r#""\u0001\u202Eé""#);
+    }
+
+    #[test]
+    fn every_format_character_is_escaped_in_strings_and_dropped_from_comments() {
+        let hidden =
+            "a\u{061C}b\u{2060}c\u{2061}d\u{2062}e\u{2063}f\u{2064}g\u{180E}h\u{00AD}i\u{E0041}j";
+        assert_eq!(
+            hcl_string(hidden),
+            r#""a\u061Cb\u2060c\u2061d\u2062e\u2063f\u2064g\u180Eh\u00ADi\U000E0041j""#
+        );
+        let r = report(hidden, "unused-permissions", false);
+        let snippet = client_snippet(&r, &r.clients[0]).unwrap();
+        assert!(
+            !snippet.chars().any(is_invisible),
+            "a format character reached the snippet raw: {snippet:?}"
+        );
+        assert!(
+            snippet
+                .starts_with("# scopewatch remediation for OAuth client \"a b c d e f g h i j\"")
+        );
     }
 
     #[test]

@@ -9,6 +9,7 @@ mod hostile;
 mod migrations;
 mod modules;
 mod notify;
+mod org_messages;
 mod orgs;
 mod serve;
 mod sim;
