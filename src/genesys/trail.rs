@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeSet, HashSet};
 
-use chrono::{DateTime, Duration, SecondsFormat, Utc};
+use chrono::{DateTime, Duration, SecondsFormat, SubsecRound, Utc};
 
 use super::client::GenesysClient;
 use super::error::GenesysError;
@@ -400,8 +400,9 @@ pub async fn realtime_changes(
     since: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> Result<(Vec<AuditEvent>, bool), GenesysError> {
+    let until = now.max(since) + Duration::seconds(1);
     let body = TrailQuery {
-        interval: interval(since, now.max(since) + Duration::seconds(1)),
+        interval: interval(since, until),
         service_name: Some(service.to_string()),
         filters: vec![TrailFilter {
             property: "EntityType".into(),
@@ -421,12 +422,39 @@ pub async fn realtime_changes(
         page.page_count.is_some_and(|n| n > 1) || page.entities.len() as u64 > REALTIME_PAGE_SIZE;
     let mut records = page.entities;
     records.truncate(REALTIME_PAGE_SIZE as usize);
-    let events = readable(client, records, AUDIT_REALTIME)
+    let events: Vec<AuditEvent> = readable(client, records, AUDIT_REALTIME)
         .into_iter()
         .filter_map(event)
         .filter(|e| TRAIL_ENTITY_TYPES.contains(&e.entity_type.as_str()))
         .collect();
-    Ok((events, more))
+    Ok((within(client, events, since, until), more))
+}
+
+/// The events dated inside the interval asked (to the second, as it was sent); the others are
+/// skipped and counted. One dated in the future would otherwise move the poller's mark past
+/// now, and every later window would be asked in the future, where nothing is ever recorded.
+fn within(
+    client: &GenesysClient,
+    events: Vec<AuditEvent>,
+    since: DateTime<Utc>,
+    until: DateTime<Utc>,
+) -> Vec<AuditEvent> {
+    let (from, to) = (since.trunc_subsecs(0), until.trunc_subsecs(0));
+    // Inclusive to the second at both ends, as the query is.
+    let end = to + Duration::seconds(1);
+    let (kept, outside): (Vec<AuditEvent>, Vec<AuditEvent>) =
+        events.into_iter().partition(|e| e.at >= from && e.at < end);
+    if let Some(first) = outside.first() {
+        tracing::warn!(
+            endpoint = AUDIT_REALTIME,
+            count = outside.len(),
+            at = %first.at,
+            asked = %interval(from, to),
+            "skipped realtime audit events dated outside the interval asked"
+        );
+    }
+    client.records_skipped(AUDIT_REALTIME, outside.len() as u64);
+    kept
 }
 
 /// The start of the trail window: the usage window, as far as the audit API reaches.

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use chrono::Utc;
 use scopewatch::auditor::{AuditHandle, ChangeWatch, Found, change_loop};
 use scopewatch::store::Outcome;
+use scopewatch_sim::OddRecords;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
@@ -303,4 +304,58 @@ async fn serve_with_a_change_poll_polls_the_audit_trail() {
     wait_until(&sim, realtime_calls, 1).await;
     let _ = stop.send(());
     server.await.unwrap().unwrap();
+}
+
+/// An event dated after the interval asked (a clock gone wrong upstream, or a hostile one) is
+/// skipped and counted, and the poller still sees the changes that come after it.
+#[tokio::test]
+async fn a_realtime_event_dated_in_the_future_is_skipped_counted_and_later_changes_are_seen() {
+    let app = spawn_app_on(start_sim(org_with_operator()).await, &temp_database(), &[]).await;
+    let mut watch = ChangeWatch::new(Utc::now());
+    let client = app.auditor.genesys();
+    assert_eq!(
+        watch.poll(client, Utc::now()).await.unwrap(),
+        Found::Nothing
+    );
+    create_client_as_operator(&app.sim, risky_client("Hidden by the future")).await;
+    let future = serde_json::json!({
+        "id": "from-the-future",
+        "serviceName": "PeoplePermissions",
+        "eventDate": (Utc::now() + chrono::Duration::days(1)).to_rfc3339(),
+        "action": "Create",
+        "entityType": "OAuthClient",
+        "entity": {"id": "future-client"},
+    });
+    app.sim
+        .faults()
+        .odd_records(REALTIME, OddRecords::Replace(0, future));
+    let mut found = Vec::new();
+    for _ in 0..2 {
+        found.push(watch.poll(client, Utc::now()).await.unwrap());
+    }
+    assert_eq!(
+        found,
+        [Found::Nothing, Found::Nothing],
+        "the one event is skipped"
+    );
+    let metrics = app.get("/metrics").await.text().await.unwrap();
+    let skipped = metrics
+        .lines()
+        .find(|l| {
+            l.starts_with("scopewatch_upstream_records_skipped_total{")
+                && l.contains(&format!("endpoint=\"{REALTIME}\""))
+        })
+        .and_then(|l| l.rsplit(' ').next()?.parse::<f64>().ok());
+    assert_eq!(skipped, Some(1.0), "{metrics}");
+
+    app.sim.faults().clear();
+    create_client_as_operator(&app.sim, risky_client("Seen after the future")).await;
+    let mut found = Vec::new();
+    for _ in 0..2 {
+        found.push(watch.poll(client, Utc::now()).await.unwrap());
+    }
+    assert!(
+        found.contains(&Found::Changes(2)),
+        "both real changes are seen: {found:?}"
+    );
 }
