@@ -6,7 +6,7 @@
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
-use scopewatch::auditor::{AuditHandle, ChangeWatch, Found, change_loop};
+use scopewatch::auditor::{AuditHandle, ChangeTiming, ChangeWatch, Found, change_loop};
 use scopewatch::store::Outcome;
 use scopewatch_sim::OddRecords;
 use tokio_util::sync::CancellationToken;
@@ -34,14 +34,25 @@ struct Poller {
 }
 
 impl Poller {
+    /// The poller with no debounce: every change found starts an audit.
     fn spawn(app: &TestApp) -> Poller {
+        Poller::with_timing(
+            app,
+            ChangeTiming {
+                period: PERIOD,
+                debounce: Duration::ZERO,
+            },
+        )
+    }
+
+    fn with_timing(app: &TestApp, timing: ChangeTiming) -> Poller {
         let cancel = CancellationToken::new();
         let tasks = TaskTracker::new();
         let audits = AuditHandle::new(app.auditor.clone(), tasks.clone(), cancel.clone());
         tasks.spawn(change_loop(
             app.auditor.clone(),
             audits,
-            PERIOD,
+            timing,
             cancel.clone(),
         ));
         Poller {
@@ -304,6 +315,73 @@ async fn serve_with_a_change_poll_polls_the_audit_trail() {
     wait_until(&sim, realtime_calls, 1).await;
     let _ = stop.send(());
     server.await.unwrap().unwrap();
+}
+
+/// Changes keep coming: the first starts an audit at once, those seen during the debounce lead
+/// to one more audit when it ends, and to no other.
+#[tokio::test]
+async fn change_driven_audits_are_coalesced_to_one_per_debounce_the_first_at_once() {
+    const DEBOUNCE: Duration = Duration::from_millis(1500);
+    let app = spawn_app_on(
+        start_sim(org_with_operator()).await,
+        &temp_database(),
+        &[("SCOPEWATCH_MAX_REQUESTS_PER_MINUTE", "300")],
+    )
+    .await;
+    let first = app.audit().await.unwrap().report.audit_id.clone();
+    // Slower polls than the other tests': three audits and the polls stay within the calls a
+    // minute allows, so no call waits for the rate limit.
+    let timing = ChangeTiming {
+        period: Duration::from_millis(100),
+        debounce: DEBOUNCE,
+    };
+    let poller = Poller::with_timing(&app, timing);
+    wait_until(&app.sim, realtime_calls, 2).await;
+    let mut finished = app.auditor.finished();
+    let began = Instant::now();
+    create_client_as_operator(&app.sim, risky_client("First change")).await;
+    let second = tokio::time::timeout(
+        Duration::from_secs(30),
+        finished.wait_for(|f| f.as_ref().is_some_and(|f| f.audit_id != first)),
+    )
+    .await
+    .expect("the first change starts an audit")
+    .unwrap()
+    .clone()
+    .unwrap()
+    .audit_id;
+    assert!(
+        began.elapsed() < DEBOUNCE,
+        "the first change-driven audit starts at once, not after {:?}",
+        began.elapsed()
+    );
+    // Two more changes, each seen by the poller (OAuth clients are asked every other poll)
+    // while the debounce holds.
+    for name in ["Second change", "Third change"] {
+        create_client_as_operator(&app.sim, risky_client(name)).await;
+        let asked = realtime_calls(&app.sim);
+        wait_until(&app.sim, realtime_calls, asked + 4).await;
+    }
+    tokio::time::timeout(
+        Duration::from_secs(30),
+        finished.wait_for(|f| f.as_ref().is_some_and(|f| f.audit_id != second)),
+    )
+    .await
+    .expect("the changes seen during the debounce lead to an audit when it ends")
+    .unwrap();
+    assert!(
+        began.elapsed() >= DEBOUNCE,
+        "the next change-driven audit waited for the debounce: {:?}",
+        began.elapsed()
+    );
+    let asked = realtime_calls(&app.sim);
+    wait_until(&app.sim, realtime_calls, asked + 8).await;
+    poller.stop().await;
+    assert_eq!(
+        audits_begun(&app).await,
+        3,
+        "one audit asked, one at the first change, one for both changes in the debounce"
+    );
 }
 
 /// An event dated after the interval asked (a clock gone wrong upstream, or a hostile one) is
