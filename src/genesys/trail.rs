@@ -609,6 +609,72 @@ mod tests {
         );
     }
 
+    /// Counts the records skipped, as the service's metrics do.
+    #[derive(Default)]
+    struct Skipped(std::sync::atomic::AtomicU64);
+
+    impl crate::genesys::Observer for Skipped {
+        fn records_skipped(&self, endpoint: &str, count: u64) {
+            assert_eq!(endpoint, AUDIT_REALTIME);
+            self.0
+                .fetch_add(count, std::sync::atomic::Ordering::Relaxed);
+        }
+    }
+
+    #[test]
+    fn realtime_events_outside_the_interval_asked_are_skipped_and_counted_at_both_ends() {
+        let skipped = std::sync::Arc::new(Skipped::default());
+        let client = crate::genesys::GenesysClient::new(
+            crate::genesys::ClientConfig::new(
+                "id".into(),
+                secrecy::SecretString::from("secret"),
+                "mypurecloud.com".into(),
+                "http://127.0.0.1:9".into(),
+                "http://127.0.0.1:9".into(),
+            ),
+            skipped.clone(),
+        )
+        .unwrap();
+        let at = |t: &str| DateTime::parse_from_rfc3339(t).unwrap().with_timezone(&Utc);
+        let dated = |t: &str| {
+            event(TrailMessage {
+                id: Some(t.into()),
+                event_date: Some(t.into()),
+                action: Some("Update".into()),
+                entity_type: Some("OAuthClient".into()),
+                ..TrailMessage::default()
+            })
+            .unwrap()
+        };
+        let events = [
+            "2026-11-20T09:59:59.900Z",
+            "2026-11-20T10:00:00Z",
+            "2026-11-20T10:05:00.999Z",
+            "2026-11-20T10:05:01Z",
+            "2027-11-20T10:00:00Z",
+        ]
+        .map(dated)
+        .to_vec();
+        let kept = within(
+            &client,
+            events,
+            at("2026-11-20T10:00:00.400Z"),
+            at("2026-11-20T10:05:00.700Z"),
+        );
+        assert_eq!(
+            kept.iter()
+                .map(|e| e.id.as_deref().unwrap())
+                .collect::<Vec<_>>(),
+            ["2026-11-20T10:00:00Z", "2026-11-20T10:05:00.999Z"],
+            "inclusive to the second at both ends, as the interval is sent"
+        );
+        assert_eq!(
+            skipped.0.load(std::sync::atomic::Ordering::Relaxed),
+            3,
+            "one before, two after"
+        );
+    }
+
     proptest::proptest! {
         #![proptest_config(crate::proptest_config(200))]
 
