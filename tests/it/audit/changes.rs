@@ -321,7 +321,7 @@ async fn serve_with_a_change_poll_polls_the_audit_trail() {
 /// to one more audit when it ends, and to no other.
 #[tokio::test]
 async fn change_driven_audits_are_coalesced_to_one_per_debounce_the_first_at_once() {
-    const DEBOUNCE: Duration = Duration::from_millis(1500);
+    const DEBOUNCE: Duration = Duration::from_millis(2500);
     let app = spawn_app_on(
         start_sim(org_with_operator()).await,
         &temp_database(),
