@@ -1,16 +1,15 @@
 //! Change-driven re-audit: every `SCOPEWATCH_CHANGE_POLL`, one realtime audit query asks for
 //! changes to OAuth clients and roles since the last event seen, and an audit starts at once
 //! when there are any, then at most one per `SCOPEWATCH_CHANGE_DEBOUNCE` (changes seen
-//! meanwhile lead to one audit when it ends). Never two audits at a time (the audit slot and lock), every call through
-//! the same gate, one poller across replicas (a PostgreSQL advisory lock of its own), at most
-//! one upstream call per poll.
+//! meanwhile lead to one audit when it ends). Never two audits at a time (the audit slot and
+//! lock), every call through the same gate, one poller across replicas (a PostgreSQL advisory
+//! lock of its own), at most one upstream call per poll.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::time::Instant;
-
 use chrono::{DateTime, SubsecRound, Utc};
+use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use super::schedule::AuditHandle;
