@@ -15,7 +15,8 @@ use tokio_util::task::TaskTracker;
 
 use crate::audit::policy::AuditPolicy;
 use crate::auditor::{
-    AuditHandle, Auditor, AuditorParts, change_loop, org_client_config, refresh_loop, run_loop,
+    AuditHandle, Auditor, AuditorParts, ChangeTiming, change_loop, org_client_config, refresh_loop,
+    run_loop,
 };
 use crate::cache::ReportCache;
 use crate::config::{ConfigError, Settings, WebhookSettings};
@@ -86,8 +87,8 @@ pub struct App {
     tasks: TaskTracker,
     cancel: CancellationToken,
     server_limits: ServerLimits,
-    /// How often the audit trail is polled for changes (`None`: off).
-    change_poll: Option<Duration>,
+    /// How the audit trail is polled for changes (`None`: off).
+    change_poll: Option<ChangeTiming>,
     schedule: bool,
     _demo: DemoOrgs,
 }
@@ -154,7 +155,10 @@ impl App {
             tasks,
             cancel,
             server_limits: settings.server_limits,
-            change_poll: settings.change_poll,
+            change_poll: settings.change_poll.map(|period| ChangeTiming {
+                period,
+                debounce: settings.change_debounce,
+            }),
             schedule: true,
             _demo: demo,
         })
@@ -271,19 +275,19 @@ fn spawn_org(
     tasks: &TaskTracker,
     cancel: &CancellationToken,
     schedule: bool,
-    change_poll: Option<Duration>,
+    change_poll: Option<ChangeTiming>,
 ) -> Arc<Auditor> {
     if let Some(notifier) = org.notifier {
         notifier.spawn(tasks, cancel.clone());
     }
     if schedule {
         tasks.spawn(run_loop(org.auditor.clone(), org.interval, cancel.clone()));
-        if let Some(period) = change_poll {
+        if let Some(timing) = change_poll {
             let audits = AuditHandle::new(org.auditor.clone(), tasks.clone(), cancel.clone());
             tasks.spawn(change_loop(
                 org.auditor.clone(),
                 audits,
-                period,
+                timing,
                 cancel.clone(),
             ));
         }

@@ -1,17 +1,19 @@
 //! Change-driven re-audit: every `SCOPEWATCH_CHANGE_POLL`, one realtime audit query asks for
 //! changes to OAuth clients and roles since the last event seen, and an audit starts at once
-//! when there are any. Never two audits at a time (the audit slot and lock), every call through
-//! the same gate, one poller across replicas (a PostgreSQL advisory lock of its own), at most
-//! one upstream call per poll.
+//! when there are any, then at most one per `SCOPEWATCH_CHANGE_DEBOUNCE` (changes seen
+//! meanwhile lead to one audit when it ends). Never two audits at a time (the audit slot and
+//! lock), every call through the same gate, one poller across replicas (a PostgreSQL advisory
+//! lock of its own), at most one upstream call per poll.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, SubsecRound, Utc};
+use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use super::schedule::AuditHandle;
-use super::unit::{AlreadyRunning, Auditor};
+use super::unit::Auditor;
 use crate::audit::snapshot::AuditEvent;
 use crate::genesys::{GenesysClient, GenesysError, trail};
 
@@ -29,7 +31,7 @@ pub struct ChangeWatch {
     turn: usize,
     /// Where every pair's mark starts.
     since: DateTime<Utc>,
-    /// Changes seen while an audit was already running: an audit starts at the next poll.
+    /// Changes seen and not yet audited (an audit was running, or the debounce holds them).
     pending: bool,
 }
 
@@ -170,22 +172,53 @@ impl Mark {
     }
 }
 
-/// Polls every `period` until cancelled. Each poll takes the org's change-poll lock for its own
-/// length only (one poller at a time across replicas, and no connection held between polls:
-/// with many orgs, held locks would each keep a database session open).
+/// How the change poller runs.
+#[derive(Debug, Clone, Copy)]
+pub struct ChangeTiming {
+    /// How often the audit trail is asked (`SCOPEWATCH_CHANGE_POLL`).
+    pub period: Duration,
+    /// The least time between two change-driven audits (`SCOPEWATCH_CHANGE_DEBOUNCE`).
+    pub debounce: Duration,
+}
+
+/// When the next change-driven audit may start: the first at once, then at most one per
+/// `every`, so an org whose clients change constantly is not audited (and stored) at every
+/// poll.
+#[derive(Debug)]
+struct Debounce {
+    every: Duration,
+    last: Option<Instant>,
+}
+
+impl Debounce {
+    /// How long until an audit may start (zero: now).
+    fn wait(&self, now: Instant) -> Duration {
+        self.last.map_or(Duration::ZERO, |last| {
+            (last + self.every).saturating_duration_since(now)
+        })
+    }
+}
+
+/// Polls every `timing.period` until cancelled. Each poll takes the org's change-poll lock for
+/// its own length only (one poller at a time across replicas, and no connection held between
+/// polls: with many orgs, held locks would each keep a database session open).
 pub async fn change_loop(
     auditor: Arc<Auditor>,
     audits: AuditHandle,
-    period: Duration,
+    timing: ChangeTiming,
     cancel: CancellationToken,
 ) {
     let mut watch = ChangeWatch::new(Utc::now());
+    let mut debounce = Debounce {
+        every: timing.debounce,
+        last: None,
+    };
     // Whether this replica polled last time: if another did meanwhile, start from the store.
     let mut polled_last = false;
     let mut failing = false;
     loop {
         tokio::select! {
-            _ = tokio::time::sleep(period) => {}
+            _ = tokio::time::sleep(nap(&watch, &debounce, timing.period)) => {}
             _ = cancel.cancelled() => break,
         }
         let lock = match auditor.store().try_lock_change_poll().await {
@@ -208,15 +241,12 @@ pub async fn change_loop(
             watch = ChangeWatch::new(watch_from(&auditor).await);
             polled_last = true;
         }
-        if watch.pending {
-            start(&audits, &mut watch, "changes seen while an audit ran").await;
-        }
         match watch.poll(auditor.genesys(), Utc::now()).await {
             Ok(Found::Nothing) => failing = false,
             Ok(Found::Changes(n)) => {
                 failing = false;
-                tracing::info!(changes = n, "OAuth clients or roles changed; auditing now");
-                start(&audits, &mut watch, "changes in the audit trail").await;
+                tracing::info!(changes = n, "OAuth clients or roles changed");
+                watch.pending = true;
             }
             Err(e) => {
                 if !failing {
@@ -225,7 +255,19 @@ pub async fn change_loop(
                 failing = true;
             }
         }
+        if watch.pending {
+            start(&audits, &mut watch, &mut debounce).await;
+        }
         lock.release().await;
+    }
+}
+
+/// How long to sleep before the next pass: the poll period, or less when changes wait for
+/// the debounce to end (their audit starts when it ends, not at the poll after).
+fn nap(watch: &ChangeWatch, debounce: &Debounce, period: Duration) -> Duration {
+    match debounce.wait(Instant::now()) {
+        wait if watch.pending && !wait.is_zero() => wait.min(period),
+        _ => period,
     }
 }
 
@@ -244,13 +286,18 @@ async fn watch_from(auditor: &Auditor) -> DateTime<Utc> {
 /// How far back the realtime query answers for every service (it keeps 14 days for some).
 const REALTIME_REACH_DAYS: i64 = 13;
 
-async fn start(audits: &AuditHandle, watch: &mut ChangeWatch, why: &str) {
-    match audits.start_now().await {
-        Ok(audit_id) => {
-            watch.pending = false;
-            tracing::info!(audit_id, why, "audit started by a change");
-        }
-        Err(AlreadyRunning) => watch.pending = true,
+/// Starts the audit the changes seen call for, unless one started within the debounce or one
+/// is running: the changes then stay pending and lead to one audit later.
+async fn start(audits: &AuditHandle, watch: &mut ChangeWatch, debounce: &mut Debounce) {
+    let now = Instant::now();
+    if !debounce.wait(now).is_zero() {
+        return;
+    }
+    // A running audit (scheduled or asked for) keeps the changes pending for the next pass.
+    if let Ok(audit_id) = audits.start_now().await {
+        watch.pending = false;
+        debounce.last = Some(now);
+        tracing::info!(audit_id, "audit started by changes in the audit trail");
     }
 }
 
@@ -310,6 +357,33 @@ mod tests {
         let only_roles = vec![pair("PeoplePermissions", "Role")];
         assert_eq!(next_pair(&only_roles, 0), 0);
         assert_eq!(next_pair(&only_roles, 1), 0);
+    }
+
+    #[test]
+    fn the_first_change_driven_audit_may_start_at_once_the_next_one_debounce_later() {
+        let t0 = Instant::now();
+        let mut debounce = Debounce {
+            every: Duration::from_secs(300),
+            last: None,
+        };
+        assert_eq!(debounce.wait(t0), Duration::ZERO, "the first at once");
+        debounce.last = Some(t0);
+        assert_eq!(
+            debounce.wait(t0 + Duration::from_secs(60)),
+            Duration::from_secs(240)
+        );
+        assert_eq!(debounce.wait(t0 + Duration::from_secs(300)), Duration::ZERO);
+        let mut watch = ChangeWatch::new(Utc::now());
+        let period = Duration::from_secs(120);
+        let now = Instant::now();
+        debounce.last = Some(now - Duration::from_secs(240));
+        assert_eq!(nap(&watch, &debounce, period), period, "nothing pending");
+        watch.pending = true;
+        let napped = nap(&watch, &debounce, period);
+        assert!(
+            napped <= Duration::from_secs(60) && napped > Duration::from_secs(50),
+            "pending changes wake the poller when the debounce ends: {napped:?}"
+        );
     }
 
     #[test]

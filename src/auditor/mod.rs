@@ -13,7 +13,7 @@ mod schedule;
 mod unit;
 
 pub use self::assess::{assess, new_audit_id};
-pub use self::changes::{ChangeWatch, Found, change_loop};
+pub use self::changes::{ChangeTiming, ChangeWatch, Found, change_loop};
 pub use self::client_config::{client_config, org_client_config};
 pub use self::error::AuditError;
 pub use self::schedule::{AuditHandle, refresh_loop, run_loop};

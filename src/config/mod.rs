@@ -58,6 +58,8 @@ pub struct Settings {
     pub audit_interval: Duration,
     /// How often the realtime audit trail is asked for changes (`None`: off).
     pub change_poll: Option<Duration>,
+    /// The least time between two change-driven audits of one org (`0`: none).
+    pub change_debounce: Duration,
     pub database_url: SecretString,
     /// How long to wait for an unreachable database at start (0: fail at once).
     pub database_wait: Duration,

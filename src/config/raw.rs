@@ -29,6 +29,7 @@ pub(super) struct Raw {
     pub scopewatch_listen: Option<SocketAddr>,
     pub scopewatch_audit_interval: Option<AtLeast<10_000>>,
     pub scopewatch_change_poll: Option<ChangePoll>,
+    pub scopewatch_change_debounce: Option<AtLeast<0>>,
     pub scopewatch_database_url: Option<String>,
     pub scopewatch_database_wait: Option<AtLeast<0>>,
     pub scopewatch_policy: Option<String>,

@@ -7,7 +7,7 @@ use std::path::Path;
 use super::error::ConfigError;
 
 /// Every setting's name, as an environment variable and as a config-file key.
-pub const KEYS: [&str; 32] = [
+pub const KEYS: [&str; 33] = [
     "GENESYS_OAUTH_CLIENT_ID",
     "GENESYS_OAUTH_CLIENT_SECRET",
     "GENESYS_OAUTH_CLIENT_SECRET_FILE",
@@ -17,6 +17,7 @@ pub const KEYS: [&str; 32] = [
     "SCOPEWATCH_LISTEN",
     "SCOPEWATCH_AUDIT_INTERVAL",
     "SCOPEWATCH_CHANGE_POLL",
+    "SCOPEWATCH_CHANGE_DEBOUNCE",
     "SCOPEWATCH_DATABASE_URL",
     "SCOPEWATCH_DATABASE_URL_FILE",
     "SCOPEWATCH_DATABASE_WAIT",

@@ -28,6 +28,21 @@ fn defaults_follow_the_spec() {
     assert_eq!(s.retention, Duration::from_secs(90 * 86_400));
     assert_eq!(s.log_format, LogFormat::Json);
     assert_eq!(s.change_poll, Some(Duration::from_secs(120)));
+    assert_eq!(s.change_debounce, Duration::from_secs(300));
+}
+
+#[test]
+fn the_change_debounce_takes_a_duration_and_names_itself_when_bad() {
+    let debounce = |v: &str| Settings::load(&env(&[("SCOPEWATCH_CHANGE_DEBOUNCE", v)]), None);
+    assert_eq!(
+        debounce("90s").unwrap().change_debounce,
+        Duration::from_secs(90)
+    );
+    assert_eq!(debounce("0s").unwrap().change_debounce, Duration::ZERO);
+    for bad in ["soon", "-1m", "5"] {
+        let e = debounce(bad).unwrap_err().to_string();
+        assert!(e.contains("SCOPEWATCH_CHANGE_DEBOUNCE"), "{bad}: {e}");
+    }
 }
 
 #[test]

@@ -53,6 +53,9 @@ impl Raw {
             change_poll: self
                 .scopewatch_change_poll
                 .map_or(Some(Duration::from_secs(120)), |p| p.0),
+            change_debounce: self
+                .scopewatch_change_debounce
+                .map_or(Duration::from_secs(300), |d| d.0),
             database_url,
             database_wait: self
                 .scopewatch_database_wait

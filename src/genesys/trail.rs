@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeSet, HashSet};
 
-use chrono::{DateTime, Duration, SecondsFormat, Utc};
+use chrono::{DateTime, Duration, SecondsFormat, SubsecRound, Utc};
 
 use super::client::GenesysClient;
 use super::error::GenesysError;
@@ -400,8 +400,9 @@ pub async fn realtime_changes(
     since: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> Result<(Vec<AuditEvent>, bool), GenesysError> {
+    let until = now.max(since) + Duration::seconds(1);
     let body = TrailQuery {
-        interval: interval(since, now.max(since) + Duration::seconds(1)),
+        interval: interval(since, until),
         service_name: Some(service.to_string()),
         filters: vec![TrailFilter {
             property: "EntityType".into(),
@@ -421,12 +422,39 @@ pub async fn realtime_changes(
         page.page_count.is_some_and(|n| n > 1) || page.entities.len() as u64 > REALTIME_PAGE_SIZE;
     let mut records = page.entities;
     records.truncate(REALTIME_PAGE_SIZE as usize);
-    let events = readable(client, records, AUDIT_REALTIME)
+    let events: Vec<AuditEvent> = readable(client, records, AUDIT_REALTIME)
         .into_iter()
         .filter_map(event)
         .filter(|e| TRAIL_ENTITY_TYPES.contains(&e.entity_type.as_str()))
         .collect();
-    Ok((events, more))
+    Ok((within(client, events, since, until), more))
+}
+
+/// The events dated inside the interval asked (to the second, as it was sent); the others are
+/// skipped and counted. One dated in the future would otherwise move the poller's mark past
+/// now, and every later window would be asked in the future, where nothing is ever recorded.
+fn within(
+    client: &GenesysClient,
+    events: Vec<AuditEvent>,
+    since: DateTime<Utc>,
+    until: DateTime<Utc>,
+) -> Vec<AuditEvent> {
+    let (from, to) = (since.trunc_subsecs(0), until.trunc_subsecs(0));
+    // Inclusive to the second at both ends, as the query is.
+    let end = to + Duration::seconds(1);
+    let (kept, outside): (Vec<AuditEvent>, Vec<AuditEvent>) =
+        events.into_iter().partition(|e| e.at >= from && e.at < end);
+    if let Some(first) = outside.first() {
+        tracing::warn!(
+            endpoint = AUDIT_REALTIME,
+            count = outside.len(),
+            at = %first.at,
+            asked = %interval(from, to),
+            "skipped realtime audit events dated outside the interval asked"
+        );
+    }
+    client.records_skipped(AUDIT_REALTIME, outside.len() as u64);
+    kept
 }
 
 /// The start of the trail window: the usage window, as far as the audit API reaches.
@@ -578,6 +606,72 @@ mod tests {
         assert!(
             serde_json::from_str::<TrailResults>(r#"{"entities": {"a": 1}}"#).is_err(),
             "a broken envelope still fails the page"
+        );
+    }
+
+    /// Counts the records skipped, as the service's metrics do.
+    #[derive(Default)]
+    struct Skipped(std::sync::atomic::AtomicU64);
+
+    impl crate::genesys::Observer for Skipped {
+        fn records_skipped(&self, endpoint: &str, count: u64) {
+            assert_eq!(endpoint, AUDIT_REALTIME);
+            self.0
+                .fetch_add(count, std::sync::atomic::Ordering::Relaxed);
+        }
+    }
+
+    #[test]
+    fn realtime_events_outside_the_interval_asked_are_skipped_and_counted_at_both_ends() {
+        let skipped = std::sync::Arc::new(Skipped::default());
+        let client = crate::genesys::GenesysClient::new(
+            crate::genesys::ClientConfig::new(
+                "id".into(),
+                secrecy::SecretString::from("secret"),
+                "mypurecloud.com".into(),
+                "http://127.0.0.1:9".into(),
+                "http://127.0.0.1:9".into(),
+            ),
+            skipped.clone(),
+        )
+        .unwrap();
+        let at = |t: &str| DateTime::parse_from_rfc3339(t).unwrap().with_timezone(&Utc);
+        let dated = |t: &str| {
+            event(TrailMessage {
+                id: Some(t.into()),
+                event_date: Some(t.into()),
+                action: Some("Update".into()),
+                entity_type: Some("OAuthClient".into()),
+                ..TrailMessage::default()
+            })
+            .unwrap()
+        };
+        let events = [
+            "2026-11-20T09:59:59.900Z",
+            "2026-11-20T10:00:00Z",
+            "2026-11-20T10:05:00.999Z",
+            "2026-11-20T10:05:01Z",
+            "2027-11-20T10:00:00Z",
+        ]
+        .map(dated)
+        .to_vec();
+        let kept = within(
+            &client,
+            events,
+            at("2026-11-20T10:00:00.400Z"),
+            at("2026-11-20T10:05:00.700Z"),
+        );
+        assert_eq!(
+            kept.iter()
+                .map(|e| e.id.as_deref().unwrap())
+                .collect::<Vec<_>>(),
+            ["2026-11-20T10:00:00Z", "2026-11-20T10:05:00.999Z"],
+            "inclusive to the second at both ends, as the interval is sent"
+        );
+        assert_eq!(
+            skipped.0.load(std::sync::atomic::Ordering::Relaxed),
+            3,
+            "one before, two after"
         );
     }
 

@@ -6,8 +6,9 @@
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
-use scopewatch::auditor::{AuditHandle, ChangeWatch, Found, change_loop};
+use scopewatch::auditor::{AuditHandle, ChangeTiming, ChangeWatch, Found, change_loop};
 use scopewatch::store::Outcome;
+use scopewatch_sim::OddRecords;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
@@ -33,14 +34,25 @@ struct Poller {
 }
 
 impl Poller {
+    /// The poller with no debounce: every change found starts an audit.
     fn spawn(app: &TestApp) -> Poller {
+        Poller::with_timing(
+            app,
+            ChangeTiming {
+                period: PERIOD,
+                debounce: Duration::ZERO,
+            },
+        )
+    }
+
+    fn with_timing(app: &TestApp, timing: ChangeTiming) -> Poller {
         let cancel = CancellationToken::new();
         let tasks = TaskTracker::new();
         let audits = AuditHandle::new(app.auditor.clone(), tasks.clone(), cancel.clone());
         tasks.spawn(change_loop(
             app.auditor.clone(),
             audits,
-            PERIOD,
+            timing,
             cancel.clone(),
         ));
         Poller {
@@ -303,4 +315,125 @@ async fn serve_with_a_change_poll_polls_the_audit_trail() {
     wait_until(&sim, realtime_calls, 1).await;
     let _ = stop.send(());
     server.await.unwrap().unwrap();
+}
+
+/// Changes keep coming: the first starts an audit at once, those seen during the debounce lead
+/// to one more audit when it ends, and to no other.
+#[tokio::test]
+async fn change_driven_audits_are_coalesced_to_one_per_debounce_the_first_at_once() {
+    const DEBOUNCE: Duration = Duration::from_millis(2500);
+    let app = spawn_app_on(
+        start_sim(org_with_operator()).await,
+        &temp_database(),
+        &[("SCOPEWATCH_MAX_REQUESTS_PER_MINUTE", "300")],
+    )
+    .await;
+    let first = app.audit().await.unwrap().report.audit_id.clone();
+    // Slower polls than the other tests': three audits and the polls stay within the calls a
+    // minute allows, so no call waits for the rate limit.
+    let timing = ChangeTiming {
+        period: Duration::from_millis(100),
+        debounce: DEBOUNCE,
+    };
+    let poller = Poller::with_timing(&app, timing);
+    wait_until(&app.sim, realtime_calls, 2).await;
+    let mut finished = app.auditor.finished();
+    let began = Instant::now();
+    create_client_as_operator(&app.sim, risky_client("First change")).await;
+    let second = tokio::time::timeout(
+        Duration::from_secs(30),
+        finished.wait_for(|f| f.as_ref().is_some_and(|f| f.audit_id != first)),
+    )
+    .await
+    .expect("the first change starts an audit")
+    .unwrap()
+    .clone()
+    .unwrap()
+    .audit_id;
+    assert!(
+        began.elapsed() < DEBOUNCE,
+        "the first change-driven audit starts at once, not after {:?}",
+        began.elapsed()
+    );
+    // Two more changes, each seen by the poller (OAuth clients are asked every other poll)
+    // while the debounce holds.
+    for name in ["Second change", "Third change"] {
+        create_client_as_operator(&app.sim, risky_client(name)).await;
+        let asked = realtime_calls(&app.sim);
+        wait_until(&app.sim, realtime_calls, asked + 4).await;
+    }
+    tokio::time::timeout(
+        Duration::from_secs(30),
+        finished.wait_for(|f| f.as_ref().is_some_and(|f| f.audit_id != second)),
+    )
+    .await
+    .expect("the changes seen during the debounce lead to an audit when it ends")
+    .unwrap();
+    assert!(
+        began.elapsed() >= DEBOUNCE,
+        "the next change-driven audit waited for the debounce: {:?}",
+        began.elapsed()
+    );
+    let asked = realtime_calls(&app.sim);
+    wait_until(&app.sim, realtime_calls, asked + 8).await;
+    poller.stop().await;
+    assert_eq!(
+        audits_begun(&app).await,
+        3,
+        "one audit asked, one at the first change, one for both changes in the debounce"
+    );
+}
+
+/// An event dated after the interval asked (a clock gone wrong upstream, or a hostile one) is
+/// skipped and counted, and the poller still sees the changes that come after it.
+#[tokio::test]
+async fn a_realtime_event_dated_in_the_future_is_skipped_counted_and_later_changes_are_seen() {
+    let app = spawn_app_on(start_sim(org_with_operator()).await, &temp_database(), &[]).await;
+    let mut watch = ChangeWatch::new(Utc::now());
+    let client = app.auditor.genesys();
+    assert_eq!(
+        watch.poll(client, Utc::now()).await.unwrap(),
+        Found::Nothing
+    );
+    create_client_as_operator(&app.sim, risky_client("Hidden by the future")).await;
+    let future = serde_json::json!({
+        "id": "from-the-future",
+        "serviceName": "PeoplePermissions",
+        "eventDate": (Utc::now() + chrono::Duration::days(1)).to_rfc3339(),
+        "action": "Create",
+        "entityType": "OAuthClient",
+        "entity": {"id": "future-client"},
+    });
+    app.sim
+        .faults()
+        .odd_records(REALTIME, OddRecords::Replace(0, future));
+    let mut found = Vec::new();
+    for _ in 0..2 {
+        found.push(watch.poll(client, Utc::now()).await.unwrap());
+    }
+    assert_eq!(
+        found,
+        [Found::Nothing, Found::Nothing],
+        "the one event is skipped"
+    );
+    let metrics = app.get("/metrics").await.text().await.unwrap();
+    let skipped = metrics
+        .lines()
+        .find(|l| {
+            l.starts_with("scopewatch_upstream_records_skipped_total{")
+                && l.contains(&format!("endpoint=\"{REALTIME}\""))
+        })
+        .and_then(|l| l.rsplit(' ').next()?.parse::<f64>().ok());
+    assert_eq!(skipped, Some(1.0), "{metrics}");
+
+    app.sim.faults().clear();
+    create_client_as_operator(&app.sim, risky_client("Seen after the future")).await;
+    let mut found = Vec::new();
+    for _ in 0..2 {
+        found.push(watch.poll(client, Utc::now()).await.unwrap());
+    }
+    assert!(
+        found.contains(&Found::Changes(2)),
+        "both real changes are seen: {found:?}"
+    );
 }
