@@ -47,7 +47,9 @@ pub async fn postgres_schema_url(url: &str) -> String {
         .fetch_all(&admin)
         .await
         .unwrap();
-        for old in stale {
+        // Only schemas of test processes that have ended: another test run on this machine (a
+        // second checkout, CI beside a developer) keeps its own.
+        for old in stale.into_iter().filter(|name| !owner_is_running(name)) {
             let _ = sqlx::query(&format!("DROP SCHEMA IF EXISTS {old} CASCADE"))
                 .execute(&admin)
                 .await;
@@ -60,6 +62,15 @@ pub async fn postgres_schema_url(url: &str) -> String {
     admin.close().await;
     let separator = if url.contains('?') { '&' } else { '?' };
     format!("{url}{separator}options=-c%20search_path%3D{schema}")
+}
+
+/// Whether the test process that made schema `sw_{pid}_...` is still running.
+fn owner_is_running(schema: &str) -> bool {
+    schema
+        .strip_prefix("sw_")
+        .and_then(|rest| rest.split('_').next())
+        .and_then(|pid| pid.parse::<u32>().ok())
+        .is_some_and(|pid| std::path::Path::new(&format!("/proc/{pid}")).exists())
 }
 
 /// A store on a fresh schema of the test server.
