@@ -669,6 +669,21 @@ impl GenesysClient {
     }
 }
 
+/// A client of an upstream that is never reached (port 9), for unit tests that drive the
+/// client's own logic; `observer` hears what it counts.
+#[cfg(test)]
+pub(crate) fn offline_client(observer: Arc<dyn Observer>) -> GenesysClient {
+    let mut config = ClientConfig::new(
+        "id".into(),
+        SecretString::from("secret"),
+        "mypurecloud.com".into(),
+        "http://127.0.0.1:9".into(),
+        "http://127.0.0.1:9".into(),
+    );
+    config.deadline = Duration::from_secs(60);
+    GenesysClient::new(config, observer).expect("a client of a fixed configuration")
+}
+
 /// How a successful answer's body becomes a value: `Ok(Err(step))` is a failure worth another
 /// try (a dropped connection, a malformed body), `Err` one that is not (the body is too big).
 trait Decode<T> {

@@ -587,17 +587,8 @@ mod tests {
             }),
             "an unreadable message keeps its id for the warning"
         );
-        let client = crate::genesys::GenesysClient::new(
-            crate::genesys::ClientConfig::new(
-                "id".into(),
-                secrecy::SecretString::from("secret"),
-                "mypurecloud.com".into(),
-                "http://127.0.0.1:9".into(),
-                "http://127.0.0.1:9".into(),
-            ),
-            std::sync::Arc::new(crate::genesys::NoObserver),
-        )
-        .unwrap();
+        let client =
+            crate::genesys::client::offline_client(std::sync::Arc::new(crate::genesys::NoObserver));
         let kept = readable(&client, page.entities, AUDIT_RESULTS);
         assert_eq!(
             kept.iter().map(|m| m.id.as_deref()).collect::<Vec<_>>(),
@@ -624,17 +615,7 @@ mod tests {
     #[test]
     fn realtime_events_outside_the_interval_asked_are_skipped_and_counted_at_both_ends() {
         let skipped = std::sync::Arc::new(Skipped::default());
-        let client = crate::genesys::GenesysClient::new(
-            crate::genesys::ClientConfig::new(
-                "id".into(),
-                secrecy::SecretString::from("secret"),
-                "mypurecloud.com".into(),
-                "http://127.0.0.1:9".into(),
-                "http://127.0.0.1:9".into(),
-            ),
-            skipped.clone(),
-        )
-        .unwrap();
+        let client = crate::genesys::client::offline_client(skipped.clone());
         let at = |t: &str| DateTime::parse_from_rfc3339(t).unwrap().with_timezone(&Utc);
         let dated = |t: &str| {
             event(TrailMessage {

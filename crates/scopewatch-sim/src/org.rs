@@ -31,6 +31,41 @@ pub struct SimClient {
     pub secret: Option<String>,
 }
 
+impl SimClient {
+    /// An active client-credentials client holding one role grant, as an admin would make
+    /// scopewatch's own client or a test operator.
+    fn credentials(
+        id: &str,
+        secret: &str,
+        name: &str,
+        description: &str,
+        validity_seconds: i64,
+        grant: RoleDivision,
+    ) -> SimClient {
+        SimClient {
+            client: OAuthClient {
+                id: id.to_string(),
+                name: name.into(),
+                access_token_validity_seconds: Some(validity_seconds),
+                description: Some(description.into()),
+                registered_redirect_uri: Some(vec![]),
+                role_ids: Some(vec![grant.role_id.clone()]),
+                date_created: Some("2026-01-05T09:00:00.000Z".into()),
+                date_modified: Some("2026-01-05T09:00:00.000Z".into()),
+                created_by: None,
+                modified_by: None,
+                authorized_grant_type: "CLIENT-CREDENTIALS".into(),
+                scope: Some(vec![]),
+                role_divisions: Some(vec![grant]),
+                state: Some("active".into()),
+                date_to_delete: None,
+                self_uri: Some(format!("/api/v2/oauth/clients/{id}")),
+            },
+            secret: Some(secret.to_string()),
+        }
+    }
+}
+
 /// A whole organization; `--org FILE` loads one and `--dump-org FILE` writes one.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -176,30 +211,17 @@ impl Org {
         // A grant always names its division (the model requires `divisionId`).
         self.ensure_divisions();
         let division = Some(self.home_division_id.clone());
-        self.clients.push(SimClient {
-            client: OAuthClient {
-                id: client_id.to_string(),
-                name: "scopewatch auditor".into(),
-                access_token_validity_seconds: Some(86_400),
-                description: Some("Reads OAuth clients, roles and usage for scopewatch".into()),
-                registered_redirect_uri: Some(vec![]),
-                role_ids: Some(vec![role_id.clone()]),
-                date_created: Some("2026-01-05T09:00:00.000Z".into()),
-                date_modified: Some("2026-01-05T09:00:00.000Z".into()),
-                created_by: None,
-                modified_by: None,
-                authorized_grant_type: "CLIENT-CREDENTIALS".into(),
-                scope: Some(vec![]),
-                role_divisions: Some(vec![RoleDivision {
-                    role_id,
-                    division_id: division,
-                }]),
-                state: Some("active".into()),
-                date_to_delete: None,
-                self_uri: Some(format!("/api/v2/oauth/clients/{client_id}")),
+        self.clients.push(SimClient::credentials(
+            client_id,
+            secret,
+            "scopewatch auditor",
+            "Reads OAuth clients, roles and usage for scopewatch",
+            86_400,
+            RoleDivision {
+                role_id,
+                division_id: division,
             },
-            secret: Some(secret.to_string()),
-        });
+        ));
     }
 
     /// Adds a client-credentials client that may create, edit and delete OAuth clients (in
@@ -227,30 +249,17 @@ impl Org {
             base: Some(false),
             self_uri: Some(format!("/api/v2/authorization/roles/{role_id}")),
         });
-        self.clients.push(SimClient {
-            client: OAuthClient {
-                id: client_id.to_string(),
-                name: "scopewatch test operator".into(),
-                access_token_validity_seconds: Some(3600),
-                description: Some("Changes the org in tests".into()),
-                registered_redirect_uri: Some(vec![]),
-                role_ids: Some(vec![role_id.clone()]),
-                date_created: Some("2026-01-05T09:00:00.000Z".into()),
-                date_modified: Some("2026-01-05T09:00:00.000Z".into()),
-                created_by: None,
-                modified_by: None,
-                authorized_grant_type: "CLIENT-CREDENTIALS".into(),
-                scope: Some(vec![]),
-                role_divisions: Some(vec![RoleDivision {
-                    role_id,
-                    division_id: Some("*".into()),
-                }]),
-                state: Some("active".into()),
-                date_to_delete: None,
-                self_uri: Some(format!("/api/v2/oauth/clients/{client_id}")),
+        self.clients.push(SimClient::credentials(
+            client_id,
+            secret,
+            "scopewatch test operator",
+            "Changes the org in tests",
+            3600,
+            RoleDivision {
+                role_id,
+                division_id: Some("*".into()),
             },
-            secret: Some(secret.to_string()),
-        });
+        ));
     }
 
     /// Whether the client's roles grant `domain:entity:action` (with `*` wildcards, or the

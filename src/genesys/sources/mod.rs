@@ -208,18 +208,10 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
-    use crate::genesys::{ClientConfig, NoObserver};
+    use crate::genesys::NoObserver;
 
     fn client() -> GenesysClient {
-        let mut config = ClientConfig::new(
-            "id".into(),
-            secrecy::SecretString::from("secret"),
-            "mypurecloud.com".into(),
-            "http://127.0.0.1:9".into(),
-            "http://127.0.0.1:9".into(),
-        );
-        config.deadline = Duration::from_secs(60);
-        GenesysClient::new(config, std::sync::Arc::new(NoObserver)).unwrap()
+        crate::genesys::client::offline_client(std::sync::Arc::new(NoObserver))
     }
 
     fn source(name: &'static str, needs: &'static [&'static str], start: Start) -> Source {
