@@ -1,4 +1,5 @@
-//! A readable terminal summary: the counts, then the clients with findings, riskiest first.
+//! A readable terminal summary: the counts, then the clients with findings, riskiest first,
+//! then the clients whose records could not be read (`UNREAD`, with why).
 
 use crate::audit::report::{Report, RiskLevel};
 
@@ -62,9 +63,23 @@ pub fn to_table(report: &Report) -> String {
             findings.join(", ")
         ));
     }
-    let clean = s.by_risk_level.none;
+    let unreadable: Vec<_> = report
+        .clients
+        .iter()
+        .filter_map(|c| Some((c, c.unreadable.as_deref()?)))
+        .collect();
+    let clean = s.by_risk_level.none - unreadable.len() as u64;
     if clean > 0 {
         out.push_str(&format!("({clean} clients without findings not shown)\n"));
+    }
+    for (c, why) in unreadable {
+        out.push_str(&format!(
+            "{:<9} {:>5}  {}  {}\n",
+            "UNREAD",
+            "-",
+            clip(&c.client_id, 36),
+            clip(why, 80)
+        ));
     }
     out
 }
