@@ -140,7 +140,7 @@ fn reason(raw: &RawValue, error: &serde_json::Error) -> String {
     for c in message.chars() {
         match quote {
             Some(q) if c == q => {
-                out.push_str("…");
+                out.push('…');
                 out.push(c);
                 quote = None;
             }
