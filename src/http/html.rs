@@ -478,4 +478,42 @@ mod tests {
         assert_eq!(encode_segment("a b/c?"), "a%20b%2Fc%3F");
         assert_eq!(encode_segment("3dfb45d2-acbd"), "3dfb45d2-acbd");
     }
+
+    #[test]
+    fn the_least_privilege_cell_says_what_is_held_conditionally() {
+        use crate::audit::rules::testkit::{client, policy, with_narrowed_role, with_roles};
+        use crate::audit::snapshot::{Call, Usage};
+        let mut s = with_narrowed_role(&[("routing", "queue", &["view"])], 2);
+        s.clients = vec![with_roles(
+            client("CLIENT-CREDENTIALS"),
+            &[("narrowed", "*")],
+        )];
+        let day = s.collected_at.date_naive();
+        s.usage = Usage::Known {
+            window_start: day,
+            last_used: [("c1".to_string(), day)].into(),
+            calls: [(
+                "c1".to_string(),
+                vec![Call {
+                    method: "GET".into(),
+                    template: "api/v2/routing/queues".into(),
+                    requests: 1,
+                    succeeded: 1,
+                }],
+            )]
+            .into(),
+        };
+        let run = crate::audit::AuditRun {
+            audit_id: "t".into(),
+            started_at: s.collected_at,
+            generated_at: s.collected_at,
+            first_seen: &|_| None,
+        };
+        let report = crate::audit::judge(s, &policy(), &run);
+        let cell = least_privilege(&report.clients[0]);
+        assert!(
+            cell.contains("<br>held conditionally: routing:queue:view (named resources: 2)<br>"),
+            "{cell}"
+        );
+    }
 }
