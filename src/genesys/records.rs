@@ -13,6 +13,10 @@ use serde_json::value::RawValue;
 const MAX_NAMED: usize = 5;
 /// Characters kept of an upstream id or name in a warning.
 const MAX_ID_CHARS: usize = 64;
+/// The largest record read, in bytes of JSON: a larger one is not decoded and fails its
+/// listing (`Records::oversized`). The largest real records are roles of thousands of
+/// permission policies, well under this.
+pub(crate) const MAX_RECORD_BYTES: usize = 4 << 20;
 
 /// The records that did not parse: how many, and who the first few were.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -90,6 +94,10 @@ fn identify(raw: &RawValue) -> Option<String> {
 pub(crate) struct Records<T> {
     pub(crate) items: Vec<T>,
     pub(crate) skipped: Skipped,
+    /// Bytes of JSON of the records kept: what the listing's budget counts.
+    pub(crate) bytes: usize,
+    /// Records over `MAX_RECORD_BYTES`, never decoded: the listing fails naming the bound.
+    pub(crate) oversized: u64,
 }
 
 impl<T> Default for Records<T> {
@@ -97,6 +105,8 @@ impl<T> Default for Records<T> {
         Records {
             items: Vec::new(),
             skipped: Skipped::default(),
+            bytes: 0,
+            oversized: 0,
         }
     }
 }
@@ -134,8 +144,16 @@ impl<'de, T: DeserializeOwned> Visitor<'de> for EachRecord<T> {
         // A record's raw slice is its own document: its parse error cannot leave the list's
         // parser in the middle of a value.
         while let Some(raw) = seq.next_element::<Box<RawValue>>()? {
+            let len = raw.get().len();
+            if len > MAX_RECORD_BYTES {
+                records.oversized += 1;
+                continue;
+            }
             match serde_json::from_str::<T>(raw.get()) {
-                Ok(item) => records.items.push(item),
+                Ok(item) => {
+                    records.items.push(item);
+                    records.bytes += len;
+                }
                 Err(_) => records.skipped.add(&raw),
             }
         }

@@ -6,6 +6,7 @@ mod api;
 mod audit;
 mod helpers;
 mod hostile;
+mod memory;
 mod migrations;
 mod modules;
 mod notify;
