@@ -17,9 +17,26 @@ pub enum StoredReport {
     Text(Bytes),
 }
 
+/// How many times its compressed size a stored report may inflate to. Reports are JSON
+/// compressed at gzip's fast level, a few tens of times smaller; a gzip bomb is about a
+/// thousand times, and is refused a quarter of the way.
+const MAX_RATIO: u64 = 250;
+
 impl StoredReport {
-    /// The report's JSON as it is read: inflated piece by piece, never past `MAX_REPORT_BYTES`
-    /// (one byte more reads as an error).
+    /// The most its JSON may take: `MAX_RATIO` times the stored gzip (and 1 MiB), never more
+    /// than `MAX_REPORT_BYTES`.
+    pub fn bound(&self) -> u64 {
+        match self {
+            StoredReport::Gzip(gzip) => (gzip.len() as u64)
+                .saturating_mul(MAX_RATIO)
+                .saturating_add(1 << 20)
+                .min(MAX_REPORT_BYTES),
+            StoredReport::Text(text) => (text.len() as u64).min(MAX_REPORT_BYTES),
+        }
+    }
+
+    /// The report's JSON as it is read: inflated piece by piece, never past `bound()` (one
+    /// byte more reads as an error).
     pub fn reader(&self) -> Bounded<Box<dyn Read + Send>> {
         let inner: Box<dyn Read + Send> = match self {
             StoredReport::Gzip(gzip) => Box::new(flate2::read::GzDecoder::new(
@@ -30,7 +47,7 @@ impl StoredReport {
         Bounded {
             inner,
             read: 0,
-            limit: MAX_REPORT_BYTES,
+            limit: self.bound(),
         }
     }
 
@@ -48,7 +65,11 @@ impl StoredReport {
         let mut reader = self.reader();
         let checked = serde_json::from_reader::<_, IgnoredAny>(&mut reader);
         if reader.passed() {
-            return Err(format!("it inflates past {} MiB", MAX_REPORT_BYTES >> 20));
+            return Err(format!(
+                "it inflates past {} bytes ({MAX_RATIO} times its stored size, at most {} MiB)",
+                reader.limit,
+                MAX_REPORT_BYTES >> 20
+            ));
         }
         match checked {
             Ok(IgnoredAny) => Ok(reader.read),
@@ -125,18 +146,22 @@ mod tests {
     }
 
     #[test]
-    fn a_gzip_bomb_is_refused_after_the_bound_without_being_held() {
-        // Zeros past the bound, compressed to about a thousandth.
+    fn a_gzip_bomb_is_refused_a_fraction_of_the_way_without_being_held() {
+        // 16 MiB of spaces (valid JSON around a value would be no better), compressed to
+        // about a thousandth.
         let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
-        let zeros = vec![b' '; 1 << 20];
-        for _ in 0..=(MAX_REPORT_BYTES >> 20) {
-            std::io::Write::write_all(&mut e, &zeros).unwrap();
+        let spaces = vec![b' '; 1 << 20];
+        for _ in 0..16 {
+            std::io::Write::write_all(&mut e, &spaces).unwrap();
         }
         let bomb = StoredReport::Gzip(Bytes::from(e.finish().unwrap()));
-        assert!(bomb.stored_len() < 1 << 20, "{}", bomb.stored_len());
+        assert!(bomb.stored_len() < 64 << 10, "{}", bomb.stored_len());
+        assert!(bomb.bound() < 16 << 20, "{}", bomb.bound());
         let err = bomb.verify().unwrap_err();
-        assert!(err.contains("inflates past 256 MiB"), "{err}");
+        assert!(err.contains("250 times its stored size"), "{err}");
         assert!(bomb.parse::<serde_json::Value>().is_err());
+        let huge = StoredReport::Gzip(Bytes::from(vec![0; 4 << 20]));
+        assert_eq!(huge.bound(), MAX_REPORT_BYTES, "never past the bound");
     }
 
     #[test]
