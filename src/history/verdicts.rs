@@ -9,17 +9,17 @@ use std::sync::Mutex;
 const MAX_VERDICTS: usize = 256;
 
 /// A stored report's verdict: its length inflated, or why it is unreadable.
-pub type Verdict = Result<u64, String>;
+pub(super) type Verdict = Result<u64, String>;
 
 #[derive(Default)]
-pub struct Verdicts(Mutex<VecDeque<(String, Verdict)>>);
+pub(super) struct Verdicts(Mutex<VecDeque<(String, Verdict)>>);
 
 impl Verdicts {
     fn lock(&self) -> std::sync::MutexGuard<'_, VecDeque<(String, Verdict)>> {
         self.0.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    pub fn get(&self, audit_id: &str) -> Option<Verdict> {
+    pub(super) fn get(&self, audit_id: &str) -> Option<Verdict> {
         self.lock()
             .iter()
             .find(|(id, _)| id == audit_id)
@@ -27,7 +27,7 @@ impl Verdicts {
     }
 
     /// Keeps a verdict, forgetting the oldest beyond the bound.
-    pub fn put(&self, audit_id: &str, verdict: Verdict) {
+    pub(super) fn put(&self, audit_id: &str, verdict: Verdict) {
         let mut kept = self.lock();
         kept.retain(|(id, _)| id != audit_id);
         kept.push_back((audit_id.to_string(), verdict));

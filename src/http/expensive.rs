@@ -15,11 +15,11 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use super::error::ApiError;
 
 /// Expensive requests running at once.
-pub const RUNNING: usize = 4;
+const RUNNING: usize = 4;
 /// Expensive requests waiting for a turn; more are answered 503 at once.
-pub const QUEUED: usize = 32;
+const QUEUED: usize = 32;
 /// Stored report bodies being sent at once.
-pub const BODIES: usize = 64;
+const BODIES: usize = 64;
 /// The longest a request waits in the queue before it is answered 503.
 const WAIT: Duration = Duration::from_secs(10);
 /// What `Retry-After` says.
@@ -83,7 +83,7 @@ impl Expensive {
 }
 
 /// The answer past the limit.
-pub fn busy() -> ApiError {
+fn busy() -> ApiError {
     ApiError::new(
         StatusCode::SERVICE_UNAVAILABLE,
         "busy",
