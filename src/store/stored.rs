@@ -94,7 +94,7 @@ pub struct Bounded<R> {
 }
 
 impl<R> Bounded<R> {
-    fn passed(&self) -> bool {
+    pub(super) fn passed(&self) -> bool {
         self.read > self.limit
     }
 }
