@@ -3,8 +3,8 @@
 //! org run concurrently, and slow readers take the plain report a few KB at a time. Then a
 //! flood: 96 diffs, 64 HTML pages and 64 slow readers at once, with `/healthz` timed.
 //!
-//! Passes when no request of the soak failed, `/healthz` answered within 5 s during the flood (loose: a loaded CI machine),
-//! every flood answer was 200 or 503 `busy` with `Retry-After`, and the resident size did not
+//! Passes when no request of the soak failed, `/healthz` answered within 5 s during the flood
+//! (loose, for a loaded CI machine), every flood answer was 200 or 503 `busy` with `Retry-After`, and the resident size did not
 //! grow: the median of the lowest reading of each 5 s window in the last third of the soak is
 //! within `MAX_GROWTH` of that of the middle third. Prints the peak resident size of each
 //! phase (the memory budget in docs/SECURITY.md quotes them).
@@ -122,8 +122,7 @@ async fn change_clients(http: &reqwest::Client, sim: &RunningSim, n: u64) -> boo
 }
 
 /// A slow reader: asks the plain report with a small receive buffer and reads 4 KB every
-/// `pause`, to the end of the body or for `for_at_most`. True when what it read is an answer
-/// (a 200, or a 503 past the limits when `busy_ok`).
+/// `pause`, to the end of the body or for `for_at_most`. True when the answer is a 200.
 async fn slow_read(addr: &str, path: &str, pause: Duration, for_at_most: Duration) -> bool {
     let Ok(socket) = tokio::net::TcpSocket::new_v4() else {
         return false;
