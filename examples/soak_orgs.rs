@@ -4,9 +4,9 @@
 //! flood: 96 diffs, 64 HTML pages and 64 slow readers at once, with `/healthz` timed.
 //!
 //! Passes when no request of the soak failed, `/healthz` answered within 5 s during the flood
-//! (loose, for a loaded CI machine), every flood answer was 200 or 503 `busy` with `Retry-After`, and the resident size did not
-//! grow: the median of the lowest reading of each 5 s window in the last third of the soak is
-//! within `MAX_GROWTH` of that of the middle third. Prints the peak resident size of each
+//! (loose, for a loaded CI machine), every flood answer was 200 or 503 `busy` with
+//! `Retry-After`, and the resident size did not grow: the median of the lowest reading of each
+//! 5 s window in the last third of the soak is within `MAX_GROWTH` of that of the middle third. Prints the peak resident size of each
 //! phase (the memory budget in docs/SECURITY.md quotes them).
 //!
 //! cargo run --example soak_orgs -- [seconds]   (default 150)
