@@ -10,7 +10,7 @@ use super::error::GenesysError;
 use super::records::{Page, Records};
 
 /// A `*Uri` as a path with query (Genesys sends them relative; an absolute one is accepted).
-fn as_path(uri: &str) -> String {
+pub(super) fn as_path(uri: &str) -> String {
     match url::Url::parse(uri) {
         Ok(u) => match u.query() {
             Some(q) => format!("{}?{q}", u.path()),
