@@ -804,6 +804,11 @@ mod tests {
             "oauth:client:view or usage:organization:view"
         );
         assert_eq!(
+            permission_for("/api/v2/usage/aggregates/query/jobs"),
+            "usage:organization:view",
+            "the jobs API takes only the usage permission"
+        );
+        assert_eq!(
             permission_for("/api/v2/authorization/roles"),
             "authorization:role:view"
         );

@@ -36,6 +36,8 @@ struct FaultState {
     denied: HashSet<String>,
     /// Every usage job answers `Failed`.
     fail_usage_jobs: bool,
+    /// The usage jobs API answers 501.
+    usage_jobs_not_implemented: bool,
     /// (target, what is odd) per odd-records fault.
     odd: Vec<(String, OddRecords)>,
     rng: Rng,
@@ -71,6 +73,7 @@ impl Faults {
                 revoke_after: None,
                 denied: HashSet::new(),
                 fail_usage_jobs: false,
+                usage_jobs_not_implemented: false,
                 odd: Vec::new(),
                 rng: Rng::new(random_u64()),
             }),
@@ -149,6 +152,15 @@ impl Faults {
         self.with(|s| s.fail_usage_jobs = true);
     }
 
+    /// The usage jobs API answers 501 `not.implemented`, as a service a region lacks may.
+    pub fn usage_jobs_not_implemented(&self) {
+        self.with(|s| s.usage_jobs_not_implemented = true);
+    }
+
+    pub(crate) fn usage_jobs_absent(&self) -> bool {
+        self.with(|s| s.usage_jobs_not_implemented)
+    }
+
     pub(crate) fn usage_jobs_fail(&self) -> bool {
         self.with(|s| s.fail_usage_jobs)
     }
@@ -168,6 +180,7 @@ impl Faults {
             s.revoke_after = None;
             s.denied.clear();
             s.fail_usage_jobs = false;
+            s.usage_jobs_not_implemented = false;
             s.odd.clear();
         });
     }

@@ -2,8 +2,8 @@
 //! `GET .../jobs/{jobId}`), as Genesys answers it: the submission gives the job's id and
 //! results URI; the results answer `Running` until the rows are ready, then `Succeeded` with
 //! one page of rows and `nextUri` only when another page follows. The `usage-jobs` deny fault
-//! answers 404, as a region without the new service would; `fail_usage_jobs` makes every job
-//! `Failed` with its `errorBody`.
+//! answers 404, as a region without the new service would (`usage_jobs_not_implemented`: 501);
+//! `fail_usage_jobs` makes every job `Failed` with its `errorBody`.
 
 use std::collections::HashMap;
 
@@ -28,10 +28,14 @@ const DEFAULT_PAGE_SIZE: usize = 100;
 /// The largest `pageSize` Genesys accepts.
 const MAX_PAGE_SIZE: usize = 1000;
 
-/// The deny fault (`usage-jobs`) makes the whole service absent: 404 before anything else.
+/// The deny fault (`usage-jobs`) makes the whole service absent: 404 before anything else
+/// (501 with `usage_jobs_not_implemented`).
 fn served(state: &Shared, who: &Caller) -> Result<(), Fail> {
     if state.faults.is_denied("usage-jobs") {
         return Err(Fail::NotFound);
+    }
+    if state.faults.usage_jobs_absent() {
+        return Err(Fail::NotImplemented);
     }
     require(state, who, "usage", &JOB_PERMISSIONS)
 }

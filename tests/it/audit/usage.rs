@@ -126,3 +126,34 @@ async fn a_failed_usage_job_makes_usage_unknown_with_the_reason_genesys_gave() {
         "a Failed job is not a reason to use the older API"
     );
 }
+
+#[tokio::test]
+async fn a_501_from_the_jobs_api_falls_back_at_once_without_retries() {
+    let sim = start_sim_with(generated_org(30, 5), SimSettings::default()).await;
+    sim.faults().usage_jobs_not_implemented();
+    let report = assess_with(client_config(&sim), &AuditPolicy::builtin())
+        .await
+        .unwrap();
+    assert!(
+        report
+            .warnings
+            .iter()
+            .any(|w| w.starts_with("usage read from the older POST /api/v2/usage/query")),
+        "{:?}",
+        report.warnings
+    );
+    assert!(report.clients.iter().any(|c| c.usage_evidence == "used"));
+    let log = sim.requests();
+    let jobs: Vec<u16> = log
+        .iter()
+        .filter(|r| r.path == JOBS)
+        .map(|r| r.status)
+        .collect();
+    assert_eq!(jobs, vec![501], "a 501 is not retried");
+    assert_eq!(
+        log.iter()
+            .filter(|r| r.path == "/api/v2/usage/query")
+            .count(),
+        1
+    );
+}
