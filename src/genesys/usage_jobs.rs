@@ -202,3 +202,49 @@ async fn read_pages(
         page = client.get_json(JOB_RESULTS, &next).await?;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_job_page_folds_its_rows_skips_a_bad_one_and_reads_null_entities_as_none() {
+        let page: JobPage = serde_json::from_str(
+            r#"{"queryStatus":"Succeeded","nextUri":"/api/v2/usage/aggregates/query/jobs/j?after=2",
+                "entities":[
+                  {"date":"2026-12-05","oauthClient":{"id":"a"},"templateUri":"api/v2/users",
+                   "httpMethod":"GET","requestCount":4,"status200":3,"status400":1},
+                  {"date":"2026-12-06","oauthClient":{"id":"a"},"requestCount":"many"},
+                  {"date":"2026-12-01","oauthClient":{"name":"no id"},"requestCount":9},
+                  {"date":"2026-12-02","oauthClient":{"id":"b"},"requestCount":2,"platform":"Other"}
+                ]}"#,
+        )
+        .unwrap();
+        assert_eq!(page.entities.skipped.count, 1);
+        let mut evidence = Evidence::default();
+        for row in page.entities.items {
+            evidence.add_job_row(row);
+        }
+        let (last_used, calls) = evidence.finish();
+        assert_eq!(last_used.len(), 2, "a row without a client id is nobody's");
+        assert_eq!(last_used["a"].to_string(), "2026-12-05");
+        assert_eq!(last_used["b"].to_string(), "2026-12-02");
+        assert_eq!(calls["a"].len(), 1);
+        assert_eq!((calls["a"][0].requests, calls["a"][0].succeeded), (4, 3));
+        let empty: JobPage =
+            serde_json::from_str(r#"{"queryStatus":"Succeeded","entities":null}"#).unwrap();
+        assert!(empty.entities.items.is_empty() && empty.next_uri.is_none());
+        assert!(serde_json::from_str::<JobPage>(r#"{"entities":{"a":1}}"#).is_err());
+    }
+
+    #[test]
+    fn a_failed_job_says_genesys_reason_cleaned_and_bounded() {
+        let body =
+            serde_json::json!({"message": "Query\u{1b}[31m timed out", "code": "query.timeout"});
+        assert_eq!(why(Some(&body)), ": Query [31m timed out (query.timeout)");
+        assert_eq!(why(Some(&serde_json::json!("odd"))), "");
+        assert_eq!(why(None), "");
+        let long = serde_json::json!({"message": "x".repeat(5000)});
+        assert!(why(Some(&long)).chars().count() < 300);
+    }
+}

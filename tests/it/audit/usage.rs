@@ -157,3 +157,29 @@ async fn a_501_from_the_jobs_api_falls_back_at_once_without_retries() {
         1
     );
 }
+
+#[tokio::test]
+async fn a_usage_window_over_90_days_is_read_as_one_job_per_90_days() {
+    let sim = start_sim_with(generated_org(30, 5), SimSettings::default()).await;
+    let mut config = client_config(&sim);
+    config.usage_window_days = 200;
+    let report = assess_with(config, &AuditPolicy::builtin()).await.unwrap();
+    assert!(report.warnings.is_empty(), "{:?}", report.warnings);
+    let statuses: Vec<u16> = sim
+        .requests()
+        .iter()
+        .filter(|r| r.path == JOBS)
+        .map(|r| r.status)
+        .collect();
+    assert_eq!(statuses, vec![202, 202, 202], "90 + 90 + 20 days");
+    let oldest = report
+        .clients
+        .iter()
+        .filter_map(|c| c.last_used_date)
+        .min()
+        .unwrap();
+    assert!(
+        oldest < chrono::Utc::now().date_naive() - chrono::Duration::days(90),
+        "usage older than 90 days is read: {oldest}"
+    );
+}
