@@ -183,3 +183,28 @@ async fn a_usage_window_over_90_days_is_read_as_one_job_per_90_days() {
         "usage older than 90 days is read: {oldest}"
     );
 }
+
+/// `scopewatch_usage_reads_total{api}` of the default org, from the exposition.
+fn usage_reads(metrics: &str, api: &str) -> Option<f64> {
+    metrics
+        .lines()
+        .filter(|l| l.starts_with("scopewatch_usage_reads_total{"))
+        .filter(|l| l.contains(&format!("api=\"{api}\"")) && l.contains("org=\"default\""))
+        .find_map(|l| l.rsplit(' ').next()?.parse().ok())
+}
+
+#[tokio::test]
+async fn the_usage_api_that_answered_is_counted_by_its_label() {
+    let sim = start_sim(generated_org(20, 5)).await;
+    sim.faults().deny("usage-jobs");
+    let app = spawn_app_on(sim, &temp_database(), &[]).await;
+    app.audit().await.expect("the audit falls back");
+    let metrics = app.get("/metrics").await.text().await.unwrap();
+    assert_eq!(usage_reads(&metrics, "legacy"), Some(1.0), "{metrics}");
+    assert_eq!(usage_reads(&metrics, "jobs"), Some(0.0));
+    app.sim.faults().clear();
+    app.audit().await.expect("the jobs API again");
+    let metrics = app.get("/metrics").await.text().await.unwrap();
+    assert_eq!(usage_reads(&metrics, "jobs"), Some(1.0));
+    assert_eq!(usage_reads(&metrics, "legacy"), Some(1.0));
+}
