@@ -76,6 +76,7 @@ class Sim:
                 if len(fields) >= 5:
                     self.last_answer = max(self.last_answer, (float(fields[3]) + float(fields[4])) / 1e3)
                 path = re.sub(r"^/api/v2/usage/query/[^/]+/results$", "/api/v2/usage/query/{id}/results", path)
+                path = re.sub(r"^/api/v2/usage/aggregates/query/jobs/[^/]+$", "/api/v2/usage/aggregates/query/jobs/{id}", path)
                 path = re.sub(r"^/api/v2/audits/query/(?!servicemapping$|realtime$)[^/]+", "/api/v2/audits/query/{id}", path)
                 calls[f"{method} {path}"] += 1
         return calls

@@ -82,11 +82,12 @@ pub struct SimArgs {
     #[arg(long)]
     pub fault_revoke_after: Option<u64>,
     /// Fault: refuse an endpoint as if the auditor lacked its permission (403; the API
-    /// description answers 404), from the start; repeatable. The benchmark denies `audits` and
+    /// description and `usage-jobs`, the usage jobs API, answer 404 as if absent, so the older
+    /// usage query is used), from the start; repeatable. The benchmark denies `audits` and
     /// `swagger` to time the audit without the trail and the live catalog.
     #[arg(long, value_parser = [
-        "clients", "roles", "usage", "scopes", "swagger", "audits", "divisions", "users",
-        "organization",
+        "clients", "roles", "usage", "usage-jobs", "scopes", "swagger", "audits", "divisions",
+        "users", "organization",
     ])]
     pub deny: Vec<String>,
     /// On shutdown, write every request served (method, path, status, ms after the first
@@ -186,6 +187,7 @@ pub async fn run_sim(args: SimArgs) -> Result<(), CliError> {
         audit_running_polls: args.audit_running_polls,
         client_page_size: args.client_page_size.map(|n| n as usize),
         description_bytes: args.description_mb as usize * (1 << 20),
+        ..SimSettings::default()
     };
     let clients = org.clients.len();
     let running = sim::start(org, settings, faults, args.listen)

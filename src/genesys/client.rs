@@ -123,6 +123,8 @@ pub trait Observer: Send + Sync {
     fn retry(&self, _reason: &'static str) {}
     /// `count` records of `endpoint` (a template) did not parse and were skipped.
     fn records_skipped(&self, _endpoint: &str, _count: u64) {}
+    /// Usage was read from `api`: `jobs` (the usage jobs API) or `legacy` (the older query).
+    fn usage_api(&self, _api: &'static str) {}
 }
 
 /// An observer that ignores everything.
@@ -147,7 +149,9 @@ const MAX_RATE_LIMITED: u32 = 50;
 fn permission_for(endpoint: &str) -> &'static str {
     match endpoint {
         "/api/v2/authorization/roles" => "authorization:role:view",
-        // Either one lets the usage query run.
+        // The jobs API takes only the usage permission.
+        e if e.starts_with("/api/v2/usage/aggregates") => "usage:organization:view",
+        // Either one lets the older usage query run.
         e if e.starts_with("/api/v2/usage") => "oauth:client:view or usage:organization:view",
         e if e.starts_with("/api/v2/audits") => "audits:audit:view",
         _ => "oauth:client:view",
@@ -487,6 +491,11 @@ impl GenesysClient {
         }
     }
 
+    /// Tells the observer which usage API answered (`jobs` or `legacy`).
+    pub(crate) fn usage_api_used(&self, api: &'static str) {
+        self.observer.usage_api(api);
+    }
+
     /// GET an API path (relative, with its query) and parse the JSON answer.
     pub async fn get_json<T: DeserializeOwned + Send + 'static>(
         &self,
@@ -655,10 +664,14 @@ impl GenesysClient {
                 self.rate_limited(endpoint, &headers, rate_limited)?;
                 Ok(Next::Again)
             }
-            s if s.is_server_error() => Ok(Next::Retry(Retry {
-                reason: "server_error",
-                last: format!("HTTP {} {code}", s.as_u16()),
-            })),
+            // 501: the operation is not there (a region without a service); trying again
+            // cannot help, and the caller may use another API.
+            s if s.is_server_error() && s != StatusCode::NOT_IMPLEMENTED => {
+                Ok(Next::Retry(Retry {
+                    reason: "server_error",
+                    last: format!("HTTP {} {code}", s.as_u16()),
+                }))
+            }
             s => Err(GenesysError::Upstream {
                 endpoint: endpoint.into(),
                 status: s.as_u16(),
@@ -789,6 +802,11 @@ mod tests {
         assert_eq!(
             permission_for("/api/v2/usage/query"),
             "oauth:client:view or usage:organization:view"
+        );
+        assert_eq!(
+            permission_for("/api/v2/usage/aggregates/query/jobs"),
+            "usage:organization:view",
+            "the jobs API takes only the usage permission"
         );
         assert_eq!(
             permission_for("/api/v2/authorization/roles"),

@@ -18,7 +18,7 @@ pub(crate) const PAGES_AT_ONCE: usize = 4;
 pub(crate) const MAX_LISTING_BYTES: usize = 256 << 20;
 
 /// A `*Uri` as a path with query (Genesys sends them relative; an absolute one is accepted).
-fn as_path(uri: &str) -> String {
+pub(super) fn as_path(uri: &str) -> String {
     match url::Url::parse(uri) {
         Ok(u) => match u.query() {
             Some(q) => format!("{}?{q}", u.path()),

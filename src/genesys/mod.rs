@@ -10,6 +10,7 @@ mod sources;
 mod stream;
 pub mod trail;
 mod usage_evidence;
+mod usage_jobs;
 
 pub use client::{ClientConfig, GenesysClient, Limits, NoObserver, Observer};
 pub use error::{CredentialsOrigin, GenesysError};

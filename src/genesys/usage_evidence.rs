@@ -12,7 +12,7 @@ use serde_json::value::RawValue;
 
 use crate::audit::snapshot::Call;
 use crate::genesys::records::Skipped;
-use genesys_api::models::UsageRow;
+use genesys_api::models::{UsageJobRow, UsageRow};
 
 /// A usage query's results answer, its rows folded as they are read.
 #[derive(Debug, Default, Deserialize)]
@@ -62,6 +62,26 @@ impl Evidence {
             .or_default();
         counts.0 = counts.0.saturating_add(row.requests);
         counts.1 = counts.1.saturating_add(row.status200);
+    }
+
+    /// Adds one row of the usage jobs API (`OrganizationPublicApiUsage`): its client is
+    /// `oauthClient.id`, its requests `requestCount`.
+    pub(super) fn add_job_row(&mut self, row: UsageJobRow) {
+        self.add(UsageRow {
+            client_id: row.oauth_client.and_then(|c| c.id),
+            client_name: None,
+            organization_id: None,
+            user_id: None,
+            template_uri: row.template_uri,
+            http_method: row.http_method,
+            status200: row.status200.unwrap_or(0),
+            status300: row.status300.unwrap_or(0),
+            status400: row.status400.unwrap_or(0),
+            status500: row.status500.unwrap_or(0),
+            status429: row.status429.unwrap_or(0),
+            requests: row.request_count.unwrap_or(0),
+            date: row.date,
+        });
     }
 
     /// The last-used day and the endpoints called, per client id (the skipped rows are read

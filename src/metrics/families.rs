@@ -130,6 +130,11 @@ pub(super) const UPSTREAM_RECORDS_SKIPPED: Family = row(
     "Upstream records that did not parse and were skipped, by endpoint (route template)",
     &["endpoint"],
 );
+pub(super) const USAGE_READS: Family = row(
+    "scopewatch_usage_reads_total",
+    "Usage reads by the API that answered: jobs (the usage jobs API) or legacy (POST /api/v2/usage/query, used only where the jobs API answers 404 or 501)",
+    &["api"],
+);
 pub(super) const NEW_FINDINGS: Family = row(
     "scopewatch_last_audit_new_findings",
     "Findings of the last successful audit that the audit before it did not have",

@@ -40,6 +40,7 @@ pub struct OrgMetrics {
     upstream_requests: IntCounterVec,
     upstream_retries: IntCounterVec,
     upstream_records_skipped: IntCounterVec,
+    usage_reads: IntCounterVec,
     new_findings: IntGauge,
     resolved_findings: IntGauge,
     store_errors: IntCounterVec,
@@ -116,6 +117,7 @@ impl OrgMetrics {
             upstream_requests: add.add(&families::UPSTREAM_REQUESTS),
             upstream_retries: add.add(&families::UPSTREAM_RETRIES),
             upstream_records_skipped: add.add(&families::UPSTREAM_RECORDS_SKIPPED),
+            usage_reads: add.add(&families::USAGE_READS),
             new_findings: add.add(&families::NEW_FINDINGS),
             resolved_findings: add.add(&families::RESOLVED_FINDINGS),
             store_errors: add.add(&families::STORE_ERRORS),
@@ -128,6 +130,9 @@ impl OrgMetrics {
         };
         for outcome in ["success", "failure"] {
             m.audit_runs.with_label_values(&[outcome]);
+        }
+        for api in ["jobs", "legacy"] {
+            m.usage_reads.with_label_values(&[api]);
         }
         for reason in ["rate_limited", "server_error", "timeout", "unauthorized"] {
             m.upstream_retries.with_label_values(&[reason]);
@@ -249,6 +254,10 @@ impl Observer for OrgMetrics {
         self.upstream_records_skipped
             .with_label_values(&[endpoint])
             .inc_by(count);
+    }
+
+    fn usage_api(&self, api: &'static str) {
+        self.usage_reads.with_label_values(&[api]).inc();
     }
 }
 

@@ -1,6 +1,7 @@
 """Points the official Genesys Cloud Python SDK at `scopewatch sim` and checks that it works
 unchanged: login, client listing, role paging (with policies narrowed to named resources
-or a condition), the usage query to Complete, the scope catalog,
+or a condition), the usage jobs API to Succeeded with nextUri paging and the older usage query
+to Complete (only the metrics asked), the scope catalog,
 the organization, divisions, users, the audit trail (service mapping, the query to Succeeded
 with cursor paging, the realtime query), creating, changing and deleting a client, and every
 model parsed without an unknown enum value ("outdated_sdk_version").
@@ -14,6 +15,7 @@ import re
 import subprocess
 import sys
 import time
+import urllib.parse
 
 import PureCloudPlatformClientV2 as gc
 from PureCloudPlatformClientV2.rest import ApiException
@@ -133,14 +135,35 @@ def run_checks(base):
                 for t in p.resource_condition_node.terms)
         for p in conditioned), f"policies with a resource condition read as DomainResourceConditionNode trees ({len(conditioned)})")
 
-    usage = gc.UsageApi(api)
+    check_usage(api)
+    check_usage_jobs(api)
+
+    scopes = oauth.get_oauth_scopes()
+    check(scopes.total == len(scopes.entities) > 50 and any(s.id == "users:readonly" for s in scopes.entities), "reads the scope catalog")
+
+    check_directory(api, listing)
+    check_trail(api, listing)
+    check_changes(base, api)
+
+
+
+METRICS = ["Requests", "Status200", "Status300", "Status400", "Status429", "Status500"]
+
+
+def usage_interval(days=90):
     end = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
-    start = end - datetime.timedelta(days=90)
+    start = end - datetime.timedelta(days=days)
+    return f"{start.isoformat().replace('+00:00', 'Z')}/{end.isoformat().replace('+00:00', 'Z')}"
+
+
+def check_usage(api):
+    """The older org usage query, which scopewatch uses only where the jobs API is absent."""
+    usage = gc.UsageApi(api)
     query = gc.ApiUsageOrganizationQuery()
-    query.interval = f"{start.isoformat().replace('+00:00', 'Z')}/{end.isoformat().replace('+00:00', 'Z')}"
+    query.interval = usage_interval()
     query.granularity = "Day"
     query.group_by = ["OAuthClientId", "TemplateUri", "HttpMethod"]
-    query.metrics = ["Requests"]
+    query.metrics = METRICS
     execution = usage.post_usage_query(query)
     check(bool(execution.execution_id) and execution.results_uri.startswith("/api/v2/usage/query/"), "submits the org usage query")
     statuses = []
@@ -153,17 +176,76 @@ def run_checks(base):
     check(statuses[0] == "Running" and statuses[-1] == "Complete", f"the usage query answers Running then Complete: {statuses}")
     check(len(result.results) > 0 and all(r.client_id and r.date for r in result.results), f"usage rows carry clientId and date ({len(result.results)} rows)")
     check(not unknown_enums(result.to_dict()), "usage models have no unknown enum value")
+    today = datetime.datetime.now(datetime.timezone.utc).date()
+    check(all(r.date.date() < today for r in result.results), "no usage row of today (usage is up to a day old)")
     by_endpoint = [r for r in result.results if r.template_uri and r.http_method]
     check(len(by_endpoint) > 0 and all(not r.template_uri.startswith("/") and r.http_method.isupper() for r in by_endpoint),
           f"usage rows grouped by endpoint carry templateUri (no leading slash) and httpMethod ({len(by_endpoint)} rows)")
     check(any(r.status200 == 0 and r.status400 == r.requests for r in by_endpoint), "some endpoint rows are refused calls (all 4xx)")
+    query.metrics = ["Requests"]
+    only = usage.post_usage_query(query)
+    for _ in range(10):
+        result = usage.get_usage_query_execution_id_results(only.execution_id)
+        if result.query_status == "Complete":
+            break
+        time.sleep(0.1)
+    check(all(r.requests is not None and r.status200 is None for r in result.results), "the usage query answers only the metrics asked")
+    query.metrics = ["Requests", "Bogus"]
+    try:
+        usage.post_usage_query(query)
+        check(False, "an unknown usage metric is refused")
+    except ApiException as e:
+        check(e.status == 400 and "bad.request" in (e.body or ""), "an unknown usage metric is 400 bad.request")
 
-    scopes = oauth.get_oauth_scopes()
-    check(scopes.total == len(scopes.entities) > 50 and any(s.id == "users:readonly" for s in scopes.entities), "reads the scope catalog")
 
-    check_directory(api, listing)
-    check_trail(api, listing)
-    check_changes(base, api)
+def check_usage_jobs(api):
+    """The usage jobs API scopewatch reads: submit, Running, then Succeeded pages by nextUri."""
+    usage = gc.UsageApi(api)
+    query = gc.OrganizationPublicApiUsageQueryRequest()
+    query.interval = usage_interval()
+    query.granularity = "Day"
+    query.group_by = ["OauthClientId", "TemplateUri", "HttpMethod"]
+    query.metrics = METRICS
+    job = usage.post_usage_aggregates_query_jobs(query)
+    check(bool(job.id) and job.results_uri == f"/api/v2/usage/aggregates/query/jobs/{job.id}", "submits a usage job")
+    statuses, rows, pages, after = [], [], 0, None
+    for _ in range(200):
+        kwargs = {"page_size": 200}
+        if after:
+            kwargs["after"] = after
+        result = usage.get_usage_aggregates_query_job(job.id, **kwargs)
+        statuses.append(result.query_status)
+        if result.query_status in ("Queued", "Running"):
+            time.sleep(0.1)
+            continue
+        pages += 1
+        check(not unknown_enums(result.to_dict()), f"usage job page {pages} has no unknown enum value")
+        rows += result.entities or []
+        if not result.next_uri:
+            break
+        after = urllib.parse.parse_qs(urllib.parse.urlparse(result.next_uri).query)["after"][0]
+    check(statuses[0] == "Running" and statuses[-1] == "Succeeded", f"the usage job answers Running then Succeeded: {statuses[:3]}...")
+    check(pages > 1, f"the usage job pages its rows with nextUri ({len(rows)} rows, {pages} pages)")
+    today = datetime.datetime.now(datetime.timezone.utc).date()
+    check(len(rows) > 0 and all(r.oauth_client and r.oauth_client.id and isinstance(r.date, datetime.date) and r.date < today for r in rows),
+          "usage job rows carry oauthClient.id and a date before today")
+    check(all(r.request_count is not None and r.status200 is not None and r.status429 is not None for r in rows), "usage job rows carry the metrics asked")
+    check(all(r.http_method in ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD") and not r.template_uri.startswith("/") for r in rows if r.template_uri),
+          "usage job rows carry httpMethod and templateUri as the model allows")
+    query.metrics = ["Requests"]
+    only = usage.post_usage_aggregates_query_jobs(query)
+    for _ in range(10):
+        result = usage.get_usage_aggregates_query_job(only.id, page_size=1000)
+        if result.query_status == "Succeeded":
+            break
+        time.sleep(0.1)
+    check(all(r.request_count is not None and r.status200 is None for r in result.entities or []), "a usage job answers only the metrics asked")
+    query.metrics = ["Bogus"]
+    try:
+        usage.post_usage_aggregates_query_jobs(query)
+        check(False, "a usage job with an unknown metric is refused")
+    except ApiException as e:
+        check(e.status == 400 and "bad.request" in (e.body or ""), "a usage job with an unknown metric is 400 bad.request")
 
 
 def check_directory(api, listing):

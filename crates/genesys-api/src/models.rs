@@ -274,6 +274,87 @@ pub struct UsageQueryResult {
     pub query_status: Option<String>,
 }
 
+/// Body of `POST /api/v2/usage/aggregates/query/jobs` (`OrganizationPublicApiUsageQueryRequest`):
+/// the usage jobs API. Its `groupBy` spells the client dimension `OauthClientId`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UsageJobQuery {
+    pub interval: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub granularity: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metrics: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group_by: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub oauth_client_ids: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub template_uris: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub http_methods: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub platforms: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_ids: Option<Vec<String>>,
+}
+
+/// `OrganizationUsageQueryResponse`: answer to a usage job submission. Every field is optional
+/// in the SDK model.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UsageJobSubmitted {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub results_uri: Option<String>,
+}
+
+/// `OrganizationPublicApiUsage`: one row of a usage job's results. Every field is optional in
+/// the SDK model; `date` is `yyyy-MM-dd`, and a metric not asked for is absent.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UsageJobRow {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub date: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub platform: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub http_method: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub template_uri: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_count: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status200: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status300: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status400: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status429: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status500: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub oauth_client: Option<DomainEntityRef>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<DomainEntityRef>,
+}
+
+/// `OrganizationPublicApiUsageResultsResponse` as the simulator writes it: the job's status and,
+/// once `Succeeded`, one page of rows with `nextUri` only when another page follows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UsageJobResults {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub query_status: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_body: Option<ErrorBody>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_uri: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub entities: Option<Vec<UsageJobRow>>,
+}
+
 /// `ErrorBody`: every API error except the token endpoint's.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

@@ -166,7 +166,7 @@ fn role_division(rng: &mut Rng, pools: &Pools<'_>) -> RoleDivision {
     }
 }
 
-/// Most active clients were used recently; some long ago, some never.
+/// Most active clients were used recently (yesterday at the latest); some long ago, some never.
 fn usage_rows(
     rng: &mut Rng,
     id: &str,
@@ -184,7 +184,8 @@ fn usage_rows(
     };
     let mut rows = Vec::new();
     for day_offset in 0..rng.range(1, 4) {
-        let day = days_before(anchor, last_used + day_offset * rng.range(1, 10));
+        // Usage is up to a day old in Genesys: the newest row is of the day before the anchor.
+        let day = days_before(anchor, 1 + last_used + day_offset * rng.range(1, 10));
         let requests = rng.range(1, 5000) as u64;
         let status429 = if rng.chance(5) { requests / 20 } else { 0 };
         let status400 = requests / 50 + status429;

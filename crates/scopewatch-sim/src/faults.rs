@@ -34,6 +34,10 @@ struct FaultState {
     storm_retry_after: u64,
     revoke_after: Option<u64>,
     denied: HashSet<String>,
+    /// Every usage job answers `Failed`.
+    fail_usage_jobs: bool,
+    /// The usage jobs API answers 501.
+    usage_jobs_not_implemented: bool,
     /// (target, what is odd) per odd-records fault.
     odd: Vec<(String, OddRecords)>,
     rng: Rng,
@@ -68,6 +72,8 @@ impl Faults {
                 storm_retry_after: 5,
                 revoke_after: None,
                 denied: HashSet::new(),
+                fail_usage_jobs: false,
+                usage_jobs_not_implemented: false,
                 odd: Vec::new(),
                 rng: Rng::new(random_u64()),
             }),
@@ -118,7 +124,8 @@ impl Faults {
 
     /// Answers 403 `missing.any.permissions` on an endpoint (`clients`, `roles`, `usage`,
     /// `scopes`), as if the caller lacked its permission; `swagger` (the API description, which
-    /// needs none) answers 404 instead.
+    /// needs none) and `usage-jobs` (the usage jobs API, as where the service is absent) answer
+    /// 404 instead.
     pub fn deny(&self, endpoint: &str) {
         self.with(|s| s.denied.insert(endpoint.to_string()));
     }
@@ -140,6 +147,24 @@ impl Faults {
         })
     }
 
+    /// Every usage job from now on answers `Failed` with an `errorBody`.
+    pub fn fail_usage_jobs(&self) {
+        self.with(|s| s.fail_usage_jobs = true);
+    }
+
+    /// The usage jobs API answers 501 `not.implemented`, as a service a region lacks may.
+    pub fn usage_jobs_not_implemented(&self) {
+        self.with(|s| s.usage_jobs_not_implemented = true);
+    }
+
+    pub(crate) fn usage_jobs_absent(&self) -> bool {
+        self.with(|s| s.usage_jobs_not_implemented)
+    }
+
+    pub(crate) fn usage_jobs_fail(&self) -> bool {
+        self.with(|s| s.fail_usage_jobs)
+    }
+
     pub(crate) fn is_denied(&self, endpoint: &str) -> bool {
         self.with(|s| s.denied.contains(endpoint))
     }
@@ -154,6 +179,8 @@ impl Faults {
             s.storm_until = None;
             s.revoke_after = None;
             s.denied.clear();
+            s.fail_usage_jobs = false;
+            s.usage_jobs_not_implemented = false;
             s.odd.clear();
         });
     }

@@ -19,11 +19,8 @@ use super::usage;
 use super::wire::{
     Fail, json_response, not_found, paged, render_client_page, to_json, token_error,
 };
-use super::{directory_handlers, mutate, trail_handlers};
-use genesys_api::models::{
-    EntityListing, Role, TokenResponse, UsageExecutionResult, UsageQuery, UsageRow,
-};
-use genesys_api::rng::{Rng, random_u64};
+use super::{directory_handlers, mutate, trail_handlers, usage_jobs};
+use genesys_api::models::{EntityListing, Role, TokenResponse, UsageExecutionResult, UsageQuery};
 
 pub(crate) fn router(state: Shared) -> Router {
     let api = Router::new()
@@ -40,6 +37,14 @@ pub(crate) fn router(state: Shared) -> Router {
         .route(
             "/api/v2/usage/query/{execution_id}/results",
             get(usage_query_results),
+        )
+        .route(
+            "/api/v2/usage/aggregates/query/jobs",
+            post(usage_jobs::submit),
+        )
+        .route(
+            "/api/v2/usage/aggregates/query/jobs/{job_id}",
+            get(usage_jobs::results),
         )
         .route("/api/v2/oauth/scopes", get(list_scopes))
         .route("/api/v2/docs/swagger", get(api_description))
@@ -243,15 +248,8 @@ async fn submit_usage_query(
     require(&state, &who, "usage", &USAGE_PERMISSIONS)?;
     let query: UsageQuery = serde_json::from_slice(&body)
         .map_err(|e| Fail::BadRequest(format!("Invalid usage query body: {e}")))?;
-    let plan = usage::plan(&query).map_err(|e| Fail::BadRequest(e.0))?;
-    let execution_id = Rng::new(random_u64()).uuid();
-    let done = state.store_execution(execution_id.clone());
-    // As Genesys does, the query runs after the 202, off the threads that answer requests.
-    let worker = state.clone();
-    tokio::task::spawn_blocking(move || {
-        let rows = usage::usage_rows(&worker.read().org, &plan);
-        let _ = done.send(Some(std::sync::Arc::new(rows)));
-    });
+    let plan = usage::plan(&query, state.clock.now()).map_err(|e| Fail::BadRequest(e.0))?;
+    let execution_id = usage::start(&state, plan);
     Ok(to_json(
         StatusCode::ACCEPTED,
         &UsageExecutionResult {
@@ -277,12 +275,12 @@ async fn usage_query_results(
             rows.clone()
         }
     };
-    /// `ApiUsageQueryResult` as `UsageQueryResult` writes it, over the kept rows (not a copy).
+    /// `ApiUsageQueryResult` over the kept rows (not a copy), with the metrics asked for.
     #[derive(serde::Serialize)]
     #[serde(rename_all = "camelCase")]
     struct Wire<'a> {
         #[serde(skip_serializing_if = "Option::is_none")]
-        results: Option<&'a [UsageRow]>,
+        results: Option<Vec<usage::LegacyRow<'a>>>,
         query_status: &'static str,
     }
     // Tens of MB of rows in a large org: written off the threads that answer requests.
@@ -295,7 +293,12 @@ async fn usage_query_results(
         to_json(
             StatusCode::OK,
             &Wire {
-                results: rows.as_deref().map(Vec::as_slice),
+                results: rows.as_deref().map(|c| {
+                    c.rows
+                        .iter()
+                        .map(|r| usage::LegacyRow(r, c.metrics))
+                        .collect()
+                }),
                 query_status: status,
             },
         )

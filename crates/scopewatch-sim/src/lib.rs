@@ -24,6 +24,7 @@ mod trail;
 mod trail_gen;
 mod trail_handlers;
 mod usage;
+mod usage_jobs;
 mod wire;
 
 use std::net::SocketAddr;

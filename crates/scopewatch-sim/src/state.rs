@@ -9,7 +9,7 @@ use chrono::{DateTime, Duration, Utc};
 
 use super::faults::Faults;
 use super::org::Org;
-use genesys_api::models::UsageRow;
+use super::usage::Computed;
 use genesys_api::models::{TrailExecutionStatus, TrailMessage};
 
 /// Tunables of a simulator run.
@@ -24,6 +24,9 @@ pub struct SimSettings {
     pub audit_running_polls: u32,
     /// Pages the client listing (today's API never does; tests use it to prove paging).
     pub client_page_size: Option<usize>,
+    /// The largest `pageSize` of a usage job's results (Genesys: 1000); tests lower it to
+    /// prove paging.
+    pub usage_page_size_max: usize,
     /// Pads the API description to at least this many bytes with models scopewatch must skip
     /// (the real one is tens of MB, mostly `definitions`); 0 serves only what it reads.
     pub description_bytes: usize,
@@ -36,6 +39,7 @@ impl Default for SimSettings {
             usage_running_polls: 1,
             audit_running_polls: 1,
             client_page_size: None,
+            usage_page_size_max: 1000,
             description_bytes: 0,
         }
     }
@@ -92,7 +96,7 @@ pub(crate) struct Execution {
 }
 
 /// The rows of a usage query, once computed.
-pub(crate) type UsageRows = tokio::sync::watch::Receiver<Option<std::sync::Arc<Vec<UsageRow>>>>;
+pub(crate) type UsageRows = tokio::sync::watch::Receiver<Option<std::sync::Arc<Computed>>>;
 
 /// An audit query execution: the messages it selected when it was submitted.
 pub(crate) struct AuditExecution {
@@ -314,7 +318,7 @@ impl SimState {
     pub(crate) fn store_execution(
         &self,
         id: String,
-    ) -> tokio::sync::watch::Sender<Option<std::sync::Arc<Vec<UsageRow>>>> {
+    ) -> tokio::sync::watch::Sender<Option<std::sync::Arc<Computed>>> {
         let (done, rows) = tokio::sync::watch::channel(None);
         let mut order = lock(&self.execution_order);
         let mut executions = lock(&self.executions);

@@ -68,6 +68,8 @@ pub(super) enum Fail {
     /// Refused though the operation names no permission (a fault switch).
     NotAuthorized,
     NotFound,
+    /// 501: the operation is not there (a service a region lacks).
+    NotImplemented,
 }
 
 impl IntoResponse for Fail {
@@ -90,6 +92,12 @@ impl IntoResponse for Fail {
                 None,
             ),
             Fail::NotFound => not_found_response(),
+            Fail::NotImplemented => api_error(
+                StatusCode::NOT_IMPLEMENTED,
+                "not.implemented",
+                "The requested operation is not implemented.",
+                None,
+            ),
         }
     }
 }

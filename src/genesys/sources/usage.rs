@@ -1,6 +1,8 @@
-//! Usage: the org-wide usage query, one query for every client, grouped by client, endpoint and
-//! method (the least-privilege evidence comes from the same query). Without it no client is
-//! judged unused.
+//! Usage: one org-wide read for every client, grouped by client, endpoint and method per day
+//! (the least-privilege evidence comes from the same read). It uses the usage jobs API
+//! (`POST /api/v2/usage/aggregates/query/jobs`, paged results) and falls back to the older
+//! `POST /api/v2/usage/query` only when the jobs API answers 404 or 501, saying so in the
+//! report's warnings. Without usage no client is judged unused.
 
 use chrono::{DateTime, Duration, SecondsFormat, Utc};
 use genesys_api::models::{UsageExecutionResult, UsageQuery};
@@ -9,7 +11,8 @@ use super::source::{Collection, Reading, Source, Unreadable, apply};
 use crate::audit::snapshot::Usage;
 use crate::genesys::client::GenesysClient;
 use crate::genesys::error::GenesysError;
-use crate::genesys::usage_evidence::FoldedResult;
+use crate::genesys::usage_evidence::{Evidence, FoldedResult};
+use crate::genesys::usage_jobs::{self, JOB_RESULTS, JOBS};
 
 const USAGE_QUERY: &str = "/api/v2/usage/query";
 const USAGE_RESULTS: &str = "/api/v2/usage/query/{executionId}/results";
@@ -27,22 +30,57 @@ pub(super) const SOURCE: Source = Source {
 
 fn start<'a>(collection: &'a Collection<'a>, _: &crate::audit::snapshot::Snapshot) -> Reading<'a> {
     Box::pin(async move {
-        let (usage, warning) = usage(collection.client, collection.now).await?;
-        Ok(apply((usage, warning), |s, (usage, warning)| {
+        let (usage, warnings) = usage(collection.client, collection.now).await?;
+        Ok(apply((usage, warnings), |s, (usage, warnings)| {
             s.usage = usage;
-            s.warnings.extend(warning);
+            s.warnings.extend(warnings);
         }))
     })
 }
 
-/// Runs the org-wide usage query and polls it to `Complete`; with it, the warning for rows that
-/// did not parse, if any.
+/// The usage of the window from the jobs API, or from the older query where the jobs API is
+/// absent; with it the warnings: which API answered when it was the older one, and the rows
+/// that did not parse.
 async fn usage(
     client: &GenesysClient,
     now: DateTime<Utc>,
-) -> Result<(Usage, Option<String>), GenesysError> {
+) -> Result<(Usage, Vec<String>), GenesysError> {
     let days = client.config.usage_window_days;
     let start = now - Duration::days(days as i64);
+    let mut evidence = Evidence::default();
+    let mut warnings = Vec::new();
+    let endpoint = if usage_jobs::read(client, start, now, &mut evidence).await? {
+        client.usage_api_used("jobs");
+        JOB_RESULTS
+    } else {
+        client.usage_api_used("legacy");
+        warnings.push(format!(
+            "usage read from the older POST {USAGE_QUERY}: the usage jobs API (POST {JOBS}) answered 404 or 501 in this region"
+        ));
+        evidence = legacy(client, start, now).await?;
+        USAGE_RESULTS
+    };
+    client.records_skipped(endpoint, evidence.skipped.count);
+    warnings.extend(evidence.skipped.warning(
+        "usage rows",
+        endpoint,
+        "their calls are not in the usage evidence",
+    ));
+    let (last_used, calls) = evidence.finish();
+    let usage = Usage::Known {
+        window_start: start.date_naive(),
+        last_used,
+        calls,
+    };
+    Ok((usage, warnings))
+}
+
+/// Runs the older org-wide usage query and polls it to `Complete`: its rows folded.
+async fn legacy(
+    client: &GenesysClient,
+    start: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<Evidence, GenesysError> {
     let query = UsageQuery {
         interval: format!(
             "{}/{}",
@@ -50,7 +88,7 @@ async fn usage(
             now.to_rfc3339_opts(SecondsFormat::Secs, true)
         ),
         granularity: Some("Day".into()),
-        metrics: Some(vec!["Requests".into()]),
+        metrics: Some(usage_jobs::METRICS.map(String::from).to_vec()),
         // Grouping by endpoint too gives the least-privilege evidence in the same one query.
         group_by: Some(vec![
             "OAuthClientId".into(),
@@ -73,22 +111,7 @@ async fn usage(
         // into the evidence as it is read.
         let result: FoldedResult = client.get_json_streamed(USAGE_RESULTS, &path).await?;
         match result.query_status.as_deref() {
-            Some("Complete") => {
-                let evidence = result.results.unwrap_or_default();
-                client.records_skipped(USAGE_RESULTS, evidence.skipped.count);
-                let warning = evidence.skipped.warning(
-                    "usage rows",
-                    USAGE_RESULTS,
-                    "their calls are not in the usage evidence",
-                );
-                let (last_used, calls) = evidence.finish();
-                let usage = Usage::Known {
-                    window_start: start.date_naive(),
-                    last_used,
-                    calls,
-                };
-                return Ok((usage, warning));
-            }
+            Some("Complete") => return Ok(result.results.unwrap_or_default()),
             Some("Failed") => {
                 return Err(GenesysError::UsageQuery(
                     "Genesys reported the query Failed".into(),

@@ -11,6 +11,7 @@ mod records;
 mod scale;
 mod trail;
 mod trail_records;
+mod usage;
 
 pub use crate::helpers::*;
 pub use scopewatch::audit::policy::AuditPolicy;

@@ -10,7 +10,7 @@ use super::*;
 
 const CLIENTS: &str = "/api/v2/oauth/clients";
 const ROLES: &str = "/api/v2/authorization/roles";
-const USAGE_RESULTS: &str = "/api/v2/usage/query/{executionId}/results";
+const USAGE_RESULTS: &str = "/api/v2/usage/aggregates/query/jobs/{jobId}";
 
 /// What one audit served: the report, and the metrics exposition after it.
 struct Served {
@@ -272,7 +272,10 @@ async fn a_usage_row_that_does_not_parse_is_skipped_and_the_usage_evidence_kept(
         org,
         &[(
             USAGE_RESULTS,
-            OddRecords::Replace(0, json!({"clientId": "x", "requests": "many"})),
+            OddRecords::Replace(
+                0,
+                json!({"oauthClient": {"id": "x"}, "requestCount": "many"}),
+            ),
         )],
     )
     .await;

@@ -3,8 +3,8 @@ use scopewatch_sim::SimSettings;
 use super::*;
 
 /// Against 10 000 clients the audit makes a fixed number of calls: nothing per client. The
-/// calls that grow, grow with pages: the roles (100 a page), the creators (100 ids a call) and
-/// the audit trail (500 messages a page).
+/// calls that grow, grow with pages: the roles (100 a page), the creators (100 ids a call), the
+/// usage job's rows (1000 a page) and the audit trail (500 messages a page).
 #[tokio::test]
 async fn a_10000_client_org_costs_a_fixed_handful_of_calls() {
     let org = generated_org(10_000, 250);
@@ -35,6 +35,27 @@ async fn a_10000_client_org_costs_a_fixed_handful_of_calls() {
     ];
     let trail_results: usize = kinds.iter().map(|k| trail_pages(k)).sum();
     assert!(trail_results > 2, "the trail pages: {trail_results}");
+    // The usage job's rows: one per client, day, endpoint and method, from the day after the
+    // window's start to yesterday (no row of today), 1000 a page.
+    let today = chrono::Utc::now().date_naive().to_string();
+    let first_day = (window_start.date_naive() + chrono::Duration::days(1)).to_string();
+    let usage_rows: std::collections::BTreeSet<_> = org
+        .usage
+        .iter()
+        .filter_map(|r| {
+            let day = r.date.as_deref()?.get(..10)?;
+            (day >= first_day.as_str() && day < today.as_str()).then(|| {
+                (
+                    r.client_id.clone(),
+                    day.to_string(),
+                    r.template_uri.clone(),
+                    r.http_method.clone(),
+                )
+            })
+        })
+        .collect();
+    let usage_pages = usage_rows.len().div_ceil(1000).max(1);
+    assert!(usage_pages > 1, "the usage rows: {}", usage_rows.len());
     let sim = start_sim_with(org, SimSettings::default()).await;
     let report = assess_with(
         client_config_for_large_answers(&sim),
@@ -54,11 +75,17 @@ async fn a_10000_client_org_costs_a_fixed_handful_of_calls() {
         3,
         "ceil(251 roles / 100)"
     );
-    assert_eq!(count("/api/v2/usage/query"), 1);
+    assert_eq!(count("/api/v2/usage/aggregates/query/jobs"), 1);
     assert_eq!(
-        matching(&|p| p.starts_with("/api/v2/usage/query/") && p.ends_with("/results")),
-        2,
-        "one Running, one Complete"
+        matching(&|p| p.starts_with("/api/v2/usage/aggregates/query/jobs/")),
+        1 + usage_pages,
+        "one Running, then a page per 1000 rows ({} rows)",
+        usage_rows.len()
+    );
+    assert_eq!(
+        matching(&|p| p.starts_with("/api/v2/usage/query")),
+        0,
+        "never the older usage query"
     );
     assert_eq!(count("/api/v2/oauth/scopes"), 1);
     assert_eq!(
@@ -99,7 +126,7 @@ async fn a_10000_client_org_costs_a_fixed_handful_of_calls() {
     );
     assert_eq!(
         log.len(),
-        13 + 3 * kinds.len() + creators.len().div_ceil(100) + trail_results,
+        12 + usage_pages + 3 * kinds.len() + creators.len().div_ceil(100) + trail_results,
         "nothing else, nothing per client"
     );
 }

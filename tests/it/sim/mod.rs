@@ -6,6 +6,7 @@ mod faults;
 mod fidelity;
 mod mutate;
 mod trail;
+mod usage_jobs;
 mod wire;
 
 pub use crate::helpers::*;
