@@ -6,6 +6,8 @@ mod policy;
 mod serve;
 #[cfg(feature = "demo")]
 mod sim;
+#[cfg(feature = "demo")]
+mod sim_orgs;
 
 use std::process::ExitCode;
 

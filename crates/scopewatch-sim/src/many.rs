@@ -167,8 +167,14 @@ impl Many {
     /// The org a request is for: the login's client id, or the bearer token's prefix.
     fn org_of(&self, path: &str, headers: &HeaderMap) -> Result<usize, Response> {
         if path == "/oauth/token" {
-            let client = super::handlers::basic_credentials(headers).map(|(id, _)| id);
-            return match client.and_then(|id| self.by_client.get(&id).copied()) {
+            let Some((client, _)) = super::handlers::basic_credentials(headers) else {
+                return Err(token_error(
+                    StatusCode::UNAUTHORIZED,
+                    "invalid_client",
+                    "authentication failed",
+                ));
+            };
+            return match self.by_client.get(&client).copied() {
                 Some(index) => Ok(index),
                 // No org has this client: the answer a wrong client id gets from Genesys.
                 None => Err(token_error(
@@ -323,6 +329,17 @@ mod tests {
         assert_eq!(
             (status, body["error"].as_str()),
             (StatusCode::BAD_REQUEST, Some("invalid_client"))
+        );
+        let (status, body) = call(
+            &many,
+            Request::post("/oauth/token")
+                .body(Body::from("grant_type=client_credentials"))
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(
+            (status, body["error"].as_str()),
+            (StatusCode::UNAUTHORIZED, Some("invalid_client"))
         );
         // One org's secret does not open another org.
         let (status, _) = login(&many, &first.client_id, &second.client_secret).await;
