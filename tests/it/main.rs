@@ -6,6 +6,7 @@ mod api;
 mod audit;
 mod helpers;
 mod hostile;
+mod many_orgs;
 mod migrations;
 mod modules;
 mod notify;
