@@ -405,13 +405,7 @@ async fn build_org(
     several: bool,
     shared: &Shared<'_>,
 ) -> Result<(OrgRuntime, OrgState), StartError> {
-    let Shared {
-        store,
-        metrics,
-        tasks,
-        cancel,
-        ..
-    } = *shared;
+    let (store, metrics) = (shared.store, shared.metrics);
     let (policy_path, policy_source) = match &org.policy {
         Some(path) => (Some(path.as_str()), format!("org '{}': policy", org.name)),
         None => (
@@ -476,7 +470,7 @@ async fn build_org(
         region: org.region.clone(),
         cache,
         history,
-        audits: AuditHandle::new(auditor.clone(), tasks.clone(), cancel.clone()),
+        audits: AuditHandle::new(auditor.clone(), shared.tasks.clone(), shared.cancel.clone()),
         prefix: Prefix(format!("/orgs/{}", org.name)),
     };
     let runtime = OrgRuntime {

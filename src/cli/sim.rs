@@ -97,7 +97,8 @@ pub struct SimArgs {
     /// Serve this many generated orgs on the one address, each with its own clients, roles,
     /// trail, usage and auditor credentials (the login's client and then the token decide the
     /// org); --clients and --roles are per org; org i is generated from --seed + i - 1 when its
-    /// auditor first logs in.
+    /// auditor first logs in (at most 256 stay generated; the least recently used is generated
+    /// again when needed). --client-id and --client-secret do not apply.
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..=crate::orgs_file::MAX_ORGS as i64),
         conflicts_with_all = ["org", "dump_org", "operator", "fault_429_storm", "fault_revoke_after"])]
     pub orgs: Option<u32>,

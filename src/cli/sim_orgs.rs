@@ -30,6 +30,7 @@ pub(super) async fn run(args: &SimArgs, orgs: usize) -> Result<(), CliError> {
         settings,
         faults,
         deny: args.deny.clone(),
+        resident: sim::RESIDENT_ORGS,
     };
     let running = sim::start_many(plan, args.listen)
         .await

@@ -38,7 +38,7 @@ pub use directory::{Division, SimUser};
 pub use faults::{FaultConfig, Faults};
 pub use generate::{OrgSize, generate};
 pub use genesys_api::rng::random_token;
-pub use many::{ManyOrgs, OrgCredentials, org_name};
+pub use many::{ManyOrgs, OrgCredentials, RESIDENT_ORGS, org_name};
 pub use odd_records::OddRecords;
 pub use org::{Org, OrgFileError, SimClient};
 use state::SimState;
@@ -174,9 +174,10 @@ impl RunningOrgs {
         self.many.credentials()
     }
 
-    /// How many orgs were generated so far (each at its auditor's first login).
-    pub fn generated(&self) -> usize {
-        self.many.built()
+    /// How many orgs are generated now (each at its auditor's first call, at most
+    /// `ManyOrgs::resident`).
+    pub fn resident(&self) -> usize {
+        self.many.resident()
     }
 
     /// Every request the orgs answered so far, oldest first.

@@ -2,17 +2,20 @@
 //! org of a region from the same hosts: the login's client credentials decide the org, and so
 //! does the bearer token afterwards. Each org is generated only when its auditor first logs in
 //! and is then served by its own simulator state (clients, roles, trail, usage, token windows).
+//! At most `ManyOrgs::resident` orgs stay generated: the least recently used one is dropped past
+//! that and generated again, identical, at its next call (its tokens are gone, so its auditor
+//! logs in again after a 401, as after an expired token).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::fmt;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
 use axum::Router;
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::Response;
 use bytes::Bytes;
-use tokio::sync::OnceCell;
 use tower::ServiceExt;
 
 use super::faults::{FaultConfig, Faults};
@@ -32,7 +35,13 @@ pub struct ManyOrgs {
     pub faults: FaultConfig,
     /// Endpoints every org refuses as if its auditor lacked the permission.
     pub deny: Vec<String>,
+    /// Orgs kept generated at most (at least 1); `RESIDENT_ORGS` for `scopewatch sim`.
+    pub resident: usize,
 }
+
+/// How many orgs `scopewatch sim --orgs` keeps generated: about 0.8 MB each at 100 clients, and
+/// far more than the audits that run at once on a few replicas.
+pub const RESIDENT_ORGS: usize = 256;
 
 /// One org's name and its auditor's credentials. `Debug` hides the secret.
 #[derive(Clone)]
@@ -64,12 +73,64 @@ struct Built {
     router: Router,
 }
 
+/// The generated orgs, least recently used first.
+#[derive(Default)]
+struct Resident {
+    built: HashMap<usize, Arc<Built>>,
+    order: VecDeque<usize>,
+}
+
 pub(crate) struct Many {
     plan: ManyOrgs,
     credentials: Vec<OrgCredentials>,
     by_client: HashMap<String, usize>,
-    orgs: Vec<OnceCell<Built>>,
+    resident: Mutex<Resident>,
+    /// One generation of an org at a time.
+    building: Vec<tokio::sync::Mutex<()>>,
+    /// How many times an org was generated (again after being dropped).
+    generations: AtomicUsize,
+    /// The request logs of the orgs dropped so far, kept for `requests`.
+    retired: Mutex<Vec<RequestRecord>>,
     swagger_body: Bytes,
+}
+
+/// Why a request reaches no org.
+enum Refusal {
+    NoCredentials,
+    UnknownClient,
+    NotApi,
+    NoBearer,
+    BadToken,
+}
+
+impl Refusal {
+    /// The answer Genesys gives in that case.
+    fn response(self) -> Response {
+        match self {
+            Refusal::NoCredentials => token_error(
+                StatusCode::UNAUTHORIZED,
+                "invalid_client",
+                "authentication failed",
+            ),
+            Refusal::UnknownClient => token_error(
+                StatusCode::BAD_REQUEST,
+                "invalid_client",
+                "client not found",
+            ),
+            Refusal::NotApi => not_found_response(),
+            Refusal::NoBearer => api_error(
+                StatusCode::UNAUTHORIZED,
+                "authentication.required",
+                "No authentication bearer token specified in authorization header.",
+                None,
+            ),
+            Refusal::BadToken => invalid_credentials(),
+        }
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// Separates the org number from the random part of a token (not in the token alphabet).
@@ -92,7 +153,12 @@ impl Many {
             .collect();
         let swagger_body = super::wire::render_swagger(plan.settings.description_bytes).into();
         Many {
-            orgs: (0..plan.orgs).map(|_| OnceCell::new()).collect(),
+            resident: Mutex::new(Resident::default()),
+            building: (0..plan.orgs)
+                .map(|_| tokio::sync::Mutex::new(()))
+                .collect(),
+            generations: AtomicUsize::new(0),
+            retired: Mutex::new(Vec::new()),
             plan,
             credentials,
             by_client,
@@ -104,35 +170,82 @@ impl Many {
         &self.credentials
     }
 
-    /// How many orgs were generated so far (an org is generated at its first login).
-    pub(crate) fn built(&self) -> usize {
-        self.orgs.iter().filter(|o| o.initialized()).count()
+    /// How many orgs are generated now.
+    pub(crate) fn resident(&self) -> usize {
+        lock(&self.resident).built.len()
     }
 
-    /// The requests every generated org answered, oldest first.
+    /// How many times an org was generated (a dropped org counts again).
+    #[cfg(test)]
+    pub(crate) fn generations(&self) -> usize {
+        self.generations.load(Ordering::Relaxed)
+    }
+
+    /// The requests every org answered, oldest first (bounded as one org's log).
     pub(crate) fn requests(&self) -> Vec<RequestRecord> {
-        let mut all: Vec<RequestRecord> = self
-            .orgs
-            .iter()
-            .filter_map(OnceCell::get)
-            .flat_map(|b| b.state.requests())
-            .collect();
+        let mut all = lock(&self.retired).clone();
+        let resident: Vec<Arc<Built>> = lock(&self.resident).built.values().cloned().collect();
+        all.extend(resident.iter().flat_map(|b| b.state.requests()));
         all.sort_by_key(|r| r.at);
         all
     }
 
-    /// Org `index`, generated on first use (on the blocking pool: a large org takes a while).
-    async fn org(self: &Arc<Self>, index: usize) -> &Built {
-        self.orgs[index]
-            .get_or_init(|| {
-                let many = self.clone();
-                async move {
-                    tokio::task::spawn_blocking(move || many.build(index))
-                        .await
-                        .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()))
-                }
-            })
+    /// Org `index`, marked used last; generated when it is not resident (on the blocking pool:
+    /// a large org takes a while).
+    async fn org(self: &Arc<Self>, index: usize) -> Arc<Built> {
+        if let Some(built) = self.touch(index) {
+            return built;
+        }
+        let _one = self.building[index].lock().await;
+        if let Some(built) = self.touch(index) {
+            return built;
+        }
+        let many = self.clone();
+        let built = tokio::task::spawn_blocking(move || many.build(index))
             .await
+            .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()));
+        let built = Arc::new(built);
+        self.generations.fetch_add(1, Ordering::Relaxed);
+        self.install(index, built.clone());
+        built
+    }
+
+    /// The resident org `index`, now the most recently used.
+    fn touch(&self, index: usize) -> Option<Arc<Built>> {
+        let mut resident = lock(&self.resident);
+        let built = resident.built.get(&index)?.clone();
+        if let Some(at) = resident.order.iter().position(|&i| i == index) {
+            resident.order.remove(at);
+        }
+        resident.order.push_back(index);
+        Some(built)
+    }
+
+    /// Makes `built` resident, dropping the least recently used orgs past the bound.
+    fn install(&self, index: usize, built: Arc<Built>) {
+        let mut dropped = Vec::new();
+        {
+            let mut resident = lock(&self.resident);
+            resident.built.insert(index, built);
+            resident.order.push_back(index);
+            while resident.order.len() > self.plan.resident.max(1) {
+                if let Some(old) = resident.order.pop_front()
+                    && let Some(gone) = resident.built.remove(&old)
+                {
+                    dropped.push(gone);
+                }
+            }
+        }
+        if !dropped.is_empty() {
+            let mut retired = lock(&self.retired);
+            for gone in dropped {
+                retired.extend(gone.state.requests());
+            }
+            if retired.len() > MAX_LOGGED_REQUESTS {
+                let excess = retired.len() - MAX_LOGGED_REQUESTS / 2;
+                retired.drain(..excess);
+            }
+        }
     }
 
     fn build(&self, index: usize) -> Built {
@@ -152,7 +265,8 @@ impl Many {
         let among = Among {
             token_prefix: format!("{}{TOKEN_SEPARATOR}", index + 1),
             swagger_body: self.swagger_body.clone(),
-            log_capacity: (MAX_LOGGED_REQUESTS / self.plan.orgs.max(1)).max(1_000),
+            log_capacity: (MAX_LOGGED_REQUESTS / self.plan.orgs.min(self.plan.resident).max(1))
+                .max(1_000),
         };
         let state = Arc::new(SimState::among(
             org,
@@ -165,42 +279,27 @@ impl Many {
     }
 
     /// The org a request is for: the login's client id, or the bearer token's prefix.
-    fn org_of(&self, path: &str, headers: &HeaderMap) -> Result<usize, Response> {
+    fn org_of(&self, path: &str, headers: &HeaderMap) -> Result<usize, Refusal> {
         if path == "/oauth/token" {
-            let Some((client, _)) = super::handlers::basic_credentials(headers) else {
-                return Err(token_error(
-                    StatusCode::UNAUTHORIZED,
-                    "invalid_client",
-                    "authentication failed",
-                ));
-            };
-            return match self.by_client.get(&client).copied() {
-                Some(index) => Ok(index),
-                // No org has this client: the answer a wrong client id gets from Genesys.
-                None => Err(token_error(
-                    StatusCode::BAD_REQUEST,
-                    "invalid_client",
-                    "client not found",
-                )),
-            };
+            let (client, _) =
+                super::handlers::basic_credentials(headers).ok_or(Refusal::NoCredentials)?;
+            // No org has this client: the answer a wrong client id gets from Genesys.
+            return self
+                .by_client
+                .get(&client)
+                .copied()
+                .ok_or(Refusal::UnknownClient);
         }
         if !path.starts_with("/api/") {
-            return Err(not_found_response());
+            return Err(Refusal::NotApi);
         }
-        let Some(token) = bearer(headers) else {
-            return Err(api_error(
-                StatusCode::UNAUTHORIZED,
-                "authentication.required",
-                "No authentication bearer token specified in authorization header.",
-                None,
-            ));
-        };
+        let token = bearer(headers).ok_or(Refusal::NoBearer)?;
         token
             .split_once(TOKEN_SEPARATOR)
             .and_then(|(number, _)| number.parse::<usize>().ok())
-            .filter(|n| (1..=self.orgs.len()).contains(n))
+            .filter(|n| (1..=self.credentials.len()).contains(n))
             .map(|n| n - 1)
-            .ok_or_else(invalid_credentials)
+            .ok_or(Refusal::BadToken)
     }
 }
 
@@ -214,7 +313,7 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
 async fn dispatch(State(many): State<Arc<Many>>, req: Request) -> Response {
     let index = match many.org_of(req.uri().path(), req.headers()) {
         Ok(index) => index,
-        Err(refusal) => return refusal,
+        Err(refusal) => return refusal.response(),
     };
     let built = many.org(index).await;
     match built.router.clone().oneshot(req).await {
@@ -234,7 +333,7 @@ mod tests {
     use axum::body::Body;
     use base64::Engine;
 
-    fn plan(orgs: usize) -> ManyOrgs {
+    pub(super) fn plan(orgs: usize) -> ManyOrgs {
         ManyOrgs {
             orgs,
             size: OrgSize {
@@ -249,6 +348,7 @@ mod tests {
             },
             faults: FaultConfig::default(),
             deny: vec!["users".into()],
+            resident: 8,
         }
     }
 
@@ -271,7 +371,11 @@ mod tests {
         call(many, req).await
     }
 
-    async fn get(many: &Arc<Many>, path: &str, token: &str) -> (StatusCode, serde_json::Value) {
+    pub(super) async fn get(
+        many: &Arc<Many>,
+        path: &str,
+        token: &str,
+    ) -> (StatusCode, serde_json::Value) {
         let req = Request::get(path)
             .header(header::AUTHORIZATION, format!("Bearer {token}"))
             .body(Body::empty())
@@ -279,7 +383,7 @@ mod tests {
         call(many, req).await
     }
 
-    async fn token_of(many: &Arc<Many>, index: usize) -> String {
+    pub(super) async fn token_of(many: &Arc<Many>, index: usize) -> String {
         let c = many.credentials()[index].clone();
         let (status, body) = login(many, &c.client_id, &c.client_secret).await;
         assert_eq!(status, StatusCode::OK, "{body}");
@@ -291,10 +395,10 @@ mod tests {
         let many = Arc::new(Many::new(plan(3)));
         let names: Vec<&str> = many.credentials().iter().map(|c| c.name.as_str()).collect();
         assert_eq!(names, ["org-0001", "org-0002", "org-0003"]);
-        assert_eq!(many.built(), 0, "nothing generated before a login");
+        assert_eq!(many.resident(), 0, "nothing generated before a login");
         let first = token_of(&many, 0).await;
         let third = token_of(&many, 2).await;
-        assert_eq!(many.built(), 2);
+        assert_eq!((many.resident(), many.generations()), (2, 2));
         let (_, one) = get(&many, "/api/v2/organizations/me", &first).await;
         let (_, three) = get(&many, "/api/v2/organizations/me", &third).await;
         assert_eq!(one["name"], "Simulated org-0001");
@@ -381,5 +485,36 @@ mod tests {
         let (status, _) = get(&many, "/api/v2/oauth/clients", &two).await;
         assert_eq!(status, StatusCode::OK, "another org's token is not limited");
         assert_eq!(many.requests().len(), 7, "two logins and five calls logged");
+    }
+}
+
+#[cfg(test)]
+mod resident_tests {
+    use super::tests::{get, plan, token_of};
+    use super::*;
+
+    #[tokio::test]
+    async fn past_the_bound_the_least_used_org_is_dropped_and_comes_back_the_same() {
+        let mut plan = plan(3);
+        plan.resident = 2;
+        let many = Arc::new(Many::new(plan));
+        let one = token_of(&many, 0).await;
+        let (_, before) = get(&many, "/api/v2/oauth/clients", &one).await;
+        token_of(&many, 1).await;
+        assert_eq!(many.resident(), 2);
+        // Org 1 was used before org 2: org 3 takes its place.
+        token_of(&many, 2).await;
+        assert_eq!((many.resident(), many.generations()), (2, 3));
+        let (status, _) = get(&many, "/api/v2/oauth/clients", &one).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "its tokens went with it");
+        let again = token_of(&many, 0).await;
+        let (_, after) = get(&many, "/api/v2/oauth/clients", &again).await;
+        assert_eq!(before, after, "generated again, identical");
+        assert_eq!((many.resident(), many.generations()), (2, 4));
+        assert_eq!(
+            many.requests().len(),
+            7,
+            "the dropped orgs' requests are kept"
+        );
     }
 }
