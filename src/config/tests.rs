@@ -394,12 +394,12 @@ fn every_setting_is_a_field_of_the_raw_settings() {
 #[test]
 fn concurrent_audits_default_from_the_cores_and_name_themselves_when_bad() {
     let bound = |v: &str| Settings::load(&env(&[("SCOPEWATCH_MAX_CONCURRENT_AUDITS", v)]), None);
-    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     assert_eq!(
         Settings::load(&env(&[]), None)
             .unwrap()
             .max_concurrent_audits,
-        cores.max(2)
+        cores * 4
     );
     assert_eq!(bound("1").unwrap().max_concurrent_audits, 1);
     assert_eq!(bound("16").unwrap().max_concurrent_audits, 16);

@@ -189,10 +189,11 @@ impl Raw {
 /// The longest replica id (it is stored with every audit and shown in `GET /audits`).
 pub(crate) const MAX_REPLICA_ID: usize = 64;
 
-/// `SCOPEWATCH_MAX_CONCURRENT_AUDITS` unset: one audit per core (judging uses every core, and
-/// most of an audit is waiting for Genesys), at least 2.
+/// `SCOPEWATCH_MAX_CONCURRENT_AUDITS` unset: four audits per core. Most of an audit is waiting
+/// for Genesys (judging then uses every core), and an audit waiting out a 429's Retry-After keeps
+/// its place, so a few throttled orgs must not hold every place.
 fn default_concurrent_audits() -> usize {
-    std::thread::available_parallelism().map_or(2, |n| n.get().max(2))
+    std::thread::available_parallelism().map_or(4, |n| n.get() * 4)
 }
 
 /// `SCOPEWATCH_REPLICA_ID`, or the host name (a container's is unique per replica).
