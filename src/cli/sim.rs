@@ -173,11 +173,8 @@ pub fn sim_org(args: &SimArgs) -> Result<(Org, String, String, bool), CliError> 
     Ok((org, client_id, secret, made_up))
 }
 
-/// `scopewatch sim`.
-pub async fn run_sim(args: SimArgs) -> Result<(), CliError> {
-    if let Some(orgs) = args.orgs {
-        return super::sim_orgs::run(&args, orgs as usize).await;
-    }
+/// `scopewatch sim` with one org (`--orgs` is `sim_orgs`'s).
+pub(super) async fn run_one(args: SimArgs) -> Result<(), CliError> {
     let (org, client_id, secret, made_up) = sim_org(&args)?;
     if let Some(path) = &args.dump_org {
         // The simulator's message names the file already.

@@ -8,8 +8,16 @@ use super::sim::{SimArgs, settings_and_faults, write_request_log};
 use super::{CliError, shutdown_signal};
 use scopewatch_sim::{self as sim, ManyOrgs, OrgCredentials, OrgSize};
 
+/// `scopewatch sim`: many orgs with `--orgs`, else one.
+pub async fn run_sim(args: SimArgs) -> Result<(), CliError> {
+    match args.orgs {
+        Some(orgs) => run(&args, orgs as usize).await,
+        None => super::sim::run_one(args).await,
+    }
+}
+
 /// Serves `orgs` generated orgs until interrupted.
-pub(super) async fn run(args: &SimArgs, orgs: usize) -> Result<(), CliError> {
+async fn run(args: &SimArgs, orgs: usize) -> Result<(), CliError> {
     let Some(orgs_file) = &args.orgs_file_out else {
         return Err(CliError::Invalid(
             "--orgs needs --orgs-file-out PATH: the orgs' credentials are written only there"

@@ -39,8 +39,8 @@ pub struct ManyOrgs {
     pub resident: usize,
 }
 
-/// How many orgs `scopewatch sim --orgs` keeps generated: about 0.8 MB each at 100 clients, and
-/// far more than the audits that run at once on a few replicas.
+/// How many orgs `scopewatch sim --orgs` keeps generated: far more than the audits that run at
+/// once on a few replicas, far fewer than a thousand orgs' worth of generated records.
 pub const RESIDENT_ORGS: usize = 256;
 
 /// One org's name and its auditor's credentials. `Debug` hides the secret.
