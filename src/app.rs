@@ -15,8 +15,8 @@ use tokio_util::task::TaskTracker;
 
 use crate::audit::policy::AuditPolicy;
 use crate::auditor::{
-    AuditHandle, Auditor, AuditorParts, ChangeTiming, change_loop, org_client_config, refresh_loop,
-    run_loop,
+    AuditHandle, AuditLimit, Auditor, AuditorParts, ChangeTiming, change_loop, org_client_config,
+    refresh_loop, run_loop,
 };
 use crate::cache::ReportCache;
 use crate::config::{ConfigError, Settings, WebhookSettings};
@@ -34,6 +34,10 @@ use crate::store::Store;
 
 /// How long shutdown may take before in-flight work is dropped.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(8);
+
+/// With several orgs, each scheduled audit comes up to this fraction of the interval early or
+/// late, so orgs that started together spread over the interval.
+const SCHEDULE_JITTER: f64 = 0.1;
 
 /// How often a replica looks for a newer stored report and retries waiting writes.
 pub const REFRESH_PERIOD: Duration = Duration::from_secs(3);
@@ -138,7 +142,14 @@ impl App {
             cancel: cancel.clone(),
             outbox: OutboxQueue::new(OutboxLimits::default()),
             expensive: Arc::new(Expensive::default()),
+            limit: AuditLimit::new(settings.max_concurrent_audits),
+            replica: Arc::from(settings.replica_id.as_str()),
         };
+        tracing::info!(
+            replica = settings.replica_id,
+            max_concurrent_audits = shared.limit.bound(),
+            "audits at once bounded"
+        );
         for org in &orgs {
             let (runtime, state) = build_org(&settings, org, several, &shared).await?;
             states.insert(org.name.clone(), state);
@@ -209,6 +220,11 @@ impl App {
         &self.state
     }
 
+    /// The bound on audits at once that every org of this process shares.
+    pub fn audit_limit(&self) -> Arc<AuditLimit> {
+        self.orgs[0].auditor.limit().clone()
+    }
+
     /// The first org's auditor (the only one of a single-org service): its unit of work and its
     /// refresh, for tests to call directly.
     pub fn auditor(&self) -> Arc<Auditor> {
@@ -241,9 +257,19 @@ impl App {
             schedule,
             _demo,
         } = self;
+        // One org keeps its exact interval; several drift apart by up to a tenth of it.
+        let jitter = if orgs.len() > 1 { SCHEDULE_JITTER } else { 0.0 };
         let auditors: Vec<Arc<Auditor>> = orgs
             .into_iter()
-            .map(|org| spawn_org(org, &tasks, &cancel, schedule, change_poll))
+            .map(|org| {
+                spawn_org(
+                    org,
+                    &tasks,
+                    &cancel,
+                    schedule.then_some(jitter),
+                    change_poll,
+                )
+            })
             .collect();
         let addr = listener.local_addr()?;
         tracing::info!(%addr, "scopewatch serving");
@@ -278,18 +304,24 @@ impl App {
 
 /// Starts one org's tasks: its notifier, schedule, change poller and refresh. Each org runs on
 /// its own tasks: one org's outage, 429 storm or wrong secret never delays another's schedule.
+/// `schedule`: the schedule's jitter, or `None` for no schedule.
 fn spawn_org(
     org: OrgRuntime,
     tasks: &TaskTracker,
     cancel: &CancellationToken,
-    schedule: bool,
+    schedule: Option<f64>,
     change_poll: Option<ChangeTiming>,
 ) -> Arc<Auditor> {
     if let Some(notifier) = org.notifier {
         notifier.spawn(tasks, cancel.clone());
     }
-    if schedule {
-        tasks.spawn(run_loop(org.auditor.clone(), org.interval, cancel.clone()));
+    if let Some(jitter) = schedule {
+        tasks.spawn(run_loop(
+            org.auditor.clone(),
+            org.interval,
+            jitter,
+            cancel.clone(),
+        ));
         if let Some(timing) = change_poll {
             let audits = AuditHandle::new(org.auditor.clone(), tasks.clone(), cancel.clone());
             tasks.spawn(change_loop(
@@ -360,7 +392,8 @@ fn notifier(
 }
 
 /// What every org of the process shares: the database, the metrics, the tasks, the queue of
-/// writes waiting for the database and the limit on expensive requests (one bound each).
+/// writes waiting for the database, the limit on expensive requests and the bound on audits
+/// running at once (one bound each), and this replica's name.
 struct Shared {
     store: Arc<Store>,
     metrics: Arc<Metrics>,
@@ -368,6 +401,8 @@ struct Shared {
     cancel: CancellationToken,
     outbox: Arc<OutboxQueue>,
     expensive: Arc<Expensive>,
+    limit: Arc<AuditLimit>,
+    replica: Arc<str>,
 }
 
 /// One org's parts: its policy, client, history view, cache, outbox, auditor and notifier.
@@ -415,6 +450,8 @@ async fn build_org(
         outbox,
         running,
         retention: settings.retention,
+        limit: shared.limit.clone(),
+        replica: shared.replica.clone(),
     }));
     let notifier = match settings.webhook.clone() {
         Some(webhook) => Some(notifier(

@@ -27,7 +27,7 @@ use genesys_api::regions;
 
 /// At most this many orgs: each is a label value of every per-org metric, so the set is bounded
 /// and small (see the README's note on cardinality).
-pub(crate) const MAX_ORGS: usize = 100;
+pub(crate) const MAX_ORGS: usize = 1_000;
 
 /// The longest org name.
 pub(crate) const MAX_NAME: usize = 32;
@@ -482,7 +482,7 @@ policy = "/etc/globex.toml"
             parse(&many, &env())
                 .unwrap_err()
                 .to_string()
-                .contains("at most 100")
+                .contains(&format!("at most {MAX_ORGS}"))
         );
         for e in [err("colour = 1\n"), err("interval = \"5s\"\n")] {
             assert!(!e.contains("acme-s3cret"), "{e}");

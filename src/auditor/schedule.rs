@@ -59,9 +59,16 @@ async fn run_or_abandon(auditor: &Auditor, ticket: Ticket, cancel: &Cancellation
     }
 }
 
-/// One audit at start (unless a recent one is stored), then one every `interval`, until
-/// cancelled.
-pub async fn run_loop(auditor: Arc<Auditor>, interval: Duration, cancel: CancellationToken) {
+/// One audit at start (unless a recent one is stored), then one every `interval` give or take
+/// `jitter` (a fraction of it, drawn anew each time), until cancelled. Many orgs that start
+/// together queue for the process's audit places; the jitter then keeps their later audits
+/// from lining up again, so their starts spread over the interval.
+pub async fn run_loop(
+    auditor: Arc<Auditor>,
+    interval: Duration,
+    jitter: f64,
+    cancel: CancellationToken,
+) {
     loop {
         if auditor.recently_audited(interval).await {
             tracing::info!("a recent audit is stored; skipping this tick");
@@ -74,10 +81,21 @@ pub async fn run_loop(auditor: Arc<Auditor>, interval: Duration, cancel: Cancell
             }
         }
         tokio::select! {
-            _ = tokio::time::sleep(interval) => {}
+            _ = tokio::time::sleep(jittered(interval, jitter)) => {}
             _ = cancel.cancelled() => return,
         }
     }
+}
+
+/// `interval` moved by up to `jitter` of itself, either way, at random.
+fn jittered(interval: Duration, jitter: f64) -> Duration {
+    let jitter = jitter.clamp(0.0, 1.0);
+    if jitter == 0.0 {
+        return interval;
+    }
+    // Uniform in [-1, 1) from 53 random bits.
+    let unit = (genesys_api::rng::random_u64() >> 11) as f64 / (1u64 << 53) as f64;
+    interval.mul_f64(1.0 + jitter * (2.0 * unit - 1.0))
 }
 
 /// Every `period`: serve a newer stored report, and write audits that waited for the database.
@@ -91,5 +109,27 @@ pub async fn refresh_loop(auditor: Arc<Auditor>, period: Duration, cancel: Cance
         if !auditor.outbox.is_empty() {
             auditor.outbox.flush().await;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn jitter_moves_the_interval_within_its_fraction_and_not_always_the_same_way() {
+        let hour = Duration::from_secs(3600);
+        assert_eq!(jittered(hour, 0.0), hour);
+        let drawn: Vec<Duration> = (0..200).map(|_| jittered(hour, 0.1)).collect();
+        assert!(
+            drawn
+                .iter()
+                .all(|d| *d >= hour.mul_f64(0.9) && *d <= hour.mul_f64(1.1))
+        );
+        assert!(drawn.iter().any(|d| *d < hour) && drawn.iter().any(|d| *d > hour));
+        assert!(
+            jittered(hour, 7.0) <= hour * 2,
+            "clamped to the whole interval"
+        );
     }
 }

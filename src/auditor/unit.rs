@@ -9,6 +9,7 @@ use tokio::sync::OwnedMutexGuard;
 
 use super::assess::{assess, new_audit_id, off_thread};
 use super::error::{AuditError, guarded};
+use super::limit::AuditLimit;
 use crate::audit::policy::AuditPolicy;
 use crate::cache::{CachedReport, ReportCache};
 use crate::genesys::GenesysClient;
@@ -43,6 +44,10 @@ pub struct AuditorParts {
     pub running: Arc<RunningAudit>,
     /// Stored audits older than this are pruned (never the newest good one).
     pub retention: Duration,
+    /// The bound on audits at once, shared by every org of the process.
+    pub limit: Arc<AuditLimit>,
+    /// This replica's id (`SCOPEWATCH_REPLICA_ID`), recorded with every audit it runs.
+    pub replica: Arc<str>,
 }
 
 pub struct Auditor {
@@ -54,6 +59,8 @@ pub struct Auditor {
     pub(super) outbox: Arc<Outbox>,
     pub(super) running: Arc<RunningAudit>,
     pub(super) retention: Duration,
+    pub(super) limit: Arc<AuditLimit>,
+    pub(super) replica: Arc<str>,
     pub(super) slot: Arc<tokio::sync::Mutex<()>>,
     /// When the newest audit known here (run here or stored by anyone) ended, and whether it
     /// succeeded: the source of `scopewatch_last_audit_success`.
@@ -77,6 +84,8 @@ impl Auditor {
             outbox: parts.outbox,
             running: parts.running,
             retention: parts.retention,
+            limit: parts.limit,
+            replica: parts.replica,
             slot: Arc::new(tokio::sync::Mutex::new(())),
             last_outcome: Mutex::new(None),
             finished: tokio::sync::watch::Sender::new(None),
@@ -122,14 +131,25 @@ impl Auditor {
         };
         let started_at = Utc::now().trunc_subsecs(3);
         let audit_id = new_audit_id(started_at);
-        self.running
-            .set(AuditRecord::running(&audit_id, started_at));
+        self.running.set(self.record(&audit_id, started_at));
         Ok(Ticket {
             audit_id,
             started_at,
             lock,
             _slot: slot,
         })
+    }
+
+    /// The record of an audit this replica runs.
+    fn record(&self, audit_id: &str, started_at: DateTime<Utc>) -> AuditRecord {
+        let mut record = AuditRecord::running(audit_id, started_at);
+        record.replica = Some(self.replica.to_string());
+        record
+    }
+
+    /// The bound on audits at once this auditor shares with the process's other orgs.
+    pub fn limit(&self) -> &Arc<AuditLimit> {
+        &self.limit
     }
 
     /// Forgets a claimed audit that will not finish (shutdown came first).
@@ -159,6 +179,8 @@ impl Auditor {
             mut lock,
             _slot,
         } = ticket;
+        // Claimed (this org's slot and lock), it waits for a place among the process's audits.
+        let _place = self.limit.enter().await;
         let clock = Instant::now();
         tracing::info!(audit_id, "audit started");
         // Another replica may have stored a newer report: first-seen times carry on from it.
@@ -178,7 +200,7 @@ impl Auditor {
         }
         let seconds = clock.elapsed().as_secs_f64();
         let finished = Utc::now().trunc_subsecs(3);
-        let mut record = AuditRecord::running(&audit_id, started_at);
+        let mut record = self.record(&audit_id, started_at);
         record.finished_at = Some(finished);
         record.policy_sha256 = Some(self.policy.sha256.clone());
         let outcome = match result {

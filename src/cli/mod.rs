@@ -6,6 +6,8 @@ mod policy;
 mod serve;
 #[cfg(feature = "demo")]
 mod sim;
+#[cfg(feature = "demo")]
+mod sim_orgs;
 
 use std::process::ExitCode;
 
@@ -16,7 +18,9 @@ pub use healthcheck::{HealthcheckArgs, run_healthcheck};
 pub use policy::{PolicyArgs, run_policy};
 pub use serve::{ServeArgs, run_serve};
 #[cfg(feature = "demo")]
-pub use sim::{SimArgs, run_sim, sim_org};
+pub use sim::{SimArgs, sim_org};
+#[cfg(feature = "demo")]
+pub use sim_orgs::run_sim;
 
 #[derive(Debug, Parser)]
 #[command(

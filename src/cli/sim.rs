@@ -95,6 +95,19 @@ pub struct SimArgs {
     /// upstream calls by endpoint and see the critical path.
     #[arg(long)]
     pub request_log: Option<PathBuf>,
+    /// Serve this many generated orgs on the one address, each with its own clients, roles,
+    /// trail, usage and auditor credentials (the login's client and then the token decide the
+    /// org); --clients and --roles are per org; org i is generated from --seed + i - 1 when its
+    /// auditor first logs in (at most 256 stay generated; the least recently used is generated
+    /// again when needed). --client-id and --client-secret do not apply.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=crate::orgs_file::MAX_ORGS as i64),
+        conflicts_with_all = ["org", "dump_org", "operator", "fault_429_storm", "fault_revoke_after"])]
+    pub orgs: Option<u32>,
+    /// With --orgs: write a SCOPEWATCH_ORGS_FILE naming every org (org-0001...) with its
+    /// auditor client id and the simulator's address; the secrets go to files 0600 in the
+    /// directory PATH.secrets, which the orgs file names.
+    #[arg(long, value_name = "PATH", requires = "orgs")]
+    pub orgs_file_out: Option<PathBuf>,
 }
 
 fn parse_date(text: &str) -> Result<NaiveDate, CliError> {
@@ -161,8 +174,8 @@ pub fn sim_org(args: &SimArgs) -> Result<(Org, String, String, bool), CliError> 
     Ok((org, client_id, secret, made_up))
 }
 
-/// `scopewatch sim`.
-pub async fn run_sim(args: SimArgs) -> Result<(), CliError> {
+/// `scopewatch sim` with one org (`--orgs` is `sim_orgs`'s).
+pub(super) async fn run_one(args: SimArgs) -> Result<(), CliError> {
     let (org, client_id, secret, made_up) = sim_org(&args)?;
     if let Some(path) = &args.dump_org {
         // The simulator's message names the file already.
@@ -175,20 +188,7 @@ pub async fn run_sim(args: SimArgs) -> Result<(), CliError> {
         );
         return Ok(());
     }
-    let faults = FaultConfig {
-        latency: args.latency,
-        server_error_rate: args.fault_5xx_rate,
-        malformed_rate: args.fault_malformed_rate,
-        drop_rate: args.fault_drop_rate,
-    };
-    let settings = SimSettings {
-        rate_limit_per_minute: args.rate_limit,
-        usage_running_polls: args.usage_running_polls,
-        audit_running_polls: args.audit_running_polls,
-        client_page_size: args.client_page_size.map(|n| n as usize),
-        description_bytes: args.description_mb as usize * (1 << 20),
-        ..SimSettings::default()
-    };
+    let (settings, faults) = settings_and_faults(&args);
     let clients = org.clients.len();
     let running = sim::start(org, settings, faults, args.listen)
         .await
@@ -221,26 +221,53 @@ pub async fn run_sim(args: SimArgs) -> Result<(), CliError> {
         .map(|path| (path, running.requests()));
     running.stop().await;
     if let Some((path, requests)) = log {
-        // Method, path, status, then when it arrived (ms after the first request) and how
-        // long it took to answer (ms): a harness reads the calls and the critical path.
-        let first = requests.iter().map(|r| r.at).min();
-        let lines: String = requests
-            .iter()
-            .map(|r| {
-                let since = first.map_or(0.0, |f| r.at.duration_since(f).as_secs_f64() * 1e3);
-                let took = r.took.as_secs_f64() * 1e3;
-                format!(
-                    "{}\t{}\t{}\t{since:.1}\t{took:.1}\n",
-                    r.method, r.path, r.status
-                )
-            })
-            .collect();
-        std::fs::write(path, lines).map_err(|e| {
-            CliError::failed(
-                format!("cannot write the request log {}", path.display()),
-                e,
-            )
-        })?;
+        write_request_log(path, &requests)?;
     }
     Ok(())
+}
+
+/// The simulator's tunables and standing faults from the flags.
+pub(super) fn settings_and_faults(args: &SimArgs) -> (SimSettings, FaultConfig) {
+    let faults = FaultConfig {
+        latency: args.latency,
+        server_error_rate: args.fault_5xx_rate,
+        malformed_rate: args.fault_malformed_rate,
+        drop_rate: args.fault_drop_rate,
+    };
+    let settings = SimSettings {
+        rate_limit_per_minute: args.rate_limit,
+        usage_running_polls: args.usage_running_polls,
+        audit_running_polls: args.audit_running_polls,
+        client_page_size: args.client_page_size.map(|n| n as usize),
+        description_bytes: args.description_mb as usize * (1 << 20),
+        ..SimSettings::default()
+    };
+    (settings, faults)
+}
+
+/// Writes `--request-log`.
+pub(super) fn write_request_log(
+    path: &std::path::Path,
+    requests: &[sim::RequestRecord],
+) -> Result<(), CliError> {
+    // Method, path, status, then when it arrived (ms after the first request) and how long it
+    // took to answer (ms): a harness reads the calls and the critical path.
+    let first = requests.iter().map(|r| r.at).min();
+    let lines: String = requests
+        .iter()
+        .map(|r| {
+            let since = first.map_or(0.0, |f| r.at.duration_since(f).as_secs_f64() * 1e3);
+            let took = r.took.as_secs_f64() * 1e3;
+            format!(
+                "{}\t{}\t{}\t{since:.1}\t{took:.1}\n",
+                r.method, r.path, r.status
+            )
+        })
+        .collect();
+    std::fs::write(path, lines).map_err(|e| {
+        CliError::failed(
+            format!("cannot write the request log {}", path.display()),
+            e,
+        )
+    })
 }

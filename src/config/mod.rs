@@ -79,6 +79,10 @@ pub struct Settings {
     /// The orgs of `SCOPEWATCH_ORGS_FILE`, read and checked at load; `None`: the single org of
     /// the `GENESYS_*` variables, named `default`.
     pub orgs_file: Option<Vec<crate::orgs_file::OrgSettings>>,
+    /// Audits running at once in this process, whatever the number of orgs.
+    pub max_concurrent_audits: usize,
+    /// This replica's name, recorded with every audit it stores.
+    pub replica_id: String,
     pub rust_log: String,
 }
 

@@ -50,6 +50,8 @@ pub(super) struct Raw {
     pub scopewatch_webhook_min_severity: Option<MinSeverity>,
     pub scopewatch_public_url: Option<String>,
     pub scopewatch_orgs_file: Option<String>,
+    pub scopewatch_max_concurrent_audits: Option<Whole<1, 1024>>,
+    pub scopewatch_replica_id: Option<String>,
     pub rust_log: Option<String>,
 }
 

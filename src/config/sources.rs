@@ -7,7 +7,7 @@ use std::path::Path;
 use super::error::ConfigError;
 
 /// Every setting's name, as an environment variable and as a config-file key.
-pub const KEYS: [&str; 33] = [
+pub const KEYS: [&str; 35] = [
     "GENESYS_OAUTH_CLIENT_ID",
     "GENESYS_OAUTH_CLIENT_SECRET",
     "GENESYS_OAUTH_CLIENT_SECRET_FILE",
@@ -40,6 +40,8 @@ pub const KEYS: [&str; 33] = [
     "SCOPEWATCH_WEBHOOK_MIN_SEVERITY",
     "SCOPEWATCH_PUBLIC_URL",
     "SCOPEWATCH_ORGS_FILE",
+    "SCOPEWATCH_MAX_CONCURRENT_AUDITS",
+    "SCOPEWATCH_REPLICA_ID",
     "RUST_LOG",
 ];
 

@@ -390,3 +390,41 @@ fn every_setting_is_a_field_of_the_raw_settings() {
         }
     }
 }
+
+#[test]
+fn concurrent_audits_default_from_the_cores_and_name_themselves_when_bad() {
+    let bound = |v: &str| Settings::load(&env(&[("SCOPEWATCH_MAX_CONCURRENT_AUDITS", v)]), None);
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    assert_eq!(
+        Settings::load(&env(&[]), None)
+            .unwrap()
+            .max_concurrent_audits,
+        cores * 4
+    );
+    assert_eq!(bound("1").unwrap().max_concurrent_audits, 1);
+    assert_eq!(bound("16").unwrap().max_concurrent_audits, 16);
+    for bad in ["0", "-2", "many", "1.5", "100000"] {
+        let e = bound(bad).unwrap_err().to_string();
+        assert!(
+            e.starts_with("SCOPEWATCH_MAX_CONCURRENT_AUDITS"),
+            "{bad}: {e}"
+        );
+    }
+}
+
+#[test]
+fn the_replica_id_defaults_to_the_host_name_and_refuses_unprintable_ones() {
+    let id = |v: &str| Settings::load(&env(&[("SCOPEWATCH_REPLICA_ID", v)]), None);
+    let default = Settings::load(&env(&[]), None).unwrap().replica_id;
+    assert_eq!(default, validate::host_name());
+    assert!(!default.is_empty() && default.len() <= validate::MAX_REPLICA_ID);
+    if let Ok(name) = std::fs::read_to_string("/proc/sys/kernel/hostname") {
+        assert_eq!(default, name.trim());
+    }
+    assert_eq!(id("replica-b").unwrap().replica_id, "replica-b");
+    let long = "r".repeat(validate::MAX_REPLICA_ID + 1);
+    for bad in ["two words", "tab\there", "bell\u{7}", long.as_str()] {
+        let e = id(bad).unwrap_err().to_string();
+        assert!(e.starts_with("SCOPEWATCH_REPLICA_ID"), "{bad:?}: {e}");
+    }
+}

@@ -77,6 +77,10 @@ impl Raw {
             webhook,
             public_url,
             orgs_file,
+            max_concurrent_audits: self
+                .scopewatch_max_concurrent_audits
+                .map_or_else(default_concurrent_audits, |n| n.0 as usize),
+            replica_id: replica_id(self.scopewatch_replica_id.as_deref())?,
             rust_log,
         })
     }
@@ -179,6 +183,56 @@ impl Raw {
             });
         }
         Ok(Some(crate::orgs_file::load(Path::new(path), env)?))
+    }
+}
+
+/// The longest replica id (it is stored with every audit and shown in `GET /audits`).
+pub(crate) const MAX_REPLICA_ID: usize = 64;
+
+/// `SCOPEWATCH_MAX_CONCURRENT_AUDITS` unset: four audits per core. Most of an audit is waiting
+/// for Genesys (judging then uses every core), and an audit waiting out a 429's Retry-After keeps
+/// its place, so a few throttled orgs must not hold every place.
+fn default_concurrent_audits() -> usize {
+    std::thread::available_parallelism().map_or(4, |n| n.get() * 4)
+}
+
+/// `SCOPEWATCH_REPLICA_ID`, or the host name (a container's is unique per replica).
+fn replica_id(value: Option<&str>) -> Result<String, ConfigError> {
+    const KEY: &str = "SCOPEWATCH_REPLICA_ID";
+    let Some(value) = value else {
+        return Ok(host_name());
+    };
+    if value.trim().is_empty()
+        || value.chars().count() > MAX_REPLICA_ID
+        || value.chars().any(|c| c.is_control() || c.is_whitespace())
+    {
+        return Err(ConfigError::invalid(
+            KEY,
+            format!(
+                "must be 1 to {MAX_REPLICA_ID} characters without spaces or control characters"
+            ),
+        ));
+    }
+    Ok(value.to_string())
+}
+
+/// The host name, bounded and printable; `unknown` when the system has none.
+pub(crate) fn host_name() -> String {
+    let mut buffer = [0u8; 256];
+    // SAFETY: the buffer is writable for its whole length; the name is NUL-terminated within
+    // it when it fits, and the last byte stays 0 when it does not.
+    let status =
+        unsafe { libc::gethostname(buffer.as_mut_ptr().cast::<libc::c_char>(), buffer.len() - 1) };
+    let end = buffer.iter().position(|&b| b == 0).unwrap_or(0);
+    let name: String = String::from_utf8_lossy(&buffer[..end])
+        .chars()
+        .filter(|c| !c.is_control() && !c.is_whitespace())
+        .take(MAX_REPLICA_ID)
+        .collect();
+    if status != 0 || name.is_empty() {
+        "unknown".into()
+    } else {
+        name
     }
 }
 

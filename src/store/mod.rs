@@ -165,6 +165,9 @@ pub struct AuditRecord {
     pub new_findings: Option<i64>,
     pub resolved_findings: Option<i64>,
     pub policy_sha256: Option<String>,
+    /// The replica that ran it (`SCOPEWATCH_REPLICA_ID`); `None` for audits stored before
+    /// replicas were recorded.
+    pub replica: Option<String>,
 }
 
 impl AuditRecord {
@@ -182,6 +185,7 @@ impl AuditRecord {
             new_findings: None,
             resolved_findings: None,
             policy_sha256: None,
+            replica: None,
         }
     }
 }
@@ -242,6 +246,7 @@ macro_rules! stored_audit {
             new_findings: row.try_get("new_findings")?,
             resolved_findings: row.try_get("resolved_findings")?,
             policy_sha256: row.try_get("policy_sha256")?,
+            replica: row.try_get("replica")?,
         }
     }};
 }
@@ -294,7 +299,7 @@ fn gunzip_report(gzip: &[u8]) -> Result<String, Unreadable> {
     Ok(json)
 }
 
-const COLUMNS: &str = "audit_id, started_at_ms, finished_at_ms, outcome, error, total_clients, high_risk_count, findings, new_findings, resolved_findings, policy_sha256";
+const COLUMNS: &str = "audit_id, started_at_ms, finished_at_ms, outcome, error, total_clients, high_risk_count, findings, new_findings, resolved_findings, policy_sha256, replica";
 
 fn millis(ms: i64) -> DateTime<Utc> {
     Utc.timestamp_millis_opt(ms).single().unwrap_or_default()
@@ -430,7 +435,7 @@ impl Store {
             return Err(StoreError::Unfinished(audit.audit_id.clone()));
         };
         let sql = format!(
-            "INSERT INTO audits ({COLUMNS}, report_gzip, org) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
+            "INSERT INTO audits ({COLUMNS}, report_gzip, org) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
              ON CONFLICT (audit_id) DO NOTHING"
         );
         on_pool!(self, pool => {
@@ -446,6 +451,7 @@ impl Store {
                 .bind(audit.new_findings)
                 .bind(audit.resolved_findings)
                 .bind(&audit.policy_sha256)
+                .bind(&audit.replica)
                 .bind(report_gzip)
                 .bind(&self.org)
                 .execute(pool)

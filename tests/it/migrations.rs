@@ -94,7 +94,7 @@ async fn postgres_migrations_apply_to_an_empty_schema_and_again_without_change()
     .fetch_one(&admin)
     .await
     .unwrap();
-    assert_eq!(columns, 14);
+    assert_eq!(columns, 15);
     sqlx::query(&format!("DROP SCHEMA {schema} CASCADE"))
         .execute(&admin)
         .await
@@ -145,6 +145,7 @@ async fn a_sqlite_file_of_the_previous_schema_upgrades_keeping_every_audit_as_th
             _ => Outcome::Failure,
         };
         assert_eq!(audit.outcome, expected);
+        assert_eq!(audit.replica, None, "which replica ran it is not known");
         assert_eq!(store.report_json(id).await.unwrap(), *report);
     }
     let newest = store.latest(true).await.unwrap().unwrap();

@@ -3,17 +3,20 @@ unchanged: login, client listing, role paging (with policies narrowed to named r
 or a condition), the usage jobs API to Succeeded with nextUri paging and the older usage query
 to Complete (only the metrics asked), the scope catalog,
 the organization, divisions, users, the audit trail (service mapping, the query to Succeeded
-with cursor paging, the realtime query), creating, changing and deleting a client, and every
-model parsed without an unknown enum value ("outdated_sdk_version").
+with cursor paging, the realtime query), creating, changing and deleting a client, every
+model parsed without an unknown enum value ("outdated_sdk_version"), and `sim --orgs`: each org's
+auditor from the written orgs file logs in and reads its own org.
 
 Usage: python tests/sdk/check_simulator.py [path/to/scopewatch]
 """
 
 import datetime
 import json
+import os
 import re
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.parse
 
@@ -72,6 +75,7 @@ def main():
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+    check_many_orgs(binary)
     if failures:
         sys.exit(f"{len(failures)} SDK check(s) failed")
     print("the official SDK works unchanged against the simulator")
@@ -439,6 +443,44 @@ def check_changes(base, auditor_api):
     events = audit.post_audits_query_realtime(realtime).entities
     check([e.action for e in events] == ["Create", "Update", "Delete"] and all(e.client.id == OPERATOR_ID for e in events),
           f"the trail records the changes with the operator as client: {[e.action for e in events]}")
+
+
+def check_many_orgs(binary):
+    """`sim --orgs 3`: each org's auditor logs in with the SDK from the written orgs file and
+    reads its own org, and no other."""
+    with tempfile.TemporaryDirectory() as tmp:
+        orgs_file = os.path.join(tmp, "orgs.toml")
+        proc = subprocess.Popen(
+            [binary, "sim", "--listen", "127.0.0.1:0", "--orgs", "3", "--clients", "4", "--roles", "6",
+             "--orgs-file-out", orgs_file], stdout=subprocess.PIPE, text=True)
+        try:
+            line = proc.stdout.readline()
+            check("3 orgs of 4 clients" in line, f"sim --orgs starts: {line.strip()}")
+            proc.stdout.readline()
+            with open(orgs_file) as f:
+                text = f.read()
+            entries = [dict(re.findall(r'^(\w+) = "([^"]*)"$', block, re.M)) for block in text.split("[[org]]")[1:]]
+            check([e["name"] for e in entries] == ["org-0001", "org-0002", "org-0003"], "the orgs file names org-0001..org-0003")
+            seen = []
+            for entry in entries:
+                with open(entry["client_secret_file"]) as f:
+                    secret = f.read()
+                api = gc.api_client.ApiClient(host=entry["api_base_url"]).get_client_credentials_token(entry["client_id"], secret)
+                org = gc.OrganizationApi(api).get_organizations_me()
+                clients = gc.OAuthApi(api).get_oauth_clients().entities
+                ids = {c.id for c in clients}
+                check(entry["client_id"] in ids and len(clients) == 5, f"{entry['name']}: its auditor and 4 clients")
+                seen.append((org.id, org.name, frozenset(ids)))
+            check(len({s[0] for s in seen}) == 3 and len({s[1] for s in seen}) == 3, "three organizations with their own id and name")
+            check(not (seen[0][2] & seen[1][2]) and not (seen[1][2] & seen[2][2]), "no client is in two orgs")
+            try:
+                gc.api_client.ApiClient(host=entries[0]["api_base_url"]).get_client_credentials_token(entries[0]["client_id"], "wrong")
+                check(False, "another secret does not open an org")
+            except ApiException as e:
+                check(e.status == 401, "a wrong secret is refused with 401 among many orgs")
+        finally:
+            proc.terminate()
+            proc.wait(timeout=10)
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ mod gate;
 mod generate;
 mod handlers;
 mod interval;
+mod many;
 mod mutate;
 mod odd_records;
 mod org;
@@ -38,6 +39,7 @@ pub use directory::{Division, SimUser};
 pub use faults::{FaultConfig, Faults};
 pub use generate::{OrgSize, generate};
 pub use genesys_api::rng::random_token;
+pub use many::{ManyOrgs, OrgCredentials, RESIDENT_ORGS, org_name};
 pub use odd_records::OddRecords;
 pub use org::{Org, OrgFileError, SimClient};
 use state::SimState;
@@ -152,4 +154,79 @@ pub async fn start(
 pub async fn start_on_loopback(org: Org, settings: SimSettings) -> std::io::Result<RunningSim> {
     let loopback = SocketAddr::from((std::net::Ipv4Addr::LOCALHOST, 0));
     start(org, settings, FaultConfig::default(), loopback).await
+}
+
+/// Many orgs serving on one local port until stopped or dropped (`scopewatch sim --orgs`).
+pub struct RunningOrgs {
+    addr: SocketAddr,
+    many: Arc<many::Many>,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<()>>,
+}
+
+impl RunningOrgs {
+    /// `http://127.0.0.1:PORT`: the login and API base URL of every org.
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Each org's name and auditor credentials, `org-0001` first.
+    pub fn credentials(&self) -> &[OrgCredentials] {
+        self.many.credentials()
+    }
+
+    /// How many orgs are generated now (each at its auditor's first call, at most
+    /// `ManyOrgs::resident`).
+    pub fn resident(&self) -> usize {
+        self.many.resident()
+    }
+
+    /// Every request the orgs answered so far, oldest first.
+    pub fn requests(&self) -> Vec<RequestRecord> {
+        self.many.requests()
+    }
+
+    /// Stops accepting and waits for the server task to end.
+    pub async fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for RunningOrgs {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+/// Binds `listen` and serves the orgs `plan` describes in a background task.
+pub async fn start_many(plan: ManyOrgs, listen: SocketAddr) -> std::io::Result<RunningOrgs> {
+    let listener = TcpListener::bind(listen).await?;
+    let addr = listener.local_addr()?;
+    let many = Arc::new(many::Many::new(plan));
+    let app = many::router(many.clone());
+    let (stop, stopped) = oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        let shutdown = async {
+            let _ = stopped.await;
+        };
+        if let Err(e) = axum::serve(listener, app)
+            .with_graceful_shutdown(shutdown)
+            .await
+        {
+            tracing::error!(error = %e, "simulator server failed");
+        }
+    });
+    Ok(RunningOrgs {
+        addr,
+        many,
+        stop: Some(stop),
+        task: Some(task),
+    })
 }

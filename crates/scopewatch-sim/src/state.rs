@@ -184,6 +184,20 @@ pub(crate) struct SimState {
     execution_order: Mutex<Vec<String>>,
     audit_executions: Mutex<Vec<AuditExecution>>,
     requests: Mutex<Vec<RequestRecord>>,
+    /// Put before every token issued: with many orgs on one address, the token names its org.
+    token_prefix: String,
+    /// The request log keeps the newest this many records.
+    log_capacity: usize,
+}
+
+/// What differs for an org served among many (`scopewatch sim --orgs`).
+pub(crate) struct Among {
+    /// Put before every token (it must not use the token alphabet's characters).
+    pub token_prefix: String,
+    /// The API description, serialized once for every org.
+    pub swagger_body: bytes::Bytes,
+    /// The request log's share of this org.
+    pub log_capacity: usize,
 }
 
 /// Usage query executions kept for polling; scopewatch polls its one at once, so a few suffice
@@ -195,14 +209,28 @@ const MAX_EXECUTIONS: usize = 3;
 /// so two audits' worth.
 const MAX_AUDIT_EXECUTIONS: usize = 8;
 /// The request log keeps the newest this many records (a long-running simulator must not grow).
-const MAX_LOGGED_REQUESTS: usize = 100_000;
+pub(crate) const MAX_LOGGED_REQUESTS: usize = 100_000;
 /// Above this many tokens, expired ones are forgotten when a new one is issued.
 const TOKEN_SWEEP_THRESHOLD: usize = 10_000;
 
 impl SimState {
     pub(crate) fn new(org: Org, settings: SimSettings, faults: Faults) -> Self {
-        let scopes_body = super::wire::render_scopes(&org).into();
         let swagger_body = super::wire::render_swagger(settings.description_bytes).into();
+        Self::among(
+            org,
+            settings,
+            faults,
+            Among {
+                token_prefix: String::new(),
+                swagger_body,
+                log_capacity: MAX_LOGGED_REQUESTS,
+            },
+        )
+    }
+
+    /// An org served among many: its tokens carry `among.token_prefix`.
+    pub(crate) fn among(org: Org, settings: SimSettings, faults: Faults, among: Among) -> Self {
+        let scopes_body = super::wire::render_scopes(&org).into();
         let mut live = Live::new(org);
         live.clients_body = Some(super::wire::render_client_page(&live.org, None, 1).into());
         SimState {
@@ -211,13 +239,15 @@ impl SimState {
             faults,
             clock: SimClock::default(),
             scopes_body,
-            swagger_body,
+            swagger_body: among.swagger_body,
             tokens: Mutex::new(HashMap::new()),
             generation: AtomicU64::new(1),
             executions: Mutex::new(HashMap::new()),
             execution_order: Mutex::new(Vec::new()),
             audit_executions: Mutex::new(Vec::new()),
             requests: Mutex::new(Vec::new()),
+            token_prefix: among.token_prefix,
+            log_capacity: among.log_capacity.max(2),
         }
     }
 
@@ -246,7 +276,7 @@ impl SimState {
     }
 
     pub(crate) fn issue_token(&self, client_id: &str, validity_secs: i64) -> String {
-        let token = genesys_api::rng::random_token();
+        let token = format!("{}{}", self.token_prefix, genesys_api::rng::random_token());
         let now = self.clock.now();
         let mut tokens = lock(&self.tokens);
         if tokens.len() >= TOKEN_SWEEP_THRESHOLD {
@@ -393,8 +423,8 @@ impl SimState {
 
     pub(crate) fn record(&self, record: RequestRecord) {
         let mut requests = lock(&self.requests);
-        if requests.len() >= MAX_LOGGED_REQUESTS {
-            requests.drain(..MAX_LOGGED_REQUESTS / 2);
+        if requests.len() >= self.log_capacity {
+            requests.drain(..self.log_capacity / 2);
         }
         requests.push(record);
     }

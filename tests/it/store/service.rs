@@ -433,6 +433,7 @@ async fn a_full_sqlite_file_keeps_the_audit_until_there_is_room() {
         new_findings: Some(0),
         resolved_findings: Some(0),
         policy_sha256: None,
+        replica: None,
     };
     // Incompressible: the stored (compressed) report stays about 300 kB.
     let mut state = 7u64;
@@ -511,6 +512,7 @@ async fn an_audit_prunes_audits_past_the_retention() {
             new_findings: Some(0),
             resolved_findings: Some(0),
             policy_sha256: None,
+            replica: None,
         }
     };
     store

@@ -22,6 +22,7 @@ fn audit(id: &str, minutes: i64, outcome: Outcome) -> AuditRecord {
         new_findings: Some(1),
         resolved_findings: Some(0),
         policy_sha256: Some("abc".into()),
+        replica: None,
     }
 }
 
@@ -46,6 +47,32 @@ async fn saves_and_reads_back_an_audit_and_its_report(store: Store) {
     );
 }
 on_both!(saves_and_reads_back_an_audit_and_its_report);
+
+async fn keeps_the_replica_that_ran_each_audit(store: Store) {
+    let mut by_b = audit("b1", 1, Outcome::Success);
+    by_b.replica = Some("replica-b".into());
+    let unknown = audit("u0", 0, Outcome::Failure);
+    store.save(&unknown, None).await.unwrap();
+    store.save(&by_b, None).await.unwrap();
+    assert_eq!(
+        store.get("b1").await.unwrap().unwrap().replica.as_deref(),
+        Some("replica-b")
+    );
+    let listed = store.list(10, None).await.unwrap().unwrap();
+    let replicas: Vec<Option<&str>> = listed.iter().map(|a| a.replica.as_deref()).collect();
+    assert_eq!(replicas, [Some("replica-b"), None]);
+    assert_eq!(
+        store
+            .latest(true)
+            .await
+            .unwrap()
+            .unwrap()
+            .replica
+            .as_deref(),
+        Some("replica-b")
+    );
+}
+on_both!(keeps_the_replica_that_ran_each_audit);
 
 async fn lists_newest_first_in_pages(store: Store) {
     for (i, id) in ["a1", "a2", "a3", "a4", "a5"].iter().enumerate() {
