@@ -10,6 +10,17 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+/// A field the SDK models call optional, read with `null` as its default (an empty list, zero):
+/// Genesys may send `null` where scopewatch keeps a plain list or count, and one such field must
+/// not make the whole answer unreadable.
+pub fn null_as_default<'de, D, T>(deserializer: D) -> Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Default + Deserialize<'de>,
+{
+    Ok(Option::<T>::deserialize(deserializer)?.unwrap_or_default())
+}
+
 /// `Organization` (`GET /api/v2/organizations/me`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -51,6 +62,14 @@ pub struct User {
     pub name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub state: Option<String>,
+}
+
+/// `OAuthScope` (`GET /api/v2/oauth/scopes`) as read: its `id` is the scope name, optional in
+/// the SDK model like every other field.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ReadScope {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
 }
 
 /// `DomainEntityRef` / `AddressableEntityRef` with every field optional.
@@ -197,7 +216,7 @@ pub struct TrailResults {
     pub page_size: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cursor: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub entities: Vec<TrailRecord>,
 }
 
@@ -206,7 +225,7 @@ pub struct TrailResults {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TrailRealtimeResults {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub entities: Vec<TrailRecord>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub page_size: Option<u64>,
@@ -222,7 +241,7 @@ pub struct TrailRealtimeResults {
 /// audits (the simulator writes `models::TrailServiceMapping`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct TrailServiceMapping {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub services: Vec<TrailService>,
 }
 
@@ -231,7 +250,7 @@ pub struct TrailServiceMapping {
 pub struct TrailService {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub entities: Vec<TrailServiceEntity>,
 }
 
@@ -240,7 +259,7 @@ pub struct TrailService {
 pub struct TrailServiceEntity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub actions: Vec<String>,
 }
 
@@ -268,4 +287,49 @@ pub struct ReadRole {
     pub permissions: Option<Vec<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub permission_policies: Option<Vec<ReadPolicy>>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Found by the conformance test (`tests/sdk/conformance.py`): the SDK models call these
+    /// lists optional, so `null` is an answer Genesys may give; it failed the whole mapping (the
+    /// audit trail became unknown) or the whole results page.
+    #[test]
+    fn null_lists_in_the_trail_answers_read_as_empty() {
+        let mapping: TrailServiceMapping = serde_json::from_str(
+            r#"{"services":[{"name":"Other","entities":null},
+                {"name":"PeoplePermissions","entities":[{"name":"Role","actions":null},{"name":"OAuthClient","actions":["Create"]}]}]}"#,
+        )
+        .unwrap();
+        assert!(mapping.services[0].entities.is_empty());
+        assert!(mapping.services[1].entities[0].actions.is_empty());
+        assert_eq!(mapping.services[1].entities[1].actions, vec!["Create"]);
+        let none: TrailServiceMapping = serde_json::from_str(r#"{"services":null}"#).unwrap();
+        assert!(none.services.is_empty());
+        let page: TrailResults =
+            serde_json::from_str(r#"{"id":"t","cursor":null,"entities":null}"#).unwrap();
+        assert!(page.entities.is_empty() && page.cursor.is_none());
+        let realtime: TrailRealtimeResults =
+            serde_json::from_str(r#"{"entities":null,"total":0}"#).unwrap();
+        assert!(realtime.entities.is_empty());
+        // A list of the wrong type is still an error: only null is read as empty.
+        assert!(serde_json::from_str::<TrailServiceMapping>(r#"{"services":{}}"#).is_err());
+    }
+
+    /// Found by the conformance test: `ApiUsageRow`'s counts are optional in the SDK; a row
+    /// with `null` counts was skipped whole, its calls lost from the usage evidence.
+    #[test]
+    fn usage_rows_with_null_counts_are_read() {
+        let row: crate::models::UsageRow = serde_json::from_str(
+            r#"{"clientId":"c","date":"2026-11-01T00:00:00Z","requests":4,"status200":null,
+                "status300":null,"status400":null,"status429":null,"status500":null}"#,
+        )
+        .unwrap();
+        assert_eq!((row.requests, row.status200, row.status429), (4, 0, 0));
+        let none: crate::models::UsageRow =
+            serde_json::from_str(r#"{"clientId":"c","requests":null}"#).unwrap();
+        assert_eq!(none.requests, 0);
+    }
 }
