@@ -92,8 +92,35 @@ class Upstream(BaseHTTPRequestHandler):
         if found is None:
             self.server.unserved.add(f"{method} {url.path}")
             self.send(404, {"message": "not found", "code": "not.found", "status": 404})
+        elif isinstance(found, tuple):
+            self.send(*found)
         else:
             self.send(200, found)
+
+
+JOBS_MISSING = (404, {"message": "The requested resource was not found.", "code": "not.found", "status": 404})
+
+
+def template(call):
+    """`METHOD path` with its ids as the API's templates name them."""
+    method, path = call.split(" ", 1)
+    parts = path.strip("/").split("/")
+    if parts[:4] == ["api", "v2", "audits", "query"] and len(parts) >= 5 and parts[4].startswith("t"):
+        parts[4] = "{transactionId}"
+    elif parts[:4] == ["api", "v2", "usage", "query"] and len(parts) == 6:
+        parts[4] = "{executionId}"
+    elif parts[:6] == ["api", "v2", "usage", "aggregates", "query", "jobs"] and len(parts) == 7:
+        parts[6] = "{jobId}"
+    return f"{method} /{'/'.join(parts)}"
+
+
+# What every run must have asked (so the answers generated for them were tried); usage is
+# asked by the jobs API or the older query, and both are served.
+EXPECTED = ["POST /oauth/token", "GET /api/v2/oauth/clients", "GET /api/v2/authorization/roles",
+            "GET /api/v2/authorization/divisions", "GET /api/v2/oauth/scopes", "GET /api/v2/users",
+            "GET /api/v2/organizations/me", "GET /api/v2/audits/query/servicemapping", "POST /api/v2/audits/query",
+            "GET /api/v2/audits/query/{transactionId}", "GET /api/v2/audits/query/{transactionId}/results",
+            "POST /api/v2/usage/query", "GET /api/v2/usage/query/{executionId}/results"]
 
 
 def page_of(pages, query):
@@ -118,7 +145,7 @@ def route(org, method, path, query, server, body):
         ("GET", "/api/v2/audits/query/realtime/servicemapping"): lambda: org.mapping,
         ("POST", "/api/v2/audits/query"): lambda: submit_trail(org, server, body),
         ("POST", "/api/v2/usage/query"): lambda: org.usage_submitted,
-        ("POST", "/api/v2/usage/aggregates/query/jobs"): lambda: org.job_submitted,
+        ("POST", "/api/v2/usage/aggregates/query/jobs"): lambda: org.job_submitted if org.jobs_available else JOBS_MISSING,
     }
     if (method, path) in fixed:
         return fixed[(method, path)]()
@@ -226,18 +253,21 @@ def main():
     orgs = [Org(n, args.seed * 1000 + n, dealt[n], now) for n in range(args.orgs)]
     answers = sum(o.answers for o in orgs)
     records = sum(o.records for o in orgs)
-    print(f"generated {answers} answers holding {records} records ({plans} one-field variants) for {len(orgs)} orgs")
+    variants = sum(o.variants for o in orgs)
+    print(f"generated {answers} answers holding {records} records for {len(orgs)} orgs "
+          f"({variants} of {plans} one-field variants built in)")
 
     server = Server(("127.0.0.1", 0), Upstream)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     base = f"http://127.0.0.1:{server.server_address[1]}"
-    failures, tried, unserved = [], 0, set()
+    failures, tried, unserved, asked = [], 0, set(), set()
     try:
         with tempfile.TemporaryDirectory() as workdir:
             for org in orgs:
                 server.reset(org)
                 proc, report = audit(args.binary, base, workdir)
                 tried += len(server.calls)
+                asked |= {template(c) for c in server.calls}
                 unserved |= server.unserved
                 problems = check_org(org, proc, report)
                 warnings = (report or {}).get("warnings", [])
@@ -251,6 +281,7 @@ def main():
         server.shutdown()
     if unserved:
         print(f"scopewatch asked for paths the fake upstream does not serve: {sorted(unserved)}")
+    failures += [f"no audit asked {e}: its generated answers were never tried" for e in EXPECTED if e not in asked]
     print(f"tried {tried} answers in {len(orgs)} audits ({time.monotonic() - started:.1f}s)")
     for f in failures:
         print("FAIL " + f)
