@@ -107,7 +107,7 @@ class Org:
             body.pop(key, None)
         style = style or self.style
         if style in ("numbers", "numbers-only"):
-            body.update(pageNumber=number, pageCount=count, pageSize=len(items))
+            body.update(pageNumber=number, pageCount=count, pageSize=len(items or []))
         if style in ("numbers", "links") and number < count:
             body["nextUri"] = f"{uri}pageNumber={number + 1}"
         elif self.rng.random() < 0.3:
@@ -115,8 +115,14 @@ class Org:
         body["entities"] = items
         return self.served(body, model)
 
-    def pages(self, model, items, size, uri):
+    def chunks(self, items, size):
+        """Pages of records; in every other org a last page of none, its `entities` null (the
+        SDK models allow it: every field of a listing is optional)."""
         chunks = [items[i:i + size] for i in range(0, len(items), size)] or [[]]
+        return chunks + [None] if self.number % 2 == 1 else chunks
+
+    def pages(self, model, items, size, uri):
+        chunks = self.chunks(items, size)
         return [self.envelope(model, chunk, n + 1, len(chunks), uri) for n, chunk in enumerate(chunks)]
 
     # The directory: roles, divisions, users, scopes, the organization
@@ -180,7 +186,7 @@ class Org:
                                                        else "OAuthClient") == kind] for kind in TRAIL_TYPES}
         self.trail_pages = {}
         for kind, found in self.messages.items():
-            chunks = [found[i:i + TRAIL_PAGE] for i in range(0, len(found), TRAIL_PAGE)] or [[]]
+            chunks = self.chunks(found, TRAIL_PAGE)
             pages = []
             for n, chunk in enumerate(chunks):
                 body = self.mk.record("AuditQueryExecutionResultsResponse", {("entities",): "absent", ("cursor",): "absent"}, "random")
@@ -236,7 +242,7 @@ class Org:
         self.job_id = submitted["id"] = self.mk.uuid()
         self.job_submitted = self.served(submitted, "OrganizationUsageQueryResponse")
         self.job_pages = []
-        chunks = [job_rows[i:i + USAGE_PAGE] for i in range(0, len(job_rows), USAGE_PAGE)] or [[]]
+        chunks = self.chunks(job_rows, USAGE_PAGE)
         for n, chunk in enumerate(chunks):
             body = self.mk.record("OrganizationPublicApiUsageResultsResponse",
                                   {("entities",): "absent", ("nextUri",): "absent", ("errorBody",): "absent"}, "random")
