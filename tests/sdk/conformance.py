@@ -19,6 +19,7 @@ import argparse
 import datetime
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -238,6 +239,15 @@ def check_org(org, proc, report):
         problems.append(f"{len(missing)} listed clients neither in the report nor in a warning: {missing[:5]}")
     problems += [f"an evidence source was not read: {w[:300]}" for w in report.get("warnings", [])
                  if any(w.startswith(d) for d in DEGRADED)]
+    # Every record served is one the SDK reads: none may be skipped as unreadable, but for the
+    # OAuth clients without an id (optional in the SDK model; nothing to audit them by).
+    idless = len(org.clients) - len(org.client_ids)
+    for w in report.get("warnings", []):
+        m = re.match(r"(\d+) unreadable (.+?) skipped from", w)
+        if m and not (m.group(2) == "OAuth clients" and int(m.group(1)) <= idless):
+            problems.append(f"records the SDK reads were skipped: {w[:300]}")
+    problems += [f"an audit message the SDK reads was skipped: {line[:300]}" for line in proc.stderr.splitlines()
+                 if "skipped an audit message" in line]
     return problems
 
 
