@@ -20,11 +20,13 @@ import datetime
 import json
 import os
 import re
+import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
@@ -145,6 +147,7 @@ def route(org, method, path, query, server, body):
         ("GET", "/api/v2/audits/query/servicemapping"): lambda: org.mapping,
         ("GET", "/api/v2/audits/query/realtime/servicemapping"): lambda: org.mapping,
         ("POST", "/api/v2/audits/query"): lambda: submit_trail(org, server, body),
+        ("POST", "/api/v2/audits/query/realtime"): lambda: org.realtime_page,
         ("POST", "/api/v2/usage/query"): lambda: org.usage_submitted,
         ("POST", "/api/v2/usage/aggregates/query/jobs"): lambda: org.job_submitted if org.jobs_available else JOBS_MISSING,
     }
@@ -207,13 +210,16 @@ class Server(ThreadingHTTPServer):
         self.polls, self.transactions = {}, {}
 
 
+def environment(base, **more):
+    return dict(os.environ,
+                GENESYS_OAUTH_CLIENT_ID="conformance-client", GENESYS_OAUTH_CLIENT_SECRET="conformance-secret-value",
+                GENESYS_API_BASE_URL=base, GENESYS_LOGIN_BASE_URL=base,
+                SCOPEWATCH_MAX_REQUESTS_PER_MINUTE="300", SCOPEWATCH_LOG_FORMAT="json", RUST_LOG="warn", **more)
+
+
 def audit(binary, base, workdir):
     out = os.path.join(workdir, "report.json")
-    env = dict(os.environ,
-               GENESYS_OAUTH_CLIENT_ID="conformance-client", GENESYS_OAUTH_CLIENT_SECRET="conformance-secret-value",
-               GENESYS_API_BASE_URL=base, GENESYS_LOGIN_BASE_URL=base,
-               SCOPEWATCH_MAX_REQUESTS_PER_MINUTE="300", SCOPEWATCH_LOG_FORMAT="json", RUST_LOG="warn")
-    proc = subprocess.run([binary, "audit", "--output", out], env=env, capture_output=True, text=True,
+    proc = subprocess.run([binary, "audit", "--output", out], env=environment(base), capture_output=True, text=True,
                           timeout=AUDIT_TIMEOUT)
     report = None
     if os.path.exists(out):
@@ -221,6 +227,52 @@ def audit(binary, base, workdir):
             report = json.load(f)
         os.remove(out)
     return proc, report
+
+
+def watch(binary, base, server, org, workdir):
+    """`scopewatch serve` on one org with the change poller asking every second: the realtime
+    service mapping and the realtime query answer from generated answers too. The problems."""
+    server.reset(org)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = environment(base, SCOPEWATCH_LISTEN=f"127.0.0.1:{port}", SCOPEWATCH_CHANGE_POLL="1s",
+                      SCOPEWATCH_DATABASE_URL=f"sqlite://{workdir}/watch-{org.number}.db")
+    log_path = os.path.join(workdir, f"watch-{org.number}.log")
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen([binary, "serve"], env=env, stdout=subprocess.DEVNULL, stderr=log)
+        # A poll whose answer did not read is tried five times, then logged: after six realtime
+        # calls at least one poll has ended either way.
+        deadline = time.monotonic() + 45
+        while time.monotonic() < deadline and proc.poll() is None and realtime_calls(server) < 6:
+            time.sleep(0.2)
+        problems = []
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=5) as answer:
+                ready = answer.status == 200
+        except OSError as e:
+            ready = False
+            problems.append(f"serve did not answer /readyz: {e}")
+        proc.terminate()
+        proc.wait(timeout=20)
+    with open(log_path) as f:
+        stderr = f.read()
+    if realtime_calls(server) < 6:
+        problems.append(f"the change poller asked the realtime query {realtime_calls(server)} times in 45 s")
+    if "GET /api/v2/audits/query/realtime/servicemapping" not in server.calls:
+        problems.append("the change poller never read the realtime service mapping")
+    if not ready or proc.returncode != 0 or "panicked" in stderr:
+        problems.append(f"serve: ready {ready}, exit {proc.returncode}: {stderr.strip()[-600:]}")
+    problems += [f"serve: {line[:300]}" for line in stderr.splitlines()
+                 if "cannot poll the audit trail" in line or "skipped an audit message" in line]
+    print(f"{'ok  ' if not problems else 'FAIL'} org {org.number} served with the change poller: "
+          f"{realtime_calls(server)} realtime queries, {len(server.calls)} calls")
+    return problems, len(server.calls)
+
+
+def realtime_calls(server):
+    with server.lock:
+        return server.calls.count("POST /api/v2/audits/query/realtime")
 
 
 def check_org(org, proc, report):
@@ -287,12 +339,16 @@ def main():
                 for w in warnings:
                     print(f"       warning: {w[:200]}")
                 failures += [f"org {org.number}: {p}" for p in problems]
+            for org in orgs[:2]:
+                problems, calls = watch(args.binary, base, server, org, workdir)
+                tried += calls
+                failures += [f"org {org.number} (serve): {p}" for p in problems]
     finally:
         server.shutdown()
     if unserved:
         print(f"scopewatch asked for paths the fake upstream does not serve: {sorted(unserved)}")
     failures += [f"no audit asked {e}: its generated answers were never tried" for e in EXPECTED if e not in asked]
-    print(f"tried {tried} answers in {len(orgs)} audits ({time.monotonic() - started:.1f}s)")
+    print(f"tried {tried} answers in {len(orgs)} audits and 2 served orgs ({time.monotonic() - started:.1f}s)")
     for f in failures:
         print("FAIL " + f)
     if failures:

@@ -198,6 +198,14 @@ class Org:
                 pages.append(self.served(body, "AuditQueryExecutionResultsResponse"))
             self.trail_pages[kind] = pages
         self.trail_statuses = [self.trail_status(s) for s in ("Queued", "Running", "Succeeded")]
+        # The change poller's realtime query: one page, null entities in every other org.
+        found = self.messages["OAuthClient"]
+        body = self.mk.record("AuditRealtimeQueryResultsResponse", {("entities",): "absent"}, "random")
+        for key in ("pageNumber", "pageCount", "total", "pageSize"):
+            body.pop(key, None)
+        body.update(pageNumber=1, pageCount=1, total=len(found), pageSize=100)
+        body["entities"] = found if self.number % 2 == 0 else None
+        self.realtime_page = self.served(body, "AuditRealtimeQueryResultsResponse")
 
     def trail_status(self, state):
         body = self.mk.record("AuditQueryExecutionStatusResponse", None, "random", keep=[("id",), ("state",)])
