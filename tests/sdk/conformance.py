@@ -2,15 +2,18 @@
 Python SDK's models (issue 20).
 
 For every endpoint scopewatch reads (the token, OAuth clients, roles, scopes, the API
-description, creators, the organization, divisions, the audit trail, usage by the jobs API and
-by the older query), `generated_org.Org` builds answers from the SDK's model classes: each
-optional field absent, null and present, enum values the SDK does not know, unknown extra
-fields, empty lists, and seeded random mixes, every one read back by the SDK first. A small
-fake upstream on 127.0.0.1 serves one generated org at a time and the real binary audits it.
+description, creators, the organization, divisions, the audit trail and its realtime query,
+usage by the jobs API and by the older query), `generated_org.Org` builds answers from the
+SDK's model classes: each optional field absent, null and present, enum values the SDK does not
+know, unknown extra fields, empty lists, null `entities`, and seeded random mixes, every one
+read back by the SDK first. A small fake upstream on 127.0.0.1 serves one generated org at a
+time; the real binary audits each (`scopewatch audit`) and serves two (`scopewatch serve`, the
+change poller asking every second).
 
 Every audit must end with exit 0 or 1 (never 3, never a panic), and every OAuth client listed
 with an id must be in the report: as a client, or named in a warning (the report's "unreadable"
-client entries will replace the warning once they exist; both are accepted).
+client entries will replace the warning once they exist; both are accepted). No evidence source
+may be lost, no record the SDK reads skipped, no change poll fail.
 
 Usage: python tests/sdk/conformance.py [path/to/scopewatch] [--orgs N] [--seed S]
 """
