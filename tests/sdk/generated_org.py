@@ -234,7 +234,8 @@ class Org:
             relink(row, ("date",), lambda: day.strftime("%Y-%m-%dT00:00:00Z"))
 
         rows = self.records_of("ApiUsageRow", plans, 4, 6, lambda r: link_row(r, ("clientId",)))
-        self.usage_submitted = self.served({"executionId": self.mk.uuid(), "resultsUri": "/api/v2/usage/query/x/results"},
+        execution = self.mk.uuid()
+        self.usage_submitted = self.served({"executionId": execution, "resultsUri": f"/api/v2/usage/query/{execution}/results"},
                                            "UsageExecutionResult")
         self.usage_results = [self.served({"queryStatus": "Running"}, "ApiUsageQueryResult")]
         done = self.mk.record("ApiUsageQueryResult", {("results",): "absent", ("queryStatus",): "absent"}, "random")
@@ -248,6 +249,7 @@ class Org:
         job_rows = self.records_of("OrganizationPublicApiUsage", plans, 4, 6, link_job_row)
         submitted = self.mk.record("OrganizationUsageQueryResponse", None, "random")
         self.job_id = submitted["id"] = self.mk.uuid()
+        relink(submitted, ("resultsUri",), lambda: f"/api/v2/usage/aggregates/query/jobs/{self.job_id}")
         self.job_submitted = self.served(submitted, "OrganizationUsageQueryResponse")
         self.job_pages = []
         chunks = self.chunks(job_rows, USAGE_PAGE)
