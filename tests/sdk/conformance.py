@@ -104,9 +104,6 @@ class Upstream(BaseHTTPRequestHandler):
             self.send(200, found)
 
 
-JOBS_MISSING = (404, {"message": "The requested resource was not found.", "code": "not.found", "status": 404})
-
-
 def template(call):
     """`METHOD path` with its ids as the API's templates name them."""
     method, path = call.split(" ", 1)
@@ -152,7 +149,7 @@ def route(org, method, path, query, server, body):
         ("POST", "/api/v2/audits/query"): lambda: submit_trail(org, server, body),
         ("POST", "/api/v2/audits/query/realtime"): lambda: org.realtime_page,
         ("POST", "/api/v2/usage/query"): lambda: org.usage_submitted,
-        ("POST", "/api/v2/usage/aggregates/query/jobs"): lambda: org.job_submitted if org.jobs_available else JOBS_MISSING,
+        ("POST", "/api/v2/usage/aggregates/query/jobs"): lambda: org.job_submitted if org.jobs_available else org.jobs_missing,
     }
     if (method, path) in fixed:
         return fixed[(method, path)]()

@@ -69,6 +69,10 @@ class Org:
         self.build_trail(plans)
         self.build_usage(plans)
         self.token = self.token_answer()
+        # Where the usage jobs API is not available: a 404 `ErrorBody` built from its model.
+        missing = self.mk.record("ErrorBody", None, "random")
+        missing.update(status=404, code="not.found")
+        self.jobs_missing = (404, self.served(missing, "ErrorBody"))
 
     # Records and envelopes
 
