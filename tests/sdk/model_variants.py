@@ -17,8 +17,8 @@ import re
 import PureCloudPlatformClientV2 as gc
 
 # Fields the SDK's documentation marks required (build/docs/<Model>.md of the official Python
-# SDK: every other field is "[optional]"), for the models scopewatch reads and the models
-# inside them. They are always present; every other field varies.
+# SDK, read at 257.1.0: every other field is "[optional]"), for the models scopewatch reads and
+# the models inside them. They are always present; every other field varies.
 REQUIRED = {
     "AuditQueryFilter": {"pcProperty", "value"},
     "AuditQuerySort": {"name", "sort_order"},
