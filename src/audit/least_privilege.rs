@@ -2,7 +2,7 @@
 //! what its roles (client credentials) or scopes (user grants) hold, through the catalog.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use super::snapshot::{Client, GrantType, Snapshot, Usage};
@@ -54,6 +54,49 @@ pub fn holdings(snapshot: &Snapshot, client: &Client) -> Holdings {
     h
 }
 
+/// The permissions the client's roles hold only through narrowed policies, sorted, each with
+/// how the first such policy narrows it: `directory:user:edit (named resources: 3)`. A
+/// permission some other policy (or a flat permission) holds outright is not listed.
+pub fn conditional(snapshot: &Snapshot, client: &Client) -> Vec<String> {
+    let roles: Vec<_> = client
+        .roles
+        .iter()
+        .filter_map(|g| snapshot.roles.get(&g.role_id))
+        .collect();
+    let mut outright = Holdings::default();
+    for role in &roles {
+        outright.flat.extend(role.permissions.iter().cloned());
+        outright.policies.extend(
+            role.policies
+                .iter()
+                .filter(|p| p.narrowed.is_none())
+                .map(|p| Policy {
+                    domain: p.domain.clone(),
+                    entity: p.entity.clone(),
+                    actions: p.actions.clone(),
+                }),
+        );
+    }
+    let mut held: BTreeMap<String, String> = BTreeMap::new();
+    for role in &roles {
+        for p in &role.policies {
+            let Some(narrowing) = &p.narrowed else {
+                continue;
+            };
+            for action in &p.actions {
+                let permission = format!("{}:{}:{action}", p.domain, p.entity);
+                if !outright.allows(&permission) {
+                    held.entry(permission)
+                        .or_insert_with(|| narrowing.describe());
+                }
+            }
+        }
+    }
+    held.into_iter()
+        .map(|(permission, how)| format!("{permission} ({how})"))
+        .collect()
+}
+
 /// `None` without endpoint evidence: usage unknown, or no call with an endpoint in the window
 /// (a client with no call at all is `unused-client`'s business, not this one's).
 pub fn fit(snapshot: &Snapshot, client: &Client, expansions: &Expansions) -> Option<Fit> {
@@ -70,4 +113,39 @@ pub fn fit(snapshot: &Snapshot, client: &Client, expansions: &Expansions) -> Opt
         }
         _ => Fit::Scopes(fit_scopes(catalog, &client.scopes, calls)),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::audit::rules::testkit::{client, role, with_narrowed_role, with_roles};
+
+    #[test]
+    fn permissions_held_only_through_narrowed_policies_are_listed_with_how() {
+        let mut snap = with_narrowed_role(
+            &[
+                ("directory", "user", &["edit", "view"]),
+                ("routing", "queue", &["*"]),
+            ],
+            3,
+        );
+        // Another role of the client holds directory:user:view outright.
+        snap.roles.insert(
+            "viewer".into(),
+            role("viewer", "Viewer", &[], &[("directory", "user", &["view"])]),
+        );
+        let c = with_roles(
+            client("CLIENT-CREDENTIALS"),
+            &[("narrowed", "*"), ("viewer", "d1")],
+        );
+        assert_eq!(
+            conditional(&snap, &c),
+            vec![
+                "directory:user:edit (named resources: 3)".to_string(),
+                "routing:queue:* (conditions: 1)".to_string(),
+            ]
+        );
+        let outright = with_roles(client("CLIENT-CREDENTIALS"), &[("viewer", "d1")]);
+        assert!(conditional(&snap, &outright).is_empty());
+    }
 }

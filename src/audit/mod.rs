@@ -22,7 +22,7 @@ use self::report::{
     ScopeUsage, Source, SuggestedRole, Summary, UserRef, WaiverRef,
 };
 use self::rules::{Context, Hit, RULES, RuleMeta, expired_waiver, rule_meta};
-use self::snapshot::{Client, Snapshot, Usage, is_read_write};
+use self::snapshot::{Client, Snapshot, UnreadableClient, Usage, is_read_write};
 use genesys_api::permissions::catalog::Source as CatalogSource;
 
 /// Identity and timing of one audit run, and what earlier audits remember.
@@ -102,6 +102,13 @@ pub fn judge(mut snapshot: Snapshot, policy: &AuditPolicy, run: &AuditRun) -> Re
     };
     let mut clients = judge_clients(&ctx, run, &mut judged);
     drop(judged);
+    clients.extend(
+        snapshot
+            .unreadable_clients
+            .iter()
+            .enumerate()
+            .map(|(n, u)| unreadable_client(n, u)),
+    );
     // Client ids are unique, so the order is total: an unstable sort gives the same order
     // without a scratch copy of the clients (tens of megabytes at 100 000).
     clients.sort_unstable_by(|a, b| {
@@ -291,7 +298,10 @@ fn judge_client(
         Usage::Unknown => (None, "unknown"),
     };
     let flagged_scopes = rules_scopes(ctx, client);
-    let (permission_usage, scope_usage) = usage_fit(fit);
+    let (mut permission_usage, scope_usage) = usage_fit(fit);
+    if let Some(usage) = permission_usage.as_mut() {
+        usage.conditional = least_privilege::conditional(ctx.snapshot, client);
+    }
     let (trail_evidence, changes, actions_performed) = trail_of(ctx.snapshot, client);
     let created_by = created_by(ctx.snapshot, client);
     let roles = std::mem::take(&mut client.roles)
@@ -337,6 +347,7 @@ fn judge_client(
         trail_evidence: trail_evidence.into(),
         changes,
         actions_performed,
+        unreadable: None,
     }
 }
 
@@ -380,6 +391,44 @@ fn findings_of(ctx: &Context, run: &AuditRun, client: &Client) -> Vec<Finding> {
     findings
 }
 
+/// The report's entry for a client whose record did not parse: not judged, so no finding and
+/// risk `NONE`; its id is the record's, or `unreadable-N` (the N-th unreadable record of the
+/// listing) when the record had none as text.
+fn unreadable_client(n: usize, u: &UnreadableClient) -> ClientReport {
+    ClientReport {
+        client_id: u
+            .id
+            .clone()
+            .unwrap_or_else(|| format!("unreadable-{}", n + 1)),
+        client_name: u.name.clone().unwrap_or_default(),
+        description: None,
+        grant_type: "".into(),
+        state: "".into(),
+        is_public: false,
+        scopes: vec![],
+        total_scopes: 0,
+        flagged_scopes: vec![],
+        roles: vec![],
+        access_token_validity_seconds: 0,
+        redirect_uris: vec![],
+        date_created: None,
+        date_modified: None,
+        created_by: None,
+        date_to_delete: None,
+        last_used_date: None,
+        usage_evidence: "unknown".into(),
+        risk_level: RiskLevel::None,
+        risk_score: 0,
+        findings: vec![],
+        permission_usage: None,
+        scope_usage: None,
+        trail_evidence: "unknown".into(),
+        changes: vec![],
+        actions_performed: vec![],
+        unreadable: Some(u.reason.clone()),
+    }
+}
+
 /// The report's view of the client's least-privilege fit (none without endpoint evidence).
 fn usage_fit(fit: Option<Fit>) -> (Option<Box<PermissionUsage>>, Option<Box<ScopeUsage>>) {
     let list = |set: std::collections::BTreeSet<String>| set.into_iter().collect::<Vec<_>>();
@@ -405,6 +454,7 @@ fn usage_fit(fit: Option<Fit>) -> (Option<Box<PermissionUsage>>, Option<Box<Scop
                         .collect(),
                     permissions: fit.suggested_permissions,
                 },
+                conditional: Vec::new(),
             })),
             None,
         ),
@@ -442,6 +492,7 @@ fn summarize(clients: &[ClientReport]) -> Summary {
     };
     for c in clients {
         summary.by_risk_level.add(c.risk_level);
+        summary.unreadable_clients += u64::from(c.unreadable.is_some());
         if c.risk_level >= RiskLevel::High {
             summary.high_risk_count += 1;
         }
@@ -552,6 +603,97 @@ mod tests {
             fingerprint_of(&both, "recent-privilege-change"),
             fingerprint_of(&one, "recent-privilege-change"),
             "the same finding, not resolved and new again"
+        );
+    }
+
+    fn run_at(at: DateTime<Utc>) -> AuditRun<'static> {
+        AuditRun {
+            audit_id: "t".into(),
+            started_at: at,
+            generated_at: at,
+            first_seen: &|_| None,
+        }
+    }
+
+    #[test]
+    fn the_least_privilege_view_says_what_is_held_only_conditionally() {
+        use super::rules::testkit::{with_narrowed_role, with_roles};
+        let mut s = with_narrowed_role(&[("routing", "queue", &["view", "edit"])], 4);
+        let mut c = with_roles(client("CLIENT-CREDENTIALS"), &[("narrowed", "*")]);
+        c.id = "c1".into();
+        s.clients = vec![c];
+        s.usage = Usage::Known {
+            window_start: s.collected_at.date_naive(),
+            last_used: [("c1".to_string(), s.collected_at.date_naive())].into(),
+            calls: [(
+                "c1".to_string(),
+                vec![snapshot::Call {
+                    method: "GET".into(),
+                    template: "api/v2/routing/queues".into(),
+                    requests: 3,
+                    succeeded: 3,
+                }],
+            )]
+            .into(),
+        };
+        let report = judge(s.clone(), &policy(), &run_at(s.collected_at));
+        let usage = report.clients[0].permission_usage.as_ref().unwrap();
+        assert_eq!(
+            usage.conditional,
+            vec![
+                "routing:queue:edit (named resources: 4)".to_string(),
+                "routing:queue:view (named resources: 4)".to_string()
+            ]
+        );
+        let json = serde_json::to_value(&report.clients[0]).unwrap();
+        assert_eq!(
+            json["permission_usage"]["conditional"][0],
+            "routing:queue:edit (named resources: 4)"
+        );
+    }
+
+    #[test]
+    fn an_unreadable_client_is_an_entry_without_findings_counted_in_the_summary() {
+        use super::rules::testkit::snapshot;
+        let mut s = snapshot();
+        s.clients = vec![client("TOKEN")];
+        s.unreadable_clients = vec![
+            snapshot::UnreadableClient {
+                id: Some("odd".into()),
+                name: Some("Odd".into()),
+                reason: "missing field `name`".into(),
+            },
+            snapshot::UnreadableClient {
+                id: None,
+                name: None,
+                reason: "the record is not an object".into(),
+            },
+        ];
+        let report = judge(s.clone(), &policy(), &run_at(s.collected_at));
+        let ids: Vec<&str> = report
+            .clients
+            .iter()
+            .map(|c| c.client_id.as_str())
+            .collect();
+        assert_eq!(ids.len(), 3);
+        assert!(ids.contains(&"c1") && ids.contains(&"odd") && ids.contains(&"unreadable-2"));
+        let odd = report
+            .clients
+            .iter()
+            .find(|c| c.client_id == "odd")
+            .unwrap();
+        assert_eq!(odd.client_name, "Odd");
+        assert_eq!(odd.unreadable.as_deref(), Some("missing field `name`"));
+        assert!(odd.findings.is_empty());
+        assert_eq!(odd.risk_level, RiskLevel::None);
+        assert_eq!(report.summary.unreadable_clients, 2);
+        assert_eq!(report.summary.total_clients, 3);
+        let read = report.clients.iter().find(|c| c.client_id == "c1").unwrap();
+        assert_eq!(read.unreadable, None);
+        let json = serde_json::to_value(read).unwrap();
+        assert!(
+            json.get("unreadable").is_none(),
+            "absent for a client that was read"
         );
     }
 }

@@ -141,6 +141,9 @@ pub struct Summary {
     /// Unsuppressed findings per rule id.
     pub findings_by_rule: BTreeMap<String, u64>,
     pub suppressed_findings: u64,
+    /// Clients whose records did not parse (counted in `total_clients` and in `NONE`).
+    #[serde(default)]
+    pub unreadable_clients: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -285,6 +288,11 @@ pub struct ClientReport {
     /// Changes this client made itself to OAuth clients and roles, newest first (bounded).
     #[serde(default)]
     pub actions_performed: Vec<ActionRef>,
+    /// Set when the client's record in the listing did not parse: why (never its values). Such
+    /// a client is not judged: no findings, risk `NONE`, and only its id and name (when the
+    /// record had them) are known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unreadable: Option<String>,
 }
 
 fn unknown() -> Cow<'static, str> {
@@ -326,6 +334,10 @@ pub struct PermissionUsage {
     pub unknown_endpoints: Vec<String>,
     pub unexplained_endpoints: Vec<String>,
     pub suggested_role: SuggestedRole,
+    /// Permissions the roles hold only through policies narrowed to some resources, each with
+    /// how: `directory:user:edit (named resources: 3)`. They count in `granted` like the rest.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub conditional: Vec<String>,
 }
 
 /// Scopes needed, held and unused, endpoints not judged, and the suggested scope list.

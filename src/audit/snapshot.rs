@@ -137,12 +137,51 @@ impl Client {
     }
 }
 
+/// An OAuth client whose record in the listing did not parse: its id and name when the record
+/// had them as text, and why it did not parse (never its values).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnreadableClient {
+    pub id: Option<String>,
+    pub name: Option<String>,
+    pub reason: String,
+}
+
 /// One permission policy of a role: `domain:entity:actions`, `*` wildcards allowed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PermissionPolicy {
     pub domain: String,
     pub entity: String,
     pub actions: Vec<String>,
+    /// Set when the policy applies only to some resources: what it holds, it holds
+    /// conditionally. Rules still judge it as a full grant (over-reporting is the safe side)
+    /// and say it is conditional.
+    pub narrowed: Option<Narrowing>,
+}
+
+/// How a policy is narrowed: to named resources, and/or by a resource condition.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Narrowing {
+    /// How many resources `namedResources` names.
+    pub named_resources: usize,
+    /// Comparisons in `resourceConditionNode` (as far as it was read).
+    pub conditions: usize,
+    /// The condition tree went beyond what is read of it.
+    pub more_conditions: bool,
+}
+
+impl Narrowing {
+    /// `named resources: 3`, `conditions: 2`, or both, for evidence and the report.
+    pub fn describe(&self) -> String {
+        let mut parts = Vec::new();
+        if self.named_resources > 0 {
+            parts.push(format!("named resources: {}", self.named_resources));
+        }
+        if self.conditions > 0 || self.more_conditions {
+            let more = if self.more_conditions { " or more" } else { "" };
+            parts.push(format!("conditions: {}{more}", self.conditions));
+        }
+        parts.join(", ")
+    }
 }
 
 /// A role and what it allows.
@@ -337,6 +376,8 @@ pub struct Snapshot {
     pub auditor_client_id: String,
     pub usage_window_days: u32,
     pub clients: Vec<Client>,
+    /// Clients whose records did not parse: in the report as unreadable, never judged.
+    pub unreadable_clients: Vec<UnreadableClient>,
     pub roles: BTreeMap<String, Role>,
     pub usage: Usage,
     /// The org's scope names; `None` when the catalog could not be read.

@@ -14,12 +14,28 @@ const MAX_NAMED: usize = 5;
 /// Characters kept of an upstream id or name in a warning.
 const MAX_ID_CHARS: usize = 64;
 
-/// The records that did not parse: how many, and who the first few were.
+/// Skipped records kept whole (id, name, reason) in a listing; the rest are only counted.
+const MAX_KEPT: usize = 10_000;
+/// Characters kept of why a record did not parse.
+const MAX_REASON_CHARS: usize = 160;
+
+/// The records that did not parse: how many, who the first few were, and (for listings) each
+/// one's id, name and reason.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub(crate) struct Skipped {
     pub(crate) count: u64,
     /// `id` or `id ("name")` of the first `MAX_NAMED` skipped records that have an id.
     named: Vec<String>,
+    /// The first `MAX_KEPT` records of a listing that did not parse, in listing order.
+    pub(crate) records: Vec<SkippedRecord>,
+}
+
+/// One record that did not parse: its id and name when it had them as text, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct SkippedRecord {
+    pub(crate) id: Option<String>,
+    pub(crate) name: Option<String>,
+    pub(crate) reason: String,
 }
 
 impl Skipped {
@@ -33,11 +49,26 @@ impl Skipped {
         }
     }
 
+    /// `add`, keeping the record's id, name and the reason it did not parse.
+    fn add_kept(&mut self, raw: &RawValue, error: &serde_json::Error) {
+        self.add(raw);
+        if self.records.len() < MAX_KEPT {
+            let (id, name) = who(raw);
+            self.records.push(SkippedRecord {
+                id,
+                name,
+                reason: reason(raw, error),
+            });
+        }
+    }
+
     /// Adds another page's skipped records.
     pub(crate) fn merge(&mut self, other: Skipped) {
         self.count += other.count;
         let room = MAX_NAMED.saturating_sub(self.named.len());
         self.named.extend(other.named.into_iter().take(room));
+        let room = MAX_KEPT.saturating_sub(self.records.len());
+        self.records.extend(other.records.into_iter().take(room));
     }
 
     /// The report's warning, if any record was skipped: `what` names the records (`OAuth
@@ -65,23 +96,65 @@ impl Skipped {
 /// Who a record that did not parse is: its `id` (and `name`) when it is an object with a
 /// string id. Only failed records pay for this second look.
 fn identify(raw: &RawValue) -> Option<String> {
+    let (id, name) = who(raw);
+    let id = id?;
+    Some(match name {
+        Some(name) => format!("{id} (\"{name}\")"),
+        None => id,
+    })
+}
+
+/// The record's `id` and `name` when they are non-empty text, sanitized and bounded.
+fn who(raw: &RawValue) -> (Option<String>, Option<String>) {
     #[derive(Deserialize)]
     struct Who {
         id: Option<serde_json::Value>,
         name: Option<serde_json::Value>,
     }
-    let who: Who = serde_json::from_str(raw.get()).ok()?;
-    let id = who.id.as_ref()?.as_str().filter(|id| !id.is_empty())?;
-    let id = genesys_api::text::sanitize(id, MAX_ID_CHARS);
-    Some(match who.name.as_ref().and_then(|n| n.as_str()) {
-        Some(name) if !name.is_empty() => {
-            format!(
-                "{id} (\"{}\")",
-                genesys_api::text::sanitize(name, MAX_ID_CHARS)
-            )
+    let Ok(who) = serde_json::from_str::<Who>(raw.get()) else {
+        return (None, None);
+    };
+    let text = |value: Option<serde_json::Value>| {
+        value
+            .as_ref()
+            .and_then(serde_json::Value::as_str)
+            .filter(|text| !text.is_empty())
+            .map(|text| genesys_api::text::sanitize(text, MAX_ID_CHARS))
+    };
+    (text(who.id), text(who.name))
+}
+
+/// Why a record did not parse, in words that never repeat its values: serde's message with
+/// every quoted value blanked (a value may be anything a tenant typed), and where in the record.
+fn reason(raw: &RawValue, error: &serde_json::Error) -> String {
+    if !raw.get().trim_start().starts_with('{') {
+        return "the record is not an object".into();
+    }
+    let message = error.to_string();
+    // serde_json ends its message with ` at line L column C`: the column is kept apart.
+    let message = message
+        .rsplit_once(" at line ")
+        .map_or(message.as_str(), |(text, _)| text);
+    let mut out = String::with_capacity(message.len());
+    let mut quote: Option<char> = None;
+    for c in message.chars() {
+        match quote {
+            Some(q) if c == q => {
+                out.push('…');
+                out.push(c);
+                quote = None;
+            }
+            Some(_) => {}
+            None => {
+                out.push(c);
+                if c == '"' || (c == '`' && !out.ends_with("field `")) {
+                    quote = Some(c);
+                }
+            }
         }
-        _ => id,
-    })
+    }
+    let text = format!("{out} (column {} of the record)", error.column());
+    genesys_api::text::sanitize(&text, MAX_REASON_CHARS)
 }
 
 /// A list of records decoded one by one: the ones that parse, and the ones skipped. `null`
@@ -136,7 +209,7 @@ impl<'de, T: DeserializeOwned> Visitor<'de> for EachRecord<T> {
         while let Some(raw) = seq.next_element::<Box<RawValue>>()? {
             match serde_json::from_str::<T>(raw.get()) {
                 Ok(item) => records.items.push(item),
-                Err(_) => records.skipped.add(&raw),
+                Err(error) => records.skipped.add_kept(&raw, &error),
             }
         }
         Ok(records)
@@ -221,5 +294,38 @@ mod tests {
             warning.ends_with(": p1-0, p1-1, p1-2, p1-3, p2-0 and 4 more"),
             "{warning}"
         );
+    }
+
+    #[test]
+    fn each_skipped_record_of_a_listing_is_kept_with_why_and_never_its_values() {
+        let page: Page<OAuthClient> = serde_json::from_str(
+            r#"{"entities":[
+                {"id":"a","name":"A","authorizedGrantType":"CLIENT-CREDENTIALS"},
+                {"id":"b","name":"B","authorizedGrantType":"CODE","accessTokenValiditySeconds":"s3cr3t-ish"},
+                {"id":"c"},
+                [1,2],
+                {"id":7,"name":"","authorizedGrantType":42}
+            ]}"#,
+        )
+        .unwrap();
+        let kept = &page.entities.skipped.records;
+        let ids: Vec<Option<&str>> = kept.iter().map(|r| r.id.as_deref()).collect();
+        assert_eq!(ids, vec![Some("b"), Some("c"), None, None]);
+        assert_eq!(kept[0].name.as_deref(), Some("B"));
+        assert!(
+            kept[0]
+                .reason
+                .starts_with("invalid type: string \"…\", expected i64 (column "),
+            "{}",
+            kept[0].reason
+        );
+        assert!(!kept[0].reason.contains("s3cr3t"));
+        assert!(
+            kept[1].reason.starts_with("missing field `name`"),
+            "{}",
+            kept[1].reason
+        );
+        assert_eq!(kept[2].reason, "the record is not an object");
+        assert!(kept[3].reason.contains("integer `…`"), "{}", kept[3].reason);
     }
 }

@@ -169,6 +169,13 @@ pub fn report_page(
     for (level, n) in s.by_risk_level.entries() {
         let _ = write!(body, "<div class=\"card\"><b>{n}</b>{}</div>", badge(level));
     }
+    if s.unreadable_clients > 0 {
+        let _ = write!(
+            body,
+            "<div class=\"card\" id=\"unreadable\"><b>{}</b>unreadable records</div>",
+            s.unreadable_clients
+        );
+    }
     body.push_str("</div>");
     body.push_str(&trend_chart(trend));
     for w in &report.warnings {
@@ -176,7 +183,10 @@ pub fn report_page(
     }
     body.push_str("<table id=\"clients\"><thead><tr><th>Risk</th><th>Score</th><th>Client</th><th>Grant</th><th>State</th><th>Findings</th></tr></thead><tbody>");
     for c in clients {
-        let findings: Vec<String> = c.active_rule_ids().into_iter().map(escape).collect();
+        let mut findings: Vec<String> = c.active_rule_ids().into_iter().map(escape).collect();
+        if c.unreadable.is_some() {
+            findings.push("<span class=\"warn\">unreadable record, not judged</span>".into());
+        }
         let _ = write!(
             body,
             "<tr><td>{}</td><td>{}</td><td><a href=\"clients/{}\">{}</a></td><td>{}</td><td>{}</td><td>{}</td></tr>",
@@ -215,6 +225,13 @@ pub fn client_page(report: &Report, c: &ClientReport) -> String {
         let _ = write!(body, "<tr><th>{k}</th><td>{v}</td></tr>");
     }
     body.push_str("</table>");
+    if let Some(why) = &c.unreadable {
+        let _ = write!(
+            body,
+            "<p class=\"warn\" id=\"unreadable\">This client's record could not be read, so it was not judged: {}</p>",
+            escape(why)
+        );
+    }
     trail_sections(&mut body, c);
     body.push_str("<h2>Findings</h2>");
     if c.findings.is_empty() {
@@ -425,8 +442,13 @@ fn least_privilege(c: &ClientReport) -> String {
             .map(|x| format!("{}:{}:{}", x.domain, x.entity_name, x.action_set.join(",")))
             .chain(p.suggested_role.permissions.iter().cloned())
             .collect();
+        let conditional = if p.conditional.is_empty() {
+            String::new()
+        } else {
+            format!("<br>held conditionally: {}", join(&p.conditional))
+        };
         return format!(
-            "{summary}<br>used: {}<br>unused: {}<br>suggested role: {}",
+            "{summary}<br>used: {}<br>unused: {}{conditional}<br>suggested role: {}",
             join(&p.used),
             join(&p.unused),
             join(&role)
@@ -455,5 +477,43 @@ mod tests {
         );
         assert_eq!(encode_segment("a b/c?"), "a%20b%2Fc%3F");
         assert_eq!(encode_segment("3dfb45d2-acbd"), "3dfb45d2-acbd");
+    }
+
+    #[test]
+    fn the_least_privilege_cell_says_what_is_held_conditionally() {
+        use crate::audit::rules::testkit::{client, policy, with_narrowed_role, with_roles};
+        use crate::audit::snapshot::{Call, Usage};
+        let mut s = with_narrowed_role(&[("routing", "queue", &["view"])], 2);
+        s.clients = vec![with_roles(
+            client("CLIENT-CREDENTIALS"),
+            &[("narrowed", "*")],
+        )];
+        let day = s.collected_at.date_naive();
+        s.usage = Usage::Known {
+            window_start: day,
+            last_used: [("c1".to_string(), day)].into(),
+            calls: [(
+                "c1".to_string(),
+                vec![Call {
+                    method: "GET".into(),
+                    template: "api/v2/routing/queues".into(),
+                    requests: 1,
+                    succeeded: 1,
+                }],
+            )]
+            .into(),
+        };
+        let run = crate::audit::AuditRun {
+            audit_id: "t".into(),
+            started_at: s.collected_at,
+            generated_at: s.collected_at,
+            first_seen: &|_| None,
+        };
+        let report = crate::audit::judge(s, &policy(), &run);
+        let cell = least_privilege(&report.clients[0]);
+        assert!(
+            cell.contains("<br>held conditionally: routing:queue:view (named resources: 2)<br>"),
+            "{cell}"
+        );
     }
 }

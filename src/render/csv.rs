@@ -1,6 +1,7 @@
 //! CSV: one row per client with the seed's columns plus `risk_score`, `findings`,
 //! `least_privilege` (`used N of M permissions`), who created it (`created_by`, `creator_state`),
-//! and the trail (`changes`, `last_change`, `actions_performed`).
+//! the trail (`changes`, `last_change`, `actions_performed`), and why a client's record did
+//! not parse (`unreadable`, empty for every client that was read and judged).
 
 use crate::audit::report::{ClientReport, Report};
 
@@ -26,7 +27,7 @@ pub fn to_csv(report: &Report) -> String {
 /// The CSV of these clients (a filtered view passes the ones it keeps, not a copy).
 pub fn clients_csv<'a>(clients: impl IntoIterator<Item = &'a ClientReport>) -> String {
     let mut out = String::from(
-        "client_id,client_name,grant_type,is_public,total_scopes,flagged_scopes,risk_level,risk_score,findings,least_privilege,created_by,creator_state,changes,last_change,actions_performed\n",
+        "client_id,client_name,grant_type,is_public,total_scopes,flagged_scopes,risk_level,risk_score,findings,least_privilege,created_by,creator_state,changes,last_change,actions_performed,unreadable\n",
     );
     for c in clients {
         let findings = c.active_rule_ids();
@@ -59,6 +60,7 @@ pub fn clients_csv<'a>(clients: impl IntoIterator<Item = &'a ClientReport>) -> S
                 .map(|ch| ch.date.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
                 .unwrap_or_default(),
             c.actions_performed.len().to_string(),
+            field(c.unreadable.as_deref().unwrap_or_default()),
         ];
         out.push_str(&row.join(","));
         out.push('\n');

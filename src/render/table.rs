@@ -1,4 +1,5 @@
-//! A readable terminal summary: the counts, then the clients with findings, riskiest first.
+//! A readable terminal summary: the counts, then the clients with findings, riskiest first,
+//! then the clients whose records could not be read (`UNREAD`, with why).
 
 use crate::audit::report::{Report, RiskLevel};
 
@@ -62,9 +63,58 @@ pub fn to_table(report: &Report) -> String {
             findings.join(", ")
         ));
     }
-    let clean = s.by_risk_level.none;
+    let unreadable: Vec<_> = report
+        .clients
+        .iter()
+        .filter_map(|c| Some((c, c.unreadable.as_deref()?)))
+        .collect();
+    let clean = s.by_risk_level.none.saturating_sub(unreadable.len() as u64);
     if clean > 0 {
         out.push_str(&format!("({clean} clients without findings not shown)\n"));
     }
+    for (c, why) in unreadable {
+        out.push_str(&format!(
+            "{:<9} {:>5}  {}  {}\n",
+            "UNREAD",
+            "-",
+            clip(&c.client_id, 36),
+            clip(why, 80).trim_end()
+        ));
+    }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::audit::rules::testkit::{client, policy, snapshot};
+    use crate::audit::snapshot::UnreadableClient;
+    use crate::audit::{AuditRun, judge};
+
+    #[test]
+    fn unreadable_clients_are_listed_apart_with_why() {
+        let mut s = snapshot();
+        s.clients = vec![client("CODE")];
+        s.unreadable_clients = vec![UnreadableClient {
+            id: Some("odd-id".into()),
+            name: None,
+            reason: "missing field `name` (column 12 of the record)".into(),
+        }];
+        let run = AuditRun {
+            audit_id: "t".into(),
+            started_at: s.collected_at,
+            generated_at: s.collected_at,
+            first_seen: &|_| None,
+        };
+        let table = to_table(&judge(s, &policy(), &run));
+        // The one NONE client is the unreadable one, listed below, not "not shown".
+        assert!(!table.contains("without findings not shown"), "{table}");
+        assert!(
+            table.ends_with(
+                "UNREAD        -  odd-id                                missing field `name` \
+                 (column 12 of the record)\n"
+            ),
+            "{table}"
+        );
+    }
 }

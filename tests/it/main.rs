@@ -4,6 +4,7 @@
 
 mod api;
 mod audit;
+mod genesys_doc;
 mod helpers;
 mod hostile;
 mod migrations;

@@ -1,5 +1,6 @@
 """Points the official Genesys Cloud Python SDK at `scopewatch sim` and checks that it works
-unchanged: login, client listing, role paging, the usage query to Complete, the scope catalog,
+unchanged: login, client listing, role paging (with policies narrowed to named resources
+or a condition), the usage query to Complete, the scope catalog,
 the organization, divisions, users, the audit trail (service mapping, the query to Succeeded
 with cursor paging, the realtime query), creating, changing and deleting a client, and every
 model parsed without an unknown enum value ("outdated_sdk_version").
@@ -118,6 +119,19 @@ def run_checks(base):
     check(len(roles) == ROLES + 2 and page == pages == 6, f"pages roles to the last page ({len(roles)} roles, {page} of {pages} pages)")
     check(len({r.id for r in roles}) == len(roles), "role pages do not overlap")
     check(any("admin" in (r.permissions or []) for r in roles), "a Master Admin role with the admin permission exists")
+    policies = [p for r in roles for p in (r.permission_policies or [])]
+    named = [p for p in policies if p.named_resources]
+    check(len(named) >= 3 and all(isinstance(n, str) for p in named for n in p.named_resources),
+          f"policies narrowed to named resources read as lists of ids ({len(named)})")
+    conditioned = [p for p in policies if p.resource_condition_node is not None]
+    check(len(conditioned) >= 3 and all(
+        p.allow_conditions is True
+        and isinstance(p.resource_condition_node, gc.DomainResourceConditionNode)
+        and p.resource_condition_node.conjunction == "AND"
+        and all(isinstance(t, gc.DomainResourceConditionNode) and t.variable_name and t.operator in ("EQ", "IN")
+                and all(isinstance(o, gc.DomainResourceConditionValue) and o.type == "SCALAR" for o in t.operands)
+                for t in p.resource_condition_node.terms)
+        for p in conditioned), f"policies with a resource condition read as DomainResourceConditionNode trees ({len(conditioned)})")
 
     usage = gc.UsageApi(api)
     end = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)

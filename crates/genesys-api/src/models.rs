@@ -81,6 +81,39 @@ pub struct PermissionPolicy {
     pub action_set: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub allow_conditions: Option<bool>,
+    /// The resources (by id) the grant is limited to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub named_resources: Option<Vec<String>>,
+    /// A condition the resources must meet for the grant to apply.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource_condition_node: Option<ConditionNode>,
+}
+
+/// `DomainResourceConditionNode`: a comparison (`variableName` `operator` `operands`), or
+/// `terms` joined by `conjunction` (`AND`, `OR`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConditionNode {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub variable_name: Option<String>,
+    /// `EQ`, `IN`, `GE`, `GT`, `LE`, `LT`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub operator: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub operands: Option<Vec<ConditionValue>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub conjunction: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub terms: Option<Vec<ConditionNode>>,
+}
+
+/// `DomainResourceConditionValue`: `type` `SCALAR`, `VARIABLE`, `USER`, `TEAM` or `QUEUE`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConditionValue {
+    #[serde(rename = "type")]
+    pub kind: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
 }
 
 /// `DomainOrganizationRole`, as listed by `GET /api/v2/authorization/roles`.

@@ -263,28 +263,179 @@ pub struct TrailServiceEntity {
     pub actions: Vec<String>,
 }
 
-/// `DomainPermissionPolicy` as read: every field optional.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+/// `DomainPermissionPolicy` as read: every field optional. `namedResources` and
+/// `resourceConditionNode` narrow the grant to some resources; they are read leniently (any
+/// shape is tolerated, the condition tree only summarized within bounds), because a role whose
+/// narrowing cannot be read must still count with its full grant.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ReadPolicy {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub domain: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub entity_name: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub action_set: Option<Vec<String>>,
+    /// How many named resources the policy is limited to (`None`: absent or not a list).
+    #[serde(default, deserialize_with = "list_length")]
+    pub named_resources: Option<usize>,
+    /// `None` when absent or not a boolean.
+    #[serde(default, deserialize_with = "lenient")]
+    pub allow_conditions: Option<bool>,
+    #[serde(default)]
+    pub resource_condition_node: Option<ReadCondition>,
+}
+
+/// The length of a JSON list; any other shape reads as absent.
+fn list_length<'de, D: Deserializer<'de>>(d: D) -> Result<Option<usize>, D::Error> {
+    Ok(match serde_json::Value::deserialize(d)? {
+        serde_json::Value::Array(items) => Some(items.len()),
+        _ => None,
+    })
+}
+
+/// A value of the expected type, or absent when it has another shape.
+fn lenient<'de, D: Deserializer<'de>, T: serde::de::DeserializeOwned>(
+    d: D,
+) -> Result<Option<T>, D::Error> {
+    let value = serde_json::Value::deserialize(d)?;
+    Ok(T::deserialize(value).ok())
+}
+
+/// Nodes of a condition tree looked at; the rest is only said to be there.
+pub const MAX_CONDITION_NODES: usize = 256;
+/// Levels of a condition tree looked at.
+pub const MAX_CONDITION_DEPTH: usize = 16;
+
+/// `DomainResourceConditionNode` (`variableName`, `operator`, `operands`, `conjunction`,
+/// `terms`), summarized: how many comparisons (nodes with an `operator` or a `variableName`)
+/// the tree holds within `MAX_CONDITION_NODES` nodes and `MAX_CONDITION_DEPTH` levels, and
+/// whether it went beyond. A value that is not an object holds no comparison.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReadCondition {
+    pub comparisons: usize,
+    pub beyond_bounds: bool,
+}
+
+impl ReadCondition {
+    /// Summarizes a tree without recursion.
+    pub fn of(tree: &serde_json::Value) -> ReadCondition {
+        let mut summary = ReadCondition::default();
+        let mut pending = vec![(tree, 1usize)];
+        let mut seen = 0usize;
+        while let Some((node, depth)) = pending.pop() {
+            let Some(fields) = node.as_object() else {
+                continue;
+            };
+            seen += 1;
+            if seen > MAX_CONDITION_NODES || depth > MAX_CONDITION_DEPTH {
+                summary.beyond_bounds = true;
+                break;
+            }
+            let named = |key: &str| {
+                fields
+                    .get(key)
+                    .and_then(serde_json::Value::as_str)
+                    .is_some_and(|text| !text.is_empty())
+            };
+            if named("operator") || named("variableName") {
+                summary.comparisons += 1;
+            }
+            if let Some(terms) = fields.get("terms").and_then(serde_json::Value::as_array) {
+                pending.extend(terms.iter().map(|term| (term, depth + 1)));
+            }
+        }
+        summary
+    }
+}
+
+impl<'de> Deserialize<'de> for ReadCondition {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Ok(ReadCondition::of(&serde_json::Value::deserialize(
+            deserializer,
+        )?))
+    }
 }
 
 /// `DomainOrganizationRole` as read: every field optional.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ReadRole {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub id: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub name: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub permissions: Option<Vec<String>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub permission_policies: Option<Vec<ReadPolicy>>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn policy(json: &str) -> ReadPolicy {
+        serde_json::from_str(json).unwrap()
+    }
+
+    #[test]
+    fn a_policy_reads_its_named_resources_and_summarizes_its_condition() {
+        let p = policy(
+            r#"{"domain":"routing","entityName":"queue","actionSet":["edit"],
+                "namedResources":["q1","q2","q3"],"allowConditions":true,
+                "resourceConditionNode":{"conjunction":"AND","terms":[
+                    {"variableName":"queue.id","operator":"IN","operands":[{"type":"SCALAR","value":"q1"}]},
+                    {"conjunction":"OR","terms":[{"variableName":"user.id","operator":"EQ"}]}]}}"#,
+        );
+        assert_eq!(p.named_resources, Some(3));
+        assert_eq!(p.allow_conditions, Some(true));
+        assert_eq!(
+            p.resource_condition_node,
+            Some(ReadCondition {
+                comparisons: 2,
+                beyond_bounds: false
+            })
+        );
+    }
+
+    #[test]
+    fn odd_narrowing_shapes_never_fail_the_policy() {
+        let p = policy(
+            r#"{"domain":"d","entityName":"e","namedResources":"q1","allowConditions":"yes",
+                "resourceConditionNode":[1,2],"unknown":{"x":1}}"#,
+        );
+        assert_eq!(p.named_resources, None);
+        assert_eq!(p.allow_conditions, None);
+        assert_eq!(p.resource_condition_node, Some(ReadCondition::default()));
+        let p = policy(r#"{"namedResources":null,"resourceConditionNode":null}"#);
+        assert_eq!((p.named_resources, p.resource_condition_node), (None, None));
+        let p = policy(r#"{"resourceConditionNode":{"terms":"not a list","operator":7}}"#);
+        assert_eq!(p.resource_condition_node, Some(ReadCondition::default()));
+    }
+
+    #[test]
+    fn a_deep_or_wide_condition_tree_is_read_only_within_its_bounds() {
+        let mut deep = String::from(r#"{"variableName":"v","operator":"EQ"}"#);
+        for _ in 0..40 {
+            deep = format!(r#"{{"conjunction":"AND","terms":[{deep}]}}"#);
+        }
+        let p = policy(&format!(r#"{{"resourceConditionNode":{deep}}}"#));
+        let tree = p.resource_condition_node.unwrap();
+        assert!(tree.beyond_bounds);
+        assert_eq!(
+            tree.comparisons, 0,
+            "the comparison sits below the depth read"
+        );
+        let wide: Vec<String> = (0..1000)
+            .map(|i| format!(r#"{{"variableName":"v{i}","operator":"EQ"}}"#))
+            .collect();
+        let p = policy(&format!(
+            r#"{{"resourceConditionNode":{{"conjunction":"OR","terms":[{}]}}}}"#,
+            wide.join(",")
+        ));
+        let tree = p.resource_condition_node.unwrap();
+        assert!(tree.beyond_bounds);
+        assert_eq!(tree.comparisons, MAX_CONDITION_NODES - 1);
+    }
 }

@@ -7,7 +7,9 @@ use super::catalog::{ACTIONS, DOMAINS, SCOPE_CATALOG};
 use super::client_gen::{Pools, generated_client};
 use super::directory::{self, Division, SimUser};
 use super::org::Org;
-use genesys_api::models::{DomainEntityRef, OAuthScope, PermissionPolicy, Role};
+use genesys_api::models::{
+    ConditionNode, ConditionValue, DomainEntityRef, OAuthScope, PermissionPolicy, Role,
+};
 use genesys_api::rng::Rng;
 
 /// How big an org to generate.
@@ -30,6 +32,70 @@ fn policy(domain: &str, entity: &str, actions: &[&str]) -> PermissionPolicy {
         policy_name: None,
         action_set: actions.iter().map(|a| a.to_string()).collect(),
         allow_conditions: Some(false),
+        named_resources: None,
+        resource_condition_node: None,
+    }
+}
+
+/// A comparison of a condition tree: `variable` `operator` the scalar `values`.
+fn comparison(variable: &str, operator: &str, values: &[String]) -> ConditionNode {
+    ConditionNode {
+        variable_name: Some(variable.into()),
+        operator: Some(operator.into()),
+        operands: Some(
+            values
+                .iter()
+                .map(|v| ConditionValue {
+                    kind: "SCALAR".into(),
+                    value: Some(v.clone()),
+                })
+                .collect(),
+        ),
+        conjunction: None,
+        terms: None,
+    }
+}
+
+/// A resource id of a narrowed policy, made from the role's index (no draw from the stream).
+fn resource_id(index: usize, n: usize) -> String {
+    format!("{index:08x}-0000-4000-8000-{n:012x}")
+}
+
+/// Every tenth generic role narrows its first policy, as an admin limits a role to some
+/// queues: to one to three named resources (index ending in 3), or to a condition of two
+/// comparisons (index ending in 7). Nothing is drawn from the stream, so the rest of the org
+/// stays what it was for the same seed.
+fn narrow(role: &mut Role, index: usize) {
+    let Some(first) = role
+        .permission_policies
+        .as_mut()
+        .and_then(|policies| policies.first_mut())
+    else {
+        return;
+    };
+    match index % 10 {
+        3 => {
+            first.named_resources =
+                Some((0..1 + index % 3).map(|n| resource_id(index, n)).collect());
+        }
+        7 => {
+            first.allow_conditions = Some(true);
+            first.resource_condition_node = Some(ConditionNode {
+                variable_name: None,
+                operator: None,
+                operands: None,
+                conjunction: Some("AND".into()),
+                terms: Some(vec![
+                    comparison(
+                        "queue.id",
+                        "IN",
+                        &[resource_id(index, 0), resource_id(index, 1)],
+                    ),
+                    comparison("user.division.id", "EQ", &[resource_id(index, 2)]),
+                ]),
+            });
+        }
+        _ => {}
     }
 }
 
@@ -141,6 +207,7 @@ fn generic_role(rng: &mut Rng, index: usize) -> Role {
     if rng.chance(70) {
         r.description = Some(format!("Access for {domain} work"));
     }
+    narrow(&mut r, index);
     r
 }
 

@@ -199,6 +199,8 @@ impl Org {
                             policy_name: None,
                             action_set: vec![a.to_string()],
                             allow_conditions: Some(false),
+                            named_resources: None,
+                            resource_condition_node: None,
                         })
                         .collect(),
                 ),
@@ -243,6 +245,8 @@ impl Org {
                 policy_name: None,
                 action_set: ["add", "edit", "delete", "view"].map(String::from).to_vec(),
                 allow_conditions: Some(false),
+                named_resources: None,
+                resource_condition_node: None,
             }]),
             user_count: Some(0),
             default: Some(false),

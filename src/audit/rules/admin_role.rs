@@ -1,7 +1,7 @@
 //! `admin-role`: a client-credentials client holding an admin-level role.
 
-use super::{Context, Fix, Hit, Rule, RuleMeta, Severity, describe_grant};
-use crate::audit::snapshot::{Client, GrantType, Role};
+use super::{Context, Fix, Hit, Rule, RuleMeta, Severity, conditionally, describe_grant};
+use crate::audit::snapshot::{Client, GrantType, PermissionPolicy, Role};
 
 pub(super) const RULE: Rule = Rule {
     meta: RuleMeta {
@@ -22,10 +22,20 @@ pub(super) fn admin_reason(role: &Role) -> Option<String> {
     if role.permissions.iter().any(|p| p == "admin") {
         return Some("permission admin".into());
     }
-    role.policies
+    // An outright wildcard policy is the reason; a narrowed one only when there is no other.
+    let wildcard = |p: &&PermissionPolicy| p.entity == "*" && p.actions.iter().any(|a| a == "*");
+    let policy = role
+        .policies
         .iter()
-        .find(|p| p.entity == "*" && p.actions.iter().any(|a| a == "*"))
-        .map(|p| format!("policy {}:*:*", p.domain))
+        .filter(wildcard)
+        .find(|p| p.narrowed.is_none())
+        .or_else(|| role.policies.iter().find(wildcard))?;
+    let narrowed = policy
+        .narrowed
+        .as_ref()
+        .map(conditionally)
+        .unwrap_or_default();
+    Some(format!("policy {}:*:*{narrowed}", policy.domain))
 }
 
 fn check(ctx: &Context, client: &Client) -> Option<Hit> {
@@ -89,5 +99,33 @@ mod tests {
         // Roles only apply to client-credentials clients.
         let c = with_roles(client("CODE"), &[("master", "*")]);
         assert_eq!(run(&RULE, &c), None);
+    }
+
+    #[test]
+    fn a_narrowed_wildcard_policy_is_admin_level_and_said_to_be_conditional() {
+        let snap = with_narrowed_role(&[("directory", "*", &["*"])], 3);
+        let c = with_roles(client("CLIENT-CREDENTIALS"), &[("narrowed", "*")]);
+        let hit = run_with(&RULE, &snap, &policy(), &c).unwrap();
+        assert_eq!(
+            hit.evidence,
+            vec![
+                "role 'Narrowed Admin' (all divisions) has policy directory:*:* conditionally \
+                 (named resources: 3)"
+            ]
+        );
+        // An outright wildcard policy in the same role is the reason given.
+        let mut snap = snap;
+        let outright = role("x", "", &[], &[("oauth", "*", &["*"])]).policies;
+        snap.roles
+            .get_mut("narrowed")
+            .unwrap()
+            .policies
+            .extend(outright);
+        let hit = run_with(&RULE, &snap, &policy(), &c).unwrap();
+        assert!(
+            hit.evidence[0].ends_with("has policy oauth:*:*"),
+            "{:?}",
+            hit.evidence
+        );
     }
 }

@@ -31,7 +31,7 @@ use chrono::NaiveDate;
 use super::least_privilege::Fit;
 use super::policy::AuditPolicy;
 pub use super::severity::Severity;
-use super::snapshot::{AuditEvent, Client, KnownTrail, Role, RoleGrant, Snapshot};
+use super::snapshot::{AuditEvent, Client, KnownTrail, Narrowing, Role, RoleGrant, Snapshot};
 
 /// What a rule is: its stable id, default severity, title, what to do about a finding, and the
 /// facts the rest of the tool needs about it (so no other module keeps a list of rule ids).
@@ -209,20 +209,64 @@ pub fn rule_meta(id: &str) -> Option<&'static RuleMeta> {
 }
 
 /// Whether a role allows `domain:entity:action`, through a policy (with `*` wildcards) or the
-/// flat `admin` permission.
-pub fn role_allows(role: &Role, domain: &str, entity: &str, action: &str) -> bool {
+/// flat `admin` permission: `None` when it does not, else how it holds it.
+pub fn role_holds<'r>(
+    role: &'r Role,
+    domain: &str,
+    entity: &str,
+    action: &str,
+) -> Option<Held<'r>> {
+    if role.permissions.iter().any(|p| p == "admin") {
+        return Some(Held::Fully);
+    }
     let matches = |want: &str, have: &str| have == "*" || have == want;
-    role.permissions.iter().any(|p| p == "admin")
-        || role.policies.iter().any(|p| {
-            matches(domain, &p.domain)
-                && matches(entity, &p.entity)
-                && p.actions.iter().any(|a| matches(action, a))
-        })
+    let mut conditional = None;
+    for p in role.policies.iter().filter(|p| {
+        matches(domain, &p.domain)
+            && matches(entity, &p.entity)
+            && p.actions.iter().any(|a| matches(action, a))
+    }) {
+        match &p.narrowed {
+            None => return Some(Held::Fully),
+            Some(narrowing) => conditional = conditional.or(Some(Held::Conditionally(narrowing))),
+        }
+    }
+    conditional
 }
 
-/// `domain:entity:action1,action2` for evidence lines.
+/// How a role holds a permission: outright, or only through a policy narrowed to some
+/// resources (the rules judge both alike and say which).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Held<'r> {
+    Fully,
+    Conditionally(&'r Narrowing),
+}
+
+impl Held<'_> {
+    /// `""`, or ` conditionally (named resources: 3)` to follow a permission in evidence.
+    pub fn suffix(self) -> String {
+        match self {
+            Held::Fully => String::new(),
+            Held::Conditionally(narrowing) => conditionally(narrowing),
+        }
+    }
+}
+
+/// ` conditionally (named resources: 3)`.
+pub fn conditionally(narrowing: &Narrowing) -> String {
+    format!(" conditionally ({})", narrowing.describe())
+}
+
+/// `domain:entity:action1,action2` for evidence lines, with ` conditionally (…)` when the
+/// policy is narrowed.
 pub fn describe_policy(p: &super::snapshot::PermissionPolicy) -> String {
-    format!("{}:{}:{}", p.domain, p.entity, p.actions.join(","))
+    let narrowed = p.narrowed.as_ref().map(conditionally).unwrap_or_default();
+    format!(
+        "{}:{}:{}{narrowed}",
+        p.domain,
+        p.entity,
+        p.actions.join(",")
+    )
 }
 
 /// `role 'Name' (division X)` for evidence lines.

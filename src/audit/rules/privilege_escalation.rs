@@ -1,6 +1,6 @@
 //! `privilege-escalation`: the client can widen its own or anyone's access.
 
-use super::{Context, Fix, Hit, Rule, RuleMeta, Severity, describe_grant, role_allows};
+use super::{Context, Fix, Hit, Rule, RuleMeta, Severity, describe_grant, role_holds};
 use crate::audit::snapshot::Client;
 
 /// Read-write scopes that manage clients, roles and grants.
@@ -39,8 +39,9 @@ fn check(ctx: &Context, client: &Client) -> Option<Hit> {
     for (grant, role) in ctx.roles_of(client) {
         let allowed: Vec<String> = ESCALATION_PERMISSIONS
             .iter()
-            .filter(|(d, e, a)| role_allows(role, d, e, a))
-            .map(|(d, e, a)| format!("{d}:{e}:{a}"))
+            .filter_map(|(d, e, a)| {
+                role_holds(role, d, e, a).map(|held| format!("{d}:{e}:{a}{}", held.suffix()))
+            })
             .collect();
         if !allowed.is_empty() {
             evidence.push(format!(
@@ -96,5 +97,40 @@ mod tests {
             &[("auditor", "*"), ("reader", "d1")],
         );
         assert_eq!(run(&RULE, &c), None);
+    }
+
+    #[test]
+    fn a_permission_held_only_through_a_narrowed_policy_is_said_to_be_conditional() {
+        let snap = with_narrowed_role(
+            &[
+                ("oauth", "client", &["add"]),
+                ("authorization", "role", &["edit"]),
+            ],
+            2,
+        );
+        let c = with_roles(client("CLIENT-CREDENTIALS"), &[("narrowed", "d1")]);
+        let hit = run_with(&RULE, &snap, &policy(), &c).unwrap();
+        assert_eq!(
+            hit.evidence,
+            vec![
+                "role 'Narrowed Admin' (division d1) allows oauth:client:add conditionally \
+                 (named resources: 2), authorization:role:edit conditionally (conditions: 1)"
+            ]
+        );
+        // The same permission held outright by another policy of the role is not conditional.
+        let mut snap = snap;
+        let outright = role("x", "", &[], &[("oauth", "client", &["add"])]).policies;
+        snap.roles
+            .get_mut("narrowed")
+            .unwrap()
+            .policies
+            .extend(outright);
+        let hit = run_with(&RULE, &snap, &policy(), &c).unwrap();
+        assert!(
+            hit.evidence[0]
+                .contains("allows oauth:client:add, authorization:role:edit conditionally"),
+            "{:?}",
+            hit.evidence
+        );
     }
 }

@@ -30,6 +30,7 @@ pub fn role(
                 domain: d.to_string(),
                 entity: e.to_string(),
                 actions: a.iter().map(|x| x.to_string()).collect(),
+                narrowed: None,
             })
             .collect(),
     }
@@ -68,6 +69,7 @@ pub fn snapshot() -> Snapshot {
         auditor_client_id: "auditor".into(),
         usage_window_days: 90,
         clients: vec![],
+        unreadable_clients: vec![],
         roles: roles.into_iter().map(|r| (r.id.clone(), r)).collect(),
         usage: Usage::Known {
             window_start: NaiveDate::from_ymd_opt(2026, 8, 3).unwrap(),
@@ -196,5 +198,21 @@ pub fn with_trail(events: Vec<crate::audit::snapshot::AuditEvent>) -> Snapshot {
         Utc.with_ymd_and_hms(2026, 8, 3, 12, 0, 0).unwrap(),
         events,
     ));
+    s
+}
+
+/// The default snapshot with one more role, `narrowed`: its first policy limited to
+/// `named_resources` named resources, its second to a condition of one comparison.
+pub fn with_narrowed_role(policies: &[(&str, &str, &[&str])], named_resources: usize) -> Snapshot {
+    let mut s = snapshot();
+    let mut r = role("narrowed", "Narrowed Admin", &[], policies);
+    for (i, p) in r.policies.iter_mut().enumerate() {
+        p.narrowed = Some(crate::audit::snapshot::Narrowing {
+            named_resources: if i == 0 { named_resources } else { 0 },
+            conditions: usize::from(i > 0),
+            more_conditions: false,
+        });
+    }
+    s.roles.insert(r.id.clone(), r);
     s
 }

@@ -4,8 +4,11 @@ use chrono::{DateTime, Utc};
 use genesys_api::models::OAuthClient;
 
 use super::source::{Collection, Reading, Source, Unreadable, apply};
-use crate::audit::snapshot::{Client, ClientState, GrantType, Named, RoleGrant, Snapshot};
+use crate::audit::snapshot::{
+    Client, ClientState, GrantType, Named, RoleGrant, Snapshot, UnreadableClient,
+};
 use crate::genesys::listing::read_all;
+use crate::genesys::records::SkippedRecord;
 
 const CLIENTS: &str = "/api/v2/oauth/clients";
 
@@ -19,18 +22,24 @@ pub(super) const SOURCE: Source = Source {
 
 fn start<'a>(collection: &'a Collection<'a>, _: &Snapshot) -> Reading<'a> {
     Box::pin(async move {
-        let wire = read_all::<OAuthClient>(collection.client, CLIENTS, CLIENTS).await?;
+        let mut wire = read_all::<OAuthClient>(collection.client, CLIENTS, CLIENTS).await?;
         // A client whose record did not parse is named in the warning (with its id and name
-        // where the record has them), so it is never silently missing from the report.
+        // where the record has them) and is in the report as unreadable, so it is never
+        // silently missing.
         let warning = wire.skipped.warning(
             "OAuth clients",
             CLIENTS,
-            "not judged: their records did not parse",
+            "in the report as unreadable, not judged: their records did not parse",
         );
-        Ok(apply((wire.items, warning), |s, (wire, warning)| {
-            s.clients = domain_clients(wire);
-            s.warnings.extend(warning);
-        }))
+        let unreadable = unreadable_clients(std::mem::take(&mut wire.skipped.records));
+        Ok(apply(
+            (wire.items, unreadable, warning),
+            |s, (wire, unreadable, warning)| {
+                s.clients = domain_clients(wire);
+                s.unreadable_clients = unreadable;
+                s.warnings.extend(warning);
+            },
+        ))
     })
 }
 
@@ -40,6 +49,18 @@ fn domain_clients(wire: Vec<OAuthClient>) -> Vec<Client> {
     let mut clients = Vec::with_capacity(wire.len());
     clients.extend(wire.into_iter().map(to_client));
     clients
+}
+
+/// The skipped client records, in our own types.
+fn unreadable_clients(records: Vec<SkippedRecord>) -> Vec<UnreadableClient> {
+    records
+        .into_iter()
+        .map(|r| UnreadableClient {
+            id: r.id,
+            name: r.name,
+            reason: r.reason,
+        })
+        .collect()
 }
 
 fn parse_time(text: Option<&str>) -> Option<DateTime<Utc>> {

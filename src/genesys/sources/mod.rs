@@ -94,6 +94,7 @@ fn empty_snapshot(collection: &Collection<'_>) -> Snapshot {
         auditor_client_id: config.client_id.clone(),
         usage_window_days: config.usage_window_days,
         clients: Vec::new(),
+        unreadable_clients: Vec::new(),
         roles: Default::default(),
         usage: Usage::Unknown,
         scope_catalog: None,

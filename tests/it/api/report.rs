@@ -120,7 +120,7 @@ async fn csv_has_the_seed_columns_and_a_row_per_client() {
             .starts_with("text/csv")
     );
     let text = r.text().await.unwrap();
-    assert!(text.starts_with("client_id,client_name,grant_type,is_public,total_scopes,flagged_scopes,risk_level,risk_score,findings,least_privilege,created_by,creator_state,changes,last_change,actions_performed\n"));
+    assert!(text.starts_with("client_id,client_name,grant_type,is_public,total_scopes,flagged_scopes,risk_level,risk_score,findings,least_privilege,created_by,creator_state,changes,last_change,actions_performed,unreadable\n"));
     assert_eq!(text.lines().count(), 82);
     let filtered = app
         .get("/report?format=csv&risk_level=CRITICAL")

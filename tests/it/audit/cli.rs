@@ -102,7 +102,7 @@ async fn audit_writes_csv_table_sarif_and_terraform() {
     );
     assert_eq!(out.status.code(), Some(0), "{:?}", text(&out));
     let csv = std::fs::read_to_string(csv).unwrap();
-    assert!(csv.starts_with("client_id,client_name,grant_type,is_public,total_scopes,flagged_scopes,risk_level,risk_score,findings,least_privilege,created_by,creator_state,changes,last_change,actions_performed\n"));
+    assert!(csv.starts_with("client_id,client_name,grant_type,is_public,total_scopes,flagged_scopes,risk_level,risk_score,findings,least_privilege,created_by,creator_state,changes,last_change,actions_performed,unreadable\n"));
     assert_eq!(csv.lines().count(), 32);
     let table = audit(&sim, &["--format", "table"], &[]);
     assert!(text(&table).0.contains("31 clients:"));

@@ -30,6 +30,8 @@ fn role(id: &str, name: &str, permissions: &[&str], policies: &[(&str, &str, &[&
                     policy_name: None,
                     action_set: a.iter().map(|s| s.to_string()).collect(),
                     allow_conditions: None,
+                    named_resources: None,
+                    resource_condition_node: None,
                 })
                 .collect(),
         ),

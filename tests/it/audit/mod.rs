@@ -6,6 +6,7 @@ mod changes;
 mod cli;
 mod faults;
 mod fixture;
+mod grants;
 mod records;
 mod scale;
 mod trail;

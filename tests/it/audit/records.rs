@@ -109,11 +109,11 @@ async fn a_client_whose_creator_has_no_id_is_judged_with_no_known_creator() {
 }
 
 #[tokio::test]
-async fn a_client_record_that_is_not_an_object_or_mistyped_is_skipped_counted_and_named() {
+async fn a_client_record_that_is_not_an_object_or_mistyped_is_an_unreadable_entry_and_named() {
     let org = generated_org(20, 10);
     let not_an_object = org.clients[2].client.id.clone();
     let mistyped = org.clients[4].client.id.clone();
-    let expected: Vec<String> = ids_of(&org)
+    let judged: Vec<String> = ids_of(&org)
         .into_iter()
         .filter(|id| *id != not_an_object && *id != mistyped)
         .collect();
@@ -131,7 +131,30 @@ async fn a_client_record_that_is_not_an_object_or_mistyped_is_skipped_counted_an
         ],
     )
     .await;
-    assert_eq!(sorted(served.client_ids()), expected);
+    // Every readable client is judged, and both unreadable ones are in the report: the one
+    // with an id under it, the one without as `unreadable-1`.
+    let mut expected = judged.clone();
+    expected.extend([mistyped.clone(), "unreadable-1".to_string()]);
+    assert_eq!(sorted(served.client_ids()), sorted(expected));
+    let clients = served.report["clients"].as_array().unwrap();
+    let entry = |id: &str| clients.iter().find(|c| c["client_id"] == id).unwrap();
+    for id in judged {
+        assert!(entry(&id).get("unreadable").is_none(), "{id} was read");
+    }
+    let odd = entry(&mistyped);
+    assert_eq!(odd["client_name"], "Odd [31m app");
+    assert_eq!(odd["risk_level"], "NONE");
+    assert_eq!(odd["findings"], json!([]));
+    let why = odd["unreadable"].as_str().unwrap();
+    assert!(why.starts_with("invalid type: integer `…`"), "{why}");
+    let nameless = entry("unreadable-1");
+    assert_eq!(nameless["unreadable"], "the record is not an object");
+    assert_eq!(nameless["findings"], json!([]));
+    assert_eq!(served.report["summary"]["unreadable_clients"], 2);
+    assert_eq!(
+        served.report["summary"]["total_clients"], 21,
+        "20 and the auditor"
+    );
     assert_eq!(served.skipped(CLIENTS), Some(2.0));
     let warning = served
         .warnings()
@@ -148,6 +171,39 @@ async fn a_client_record_that_is_not_an_object_or_mistyped_is_skipped_counted_an
     );
     assert!(warning.ends_with("and 1 more"), "{warning}");
     assert_eq!(served.report["complete"], false);
+    // The other formats carry them too.
+    let csv = served
+        .app
+        .get("/report?format=csv")
+        .await
+        .text()
+        .await
+        .unwrap();
+    let row = csv
+        .lines()
+        .find(|l| l.starts_with("unreadable-1,"))
+        .expect("a CSV row for the nameless record");
+    assert!(row.ends_with(",the record is not an object"), "{row}");
+    let html = served
+        .app
+        .get("/report?format=html")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("<b>2</b>unreadable records"), "the HTML card");
+    assert!(
+        html.contains("unreadable record, not judged"),
+        "the HTML row"
+    );
+    let page = served
+        .app
+        .get_with(&format!("/clients/{mistyped}"), &[("accept", "text/html")])
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("could not be read, so it was not judged: invalid type"));
 }
 
 #[tokio::test]
