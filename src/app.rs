@@ -23,12 +23,13 @@ use crate::config::{ConfigError, Settings, WebhookSettings};
 use crate::demo::{self, DemoError, DemoOrgs};
 use crate::genesys::GenesysClient;
 use crate::history::{History, RunningAudit};
+use crate::http::Expensive;
 use crate::http::server::{ServerLimits, serve};
 use crate::http::{AppState, OrgState, Prefix, router};
 use crate::metrics::{Metrics, OrgMetrics};
 use crate::notify::{Notifier, NotifierParts, Origin};
 use crate::orgs_file::OrgSettings;
-use crate::outbox::{Outbox, OutboxLimits};
+use crate::outbox::{Outbox, OutboxLimits, OutboxQueue};
 use crate::store::Store;
 
 /// How long shutdown may take before in-flight work is dropped.
@@ -130,9 +131,16 @@ impl App {
         let several = orgs.len() > 1;
         let mut runtimes = Vec::new();
         let mut states = BTreeMap::new();
+        let shared = Shared {
+            store: store.clone(),
+            metrics: metrics.clone(),
+            tasks: tasks.clone(),
+            cancel: cancel.clone(),
+            outbox: OutboxQueue::new(OutboxLimits::default()),
+            expensive: Arc::new(Expensive::default()),
+        };
         for org in &orgs {
-            let (runtime, state) =
-                build_org(&settings, org, several, &store, &metrics, &tasks, &cancel).await?;
+            let (runtime, state) = build_org(&settings, org, several, &shared).await?;
             states.insert(org.name.clone(), state);
             runtimes.push(runtime);
         }
@@ -351,16 +359,25 @@ fn notifier(
     Notifier::new(parts).map_err(StartError::Webhook)
 }
 
+/// What every org of the process shares: the database, the metrics, the tasks, the queue of
+/// writes waiting for the database and the limit on expensive requests (one bound each).
+struct Shared {
+    store: Arc<Store>,
+    metrics: Arc<Metrics>,
+    tasks: TaskTracker,
+    cancel: CancellationToken,
+    outbox: Arc<OutboxQueue>,
+    expensive: Arc<Expensive>,
+}
+
 /// One org's parts: its policy, client, history view, cache, outbox, auditor and notifier.
 async fn build_org(
     settings: &Settings,
     org: &OrgSettings,
     several: bool,
-    store: &Arc<Store>,
-    metrics: &Arc<Metrics>,
-    tasks: &TaskTracker,
-    cancel: &CancellationToken,
+    shared: &Shared,
 ) -> Result<(OrgRuntime, OrgState), StartError> {
+    let (store, metrics) = (&shared.store, &shared.metrics);
     let (policy_path, policy_source) = match &org.policy {
         Some(path) => (Some(path.as_str()), format!("org '{}': policy", org.name)),
         None => (
@@ -382,10 +399,10 @@ async fn build_org(
     .map_err(StartError::Client)?;
     let store = Arc::new(store.for_org(&org.name));
     let cache = Arc::new(ReportCache::default());
-    let outbox = Arc::new(Outbox::new(
+    let outbox = Arc::new(Outbox::sharing(
         store.clone(),
         org_metrics.clone(),
-        OutboxLimits::default(),
+        shared.outbox.clone(),
     ));
     let running = Arc::new(RunningAudit::default());
     let history = Arc::new(History::new(store.clone(), outbox.clone(), running.clone()));
@@ -423,8 +440,9 @@ async fn build_org(
         region: org.region.clone(),
         cache,
         history,
-        audits: AuditHandle::new(auditor.clone(), tasks.clone(), cancel.clone()),
+        audits: AuditHandle::new(auditor.clone(), shared.tasks.clone(), shared.cancel.clone()),
         prefix: Prefix(format!("/orgs/{}", org.name)),
+        expensive: shared.expensive.clone(),
     };
     let runtime = OrgRuntime {
         name: org.name.clone(),

@@ -13,6 +13,10 @@ use serde_json::value::RawValue;
 const MAX_NAMED: usize = 5;
 /// Characters kept of an upstream id or name in a warning.
 const MAX_ID_CHARS: usize = 64;
+/// The largest record read, in bytes of JSON: a larger one is not decoded and fails its
+/// listing (`Records::oversized`). The largest real records are roles of thousands of
+/// permission policies, well under this.
+pub(crate) const MAX_RECORD_BYTES: usize = 4 << 20;
 
 /// Skipped records kept whole (id, name, reason) in a listing; the rest are only counted.
 const MAX_KEPT: usize = 10_000;
@@ -163,6 +167,10 @@ fn reason(raw: &RawValue, error: &serde_json::Error) -> String {
 pub(crate) struct Records<T> {
     pub(crate) items: Vec<T>,
     pub(crate) skipped: Skipped,
+    /// Bytes of JSON of the records kept: what the listing's budget counts.
+    pub(crate) bytes: usize,
+    /// Records over `MAX_RECORD_BYTES`, never decoded: the listing fails naming the bound.
+    pub(crate) oversized: u64,
 }
 
 impl<T> Default for Records<T> {
@@ -170,6 +178,8 @@ impl<T> Default for Records<T> {
         Records {
             items: Vec::new(),
             skipped: Skipped::default(),
+            bytes: 0,
+            oversized: 0,
         }
     }
 }
@@ -207,8 +217,16 @@ impl<'de, T: DeserializeOwned> Visitor<'de> for EachRecord<T> {
         // A record's raw slice is its own document: its parse error cannot leave the list's
         // parser in the middle of a value.
         while let Some(raw) = seq.next_element::<Box<RawValue>>()? {
+            let len = raw.get().len();
+            if len > MAX_RECORD_BYTES {
+                records.oversized += 1;
+                continue;
+            }
             match serde_json::from_str::<T>(raw.get()) {
-                Ok(item) => records.items.push(item),
+                Ok(item) => {
+                    records.items.push(item);
+                    records.bytes += len;
+                }
                 Err(error) => records.skipped.add_kept(&raw, &error),
             }
         }

@@ -45,9 +45,11 @@ pub const MAX_TRAIL_DAYS: u32 = 365;
 const MAX_TEXT: usize = 200;
 const MAX_VALUES: usize = 20;
 const MAX_PROPERTIES: usize = 20;
-/// The most text one query's events may keep, in bytes: a hostile trail of huge messages is
-/// refused (the trail becomes unknown, with a warning) instead of filling memory.
-const MAX_QUERY_BYTES: usize = 32 << 20;
+/// The most memory one trail's events may keep, in bytes, all its queries together (text and
+/// structure: every string, property change and event counts its own size too): a hostile
+/// trail of huge or many-valued messages is refused (the trail becomes unknown, with a
+/// warning) instead of filling memory.
+const MAX_TRAIL_BYTES: usize = 32 << 20;
 
 /// Text from the upstream as kept in evidence: sanitized and bounded.
 pub(crate) fn text(value: &str) -> String {
@@ -112,10 +114,11 @@ pub async fn trail(
             ),
         });
     }
+    let kept = Kept::default();
     let runs = futures_util::future::try_join_all(
         services
             .iter()
-            .map(|(service, kind)| query(client, service, kind, since, now)),
+            .map(|(service, kind)| query(client, service, kind, since, now, &kept)),
     )
     .await?;
     let mut seen = HashSet::new();
@@ -126,25 +129,56 @@ pub async fn trail(
         .collect())
 }
 
-/// About how many bytes of text an event keeps.
+/// The bytes an event keeps in memory: every string, property change and the event itself
+/// count their fixed size as well as their text, so a message of 20 properties of 20 empty
+/// values each counts the kilobytes it holds, not the few bytes of text it carries.
 fn kept_bytes(e: &AuditEvent) -> usize {
-    let named = |n: &Option<crate::audit::snapshot::Named>| {
-        n.as_ref()
-            .map_or(0, |n| n.id.len() + n.name.as_ref().map_or(0, String::len))
-    };
-    let values = |v: &[String]| v.iter().map(String::len).sum::<usize>();
-    e.id.as_ref().map_or(0, String::len)
+    use crate::audit::snapshot::{Named, PropertyChange};
+    use std::mem::size_of;
+    let string = |s: &String| size_of::<String>() + s.len();
+    let optional = |s: &Option<String>| s.as_ref().map_or(0, String::len);
+    let named = |n: &Option<Named>| n.as_ref().map_or(0, |n| n.id.len() + optional(&n.name));
+    let values = |v: &[String]| v.iter().map(string).sum::<usize>();
+    size_of::<AuditEvent>()
+        + optional(&e.id)
         + named(&e.user)
         + named(&e.entity)
-        + e.client_id.as_ref().map_or(0, String::len)
+        + optional(&e.client_id)
         + e.action.len()
         + e.entity_type.len()
         + e.properties
             .iter()
             .map(|p| {
-                p.property.len() + values(&p.old_values) + values(&p.new_values) + values(&p.added)
+                size_of::<PropertyChange>()
+                    + p.property.len()
+                    + values(&p.old_values)
+                    + values(&p.new_values)
+                    + values(&p.added)
             })
             .sum::<usize>()
+}
+
+/// What one trail (all its queries together) may keep: each query adds what it keeps, and the
+/// trail is refused once the total passes `MAX_TRAIL_BYTES`.
+#[derive(Debug, Default)]
+struct Kept(std::sync::atomic::AtomicUsize);
+
+impl Kept {
+    /// Counts `bytes` more; the error names the bound once the total passes it.
+    fn add(&self, bytes: usize) -> Result<(), GenesysError> {
+        let before = self
+            .0
+            .fetch_add(bytes, std::sync::atomic::Ordering::Relaxed);
+        if before.saturating_add(bytes) > MAX_TRAIL_BYTES {
+            return Err(GenesysError::Limit {
+                endpoint: AUDIT_RESULTS.into(),
+                what: "the memory the audit trail keeps",
+                limit: MAX_TRAIL_BYTES as u64,
+                setting: "a fixed bound, 32 MiB a trail",
+            });
+        }
+        Ok(())
+    }
 }
 
 async fn query(
@@ -153,6 +187,7 @@ async fn query(
     kind: &str,
     since: DateTime<Utc>,
     now: DateTime<Utc>,
+    kept: &Kept,
 ) -> Result<Vec<AuditEvent>, GenesysError> {
     let body = TrailQuery {
         // Whole seconds: the end is rounded up so an event of this very second is in.
@@ -208,7 +243,7 @@ async fn query(
             .await?;
         state = status.state;
     }
-    read_results(client, &id).await
+    read_results(client, &id, kept).await
 }
 
 fn audit_failure(message: String) -> GenesysError {
@@ -221,8 +256,12 @@ fn audit_failure(message: String) -> GenesysError {
 }
 
 /// Every page of a succeeded query, following `cursor`, within the page and entity limits; each
-/// page is turned into bounded events as it arrives, within `MAX_QUERY_BYTES` in all.
-async fn read_results(client: &GenesysClient, id: &str) -> Result<Vec<AuditEvent>, GenesysError> {
+/// page is turned into bounded events as it arrives, each counted in `kept` (the trail's bound).
+async fn read_results(
+    client: &GenesysClient,
+    id: &str,
+    kept: &Kept,
+) -> Result<Vec<AuditEvent>, GenesysError> {
     let limits = client.config.limits;
     // `allowRedirect=false`, always: with it allowed, Genesys may answer a large result set with
     // a download URL instead of a page. The client follows no redirect (a redirect elsewhere
@@ -232,7 +271,6 @@ async fn read_results(client: &GenesysClient, id: &str) -> Result<Vec<AuditEvent
         "{AUDIT_QUERY}/{id}/results?pageSize={AUDIT_PAGE_SIZE}&expand=user&allowRedirect=false"
     );
     let mut messages = Vec::new();
-    let mut kept = 0usize;
     let mut cursors = HashSet::new();
     let mut path = base.clone();
     for _ in 0..limits.max_pages {
@@ -249,15 +287,7 @@ async fn read_results(client: &GenesysClient, id: &str) -> Result<Vec<AuditEvent
             .into_iter()
             .filter_map(event)
         {
-            kept += kept_bytes(&e);
-            if kept > MAX_QUERY_BYTES {
-                return Err(GenesysError::Limit {
-                    endpoint: AUDIT_RESULTS.into(),
-                    what: "the text the audit trail keeps",
-                    limit: MAX_QUERY_BYTES as u64,
-                    setting: "a fixed bound, 32 MiB a query",
-                });
-            }
+            kept.add(kept_bytes(&e))?;
             messages.push(e);
         }
         let Some(cursor) = page.cursor.filter(|c| !c.is_empty()) else {
@@ -654,6 +684,65 @@ mod tests {
             3,
             "one before, two after"
         );
+    }
+
+    /// The message of the hostile trail: 20 properties of 20 empty values before and after,
+    /// almost no text but kilobytes of strings and vectors.
+    fn hollow_message(i: usize) -> TrailMessage {
+        let empty = || Some(vec![String::new(); 20]);
+        TrailMessage {
+            id: Some(format!("m{i}")),
+            event_date: Some("2026-11-20T10:00:00Z".into()),
+            action: Some("Update".into()),
+            entity_type: Some("OAuthClient".into()),
+            property_changes: Some(
+                (0..20)
+                    .map(|p| genesys_api::read_models::TrailPropertyChange {
+                        property: Some(format!("p{p}")),
+                        old_values: empty(),
+                        new_values: empty(),
+                    })
+                    .collect(),
+            ),
+            ..TrailMessage::default()
+        }
+    }
+
+    #[test]
+    fn kept_memory_counts_every_string_and_change_not_only_text() {
+        let e = event(hollow_message(0)).unwrap();
+        let strings = e
+            .properties
+            .iter()
+            .map(|p| 1 + p.old_values.len() + p.new_values.len() + p.added.len())
+            .sum::<usize>();
+        assert_eq!(strings, 20 * 41, "the case this test is about");
+        let floor = strings * std::mem::size_of::<String>();
+        assert!(
+            kept_bytes(&e) >= floor,
+            "{} bytes counted for at least {floor} held",
+            kept_bytes(&e)
+        );
+    }
+
+    #[test]
+    fn one_bound_holds_for_all_the_queries_of_a_trail() {
+        // The hostile trail: 8 services x 12 pages x 500 hollow messages (> 1 GB once kept).
+        // One budget for the whole trail, whichever query keeps the bytes.
+        let kept = Kept::default();
+        let each = kept_bytes(&event(hollow_message(0)).unwrap());
+        let mut taken = 0usize;
+        let refused = (0..8 * 12 * 500).find(|_| {
+            taken += each;
+            kept.add(each).is_err()
+        });
+        let refused = refused.expect("the trail is refused before it is all kept");
+        assert!(
+            taken <= MAX_TRAIL_BYTES + each,
+            "refused at message {refused}, {taken} bytes kept"
+        );
+        let err = kept.add(1).unwrap_err().to_string();
+        assert!(err.contains("32 MiB a trail"), "{err}");
     }
 
     proptest::proptest! {

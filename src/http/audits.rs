@@ -5,17 +5,20 @@ use std::sync::Arc;
 use axum::Json;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, RawQuery, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 use super::error::{ApiError, clip};
+use super::expensive::Expensive;
+use super::plain;
 use super::query::{param, params};
+use super::report::accepts_gzip;
 use crate::audit::diff::diff as diff_reports;
 use crate::audit::report::Report;
 use crate::auditor::{AlreadyRunning, AuditHandle};
-use crate::history::{History, Listed, parse_report};
-use crate::store::{Outcome, StoreError};
+use crate::history::{Checked, History, Listed, parse_report};
+use crate::store::{Outcome, StoreError, StoredReport};
 
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> ApiError {
@@ -48,8 +51,8 @@ async fn record(history: &History, id: &str) -> Result<Listed, ApiError> {
         .ok_or_else(|| ApiError::not_found("audit_not_found", format!("no audit '{}'", clip(id))))
 }
 
-/// The stored report JSON of a finished, successful audit.
-async fn report_json(history: &History, id: &str) -> Result<String, ApiError> {
+/// The stored report of a finished, successful audit, checked (size, JSON) once.
+async fn checked_report(history: &History, id: &str) -> Result<Checked, ApiError> {
     let record = record(history, id).await?.record;
     match record.outcome {
         Outcome::Running => Err(ApiError::new(
@@ -66,7 +69,7 @@ async fn report_json(history: &History, id: &str) -> Result<String, ApiError> {
                 record.error.as_deref().unwrap_or("unknown error")
             ),
         )),
-        Outcome::Success => history.report_json(id).await?.ok_or_else(|| {
+        Outcome::Success => history.checked_report(id).await?.ok_or_else(|| {
             ApiError::not_found(
                 "report_not_kept",
                 format!("the report of audit {} is not kept", record.audit_id),
@@ -76,14 +79,15 @@ async fn report_json(history: &History, id: &str) -> Result<String, ApiError> {
 }
 
 /// A past report, read once (after the outcome check that gives a clear 404/409) and parsed
-/// off the async threads.
+/// off the async threads while it is inflated.
 async fn report(history: &History, id: &str) -> Result<Report, ApiError> {
-    let json = report_json(history, id).await?;
-    Ok(parse_report(id, json).await?)
+    let checked = checked_report(history, id).await?;
+    Ok(parse_report(id, checked).await?)
 }
 
 pub(super) async fn list(
     State(history): State<Arc<History>>,
+    State(expensive): State<Arc<Expensive>>,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
     let pairs = params(raw.as_deref(), &["limit", "before"])?;
@@ -100,6 +104,7 @@ pub(super) async fn list(
         },
     };
     let before = param(&pairs, "before");
+    let _turn = expensive.enter().await?;
     let page = history.page(limit, before).await?.ok_or_else(|| {
         ApiError::not_found(
             "audit_not_found",
@@ -109,22 +114,49 @@ pub(super) async fn list(
     Ok(Json(page).into_response())
 }
 
+/// A stored report as stored: the gzip itself to a client that takes it, else inflated as it
+/// is sent. Checked once (size, JSON), never inflated into memory; the body holds a place of
+/// the expensive-request limit while it is sent.
 pub(super) async fn get_one(
     State(history): State<Arc<History>>,
+    State(expensive): State<Arc<Expensive>>,
+    headers: HeaderMap,
     path: Result<Path<String>, PathRejection>,
 ) -> Result<Response, ApiError> {
     let id = audit_id(path)?;
-    let json = report_json(&history, &id).await?;
-    Ok(([(header::CONTENT_TYPE, "application/json")], json).into_response())
+    let place = expensive.body()?;
+    let checked = {
+        let _turn = expensive.enter().await?;
+        checked_report(&history, &id).await?
+    };
+    let mut response = match checked.stored {
+        StoredReport::Gzip(gzip) if accepts_gzip(&headers) => {
+            let mut r = plain::holding(gzip, place);
+            r.headers_mut()
+                .insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+            r
+        }
+        StoredReport::Text(text) => plain::holding(text, place),
+        stored @ StoredReport::Gzip(_) => plain::inflating(stored.reader(), checked.len, place),
+    };
+    let h = response.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    h.insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
+    Ok(response)
 }
 
 pub(super) async fn diff(
     State(history): State<Arc<History>>,
+    State(expensive): State<Arc<Expensive>>,
     path: Result<Path<String>, PathRejection>,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
     let id = audit_id(path)?;
     let pairs = params(raw.as_deref(), &["against"])?;
+    let _turn = expensive.enter().await?;
     let after = report(&history, &id).await?;
     let against = match param(&pairs, "against") {
         Some(other) => other.to_string(),

@@ -5,8 +5,10 @@ mod audits;
 mod auth;
 mod clients;
 pub mod error;
+mod expensive;
 pub mod html;
 mod orgs;
+mod plain;
 mod query;
 mod report;
 mod routes;
@@ -31,6 +33,7 @@ use tower_http::trace::TraceLayer;
 
 use crate::metrics::Metrics;
 
+pub use self::expensive::Expensive;
 pub use self::state::{AppState, OrgState, Prefix};
 
 use self::error::{ApiError, clip};

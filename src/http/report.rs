@@ -9,6 +9,7 @@ use axum::response::{IntoResponse, Response};
 use sha2::{Digest, Sha256};
 
 use super::error::{ApiError, clip};
+use super::expensive::Expensive;
 use super::html;
 use super::query::{param, params, wants_html};
 use crate::audit::report::{ClientReport, Report, RiskLevel};
@@ -18,7 +19,7 @@ use crate::history::History;
 use crate::render::clients_csv;
 
 /// Whether the client takes gzip: named (or `*`) with a quality above zero.
-fn accepts_gzip(headers: &HeaderMap) -> bool {
+pub(super) fn accepts_gzip(headers: &HeaderMap) -> bool {
     let Some(accept) = headers
         .get(header::ACCEPT_ENCODING)
         .and_then(|v| v.to_str().ok())
@@ -146,39 +147,6 @@ async fn build_view(
     .await
 }
 
-/// An answer without gzip: the view inflated piece by piece as it is sent, so no reader ever
-/// holds a whole plain copy of a report (tens of MB each). Inflating runs on the blocking pool,
-/// two pieces ahead of the socket; a reader that goes away ends it.
-fn inflated(view: &View) -> Response {
-    use std::io::Read;
-    const PIECE: usize = 64 << 10;
-    let (pieces, receiver) = tokio::sync::mpsc::channel::<std::io::Result<bytes::Bytes>>(2);
-    let mut reader = view.reader();
-    tokio::task::spawn_blocking(move || {
-        loop {
-            let mut piece = Vec::with_capacity(PIECE);
-            let piece = match reader.by_ref().take(PIECE as u64).read_to_end(&mut piece) {
-                Ok(0) => return,
-                Ok(_) => Ok(bytes::Bytes::from(piece)),
-                Err(e) => Err(e),
-            };
-            let failed = piece.is_err();
-            if pieces.blocking_send(piece).is_err() || failed {
-                return; // Failed (the error ends the body), or the reader went away.
-            }
-        }
-    });
-    let body = futures_util::stream::unfold(receiver, |mut receiver| async move {
-        let piece = receiver.recv().await?;
-        Some((piece, receiver))
-    });
-    let mut response = Response::new(Body::from_stream(body));
-    if let Ok(len) = HeaderValue::from_str(&view.len.to_string()) {
-        response.headers_mut().insert(header::CONTENT_LENGTH, len);
-    }
-    response
-}
-
 #[derive(Clone, Copy, PartialEq)]
 enum Format {
     Json,
@@ -279,10 +247,12 @@ async fn view_of(
     ask: Ask,
     cached: Arc<CachedReport>,
     history: &History,
+    expensive: &Expensive,
 ) -> Result<Arc<View>, ApiError> {
     match (ask.format, ask.filter.is_empty() && !ask.pretty) {
         (Format::Json, true) => Ok(cached.json.clone()),
         (Format::Html, _) => {
+            let _turn = expensive.enter().await?;
             // The page charts the stored history, so it is built per request (off the async
             // threads), not kept.
             let trend = history.trend(60).await;
@@ -293,16 +263,21 @@ async fn view_of(
             })
             .await
         }
-        (_, _) => kept_view(ask, cached).await,
+        (_, _) => kept_view(ask, cached, expensive).await,
     }
 }
 
 /// A JSON or CSV view from the report's kept views, built (one build at a time) when missing.
-async fn kept_view(ask: Ask, cached: Arc<CachedReport>) -> Result<Arc<View>, ApiError> {
+async fn kept_view(
+    ask: Ask,
+    cached: Arc<CachedReport>,
+    expensive: &Expensive,
+) -> Result<Arc<View>, ApiError> {
     let key = format!("{}?{}", ask.format.variant(), ask.query());
     if let Some(view) = cached.views.get(&key) {
         return Ok(view);
     }
+    let _turn = expensive.enter().await?;
     // One build at a time: whoever waited finds the view built.
     let _building = cached.views.building().await;
     if let Some(view) = cached.views.get(&key) {
@@ -321,7 +296,8 @@ fn body_of(view: &View, format: Format, gzip_ok: bool) -> Response {
             .insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
         r
     } else {
-        inflated(view)
+        // Inflated as it is sent, on the sending task: a slow reader holds no thread.
+        super::plain::inflating(view.reader(), view.len, ())
     };
     let h = response.headers_mut();
     h.insert(
@@ -340,6 +316,7 @@ fn body_of(view: &View, format: Format, gzip_ok: bool) -> Response {
 pub(super) async fn get_report(
     State(cache): State<Arc<ReportCache>>,
     State(history): State<Arc<History>>,
+    State(expensive): State<Arc<Expensive>>,
     headers: HeaderMap,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
@@ -350,7 +327,7 @@ pub(super) async fn get_report(
         StatusCode::NOT_MODIFIED.into_response()
     } else {
         let format = ask.format;
-        let view = view_of(ask, cached, &history).await?;
+        let view = view_of(ask, cached, &history, &expensive).await?;
         body_of(&view, format, accepts_gzip(&headers))
     };
     let h = response.headers_mut();

@@ -21,6 +21,89 @@ use tokio::sync::Semaphore;
 
 pub use crate::config::ServerLimits;
 
+/// A connection idle at least this long may be closed to make room for a new one.
+const EVICTABLE_AFTER: Duration = Duration::from_secs(1);
+
+/// The open connections: when every slot is taken, a new connection closes the one idle the
+/// longest (a slow reader, a silent client), so `/healthz` and real clients get in while
+/// hundreds of slow connections try to hold every slot.
+#[derive(Default)]
+struct Open {
+    next: AtomicU64,
+    connections: std::sync::Mutex<std::collections::HashMap<u64, Slot>>,
+}
+
+/// One open connection: its activity, and how to close it.
+struct Slot {
+    activity: Arc<Activity>,
+    close: Arc<tokio::sync::Notify>,
+}
+
+impl Open {
+    fn lock(&self) -> std::sync::MutexGuard<'_, std::collections::HashMap<u64, Slot>> {
+        self.connections.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn add(&self, activity: Arc<Activity>) -> (u64, Arc<tokio::sync::Notify>) {
+        let id = self.next.fetch_add(1, Ordering::Relaxed);
+        let close = Arc::new(tokio::sync::Notify::new());
+        self.lock().insert(
+            id,
+            Slot {
+                activity,
+                close: close.clone(),
+            },
+        );
+        (id, close)
+    }
+
+    fn remove(&self, id: u64) {
+        self.lock().remove(&id);
+    }
+
+    /// Closes the connection idle the longest, if one has been idle `EVICTABLE_AFTER`; true
+    /// when one is closed.
+    fn close_idlest(&self) -> bool {
+        let open = self.lock();
+        let idlest = open
+            .values()
+            .map(|slot| (slot.activity.idle(), slot))
+            .filter(|(idle, _)| *idle >= EVICTABLE_AFTER)
+            .max_by_key(|(idle, _)| *idle);
+        match idlest {
+            Some((idle, slot)) => {
+                tracing::debug!(
+                    idle_ms = idle.as_millis() as u64,
+                    "closing the idlest connection to make room"
+                );
+                slot.close.notify_one();
+                true
+            }
+            None => false,
+        }
+    }
+}
+
+/// A slot for a new connection: a free one, else the idlest connection's once it is closed,
+/// else the first that frees up. `None` once the server is shutting down.
+async fn slot(
+    permits: &Arc<Semaphore>,
+    open: &Open,
+    shutdown: &mut Pin<&mut impl Future<Output = ()>>,
+) -> Option<tokio::sync::OwnedSemaphorePermit> {
+    if let Ok(permit) = permits.clone().try_acquire_owned() {
+        return Some(permit);
+    }
+    loop {
+        open.close_idlest();
+        tokio::select! {
+            permit = permits.clone().acquire_owned() => return permit.ok(),
+            () = tokio::time::sleep(EVICTABLE_AFTER / 4) => {}
+            () = shutdown.as_mut() => return None,
+        }
+    }
+}
+
 /// Serves `router` until `shutdown` resolves, then stops accepting and waits for the open
 /// connections to finish their requests (the caller bounds that wait).
 pub async fn serve(
@@ -31,15 +114,9 @@ pub async fn serve(
 ) {
     let graceful = GracefulShutdown::new();
     let permits = Arc::new(Semaphore::new(limits.max_connections.max(1)));
+    let open = Arc::new(Open::default());
     let mut shutdown = pin!(shutdown);
     loop {
-        let permit = tokio::select! {
-            permit = permits.clone().acquire_owned() => match permit {
-                Ok(permit) => permit,
-                Err(_) => break,
-            },
-            () = &mut shutdown => break,
-        };
         let stream = tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok((stream, _)) => stream,
@@ -53,8 +130,12 @@ pub async fn serve(
             },
             () = &mut shutdown => break,
         };
+        let Some(permit) = slot(&permits, &open, &mut shutdown).await else {
+            break;
+        };
         let _ = stream.set_nodelay(true);
         let activity = Arc::new(Activity::new());
+        let (id, close) = open.add(activity.clone());
         let io = TokioIo::new(Tracked {
             inner: stream,
             activity: activity.clone(),
@@ -65,6 +146,7 @@ pub async fn serve(
             .header_read_timeout(limits.header_read_timeout)
             .serve_connection(io, TowerToHyperService::new(router.clone()));
         let connection = graceful.watch(connection);
+        let open = open.clone();
         tokio::spawn(async move {
             let _permit = permit;
             tokio::select! {
@@ -72,7 +154,9 @@ pub async fn serve(
                 () = activity.idle_for(limits.idle_timeout) => {
                     tracing::debug!("closing an idle connection");
                 }
+                () = close.notified() => {}
             }
+            open.remove(id);
         });
     }
     drop(listener);
@@ -96,6 +180,12 @@ impl Activity {
     fn touch(&self) {
         self.last_ms
             .store(self.started.elapsed().as_millis() as u64, Ordering::Relaxed);
+    }
+
+    /// How long no byte has moved.
+    fn idle(&self) -> Duration {
+        let last = Duration::from_millis(self.last_ms.load(Ordering::Relaxed));
+        self.started.elapsed().saturating_sub(last)
     }
 
     /// Resolves once no byte has moved for `limit`.

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use axum::extract::FromRef;
 use secrecy::SecretString;
 
+use super::expensive::Expensive;
 use crate::auditor::AuditHandle;
 use crate::cache::ReportCache;
 use crate::history::History;
@@ -22,6 +23,8 @@ pub struct OrgState {
     pub history: Arc<History>,
     pub audits: AuditHandle,
     pub prefix: Prefix,
+    /// The limit on expensive requests, one for the whole process (every org shares it).
+    pub expensive: Arc<Expensive>,
 }
 
 /// Where an org's routes live, for the links and `Location` headers they answer with.
@@ -43,6 +46,12 @@ impl FromRef<OrgState> for Arc<History> {
 impl FromRef<OrgState> for AuditHandle {
     fn from_ref(s: &OrgState) -> Self {
         s.audits.clone()
+    }
+}
+
+impl FromRef<OrgState> for Arc<Expensive> {
+    fn from_ref(s: &OrgState) -> Self {
+        s.expensive.clone()
     }
 }
 

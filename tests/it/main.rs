@@ -7,6 +7,7 @@ mod audit;
 mod genesys_doc;
 mod helpers;
 mod hostile;
+mod memory;
 mod migrations;
 mod modules;
 mod notify;

@@ -9,8 +9,10 @@ use super::source::{Collection, Reading, Source, Unreadable, apply};
 use crate::audit::snapshot::{Person, Snapshot};
 use crate::genesys::client::GenesysClient;
 use crate::genesys::error::GenesysError;
-use crate::genesys::records::{Page, Skipped};
+use crate::genesys::listing::{PAGES_AT_ONCE, add};
+use crate::genesys::records::{Page, Records, Skipped};
 use crate::genesys::trail::text;
+use futures_util::StreamExt;
 
 const USERS: &str = "/api/v2/users";
 
@@ -81,22 +83,19 @@ async fn people(
             setting: "SCOPEWATCH_MAX_PAGES",
         });
     }
-    let pages = futures_util::future::try_join_all(
-        batches
-            .iter()
-            .map(|path| async move { client.get_json::<Page<WireUser>>(USERS, path).await }),
-    )
-    .await?;
+    // A few calls at once, each page checked against the limits as it arrives.
+    let mut pages = futures_util::stream::iter(batches)
+        .map(|path| async move { client.get_json::<Page<WireUser>>(USERS, &path).await })
+        .buffer_unordered(PAGES_AT_ONCE);
+    let mut users = Records::default();
+    while let Some(page) = pages.next().await {
+        add(client.config.limits, USERS, &mut users, page?.entities)?;
+    }
     let wanted: HashSet<&str> = ids.iter().map(|s| s.as_str()).collect();
     let mut people = BTreeMap::new();
-    let mut skipped = Skipped::default();
-    let mut users = Vec::new();
-    for page in pages {
-        users.extend(page.entities.items);
-        skipped.merge(page.entities.skipped);
-    }
+    let skipped = users.skipped;
     client.records_skipped(USERS, skipped.count);
-    for user in users {
+    for user in users.items {
         let Some(id) = user.id.filter(|id| wanted.contains(id.as_str())) else {
             continue;
         };

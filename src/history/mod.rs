@@ -1,6 +1,8 @@
 //! The audit history as the API shows it: the audit running here, the audits waiting for the
 //! database (the outbox) and the stored ones, merged newest first. Read-only: the auditor writes.
 
+mod verdicts;
+
 use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
@@ -8,7 +10,9 @@ use serde::Serialize;
 
 use crate::audit::report::Report;
 use crate::outbox::Outbox;
-use crate::store::{AuditRecord, Outcome, Store, StoreError};
+use crate::store::{AuditRecord, Outcome, Store, StoreError, StoredReport};
+
+use self::verdicts::Verdicts;
 
 /// The audit running in this process, if any (written by the auditor, read by the API).
 #[derive(Debug, Default)]
@@ -52,6 +56,15 @@ pub struct History {
     store: Arc<Store>,
     outbox: Arc<Outbox>,
     running: Arc<RunningAudit>,
+    verdicts: Verdicts,
+}
+
+/// A stored report that was checked (it inflates within the bound to one JSON document): what
+/// the database holds, and its length inflated.
+#[derive(Debug, Clone)]
+pub struct Checked {
+    pub stored: StoredReport,
+    pub len: u64,
 }
 
 impl History {
@@ -60,6 +73,7 @@ impl History {
             store,
             outbox,
             running,
+            verdicts: Verdicts::default(),
         }
     }
 
@@ -94,6 +108,38 @@ impl History {
             return crate::store::inflate_report(audit_id, gzip).await.map(Some);
         }
         self.store.report_json(audit_id).await
+    }
+
+    /// The stored report of a successful audit (`None` when none is kept), checked the first
+    /// time it is read (inflated as a stream within the bound, walked as JSON, never held) and
+    /// the verdict kept: later reads skip the check, and a report found unreadable is refused
+    /// at once, without being read again.
+    pub async fn checked_report(&self, audit_id: &str) -> Result<Option<Checked>, StoreError> {
+        let corrupt = |why: String| StoreError::Corrupt(audit_id.to_string(), why);
+        let known = self.verdicts.get(audit_id);
+        if let Some(Err(why)) = known {
+            return Err(corrupt(why));
+        }
+        let stored = match self.outbox.find(audit_id) {
+            Some(pending) => pending.report_gzip.map(StoredReport::Gzip),
+            None => self.store.stored_report(audit_id).await?,
+        };
+        let Some(stored) = stored else {
+            return Ok(None);
+        };
+        let verdict = match known {
+            Some(verdict) => verdict,
+            None => {
+                let checking = stored.clone();
+                let verdict = tokio::task::spawn_blocking(move || checking.verify())
+                    .await
+                    .unwrap_or_else(|e| Err(format!("checking it failed: {e}")));
+                self.verdicts.put(audit_id, verdict.clone());
+                verdict
+            }
+        };
+        let len = verdict.map_err(corrupt)?;
+        Ok(Some(Checked { stored, len }))
     }
 
     /// Newest first; `None` when `before` is no known audit. `next_before` always names an
@@ -173,11 +219,15 @@ impl History {
     }
 }
 
-/// A stored report's JSON parsed off the async threads (it can be tens of megabytes).
-pub async fn parse_report(audit_id: &str, json: String) -> Result<Report, StoreError> {
+/// A checked report parsed while it is inflated (never held whole as text), off the async
+/// threads.
+pub async fn parse_report(audit_id: &str, checked: Checked) -> Result<Report, StoreError> {
     let id = audit_id.to_string();
     tokio::task::spawn_blocking(move || {
-        serde_json::from_str(&json).map_err(|e| StoreError::Corrupt(id, e.to_string()))
+        checked
+            .stored
+            .parse()
+            .map_err(|why| StoreError::Corrupt(id, why))
     })
     .await
     .map_err(|e| StoreError::Corrupt(audit_id.to_string(), e.to_string()))?
