@@ -211,7 +211,8 @@ pub struct UsageExecutionResult {
     pub results_uri: Option<String>,
 }
 
-/// `ApiUsageRow`: requests of one client (on one day when a granularity is set).
+/// `ApiUsageRow`: requests of one client (on one day when a granularity is set). Every field is
+/// optional in the SDK model: a count sent as `null` reads as zero.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct UsageRow {
@@ -227,17 +228,17 @@ pub struct UsageRow {
     pub template_uri: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub http_method: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::read_models::null_as_default")]
     pub status200: u64,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::read_models::null_as_default")]
     pub status300: u64,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::read_models::null_as_default")]
     pub status400: u64,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::read_models::null_as_default")]
     pub status500: u64,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::read_models::null_as_default")]
     pub status429: u64,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::read_models::null_as_default")]
     pub requests: u64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub date: Option<String>,

@@ -10,6 +10,17 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+/// A field the SDK models call optional, read with `null` as its default (an empty list, zero):
+/// Genesys may send `null` where scopewatch keeps a plain list or count, and one such field must
+/// not make the whole answer unreadable.
+pub fn null_as_default<'de, D, T>(deserializer: D) -> Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Default + Deserialize<'de>,
+{
+    Ok(Option::<T>::deserialize(deserializer)?.unwrap_or_default())
+}
+
 /// `Organization` (`GET /api/v2/organizations/me`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -51,6 +62,14 @@ pub struct User {
     pub name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub state: Option<String>,
+}
+
+/// `OAuthScope` (`GET /api/v2/oauth/scopes`) as read: its `id` is the scope name, optional in
+/// the SDK model like every other field.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ReadScope {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
 }
 
 /// `DomainEntityRef` / `AddressableEntityRef` with every field optional.
@@ -197,7 +216,7 @@ pub struct TrailResults {
     pub page_size: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cursor: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub entities: Vec<TrailRecord>,
 }
 
@@ -206,7 +225,7 @@ pub struct TrailResults {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TrailRealtimeResults {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub entities: Vec<TrailRecord>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub page_size: Option<u64>,
@@ -222,7 +241,7 @@ pub struct TrailRealtimeResults {
 /// audits (the simulator writes `models::TrailServiceMapping`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct TrailServiceMapping {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub services: Vec<TrailService>,
 }
 
@@ -231,7 +250,7 @@ pub struct TrailServiceMapping {
 pub struct TrailService {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub entities: Vec<TrailServiceEntity>,
 }
 
@@ -240,7 +259,7 @@ pub struct TrailService {
 pub struct TrailServiceEntity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub actions: Vec<String>,
 }
 

@@ -2,10 +2,11 @@
 
 use std::collections::BTreeSet;
 
-use genesys_api::models::OAuthScopeListing;
+use genesys_api::read_models::ReadScope;
 
 use super::source::{Collection, Reading, Source, Unreadable, apply};
 use crate::audit::snapshot::Snapshot;
+use crate::genesys::records::Page;
 
 const SCOPES: &str = "/api/v2/oauth/scopes";
 
@@ -22,8 +23,50 @@ pub(super) const SOURCE: Source = Source {
 
 fn start<'a>(collection: &'a Collection<'a>, _: &Snapshot) -> Reading<'a> {
     Box::pin(async move {
-        let listing: OAuthScopeListing = collection.client.get_json(SCOPES, SCOPES).await?;
-        let names: BTreeSet<String> = listing.entities.into_iter().map(|s| s.id).collect();
-        Ok(apply(names, |s, names| s.scope_catalog = Some(names)))
+        // `OAuthScopeListing`: one page, its scopes read one by one.
+        let listing: Page<ReadScope> = collection.client.get_json(SCOPES, SCOPES).await?;
+        let skipped = listing.entities.skipped;
+        collection.client.records_skipped(SCOPES, skipped.count);
+        let warning = skipped.warning("scopes", SCOPES, "unknown-scope may flag them");
+        let names = scope_names(listing.entities.items);
+        Ok(apply((names, warning), |s, (names, warning)| {
+            s.scope_catalog = Some(names);
+            s.warnings.extend(warning);
+        }))
     })
+}
+
+/// The scope names of the catalog; a scope without one (the SDK model makes `id` optional) names
+/// nothing and is left out, never the whole catalog.
+fn scope_names(scopes: Vec<ReadScope>) -> BTreeSet<String> {
+    scopes
+        .into_iter()
+        .filter_map(|s| s.id.filter(|id| !id.is_empty()))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Found by the conformance test (`tests/sdk/conformance.py`): one scope without an `id`
+    /// made the whole catalog unreadable, so `unknown-scope` was not checked at all.
+    #[test]
+    fn a_scope_without_a_name_is_left_out_not_the_catalog() {
+        let listing: Page<ReadScope> = serde_json::from_str(
+            r#"{"total":5,"entities":[{"id":"users:readonly"},{"description":"no id"},
+                {"id":null},{"id":7},{"id":"oauth","futureField":{"x":1}}],"selfUri":"/x"}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            listing.entities.skipped.count, 1,
+            "only the id of the wrong type"
+        );
+        assert_eq!(
+            scope_names(listing.entities.items),
+            BTreeSet::from(["oauth".to_string(), "users:readonly".to_string()])
+        );
+        let empty: Page<ReadScope> = serde_json::from_str(r#"{"entities":null}"#).unwrap();
+        assert!(scope_names(empty.entities.items).is_empty());
+    }
 }
