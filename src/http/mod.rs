@@ -5,6 +5,7 @@ mod audits;
 mod auth;
 mod clients;
 pub mod error;
+mod failures;
 pub mod html;
 mod orgs;
 mod query;
@@ -111,7 +112,7 @@ pub fn router(state: AppState) -> Router {
             HeaderValue::from_static("no-referrer"),
         ))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
-        .layer(TraceLayer::new_for_http())
+        .layer(TraceLayer::new_for_http().on_failure(failures::log_failure))
         .layer(SetSensitiveRequestHeadersLayer::new([
             header::AUTHORIZATION,
             header::COOKIE,

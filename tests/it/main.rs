@@ -4,6 +4,7 @@
 
 mod api;
 mod audit;
+mod frictions;
 mod helpers;
 mod hostile;
 mod migrations;
