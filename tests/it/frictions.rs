@@ -192,7 +192,10 @@ async fn the_api_base_url_alone_is_enough_for_a_simulator_and_a_dead_host_is_nam
     let out = audit(sim.base_url());
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let csv = String::from_utf8_lossy(&out.stdout);
-    assert!(csv.starts_with("client_id,") && csv.lines().count() > 20, "{csv}");
+    assert!(
+        csv.starts_with("client_id,") && csv.lines().count() > 20,
+        "{csv}"
+    );
 
     // Nothing listens on this port: the error names the host, and while it logs in the
     // progress line says so.
@@ -274,10 +277,24 @@ fn a_second_service_on_one_sqlite_file_refuses_naming_it_and_audit_lines_carry_t
             }
         }
     }
-    let second = serve_demo(&db, &[]).output().unwrap();
+    // Bounded: a second service that starts would run until stopped.
+    let mut second = serve_demo(&db, &[]).spawn().unwrap();
+    let second_lines = stderr_lines(&mut second);
+    let began = Instant::now();
+    let status = loop {
+        if let Some(status) = second.try_wait().unwrap() {
+            break Some(status);
+        }
+        if began.elapsed() > Duration::from_secs(20) {
+            stop(second);
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
     stop(first);
-    let err = stderr(&second);
-    assert_eq!(second.status.code(), Some(2), "{err}");
+    // The reader ends with the process's stderr.
+    let err: String = second_lines.iter().collect::<Vec<_>>().join("\n");
+    assert_eq!(status.and_then(|s| s.code()), Some(2), "{err}");
     assert!(
         err.contains(&db.display().to_string()) && err.contains("in use"),
         "{err}"
