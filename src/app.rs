@@ -312,31 +312,28 @@ fn spawn_org(
     schedule: Option<f64>,
     change_poll: Option<ChangeTiming>,
 ) -> Arc<Auditor> {
+    use tracing::Instrument;
+    // Every line the org's tasks log carries the org (a span; `AuditHandle` does the same for
+    // the audits the API starts).
+    let span = tracing::info_span!("org", org = %org.name);
     if let Some(notifier) = org.notifier {
+        let _entered = span.enter();
         notifier.spawn(tasks, cancel.clone());
     }
     if let Some(jitter) = schedule {
-        tasks.spawn(run_loop(
-            org.auditor.clone(),
-            org.interval,
-            jitter,
-            cancel.clone(),
-        ));
+        tasks.spawn(
+            run_loop(org.auditor.clone(), org.interval, jitter, cancel.clone())
+                .instrument(span.clone()),
+        );
         if let Some(timing) = change_poll {
             let audits = AuditHandle::new(org.auditor.clone(), tasks.clone(), cancel.clone());
-            tasks.spawn(change_loop(
-                org.auditor.clone(),
-                audits,
-                timing,
-                cancel.clone(),
-            ));
+            tasks.spawn(
+                change_loop(org.auditor.clone(), audits, timing, cancel.clone())
+                    .instrument(span.clone()),
+            );
         }
     }
-    tasks.spawn(refresh_loop(
-        org.auditor.clone(),
-        REFRESH_PERIOD,
-        cancel.clone(),
-    ));
+    tasks.spawn(refresh_loop(org.auditor.clone(), REFRESH_PERIOD, cancel.clone()).instrument(span));
     org.auditor
 }
 

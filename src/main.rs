@@ -11,26 +11,15 @@ fn main() -> ExitCode {
     scopewatch::memory::tune_allocator();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
-        Err(e)
-            if matches!(
-                e.kind(),
-                ErrorKind::DisplayHelp
-                    | ErrorKind::DisplayVersion
-                    | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
-            ) =>
-        {
-            let _ = e.print();
-            return ExitCode::SUCCESS;
-        }
         Err(e) => {
-            // One line naming the problem, not clap's usage block.
-            let rendered = e.render().to_string();
-            let first = rendered
-                .lines()
-                .next()
-                .unwrap_or("error: invalid arguments");
-            eprintln!("{first}");
-            return ExitCode::from(2);
+            // clap's whole message: the missing arguments, the possible values, "did you mean"
+            // and the usage line. `--help` and `--version` go to stdout and exit 0; every
+            // other case (`scopewatch` alone included) goes to stderr and exits 2.
+            let _ = e.print();
+            return match e.kind() {
+                ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => ExitCode::SUCCESS,
+                _ => ExitCode::from(2),
+            };
         }
     };
     let env: BTreeMap<String, String> = match scopewatch::config::environment() {

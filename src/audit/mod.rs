@@ -93,6 +93,7 @@ fn judge_clients_on(
 /// were most of the audit's peak memory).
 pub fn judge(mut snapshot: Snapshot, policy: &AuditPolicy, run: &AuditRun) -> Report {
     let mut judged = std::mem::take(&mut snapshot.clients);
+    let unmatched_waivers = policy.unmatched_waivers(&judged);
     let snapshot = &snapshot;
     let ctx = Context {
         snapshot,
@@ -126,7 +127,8 @@ pub fn judge(mut snapshot: Snapshot, policy: &AuditPolicy, run: &AuditRun) -> Re
             .num_milliseconds()
             .max(0) as u64,
         complete: snapshot.warnings.is_empty(),
-        warnings: snapshot.warnings.clone(),
+        // What was not read, then the policy's waivers that match no client.
+        warnings: [snapshot.warnings.clone(), unmatched_waivers].concat(),
         errors: vec![],
         source: Source {
             api_base_url: snapshot.api_base_url.clone(),

@@ -68,4 +68,24 @@ impl AuditPolicy {
     pub fn severity(&self, rule: &str) -> Option<Severity> {
         self.severities.get(rule).copied()
     }
+
+    /// The waivers that ended before `today`: they suppress nothing any more.
+    pub fn expired_waivers(&self, today: NaiveDate) -> impl Iterator<Item = &Waiver> {
+        self.waivers.iter().filter(move |w| w.expires < today)
+    }
+
+    /// One warning per waiver whose selector matches none of `clients` (a renamed or deleted
+    /// client, or a typo): it waives nothing.
+    pub fn unmatched_waivers(&self, clients: &[Client]) -> Vec<String> {
+        self.waivers
+            .iter()
+            .filter(|w| !clients.iter().any(|c| selects(&w.client, c)))
+            .map(|w| {
+                format!(
+                    "waiver of {} for '{}' (owner {}) matches no client: it waives nothing",
+                    w.rule, w.client, w.owner
+                )
+            })
+            .collect()
+    }
 }

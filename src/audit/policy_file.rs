@@ -130,7 +130,10 @@ impl AuditPolicy {
                 .severity(id)
                 .map(|s| s.as_str().to_string())
                 .unwrap_or_else(|| rule.meta.default_severity_text().to_string());
-            out.push_str(&format!("  {state} {id:<28} {severity}\n"));
+            out.push_str(&format!(
+                "  {state} {id:<28} {} [{severity}]\n",
+                rule.meta.title
+            ));
         }
         let t = &self.thresholds;
         out.push_str(&format!(

@@ -35,8 +35,11 @@ impl AuditHandle {
         let audit_id = ticket.audit_id.clone();
         let auditor = self.auditor.clone();
         let cancel = self.cancel.clone();
-        self.tasks
-            .spawn(async move { run_or_abandon(&auditor, ticket, &cancel).await });
+        let span = tracing::info_span!("org", org = %auditor.store().org());
+        self.tasks.spawn(tracing::Instrument::instrument(
+            async move { run_or_abandon(&auditor, ticket, &cancel).await },
+            span,
+        ));
         Ok(audit_id)
     }
 }

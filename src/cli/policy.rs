@@ -36,7 +36,23 @@ pub fn run_policy(args: PolicyArgs) -> Result<(), CliError> {
             file: Some(file), ..
         } => {
             let policy = AuditPolicy::load(Some(&file))?;
-            super::write_stdout(&policy.describe())?;
+            let mut out = policy.describe();
+            let today = chrono::Utc::now().date_naive();
+            let expired: Vec<_> = policy.expired_waivers(today).collect();
+            for w in &expired {
+                out.push_str(&format!(
+                    "EXPIRED waiver: {} on '{}' ended {}: it suppresses nothing; audits report expired-waiver\n",
+                    w.rule, w.client, w.expires
+                ));
+            }
+            super::write_stdout(&out)?;
+            if !expired.is_empty() {
+                eprintln!(
+                    "warning: {} waiver(s) in {} already expired",
+                    expired.len(),
+                    file.display()
+                );
+            }
             Ok(())
         }
         PolicyCommand::Check {

@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use clap::Args;
+use secrecy::ExposeSecret;
 
 use super::{CliError, shutdown_signal};
 use crate::app::App;
@@ -29,6 +30,14 @@ pub async fn run_serve(args: ServeArgs, env: &BTreeMap<String, String>) -> Resul
         // The orgs of SCOPEWATCH_ORGS_FILE, or the single org's credentials.
         settings.orgs()?;
     }
+    // One service per SQLite file, held until the process ends.
+    let _file_lock = crate::store::claim_sqlite_file(settings.database_url.expose_secret())
+        .map_err(|e| {
+            CliError::Invalid(format!(
+                "SCOPEWATCH_DATABASE_URL: {}",
+                genesys_api::text::with_causes(&e)
+            ))
+        })?;
     let demo_orgs = args.demo.then(|| args.orgs.map_or(1, usize::from));
     let app = App::build_with(settings, demo_orgs).await?;
     let addr = app.local_addr();

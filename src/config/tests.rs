@@ -428,3 +428,26 @@ fn the_replica_id_defaults_to_the_host_name_and_refuses_unprintable_ones() {
         assert!(e.starts_with("SCOPEWATCH_REPLICA_ID"), "{bad:?}: {e}");
     }
 }
+
+#[test]
+fn one_base_url_alone_derives_the_other_host_or_names_both_variables() {
+    let load = |key: &str, value: &str| Settings::load(&env(&[(key, value)]), None);
+    // A simulator: one address serves login and API.
+    let s = load("GENESYS_API_BASE_URL", "http://127.0.0.1:9/").unwrap();
+    assert_eq!(s.login_base_url, "http://127.0.0.1:9");
+    let s = load("GENESYS_API_BASE_URL", "http://sim:8081").unwrap();
+    assert_eq!(s.login_base_url, "http://sim:8081");
+    // A Genesys API host: its login host.
+    let s = load("GENESYS_API_BASE_URL", "https://api.mypurecloud.de").unwrap();
+    assert_eq!(s.login_base_url, "https://login.mypurecloud.de");
+    let s = load("GENESYS_LOGIN_BASE_URL", "https://login.usw2.pure.cloud/").unwrap();
+    assert_eq!(s.api_base_url, "https://api.usw2.pure.cloud");
+    // Anything else is not guessed.
+    let e = load("GENESYS_API_BASE_URL", "https://genesys.corp.example")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("GENESYS_API_BASE_URL") && e.contains("GENESYS_LOGIN_BASE_URL"),
+        "{e}"
+    );
+}

@@ -85,30 +85,49 @@ impl Raw {
         })
     }
 
-    /// The region and the two base URLs: a known region's, or both overrides.
+    /// The region and the two base URLs: a known region's, both overrides, or one override
+    /// and the other host derived from it (`api.X` goes with `login.X`; a single address such
+    /// as a simulator's serves both).
     fn hosts(&self) -> Result<(String, String, String), ConfigError> {
         let region = self
             .genesys_region
             .clone()
             .unwrap_or_else(|| regions::DEFAULT_REGION.to_string());
-        let api = self.genesys_api_base_url.as_deref();
-        let login = self.genesys_login_base_url.as_deref();
-        if !regions::is_known(&region) && (api.is_none() || login.is_none()) {
-            return Err(ConfigError::invalid(
-                "GENESYS_REGION",
-                format!(
-                    "'{region}' is not a Genesys Cloud region (one of: {})",
-                    regions::REGIONS.join(", ")
-                ),
-            ));
-        }
-        let api = match api {
-            Some(v) => base_url("GENESYS_API_BASE_URL", v)?,
-            None => regions::api_base_url(&region),
-        };
-        let login = match login {
-            Some(v) => base_url("GENESYS_LOGIN_BASE_URL", v)?,
-            None => regions::login_base_url(&region),
+        let api = self
+            .genesys_api_base_url
+            .as_deref()
+            .map(|v| base_url(API_KEY, v))
+            .transpose()?;
+        let login = self
+            .genesys_login_base_url
+            .as_deref()
+            .map(|v| base_url(LOGIN_KEY, v))
+            .transpose()?;
+        let (api, login) = match (api, login) {
+            (Some(api), Some(login)) => (api, login),
+            (Some(api), None) => {
+                let login = paired_host(&api, "api.", "login.")
+                    .ok_or_else(|| unpaired(API_KEY, &api, LOGIN_KEY))?;
+                (api, login)
+            }
+            (None, Some(login)) => {
+                let api = paired_host(&login, "login.", "api.")
+                    .ok_or_else(|| unpaired(LOGIN_KEY, &login, API_KEY))?;
+                (api, login)
+            }
+            (None, None) if regions::is_known(&region) => (
+                regions::api_base_url(&region),
+                regions::login_base_url(&region),
+            ),
+            (None, None) => {
+                return Err(ConfigError::invalid(
+                    "GENESYS_REGION",
+                    format!(
+                        "'{region}' is not a Genesys Cloud region (one of: {})",
+                        regions::REGIONS.join(", ")
+                    ),
+                ));
+            }
         };
         Ok((region, api, login))
     }
@@ -234,6 +253,39 @@ pub(crate) fn host_name() -> String {
     } else {
         name
     }
+}
+
+const API_KEY: &str = "GENESYS_API_BASE_URL";
+const LOGIN_KEY: &str = "GENESYS_LOGIN_BASE_URL";
+
+/// The other Genesys host of `url` (a checked base URL): `https://api.X` → `https://login.X`
+/// (`from` and `to` say which way), or the same address when it is a single address that
+/// serves both, as the simulator does (an IP address, `localhost`, or a host with a port).
+/// `None` when neither holds: guessing would send the credentials somewhere unknown.
+fn paired_host(url: &str, from: &str, to: &str) -> Option<String> {
+    let mut parsed = url::Url::parse(url).ok()?;
+    let host = parsed.host()?;
+    let single = matches!(host, url::Host::Ipv4(_) | url::Host::Ipv6(_))
+        || parsed.port().is_some()
+        || host.to_string().eq_ignore_ascii_case("localhost");
+    if single {
+        return Some(url.to_string());
+    }
+    let name = host.to_string();
+    let rest = name.strip_prefix(from)?;
+    parsed.set_host(Some(&format!("{to}{rest}"))).ok()?;
+    Some(parsed.as_str().trim_end_matches('/').to_string())
+}
+
+/// `set` is given without `missing`, and `missing` cannot be derived from it.
+fn unpaired(set: &str, value: &str, missing: &str) -> ConfigError {
+    ConfigError::invalid(
+        missing,
+        format!(
+            "not set, and {set} '{value}' is neither an api./login. Genesys host nor a single \
+             address (IP, localhost or host:port) that serves both: set {set} and {missing} together"
+        ),
+    )
 }
 
 fn is_http_url(value: &str) -> bool {

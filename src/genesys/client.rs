@@ -285,6 +285,12 @@ impl GenesysClient {
         ceiling.mul_f64(fraction)
     }
 
+    /// Logs in now (the token is kept for the calls that follow): a wrong login host or
+    /// secret fails here, before any reading starts.
+    pub async fn log_in(&self) -> Result<(), GenesysError> {
+        self.token().await.map(|_| ())
+    }
+
     async fn token(&self) -> Result<SecretString, GenesysError> {
         self.tokens.get(|| self.fetch_token()).await
     }
@@ -760,20 +766,23 @@ impl<T: DeserializeOwned + Send + 'static> Decode<T> for Streamed {
     }
 }
 
-/// What kind of failure, and its causes. The URL is left out (it never holds a secret, but
-/// it adds nothing the endpoint label does not say).
+/// What kind of failure, and its causes. A connection failure (a DNS error included) names
+/// the host it tried, the first thing to check; the rest of the URL is left out (it never holds
+/// a secret, but it adds nothing the endpoint label does not say).
 fn error_chain(e: &reqwest::Error) -> String {
     use std::error::Error;
     let mut text = if e.is_timeout() {
-        "timed out"
+        "timed out".to_string()
     } else if e.is_connect() {
-        "cannot connect"
+        match e.url().and_then(|u| u.host_str()) {
+            Some(host) => format!("cannot connect to {host}"),
+            None => "cannot connect".to_string(),
+        }
     } else if e.is_body() || e.is_decode() {
-        "error reading the body"
+        "error reading the body".to_string()
     } else {
-        "request failed"
-    }
-    .to_string();
+        "request failed".to_string()
+    };
     let mut source = e.source();
     while let Some(s) = source {
         text.push_str(": ");

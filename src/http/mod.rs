@@ -6,6 +6,7 @@ mod auth;
 mod clients;
 pub mod error;
 mod expensive;
+mod failures;
 pub mod html;
 mod orgs;
 mod plain;
@@ -114,7 +115,7 @@ pub fn router(state: AppState) -> Router {
             HeaderValue::from_static("no-referrer"),
         ))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
-        .layer(TraceLayer::new_for_http())
+        .layer(TraceLayer::new_for_http().on_failure(failures::log_failure))
         .layer(SetSensitiveRequestHeadersLayer::new([
             header::AUTHORIZATION,
             header::COOKIE,

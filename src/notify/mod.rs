@@ -85,16 +85,15 @@ impl Notifier {
 
     /// Starts the watcher and the sender; both stop on `cancel`.
     pub fn spawn(self, tasks: &TaskTracker, cancel: CancellationToken) {
+        use tracing::Instrument;
         let (sender, receiver) = mpsc::channel(self.queue.max(1));
         let handled = Arc::new(self.handled);
         let metrics = self.parts.metrics.clone();
-        tasks.spawn(watch_audits(
-            self.parts,
-            sender,
-            handled.clone(),
-            cancel.clone(),
-        ));
-        tasks.spawn(deliver(receiver, self.poster, metrics, handled, cancel));
+        // The tasks log in the caller's span (the org's).
+        tasks.spawn(
+            watch_audits(self.parts, sender, handled.clone(), cancel.clone()).in_current_span(),
+        );
+        tasks.spawn(deliver(receiver, self.poster, metrics, handled, cancel).in_current_span());
     }
 }
 

@@ -1,6 +1,7 @@
 //! Persistence: SQLite by default, PostgreSQL when the URL says so, behind one
 //! interface. Runtime queries only; migrations (one folder per backend) run at connect.
 
+mod file_lock;
 mod lock;
 
 use std::str::FromStr;
@@ -11,6 +12,7 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
 use sqlx::{ConnectOptions, Row};
 
+pub use file_lock::{FileLock, FileLockError, claim_sqlite_file};
 pub use lock::{AuditLock, CHANGE_POLL_KEY, KEY as AUDIT_LOCK_KEY};
 
 /// How an audit ended, or that it is still running (never stored).

@@ -4,6 +4,7 @@
 
 mod api;
 mod audit;
+mod frictions;
 mod genesys_doc;
 mod helpers;
 mod hostile;
