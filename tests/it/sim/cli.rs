@@ -18,15 +18,26 @@ fn one_line_error(output: &std::process::Output) -> String {
     stderr
 }
 
+/// A usage error: exit 2 and clap's whole message, whose first line names the problem (the
+/// lines after it are clap's own hints, such as "For more information, try '--help'").
+fn usage_error(output: &std::process::Output) -> String {
+    assert_eq!(output.status.code(), Some(2), "exit status");
+    let stderr = String::from_utf8_lossy(&output.stderr).to_string();
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    let first = stderr.lines().next().unwrap_or_default().to_string();
+    assert!(first.starts_with("error: "), "{stderr}");
+    first
+}
+
 #[test]
-fn bad_flags_give_one_line_naming_the_flag_and_exit_2() {
-    let err = one_line_error(&scopewatch(&["sim", "--clients", "lots"]));
+fn bad_flags_give_an_error_naming_the_flag_first_and_exit_2() {
+    let err = usage_error(&scopewatch(&["sim", "--clients", "lots"]));
     assert!(err.contains("--clients"), "{err}");
-    let err = one_line_error(&scopewatch(&["sim", "--fault-5xx-rate", "2"]));
+    let err = usage_error(&scopewatch(&["sim", "--fault-5xx-rate", "2"]));
     assert!(err.contains("--fault-5xx-rate"), "{err}");
-    let err = one_line_error(&scopewatch(&["sim", "--latency", "5 parsecs"]));
+    let err = usage_error(&scopewatch(&["sim", "--latency", "5 parsecs"]));
     assert!(err.contains("--latency"), "{err}");
-    let err = one_line_error(&scopewatch(&["sim", "--no-such-flag"]));
+    let err = usage_error(&scopewatch(&["sim", "--no-such-flag"]));
     assert!(err.contains("--no-such-flag"), "{err}");
 }
 
