@@ -177,7 +177,8 @@ impl History {
 pub async fn parse_report(audit_id: &str, json: String) -> Result<Report, StoreError> {
     let id = audit_id.to_string();
     tokio::task::spawn_blocking(move || {
-        serde_json::from_str(&json).map_err(|e| StoreError::Corrupt(id, e.to_string()))
+        crate::audit::catalog::read_stored(&json)
+            .map_err(|e| StoreError::Corrupt(id, e.to_string()))
     })
     .await
     .map_err(|e| StoreError::Corrupt(audit_id.to_string(), e.to_string()))?

@@ -188,13 +188,26 @@ async fn client_detail_has_findings_and_unknown_ids_are_404() {
     let f = &body["findings"][0];
     for key in [
         "evidence",
-        "remediation",
         "first_seen",
         "waiver",
         "suppressed",
+        "fingerprint",
     ] {
         assert!(f.get(key).is_some(), "{key}");
     }
+    // The texts of the rules its findings name come once, beside the findings.
+    let rule = &body["rules"][f["rule_id"].as_str().unwrap()];
+    assert!(!rule["remediation"].as_str().unwrap().is_empty());
+    assert!(!rule["title"].as_str().unwrap().is_empty());
+    assert_eq!(
+        body["rules"].as_object().unwrap().len(),
+        worst
+            .findings
+            .iter()
+            .map(|f| f.rule_id.as_ref())
+            .collect::<std::collections::BTreeSet<_>>()
+            .len()
+    );
     let missing = app.get("/clients/no-such-client").await;
     assert_eq!(missing.status(), 404);
     assert_eq!(json(missing).await["code"], "client_not_found");
