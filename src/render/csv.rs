@@ -45,7 +45,11 @@ fn compliance(rules: &BTreeMap<String, RuleEntry>, c: &ClientReport) -> String {
             set.extend(ids.iter().map(String::as_str));
         }
     }
-    let owned = |set: &BTreeSet<&str>| set.iter().map(|s| (*s).to_string()).collect();
+    let owned = |set: &BTreeSet<&str>| {
+        let mut ids: Vec<String> = set.iter().map(|s| (*s).to_string()).collect();
+        ids.sort_by_cached_key(|id| control_order(id));
+        ids
+    };
     ComplianceRef {
         cis_controls_v8: owned(&sets[0]),
         nist_800_53_r5: owned(&sets[1]),
@@ -53,6 +57,17 @@ fn compliance(rules: &BTreeMap<String, RuleEntry>, c: &ClientReport) -> String {
         soc2: owned(&sets[3]),
     }
     .summary()
+}
+
+/// How frameworks number controls: the letters before the first digit, then each number
+/// (`A.5.9` before `A.5.18`, `AC-6(9)` before `AC-6(10)`).
+fn control_order(id: &str) -> (String, Vec<u32>) {
+    let prefix = id.chars().take_while(|c| !c.is_ascii_digit()).collect();
+    let numbers = id
+        .split(|c: char| !c.is_ascii_digit())
+        .filter_map(|n| n.parse().ok())
+        .collect();
+    (prefix, numbers)
 }
 
 /// The CSV of these clients (a filtered view passes the ones it keeps, not a copy), with the
@@ -114,5 +129,76 @@ mod tests {
         assert_eq!(field("say \"hi\""), "\"say \"\"hi\"\"\"");
         assert_eq!(field("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
         assert_eq!(field("-1"), "'-1");
+    }
+
+    #[test]
+    fn a_client_row_lists_the_controls_of_its_active_findings_once() {
+        use crate::audit::rules::testkit::{client, policy, snapshot, with_roles};
+        use crate::audit::{AuditRun, judge};
+        let mut s = snapshot();
+        s.clients = vec![with_roles(client("CLIENT-CREDENTIALS"), &[("master", "*")])];
+        let at = s.collected_at;
+        let run = AuditRun {
+            audit_id: "a".into(),
+            started_at: at,
+            generated_at: at,
+            first_seen: &|_| None,
+        };
+        let report = judge(s, &policy(), &run);
+        let csv = to_csv(&report);
+        let mut lines = csv.lines();
+        assert!(
+            lines
+                .next()
+                .unwrap()
+                .ends_with(",actions_performed,compliance")
+        );
+        let row = lines.next().unwrap();
+        assert!(row.contains("admin-role"), "{row}");
+        let cell = row.rsplit(",\"").next().unwrap().trim_end_matches('"');
+        let frameworks: BTreeMap<&str, Vec<&str>> = cell
+            .split("; ")
+            .map(|part| {
+                let split = crate::audit::rules::mappings::FRAMEWORKS
+                    .iter()
+                    .find(|f| part.starts_with(**f))
+                    .unwrap_or_else(|| panic!("{part}"));
+                (*split, part[split.len() + 1..].split(", ").collect())
+            })
+            .collect();
+        assert_eq!(frameworks.len(), 4, "{cell}");
+        // Every control of every active rule, each once.
+        let mut expected: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+        for id in report.clients[0].active_rule_ids() {
+            for (name, ids) in report.rules[id].compliance.by_framework() {
+                expected
+                    .entry(name)
+                    .or_default()
+                    .extend(ids.iter().map(String::as_str));
+            }
+        }
+        for (name, ids) in &frameworks {
+            let unique: BTreeSet<&str> = ids.iter().copied().collect();
+            assert_eq!(unique.len(), ids.len(), "{name}: {ids:?}");
+            assert_eq!(unique, expected[name], "{name}");
+        }
+        assert!(
+            frameworks["NIST SP 800-53 Rev. 5"].contains(&"AC-6"),
+            "{cell}"
+        );
+    }
+
+    #[test]
+    fn controls_are_in_the_frameworks_numeric_order() {
+        let mut ids = vec![
+            "A.5.18", "AC-6(10)", "A.5.9", "AC-6(9)", "AC-6", "AC-2(3)", "AU-6",
+        ];
+        ids.sort_by_cached_key(|id| control_order(id));
+        assert_eq!(
+            ids,
+            [
+                "A.5.9", "A.5.18", "AC-2(3)", "AC-6", "AC-6(9)", "AC-6(10)", "AU-6"
+            ]
+        );
     }
 }

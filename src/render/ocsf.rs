@@ -171,3 +171,162 @@ pub fn clients_ocsf<'a>(
 pub fn to_ocsf(report: &Report) -> String {
     clients_ocsf(report, &report.clients)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::audit::policy::AuditPolicy;
+    use crate::audit::rules::testkit::{client, policy, snapshot, with_roles, with_scopes};
+    use crate::audit::{AuditRun, judge};
+
+    /// A report of two clients, an admin without a description and an implicit-grant client
+    /// with write scopes, whose findings were all first seen three days before.
+    fn report(policy: &AuditPolicy) -> Report {
+        let mut s = snapshot();
+        let mut admin = with_roles(client("CLIENT-CREDENTIALS"), &[("master", "*")]);
+        admin.id = "c-admin".into();
+        admin.description = None;
+        let mut widget = with_scopes(client("TOKEN"), &["users", "oauth:client"]);
+        widget.id = "c-widget".into();
+        widget.name = "Widget".into();
+        s.clients = vec![admin, widget];
+        let at = s.collected_at;
+        let earlier = at - chrono::Duration::days(3);
+        let run = AuditRun {
+            audit_id: "a-1".into(),
+            started_at: at,
+            generated_at: at,
+            first_seen: &move |_: &str| Some(earlier),
+        };
+        judge(s, policy, &run)
+    }
+
+    fn events(report: &Report) -> Vec<serde_json::Value> {
+        serde_json::from_str(&to_ocsf(report)).expect("a JSON array")
+    }
+
+    #[test]
+    fn every_finding_is_one_compliance_finding_event_with_the_required_attributes() {
+        let report = report(&policy());
+        let findings: Vec<(&ClientReport, &Finding)> = report
+            .clients
+            .iter()
+            .flat_map(|c| c.findings.iter().map(move |f| (c, f)))
+            .collect();
+        let events = events(&report);
+        assert!(findings.len() >= 4, "{findings:?}");
+        assert_eq!(events.len(), findings.len());
+        for (e, (c, f)) in events.iter().zip(&findings) {
+            assert_eq!(e["class_uid"], 2003);
+            assert_eq!(e["category_uid"], 2);
+            assert_eq!(e["activity_id"], 1);
+            assert_eq!(e["type_uid"], 200_301);
+            assert_eq!(e["time"], report.generated_at.timestamp_millis());
+            assert_eq!(e["metadata"]["version"], "1.5.0");
+            assert_eq!(e["metadata"]["product"]["name"], "scopewatch");
+            assert!(e["metadata"]["product"]["vendor_name"].is_string());
+            let info = &e["finding_info"];
+            assert_eq!(info["uid"], f.fingerprint.as_str());
+            assert_eq!(info["title"], report.rule_title(&f.rule_id));
+            assert_eq!(info["desc"], f.detail.as_str());
+            assert_eq!(info["first_seen_time"], f.first_seen.timestamp_millis());
+            assert_eq!(info["types"][1], f.rule_id.as_ref());
+            assert_eq!(e["resources"][0]["uid"], c.client_id.as_str());
+            assert_eq!(e["resources"][0]["name"], c.client_name.as_str());
+            let (id, caption) = severity_id(f.severity);
+            assert_eq!(
+                (e["severity_id"].as_u64(), e["severity"].as_str()),
+                (Some(u64::from(id)), Some(caption))
+            );
+            assert_eq!(e["compliance"]["control"], f.rule_id.as_ref());
+            assert!(!e["compliance"]["standards"].as_array().unwrap().is_empty());
+            assert_eq!(e["unmapped"]["evidence"], serde_json::json!(f.evidence));
+        }
+        // First seen earlier: the event's time is this audit's, the finding's first sighting not.
+        assert!(
+            findings
+                .iter()
+                .all(|(_, f)| f.first_seen < report.generated_at)
+        );
+    }
+
+    #[test]
+    fn severities_map_to_ocsf_ids_low_2_to_critical_5() {
+        assert_eq!(severity_id(Severity::Low), (2, "Low"));
+        assert_eq!(severity_id(Severity::Medium), (3, "Medium"));
+        assert_eq!(severity_id(Severity::High), (4, "High"));
+        assert_eq!(severity_id(Severity::Critical), (5, "Critical"));
+    }
+
+    #[test]
+    fn the_compliance_object_lists_each_control_of_the_rule_as_a_failed_check() {
+        let report = report(&policy());
+        let admin = events(&report)
+            .into_iter()
+            .find(|e| e["compliance"]["control"] == "admin-role")
+            .expect("admin-role found");
+        let c = &admin["compliance"];
+        assert_eq!(c["status_id"], 3);
+        let standards = c["standards"].as_array().unwrap();
+        assert_eq!(standards.len(), 4, "{standards:?}");
+        let requirements: Vec<&str> = c["requirements"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r.as_str().unwrap())
+            .collect();
+        assert!(
+            requirements.contains(&"NIST SP 800-53 Rev. 5 AC-6"),
+            "{requirements:?}"
+        );
+        assert!(
+            requirements.contains(&"CIS Controls v8 5.4"),
+            "{requirements:?}"
+        );
+        let checks = c["checks"].as_array().unwrap();
+        assert_eq!(checks.len(), requirements.len());
+        assert!(checks.iter().all(|k| k["status_id"] == 3));
+        assert!(
+            admin["remediation"]["desc"]
+                .as_str()
+                .unwrap()
+                .contains("Roles/Divisions")
+        );
+    }
+
+    #[test]
+    fn a_waived_finding_is_suppressed_and_an_unwaived_one_new() {
+        let mut p = policy();
+        p.waivers.push(crate::audit::policy::Waiver {
+            rule: "no-description".into(),
+            client: "c-admin".into(),
+            reason: "owned by the platform team".into(),
+            owner: "ann".into(),
+            expires: chrono::NaiveDate::from_ymd_opt(2999, 1, 1).unwrap(),
+        });
+        let report = report(&p);
+        let events = events(&report);
+        let waived = events
+            .iter()
+            .find(|e| e["compliance"]["control"] == "no-description")
+            .expect("the waived finding is still an event");
+        assert_eq!(
+            (waived["status_id"].as_u64(), waived["status"].as_str()),
+            (Some(3), Some("Suppressed"))
+        );
+        assert_eq!(waived["unmapped"]["waiver"]["owner"], "ann");
+        assert!(
+            events
+                .iter()
+                .filter(|e| e["compliance"]["control"] != "no-description")
+                .all(|e| e["status_id"] == 1)
+        );
+    }
+
+    #[test]
+    fn no_findings_is_an_empty_array() {
+        let mut report = report(&policy());
+        report.clients.iter_mut().for_each(|c| c.findings.clear());
+        assert_eq!(events(&report), Vec::<serde_json::Value>::new());
+    }
+}

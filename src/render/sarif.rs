@@ -132,6 +132,38 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_rule_descriptor_carries_its_controls_as_tags_and_as_a_properties_bag() {
+        let meta = crate::audit::rules::rule_meta("unused-client").unwrap();
+        let d = descriptor(
+            meta.id,
+            &crate::audit::catalog::entry(meta, meta.default_severity),
+        );
+        let tags: Vec<&str> = d["properties"]["tags"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t.as_str().unwrap())
+            .collect();
+        assert_eq!(tags[0], "security");
+        for tag in [
+            "CIS Controls v8 5.3",
+            "NIST SP 800-53 Rev. 5 AC-2(3)",
+            "ISO/IEC 27001:2022 A.5.18",
+            "SOC 2 CC6.2",
+        ] {
+            assert!(tags.contains(&tag), "{tag} in {tags:?}");
+        }
+        assert_eq!(d["properties"]["compliance"]["cis_controls_v8"][0], "5.3");
+        assert_eq!(d["helpUri"], d["properties"]["references"][0]);
+        assert!(
+            d["help"]["text"]
+                .as_str()
+                .unwrap()
+                .contains("\nSee https://")
+        );
+    }
+
+    #[test]
     fn a_message_is_the_client_then_the_title_and_the_detail_as_sentences() {
         assert_eq!(
             message(
