@@ -441,7 +441,7 @@ async fn json_is_compact_everywhere_and_pretty_only_when_asked() {
     assert_ne!(etag, cached.etag, "another representation, another ETag");
     let pretty = pretty.bytes().await.unwrap();
     assert_eq!(pretty, cached.report.to_json_pretty().as_bytes());
-    assert!(pretty.starts_with(b"{\n  \"audit_id\""));
+    assert!(pretty.starts_with(b"{\n  \"report_version\": 2,\n  \"audit_id\""));
     let as_value = |b: &[u8]| serde_json::from_slice::<Value>(b).unwrap();
     assert_eq!(as_value(&pretty), as_value(&latest));
     assert_eq!(
