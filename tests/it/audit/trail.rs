@@ -301,7 +301,18 @@ async fn html_csv_and_sarif_carry_creators_changes_and_division_names() {
         .lines()
         .find(|l| l.starts_with(&format!("{OPERATOR},")))
         .unwrap();
-    let actions: usize = row.rsplit(',').next().unwrap().parse().unwrap();
+    // The last column is `compliance` (quoted when it lists controls); `actions_performed` is
+    // the one before it.
+    let before_compliance = match row.strip_suffix('"') {
+        Some(_) => row.rsplit_once(",\"").unwrap().0,
+        None => row.rsplit_once(',').unwrap().0,
+    };
+    let actions: usize = before_compliance
+        .rsplit(',')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
     assert!(actions >= 1, "actions_performed counted: {row}");
 
     // SARIF: the new rules are in the rule list; a finding carries the creator and the org.
