@@ -1,5 +1,6 @@
 //! The audit: a pure function from a `Snapshot`, a policy and a clock to a `Report`.
 
+pub mod catalog;
 pub mod diff;
 pub mod glob;
 pub mod least_privilege;
@@ -120,6 +121,7 @@ pub fn judge(mut snapshot: Snapshot, policy: &AuditPolicy, run: &AuditRun) -> Re
     });
     let summary = summarize(&clients);
     Report {
+        report_version: report::REPORT_VERSION,
         audit_id: run.audit_id.clone(),
         generated_at: run.generated_at,
         started_at: run.started_at,
@@ -156,6 +158,7 @@ pub fn judge(mut snapshot: Snapshot, policy: &AuditPolicy, run: &AuditRun) -> Re
             name: o.name.clone(),
         }),
         summary,
+        rules: catalog::of_policy(policy),
         clients,
     }
 }
@@ -257,10 +260,8 @@ fn finding(ctx: &Context, run: &AuditRun, client: &Client, meta: &RuleMeta, hit:
     Finding {
         rule_id: meta.id.into(),
         severity,
-        title: meta.title.into(),
         detail,
         evidence,
-        remediation: meta.remediation.into(),
         suppressed: false,
         waiver: None,
         first_seen: (run.first_seen)(&fingerprint).unwrap_or(run.generated_at),

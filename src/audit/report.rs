@@ -49,10 +49,21 @@ impl From<Severity> for RiskLevel {
     }
 }
 
+/// The version of the report's shape this build writes: 2 says each rule's texts once, in
+/// `rules`; version 1 (no `report_version`) repeated them in every finding.
+pub const REPORT_VERSION: u32 = 2;
+
+fn version_one() -> u32 {
+    1
+}
+
 /// One audit's report. `C` is how the clients are held: owned (the report), or borrowed from
 /// one (a filtered view, serialized without copying a client).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Report<C = Vec<ClientReport>> {
+    /// `REPORT_VERSION`; a stored report without it is version 1 (read by `read_stored`).
+    #[serde(default = "version_one")]
+    pub report_version: u32,
     pub audit_id: String,
     pub generated_at: DateTime<Utc>,
     pub started_at: DateTime<Utc>,
@@ -70,7 +81,66 @@ pub struct Report<C = Vec<ClientReport>> {
     #[serde(default)]
     pub organization: Option<OrganizationRef>,
     pub summary: Summary,
+    /// Each rule the audit ran, once: what the findings' `rule_id` name.
+    #[serde(default)]
+    pub rules: BTreeMap<String, RuleEntry>,
     pub clients: C,
+}
+
+/// A rule as the report says it once: its title, severity under the audit's policy (a finding
+/// of a rule whose severity depends on the case carries its own), what it means, what to do,
+/// where to read more, and the controls of four frameworks it gives evidence for.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RuleEntry {
+    pub title: String,
+    pub severity: Severity,
+    #[serde(default)]
+    pub description: String,
+    pub remediation: String,
+    #[serde(default)]
+    pub references: Vec<String>,
+    #[serde(default)]
+    pub compliance: ComplianceRef,
+}
+
+/// Control ids by framework (`docs/compliance.md` says where each mapping comes from).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct ComplianceRef {
+    pub cis_controls_v8: Vec<String>,
+    pub nist_800_53_r5: Vec<String>,
+    pub iso_27001_2022: Vec<String>,
+    pub soc2: Vec<String>,
+}
+
+impl ComplianceRef {
+    /// `(framework name, controls)` in a fixed order, frameworks with no control left out.
+    pub fn by_framework(&self) -> impl Iterator<Item = (&'static str, &[String])> {
+        use super::rules::mappings::FRAMEWORKS;
+        [
+            (FRAMEWORKS[0], &self.cis_controls_v8),
+            (FRAMEWORKS[1], &self.nist_800_53_r5),
+            (FRAMEWORKS[2], &self.iso_27001_2022),
+            (FRAMEWORKS[3], &self.soc2),
+        ]
+        .into_iter()
+        .filter(|(_, ids)| !ids.is_empty())
+        .map(|(name, ids)| (name, ids.as_slice()))
+    }
+
+    /// `CIS Controls v8 5.4; NIST SP 800-53 Rev. 5 AC-6, AC-6(5); …` on one line.
+    pub fn summary(&self) -> String {
+        self.by_framework()
+            .map(|(name, ids)| format!("{name} {}", ids.join(", ")))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    /// Every control prefixed by its framework (`NIST SP 800-53 Rev. 5 AC-6`).
+    pub fn tags(&self) -> Vec<String> {
+        self.by_framework()
+            .flat_map(|(name, ids)| ids.iter().map(move |id| format!("{name} {id}")))
+            .collect()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -227,16 +297,15 @@ pub struct WaiverRef {
     pub expires: chrono::NaiveDate,
 }
 
+/// One finding: its rule's texts are in the report's `rules`, said once (version 2).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Finding {
-    /// The rule's id, title and remediation are the rule pack's own text (borrowed, not copied
-    /// into each of a large report's findings); a stored report read back owns them.
+    /// The rule pack's own id (borrowed, not copied into each of a large report's findings); a
+    /// stored report read back owns it.
     pub rule_id: Cow<'static, str>,
     pub severity: Severity,
-    pub title: Cow<'static, str>,
     pub detail: String,
     pub evidence: Vec<String>,
-    pub remediation: Cow<'static, str>,
     pub suppressed: bool,
     /// Boxed: few findings are waived, and a report holds hundreds of thousands of findings.
     pub waiver: Option<Box<WaiverRef>>,
@@ -426,8 +495,20 @@ impl<C> Report<C> {
             policy: self.policy.clone(),
             usage_window_days: self.usage_window_days,
             summary: self.summary.clone(),
+            rules: self.rules.clone(),
+            report_version: self.report_version,
             clients,
         }
+    }
+
+    /// The rule a finding names, from the report's catalog.
+    pub fn rule(&self, rule_id: &str) -> Option<&RuleEntry> {
+        self.rules.get(rule_id)
+    }
+
+    /// The rule's title, or its id when the catalog does not have it.
+    pub fn rule_title<'a>(&'a self, rule_id: &'a str) -> &'a str {
+        self.rule(rule_id).map_or(rule_id, |r| r.title.as_str())
     }
 
     /// The header alone: the report with no clients.

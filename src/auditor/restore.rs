@@ -5,7 +5,6 @@
 use std::sync::Arc;
 
 use super::unit::Auditor;
-use crate::audit::report::Report;
 use crate::cache::{CachedReport, Changes};
 use crate::store::{AuditRecord, Outcome};
 
@@ -135,7 +134,7 @@ impl Auditor {
             resolved: stored.resolved_findings.unwrap_or(0).max(0) as usize,
         };
         let built = tokio::task::spawn_blocking(move || {
-            serde_json::from_str::<Report>(&json).map(|report| {
+            crate::audit::catalog::read_stored(&json).map(|report| {
                 let mut cached = CachedReport::build(report);
                 cached.changes = changes;
                 Arc::new(cached)

@@ -224,9 +224,10 @@ impl History {
 pub async fn parse_report(audit_id: &str, checked: Checked) -> Result<Report, StoreError> {
     let id = audit_id.to_string();
     tokio::task::spawn_blocking(move || {
-        checked
-            .stored
+        let stored = &checked.stored;
+        stored
             .parse()
+            .and_then(|report| crate::audit::catalog::upgrade(report, || stored.parse()))
             .map_err(|why| StoreError::Corrupt(id, why))
     })
     .await

@@ -1,6 +1,7 @@
 //! `GET /clients/{client_id}`: one client's risk detail, as JSON or (for a browser) HTML;
 //! `GET /clients/{client_id}/remediation.tf`: its least-privilege Terraform snippet.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use axum::Json;
@@ -14,16 +15,18 @@ use serde::Serialize;
 use super::error::{ApiError, clip};
 use super::html;
 use super::query::wants_html;
-use crate::audit::report::ClientReport;
+use crate::audit::report::{ClientReport, RuleEntry};
 use crate::cache::{CachedReport, ReportCache};
 use crate::render::terraform;
 
+/// The client with the catalog entries of the rules its findings name.
 #[derive(Serialize)]
 struct ClientDetail<'a> {
     audit_id: &'a str,
     generated_at: DateTime<Utc>,
     #[serde(flatten)]
     client: &'a ClientReport,
+    rules: BTreeMap<&'a str, &'a RuleEntry>,
 }
 
 pub(super) async fn get_client(
@@ -47,10 +50,17 @@ pub(super) async fn get_client(
         );
         return Ok(response);
     }
+    let rules = client
+        .findings
+        .iter()
+        .filter_map(|f| report.rules.get_key_value(f.rule_id.as_ref()))
+        .map(|(id, rule)| (id.as_str(), rule))
+        .collect();
     Ok(Json(ClientDetail {
         audit_id: &report.audit_id,
         generated_at: report.generated_at,
         client,
+        rules,
     })
     .into_response())
 }

@@ -5,7 +5,7 @@ use std::fmt::Write;
 
 use chrono::{DateTime, Utc};
 
-use crate::audit::report::{ClientReport, Finding, Report, RiskLevel};
+use crate::audit::report::{ClientReport, Finding, Report, RiskLevel, RuleEntry};
 use crate::render::terraform;
 
 /// The Content-Security-Policy sent with every page.
@@ -200,7 +200,25 @@ pub fn report_page(
         );
     }
     body.push_str("</tbody></table>");
+    rules_table(&mut body, report);
     page("scopewatch report", &body)
+}
+
+/// The audit's rules with what each means for an auditor: title, severity, the controls it
+/// gives evidence for.
+fn rules_table(body: &mut String, report: &Report) {
+    body.push_str("<h2>Rules</h2><table id=\"rules\"><thead><tr><th>Rule</th><th>Title</th><th>Severity</th><th>Controls</th></tr></thead><tbody>");
+    for (id, rule) in &report.rules {
+        let _ = write!(
+            body,
+            "<tr><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            escape(id),
+            escape(&rule.title),
+            badge(rule.severity.into()),
+            escape(&rule.compliance.summary())
+        );
+    }
+    body.push_str("</tbody></table>");
 }
 
 fn list_or_none(items: Vec<String>, separator: &str) -> String {
@@ -238,7 +256,7 @@ pub fn client_page(report: &Report, c: &ClientReport) -> String {
         body.push_str("<p>No findings.</p>");
     }
     for f in &c.findings {
-        finding_section(&mut body, f);
+        finding_section(&mut body, f, report.rule(&f.rule_id));
     }
     if let Some(snippet) = terraform::client_snippet(report, c) {
         let _ = write!(
@@ -310,13 +328,14 @@ fn facts(c: &ClientReport) -> [(&'static str, String); 13] {
     ]
 }
 
-/// One finding: severity and title, detail, evidence, remediation, rule, first seen, waiver.
-fn finding_section(body: &mut String, f: &Finding) {
+/// One finding: severity and title, detail, evidence, remediation, rule and the controls it
+/// maps to, first seen, waiver.
+fn finding_section(body: &mut String, f: &Finding, rule: Option<&RuleEntry>) {
     let _ = write!(
         body,
         "<section class=\"finding\"><h3>{} {}{}</h3><p>{}</p><ul>",
         badge(f.severity.into()),
-        escape(&f.title),
+        escape(rule.map_or(f.rule_id.as_ref(), |r| r.title.as_str())),
         if f.suppressed {
             " <span class=\"muted\">(suppressed by a waiver)</span>"
         } else {
@@ -330,10 +349,17 @@ fn finding_section(body: &mut String, f: &Finding) {
     let _ = write!(
         body,
         "</ul><p><b>Remediation:</b> {}</p><p class=\"muted\">Rule <code>{}</code>, standing since {}.</p>",
-        escape(&f.remediation),
+        escape(rule.map_or("", |r| r.remediation.as_str())),
         escape(&f.rule_id),
         f.first_seen.format("%Y-%m-%d %H:%M UTC")
     );
+    if let Some(r) = rule.filter(|r| !r.compliance.tags().is_empty()) {
+        let _ = write!(
+            body,
+            "<p class=\"muted compliance\"><b>Controls:</b> {}</p>",
+            escape(&r.compliance.summary())
+        );
+    }
     if let Some(w) = &f.waiver {
         let _ = write!(
             body,

@@ -16,7 +16,7 @@ use crate::audit::report::{ClientReport, Report, RiskLevel};
 use crate::audit::rules::rule_meta;
 use crate::cache::{CachedReport, ReportCache, View};
 use crate::history::History;
-use crate::render::clients_csv;
+use crate::render::{clients_csv, clients_ocsf};
 
 /// Whether the client takes gzip: named (or `*`) with a quality above zero.
 pub(super) fn accepts_gzip(headers: &HeaderMap) -> bool {
@@ -141,7 +141,8 @@ async fn build_view(
             Format::Json if pretty && filter.is_empty() => report.to_json_pretty(),
             Format::Json if pretty => report.with_clients(filter.kept(report)).to_json_pretty(),
             Format::Json => report.with_clients(filter.kept(report)).to_json(),
-            _ => clients_csv(filter.kept(report)),
+            Format::Ocsf => clients_ocsf(report, filter.kept(report)),
+            _ => clients_csv(&report.rules, filter.kept(report)),
         })
     })
     .await
@@ -152,6 +153,8 @@ enum Format {
     Json,
     Csv,
     Html,
+    /// OCSF Compliance Finding events, one per finding of the kept clients.
+    Ocsf,
 }
 
 impl Format {
@@ -161,8 +164,9 @@ impl Format {
             Some("json") => Ok(Format::Json),
             Some("csv") => Ok(Format::Csv),
             Some("html") => Ok(Format::Html),
+            Some("ocsf") => Ok(Format::Ocsf),
             Some(other) => Err(ApiError::bad_parameter(format!(
-                "format '{}' is not one of json, csv, html",
+                "format '{}' is not one of json, csv, html, ocsf",
                 clip(other)
             ))),
             None if wants_html(headers) => Ok(Format::Html),
@@ -176,6 +180,7 @@ impl Format {
             Format::Json => "json",
             Format::Csv => "csv",
             Format::Html => "html",
+            Format::Ocsf => "ocsf",
         }
     }
 
@@ -184,6 +189,7 @@ impl Format {
             Format::Json => "application/json",
             Format::Csv => "text/csv; charset=utf-8",
             Format::Html => "text/html; charset=utf-8",
+            Format::Ocsf => "application/json",
         }
     }
 }

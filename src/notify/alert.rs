@@ -78,7 +78,7 @@ impl Alert {
                 .map(|f| AlertFinding {
                     rule_id: f.rule_id.to_string(),
                     severity: f.severity,
-                    title: f.title.to_string(),
+                    title: report.rule_title(&f.rule_id).to_string(),
                 })
                 .collect();
             if findings.is_empty() {

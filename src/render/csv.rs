@@ -1,9 +1,12 @@
 //! CSV: one row per client with the seed's columns plus `risk_score`, `findings`,
 //! `least_privilege` (`used N of M permissions`), who created it (`created_by`, `creator_state`),
-//! the trail (`changes`, `last_change`, `actions_performed`), and why a client's record did
-//! not parse (`unreadable`, empty for every client that was read and judged).
+//! the trail (`changes`, `last_change`, `actions_performed`), why a client's record did not
+//! parse (`unreadable`, empty for every client that was read and judged), and the framework
+//! controls its active findings give evidence for (`compliance`).
 
-use crate::audit::report::{ClientReport, Report};
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::audit::report::{ClientReport, ComplianceRef, Report, RuleEntry};
 
 /// Quotes a field when needed, and defuses spreadsheet formulas (client names are text anyone
 /// with OAuth admin rights chose).
@@ -21,13 +24,61 @@ fn field(value: &str) -> String {
 }
 
 pub fn to_csv(report: &Report) -> String {
-    clients_csv(&report.clients)
+    clients_csv(&report.rules, &report.clients)
 }
 
-/// The CSV of these clients (a filtered view passes the ones it keeps, not a copy).
-pub fn clients_csv<'a>(clients: impl IntoIterator<Item = &'a ClientReport>) -> String {
+/// The controls of the rules of a client's active findings, each once, by framework:
+/// `CIS Controls v8 5.4, 6.8; NIST SP 800-53 Rev. 5 AC-6`.
+fn compliance(rules: &BTreeMap<String, RuleEntry>, c: &ClientReport) -> String {
+    let mut sets: [BTreeSet<&str>; 4] = Default::default();
+    for rule in c
+        .active_rule_ids()
+        .into_iter()
+        .filter_map(|id| rules.get(id))
+    {
+        let r = &rule.compliance;
+        for (set, ids) in sets.iter_mut().zip([
+            &r.cis_controls_v8,
+            &r.nist_800_53_r5,
+            &r.iso_27001_2022,
+            &r.soc2,
+        ]) {
+            set.extend(ids.iter().map(String::as_str));
+        }
+    }
+    let owned = |set: &BTreeSet<&str>| {
+        let mut ids: Vec<String> = set.iter().map(|s| (*s).to_string()).collect();
+        ids.sort_by_cached_key(|id| control_order(id));
+        ids
+    };
+    ComplianceRef {
+        cis_controls_v8: owned(&sets[0]),
+        nist_800_53_r5: owned(&sets[1]),
+        iso_27001_2022: owned(&sets[2]),
+        soc2: owned(&sets[3]),
+    }
+    .summary()
+}
+
+/// How frameworks number controls: the letters before the first digit, then each number
+/// (`A.5.9` before `A.5.18`, `AC-6(9)` before `AC-6(10)`).
+fn control_order(id: &str) -> (String, Vec<u32>) {
+    let prefix = id.chars().take_while(|c| !c.is_ascii_digit()).collect();
+    let numbers = id
+        .split(|c: char| !c.is_ascii_digit())
+        .filter_map(|n| n.parse().ok())
+        .collect();
+    (prefix, numbers)
+}
+
+/// The CSV of these clients (a filtered view passes the ones it keeps, not a copy), with the
+/// report's rules for the compliance column.
+pub fn clients_csv<'a>(
+    rules: &BTreeMap<String, RuleEntry>,
+    clients: impl IntoIterator<Item = &'a ClientReport>,
+) -> String {
     let mut out = String::from(
-        "client_id,client_name,grant_type,is_public,total_scopes,flagged_scopes,risk_level,risk_score,findings,least_privilege,created_by,creator_state,changes,last_change,actions_performed,unreadable\n",
+        "client_id,client_name,grant_type,is_public,total_scopes,flagged_scopes,risk_level,risk_score,findings,least_privilege,created_by,creator_state,changes,last_change,actions_performed,unreadable,compliance\n",
     );
     for c in clients {
         let findings = c.active_rule_ids();
@@ -61,6 +112,7 @@ pub fn clients_csv<'a>(clients: impl IntoIterator<Item = &'a ClientReport>) -> S
                 .unwrap_or_default(),
             c.actions_performed.len().to_string(),
             field(c.unreadable.as_deref().unwrap_or_default()),
+            field(&compliance(rules, c)),
         ];
         out.push_str(&row.join(","));
         out.push('\n');
@@ -79,5 +131,76 @@ mod tests {
         assert_eq!(field("say \"hi\""), "\"say \"\"hi\"\"\"");
         assert_eq!(field("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
         assert_eq!(field("-1"), "'-1");
+    }
+
+    #[test]
+    fn a_client_row_lists_the_controls_of_its_active_findings_once() {
+        use crate::audit::rules::testkit::{client, policy, snapshot, with_roles};
+        use crate::audit::{AuditRun, judge};
+        let mut s = snapshot();
+        s.clients = vec![with_roles(client("CLIENT-CREDENTIALS"), &[("master", "*")])];
+        let at = s.collected_at;
+        let run = AuditRun {
+            audit_id: "a".into(),
+            started_at: at,
+            generated_at: at,
+            first_seen: &|_| None,
+        };
+        let report = judge(s, &policy(), &run);
+        let csv = to_csv(&report);
+        let mut lines = csv.lines();
+        assert!(
+            lines
+                .next()
+                .unwrap()
+                .ends_with(",actions_performed,compliance")
+        );
+        let row = lines.next().unwrap();
+        assert!(row.contains("admin-role"), "{row}");
+        let cell = row.rsplit(",\"").next().unwrap().trim_end_matches('"');
+        let frameworks: BTreeMap<&str, Vec<&str>> = cell
+            .split("; ")
+            .map(|part| {
+                let split = crate::audit::rules::mappings::FRAMEWORKS
+                    .iter()
+                    .find(|f| part.starts_with(**f))
+                    .unwrap_or_else(|| panic!("{part}"));
+                (*split, part[split.len() + 1..].split(", ").collect())
+            })
+            .collect();
+        assert_eq!(frameworks.len(), 4, "{cell}");
+        // Every control of every active rule, each once.
+        let mut expected: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+        for id in report.clients[0].active_rule_ids() {
+            for (name, ids) in report.rules[id].compliance.by_framework() {
+                expected
+                    .entry(name)
+                    .or_default()
+                    .extend(ids.iter().map(String::as_str));
+            }
+        }
+        for (name, ids) in &frameworks {
+            let unique: BTreeSet<&str> = ids.iter().copied().collect();
+            assert_eq!(unique.len(), ids.len(), "{name}: {ids:?}");
+            assert_eq!(unique, expected[name], "{name}");
+        }
+        assert!(
+            frameworks["NIST SP 800-53 Rev. 5"].contains(&"AC-6"),
+            "{cell}"
+        );
+    }
+
+    #[test]
+    fn controls_are_in_the_frameworks_numeric_order() {
+        let mut ids = vec![
+            "A.5.18", "AC-6(10)", "A.5.9", "AC-6(9)", "AC-6", "AC-2(3)", "AU-6",
+        ];
+        ids.sort_by_cached_key(|id| control_order(id));
+        assert_eq!(
+            ids,
+            [
+                "A.5.9", "A.5.18", "AC-2(3)", "AC-6", "AC-6(9)", "AC-6(10)", "AU-6"
+            ]
+        );
     }
 }

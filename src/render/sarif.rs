@@ -1,10 +1,11 @@
-//! SARIF 2.1.0: one result per finding, rule metadata from the rule pack. Clients are logical
-//! locations (they have no file).
+//! SARIF 2.1.0: one result per finding, rule metadata from the report's rules catalog (the rule
+//! pack's texts, its references and compliance mappings). Clients are logical locations (they
+//! have no file).
 
 use serde_json::{Value, json};
 
-use crate::audit::report::Report;
-use crate::audit::rules::{RULES, Severity};
+use crate::audit::report::{Report, RuleEntry};
+use crate::audit::rules::Severity;
 
 fn level(severity: Severity) -> &'static str {
     match severity {
@@ -14,34 +15,71 @@ fn level(severity: Severity) -> &'static str {
     }
 }
 
+/// `text` ending in a full stop (or the question or exclamation mark it has).
+fn sentence(text: &str) -> String {
+    let text = text.trim_end();
+    if text.is_empty() || text.ends_with(['.', '!', '?']) {
+        text.to_string()
+    } else {
+        format!("{text}.")
+    }
+}
+
+/// A result's message: `client: Title. Detail.`
+pub(crate) fn message(client_name: &str, title: &str, detail: &str) -> String {
+    let said = [sentence(title), sentence(detail)]
+        .into_iter()
+        .filter(|s| !s.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ");
+    format!("{client_name}: {said}")
+}
+
+/// The rule's descriptor: texts, default level, the severity as listings name it, and its
+/// compliance mappings as tags (`NIST SP 800-53 Rev. 5 AC-6`) and as a properties bag.
+fn descriptor(id: &str, rule: &RuleEntry) -> Value {
+    let mut tags = vec!["security".to_string()];
+    tags.extend(rule.compliance.tags());
+    let mut help = rule.remediation.clone();
+    for reference in &rule.references {
+        help.push_str("\nSee ");
+        help.push_str(reference);
+    }
+    let mut descriptor = json!({
+        "id": id,
+        "name": id,
+        "shortDescription": {"text": rule.title},
+        "fullDescription": {"text": if rule.description.is_empty() { &rule.title } else { &rule.description }},
+        "help": {"text": help},
+        "defaultConfiguration": {"level": level(rule.severity)},
+        "properties": {
+            "severity": crate::audit::rules::rule_meta(id)
+                .map_or(rule.severity.as_str(), |m| m.default_severity_text()),
+            "tags": tags,
+            "compliance": rule.compliance,
+            "references": rule.references,
+        }
+    });
+    if let Some(first) = rule.references.first() {
+        descriptor["helpUri"] = json!(first);
+    }
+    descriptor
+}
+
 pub fn to_sarif(report: &Report) -> String {
-    let rules: Vec<Value> = RULES
+    let ids: Vec<&String> = report.rules.keys().collect();
+    let rules: Vec<Value> = report
+        .rules
         .iter()
-        .map(|r| {
-            let m = &r.meta;
-            json!({
-                "id": m.id,
-                "name": m.id,
-                "shortDescription": {"text": m.title},
-                "fullDescription": {"text": m.description},
-                "help": {"text": m.remediation},
-                "defaultConfiguration": {"level": level(m.default_severity)},
-                "properties": {"severity": m.default_severity_text()}
-            })
-        })
+        .map(|(id, rule)| descriptor(id, rule))
         .collect();
     let mut results = Vec::new();
     for c in &report.clients {
         for f in &c.findings {
-            let rule_index = RULES
-                .iter()
-                .position(|r| r.meta.id == f.rule_id)
-                .unwrap_or(0);
             let mut result = json!({
                 "ruleId": f.rule_id,
-                "ruleIndex": rule_index,
                 "level": level(f.severity),
-                "message": {"text": format!("{}: {} {}", c.client_name, f.title, f.detail)},
+                "message": {"text": message(&c.client_name, report.rule_title(&f.rule_id), &f.detail)},
                 "locations": [{
                     "logicalLocations": [{
                         "name": c.client_name,
@@ -54,11 +92,13 @@ pub fn to_sarif(report: &Report) -> String {
                     "client_id": c.client_id,
                     "severity": f.severity.as_str(),
                     "evidence": f.evidence,
-                    "remediation": f.remediation,
                     "created_by": c.created_by,
                     "last_change": c.changes.first()
                 }
             });
+            if let Some(index) = ids.iter().position(|id| **id == f.rule_id) {
+                result["ruleIndex"] = json!(index);
+            }
             if let Some(w) = &f.waiver {
                 result["suppressions"] = json!([{
                     "kind": "external",
@@ -85,4 +125,59 @@ pub fn to_sarif(report: &Report) -> String {
         }]
     });
     serde_json::to_string_pretty(&sarif).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_rule_descriptor_carries_its_controls_as_tags_and_as_a_properties_bag() {
+        let meta = crate::audit::rules::rule_meta("unused-client").unwrap();
+        let d = descriptor(
+            meta.id,
+            &crate::audit::catalog::entry(meta, meta.default_severity),
+        );
+        let tags: Vec<&str> = d["properties"]["tags"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t.as_str().unwrap())
+            .collect();
+        assert_eq!(tags[0], "security");
+        for tag in [
+            "CIS Controls v8 5.3",
+            "NIST SP 800-53 Rev. 5 AC-2(3)",
+            "ISO/IEC 27001:2022 A.5.18",
+            "SOC 2 CC6.2",
+        ] {
+            assert!(tags.contains(&tag), "{tag} in {tags:?}");
+        }
+        assert_eq!(d["properties"]["compliance"]["cis_controls_v8"][0], "5.3");
+        assert_eq!(d["helpUri"], d["properties"]["references"][0]);
+        assert!(
+            d["help"]["text"]
+                .as_str()
+                .unwrap()
+                .contains("\nSee https://")
+        );
+    }
+
+    #[test]
+    fn a_message_is_the_client_then_the_title_and_the_detail_as_sentences() {
+        assert_eq!(
+            message(
+                "Billing",
+                "Client uses a deprecated OAuth grant",
+                "Grant PASSWORD"
+            ),
+            "Billing: Client uses a deprecated OAuth grant. Grant PASSWORD."
+        );
+        assert_eq!(
+            message("B", "Title.", "Detail ends here."),
+            "B: Title. Detail ends here."
+        );
+        assert_eq!(message("B", "Title", ""), "B: Title.");
+        assert_eq!(message("B", "Is it?", "Yes! "), "B: Is it? Yes!");
+    }
 }

@@ -71,6 +71,8 @@ try {
   const hostile = page.locator("#clients a", { hasText: "<script>alert('scopewatch')</script>" });
   check(await hostile.count() === 1, "a hostile client name is shown as text");
   check(dialogs.length === 0 && scriptErrors.length === 0, "no script ran from client names");
+  const ruleRows = await page.locator("#rules tbody tr").count();
+  check(ruleRows >= 16, `the rules table lists the audit's rules with their controls (${ruleRows})`);
   if (screenshots) await page.screenshot({ path: path.join(screenshots, "report.png") });
 
   const link = page.locator("#clients tbody tr:first-child a");
@@ -81,6 +83,7 @@ try {
   check((await page.textContent("h1")).includes(name), "the client page shows the client");
   check(await page.locator("section.finding").count() > 0, "the client page lists findings");
   check((await page.textContent("body")).includes("Remediation:"), "findings carry remediation");
+  check(await page.locator("p.compliance").count() > 0, "findings name the controls they map to");
   if (screenshots) await page.screenshot({ path: path.join(screenshots, "client.png"), fullPage: false });
 } finally {
   if (browser) await browser.close();

@@ -231,3 +231,59 @@ async fn a_postgres_schema_of_the_previous_migrations_upgrades_keeping_every_aud
         .await
         .unwrap();
 }
+
+/// The fixture's reports are version 1 (each finding carried its rule's title and
+/// remediation): history reads them as version 2, its catalog made from those texts, and a
+/// diff between them still matches findings by fingerprint.
+#[tokio::test]
+async fn stored_version_one_reports_read_as_version_two_and_diff() {
+    let path = previous_schema_file();
+    let url = format!("sqlite://{}", path.display());
+    let store = Store::connect(&url, Duration::ZERO).await.unwrap();
+    let mut listed = store.list(2, None).await.unwrap().unwrap();
+    listed.reverse();
+    assert_eq!(listed.len(), 2, "the fixture holds two audits");
+    let mut reports = Vec::new();
+    for audit in &listed {
+        let id = &audit.audit_id;
+        let json = store.report_json(id).await.unwrap().unwrap();
+        let stored: serde_json::Value = serde_json::from_str(&json).unwrap();
+        assert!(stored.get("report_version").is_none(), "a version-1 report");
+        let report = scopewatch::audit::catalog::read_stored(&json).unwrap();
+        assert_eq!(report.report_version, 2);
+        // Every rule a stored finding named is in the catalog, with the texts it stored.
+        for f in stored["clients"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|c| c["findings"].as_array().unwrap())
+        {
+            let rule = report
+                .rule(f["rule_id"].as_str().unwrap())
+                .expect("in the catalog");
+            assert_eq!(rule.title, f["title"].as_str().unwrap());
+            assert_eq!(rule.remediation, f["remediation"].as_str().unwrap());
+            assert!(!rule.compliance.tags().is_empty(), "today's mapping added");
+        }
+        assert!(!report.rules.is_empty());
+        // Read back as version 2, it serializes with the catalog and no texts in findings.
+        let again: serde_json::Value = serde_json::from_str(&report.to_json()).unwrap();
+        assert_eq!(again["report_version"], 2);
+        assert!(again["clients"][0]["findings"][0].get("title").is_none());
+        reports.push(report);
+    }
+    let diff = scopewatch::audit::diff::diff(&reports[1], &reports[0]);
+    let findings = |r: &scopewatch::audit::report::Report| {
+        r.clients.iter().map(|c| c.findings.len()).sum::<usize>()
+    };
+    assert_eq!(
+        diff.counts.new + diff.counts.unchanged,
+        findings(&reports[1])
+    );
+    assert_eq!(
+        diff.counts.resolved + diff.counts.unchanged,
+        findings(&reports[0])
+    );
+    assert!(diff.counts.unchanged > 0, "the two audits share findings");
+    store.close().await;
+}

@@ -12,6 +12,7 @@ mod high_risk_scope;
 mod inactive_client_with_access;
 mod insecure_redirect_uri;
 mod long_token_lifetime;
+pub mod mappings;
 mod missing_required_scope;
 mod no_description;
 mod orphaned_client;

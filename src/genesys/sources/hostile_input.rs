@@ -96,6 +96,7 @@ fn audit_listing(clients: &[Value], roles: &[Value]) {
     for format in [
         crate::render::Format::Csv,
         crate::render::Format::Sarif,
+        crate::render::Format::Ocsf,
         crate::render::Format::Table,
     ] {
         let _ = crate::render::render(&report, format);

@@ -120,7 +120,7 @@ async fn csv_has_the_seed_columns_and_a_row_per_client() {
             .starts_with("text/csv")
     );
     let text = r.text().await.unwrap();
-    assert!(text.starts_with("client_id,client_name,grant_type,is_public,total_scopes,flagged_scopes,risk_level,risk_score,findings,least_privilege,created_by,creator_state,changes,last_change,actions_performed,unreadable\n"));
+    assert!(text.starts_with("client_id,client_name,grant_type,is_public,total_scopes,flagged_scopes,risk_level,risk_score,findings,least_privilege,created_by,creator_state,changes,last_change,actions_performed,unreadable,compliance\n"));
     assert_eq!(text.lines().count(), 82);
     let filtered = app
         .get("/report?format=csv&risk_level=CRITICAL")
@@ -129,6 +129,54 @@ async fn csv_has_the_seed_columns_and_a_row_per_client() {
         .await
         .unwrap();
     assert!(filtered.lines().skip(1).all(|l| l.contains(",CRITICAL,")));
+}
+
+#[tokio::test]
+async fn ocsf_is_one_compliance_finding_per_finding_of_the_kept_clients() {
+    let app = spawn_app().await;
+    let cached = app.audit().await.unwrap();
+    let r = app.get("/report?format=ocsf").await;
+    assert_eq!(r.status(), 200);
+    assert!(
+        r.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("application/json")
+    );
+    let events: Vec<Value> = serde_json::from_str(&r.text().await.unwrap()).unwrap();
+    let findings: Vec<&str> = cached
+        .report
+        .clients
+        .iter()
+        .flat_map(|c| c.findings.iter().map(|f| f.fingerprint.as_str()))
+        .collect();
+    assert_eq!(events.len(), findings.len());
+    for (e, fingerprint) in events.iter().zip(&findings) {
+        assert_eq!(e["class_uid"], 2003);
+        assert_eq!(e["type_uid"], 200_301);
+        assert_eq!(e["finding_info"]["uid"], *fingerprint);
+    }
+    let critical: Vec<Value> = serde_json::from_str(
+        &app.get("/report?format=ocsf&risk_level=CRITICAL")
+            .await
+            .text()
+            .await
+            .unwrap(),
+    )
+    .unwrap();
+    assert!(!critical.is_empty() && critical.len() < events.len());
+    let kept: Vec<&str> = cached
+        .report
+        .clients
+        .iter()
+        .filter(|c| c.risk_level == scopewatch::audit::report::RiskLevel::Critical)
+        .map(|c| c.client_id.as_str())
+        .collect();
+    assert!(
+        critical
+            .iter()
+            .all(|e| kept.contains(&e["resources"][0]["uid"].as_str().unwrap()))
+    );
 }
 
 #[tokio::test]
@@ -188,13 +236,26 @@ async fn client_detail_has_findings_and_unknown_ids_are_404() {
     let f = &body["findings"][0];
     for key in [
         "evidence",
-        "remediation",
         "first_seen",
         "waiver",
         "suppressed",
+        "fingerprint",
     ] {
         assert!(f.get(key).is_some(), "{key}");
     }
+    // The texts of the rules its findings name come once, beside the findings.
+    let rule = &body["rules"][f["rule_id"].as_str().unwrap()];
+    assert!(!rule["remediation"].as_str().unwrap().is_empty());
+    assert!(!rule["title"].as_str().unwrap().is_empty());
+    assert_eq!(
+        body["rules"].as_object().unwrap().len(),
+        worst
+            .findings
+            .iter()
+            .map(|f| f.rule_id.as_ref())
+            .collect::<std::collections::BTreeSet<_>>()
+            .len()
+    );
     let missing = app.get("/clients/no-such-client").await;
     assert_eq!(missing.status(), 404);
     assert_eq!(json(missing).await["code"], "client_not_found");
@@ -380,7 +441,7 @@ async fn json_is_compact_everywhere_and_pretty_only_when_asked() {
     assert_ne!(etag, cached.etag, "another representation, another ETag");
     let pretty = pretty.bytes().await.unwrap();
     assert_eq!(pretty, cached.report.to_json_pretty().as_bytes());
-    assert!(pretty.starts_with(b"{\n  \"audit_id\""));
+    assert!(pretty.starts_with(b"{\n  \"report_version\": 2,\n  \"audit_id\""));
     let as_value = |b: &[u8]| serde_json::from_slice::<Value>(b).unwrap();
     assert_eq!(as_value(&pretty), as_value(&latest));
     assert_eq!(

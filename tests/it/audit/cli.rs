@@ -102,7 +102,7 @@ async fn audit_writes_csv_table_sarif_and_terraform() {
     );
     assert_eq!(out.status.code(), Some(0), "{:?}", text(&out));
     let csv = std::fs::read_to_string(csv).unwrap();
-    assert!(csv.starts_with("client_id,client_name,grant_type,is_public,total_scopes,flagged_scopes,risk_level,risk_score,findings,least_privilege,created_by,creator_state,changes,last_change,actions_performed,unreadable\n"));
+    assert!(csv.starts_with("client_id,client_name,grant_type,is_public,total_scopes,flagged_scopes,risk_level,risk_score,findings,least_privilege,created_by,creator_state,changes,last_change,actions_performed,unreadable,compliance\n"));
     assert_eq!(csv.lines().count(), 32);
     let table = audit(&sim, &["--format", "table"], &[]);
     assert!(text(&table).0.contains("31 clients:"));
@@ -396,7 +396,10 @@ async fn audit_json_is_compact_unless_pretty_is_asked() {
 
     let out = audit(&sim, &["--pretty"], &[]);
     assert_eq!(out.status.code(), Some(0), "{:?}", text(&out));
-    assert!(out.stdout.starts_with(b"{\n  \"audit_id\""));
+    assert!(
+        out.stdout
+            .starts_with(b"{\n  \"report_version\": 2,\n  \"audit_id\"")
+    );
     assert!(out.stdout.ends_with(b"}\n"));
     let pretty: scopewatch::audit::report::Report = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(pretty.summary.total_clients, 41);

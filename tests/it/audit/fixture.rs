@@ -573,7 +573,10 @@ async fn the_fixture_report_fields_are_exact() {
         admin.findings[1].evidence,
         vec!["role 'Master Admin' (all divisions) has permission admin"]
     );
-    assert!(admin.findings[1].remediation.contains("Roles/Divisions"));
+    let rule = report
+        .rule(&admin.findings[1].rule_id)
+        .expect("in the catalog");
+    assert!(rule.remediation.contains("Roles/Divisions"));
 
     let widget = by_id(&report, "c-widget");
     assert!(widget.is_public);
