@@ -49,6 +49,16 @@ impl AuditLimit {
             .acquire_owned()
             .await
             .expect("the semaphore is never closed");
+        self.placed(permit)
+    }
+
+    /// A place now, or `None` when every place is taken.
+    pub(super) fn try_enter(self: &Arc<Self>) -> Option<Place> {
+        let permit = self.places.clone().try_acquire_owned().ok()?;
+        Some(self.placed(permit))
+    }
+
+    fn placed(self: &Arc<Self>, permit: OwnedSemaphorePermit) -> Place {
         let now = self.running.fetch_add(1, Ordering::AcqRel) + 1;
         self.most.fetch_max(now, Ordering::AcqRel);
         Place {

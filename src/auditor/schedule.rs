@@ -72,8 +72,11 @@ pub async fn run_loop(
     jitter: f64,
     cancel: CancellationToken,
 ) {
+    // A tick may come up to `jitter` early: an audit stored since the last tick's is not
+    // "recent" unless it ended well inside the shortest gap between ticks.
+    let recent = interval.mul_f64((1.0 - jitter.clamp(0.0, 1.0)) * 0.95);
     loop {
-        if auditor.recently_audited(interval).await {
+        if auditor.recently_audited(recent).await {
             tracing::info!("a recent audit is stored; skipping this tick");
         } else {
             match auditor.begin().await {
@@ -98,7 +101,8 @@ fn jittered(interval: Duration, jitter: f64) -> Duration {
     }
     // Uniform in [-1, 1) from 53 random bits.
     let unit = (genesys_api::rng::random_u64() >> 11) as f64 / (1u64 << 53) as f64;
-    interval.mul_f64(1.0 + jitter * (2.0 * unit - 1.0))
+    Duration::try_from_secs_f64(interval.as_secs_f64() * (1.0 + jitter * (2.0 * unit - 1.0)))
+        .unwrap_or(interval)
 }
 
 /// Every `period`: serve a newer stored report, and write audits that waited for the database.
@@ -134,5 +138,12 @@ mod tests {
             jittered(hour, 7.0) <= hour * 2,
             "clamped to the whole interval"
         );
+    }
+
+    #[test]
+    fn jitter_of_an_interval_too_long_to_move_keeps_it_instead_of_panicking() {
+        let drawn: Vec<Duration> = (0..50).map(|_| jittered(Duration::MAX, 0.1)).collect();
+        assert!(drawn.iter().any(|d| *d == Duration::MAX));
+        assert!(drawn.iter().all(|d| *d >= Duration::MAX.mul_f64(0.89)));
     }
 }

@@ -164,6 +164,38 @@ impl Auditor {
         tracing::error!(audit_id, "the audit task panicked; the schedule goes on");
     }
 
+    /// Waits for a place among the process's audits without holding the org's database lock
+    /// (a session of its own: a thousand queued orgs must not hold a thousand), then takes the
+    /// lock again; another replica that took the org meanwhile audits it instead.
+    async fn wait_for_place(
+        &self,
+        audit_id: &str,
+        lock: &mut Option<crate::store::AuditLock>,
+    ) -> Result<super::limit::Place, AuditError> {
+        let had_lock = match lock.take() {
+            Some(held) => {
+                held.release().await;
+                true
+            }
+            None => false,
+        };
+        let place = self.limit.enter().await;
+        if had_lock {
+            match self.store.try_lock_audit().await {
+                Ok(Some(held)) => *lock = Some(held),
+                Ok(None) => {
+                    self.running.clear(audit_id);
+                    return Err(AuditError::AlreadyRunning);
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot take the audit lock in the database again; auditing on the local lock only");
+                    self.metrics.store_error("lock");
+                }
+            }
+        }
+        Ok(place)
+    }
+
     /// Begins and runs an audit now.
     pub async fn run_now(&self) -> Result<Arc<CachedReport>, AuditError> {
         let ticket = self.begin().await.map_err(|_| AuditError::AlreadyRunning)?;
@@ -180,7 +212,10 @@ impl Auditor {
             _slot,
         } = ticket;
         // Claimed (this org's slot and lock), it waits for a place among the process's audits.
-        let _place = self.limit.enter().await;
+        let _place = match self.limit.try_enter() {
+            Some(place) => place,
+            None => self.wait_for_place(&audit_id, &mut lock).await?,
+        };
         let clock = Instant::now();
         tracing::info!(audit_id, "audit started");
         // Another replica may have stored a newer report: first-seen times carry on from it.

@@ -80,6 +80,12 @@ pub(super) fn write_orgs_file(
     dir.push(".secrets");
     let dir = PathBuf::from(dir);
     std::fs::create_dir_all(&dir).map_err(|e| failed(&dir, e))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700))
+            .map_err(|e| failed(&dir, e))?;
+    }
     let dir = std::fs::canonicalize(&dir).map_err(|e| failed(&dir, e))?;
     let mut text = String::from(
         "# Written by `scopewatch sim --orgs`: every simulated org, for SCOPEWATCH_ORGS_FILE.\n",
@@ -115,6 +121,13 @@ fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         options.mode(0o600);
     }
     let mut file = options.open(path)?;
+    // `mode` applies only to a new file: an existing one is made private before the secret is
+    // written into it.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+    }
     file.write_all(bytes)
 }
 
@@ -151,8 +164,17 @@ mod tests {
         {
             use std::os::unix::fs::PermissionsExt;
             let secrets = dir.join("orgs \"q\".toml.secrets").join("org-0002");
-            let mode = std::fs::metadata(secrets).unwrap().permissions().mode();
+            let mode = std::fs::metadata(&secrets).unwrap().permissions().mode();
             assert_eq!(mode & 0o077, 0, "only the owner reads a secret");
+            // Written again over a file and a folder others could read: both made private.
+            let folder = secrets.parent().unwrap().to_path_buf();
+            std::fs::set_permissions(&secrets, std::fs::Permissions::from_mode(0o644)).unwrap();
+            std::fs::set_permissions(&folder, std::fs::Permissions::from_mode(0o755)).unwrap();
+            write_orgs_file(&path, "http://127.0.0.1:9", &orgs).unwrap();
+            let mode = std::fs::metadata(&secrets).unwrap().permissions().mode();
+            assert_eq!(mode & 0o077, 0, "an existing secret file made private");
+            let mode = std::fs::metadata(&folder).unwrap().permissions().mode();
+            assert_eq!(mode & 0o077, 0, "the secrets folder is private");
         }
         std::fs::remove_dir_all(&dir).unwrap();
     }

@@ -430,6 +430,20 @@ fn the_replica_id_defaults_to_the_host_name_and_refuses_unprintable_ones() {
 }
 
 #[test]
+fn a_base_url_with_credentials_is_refused_without_repeating_them() {
+    for key in ["GENESYS_API_BASE_URL", "GENESYS_LOGIN_BASE_URL"] {
+        let e = Settings::load(
+            &env(&[(key, "https://me:hunter2@api.mypurecloud.de")]),
+            None,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.starts_with(key), "{e}");
+        assert!(!e.contains("hunter2") && !e.contains("me:"), "{e}");
+    }
+}
+
+#[test]
 fn one_base_url_alone_derives_the_other_host_or_names_both_variables() {
     let load = |key: &str, value: &str| Settings::load(&env(&[(key, value)]), None);
     // A simulator: one address serves login and API.

@@ -300,6 +300,13 @@ fn base_url(key: &str, value: &str) -> Result<String, ConfigError> {
             format!("'{value}' is not an http(s) URL"),
         ));
     }
+    if url::Url::parse(value).is_ok_and(|u| !u.username().is_empty() || u.password().is_some()) {
+        // Refused without repeating the value: it holds a password.
+        return Err(ConfigError::invalid(
+            key,
+            "must not hold a user name or password (user:password@host): the client's credentials are the only ones sent",
+        ));
+    }
     Ok(value.trim_end_matches('/').to_string())
 }
 

@@ -32,7 +32,12 @@ pub(super) struct Evidence {
     by_endpoint: BTreeMap<(String, String, String), (u64, u64)>,
     /// Rows that did not parse: skipped, so one odd row never costs the usage evidence.
     pub(crate) skipped: Skipped,
+    /// About how many bytes the kept entries take (their strings and a fixed overhead each).
+    kept_bytes: usize,
 }
+
+/// What one kept entry costs beside its strings (map node, counts, string headers).
+const ENTRY_OVERHEAD: usize = 96;
 
 impl Evidence {
     /// Adds one row. Rows without an endpoint (an upstream that ignores the grouping) still give
@@ -47,6 +52,7 @@ impl Evidence {
         match self.last_used.get_mut(&id) {
             Some(last) => *last = (*last).max(day),
             None => {
+                self.kept_bytes += id.len() + ENTRY_OVERHEAD;
                 self.last_used.insert(id.clone(), day);
             }
         }
@@ -56,12 +62,19 @@ impl Evidence {
         if template.is_empty() || method.is_empty() {
             return;
         }
-        let counts = self
-            .by_endpoint
-            .entry((id, method.to_ascii_uppercase(), template))
-            .or_default();
+        let key = (id, method.to_ascii_uppercase(), template);
+        let size = key.0.len() + key.1.len() + key.2.len() + ENTRY_OVERHEAD;
+        let counts = self.by_endpoint.entry(key).or_insert_with(|| {
+            self.kept_bytes += size;
+            (0, 0)
+        });
         counts.0 = counts.0.saturating_add(row.requests);
         counts.1 = counts.1.saturating_add(row.status200);
+    }
+
+    /// About how many bytes the evidence kept so far takes.
+    pub(super) fn kept_bytes(&self) -> usize {
+        self.kept_bytes
     }
 
     /// Adds one row of the usage jobs API (`OrganizationPublicApiUsage`): its client is
@@ -146,6 +159,30 @@ fn fold_rows<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Evidence>, D::Err
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn kept_bytes_count_each_new_entry_once_with_its_strings() {
+        let row = |id: &str, template: &str| UsageRow {
+            client_id: Some(id.into()),
+            template_uri: Some(template.into()),
+            http_method: Some("get".into()),
+            requests: 1,
+            date: Some("2026-12-01".into()),
+            ..UsageRow::default()
+        };
+        let mut evidence = Evidence::default();
+        evidence.add(row("c1", "api/v2/users"));
+        let one = evidence.kept_bytes();
+        assert_eq!(one, 2 * ENTRY_OVERHEAD + 2 + (2 + 3 + 12));
+        evidence.add(row("c1", "api/v2/users"));
+        assert_eq!(
+            evidence.kept_bytes(),
+            one,
+            "the same entry again costs nothing"
+        );
+        evidence.add(row("c1", &"x".repeat(1000)));
+        assert_eq!(evidence.kept_bytes(), one + ENTRY_OVERHEAD + 2 + 3 + 1000);
+    }
 
     #[test]
     fn usage_rows_by_endpoint_give_last_used_days_and_the_endpoints_called() {

@@ -20,6 +20,9 @@ pub(super) const JOBS: &str = "/api/v2/usage/aggregates/query/jobs";
 pub(super) const JOB_RESULTS: &str = "/api/v2/usage/aggregates/query/jobs/{jobId}";
 /// Rows asked per page: the most Genesys gives.
 const PAGE_SIZE: u32 = 1000;
+/// The most the usage evidence of one audit may keep (its last-used days and endpoint totals),
+/// however many jobs and pages it came in.
+const MAX_EVIDENCE_BYTES: usize = 256 << 20;
 /// The longest span one job may cover.
 const MAX_JOB_DAYS: i64 = 90;
 /// The metrics scopewatch reads: the requests for the last-used day and the endpoint evidence,
@@ -49,8 +52,9 @@ struct JobPage {
 }
 
 /// Reads the usage of `[start, now)` from the jobs API into `evidence`, one job per 90 days.
-/// `Ok(false)` when the service is not there (the first submission answered 404 or 501), so the
-/// caller may use the older query; nothing was read then.
+/// `Ok(false)` when the service is not there or refused (the first submission answered 404 or
+/// 501, or 403: the older query also takes `oauth:client:view`), so the caller may use the
+/// older query; nothing was read then. The page limit holds for all the jobs together.
 pub(super) async fn read(
     client: &GenesysClient,
     start: DateTime<Utc>,
@@ -59,17 +63,20 @@ pub(super) async fn read(
 ) -> Result<bool, GenesysError> {
     let mut from = start;
     let mut first = true;
+    let mut seen = HashSet::new();
     while from < now {
         let to = (from + Duration::days(MAX_JOB_DAYS)).min(now);
         let id = match submit(client, from, to).await {
-            Err(GenesysError::Upstream { status, .. }) if first && matches!(status, 404 | 501) => {
+            Err(GenesysError::Upstream { status, .. })
+                if first && matches!(status, 403 | 404 | 501) =>
+            {
                 return Ok(false);
             }
             other => other?,
         };
         first = false;
         let page = wait(client, &id).await?;
-        read_pages(client, page, evidence).await?;
+        read_pages(client, page, evidence, &mut seen).await?;
         from = to;
     }
     Ok(true)
@@ -157,25 +164,34 @@ fn why(error: Option<&serde_json::Value>) -> String {
     }
 }
 
-/// Folds the first page and every page its `nextUri` leads to, within the page limit and
-/// refusing a `nextUri` already read.
+/// Folds the first page and every page its `nextUri` leads to, within the page limit (`seen`:
+/// the pages read by every job of the audit) and the evidence's bound, refusing a `nextUri`
+/// already read or one that leaves the jobs API.
 async fn read_pages(
     client: &GenesysClient,
     first: JobPage,
     evidence: &mut Evidence,
+    seen: &mut HashSet<String>,
 ) -> Result<(), GenesysError> {
     let limits = client.config.limits;
-    let mut seen = HashSet::new();
     let mut page = first;
     loop {
         evidence.skipped.merge(page.entities.skipped);
         for row in page.entities.items {
             evidence.add_job_row(row);
         }
+        if evidence.kept_bytes() > MAX_EVIDENCE_BYTES {
+            return Err(GenesysError::Limit {
+                endpoint: JOB_RESULTS.into(),
+                what: "the bytes of usage evidence kept",
+                limit: MAX_EVIDENCE_BYTES as u64,
+                setting: "none (a fixed bound)",
+            });
+        }
         let Some(next) = page.next_uri.filter(|u| !u.is_empty()).map(|u| as_path(&u)) else {
             return Ok(());
         };
-        if !next.starts_with(JOBS) {
+        if !stays_in_jobs(&next) {
             return Err(GenesysError::Upstream {
                 endpoint: JOB_RESULTS.into(),
                 status: 200,
@@ -203,9 +219,38 @@ async fn read_pages(
     }
 }
 
+/// `next` is a path under the jobs API with no segment that could lead out of it once the URL
+/// is resolved (`..`, `.`, their percent-encoded forms, a backslash).
+fn stays_in_jobs(next: &str) -> bool {
+    let path = next.split(['?', '#']).next().unwrap_or_default();
+    path.starts_with(JOBS)
+        && !path.contains('\\')
+        && path.split('/').all(|segment| {
+            let lower = segment.to_ascii_lowercase();
+            !matches!(lower.as_str(), "." | "..")
+                && !lower.contains("%2e")
+                && !lower.contains("%2f")
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_next_uri_that_could_leave_the_jobs_api_once_resolved_is_refused() {
+        assert!(stays_in_jobs(&format!("{JOBS}/abc?pageSize=1000&after=p2")));
+        for bad in [
+            format!("{JOBS}/../../../../oauth/clients"),
+            format!("{JOBS}/abc/%2E%2E/%2e%2e/x"),
+            format!("{JOBS}/abc/./x"),
+            format!("{JOBS}/abc%2fx"),
+            format!("{JOBS}\\..\\x"),
+            "/api/v2/oauth/clients".to_string(),
+        ] {
+            assert!(!stays_in_jobs(&bad), "{bad}");
+        }
+    }
 
     #[test]
     fn a_job_page_folds_its_rows_skips_a_bad_one_and_reads_null_entities_as_none() {

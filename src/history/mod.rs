@@ -131,11 +131,15 @@ impl History {
             Some(verdict) => verdict,
             None => {
                 let checking = stored.clone();
-                let verdict = tokio::task::spawn_blocking(move || checking.verify())
-                    .await
-                    .unwrap_or_else(|e| Err(format!("checking it failed: {e}")));
-                self.verdicts.put(audit_id, verdict.clone());
-                verdict
+                match tokio::task::spawn_blocking(move || checking.verify()).await {
+                    Ok(verdict) => {
+                        self.verdicts.put(audit_id, verdict.clone());
+                        verdict
+                    }
+                    // The check itself did not finish (shutdown, a panic): no verdict on the
+                    // report to keep; the next read checks it again.
+                    Err(e) => Err(format!("checking it failed: {e}")),
+                }
             }
         };
         let len = verdict.map_err(corrupt)?;

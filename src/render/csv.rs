@@ -153,7 +153,7 @@ mod tests {
             lines
                 .next()
                 .unwrap()
-                .ends_with(",actions_performed,compliance")
+                .ends_with(",actions_performed,unreadable,compliance")
         );
         let row = lines.next().unwrap();
         assert!(row.contains("admin-role"), "{row}");

@@ -214,7 +214,7 @@ fn slow_readers_of_the_plain_report_hold_no_blocking_thread() {
         })
         .await
         .expect("the CSV view is built while 12 slow readers wait");
-        assert!(csv.starts_with(b"client_id") || !csv.is_empty());
+        assert!(csv.starts_with(b"client_id,"), "the CSV view, not an error");
         drop(slow);
         app.stop().await.unwrap();
     });

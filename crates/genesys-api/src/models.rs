@@ -213,7 +213,7 @@ pub struct UsageExecutionResult {
 
 /// `ApiUsageRow`: requests of one client (on one day when a granularity is set). Every field is
 /// optional in the SDK model: a count sent as `null` reads as zero.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct UsageRow {
     #[serde(default, skip_serializing_if = "Option::is_none")]

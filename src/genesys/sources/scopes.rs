@@ -28,10 +28,15 @@ fn start<'a>(collection: &'a Collection<'a>, _: &Snapshot) -> Reading<'a> {
         let skipped = listing.entities.skipped;
         collection.client.records_skipped(SCOPES, skipped.count);
         let warning = skipped.warning("scopes", SCOPES, "unknown-scope may flag them");
-        let names = scope_names(listing.entities.items);
+        let names = catalog(scope_names(listing.entities.items));
         Ok(apply((names, warning), |s, (names, warning)| {
-            s.scope_catalog = Some(names);
             s.warnings.extend(warning);
+            if names.is_none() {
+                s.warnings.push(format!(
+                    "scope catalog unknown (unknown-scope is not checked): {SCOPES} named no scope"
+                ));
+            }
+            s.scope_catalog = names;
         }))
     })
 }
@@ -43,6 +48,12 @@ fn scope_names(scopes: Vec<ReadScope>) -> BTreeSet<String> {
         .into_iter()
         .filter_map(|s| s.id.filter(|id| !id.is_empty()))
         .collect()
+}
+
+/// The catalog, or `None` when it names no scope: an empty answer (`entities` null or absent,
+/// or every record skipped) is no catalog, or `unknown-scope` would flag every scope held.
+fn catalog(names: BTreeSet<String>) -> Option<BTreeSet<String>> {
+    (!names.is_empty()).then_some(names)
 }
 
 #[cfg(test)]
@@ -68,5 +79,13 @@ mod tests {
         );
         let empty: Page<ReadScope> = serde_json::from_str(r#"{"entities":null}"#).unwrap();
         assert!(scope_names(empty.entities.items).is_empty());
+    }
+
+    /// Found in review: an empty catalog made `unknown-scope` flag every scope of every client.
+    #[test]
+    fn a_catalog_that_names_no_scope_is_unknown_not_empty() {
+        assert_eq!(catalog(BTreeSet::new()), None);
+        let one = BTreeSet::from(["oauth".to_string()]);
+        assert_eq!(catalog(one.clone()), Some(one));
     }
 }

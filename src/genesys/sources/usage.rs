@@ -55,7 +55,7 @@ async fn usage(
     } else {
         client.usage_api_used("legacy");
         warnings.push(format!(
-            "usage read from the older POST {USAGE_QUERY}: the usage jobs API (POST {JOBS}) answered 404 or 501 in this region"
+            "usage read from the older POST {USAGE_QUERY}: the usage jobs API (POST {JOBS}) answered 404 or 501 (absent in this region) or 403 (the older query also takes oauth:client:view)"
         ));
         evidence = legacy(client, start, now).await?;
         USAGE_RESULTS
