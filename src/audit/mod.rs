@@ -1,5 +1,6 @@
 //! The audit: a pure function from a `Snapshot`, a policy and a clock to a `Report`.
 
+pub mod actions;
 pub mod diff;
 pub mod glob;
 pub mod least_privilege;
@@ -111,6 +112,7 @@ pub fn judge(mut snapshot: Snapshot, policy: &AuditPolicy, run: &AuditRun) -> Re
             .then_with(|| a.client_id.cmp(&b.client_id))
     });
     let summary = summarize(&clients);
+    let actions = actions::plan(&clients);
     Report {
         audit_id: run.audit_id.clone(),
         generated_at: run.generated_at,
@@ -147,6 +149,7 @@ pub fn judge(mut snapshot: Snapshot, policy: &AuditPolicy, run: &AuditRun) -> Re
             name: o.name.clone(),
         }),
         summary,
+        actions,
         clients,
     }
 }

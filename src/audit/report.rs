@@ -70,7 +70,27 @@ pub struct Report<C = Vec<ClientReport>> {
     #[serde(default)]
     pub organization: Option<OrganizationRef>,
     pub summary: Summary,
+    /// The action plan, ranked by `risk_removed` (`audit::actions`); absent in older reports.
+    #[serde(default)]
+    pub actions: Vec<Action>,
     pub clients: C,
+}
+
+/// One change a person makes: the clients it covers and the points of their `risk_score` it
+/// removes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Action {
+    pub id: String,
+    pub title: String,
+    /// The highest severity among the findings it resolves.
+    pub severity: Severity,
+    /// The clients it covers, riskiest first.
+    pub client_ids: Vec<String>,
+    /// How many clients it covers.
+    pub clients: u64,
+    pub risk_removed: u64,
+    /// The rules whose findings it resolves, in rule-pack order.
+    pub rule_ids: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -414,6 +434,7 @@ impl<C> Report<C> {
             policy: self.policy.clone(),
             usage_window_days: self.usage_window_days,
             summary: self.summary.clone(),
+            actions: self.actions.clone(),
             clients,
         }
     }
