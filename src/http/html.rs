@@ -195,15 +195,25 @@ fn division_names(c: &ClientReport) -> Vec<(&str, &str)> {
     names
 }
 
-/// An evidence line with each known division id shown as `name (id)`.
+/// An evidence line with each known division id shown as `'name' (id)`: where `division <id>`
+/// stands as a whole word (not the start of a longer id).
 fn with_division_names(line: &str, divisions: &[(&str, &str)]) -> String {
-    let mut out = line.to_string();
-    for (id, name) in divisions {
-        let from = format!("division {id}");
-        if out.contains(&from) {
-            out = out.replace(&from, &format!("division '{name}' ({id})"));
+    let mut out = String::with_capacity(line.len());
+    let mut rest = line;
+    while let Some(at) = rest.find("division ") {
+        let (before, after) = rest.split_at(at + "division ".len());
+        out.push_str(before);
+        let end = after
+            .find(|ch: char| !(ch.is_alphanumeric() || ch == '-' || ch == '_'))
+            .unwrap_or(after.len());
+        let id = &after[..end];
+        match divisions.iter().find(|(known, _)| *known == id) {
+            Some((_, name)) => out.push_str(&format!("'{name}' ({id})")),
+            None => out.push_str(id),
         }
+        rest = &after[end..];
     }
+    out.push_str(rest);
     out
 }
 
@@ -440,5 +450,18 @@ mod tests {
         );
         assert_eq!(encode_segment("a b/c?"), "a%20b%2Fc%3F");
         assert_eq!(encode_segment("3dfb45d2-acbd"), "3dfb45d2-acbd");
+    }
+
+    #[test]
+    fn division_ids_in_evidence_are_shown_with_their_names() {
+        let divisions = [("d-1", "Sales"), ("d-10", "Support")];
+        assert_eq!(
+            with_division_names("role 'Admin' (division d-10)", &divisions),
+            "role 'Admin' (division 'Support' (d-10))"
+        );
+        assert_eq!(
+            with_division_names("role 'Admin' (all divisions)", &divisions),
+            "role 'Admin' (all divisions)"
+        );
     }
 }

@@ -201,3 +201,50 @@ async fn the_history_page_lists_audits_and_the_diff_page_shows_new_and_resolved(
         .unwrap();
     assert!(!unchanged.contains("class=\"new\""), "{unchanged}");
 }
+
+#[tokio::test]
+async fn the_client_page_names_the_divisions_its_evidence_gives_by_id() {
+    let app = spawn_app().await;
+    let cached = app.audit().await.unwrap();
+    let (client, division) = cached
+        .report
+        .clients
+        .iter()
+        .find_map(|c| {
+            let named = c.roles.iter().find(|r| {
+                r.division_name.is_some()
+                    && c.findings.iter().any(|f| {
+                        f.evidence
+                            .iter()
+                            .any(|e| e.contains(&format!("division {}", r.division_id)))
+                    })
+            })?;
+            Some((c, named))
+        })
+        .expect("a client whose evidence names a division by id");
+    let page = html(&app, &format!("/clients/{}", client.client_id)).await;
+    let findings = &page[page.find("<h2>Findings</h2>").unwrap()..];
+    let name = division.division_name.as_deref().unwrap();
+    assert!(
+        findings.contains(&format!(
+            "division &#39;{name}&#39; ({})",
+            division.division_id
+        )),
+        "{findings}"
+    );
+}
+
+#[tokio::test]
+async fn the_trend_chart_has_axes_and_a_legend_once_two_audits_are_stored() {
+    let app = spawn_app().await;
+    app.audit().await.unwrap();
+    app.audit().await.unwrap();
+    let page = html(&app, "/report").await;
+    let chart = &page[page.find("<svg id=\"trend\"").unwrap()..];
+    let chart = &chart[..chart.find("</svg>").unwrap()];
+    assert_eq!(chart.matches("<polyline").count(), 2);
+    assert!(chart.contains(">all clients</text>"));
+    assert!(chart.contains(">high risk (HIGH + CRITICAL)</text>"));
+    assert!(chart.matches("class=\"y-label\"").count() >= 2);
+    assert_eq!(chart.matches("class=\"x-label\"").count(), 2);
+}
