@@ -54,7 +54,7 @@ table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:.35rem .
 .cards{display:flex;gap:1rem;flex-wrap:wrap;margin:1rem 0}.card{border:1px solid #d0d7de;border-radius:.5rem;padding:.6rem 1rem}\
 .card b{display:block;font-size:1.6rem}.muted{color:#57606a}.warn{background:#fff8c5;padding:.5rem;border-radius:.3rem}\
 code{background:#f6f8fa;padding:0 .2rem}.new{background:#0969da;color:#fff;font-size:.75rem;padding:0 .3rem;border-radius:.3rem}\
-nav p{margin:.3rem 0}nav a,nav b{margin-right:.4rem}#recommended{margin:1rem 0}pre{background:#f6f8fa;padding:.6rem;overflow-x:auto}#clients td:nth-child(4){white-space:nowrap}";
+nav p{margin:.3rem 0}nav a,nav b{margin-right:.4rem}#recommended{margin:1rem 0}#recommended .do{font-weight:600}pre{background:#f6f8fa;padding:.6rem;overflow-x:auto}#clients td:nth-child(4){white-space:nowrap}";
 
 pub(super) fn page(title: &str, body: &str) -> String {
     format!(

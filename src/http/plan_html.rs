@@ -72,7 +72,7 @@ pub(super) fn recommended(report: &Report, c: &ClientReport) -> Option<String> {
     // What to do in the admin UI: the remediation of the rule that decided the action.
     let how = leading_rule(action, c)
         .and_then(rule_meta)
-        .map(|m| format!("<p><b>{}</b></p>", escape(m.remediation)))
+        .map(|m| format!("<p class=\"do\">{}</p>", escape(m.remediation)))
         .unwrap_or_default();
     Some(format!(
         "<section id=\"recommended\" class=\"card\"><h2>Recommended action</h2>{how}\
