@@ -1,5 +1,6 @@
 //! The audit: a pure function from a `Snapshot`, a policy and a clock to a `Report`.
 
+pub mod actions;
 pub mod catalog;
 pub mod diff;
 pub mod glob;
@@ -120,6 +121,7 @@ pub fn judge(mut snapshot: Snapshot, policy: &AuditPolicy, run: &AuditRun) -> Re
             .then_with(|| a.client_id.cmp(&b.client_id))
     });
     let summary = summarize(&clients);
+    let actions = actions::plan(&clients);
     Report {
         report_version: report::REPORT_VERSION,
         audit_id: run.audit_id.clone(),
@@ -159,6 +161,7 @@ pub fn judge(mut snapshot: Snapshot, policy: &AuditPolicy, run: &AuditRun) -> Re
         }),
         summary,
         rules: catalog::of_policy(policy),
+        actions,
         clients,
     }
 }

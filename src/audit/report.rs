@@ -84,6 +84,9 @@ pub struct Report<C = Vec<ClientReport>> {
     /// Each rule the audit ran, once: what the findings' `rule_id` name.
     #[serde(default)]
     pub rules: BTreeMap<String, RuleEntry>,
+    /// The action plan, ranked by `risk_removed` (`audit::actions`); absent in older reports.
+    #[serde(default)]
+    pub actions: Vec<Action>,
     pub clients: C,
 }
 
@@ -141,6 +144,23 @@ impl ComplianceRef {
             .flat_map(|(name, ids)| ids.iter().map(move |id| format!("{name} {id}")))
             .collect()
     }
+}
+
+/// One change a person makes: the clients it covers and the points of their `risk_score` it
+/// removes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Action {
+    pub id: String,
+    pub title: String,
+    /// The highest severity among the findings it resolves.
+    pub severity: Severity,
+    /// The clients it covers, riskiest first.
+    pub client_ids: Vec<String>,
+    /// How many clients it covers.
+    pub clients: u64,
+    pub risk_removed: u64,
+    /// The rules whose findings it resolves, in rule-pack order.
+    pub rule_ids: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -497,6 +517,7 @@ impl<C> Report<C> {
             summary: self.summary.clone(),
             rules: self.rules.clone(),
             report_version: self.report_version,
+            actions: self.actions.clone(),
             clients,
         }
     }

@@ -11,9 +11,12 @@ use serde_json::json;
 
 use super::error::{ApiError, clip};
 use super::expensive::Expensive;
+use super::history_html;
 use super::plain;
-use super::query::{param, params};
+use super::query::{param, params, wants_html};
 use super::report::accepts_gzip;
+use super::report::orgs_href;
+use super::state::Prefix;
 use crate::audit::diff::diff as diff_reports;
 use crate::audit::report::Report;
 use crate::auditor::{AlreadyRunning, AuditHandle};
@@ -88,6 +91,8 @@ async fn report(history: &History, id: &str) -> Result<Report, ApiError> {
 pub(super) async fn list(
     State(history): State<Arc<History>>,
     State(expensive): State<Arc<Expensive>>,
+    State(prefix): State<Prefix>,
+    headers: HeaderMap,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
     let pairs = params(raw.as_deref(), &["limit", "before"])?;
@@ -111,6 +116,12 @@ pub(super) async fn list(
             format!("before: no audit '{}'", clip(before.unwrap_or_default())),
         )
     })?;
+    if wants_html(&headers) {
+        return Ok(history_html::html_response(history_html::history_page(
+            &page,
+            orgs_href(&prefix),
+        )));
+    }
     Ok(Json(page).into_response())
 }
 
@@ -151,6 +162,7 @@ pub(super) async fn get_one(
 pub(super) async fn diff(
     State(history): State<Arc<History>>,
     State(expensive): State<Arc<Expensive>>,
+    headers: HeaderMap,
     path: Result<Path<String>, PathRejection>,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
@@ -168,12 +180,16 @@ pub(super) async fn diff(
         })?,
     };
     let before = report(&history, &against).await?;
-    Ok(Json(diff_reports(&after, &before)).into_response())
+    let diff = diff_reports(&after, &before);
+    if wants_html(&headers) {
+        return Ok(history_html::html_response(history_html::diff_page(&diff)));
+    }
+    Ok(Json(diff).into_response())
 }
 
 pub(super) async fn start(
     State(audits): State<AuditHandle>,
-    State(prefix): State<super::state::Prefix>,
+    State(prefix): State<Prefix>,
 ) -> Result<Response, ApiError> {
     match audits.start_now().await {
         Ok(id) => {

@@ -3,128 +3,30 @@
 
 use std::fmt::Write;
 
-use chrono::{DateTime, Utc};
-
-use crate::audit::report::{ClientReport, Finding, Report, RiskLevel, RuleEntry};
+use super::chart::{Point, trend_chart};
+pub(super) use super::markup::{CSP, encode_segment, escape};
+use super::markup::{badge, page};
+use super::plan_html::{fix_first, recommended};
+use super::report_links::{filter_bar, rule_with_title};
+use crate::audit::report::{ClientReport, Finding, Report, RuleEntry};
 use crate::render::terraform;
 
-/// The Content-Security-Policy sent with every page.
-pub const CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
-
-/// Escapes text for HTML element content and quoted attributes.
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
+/// What the report page links to besides itself: the filter in force (its links keep it) and
+/// the list of orgs, relative to the page.
+pub struct Nav {
+    pub filter: Vec<(&'static str, String)>,
+    pub orgs_href: &'static str,
 }
 
-/// Percent-encodes a path segment.
-pub fn encode_segment(text: &str) -> String {
-    let mut out = String::new();
-    for b in text.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-            out.push(b as char);
-        } else {
-            let _ = write!(out, "%{b:02X}");
-        }
-    }
-    out
-}
-
-fn level_class(level: RiskLevel) -> &'static str {
-    match level {
-        RiskLevel::Critical => "critical",
-        RiskLevel::High => "high",
-        RiskLevel::Medium => "medium",
-        RiskLevel::Low => "low",
-        RiskLevel::None => "none",
-    }
-}
-
-const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:2rem;color:#1b1f24}\
-table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:.35rem .6rem;border-bottom:1px solid #d0d7de;vertical-align:top}\
-.lvl{font-weight:600;padding:.1rem .45rem;border-radius:.3rem;color:#fff}\
-.critical{background:#8b0000}.high{background:#d1242f}.medium{background:#bc4c00}.low{background:#7d8590}.none{background:#1a7f37}\
-.cards{display:flex;gap:1rem;flex-wrap:wrap;margin:1rem 0}.card{border:1px solid #d0d7de;border-radius:.5rem;padding:.6rem 1rem}\
-.card b{display:block;font-size:1.6rem}.muted{color:#57606a}.warn{background:#fff8c5;padding:.5rem;border-radius:.3rem}\
-code{background:#f6f8fa;padding:0 .2rem}pre{background:#f6f8fa;padding:.6rem;overflow-x:auto}#clients td:nth-child(4){white-space:nowrap}";
-
-fn page(title: &str, body: &str) -> String {
-    format!(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\">\
-<title>{}</title><style>{STYLE}</style></head><body>{body}</body></html>",
-        escape(title)
-    )
-}
-
-fn badge(level: RiskLevel) -> String {
-    format!(
-        "<span class=\"lvl {}\">{}</span>",
-        level_class(level),
-        level.as_str()
-    )
-}
-
-/// An inline SVG line chart of total and high-risk clients over the stored audits.
-pub fn trend_chart(points: &[(DateTime<Utc>, i64, i64)]) -> String {
-    if points.len() < 2 {
-        return "<p class=\"muted\" id=\"trend\">The chart of clients over time appears after two stored audits.</p>".into();
-    }
-    let (w, h, pad) = (640.0_f64, 160.0_f64, 30.0_f64);
-    let max = points
-        .iter()
-        .map(|p| p.1.max(p.2))
-        .max()
-        .unwrap_or(1)
-        .max(1) as f64;
-    let x = |i: usize| pad + (w - 2.0 * pad) * i as f64 / (points.len() - 1) as f64;
-    let y = |v: i64| h - pad - (h - 2.0 * pad) * v as f64 / max;
-    let line = |pick: fn(&(DateTime<Utc>, i64, i64)) -> i64| {
-        points
-            .iter()
-            .enumerate()
-            .map(|(i, p)| format!("{:.1},{:.1}", x(i), y(pick(p))))
-            .collect::<Vec<_>>()
-            .join(" ")
-    };
-    let first = points[0].0.format("%Y-%m-%d %H:%M");
-    let last = points[points.len() - 1].0.format("%Y-%m-%d %H:%M");
-    format!(
-        "<svg id=\"trend\" role=\"img\" aria-label=\"Total and high-risk clients over the last {n} audits\" viewBox=\"0 0 {w} {h}\" width=\"{w}\" height=\"{h}\">\
-<title>Total (grey) and high-risk (red) clients over the last {n} audits</title>\
-<line x1=\"{pad}\" y1=\"{base:.1}\" x2=\"{right:.1}\" y2=\"{base:.1}\" stroke=\"#d0d7de\"/>\
-<polyline fill=\"none\" stroke=\"#7d8590\" stroke-width=\"2\" points=\"{total}\"/>\
-<polyline fill=\"none\" stroke=\"#d1242f\" stroke-width=\"2\" points=\"{high}\"/>\
-<text x=\"{pad}\" y=\"{top:.1}\" font-size=\"11\" fill=\"#57606a\">{max}</text>\
-<text x=\"{pad}\" y=\"{h}\" font-size=\"11\" fill=\"#57606a\">{first}</text>\
-<text x=\"{right:.1}\" y=\"{h}\" font-size=\"11\" fill=\"#57606a\" text-anchor=\"end\">{last}</text></svg>",
-        n = points.len(),
-        base = h - pad,
-        right = w - pad,
-        top = pad - 6.0,
-        max = max as i64,
-        total = line(|p| p.1),
-        high = line(|p| p.2),
-    )
-}
-
-/// The report page: summary cards, the trend chart, warnings, the clients table with links.
+/// The report page: where it came from and its links, the action plan ("Fix first"), summary
+/// cards, the trend chart, warnings, filters, and the clients with links.
 /// `kept` are the clients a filter kept (`None`: all of them).
 pub fn report_page(
     report: &Report,
     kept: Option<&[&ClientReport]>,
-    trend: &[(DateTime<Utc>, i64, i64)],
+    trend: &[Point],
+    nav: &Nav,
 ) -> String {
-    let filtered = kept.is_some();
     let all: Vec<&ClientReport>;
     let clients = match kept {
         Some(kept) => kept,
@@ -133,11 +35,66 @@ pub fn report_page(
             &all
         }
     };
-    let s = &report.summary;
     let mut body = String::new();
+    report_header(&mut body, report, kept.is_some(), nav);
+    body.push_str(&fix_first(report, &nav.filter));
+    summary_cards(&mut body, report);
+    body.push_str(&trend_chart(trend));
+    for w in &report.warnings {
+        let _ = write!(body, "<p class=\"warn\">{}</p>", escape(w));
+    }
+    body.push_str(&filter_bar(report, &nav.filter));
+    // "new" means first seen in this audit; on the first audit everything would be.
+    let marks_new = trend.len() >= 2;
+    body.push_str("<table id=\"clients\"><thead><tr><th>Risk</th><th>Score</th><th>Client</th><th>Grant</th><th>State</th><th>Findings</th></tr></thead><tbody>");
+    for c in clients {
+        let findings: Vec<String> = c
+            .findings
+            .iter()
+            .filter(|f| !f.suppressed)
+            .map(|f| {
+                let new = marks_new && f.first_seen == report.generated_at;
+                format!(
+                    "{}{}",
+                    rule_with_title(&f.rule_id),
+                    if new {
+                        " <span class=\"new\">new</span>"
+                    } else {
+                        ""
+                    }
+                )
+            })
+            .collect();
+        let mut findings = findings;
+        if c.unreadable.is_some() {
+            findings.push("<span class=\"warn\">unreadable record, not judged</span>".into());
+        }
+        let _ = write!(
+            body,
+            "<tr><td>{}</td><td>{}</td><td><a href=\"clients/{}\">{}</a></td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            badge(c.risk_level),
+            c.risk_score,
+            encode_segment(&c.client_id),
+            escape(&c.client_name),
+            escape(&c.grant_type),
+            escape(&c.state),
+            findings.join("<br>")
+        );
+    }
+    body.push_str("</tbody></table>");
+    rules_table(&mut body, report);
+    page("scopewatch report", &body)
+}
+
+/// The title, the audit it shows, and the links to the orgs, the history and the diff.
+fn report_header(body: &mut String, report: &Report, filtered: bool, nav: &Nav) {
     let _ = write!(
         body,
-        "<h1>scopewatch: OAuth client risk</h1><p class=\"muted\">Audit <code>{}</code> of {} at {} (policy {}).{}</p>",
+        "<p id=\"links\"><a href=\"{}\">← all organizations</a> · <a href=\"audits\">history</a> · \
+<a href=\"audits/{}/diff\">what changed since the previous audit</a></p>\
+<h1>scopewatch: OAuth client risk</h1><p class=\"muted\">Audit <code>{}</code> of {} at {} (policy {}).{}</p>",
+        nav.orgs_href,
+        encode_segment(&report.audit_id),
         escape(&report.audit_id),
         escape(
             &report
@@ -150,6 +107,10 @@ pub fn report_page(
         escape(&report.policy.name),
         if filtered { " Filtered view." } else { "" }
     );
+}
+
+fn summary_cards(body: &mut String, report: &Report) {
+    let s = &report.summary;
     body.push_str("<div class=\"cards\">");
     let _ = write!(
         body,
@@ -158,7 +119,7 @@ pub fn report_page(
     );
     let _ = write!(
         body,
-        "<div class=\"card\" id=\"high-risk\"><b>{}</b>high risk</div>",
+        "<div class=\"card\" id=\"high-risk\"><b>{}</b>high risk (HIGH + CRITICAL)</div>",
         s.high_risk_count
     );
     let _ = write!(
@@ -177,31 +138,6 @@ pub fn report_page(
         );
     }
     body.push_str("</div>");
-    body.push_str(&trend_chart(trend));
-    for w in &report.warnings {
-        let _ = write!(body, "<p class=\"warn\">{}</p>", escape(w));
-    }
-    body.push_str("<table id=\"clients\"><thead><tr><th>Risk</th><th>Score</th><th>Client</th><th>Grant</th><th>State</th><th>Findings</th></tr></thead><tbody>");
-    for c in clients {
-        let mut findings: Vec<String> = c.active_rule_ids().into_iter().map(escape).collect();
-        if c.unreadable.is_some() {
-            findings.push("<span class=\"warn\">unreadable record, not judged</span>".into());
-        }
-        let _ = write!(
-            body,
-            "<tr><td>{}</td><td>{}</td><td><a href=\"clients/{}\">{}</a></td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            badge(c.risk_level),
-            c.risk_score,
-            encode_segment(&c.client_id),
-            escape(&c.client_name),
-            escape(&c.grant_type),
-            escape(&c.state),
-            findings.join(", ")
-        );
-    }
-    body.push_str("</tbody></table>");
-    rules_table(&mut body, report);
-    page("scopewatch report", &body)
 }
 
 /// The audit's rules with what each means for an auditor: title, severity, the controls it
@@ -229,16 +165,22 @@ fn list_or_none(items: Vec<String>, separator: &str) -> String {
     }
 }
 
-/// One client's page: facts, then each finding with evidence, remediation, waiver, first seen.
+/// One client's page: its one recommended action first, then its facts, its changes, each
+/// finding with evidence, remediation, waiver and first seen, and its Terraform fix.
 pub fn client_page(report: &Report, c: &ClientReport) -> String {
     let mut body = String::new();
     let _ = write!(
         body,
-        "<p><a href=\"../report\">← all clients</a></p><h1>{} {}</h1><p class=\"muted\">{}</p><table>",
+        "<p><a href=\"../report\">← all clients</a> · <a href=\"../audits\">history</a></p><h1>{} {}</h1><p class=\"muted\">{}</p>",
         escape(&c.client_name),
         badge(c.risk_level),
         escape(c.description.as_deref().unwrap_or("(no description)"))
     );
+    match recommended(report, c) {
+        Some(section) => body.push_str(&section),
+        None => body.push_str("<p id=\"recommended\">Nothing to fix: no open finding.</p>"),
+    }
+    body.push_str("<table id=\"facts\">");
     for (k, v) in facts(c) {
         let _ = write!(body, "<tr><th>{k}</th><td>{v}</td></tr>");
     }
@@ -255,8 +197,9 @@ pub fn client_page(report: &Report, c: &ClientReport) -> String {
     if c.findings.is_empty() {
         body.push_str("<p>No findings.</p>");
     }
+    let divisions = division_names(c);
     for f in &c.findings {
-        finding_section(&mut body, f, report.rule(&f.rule_id));
+        finding_section(&mut body, f, report.rule(&f.rule_id), &divisions);
     }
     if let Some(snippet) = terraform::client_snippet(report, c) {
         let _ = write!(
@@ -273,6 +216,41 @@ pub fn client_page(report: &Report, c: &ClientReport) -> String {
         escape(&report.audit_id)
     );
     page(&format!("{} — scopewatch", c.client_name), &body)
+}
+
+/// `(division id, its name)` of the client's role grants whose division has a name.
+fn division_names(c: &ClientReport) -> Vec<(&str, &str)> {
+    let mut names: Vec<(&str, &str)> = c
+        .roles
+        .iter()
+        .filter_map(|r| Some((r.division_id.as_str(), r.division_name.as_deref()?)))
+        .filter(|(id, name)| *id != "*" && !id.is_empty() && id != name)
+        .collect();
+    names.sort_unstable();
+    names.dedup();
+    names
+}
+
+/// An evidence line with each known division id shown as `'name' (id)`: where `division <id>`
+/// stands as a whole word (not the start of a longer id).
+fn with_division_names(line: &str, divisions: &[(&str, &str)]) -> String {
+    let mut out = String::with_capacity(line.len());
+    let mut rest = line;
+    while let Some(at) = rest.find("division ") {
+        let (before, after) = rest.split_at(at + "division ".len());
+        out.push_str(before);
+        let end = after
+            .find(|ch: char| !(ch.is_alphanumeric() || ch == '-' || ch == '_'))
+            .unwrap_or(after.len());
+        let id = &after[..end];
+        match divisions.iter().find(|(known, _)| *known == id) {
+            Some((_, name)) => out.push_str(&format!("'{name}' ({id})")),
+            None => out.push_str(id),
+        }
+        rest = &after[end..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// The client's facts table, row by row: a heading and its HTML.
@@ -328,9 +306,14 @@ fn facts(c: &ClientReport) -> [(&'static str, String); 13] {
     ]
 }
 
-/// One finding: severity and title, detail, evidence, remediation, rule and the controls it
-/// maps to, first seen, waiver.
-fn finding_section(body: &mut String, f: &Finding, rule: Option<&RuleEntry>) {
+/// One finding: severity and title, detail, evidence (division ids with their names),
+/// remediation, rule and the controls it maps to, first seen, waiver.
+fn finding_section(
+    body: &mut String,
+    f: &Finding,
+    rule: Option<&RuleEntry>,
+    divisions: &[(&str, &str)],
+) {
     let _ = write!(
         body,
         "<section class=\"finding\"><h3>{} {}{}</h3><p>{}</p><ul>",
@@ -344,7 +327,11 @@ fn finding_section(body: &mut String, f: &Finding, rule: Option<&RuleEntry>) {
         escape(&f.detail)
     );
     for e in &f.evidence {
-        let _ = write!(body, "<li><code>{}</code></li>", escape(e));
+        let _ = write!(
+            body,
+            "<li><code>{}</code></li>",
+            escape(&with_division_names(e, divisions))
+        );
     }
     let _ = write!(
         body,
@@ -454,13 +441,14 @@ fn trail_sections(body: &mut String, c: &ClientReport) {
     }
 }
 
-/// "used N of M permissions", what was used, what is unused, and the suggestion.
+/// "used N of M permissions" on one line; what was used, what is unused and the suggestion in
+/// a `<details>` a reader opens when they want the lists.
 fn least_privilege(c: &ClientReport) -> String {
     let Some(summary) = c.least_privilege_summary() else {
         return "no endpoint evidence".into();
     };
     let join = |items: &[String]| list_or_none(items.iter().map(|s| escape(s)).collect(), ", ");
-    if let Some(p) = &c.permission_usage {
+    let lists = if let Some(p) = &c.permission_usage {
         let role: Vec<String> = p
             .suggested_role
             .permission_policies
@@ -473,21 +461,34 @@ fn least_privilege(c: &ClientReport) -> String {
         } else {
             format!("<br>held conditionally: {}", join(&p.conditional))
         };
-        return format!(
-            "{summary}<br>used: {}<br>unused: {}{conditional}<br>suggested role: {}",
-            join(&p.used),
-            join(&p.unused),
-            join(&role)
-        );
-    }
-    match &c.scope_usage {
-        Some(s) => format!(
-            "{summary}<br>used: {}<br>unused: {}<br>suggested scopes: {}",
-            join(&s.used),
-            join(&s.unused),
-            join(&s.suggested_scopes)
+        Some((
+            format!("{} unused", p.unused_count),
+            format!(
+                "used: {}<br>unused: {}{conditional}<br>suggested role: {}",
+                join(&p.used),
+                join(&p.unused),
+                join(&role)
+            ),
+        ))
+    } else {
+        c.scope_usage.as_ref().map(|s| {
+            (
+                format!("{} unused", s.unused.len()),
+                format!(
+                    "used: {}<br>unused: {}<br>suggested scopes: {}",
+                    join(&s.used),
+                    join(&s.unused),
+                    join(&s.suggested_scopes)
+                ),
+            )
+        })
+    };
+    match lists {
+        Some((unused, lists)) => format!(
+            "<span id=\"least-privilege\">{}, {unused}</span><details><summary>the lists and the suggestion</summary>{lists}</details>",
+            escape(&summary)
         ),
-        None => summary,
+        None => escape(&summary),
     }
 }
 
@@ -540,6 +541,19 @@ mod tests {
         assert!(
             cell.contains("<br>held conditionally: routing:queue:view (named resources: 2)<br>"),
             "{cell}"
+        );
+    }
+
+    #[test]
+    fn division_ids_in_evidence_are_shown_with_their_names() {
+        let divisions = [("d-1", "Sales"), ("d-10", "Support")];
+        assert_eq!(
+            with_division_names("role 'Admin' (division d-10)", &divisions),
+            "role 'Admin' (division 'Support' (d-10))"
+        );
+        assert_eq!(
+            with_division_names("role 'Admin' (all divisions)", &divisions),
+            "role 'Admin' (all divisions)"
         );
     }
 }

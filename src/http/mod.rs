@@ -1,17 +1,23 @@
 //! The HTTP API: the router, its state and its middleware. Handlers read the cache
 //! and the history; they never call Genesys.
 
+mod actions;
 mod audits;
 mod auth;
+mod chart;
 mod clients;
 pub mod error;
 mod expensive;
 mod failures;
+mod history_html;
 pub mod html;
+mod markup;
 mod orgs;
 mod plain;
+mod plan_html;
 mod query;
 mod report;
+mod report_links;
 mod routes;
 pub mod server;
 mod state;

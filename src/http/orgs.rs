@@ -12,7 +12,7 @@ use chrono::Utc;
 use serde_json::{Value, json};
 
 use super::error::ApiError;
-use super::html::{self, encode_segment, escape};
+use super::markup::{self, encode_segment, escape};
 use super::query::wants_html;
 use super::state::{AppState, OrgState};
 
@@ -59,7 +59,7 @@ pub(super) async fn list(State(state): State<AppState>, headers: HeaderMap) -> R
         return (
             [
                 (header::CONTENT_TYPE, "text/html; charset=utf-8"),
-                (header::CONTENT_SECURITY_POLICY, html::CSP),
+                (header::CONTENT_SECURITY_POLICY, markup::CSP),
             ],
             index_page(&state),
         )
@@ -69,38 +69,84 @@ pub(super) async fn list(State(state): State<AppState>, headers: HeaderMap) -> R
     Json(json!({ "orgs": orgs })).into_response()
 }
 
-/// The HTML index of orgs: a row each, linking to its report.
+/// What the index shows of an org with a report: its risk counts, clients, age, Genesys'
+/// name and the plan's first action.
+struct Row<'a> {
+    org: &'a OrgState,
+    report: Option<std::sync::Arc<crate::cache::CachedReport>>,
+}
+
+impl Row<'_> {
+    /// Riskiest first: CRITICAL clients, then HIGH, MEDIUM, LOW; orgs without a report last.
+    fn rank(&self) -> impl Ord {
+        let levels = self.report.as_ref().map(|c| {
+            let l = &c.report.summary.by_risk_level;
+            (l.critical, l.high, l.medium, l.low)
+        });
+        std::cmp::Reverse(levels)
+    }
+}
+
+/// The HTML index of orgs, riskiest first: a row each, linking to its report.
 fn index_page(state: &AppState) -> String {
+    let mut orgs: Vec<Row> = state
+        .orgs
+        .values()
+        .map(|org| Row {
+            org,
+            report: org.cache.get(),
+        })
+        .collect();
+    orgs.sort_by(|a, b| {
+        a.rank()
+            .cmp(&b.rank())
+            .then_with(|| a.org.name.cmp(&b.org.name))
+    });
     let mut rows = String::new();
-    for org in state.orgs.values() {
+    for Row { org, report } in &orgs {
         let link = format!("/orgs/{}/report", encode_segment(&org.name));
-        let (high, total, age) = match org.cache.get() {
+        let cells = match report {
             Some(cached) => {
                 let r = &cached.report;
+                let l = &r.summary.by_risk_level;
                 let minutes = (Utc::now() - r.generated_at).num_minutes().max(0);
-                (
-                    r.summary.high_risk_count.to_string(),
+                [
+                    escape(r.organization.as_ref().map_or("", |o| o.name.as_str())),
+                    l.critical.to_string(),
+                    l.high.to_string(),
                     r.summary.total_clients.to_string(),
-                    format!("{minutes} min"),
-                )
+                    format!("{minutes} min ago"),
+                    r.actions
+                        .first()
+                        .map_or_else(String::new, |a| escape(&a.title)),
+                ]
             }
-            None => ("–".into(), "–".into(), "no report yet".into()),
+            None => [
+                String::new(),
+                "–".into(),
+                "–".into(),
+                "–".into(),
+                "no report yet".into(),
+                String::new(),
+            ],
         };
+        let [genesys, critical, high, total, age, first] = cells;
         let _ = write!(
             rows,
-            "<tr><td><a href=\"{}\">{}</a></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            "<tr><td><a href=\"{}\">{}</a></td><td class=\"genesys-name\">{genesys}</td><td>{}</td><td class=\"critical-count\">{critical}</td>\
+<td class=\"high-count\">{high}</td><td>{total}</td><td>{age}</td><td>{first}</td></tr>",
             escape(&link),
             escape(&org.name),
             escape(&org.region),
-            high,
-            total,
-            escape(&age)
         );
     }
-    format!(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>scopewatch: organizations</title>\
-<style>body{{font-family:system-ui,sans-serif;margin:2em}}table{{border-collapse:collapse}}td,th{{border-bottom:1px solid #ddd;padding:.3em .8em;text-align:left}}</style></head>\
-<body><h1>Audited organizations</h1><table><thead><tr><th>org</th><th>region</th><th>high risk</th><th>clients</th><th>last good report</th></tr></thead><tbody>{rows}</tbody></table></body></html>"
+    markup::page(
+        "scopewatch: organizations",
+        &format!(
+            "<h1>Audited organizations</h1><p class=\"muted\">Riskiest first: by CRITICAL clients, then HIGH.</p>\
+<table id=\"orgs\"><thead><tr><th>Org</th><th>Genesys name</th><th>Region</th><th>CRITICAL</th><th>HIGH</th><th>Clients</th>\
+<th>Last good report</th><th>Fix first</th></tr></thead><tbody>{rows}</tbody></table>"
+        ),
     )
 }
 

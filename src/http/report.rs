@@ -12,6 +12,7 @@ use super::error::{ApiError, clip};
 use super::expensive::Expensive;
 use super::html;
 use super::query::{param, params, wants_html};
+use super::state::Prefix;
 use crate::audit::report::{ClientReport, Report, RiskLevel};
 use crate::audit::rules::rule_meta;
 use crate::cache::{CachedReport, ReportCache, View};
@@ -89,6 +90,21 @@ impl Filter {
             grant_type: param(pairs, "grant_type").map(str::to_string),
             rule,
         })
+    }
+
+    /// The filter as the page's links carry it.
+    fn pairs(&self) -> Vec<(&'static str, String)> {
+        let mut pairs = Vec::new();
+        if let Some(level) = self.risk_level {
+            pairs.push(("risk_level", level.as_str().to_string()));
+        }
+        if let Some(rule) = &self.rule {
+            pairs.push(("rule", rule.clone()));
+        }
+        if let Some(grant) = &self.grant_type {
+            pairs.push(("grant_type", grant.clone()));
+        }
+        pairs
     }
 
     fn is_empty(&self) -> bool {
@@ -254,6 +270,7 @@ async fn view_of(
     cached: Arc<CachedReport>,
     history: &History,
     expensive: &Expensive,
+    prefix: &Prefix,
 ) -> Result<Arc<View>, ApiError> {
     match (ask.format, ask.filter.is_empty() && !ask.pretty) {
         (Format::Json, true) => Ok(cached.json.clone()),
@@ -263,9 +280,18 @@ async fn view_of(
             // threads), not kept.
             let trend = history.trend(60).await;
             let filter = ask.filter;
+            let nav = html::Nav {
+                filter: filter.pairs(),
+                orgs_href: orgs_href(prefix),
+            };
             blocking(move || {
                 let kept = (!filter.is_empty()).then(|| filter.kept(&cached.report));
-                View::new(html::report_page(&cached.report, kept.as_deref(), &trend))
+                View::new(html::report_page(
+                    &cached.report,
+                    kept.as_deref(),
+                    &trend,
+                    &nav,
+                ))
             })
             .await
         }
@@ -319,10 +345,20 @@ fn body_of(view: &View, format: Format, gzip_ok: bool) -> Response {
     response
 }
 
+/// `/orgs` relative to a page at `{prefix}/report`.
+pub(super) fn orgs_href(prefix: &Prefix) -> &'static str {
+    if prefix.0.is_empty() {
+        "orgs"
+    } else {
+        "../../orgs"
+    }
+}
+
 pub(super) async fn get_report(
     State(cache): State<Arc<ReportCache>>,
     State(history): State<Arc<History>>,
     State(expensive): State<Arc<Expensive>>,
+    State(prefix): State<Prefix>,
     headers: HeaderMap,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
@@ -333,7 +369,7 @@ pub(super) async fn get_report(
         StatusCode::NOT_MODIFIED.into_response()
     } else {
         let format = ask.format;
-        let view = view_of(ask, cached, &history, &expensive).await?;
+        let view = view_of(ask, cached, &history, &expensive, &prefix).await?;
         body_of(&view, format, accepts_gzip(&headers))
     };
     let h = response.headers_mut();

@@ -6,7 +6,7 @@
 use axum::routing::{MethodFilter, MethodRouter, on};
 
 use super::state::{AppState, OrgState};
-use super::{audits, clients, orgs, report, system};
+use super::{actions, audits, clients, orgs, report, system};
 
 /// The methods the API answers with.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -83,6 +83,7 @@ pub(super) static ROUTES: &[Route] = &[
         Get,
         Org(|m| on(m, clients::get_remediation)),
     ),
+    route("/actions", Get, Org(|m| on(m, actions::get_actions))),
     route("/audits", Get, Org(|m| on(m, audits::list))),
     route("/audits", Post, Org(|m| on(m, audits::start))),
     route("/audits/{audit_id}", Get, Org(|m| on(m, audits::get_one))),

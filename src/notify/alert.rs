@@ -9,6 +9,9 @@ use crate::audit::severity::Severity;
 /// At most this many clients are named in one message; the rest are counted.
 pub const MAX_CLIENTS: usize = 20;
 
+/// At most this many actions of the report's plan are named in one message, one line each.
+pub(super) const MAX_ACTIONS: usize = 5;
+
 /// Longer client names are cut: a name is free text set by whoever made the client.
 const MAX_NAME_CHARS: usize = 100;
 
@@ -39,6 +42,17 @@ pub struct Alert {
     pub more_clients: usize,
     /// New findings at or above the threshold, over every client (listed or not).
     pub total_findings: usize,
+    /// The first actions of the report's plan (at most `MAX_ACTIONS`), most risk removed first.
+    pub actions: Vec<AlertAction>,
+}
+
+/// One action of the report's plan, as a message names it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AlertAction {
+    pub id: String,
+    pub title: String,
+    pub severity: Severity,
+    pub risk_removed: u64,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -109,6 +123,17 @@ impl Alert {
             clients,
             more_clients,
             total_findings,
+            actions: report
+                .actions
+                .iter()
+                .take(MAX_ACTIONS)
+                .map(|a| AlertAction {
+                    id: a.id.clone(),
+                    title: a.title.clone(),
+                    severity: a.severity,
+                    risk_removed: a.risk_removed,
+                })
+                .collect(),
         })
     }
 }
@@ -196,6 +221,25 @@ mod tests {
                 .iter()
                 .all(|f| f.severity >= Severity::High)
         );
+    }
+
+    #[test]
+    fn the_alert_names_the_first_actions_of_the_plan_in_order() {
+        let clients: Vec<Client> = (0..3).map(|i| admin(&format!("c{i}"), "A")).collect();
+        let mut r = report(clients, &[]);
+        let first = r.actions[0].clone();
+        r.actions = (0..MAX_ACTIONS + 2)
+            .map(|i| crate::audit::report::Action {
+                id: format!("a{i}"),
+                risk_removed: 100 - i as u64,
+                ..first.clone()
+            })
+            .collect();
+        let alert = Alert::from_report(&r, Severity::High, &Origin::default()).unwrap();
+        let ids: Vec<&str> = alert.actions.iter().map(|a| a.id.as_str()).collect();
+        assert_eq!(ids, ["a0", "a1", "a2", "a3", "a4"]);
+        assert_eq!(alert.actions[1].risk_removed, 99);
+        assert_eq!(alert.actions[0].title, first.title);
     }
 
     #[test]

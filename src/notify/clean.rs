@@ -4,7 +4,7 @@
 //! "• CRITICAL ..." line), and bidi or invisible characters would show one thing and mean
 //! another.
 
-use super::alert::{Alert, AlertClient, AlertFinding};
+use super::alert::{Alert, AlertAction, AlertClient, AlertFinding};
 use crate::render::invisible::is_invisible;
 
 /// `text` on one line: control characters (newlines, tabs, ESC, NUL) become a space, format
@@ -45,6 +45,16 @@ pub(super) fn alert(alert: &Alert) -> Alert {
         clients,
         more_clients: alert.more_clients,
         total_findings: alert.total_findings,
+        actions: alert
+            .actions
+            .iter()
+            .map(|a| AlertAction {
+                id: one_line(&a.id),
+                title: one_line(&a.title),
+                severity: a.severity,
+                risk_removed: a.risk_removed,
+            })
+            .collect(),
     }
 }
 

@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use super::alert::Alert;
+use super::alert::{Alert, AlertAction};
 use super::clean;
 use crate::config::WebhookFormat;
 
@@ -55,6 +55,16 @@ fn more(alert: &Alert) -> Option<String> {
     })
 }
 
+/// `SEVERITY title (risk N)`: one action of the plan on one line.
+fn action_line(a: &AlertAction) -> String {
+    format!(
+        "{} {} (removes {} risk points)",
+        a.severity.as_str(),
+        a.title,
+        a.risk_removed
+    )
+}
+
 /// A link can be followed only when it is absolute (`SCOPEWATCH_PUBLIC_URL` is set).
 fn absolute(url: Option<&str>) -> Option<&str> {
     url.filter(|url| url.starts_with("http://") || url.starts_with("https://"))
@@ -95,6 +105,12 @@ fn plain(alert: &Alert) -> Value {
         "total_findings": alert.total_findings,
         "more_clients": alert.more_clients,
         "findings": findings,
+        "actions": alert.actions.iter().map(|a| json!({
+            "id": a.id,
+            "title": a.title,
+            "severity": a.severity.as_str(),
+            "risk_removed": a.risk_removed,
+        })).collect::<Vec<Value>>(),
     })
 }
 
@@ -123,6 +139,17 @@ fn slack(alert: &Alert) -> Value {
         "type": "section",
         "text": {"type": "mrkdwn", "text": slack_escape(&headline(alert))},
     })];
+    if !alert.actions.is_empty() {
+        let lines: Vec<String> = alert
+            .actions
+            .iter()
+            .map(|a| format!("\n• {}", slack_escape(&action_line(a))))
+            .collect();
+        blocks.push(json!({
+            "type": "section",
+            "text": {"type": "mrkdwn", "text": cut(format!("*Fix first*{}", lines.concat()), SLACK_SECTION_CHARS)},
+        }));
+    }
     for c in &alert.clients {
         let name = slack_escape(&c.name);
         let mut text = match (absolute(c.url.as_deref()), &c.url) {
@@ -177,6 +204,12 @@ fn teams(alert: &Alert) -> Value {
         "weight": "Bolder",
         "wrap": true,
     })];
+    if !alert.actions.is_empty() {
+        body.push(text_block("**Fix first**".into()));
+        for a in &alert.actions {
+            body.push(text_block(teams_escape(&format!("- {}", action_line(a)))));
+        }
+    }
     for c in &alert.clients {
         let name = teams_escape(&c.name);
         let id = teams_escape(&c.id);
@@ -225,7 +258,7 @@ mod tests {
 
     use super::*;
     use crate::audit::severity::Severity;
-    use crate::notify::alert::{AlertClient, AlertFinding};
+    use crate::notify::alert::{AlertAction, AlertClient, AlertFinding};
     use crate::render::invisible::is_invisible;
 
     fn alert(public: bool, clients: usize, more_clients: usize) -> Alert {
@@ -267,7 +300,50 @@ mod tests {
                 .collect(),
             more_clients,
             total_findings: 2 * (clients + more_clients),
+            actions: vec![],
         }
+    }
+
+    #[test]
+    fn every_format_names_each_action_of_the_plan_on_one_line_after_the_headline() {
+        let mut a = alert(true, 1, 0);
+        a.actions = vec![
+            AlertAction {
+                id: "remove-admin-role".into(),
+                title: "Replace the admin-level role of 9 clients\n• CRITICAL fake".into(),
+                severity: Severity::Critical,
+                risk_removed: 900,
+            },
+            AlertAction {
+                id: "describe-clients".into(),
+                title: "Describe 3 clients".into(),
+                severity: Severity::Low,
+                risk_removed: 3,
+            },
+        ];
+        let json = body(&a, WebhookFormat::Json);
+        let actions = json["actions"].as_array().unwrap();
+        assert_eq!(actions.len(), 2);
+        assert_eq!(actions[0]["id"], "remove-admin-role");
+        assert_eq!(actions[0]["risk_removed"], 900);
+        assert_eq!(actions[1]["severity"], "LOW");
+        let slack = body(&a, WebhookFormat::Slack);
+        let plan = slack["blocks"][1]["text"]["text"].as_str().unwrap();
+        assert_eq!(
+            plan,
+            "*Fix first*\n• CRITICAL Replace the admin-level role of 9 clients • CRITICAL fake \
+             (removes 900 risk points)\n• LOW Describe 3 clients (removes 3 risk points)"
+        );
+        let teams = body(&a, WebhookFormat::Teams);
+        let card = teams["attachments"][0]["content"]["body"]
+            .as_array()
+            .unwrap();
+        assert_eq!(card[1]["text"], "**Fix first**");
+        assert_eq!(
+            card[3]["text"],
+            "\\- LOW Describe 3 clients \\(removes 3 risk points\\)"
+        );
+        assert_eq!(card.len(), 1 + 3 + 1, "headline, plan, the client");
     }
 
     #[test]

@@ -16,6 +16,34 @@ fn clip(text: &str, width: usize) -> String {
     }
 }
 
+/// Actions shown above the list; the rest are counted.
+const PLAN_ACTIONS: usize = 5;
+
+/// `Fix first`: the plan's first actions, one line each, most risk removed first.
+fn plan(report: &Report) -> String {
+    if report.actions.is_empty() {
+        return String::new();
+    }
+    let mut out = String::from("Fix first (risk points removed, action):\n");
+    for a in report.actions.iter().take(PLAN_ACTIONS) {
+        out.push_str(&format!(
+            "{:>6}  {:<9} {}\n",
+            a.risk_removed,
+            a.severity.as_str(),
+            clip(&a.title, 100).trim_end()
+        ));
+    }
+    let more = report.actions.len().saturating_sub(PLAN_ACTIONS);
+    if more > 0 {
+        out.push_str(&format!(
+            "  and {more} more action{} (the report's `actions`)\n",
+            if more == 1 { "" } else { "s" }
+        ));
+    }
+    out.push('\n');
+    out
+}
+
 pub fn to_table(report: &Report) -> String {
     let s = &report.summary;
     let mut out = format!(
@@ -44,6 +72,7 @@ pub fn to_table(report: &Report) -> String {
         out.push_str(&format!("warning: {w}\n"));
     }
     out.push('\n');
+    out.push_str(&plan(report));
     out.push_str(&format!(
         "{:<9} {:>5}  {:<36}  {:<18}  {}\n",
         "RISK", "SCORE", "CLIENT", "GRANT", "FINDINGS"
@@ -87,7 +116,8 @@ pub fn to_table(report: &Report) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::audit::rules::testkit::{client, policy, snapshot};
+    use crate::audit::policy::AuditPolicy;
+    use crate::audit::rules::testkit::{client, policy, snapshot, with_roles};
     use crate::audit::snapshot::UnreadableClient;
     use crate::audit::{AuditRun, judge};
 
@@ -116,5 +146,48 @@ mod tests {
             ),
             "{table}"
         );
+    }
+
+    #[test]
+    fn the_plan_comes_before_the_list_riskiest_action_first() {
+        let mut s = snapshot();
+        s.clients = vec![
+            with_roles(client("CLIENT-CREDENTIALS"), &[("master", "d1")]),
+            client("PASSWORD"),
+        ];
+        s.clients[1].id = "c2".into();
+        // Both used, so neither is deleted: two actions.
+        s.usage = crate::audit::snapshot::Usage::Known {
+            window_start: chrono::NaiveDate::from_ymd_opt(2026, 8, 3).unwrap(),
+            last_used: ["c1", "c2"]
+                .into_iter()
+                .map(|id| {
+                    (
+                        id.to_string(),
+                        chrono::NaiveDate::from_ymd_opt(2026, 10, 30).unwrap(),
+                    )
+                })
+                .collect(),
+            calls: Default::default(),
+        };
+        let at = s.collected_at;
+        let report = judge(
+            s,
+            &AuditPolicy::builtin(),
+            &AuditRun {
+                audit_id: "a1".into(),
+                started_at: at,
+                generated_at: at,
+                first_seen: &|_| None,
+            },
+        );
+        assert!(report.actions.len() >= 2, "{:?}", report.actions);
+        let table = to_table(&report);
+        let plan = table.find("Fix first").expect("a plan");
+        let list = table.find("RISK ").expect("the list");
+        assert!(plan < list, "{table}");
+        let first = table.find(&report.actions[0].title).expect("first action");
+        let second = table.find(&report.actions[1].title).expect("second action");
+        assert!(plan < first && first < second && second < list, "{table}");
     }
 }

@@ -55,21 +55,47 @@ async fn three_orgs() -> ThreeOrgs {
     storm
         .faults()
         .rate_limit_storm_until(chrono::Utc::now() + chrono::Duration::seconds(60), 30);
+    let entries = [
+        ("good", &good, "GOOD_SECRET"),
+        ("wrong", &wrong, "WRONG_SECRET"),
+        ("storm", &storm, "GOOD_SECRET"),
+    ];
+    let (base, database_url, stop, server) = serve_orgs(&entries).await;
+    ThreeOrgs {
+        base,
+        http: reqwest::Client::new(),
+        database_url,
+        _sims: vec![good, wrong, storm],
+        stop: Some(stop),
+        server,
+    }
+}
+
+type Served = (
+    String,
+    String,
+    tokio::sync::oneshot::Sender<()>,
+    tokio::task::JoinHandle<std::io::Result<()>>,
+);
+
+/// Serves `(name, simulator, secret variable)` orgs from one orgs file, the schedule on: its
+/// base URL, database, stop switch and server task.
+async fn serve_orgs(orgs: &[(&str, &scopewatch_sim::RunningSim, &str)]) -> Served {
     let dir = std::env::temp_dir().join(format!("scopewatch-orgs-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let file = dir.join(format!(
         "orgs-{}.toml",
-        good.base_url().replace([':', '/'], "_")
+        orgs[0].1.base_url().replace([':', '/'], "_")
     ));
-    let entry = |name: &str, sim: &scopewatch_sim::RunningSim, secret_var: &str| {
-        format!(
-            "[[org]]\nname = \"{name}\"\napi_base_url = \"{0}\"\nlogin_base_url = \"{0}\"\nclient_id = \"{CLIENT_ID}\"\nclient_secret_env = \"{secret_var}\"\n\n",
-            sim.base_url()
-        )
-    };
-    let text = entry("good", &good, "GOOD_SECRET")
-        + &entry("wrong", &wrong, "WRONG_SECRET")
-        + &entry("storm", &storm, "GOOD_SECRET");
+    let text: String = orgs
+        .iter()
+        .map(|(name, sim, secret_var)| {
+            format!(
+                "[[org]]\nname = \"{name}\"\napi_base_url = \"{0}\"\nlogin_base_url = \"{0}\"\nclient_id = \"{CLIENT_ID}\"\nclient_secret_env = \"{secret_var}\"\n\n",
+                sim.base_url()
+            )
+        })
+        .collect();
     std::fs::write(&file, text).unwrap();
     let database_url = temp_database();
     let env: BTreeMap<String, String> = [
@@ -90,14 +116,85 @@ async fn three_orgs() -> ThreeOrgs {
     let server = tokio::spawn(app.run_until_stopped(async {
         let _ = stopped.await;
     }));
-    ThreeOrgs {
+    (base, database_url, stop, server)
+}
+
+/// The HTML index lists the riskiest org first, with its CRITICAL and HIGH counts and the name
+/// Genesys gives it.
+#[tokio::test]
+async fn the_orgs_page_lists_the_riskiest_org_first_with_its_critical_and_high_counts() {
+    let mut quiet_org = org(3);
+    quiet_org.organization_name = "Quiet Genesys Org".into();
+    let mut risky_org = org(40);
+    risky_org.organization_name = "Risky Genesys Org".into();
+    let quiet = start_sim(quiet_org).await;
+    let risky = start_sim(risky_org).await;
+    // Named so that the order by name is the opposite of the order by risk.
+    let (base, _db, stop, server) = serve_orgs(&[
+        ("a-quiet", &quiet, "GOOD_SECRET"),
+        ("b-risky", &risky, "GOOD_SECRET"),
+    ])
+    .await;
+    let mut orgs = ThreeOrgs {
         base,
         http: reqwest::Client::new(),
-        database_url,
-        _sims: vec![good, wrong, storm],
+        database_url: String::new(),
+        _sims: vec![quiet, risky],
         stop: Some(stop),
         server,
+    };
+    for name in ["a-quiet", "b-risky"] {
+        assert!(
+            orgs.until_ok(&format!("/orgs/{name}/report"), Duration::from_secs(20))
+                .await
+        );
     }
+    let counts = |name: &str| {
+        let name = name.to_string();
+        let orgs = &orgs;
+        async move {
+            let r = orgs.json(&format!("/orgs/{name}/report")).await;
+            let l = &r["summary"]["by_risk_level"];
+            (l["CRITICAL"].as_u64().unwrap(), l["HIGH"].as_u64().unwrap())
+        }
+    };
+    let (quiet_critical, _) = counts("a-quiet").await;
+    let (risky_critical, risky_high) = counts("b-risky").await;
+    assert!(
+        risky_critical > quiet_critical,
+        "the case this test is about"
+    );
+    let page = orgs
+        .http
+        .get(format!("{}/orgs", orgs.base))
+        .header("Accept", "text/html")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let risky_row = page.find("href=\"/orgs/b-risky/report\"").unwrap();
+    let quiet_row = page.find("href=\"/orgs/a-quiet/report\"").unwrap();
+    assert!(risky_row < quiet_row, "riskiest first: {page}");
+    let row = page[risky_row..].split("</tr>").next().unwrap();
+    assert!(
+        row.contains("<td class=\"genesys-name\">Risky Genesys Org</td>"),
+        "{row}"
+    );
+    assert!(
+        row.contains(&format!(
+            "<td class=\"critical-count\">{risky_critical}</td>"
+        )),
+        "{row}"
+    );
+    assert!(
+        row.contains(&format!("<td class=\"high-count\">{risky_high}</td>")),
+        "{row}"
+    );
+    assert!(page.contains("<th>CRITICAL</th><th>HIGH</th>"));
+    let _ = orgs.stop.take().unwrap().send(());
+    let _ = tokio::time::timeout(Duration::from_secs(12), &mut orgs.server).await;
 }
 
 #[tokio::test]

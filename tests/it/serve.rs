@@ -73,6 +73,41 @@ fn serve_demo_serves_a_report_and_exits_0_on_sigterm() {
         }
     });
     assert_eq!(report["summary"]["total_clients"], 301);
+    // The demo's action plan: non-empty, ranked by risk removed, served at /actions, and first
+    // on the HTML page.
+    let actions = report["actions"].as_array().expect("actions");
+    assert!(actions.len() >= 3, "{actions:?}");
+    let risks: Vec<u64> = actions
+        .iter()
+        .map(|a| a["risk_removed"].as_u64().unwrap())
+        .collect();
+    assert!(risks.windows(2).all(|w| w[0] >= w[1]), "{risks:?}");
+    let (served, page) = runtime.block_on(async {
+        let get = |path: &str, accept: &str| {
+            reqwest::Client::new()
+                .get(format!("{base}{path}"))
+                .bearer_auth(API_TOKEN)
+                .header("Accept", accept)
+                .send()
+        };
+        let served: serde_json::Value = get("/actions", "application/json")
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let page = get("/report", "text/html")
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        (served, page)
+    });
+    assert_eq!(&served["actions"], &report["actions"]);
+    let body = page.split("<body>").nth(1).unwrap();
+    let first_heading = body.split("<h2>").nth(1).unwrap();
+    assert!(first_heading.starts_with("Fix first"), "{body}");
     let healthcheck = |base: &str| {
         Command::new(env!("CARGO_BIN_EXE_scopewatch"))
             .args(["healthcheck", "--url", &format!("{base}/healthz")])

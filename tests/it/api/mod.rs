@@ -4,6 +4,7 @@
 mod audits;
 mod auth;
 mod openapi;
+mod pages;
 mod remediation;
 mod report;
 mod shutdown;

@@ -105,7 +105,10 @@ async fn audit_writes_csv_table_sarif_and_terraform() {
     assert!(csv.starts_with("client_id,client_name,grant_type,is_public,total_scopes,flagged_scopes,risk_level,risk_score,findings,least_privilege,created_by,creator_state,changes,last_change,actions_performed,unreadable,compliance\n"));
     assert_eq!(csv.lines().count(), 32);
     let table = audit(&sim, &["--format", "table"], &[]);
-    assert!(text(&table).0.contains("31 clients:"));
+    let table = text(&table).0;
+    assert!(table.contains("31 clients:"));
+    let plan = table.find("Fix first").expect("the plan");
+    assert!(plan < table.find("RISK ").unwrap(), "{table}");
     let sarif = audit(&sim, &["--format", "sarif"], &[]);
     let sarif: serde_json::Value = serde_json::from_slice(&sarif.stdout).unwrap();
     assert_eq!(sarif["version"], "2.1.0");
