@@ -288,7 +288,8 @@ async fn slack_and_teams_messages_are_well_formed() {
             assert!(!body["text"].as_str().unwrap().is_empty(), "{body}");
             let blocks = body["blocks"].as_array().unwrap();
             assert!(
-                blocks.len() >= 2 && blocks.len() <= 2 + MAX_CLIENTS,
+                // The summary, the plan ("Fix first"), the clients, "and N more".
+                blocks.len() >= 3 && blocks.len() <= 3 + MAX_CLIENTS,
                 "{body}"
             );
             for block in blocks {
@@ -302,8 +303,10 @@ async fn slack_and_teams_messages_are_well_formed() {
                     other => panic!("unexpected block {other:?}: {body}"),
                 }
             }
+            let plan = blocks[1]["text"]["text"].as_str().unwrap();
+            assert!(plan.starts_with("*Fix first*\n• "), "{plan}");
             assert!(
-                blocks[1]["text"]["text"]
+                blocks[2]["text"]["text"]
                     .as_str()
                     .unwrap()
                     .contains(&format!("<{link}|"))
@@ -320,10 +323,14 @@ async fn slack_and_teams_messages_are_well_formed() {
             assert_eq!(card["version"], "1.4");
             let items = card["body"].as_array().unwrap();
             assert_eq!(items[0]["type"], "TextBlock");
-            assert_eq!(items[1]["type"], "Container");
-            assert_eq!(items[1]["items"][1]["type"], "FactSet");
+            assert_eq!(items[1]["text"], "**Fix first**");
+            let first = items
+                .iter()
+                .find(|i| i["type"] == "Container")
+                .expect("a client container after the plan");
+            assert_eq!(first["items"][1]["type"], "FactSet");
             assert!(
-                items[1]["items"][0]["text"]
+                first["items"][0]["text"]
                     .as_str()
                     .unwrap()
                     .contains(&format!("]({link})"))
