@@ -7,7 +7,7 @@ use std::future::Future;
 use std::io;
 use std::pin::{Pin, pin};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
@@ -144,7 +144,10 @@ pub async fn serve(
         let connection = hyper::server::conn::http1::Builder::new()
             .timer(TokioTimer::new())
             .header_read_timeout(limits.header_read_timeout)
-            .serve_connection(io, TowerToHyperService::new(router.clone()));
+            .serve_connection(
+                io,
+                TowerToHyperService::new(busy_while_answering(&router, &activity)),
+            );
         let connection = graceful.watch(connection);
         let open = open.clone();
         tokio::spawn(async move {
@@ -163,10 +166,54 @@ pub async fn serve(
     graceful.shutdown().await;
 }
 
-/// When a connection last moved a byte.
+/// `router`, with `activity` busy from each request's arrival until its answer is ready: a
+/// request waiting for its turn or being computed is not idle, whatever its bytes do. (Once
+/// the answer is sent, a reader that stops reading is idle again.)
+fn busy_while_answering(
+    router: &Router,
+    activity: &Arc<Activity>,
+) -> impl tower::Service<
+    axum::http::Request<hyper::body::Incoming>,
+    Response = axum::response::Response,
+    Error = std::convert::Infallible,
+    Future = impl Future<Output = Result<axum::response::Response, std::convert::Infallible>> + Send,
+> + Clone
++ Send
++ 'static {
+    let (router, activity) = (router.clone(), activity.clone());
+    tower::service_fn(move |request: axum::http::Request<hyper::body::Incoming>| {
+        let answering = Answering::new(&activity);
+        let router = router.clone();
+        async move {
+            let answer = tower::ServiceExt::oneshot(router, request).await;
+            drop(answering);
+            answer
+        }
+    })
+}
+
+/// One request being answered on a connection; it ends when dropped (answered or cancelled).
+struct Answering(Arc<Activity>);
+
+impl Answering {
+    fn new(activity: &Arc<Activity>) -> Answering {
+        activity.answering.fetch_add(1, Ordering::AcqRel);
+        Answering(activity.clone())
+    }
+}
+
+impl Drop for Answering {
+    fn drop(&mut self) {
+        self.0.touch();
+        self.0.answering.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+/// When a connection last moved a byte, and how many of its requests are being answered.
 struct Activity {
     started: Instant,
     last_ms: AtomicU64,
+    answering: AtomicUsize,
 }
 
 impl Activity {
@@ -174,6 +221,7 @@ impl Activity {
         Activity {
             started: Instant::now(),
             last_ms: AtomicU64::new(0),
+            answering: AtomicUsize::new(0),
         }
     }
 
@@ -182,21 +230,23 @@ impl Activity {
             .store(self.started.elapsed().as_millis() as u64, Ordering::Relaxed);
     }
 
-    /// How long no byte has moved.
+    /// How long no byte has moved while no request was being answered (zero while one is).
     fn idle(&self) -> Duration {
+        if self.answering.load(Ordering::Acquire) > 0 {
+            return Duration::ZERO;
+        }
         let last = Duration::from_millis(self.last_ms.load(Ordering::Relaxed));
         self.started.elapsed().saturating_sub(last)
     }
 
-    /// Resolves once no byte has moved for `limit`.
+    /// Resolves once the connection has been idle (as `idle` counts) for `limit`.
     async fn idle_for(&self, limit: Duration) {
         loop {
-            let last = Duration::from_millis(self.last_ms.load(Ordering::Relaxed));
-            let idle = self.started.elapsed().saturating_sub(last);
+            let idle = self.idle();
             if idle >= limit {
                 return;
             }
-            tokio::time::sleep(limit - idle).await;
+            tokio::time::sleep((limit - idle).max(Duration::from_millis(10))).await;
         }
     }
 }
@@ -332,5 +382,27 @@ impl AsyncWrite for Tracked {
     fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         std::task::ready!(self.poll_pending(cx))?;
         Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Found in review: a request waiting for its turn under the expensive-request limit moved
+    /// no byte and was closed as "idle" to make room for a new connection.
+    #[test]
+    fn a_connection_answering_a_request_is_never_idle_and_is_idle_again_after() {
+        let activity = Arc::new(Activity::new());
+        std::thread::sleep(Duration::from_millis(600));
+        assert!(activity.idle() >= Duration::from_millis(600));
+        let answering = Answering::new(&activity);
+        std::thread::sleep(Duration::from_millis(30));
+        assert_eq!(activity.idle(), Duration::ZERO, "busy while answering");
+        drop(answering);
+        // The answer counts as activity: idle starts again from it, not from before.
+        assert!(activity.idle() < Duration::from_millis(500));
+        std::thread::sleep(Duration::from_millis(30));
+        assert!(activity.idle() >= Duration::from_millis(30));
     }
 }

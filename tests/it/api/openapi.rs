@@ -52,6 +52,32 @@ fn every_route_is_documented_and_every_documented_path_is_a_route() {
     assert_eq!(routes, documented);
 }
 
+/// Every schema name under `components.schemas` is defined once: YAML lets a second definition
+/// silently replace the first (two `Action` schemas once made every report fail schemathesis).
+#[test]
+fn every_schema_is_defined_once() {
+    let text = document();
+    let schemas = text
+        .split_once("\n  schemas:\n")
+        .expect("a components.schemas block")
+        .1;
+    let mut seen = BTreeSet::new();
+    for line in schemas.lines() {
+        if !line.starts_with(' ') && !line.is_empty() {
+            break;
+        }
+        if let Some(name) = line.strip_prefix("    ").and_then(|l| l.strip_suffix(':'))
+            && !name.starts_with(' ')
+        {
+            assert!(
+                seen.insert(name.to_string()),
+                "schema {name} is defined twice"
+            );
+        }
+    }
+    assert!(seen.len() > 20, "the parser found the schemas: {seen:?}");
+}
+
 /// The values of the `enum: [...]` list of the schema `name` (a flow sequence over one or more
 /// lines, as the document writes it).
 fn schema_enum(text: &str, name: &str) -> BTreeSet<String> {
