@@ -93,6 +93,10 @@ pub struct Org {
     /// The audit trail, oldest first (the generated one, then the changes made while serving).
     #[serde(default)]
     pub audits: Vec<TrailMessage>,
+    /// The org's IP allowlist (`networkWhitelist`): the networks its tokens may be used from.
+    /// Generated orgs have none.
+    #[serde(default)]
+    pub ip_allowlist: Vec<String>,
 }
 
 /// Why an org file could not be read or written.
