@@ -59,13 +59,14 @@ fn check(ctx: &Context, client: &Client) -> Option<Hit> {
     })
 }
 
-/// Whether `action` of this policy is one an evidence source needs (the IP allowlist is read
-/// only with `directory:organization:admin`). A narrowed policy is never one of them.
+/// The one permission beyond `view` an evidence source needs: Genesys opens the org's IP
+/// allowlist only to it (the IP allowlist source declares it from here).
+pub const IP_ALLOWLIST_PERMISSION: &str = "directory:organization:admin";
+
+/// Whether `action` of this policy is the IP allowlist's read. A narrowed policy never is.
 fn needed(policy: &crate::audit::snapshot::PermissionPolicy, action: &str) -> bool {
-    policy.narrowed.is_none() && {
-        let permission = format!("{}:{}:{action}", policy.domain, policy.entity);
-        crate::genesys::auditor_permissions().contains(&permission.as_str())
-    }
+    policy.narrowed.is_none()
+        && format!("{}:{}:{action}", policy.domain, policy.entity) == IP_ALLOWLIST_PERMISSION
 }
 
 #[cfg(test)]

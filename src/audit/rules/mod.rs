@@ -139,6 +139,7 @@ pub fn all_meta() -> impl Iterator<Item = &'static RuleMeta> {
         .chain(ORG_RULES.iter().map(|r| &r.meta))
 }
 
+pub use auditor_over_privileged::IP_ALLOWLIST_PERMISSION;
 pub use high_risk_scope::high_risk_scopes;
 pub use privilege_escalation::ESCALATION_SCOPES;
 

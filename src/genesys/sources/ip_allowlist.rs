@@ -4,6 +4,7 @@
 use genesys_api::read_models::IpAddressAuthentication;
 
 use super::source::{Collection, Reading, Source, Unreadable, apply};
+use crate::audit::rules::IP_ALLOWLIST_PERMISSION;
 use crate::audit::snapshot::Snapshot;
 use crate::genesys::trail::text;
 
@@ -14,7 +15,7 @@ const MAX_NETWORKS: usize = 1000;
 
 pub(super) const SOURCE: Source = Source {
     name: "IP allowlist",
-    permissions: &["directory:organization:admin"],
+    permissions: &[IP_ALLOWLIST_PERMISSION],
     needs: &[],
     unreadable: Unreadable::Degrades {
         warning: "IP allowlist unknown (org-no-ip-allowlist is not checked)",
