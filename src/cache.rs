@@ -190,6 +190,7 @@ impl CachedReport {
             .clients
             .iter()
             .flat_map(|c| c.findings.iter())
+            .chain(&report.organization_findings)
             .map(|f| (f.fingerprint.clone(), f.first_seen))
             .collect();
         let mut by_id: Vec<u32> = (0..report.clients.len() as u32).collect();

@@ -8,7 +8,7 @@ use serde::Deserialize;
 use super::policy::AuditPolicy;
 use super::report::{ComplianceRef, REPORT_VERSION, Report, RuleEntry};
 use super::rules::mappings::{Controls, mapping};
-use super::rules::{RULES, RuleMeta, rule_meta};
+use super::rules::{RuleMeta, all_meta, rule_meta};
 use super::severity::Severity;
 
 fn owned(items: &[&str]) -> Vec<String> {
@@ -39,9 +39,7 @@ pub fn entry(meta: &RuleMeta, severity: Severity) -> RuleEntry {
 
 /// Every rule the policy runs, at the severity the policy gives it.
 pub fn of_policy(policy: &AuditPolicy) -> BTreeMap<String, RuleEntry> {
-    RULES
-        .iter()
-        .map(|r| &r.meta)
+    all_meta()
         .filter(|m| policy.enabled(m.id))
         .map(|m| {
             let severity = policy.severity(m.id).unwrap_or(m.default_severity);
@@ -122,7 +120,11 @@ mod tests {
         p.disabled.push("no-description".into());
         p.severities.insert("unused-client".into(), Severity::High);
         let rules = of_policy(&p);
-        assert_eq!(rules.len(), RULES.len() - 1);
+        assert_eq!(rules.len(), all_meta().count() - 1);
+        assert!(
+            rules.contains_key("org-no-ip-allowlist"),
+            "org-level rules too"
+        );
         assert!(!rules.contains_key("no-description"));
         assert_eq!(rules["unused-client"].severity, Severity::High);
         assert_eq!(rules["admin-role"].severity, Severity::Critical);

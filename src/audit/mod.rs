@@ -120,7 +120,14 @@ pub fn judge(mut snapshot: Snapshot, policy: &AuditPolicy, run: &AuditRun) -> Re
             .then_with(|| a.client_name.cmp(&b.client_name))
             .then_with(|| a.client_id.cmp(&b.client_id))
     });
-    let summary = summarize(&clients);
+    let organization_findings = org_findings(snapshot, policy, run);
+    let mut summary = summarize(&clients);
+    for f in &organization_findings {
+        *summary
+            .findings_by_rule
+            .entry(f.rule_id.to_string())
+            .or_default() += 1;
+    }
     let actions = actions::plan(&clients);
     Report {
         report_version: report::REPORT_VERSION,
@@ -162,8 +169,40 @@ pub fn judge(mut snapshot: Snapshot, policy: &AuditPolicy, run: &AuditRun) -> Re
         summary,
         rules: catalog::of_policy(policy),
         actions,
+        organization_findings,
         clients,
     }
+}
+
+/// Findings about the org itself: each enabled org-level rule's hit, fingerprinted by the org's
+/// id (`organization` when unknown). Waivers name clients, so none applies here.
+fn org_findings(snapshot: &Snapshot, policy: &AuditPolicy, run: &AuditRun) -> Vec<Finding> {
+    let org_id = snapshot
+        .organization
+        .as_ref()
+        .map_or("organization", |o| o.id.as_str());
+    rules::ORG_RULES
+        .iter()
+        .filter(|rule| policy.enabled(rule.meta.id))
+        .filter_map(|rule| {
+            let hit = (rule.check)(snapshot)?;
+            let meta = &rule.meta;
+            let fingerprint = fingerprint(org_id, meta.id, &hit.evidence);
+            Some(Finding {
+                rule_id: meta.id.into(),
+                severity: policy
+                    .severity(meta.id)
+                    .or(hit.severity)
+                    .unwrap_or(meta.default_severity),
+                detail: hit.detail,
+                evidence: hit.evidence,
+                suppressed: false,
+                waiver: None,
+                first_seen: (run.first_seen)(&fingerprint).unwrap_or(run.generated_at),
+                fingerprint,
+            })
+        })
+        .collect()
 }
 
 /// Changes and actions kept per client in the report (the newest).
@@ -521,6 +560,7 @@ fn summarize(clients: &[ClientReport]) -> Summary {
 
 #[cfg(test)]
 mod tests {
+    use super::rules::Severity;
     use super::rules::testkit::{client, event, policy, with_trail};
     use super::snapshot::PropertyChange;
     use super::*;
@@ -533,6 +573,68 @@ mod tests {
             vec![format!("scope-{id}")],
         )];
         e
+    }
+
+    fn judged_org(allowlist: Option<Vec<String>>, policy: &AuditPolicy) -> Report {
+        let mut s = super::rules::testkit::snapshot();
+        s.clients = vec![client("CLIENT-CREDENTIALS")];
+        s.ip_allowlist = allowlist;
+        let at = s.collected_at;
+        let run = AuditRun {
+            audit_id: "t".into(),
+            started_at: at,
+            generated_at: at,
+            first_seen: &|_| None,
+        };
+        judge(s, policy, &run)
+    }
+
+    #[test]
+    fn an_empty_ip_allowlist_is_an_organization_finding_counted_in_the_summary() {
+        let report = judged_org(Some(vec![]), &policy());
+        let ids: Vec<&str> = report
+            .organization_findings
+            .iter()
+            .map(|f| f.rule_id.as_ref())
+            .collect();
+        assert_eq!(ids, vec!["org-no-ip-allowlist"]);
+        let f = &report.organization_findings[0];
+        assert_eq!(f.severity, Severity::Medium);
+        assert_eq!(f.first_seen, report.generated_at);
+        assert_eq!(f.fingerprint.len(), 16);
+        assert_eq!(report.summary.findings_by_rule["org-no-ip-allowlist"], 1);
+        assert!(report.rules.contains_key("org-no-ip-allowlist"));
+        assert!(
+            report.clients[0]
+                .findings
+                .iter()
+                .all(|f| f.rule_id != "org-no-ip-allowlist"),
+            "an org-level finding is not a client's"
+        );
+        // Unknown and non-empty allowlists raise nothing.
+        for allowlist in [None, Some(vec!["198.51.100.0/24".to_string()])] {
+            let report = judged_org(allowlist, &policy());
+            assert!(report.organization_findings.is_empty());
+            assert!(
+                !report
+                    .summary
+                    .findings_by_rule
+                    .contains_key("org-no-ip-allowlist")
+            );
+        }
+    }
+
+    #[test]
+    fn the_policy_disables_or_reweights_an_org_level_rule() {
+        let mut p = policy();
+        p.severities
+            .insert("org-no-ip-allowlist".into(), Severity::High);
+        let report = judged_org(Some(vec![]), &p);
+        assert_eq!(report.organization_findings[0].severity, Severity::High);
+        p.disabled.push("org-no-ip-allowlist".into());
+        let report = judged_org(Some(vec![]), &p);
+        assert!(report.organization_findings.is_empty());
+        assert!(!report.rules.contains_key("org-no-ip-allowlist"));
     }
 
     #[test]

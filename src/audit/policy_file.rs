@@ -8,7 +8,7 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
 use super::policy::{AuditPolicy, RequiredScopes, Thresholds, Waiver};
-use super::rules::{RULES, rule_meta};
+use super::rules::{all_meta, rule_meta};
 use super::severity::Severity;
 
 /// The built-in policy: every rule on at its default severity, the default thresholds.
@@ -123,17 +123,14 @@ impl AuditPolicy {
     /// The effective rule set, one line per rule, for `scopewatch policy check`.
     pub fn describe(&self) -> String {
         let mut out = format!("policy {} (sha256 {})\n", self.name, self.sha256);
-        for rule in RULES {
-            let id = rule.meta.id;
+        for meta in all_meta() {
+            let id = meta.id;
             let state = if self.enabled(id) { "on " } else { "off" };
             let severity = self
                 .severity(id)
                 .map(|s| s.as_str().to_string())
-                .unwrap_or_else(|| rule.meta.default_severity_text().to_string());
-            out.push_str(&format!(
-                "  {state} {id:<28} {} [{severity}]\n",
-                rule.meta.title
-            ));
+                .unwrap_or_else(|| meta.default_severity_text().to_string());
+            out.push_str(&format!("  {state} {id:<28} {} [{severity}]\n", meta.title));
         }
         let t = &self.thresholds;
         out.push_str(&format!(
@@ -202,11 +199,7 @@ fn check_rule(
         format!(
             "unknown rule id '{}' in {key} (known: {})",
             name.get_ref(),
-            RULES
-                .iter()
-                .map(|r| r.meta.id)
-                .collect::<Vec<_>>()
-                .join(", ")
+            all_meta().map(|m| m.id).collect::<Vec<_>>().join(", ")
         ),
     ))
 }
@@ -371,7 +364,7 @@ mod tests {
     #[test]
     fn the_builtin_policy_has_every_rule_on_with_default_thresholds() {
         let p = AuditPolicy::builtin();
-        assert!(RULES.iter().all(|r| p.enabled(r.meta.id)));
+        assert!(all_meta().all(|m| p.enabled(m.id)));
         assert_eq!(p.thresholds.usage_window_days, 90);
         assert_eq!(p.high_risk_scopes.len(), 9);
         assert_eq!(p.sha256.len(), 64);

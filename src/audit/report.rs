@@ -87,6 +87,10 @@ pub struct Report<C = Vec<ClientReport>> {
     /// The action plan, ranked by `risk_removed` (`audit::actions`); absent in older reports.
     #[serde(default)]
     pub actions: Vec<Action>,
+    /// Findings about the org itself (org-level rules such as `org-no-ip-allowlist`), in the
+    /// same shape as a client's; absent in older reports.
+    #[serde(default)]
+    pub organization_findings: Vec<Finding>,
     pub clients: C,
 }
 
@@ -518,6 +522,7 @@ impl<C> Report<C> {
             rules: self.rules.clone(),
             report_version: self.report_version,
             actions: self.actions.clone(),
+            organization_findings: self.organization_findings.clone(),
             clients,
         }
     }

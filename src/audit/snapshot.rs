@@ -388,6 +388,9 @@ pub struct Snapshot {
     pub warnings: Vec<String>,
     /// The org (`None` when it could not be read).
     pub organization: Option<Organization>,
+    /// The org's IP allowlist, the networks (CIDR) tokens may be used from: empty when the org
+    /// has none, `None` when it could not be read.
+    pub ip_allowlist: Option<Vec<String>>,
     /// Divisions by id (`None` when they could not be read).
     pub divisions: Option<BTreeMap<String, Division>>,
     /// The creators of clients by id, with their state (`None` when they could not be read).

@@ -79,9 +79,8 @@ fn check_orgs(path: &std::path::Path) -> Result<(), CliError> {
                             source,
                         }
                     })?;
-                let on = crate::audit::rules::RULES
-                    .iter()
-                    .filter(|r| policy.enabled(r.meta.id))
+                let on = crate::audit::rules::all_meta()
+                    .filter(|m| policy.enabled(m.id))
                     .count();
                 format!("policy {file} ({on} rules on, sha256 {})", policy.sha256)
             }

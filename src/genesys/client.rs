@@ -154,6 +154,7 @@ fn permission_for(endpoint: &str) -> &'static str {
         // Either one lets the older usage query run.
         e if e.starts_with("/api/v2/usage") => "oauth:client:view or usage:organization:view",
         e if e.starts_with("/api/v2/audits") => "audits:audit:view",
+        "/api/v2/organizations/ipaddressauthentication" => "directory:organization:admin",
         _ => "oauth:client:view",
     }
 }

@@ -43,6 +43,7 @@ pub fn report_page(
     for w in &report.warnings {
         let _ = write!(body, "<p class=\"warn\">{}</p>", escape(w));
     }
+    organization_findings(&mut body, report);
     body.push_str(&filter_bar(report, &nav.filter));
     // "new" means first seen in this audit; on the first audit everything would be.
     let marks_new = trend.len() >= 2;
@@ -136,6 +137,19 @@ fn summary_cards(body: &mut String, report: &Report) {
             "<div class=\"card\" id=\"unreadable\"><b>{}</b>unreadable records</div>",
             s.unreadable_clients
         );
+    }
+    body.push_str("</div>");
+}
+
+/// Findings about the org itself (its IP allowlist...), each as a client's finding is shown;
+/// nothing when there are none.
+fn organization_findings(body: &mut String, report: &Report) {
+    if report.organization_findings.is_empty() {
+        return;
+    }
+    body.push_str("<div id=\"organization-findings\"><h2>The organization</h2>");
+    for f in &report.organization_findings {
+        finding_section(body, f, report.rule(&f.rule_id), &[]);
     }
     body.push_str("</div>");
 }
@@ -495,6 +509,30 @@ fn least_privilege(c: &ClientReport) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_report_page_shows_organization_findings_with_their_remediation() {
+        use crate::audit::rules::testkit::{policy, snapshot};
+        let mut s = snapshot();
+        s.ip_allowlist = Some(vec![]);
+        let run = crate::audit::AuditRun {
+            audit_id: "t".into(),
+            started_at: s.collected_at,
+            generated_at: s.collected_at,
+            first_seen: &|_| None,
+        };
+        let report = crate::audit::judge(s, &policy(), &run);
+        let mut body = String::new();
+        organization_findings(&mut body, &report);
+        assert!(body.contains("id=\"organization-findings\""), "{body}");
+        assert!(body.contains("The org has no IP allowlist"), "{body}");
+        assert!(body.contains("IP Address Authentication"), "{body}");
+        let mut none = report.clone();
+        none.organization_findings.clear();
+        let mut body = String::new();
+        organization_findings(&mut body, &none);
+        assert_eq!(body, "");
+    }
 
     #[test]
     fn escapes_markup_and_encodes_path_segments() {

@@ -161,7 +161,14 @@ impl OrgMetrics {
 
         let mut findings = std::collections::BTreeMap::<(String, String), i64>::new();
         let mut suppressed = std::collections::BTreeMap::<String, i64>::new();
-        for f in report.clients.iter().flat_map(|c| &c.findings) {
+        // The org's own findings count under their rule as a client's do.
+        let org_findings = report.organization_findings.iter();
+        for f in report
+            .clients
+            .iter()
+            .flat_map(|c| &c.findings)
+            .chain(org_findings)
+        {
             if f.suppressed {
                 *suppressed.entry(f.rule_id.to_string()).or_default() += 1;
             } else {

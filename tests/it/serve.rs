@@ -73,6 +73,18 @@ fn serve_demo_serves_a_report_and_exits_0_on_sigterm() {
         }
     });
     assert_eq!(report["summary"]["total_clients"], 301);
+    // The demo org has no IP allowlist: an org-level finding, shown on the HTML page too.
+    let org_rules: Vec<&str> = report["organization_findings"]
+        .as_array()
+        .expect("organization_findings")
+        .iter()
+        .map(|f| f["rule_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(org_rules, vec!["org-no-ip-allowlist"]);
+    assert_eq!(
+        report["summary"]["findings_by_rule"]["org-no-ip-allowlist"],
+        1
+    );
     // The demo's action plan: non-empty, ranked by risk removed, served at /actions, and first
     // on the HTML page.
     let actions = report["actions"].as_array().expect("actions");
@@ -108,6 +120,7 @@ fn serve_demo_serves_a_report_and_exits_0_on_sigterm() {
     let body = page.split("<body>").nth(1).unwrap();
     let first_heading = body.split("<h2>").nth(1).unwrap();
     assert!(first_heading.starts_with("Fix first"), "{body}");
+    assert!(body.contains("id=\"organization-findings\""), "{body}");
     let healthcheck = |base: &str| {
         Command::new(env!("CARGO_BIN_EXE_scopewatch"))
             .args(["healthcheck", "--url", &format!("{base}/healthz")])

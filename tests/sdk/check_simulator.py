@@ -256,6 +256,8 @@ def check_directory(api, listing):
     org = gc.OrganizationApi(api).get_organizations_me()
     check(bool(org.id) and bool(org.name) and org.state == "active" and bool(org.third_party_org_name), f"reads the organization ({org.name})")
     check(not unknown_enums(org.to_dict()), "the organization has no unknown enum value")
+    allowlist = gc.OrganizationApi(api).get_organizations_ipaddressauthentication()
+    check(allowlist.network_whitelist == [], "reads the org's IP allowlist: a generated org has none")
 
     authz = gc.AuthorizationApi(api)
     divisions, page = [], 1

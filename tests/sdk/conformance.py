@@ -39,13 +39,13 @@ from model_variants import one_offs
 # The models whose records vary one field at a time (levels of nested models walked).
 VARIED = {"OAuthClient": 2, "DomainOrganizationRole": 2, "AuthzDivision": 1, "User": 0, "OAuthScope": 1,
           "Organization": 1, "AuditLogMessage": 1, "AuditQueryServiceMapping": 2, "ApiUsageRow": 1,
-          "OrganizationPublicApiUsage": 2}
+          "OrganizationPublicApiUsage": 2, "IpAddressAuthentication": 0}
 AUDIT_TIMEOUT = 90
 
 # The warnings of evidence sources that could not be read (README, "The Genesys Cloud client"):
 # none may appear, since every answer served is one the SDK reads.
 DEGRADED = ["usage evidence unknown", "scope catalog unknown", "API description unreadable", "creators unknown",
-            "organization unknown", "divisions unknown", "audit trail unknown"]
+            "organization unknown", "IP allowlist unknown", "divisions unknown", "audit trail unknown"]
 
 SWAGGER = {"swagger": "2.0", "info": {"title": "generated", "version": "v2"}, "paths": {
     "/api/v2/users/{userId}": {"get": {"x-inin-requires-permissions": {"type": "ANY", "permissions": ["directory:user:view"]},
@@ -121,7 +121,8 @@ def template(call):
 # jobs API, and by the older query in the orgs whose jobs API answers 404.
 EXPECTED = ["POST /oauth/token", "GET /api/v2/oauth/clients", "GET /api/v2/authorization/roles",
             "GET /api/v2/authorization/divisions", "GET /api/v2/oauth/scopes", "GET /api/v2/users",
-            "GET /api/v2/organizations/me", "GET /api/v2/audits/query/servicemapping", "POST /api/v2/audits/query",
+            "GET /api/v2/organizations/me", "GET /api/v2/organizations/ipaddressauthentication",
+            "GET /api/v2/audits/query/servicemapping", "POST /api/v2/audits/query",
             "GET /api/v2/audits/query/{transactionId}", "GET /api/v2/audits/query/{transactionId}/results",
             "POST /api/v2/usage/aggregates/query/jobs", "GET /api/v2/usage/aggregates/query/jobs/{jobId}",
             "POST /api/v2/usage/query", "GET /api/v2/usage/query/{executionId}/results"]
@@ -145,6 +146,7 @@ def route(org, method, path, query, server, body):
         ("GET", "/api/v2/docs/swagger"): lambda: SWAGGER,
         ("GET", "/api/v2/users"): lambda: org.users_page(query.get("id", "").split(",")),
         ("GET", "/api/v2/organizations/me"): lambda: org.organization,
+        ("GET", "/api/v2/organizations/ipaddressauthentication"): lambda: org.ip_allowlist,
         ("GET", "/api/v2/audits/query/servicemapping"): lambda: org.mapping,
         ("GET", "/api/v2/audits/query/realtime/servicemapping"): lambda: org.mapping,
         ("POST", "/api/v2/audits/query"): lambda: submit_trail(org, server, body),

@@ -151,6 +151,8 @@ class Org:
         self.scopes = self.served(body, "OAuthScopeListing")
         plan = self.merged(plans.get("Organization", []))
         self.organization = self.served(self.mk.record("Organization", plan, "full"), "Organization")
+        plan = self.merged(plans.get("IpAddressAuthentication", []))
+        self.ip_allowlist = self.served(self.mk.record("IpAddressAuthentication", plan, "random"), "IpAddressAuthentication")
 
     def link_role(self, role, ids):
         relink(role, ("id",), lambda: next(ids, self.mk.uuid()))

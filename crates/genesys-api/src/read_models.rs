@@ -35,6 +35,15 @@ pub struct Organization {
     pub state: Option<String>,
 }
 
+/// `IpAddressAuthentication` (`GET /api/v2/organizations/ipaddressauthentication`): the org's
+/// IP allowlist. The SDK calls every field optional.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct IpAddressAuthentication {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub network_whitelist: Option<Vec<Option<String>>>,
+}
+
 /// `AuthzDivision` (`GET /api/v2/authorization/divisions?objectCount=true`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

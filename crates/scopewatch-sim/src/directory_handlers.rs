@@ -1,14 +1,18 @@
 //! `GET /api/v2/organizations/me`, `/api/v2/authorization/divisions` and `/api/v2/users`: no
 //! permission needed; the `deny` fault (`organization`, `divisions`,
 //! `users`) answers 403 `not.authorized`, which names no permission since none is needed.
+//! `GET /api/v2/organizations/ipaddressauthentication` needs `directory:organization:admin`.
 
 use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use serde_json::json;
 
-use super::access::Shared;
+use axum::Extension;
+
+use super::access::{Shared, require};
 use super::directory::{Division, SimUser};
+use super::gate::Caller;
 use super::params::{multi, page_param, query_pairs, single};
 use super::wire::{Fail, paged_with, to_json};
 use genesys_api::models::EntityListing;
@@ -64,6 +68,25 @@ pub(super) async fn organization_me(State(state): State<Shared>) -> Result<Respo
             "productPlatform": "GenesysCloud",
             "selfUri": format!("/api/v2/organizations/{}", org.organization_id),
         }),
+    ))
+}
+
+/// The org's IP allowlist as `IpAddressAuthentication`: `networkWhitelist`, empty when the org
+/// has none (Genesys then accepts tokens from anywhere). The `deny` fault is `ip_allowlist`.
+pub(super) async fn ip_allowlist(
+    State(state): State<Shared>,
+    Extension(who): Extension<Caller>,
+) -> Result<Response, Fail> {
+    require(
+        &state,
+        &who,
+        "ip_allowlist",
+        &["directory:organization:admin"],
+    )?;
+    let live = state.read();
+    Ok(to_json(
+        StatusCode::OK,
+        &json!({ "networkWhitelist": live.org.ip_allowlist }),
     ))
 }
 

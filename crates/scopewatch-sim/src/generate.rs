@@ -252,6 +252,8 @@ pub fn generate(size: &OrgSize) -> Org {
         scopes: scope_catalog(),
         usage,
         audits: vec![],
+        // No allowlist: the demo shows `org-no-ip-allowlist`, as most orgs would.
+        ip_allowlist: vec![],
     };
     super::endpoints::spread(
         &mut org,

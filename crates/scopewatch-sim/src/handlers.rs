@@ -53,6 +53,10 @@ pub(crate) fn router(state: Shared) -> Router {
             get(directory_handlers::organization_me),
         )
         .route(
+            "/api/v2/organizations/ipaddressauthentication",
+            get(directory_handlers::ip_allowlist),
+        )
+        .route(
             "/api/v2/authorization/divisions",
             get(directory_handlers::list_divisions),
         )

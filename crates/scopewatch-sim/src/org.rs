@@ -14,11 +14,14 @@ use genesys_api::models::{
 use genesys_api::rng::Rng;
 
 /// The read permissions scopewatch needs, given to the auditor client.
-pub(crate) const AUDITOR_PERMISSIONS: [(&str, &str, &str); 4] = [
+/// `directory:organization:admin` is the only permission Genesys accepts for reading the IP
+/// allowlist.
+pub(crate) const AUDITOR_PERMISSIONS: [(&str, &str, &str); 5] = [
     ("oauth", "client", "view"),
     ("authorization", "role", "view"),
     ("usage", "organization", "view"),
     ("audits", "audit", "view"),
+    ("directory", "organization", "admin"),
 ];
 
 /// An OAuth client as the simulator stores it: the wire entity plus its secret, which the API
@@ -90,6 +93,10 @@ pub struct Org {
     /// The audit trail, oldest first (the generated one, then the changes made while serving).
     #[serde(default)]
     pub audits: Vec<TrailMessage>,
+    /// The org's IP allowlist (`networkWhitelist`): the networks its tokens may be used from.
+    /// Generated orgs have none.
+    #[serde(default)]
+    pub ip_allowlist: Vec<String>,
 }
 
 /// Why an org file could not be read or written.

@@ -11,8 +11,8 @@ pub(super) const RULE: Rule = Rule {
         id: "auditor-over-privileged",
         default_severity: Severity::High,
         title: "scopewatch's own client holds more than read access",
-        description: "The auditor needs only oauth:client:view, authorization:role:view, usage:organization:view and audits:audit:view (the organization, divisions and users need none). Anything more turns the monitoring credential into an attack path.",
-        remediation: "In Admin > Roles/Permissions, give scopewatch's client a custom role with only OAuth > Client > View, Authorization > Role > View, Usage > Organization > View and Audits > Audit > View, and remove its other roles in the client's Roles/Divisions tab.",
+        description: "The auditor needs only oauth:client:view, authorization:role:view, usage:organization:view and audits:audit:view (the organization, divisions and users need none), and directory:organization:admin for the org's IP allowlist, the one read Genesys opens only to that permission (leave it out and the allowlist is unknown). Anything more turns the monitoring credential into an attack path.",
+        remediation: "In Admin > Roles/Permissions, give scopewatch's client a custom role with only OAuth > Client > View, Authorization > Role > View, Usage > Organization > View and Audits > Audit > View (and Directory > Organization > Admin if the IP allowlist is to be checked), and remove its other roles in the client's Roles/Divisions tab.",
         severity_text: None,
         windowed: false,
         fix: Fix::Manual,
@@ -33,7 +33,7 @@ fn check(ctx: &Context, client: &Client) -> Option<Hit> {
         let extra: Vec<String> = role
             .policies
             .iter()
-            .filter(|p| p.actions.iter().any(|a| a != "view"))
+            .filter(|p| p.actions.iter().any(|a| a != "view" && !needed(p, a)))
             .map(describe_policy)
             .collect();
         if !extra.is_empty() {
@@ -57,6 +57,16 @@ fn check(ctx: &Context, client: &Client) -> Option<Hit> {
             evidence,
         )
     })
+}
+
+/// The one permission beyond `view` an evidence source needs: Genesys opens the org's IP
+/// allowlist only to it (the IP allowlist source declares it from here).
+pub const IP_ALLOWLIST_PERMISSION: &str = "directory:organization:admin";
+
+/// Whether `action` of this policy is the IP allowlist's read. A narrowed policy never is.
+fn needed(policy: &crate::audit::snapshot::PermissionPolicy, action: &str) -> bool {
+    policy.narrowed.is_none()
+        && format!("{}:{}:{action}", policy.domain, policy.entity) == IP_ALLOWLIST_PERMISSION
 }
 
 #[cfg(test)]
@@ -103,6 +113,25 @@ mod tests {
         );
         let other = with_roles(client("CLIENT-CREDENTIALS"), &[("master", "*")]);
         assert_eq!(run(&RULE, &other), None);
+    }
+
+    #[test]
+    fn the_allowlist_read_is_allowed_but_nothing_more_of_the_organization() {
+        let mut s = snapshot();
+        for (id, actions) in [
+            ("allowlist", &["admin"][..]),
+            ("org-editor", &["admin", "edit"]),
+        ] {
+            let r = role(id, id, &[], &[("directory", "organization", actions)]);
+            s.roles.insert(r.id.clone(), r);
+        }
+        let judge = |roles: &[(&str, &str)]| run_with(&RULE, &s, &policy(), &auditor(roles));
+        assert_eq!(judge(&[("auditor", "*"), ("allowlist", "*")]), None);
+        let hit = judge(&[("auditor", "*"), ("org-editor", "*")]).unwrap();
+        assert_eq!(
+            hit.evidence,
+            vec!["role 'org-editor' (all divisions) allows directory:organization:admin,edit"]
+        );
     }
 
     #[test]

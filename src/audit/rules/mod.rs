@@ -15,6 +15,7 @@ mod long_token_lifetime;
 pub mod mappings;
 mod missing_required_scope;
 mod no_description;
+mod org_no_ip_allowlist;
 mod orphaned_client;
 mod privilege_escalation;
 mod public_client_write_scope;
@@ -120,6 +121,25 @@ pub struct Rule {
     pub check: Check,
 }
 
+/// A rule about the org itself rather than one client: it looks at the whole snapshot, and its
+/// finding goes to the report's `organization_findings`.
+pub struct OrgRule {
+    pub meta: RuleMeta,
+    pub check: fn(&Snapshot) -> Option<Hit>,
+}
+
+/// Every org-level rule, in report order.
+pub static ORG_RULES: &[OrgRule] = &[org_no_ip_allowlist::RULE];
+
+/// Every rule's metadata: the client rules, then the org-level ones.
+pub fn all_meta() -> impl Iterator<Item = &'static RuleMeta> {
+    RULES
+        .iter()
+        .map(|r| &r.meta)
+        .chain(ORG_RULES.iter().map(|r| &r.meta))
+}
+
+pub use auditor_over_privileged::IP_ALLOWLIST_PERMISSION;
 pub use high_risk_scope::high_risk_scopes;
 pub use privilege_escalation::ESCALATION_SCOPES;
 
@@ -206,7 +226,7 @@ pub fn bounded(mut lines: Vec<String>) -> Vec<String> {
 }
 
 pub fn rule_meta(id: &str) -> Option<&'static RuleMeta> {
-    RULES.iter().map(|r| &r.meta).find(|m| m.id == id)
+    all_meta().find(|m| m.id == id)
 }
 
 /// Whether a role allows `domain:entity:action`, through a policy (with `*` wildcards) or the

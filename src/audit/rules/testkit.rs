@@ -92,6 +92,7 @@ pub fn snapshot() -> Snapshot {
         ),
         warnings: vec![],
         organization: None,
+        ip_allowlist: None,
         divisions: None,
         people: None,
         trail: crate::audit::snapshot::Trail::Known(crate::audit::snapshot::KnownTrail::new(

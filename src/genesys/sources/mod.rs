@@ -10,6 +10,7 @@ mod creators;
 mod divisions;
 #[cfg(test)]
 mod hostile_input;
+mod ip_allowlist;
 mod organization;
 mod roles;
 mod scopes;
@@ -43,6 +44,7 @@ pub(crate) static SOURCES: &[Source] = &[
     catalog::SOURCE,
     creators::SOURCE,
     organization::SOURCE,
+    ip_allowlist::SOURCE,
     divisions::SOURCE,
     trail::SOURCE,
 ];
@@ -101,6 +103,7 @@ fn empty_snapshot(collection: &Collection<'_>) -> Snapshot {
         catalog: Catalog::snapshot(),
         warnings: Vec::new(),
         organization: None,
+        ip_allowlist: None,
         divisions: None,
         people: None,
         trail: Trail::Unknown,
@@ -346,6 +349,7 @@ mod tests {
             vec![
                 "audits:audit:view",
                 "authorization:role:view",
+                "directory:organization:admin",
                 "oauth:client:view",
                 "usage:organization:view"
             ]

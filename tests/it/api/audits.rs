@@ -99,6 +99,10 @@ async fn the_diff_compares_with_the_previous_audit_or_another() {
     // first_seen is carried from the first audit.
     let f = &second.report.clients[0].findings[0];
     assert!(f.first_seen < second.report.generated_at);
+    // ... and so is an org-level finding's.
+    let org = &second.report.organization_findings[0];
+    assert_eq!(org.rule_id, "org-no-ip-allowlist");
+    assert!(org.first_seen < second.report.generated_at);
 }
 
 #[tokio::test]

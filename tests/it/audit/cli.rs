@@ -117,7 +117,8 @@ async fn audit_writes_csv_table_sarif_and_terraform() {
             .as_array()
             .unwrap()
             .len(),
-        21
+        22,
+        "the 21 client rules and org-no-ip-allowlist"
     );
     let tf = audit(&sim, &["--format", "terraform"], &[]);
     assert_eq!(tf.status.code(), Some(0), "{:?}", text(&tf));

@@ -554,7 +554,9 @@ async fn the_fixture_report_fields_are_exact() {
     assert_eq!(s.findings_by_rule["deprecated-grant"], 2);
     assert_eq!(s.findings_by_rule["unused-permissions"], 1);
     assert_eq!(s.findings_by_rule["unused-scopes"], 1);
-    assert_eq!(s.findings_by_rule.values().sum::<u64>(), 24);
+    // 24 clients' findings and the org's empty IP allowlist.
+    assert_eq!(s.findings_by_rule["org-no-ip-allowlist"], 1);
+    assert_eq!(s.findings_by_rule.values().sum::<u64>(), 25);
 
     // Sorted by score, then name: the three criticals first, equal scores by name.
     assert_eq!(report.clients[0].client_id, "c-admin");

@@ -65,6 +65,16 @@ async fn a_10000_client_org_costs_a_fixed_handful_of_calls() {
     .unwrap();
     assert_eq!(report.summary.total_clients, 10_001);
     assert!(report.warnings.is_empty(), "{:?}", report.warnings);
+    let org_rules: Vec<&str> = report
+        .organization_findings
+        .iter()
+        .map(|f| f.rule_id.as_ref())
+        .collect();
+    assert_eq!(
+        org_rules,
+        vec!["org-no-ip-allowlist"],
+        "a generated org has no allowlist"
+    );
     let log = sim.requests();
     let count = |path: &str| log.iter().filter(|r| r.path == path).count();
     let matching = |test: &dyn Fn(&str) -> bool| log.iter().filter(|r| test(&r.path)).count();
@@ -94,6 +104,7 @@ async fn a_10000_client_org_costs_a_fixed_handful_of_calls() {
         "the first audit of the day reads the API description"
     );
     assert_eq!(count("/api/v2/organizations/me"), 1);
+    assert_eq!(count("/api/v2/organizations/ipaddressauthentication"), 1);
     assert_eq!(
         count("/api/v2/authorization/divisions"),
         1,
@@ -126,7 +137,7 @@ async fn a_10000_client_org_costs_a_fixed_handful_of_calls() {
     );
     assert_eq!(
         log.len(),
-        12 + usage_pages + 3 * kinds.len() + creators.len().div_ceil(100) + trail_results,
+        13 + usage_pages + 3 * kinds.len() + creators.len().div_ceil(100) + trail_results,
         "nothing else, nothing per client"
     );
 }

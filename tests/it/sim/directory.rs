@@ -33,6 +33,33 @@ async fn the_organization_names_itself() {
 }
 
 #[tokio::test]
+async fn the_ip_allowlist_is_empty_in_a_generated_org_and_needs_the_organization_admin_permission()
+{
+    const PATH: &str = "/api/v2/organizations/ipaddressauthentication";
+    let mut org = generated_org(5, 5);
+    assert!(org.ip_allowlist.is_empty(), "generated orgs have none");
+    let sim = start_sim_with(org.clone(), SimSettings::default()).await;
+    let bearer = token(&sim).await;
+    assert_eq!(
+        get_json(&sim, &bearer, PATH).await,
+        serde_json::json!({ "networkWhitelist": [] })
+    );
+    sim.faults().deny("ip_allowlist");
+    let denied = sim_get(&sim, &bearer, PATH).await;
+    assert_eq!(denied.status(), 403);
+    let body = denied.text().await.unwrap();
+    assert!(body.contains("directory:organization:admin"), "{body}");
+
+    org.ip_allowlist = vec!["203.0.113.0/24".into()];
+    let sim = start_sim_with(org, SimSettings::default()).await;
+    let bearer = token(&sim).await;
+    assert_eq!(
+        get_json(&sim, &bearer, PATH).await["networkWhitelist"],
+        serde_json::json!(["203.0.113.0/24"])
+    );
+}
+
+#[tokio::test]
 async fn divisions_page_with_object_counts_and_name_every_granted_division() {
     let sim = start_sim_with(generated_org(200, 30), SimSettings::default()).await;
     let token = token(&sim).await;
