@@ -6,8 +6,9 @@
 //! pooled upstream connections (each a task and two files: the simulator runs in-process) come
 //! and go, so readings spike. A leak raises the floor: the trend is taken over the lowest
 //! reading of each 5 s window, as the Theil-Sen slope (the median of the slopes between every
-//! two windows), which one odd window cannot move; tasks and files compare the lowest reading
-//! of the first third of the windows with that of the last third. The connections to the
+//! two windows), which one odd window cannot move; tasks and files compare the median window
+//! floor of the first third (the first window may still be warming up) with the lowest floor
+//! of the last third. The connections to the
 //! simulator are left out of both: the upstream client keeps as many idle as an audit last had
 //! in flight (audits every second never let them expire), each end a socket and a task.
 //!
@@ -104,13 +105,22 @@ fn window_floors(readings: &[(Duration, Reading)], warmed_at: Duration) -> Vec<R
 }
 
 /// The lowest value of the first third of the windows and of the last third.
+/// The first third's typical floor (its median window: the first window may still be warming up,
+/// with fewer tasks than the steady state) and the last third's lowest floor. A leak rises
+/// steadily, so it lifts the last third above the first whichever window the first stands on.
 fn first_and_last_third(floors: &[Reading], value: impl Fn(&Reading) -> usize) -> (usize, usize) {
     let third = (floors.len() / 3).max(1);
-    let low = |part: &[Reading]| part.iter().map(&value).min().unwrap_or(0);
-    (
-        low(&floors[..third.min(floors.len())]),
-        low(&floors[floors.len().saturating_sub(third)..]),
-    )
+    let mut first: Vec<usize> = floors[..third.min(floors.len())]
+        .iter()
+        .map(&value)
+        .collect();
+    first.sort_unstable();
+    let last = floors[floors.len().saturating_sub(third)..]
+        .iter()
+        .map(&value)
+        .min()
+        .unwrap_or(0);
+    (first.get(first.len() / 2).copied().unwrap_or(0), last)
 }
 
 fn open_fds() -> usize {
