@@ -23,16 +23,9 @@ const SERVICES: usize = 8;
 const PAGES: usize = 12;
 const MESSAGES: usize = 500;
 
-fn rss_kib() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find_map(|l| l.strip_prefix("VmRSS:"))
-                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        })
-        .unwrap_or(0)
-}
+#[path = "support/proc_status.rs"]
+mod proc_status;
+use proc_status::rss_kib;
 
 /// One results page: 500 messages of 20 properties of 20 empty values before and after.
 fn page(query: &str, number: usize) -> Value {

@@ -37,16 +37,9 @@ const WARM_UP_AUDITS: u64 = 18;
 /// still fails on any leak that adds a seventh of the service's memory in two minutes.
 const MAX_GROWTH: f64 = 0.15;
 
-fn rss_kib() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find_map(|l| l.strip_prefix("VmRSS:"))
-                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        })
-        .unwrap_or(0)
-}
+#[path = "support/proc_status.rs"]
+mod proc_status;
+use proc_status::rss_kib;
 
 fn median(values: &[u64]) -> u64 {
     let mut sorted = values.to_vec();

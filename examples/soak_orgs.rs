@@ -28,16 +28,9 @@ const MAX_GROWTH: f64 = 0.15;
 const OPERATOR: &str = "soak-operator";
 const OPERATOR_SECRET: &str = "soak-operator-secret";
 
-fn rss_kib() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find_map(|l| l.strip_prefix("VmRSS:"))
-                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        })
-        .unwrap_or(0)
-}
+#[path = "support/proc_status.rs"]
+mod proc_status;
+use proc_status::rss_kib;
 
 /// Counts of what the soak asked and what failed.
 #[derive(Default)]
