@@ -61,12 +61,56 @@ impl std::ops::Deref for OrgView<'_> {
     }
 }
 
+/// A server task serving on a local port until stopped or dropped (one simulated org or many).
+struct Serving {
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<()>>,
+}
+
+impl Serving {
+    fn spawn(listener: TcpListener, app: axum::Router) -> Serving {
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            let shutdown = async {
+                let _ = stopped.await;
+            };
+            if let Err(e) = axum::serve(listener, app)
+                .with_graceful_shutdown(shutdown)
+                .await
+            {
+                tracing::error!(error = %e, "simulator server failed");
+            }
+        });
+        Serving {
+            stop: Some(stop),
+            task: Some(task),
+        }
+    }
+
+    /// Stops accepting and waits for the server task to end.
+    async fn stop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for Serving {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
 /// A simulator serving on a local port until stopped or dropped.
 pub struct RunningSim {
     addr: SocketAddr,
     state: Arc<SimState>,
-    stop: Option<oneshot::Sender<()>>,
-    task: Option<JoinHandle<()>>,
+    server: Serving,
 }
 
 impl RunningSim {
@@ -99,20 +143,7 @@ impl RunningSim {
 
     /// Stops accepting and waits for the server task to end.
     pub async fn stop(mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(task) = self.task.take() {
-            let _ = task.await;
-        }
-    }
-}
-
-impl Drop for RunningSim {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
+        self.server.stop().await;
     }
 }
 
@@ -130,23 +161,10 @@ pub async fn start(
     let addr = listener.local_addr()?;
     let state = Arc::new(SimState::new(org, settings, Faults::new(faults)));
     let app = handlers::router(state.clone());
-    let (stop, stopped) = oneshot::channel::<()>();
-    let task = tokio::spawn(async move {
-        let shutdown = async {
-            let _ = stopped.await;
-        };
-        if let Err(e) = axum::serve(listener, app)
-            .with_graceful_shutdown(shutdown)
-            .await
-        {
-            tracing::error!(error = %e, "simulator server failed");
-        }
-    });
     Ok(RunningSim {
         addr,
         state,
-        stop: Some(stop),
-        task: Some(task),
+        server: Serving::spawn(listener, app),
     })
 }
 
@@ -160,8 +178,7 @@ pub async fn start_on_loopback(org: Org, settings: SimSettings) -> std::io::Resu
 pub struct RunningOrgs {
     addr: SocketAddr,
     many: Arc<many::Many>,
-    stop: Option<oneshot::Sender<()>>,
-    task: Option<JoinHandle<()>>,
+    server: Serving,
 }
 
 impl RunningOrgs {
@@ -188,20 +205,7 @@ impl RunningOrgs {
 
     /// Stops accepting and waits for the server task to end.
     pub async fn stop(mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(task) = self.task.take() {
-            let _ = task.await;
-        }
-    }
-}
-
-impl Drop for RunningOrgs {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
+        self.server.stop().await;
     }
 }
 
@@ -211,22 +215,9 @@ pub async fn start_many(plan: ManyOrgs, listen: SocketAddr) -> std::io::Result<R
     let addr = listener.local_addr()?;
     let many = Arc::new(many::Many::new(plan));
     let app = many::router(many.clone());
-    let (stop, stopped) = oneshot::channel::<()>();
-    let task = tokio::spawn(async move {
-        let shutdown = async {
-            let _ = stopped.await;
-        };
-        if let Err(e) = axum::serve(listener, app)
-            .with_graceful_shutdown(shutdown)
-            .await
-        {
-            tracing::error!(error = %e, "simulator server failed");
-        }
-    });
     Ok(RunningOrgs {
         addr,
         many,
-        stop: Some(stop),
-        task: Some(task),
+        server: Serving::spawn(listener, app),
     })
 }
