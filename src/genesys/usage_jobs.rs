@@ -72,6 +72,8 @@ pub(super) async fn read(
             {
                 return Ok(false);
             }
+            // A 403 naming the permission arrives as `MissingPermission`, not as a status.
+            Err(GenesysError::MissingPermission { .. }) if first => return Ok(false),
             other => other?,
         };
         first = false;

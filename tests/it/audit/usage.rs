@@ -208,3 +208,54 @@ async fn the_usage_api_that_answered_is_counted_by_its_label() {
     assert_eq!(usage_reads(&metrics, "jobs"), Some(1.0));
     assert_eq!(usage_reads(&metrics, "legacy"), Some(1.0));
 }
+
+/// An auditor role holding `oauth:client:view` but not `usage:organization:view`: the jobs API
+/// answers 403 naming the permission, and the older query, which accepts either, still answers.
+#[tokio::test]
+async fn a_403_from_the_jobs_api_falls_back_to_the_older_query_that_accepts_oauth_client_view() {
+    let mut org = generated_org(40, 5);
+    let auditor_role = format!("{CLIENT_ID}-role");
+    let role = org
+        .roles
+        .iter_mut()
+        .find(|r| r.id == auditor_role)
+        .expect("the auditor's role");
+    let policies = role.permission_policies.as_mut().expect("policies");
+    let before = policies.len();
+    policies.retain(|p| !(p.domain == "usage" && p.entity_name == "organization"));
+    assert_eq!(
+        policies.len(),
+        before - 1,
+        "usage:organization:view removed"
+    );
+    let sim = start_sim_with(org, SimSettings::default()).await;
+    let report = assess_with(client_config(&sim), &AuditPolicy::builtin())
+        .await
+        .unwrap();
+    assert!(
+        report
+            .warnings
+            .iter()
+            .any(|w| w.starts_with("usage read from the older POST /api/v2/usage/query")),
+        "{:?}",
+        report.warnings
+    );
+    assert!(report.clients.iter().any(|c| c.usage_evidence == "used"));
+    let log = sim.requests();
+    let jobs: Vec<u16> = log
+        .iter()
+        .filter(|r| r.path == JOBS)
+        .map(|r| r.status)
+        .collect();
+    assert_eq!(jobs, vec![403], "a 403 is not retried");
+    let legacy: Vec<u16> = log
+        .iter()
+        .filter(|r| r.path == "/api/v2/usage/query")
+        .map(|r| r.status)
+        .collect();
+    assert_eq!(
+        legacy,
+        vec![202],
+        "the older query accepts the same auditor's query"
+    );
+}
