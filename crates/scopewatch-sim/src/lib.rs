@@ -5,6 +5,7 @@
 // Every module is private: the facade below is what the binary, the examples and the
 // integration tests use, so the rest can change without breaking them.
 mod access;
+mod authorizations;
 mod catalog;
 mod client_gen;
 mod directory;
