@@ -102,11 +102,26 @@ fn serve_demo_serves_a_report_and_exits_0_on_sigterm() {
             app["findings"].as_array().unwrap().len(),
         )
     };
-    assert_eq!(judged("Acme CRM Connector"), ("Authorized".into(), "HIGH".into(), 1));
-    assert_eq!(judged("Partner WFM Sync"), ("Authorized".into(), "HIGH".into(), 1));
-    assert_eq!(judged("Survey Vendor"), ("Authorized".into(), "MEDIUM".into(), 1));
-    assert_eq!(judged("Legacy Recorder"), ("Revoked".into(), "NONE".into(), 0));
-    assert_eq!(judged("Chat Bot Trial"), ("Requested".into(), "NONE".into(), 0));
+    assert_eq!(
+        judged("Acme CRM Connector"),
+        ("Authorized".into(), "HIGH".into(), 1)
+    );
+    assert_eq!(
+        judged("Partner WFM Sync"),
+        ("Authorized".into(), "HIGH".into(), 1)
+    );
+    assert_eq!(
+        judged("Survey Vendor"),
+        ("Authorized".into(), "MEDIUM".into(), 1)
+    );
+    assert_eq!(
+        judged("Legacy Recorder"),
+        ("Revoked".into(), "NONE".into(), 0)
+    );
+    assert_eq!(
+        judged("Chat Bot Trial"),
+        ("Requested".into(), "NONE".into(), 0)
+    );
     let acme = &apps[0]["findings"][0]["evidence"];
     assert!(
         acme.as_array()

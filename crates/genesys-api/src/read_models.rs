@@ -52,7 +52,7 @@ pub struct IpAddressAuthentication {
 #[serde(rename_all = "camelCase")]
 pub struct OAuthAuthorization {
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub client: Option<crate::models::OAuthClient>,
+    pub client: Option<AuthorizedClient>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scope: Option<Vec<Option<String>>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -73,6 +73,19 @@ pub struct OAuthAuthorization {
     pub state: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub self_uri: Option<String>,
+}
+
+/// The `OAuthClient` an authorization embeds, read leniently: the SDK makes its `id` optional, and
+/// one odd field must not lose the authorization. Only what the audit uses; the rest is ignored.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AuthorizedClient {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authorized_grant_type: Option<String>,
 }
 
 /// `AuthzDivision` (`GET /api/v2/authorization/divisions?objectCount=true`).

@@ -14,8 +14,8 @@ use super::org::Org;
 use super::wire::{Fail, to_json};
 use chrono::NaiveDate;
 use genesys_api::models::{DomainEntityRef, OAuthClient, RoleDivision};
-use genesys_api::read_models::OAuthAuthorization;
 use genesys_api::rng::Rng;
+use serde::{Deserialize, Serialize};
 
 pub(super) async fn list(
     State(state): State<Shared>,
@@ -26,8 +26,31 @@ pub(super) async fn list(
     let entities = &live.org.authorizations;
     Ok(to_json(
         StatusCode::OK,
-        &json!({ "total": entities.len(), "entities": entities }),
+        &json!({
+            "total": entities.len(),
+            "entities": entities,
+            "selfUri": "/api/v2/oauth/authorizations",
+        }),
     ))
+}
+
+/// `OAuthAuthorization` as Genesys answers it: the full `OAuthClient` (without its secret),
+/// the scopes and roles granted, the org it belongs to (`resourceOwner`), who authorized it and
+/// when, `pending` and `state`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SimAuthorization {
+    pub client: OAuthClient,
+    pub scope: Vec<String>,
+    pub roles: Vec<String>,
+    pub resource_owner: DomainEntityRef,
+    pub date_created: String,
+    pub date_modified: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_by: Option<DomainEntityRef>,
+    pub pending: bool,
+    pub state: String,
+    pub self_uri: String,
 }
 
 /// An app of another org, as the generated org authorized it.
@@ -85,7 +108,7 @@ const PLANNED: [Planned; 5] = [
 /// organization id in the client's `selfUri` is not exposed by Genesys; its creator is a user of
 /// that org), authorized by one of this org's users. From their own random stream, so the rest
 /// of the org stays what it was for the seed.
-pub(crate) fn generated(org: &Org, seed: u64, anchor: NaiveDate) -> Vec<OAuthAuthorization> {
+pub(crate) fn generated(org: &Org, seed: u64, anchor: NaiveDate) -> Vec<SimAuthorization> {
     let mut rng = Rng::new(seed ^ 0x7a_a0_0000_0023);
     let admin = org
         .roles
@@ -107,12 +130,13 @@ pub(crate) fn generated(org: &Org, seed: u64, anchor: NaiveDate) -> Vec<OAuthAut
             let admin_user = admins.get(n % admins.len().max(1));
             let created = anchor - chrono::Days::new(30 + 40 * n as u64);
             let date = format!("{created}T10:00:00.000Z");
-            let roles: Vec<Option<String>> = match (&admin, plan.admin_role) {
-                (Some(id), true) => vec![Some(id.clone())],
+            let roles: Vec<String> = match (&admin, plan.admin_role) {
+                (Some(id), true) => vec![id.clone()],
                 _ => vec![],
             };
-            OAuthAuthorization {
-                client: Some(OAuthClient {
+            let scope: Vec<String> = plan.scopes.iter().map(|s| s.to_string()).collect();
+            SimAuthorization {
+                client: OAuthClient {
                     id: client_id.clone(),
                     name: plan.name.into(),
                     access_token_validity_seconds: Some(86_400),
@@ -129,26 +153,25 @@ pub(crate) fn generated(org: &Org, seed: u64, anchor: NaiveDate) -> Vec<OAuthAut
                     }),
                     modified_by: None,
                     authorized_grant_type: plan.grant.into(),
-                    scope: Some(plan.scopes.iter().map(|s| s.to_string()).collect()),
+                    scope: Some(scope.clone()),
                     role_divisions: Some(Vec::<RoleDivision>::new()),
                     state: Some("active".into()),
                     date_to_delete: None,
                     self_uri: Some(format!("/api/v2/oauth/clients/{client_id}")),
-                }),
-                scope: Some(plan.scopes.iter().map(|s| Some(s.to_string())).collect()),
-                roles: Some(roles),
-                resource_owner: Some(owner.clone()),
-                date_created: Some(date.clone()),
-                date_modified: Some(date),
+                },
+                scope,
+                roles,
+                resource_owner: owner.clone(),
+                date_created: date.clone(),
+                date_modified: date,
                 created_by: admin_user.map(|u| DomainEntityRef {
                     id: Some(u.id.clone()),
                     name: Some(u.name.clone()),
                     self_uri: Some(format!("/api/v2/users/{}", u.id)),
                 }),
-                modified_by: None,
-                pending: Some(plan.state == "Requested"),
-                state: Some(plan.state.into()),
-                self_uri: Some(format!("/api/v2/oauth/authorizations/{client_id}")),
+                pending: plan.state == "Requested",
+                state: plan.state.into(),
+                self_uri: format!("/api/v2/oauth/authorizations/{client_id}"),
             }
         })
         .collect()

@@ -36,6 +36,7 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+pub use authorizations::SimAuthorization;
 pub use directory::{Division, SimUser};
 pub use faults::{FaultConfig, Faults};
 pub use generate::{OrgSize, generate};

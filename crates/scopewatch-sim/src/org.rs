@@ -103,7 +103,7 @@ pub struct Org {
     /// Apps of other orgs authorized, requested or revoked here (`OAuthAuthorization`, as served
     /// by `GET /api/v2/oauth/authorizations`).
     #[serde(default)]
-    pub authorizations: Vec<genesys_api::read_models::OAuthAuthorization>,
+    pub authorizations: Vec<super::authorizations::SimAuthorization>,
 }
 
 /// Why an org file could not be read or written.

@@ -74,13 +74,13 @@ fn apps(wire: Vec<OAuthAuthorization>) -> (Vec<ThirdPartyApp>, usize) {
 /// One authorization, or `None` when it names no client (there is nothing to judge or revoke).
 fn to_app(a: OAuthAuthorization) -> Option<ThirdPartyApp> {
     let client = a.client?;
-    let client_id = text(client.id.trim());
+    let client_id = text(client.id.as_deref().unwrap_or_default().trim());
     if client_id.is_empty() {
         return None;
     }
     Some(ThirdPartyApp {
-        client_name: text(&client.name),
-        grant_type: GrantType::parse(&client.authorized_grant_type),
+        client_name: text(client.name.as_deref().unwrap_or(&client_id)),
+        grant_type: GrantType::parse(client.authorized_grant_type.as_deref().unwrap_or_default()),
         state: AuthorizationState::parse(a.state.as_deref()),
         pending: a.pending.unwrap_or(false),
         scopes: names(a.scope),
@@ -135,7 +135,7 @@ mod tests {
                  "scope": ["users", null, " "], "roles": ["r1"], "state": "Authorized",
                  "resourceOwner": {"id": "org-here"}, "createdBy": {"name": "no id"},
                  "dateCreated": "2026-05-01T10:00:00Z", "pending": false, "extra": 1},
-                {"client": {"id": "v2", "name": "Other", "authorizedGrantType": "CODE"},
+                {"client": {"id": "v2", "name": null, "secret": "never kept"},
                  "state": "Suspended"},
                 {"scope": ["users"], "state": "Authorized"}
             ]}"#,
@@ -155,6 +155,10 @@ mod tests {
             "2026-05-01T10:00:00+00:00"
         );
         assert_eq!(apps[1].state, AuthorizationState::Other("Suspended".into()));
+        assert_eq!(
+            apps[1].client_name, "v2",
+            "a client without a name goes by its id"
+        );
         assert!(apps[1].scopes.is_empty() && apps[1].date_created.is_none());
     }
 

@@ -42,7 +42,13 @@ async fn the_authorizations_list_other_orgs_apps_and_need_the_authorize_permissi
         .collect();
     assert_eq!(
         states,
-        ["Authorized", "Authorized", "Authorized", "Revoked", "Requested"]
+        [
+            "Authorized",
+            "Authorized",
+            "Authorized",
+            "Revoked",
+            "Requested"
+        ]
     );
     // The first app names the org's Master Admin role.
     let master = sim
