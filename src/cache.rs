@@ -191,6 +191,7 @@ impl CachedReport {
             .iter()
             .flat_map(|c| c.findings.iter())
             .chain(&report.organization_findings)
+            .chain(report.third_party_apps.iter().flat_map(|a| &a.findings))
             .map(|f| (f.fingerprint.clone(), f.first_seen))
             .collect();
         let mut by_id: Vec<u32> = (0..report.clients.len() as u32).collect();

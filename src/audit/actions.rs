@@ -11,7 +11,7 @@
 
 use std::collections::BTreeMap;
 
-use super::report::{Action, ClientReport, Finding};
+use super::report::{Action, ClientReport, Finding, ThirdPartyAppReport};
 use super::rules::{RULES, rule_meta};
 use super::severity::Severity;
 
@@ -302,6 +302,12 @@ pub fn plan(clients: &[ClientReport]) -> Vec<Action> {
         }
     }
     let mut actions: Vec<Action> = gathered.into_values().map(Gathered::into_action).collect();
+    rank(&mut actions);
+    actions
+}
+
+/// Ranks actions by `risk_removed`, then severity, then the number of clients, then id.
+pub fn rank(actions: &mut [Action]) {
     actions.sort_by(|a, b| {
         b.risk_removed
             .cmp(&a.risk_removed)
@@ -309,7 +315,44 @@ pub fn plan(clients: &[ClientReport]) -> Vec<Action> {
             .then_with(|| b.clients.cmp(&a.clients))
             .then_with(|| a.id.cmp(&b.id))
     });
-    actions
+}
+
+/// The action on the third-party apps with unsuppressed findings (the apps are its clients,
+/// most at risk first): revoking them, or cutting their access to what they use. Its
+/// `risk_removed` is their findings' points, on top of the org's own clients' risk.
+pub fn for_apps(apps: &[ThirdPartyAppReport]) -> Option<Action> {
+    let mut action: Option<Action> = None;
+    for app in apps {
+        for f in app.findings.iter().filter(|f| !f.suppressed) {
+            let a = action.get_or_insert_with(|| Action {
+                id: "revoke-third-party-apps".into(),
+                title: String::new(),
+                severity: f.severity,
+                client_ids: Vec::new(),
+                clients: 0,
+                risk_removed: 0,
+                rule_ids: Vec::new(),
+            });
+            if a.client_ids.last() != Some(&app.client_id) {
+                a.client_ids.push(app.client_id.clone());
+            }
+            a.severity = a.severity.max(f.severity);
+            a.risk_removed += u64::from(f.severity.weight());
+            if !a.rule_ids.iter().any(|r| r == f.rule_id.as_ref()) {
+                a.rule_ids.push(f.rule_id.to_string());
+            }
+        }
+    }
+    let mut action = action?;
+    let n = action.client_ids.len();
+    action.clients = n as u64;
+    action.title = format!(
+        "Revoke {n} third-party {}, or cut {} scopes and roles to what {} uses",
+        if n == 1 { "app" } else { "apps" },
+        if n == 1 { "its" } else { "their" },
+        if n == 1 { "it" } else { "each" },
+    );
+    Some(action)
 }
 
 /// The one action to take on a client first: deleting it when it is unused or inactive, else
@@ -611,5 +654,58 @@ mod tests {
         assert_eq!(recommended(&clients[1]), Some("delete-unused-clients"));
         let clean = client("clean", "CODE", &[("no-description", Low, true)]);
         assert_eq!(recommended(&clean), None);
+    }
+
+    fn app(id: &str, findings: &[(Severity, bool)]) -> ThirdPartyAppReport {
+        ThirdPartyAppReport {
+            client_id: id.into(),
+            client_name: id.into(),
+            grant_type: "CODE".into(),
+            state: "Authorized".into(),
+            pending: false,
+            own_client: false,
+            resource_owner_id: None,
+            resource_owner_name: None,
+            scopes: vec![],
+            roles: vec![],
+            created_by_id: None,
+            created_by_name: None,
+            date_created: None,
+            risk_level: RiskLevel::None,
+            findings: findings
+                .iter()
+                .map(|(s, sup)| finding("third-party-app-access", *s, *sup))
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn third_party_apps_with_findings_make_one_revoke_action_ranked_with_the_rest() {
+        assert_eq!(for_apps(&[app("quiet", &[])]), None);
+        let apps = [
+            app("broad", &[(Severity::High, false)]),
+            app("quiet", &[]),
+            app("unused", &[(Severity::Medium, false)]),
+            app("waived", &[(Severity::High, true)]),
+        ];
+        let a = for_apps(&apps).expect("two apps with active findings");
+        assert_eq!(a.id, "revoke-third-party-apps");
+        assert_eq!(a.client_ids, vec!["broad", "unused"]);
+        assert_eq!((a.clients, a.risk_removed), (2, 30));
+        assert_eq!(a.severity, Severity::High);
+        assert_eq!(a.rule_ids, vec!["third-party-app-access"]);
+        assert!(
+            a.title.starts_with("Revoke 2 third-party apps"),
+            "{}",
+            a.title
+        );
+        let mut actions = plan(&[client(
+            "c",
+            "CODE",
+            &[("no-description", Severity::Low, false)],
+        )]);
+        actions.push(a);
+        rank(&mut actions);
+        assert_eq!(actions[0].id, "revoke-third-party-apps");
     }
 }

@@ -12,6 +12,7 @@ mod report_json;
 pub mod rules;
 pub mod severity;
 pub mod snapshot;
+mod third_party;
 
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
@@ -94,6 +95,7 @@ fn judge_clients_on(
 /// client's strings move into its report instead of being copied (at 100 000 clients the copies
 /// were most of the audit's peak memory).
 pub fn judge(mut snapshot: Snapshot, policy: &AuditPolicy, run: &AuditRun) -> Report {
+    let third_party_apps = judge_apps(&snapshot, policy, run);
     let mut judged = std::mem::take(&mut snapshot.clients);
     let unmatched_waivers = policy.unmatched_waivers(&judged);
     let snapshot = &snapshot;
@@ -122,13 +124,18 @@ pub fn judge(mut snapshot: Snapshot, policy: &AuditPolicy, run: &AuditRun) -> Re
     });
     let organization_findings = org_findings(snapshot, policy, run);
     let mut summary = summarize(&clients);
-    for f in &organization_findings {
+    let app_findings = third_party_apps.iter().flat_map(|a| &a.findings);
+    for f in organization_findings.iter().chain(app_findings) {
         *summary
             .findings_by_rule
             .entry(f.rule_id.to_string())
             .or_default() += 1;
     }
-    let actions = actions::plan(&clients);
+    let mut actions = actions::plan(&clients);
+    if let Some(revoke) = actions::for_apps(&third_party_apps) {
+        actions.push(revoke);
+        actions::rank(&mut actions);
+    }
     Report {
         report_version: report::REPORT_VERSION,
         audit_id: run.audit_id.clone(),
@@ -170,8 +177,41 @@ pub fn judge(mut snapshot: Snapshot, policy: &AuditPolicy, run: &AuditRun) -> Re
         rules: catalog::of_policy(policy),
         actions,
         organization_findings,
+        third_party_apps,
         clients,
     }
+}
+
+/// The report's `third_party_apps`, judged while the org's own clients are still in the
+/// snapshot (an authorization of one of them is not a third party's). Fingerprinted by the
+/// app's client id; waivers name the org's clients, so none applies here.
+fn judge_apps(
+    snapshot: &Snapshot,
+    policy: &AuditPolicy,
+    run: &AuditRun,
+) -> Vec<report::ThirdPartyAppReport> {
+    if snapshot.third_party_apps.as_ref().is_none_or(Vec::is_empty) {
+        return Vec::new();
+    }
+    let own: std::collections::HashSet<&str> =
+        snapshot.clients.iter().map(|c| c.id.as_str()).collect();
+    let finding = |client_id: &str, meta: &'static RuleMeta, hit: Hit| {
+        let fingerprint = fingerprint(client_id, meta.id, &hit.evidence);
+        Finding {
+            rule_id: meta.id.into(),
+            severity: policy
+                .severity(meta.id)
+                .or(hit.severity)
+                .unwrap_or(meta.default_severity),
+            detail: hit.detail,
+            evidence: hit.evidence,
+            suppressed: false,
+            waiver: None,
+            first_seen: (run.first_seen)(&fingerprint).unwrap_or(run.generated_at),
+            fingerprint,
+        }
+    };
+    third_party::judge(snapshot, policy, &own, &finding)
 }
 
 /// Findings about the org itself: each enabled org-level rule's hit, fingerprinted by the org's

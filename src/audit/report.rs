@@ -91,7 +91,38 @@ pub struct Report<C = Vec<ClientReport>> {
     /// same shape as a client's; absent in older reports.
     #[serde(default)]
     pub organization_findings: Vec<Finding>,
+    /// Apps authorized in the org (`GET /api/v2/oauth/authorizations`), most at risk first, each
+    /// with its own findings; empty when none or unknown (a warning says so), absent in older
+    /// reports.
+    #[serde(default)]
+    pub third_party_apps: Vec<ThirdPartyAppReport>,
     pub clients: C,
+}
+
+/// An app authorized in the org: usually another org's client (an AppFoundry vendor's, a
+/// partner's). Its findings are its own, not a client's of the org; they count in the summary.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ThirdPartyAppReport {
+    pub client_id: String,
+    pub client_name: String,
+    pub grant_type: String,
+    /// `Authorized`, `Requested`, `Revoked`, `Unauthorized` (or a value Genesys added).
+    pub state: String,
+    pub pending: bool,
+    /// Whether the client is one of the org's own clients (then it is not judged here).
+    pub own_client: bool,
+    /// The org the authorization belongs to (Genesys's `resourceOwner`), when named.
+    pub resource_owner_id: Option<String>,
+    pub resource_owner_name: Option<String>,
+    pub scopes: Vec<String>,
+    /// Role ids of the org named in the authorization.
+    pub roles: Vec<String>,
+    /// Who authorized it, and when.
+    pub created_by_id: Option<String>,
+    pub created_by_name: Option<String>,
+    pub date_created: Option<DateTime<Utc>>,
+    pub risk_level: RiskLevel,
+    pub findings: Vec<Finding>,
 }
 
 /// A rule as the report says it once: its title, severity under the audit's policy (a finding
@@ -523,6 +554,7 @@ impl<C> Report<C> {
             report_version: self.report_version,
             actions: self.actions.clone(),
             organization_findings: self.organization_findings.clone(),
+            third_party_apps: self.third_party_apps.clone(),
             clients,
         }
     }

@@ -391,6 +391,9 @@ pub struct Snapshot {
     /// The org's IP allowlist, the networks (CIDR) tokens may be used from: empty when the org
     /// has none, `None` when it could not be read.
     pub ip_allowlist: Option<Vec<String>>,
+    /// Clients this org authorized, requested or revoked (`GET /api/v2/oauth/authorizations`);
+    /// `None` when they could not be read.
+    pub third_party_apps: Option<Vec<ThirdPartyApp>>,
     /// Divisions by id (`None` when they could not be read).
     pub divisions: Option<BTreeMap<String, Division>>,
     /// The creators of clients by id, with their state (`None` when they could not be read).
@@ -412,6 +415,58 @@ impl Snapshot {
             None => None,
         }
     }
+}
+
+/// An authorization's state; values Genesys may add are kept as they came.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AuthorizationState {
+    Authorized,
+    Requested,
+    Revoked,
+    Unauthorized,
+    Other(String),
+}
+
+impl AuthorizationState {
+    pub fn parse(wire: Option<&str>) -> Self {
+        match wire.unwrap_or("") {
+            "Authorized" => Self::Authorized,
+            "Requested" => Self::Requested,
+            "Revoked" => Self::Revoked,
+            "Unauthorized" => Self::Unauthorized,
+            other => Self::Other(other.to_string()),
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Authorized => "Authorized",
+            Self::Requested => "Requested",
+            Self::Revoked => "Revoked",
+            Self::Unauthorized => "Unauthorized",
+            Self::Other(text) => text,
+        }
+    }
+}
+
+/// A client authorized in this org (an `OAuthAuthorization`): usually another org's app, such
+/// as an AppFoundry vendor's or a partner's.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ThirdPartyApp {
+    pub client_id: String,
+    pub client_name: String,
+    pub grant_type: GrantType,
+    pub state: AuthorizationState,
+    pub pending: bool,
+    /// The scopes the org granted it.
+    pub scopes: Vec<String>,
+    /// The roles of this org named in the authorization (ids, as Genesys lists them).
+    pub roles: Vec<String>,
+    /// The org the authorization belongs to (Genesys's `resourceOwner`).
+    pub resource_owner: Option<Named>,
+    /// Who authorized it, and when.
+    pub created_by: Option<Named>,
+    pub date_created: Option<DateTime<Utc>>,
 }
 
 /// A scope without the `:readonly` suffix permits writes.

@@ -155,6 +155,7 @@ fn permission_for(endpoint: &str) -> &'static str {
         e if e.starts_with("/api/v2/usage") => "oauth:client:view or usage:organization:view",
         e if e.starts_with("/api/v2/audits") => "audits:audit:view",
         "/api/v2/organizations/ipaddressauthentication" => "directory:organization:admin",
+        "/api/v2/oauth/authorizations" => "oauth:client:authorize",
         _ => "oauth:client:view",
     }
 }

@@ -44,6 +44,7 @@ pub fn report_page(
         let _ = write!(body, "<p class=\"warn\">{}</p>", escape(w));
     }
     organization_findings(&mut body, report);
+    third_party_apps(&mut body, report);
     body.push_str(&filter_bar(report, &nav.filter));
     // "new" means first seen in this audit; on the first audit everything would be.
     let marks_new = trend.len() >= 2;
@@ -150,6 +151,48 @@ fn organization_findings(body: &mut String, report: &Report) {
     body.push_str("<div id=\"organization-findings\"><h2>The organization</h2>");
     for f in &report.organization_findings {
         finding_section(body, f, report.rule(&f.rule_id), &[]);
+    }
+    body.push_str("</div>");
+}
+
+/// The apps authorized in the org: a table of every one (state, scopes, who authorized it),
+/// then the findings of those at risk; nothing when there are none.
+fn third_party_apps(body: &mut String, report: &Report) {
+    if report.third_party_apps.is_empty() {
+        return;
+    }
+    body.push_str("<div id=\"third-party-apps\"><h2>Third-party apps</h2><table><thead><tr><th>Risk</th><th>App</th><th>State</th><th>Scopes</th><th>Authorized by</th></tr></thead><tbody>");
+    for a in &report.third_party_apps {
+        let by = a
+            .created_by_name
+            .as_deref()
+            .or(a.created_by_id.as_deref())
+            .unwrap_or("unknown");
+        let on = a
+            .date_created
+            .map(|d| d.format(" on %Y-%m-%d").to_string())
+            .unwrap_or_default();
+        let _ = write!(
+            body,
+            "<tr><td>{}</td><td>{} <span class=\"muted\">{}</span></td><td>{}</td><td>{}</td><td>{}{on}</td></tr>",
+            badge(a.risk_level),
+            escape(&a.client_name),
+            escape(&a.client_id),
+            escape(&a.state),
+            escape(&a.scopes.join(" ")),
+            escape(by)
+        );
+    }
+    body.push_str("</tbody></table>");
+    for a in report
+        .third_party_apps
+        .iter()
+        .filter(|a| !a.findings.is_empty())
+    {
+        let _ = write!(body, "<h3>{}</h3>", escape(&a.client_name));
+        for f in &a.findings {
+            finding_section(body, f, report.rule(&f.rule_id), &[]);
+        }
     }
     body.push_str("</div>");
 }
@@ -531,6 +574,54 @@ mod tests {
         none.organization_findings.clear();
         let mut body = String::new();
         organization_findings(&mut body, &none);
+        assert_eq!(body, "");
+    }
+
+    #[test]
+    fn the_report_page_lists_third_party_apps_with_their_findings() {
+        use crate::audit::rules::testkit::{policy, snapshot};
+        use crate::audit::snapshot::{AuthorizationState, GrantType, ThirdPartyApp};
+        let mut s = snapshot();
+        let app = |id: &str, state| ThirdPartyApp {
+            client_id: id.into(),
+            client_name: format!("<b>{id}</b>"),
+            grant_type: GrantType::Code,
+            state,
+            pending: false,
+            scopes: vec!["users".into()],
+            roles: vec![],
+            resource_owner: None,
+            created_by: None,
+            date_created: None,
+        };
+        s.third_party_apps = Some(vec![
+            app("revoked", AuthorizationState::Revoked),
+            app("broad", AuthorizationState::Authorized),
+        ]);
+        let run = crate::audit::AuditRun {
+            audit_id: "t".into(),
+            started_at: s.collected_at,
+            generated_at: s.collected_at,
+            first_seen: &|_| None,
+        };
+        let report = crate::audit::judge(s, &policy(), &run);
+        let mut body = String::new();
+        third_party_apps(&mut body, &report);
+        assert!(body.contains("id=\"third-party-apps\""), "{body}");
+        assert!(
+            body.contains("&lt;b&gt;revoked&lt;/b&gt;"),
+            "names are escaped: {body}"
+        );
+        assert_eq!(
+            body.matches("<section class=\"finding\">").count(),
+            1,
+            "{body}"
+        );
+        assert!(body.contains("Revoke Authorization"), "{body}");
+        let mut none = report.clone();
+        none.third_party_apps.clear();
+        let mut body = String::new();
+        third_party_apps(&mut body, &none);
         assert_eq!(body, "");
     }
 

@@ -163,11 +163,13 @@ impl OrgMetrics {
         let mut suppressed = std::collections::BTreeMap::<String, i64>::new();
         // The org's own findings count under their rule as a client's do.
         let org_findings = report.organization_findings.iter();
+        let app_findings = report.third_party_apps.iter().flat_map(|a| &a.findings);
         for f in report
             .clients
             .iter()
             .flat_map(|c| &c.findings)
             .chain(org_findings)
+            .chain(app_findings)
         {
             if f.suppressed {
                 *suppressed.entry(f.rule_id.to_string()).or_default() += 1;

@@ -23,19 +23,72 @@ fn field(value: &str) -> String {
     }
 }
 
+/// The clients' rows, then one row per third-party app with findings: its name says it is one
+/// (`third-party app: <name>`), `created_by` is who authorized it, and the columns about the
+/// org's own clients (least privilege, trail) are empty.
 pub fn to_csv(report: &Report) -> String {
-    clients_csv(&report.rules, &report.clients)
+    let mut out = clients_csv(&report.rules, &report.clients);
+    for a in report
+        .third_party_apps
+        .iter()
+        .filter(|a| !a.findings.is_empty())
+    {
+        let active: Vec<&str> = a
+            .findings
+            .iter()
+            .filter(|f| !f.suppressed)
+            .map(|f| f.rule_id.as_ref())
+            .collect();
+        let score: u32 = a
+            .findings
+            .iter()
+            .filter(|f| !f.suppressed)
+            .map(|f| f.severity.weight())
+            .sum();
+        let controls = controls_of(&report.rules, active.iter().copied());
+        let row = [
+            field(&a.client_id),
+            field(&format!("third-party app: {}", a.client_name)),
+            field(&a.grant_type),
+            "false".to_string(),
+            a.scopes.len().to_string(),
+            String::new(),
+            a.risk_level.as_str().to_string(),
+            score.to_string(),
+            field(&active.join(";")),
+            String::new(),
+            field(
+                a.created_by_name
+                    .as_deref()
+                    .or(a.created_by_id.as_deref())
+                    .unwrap_or_default(),
+            ),
+            String::new(),
+            "0".to_string(),
+            String::new(),
+            "0".to_string(),
+            String::new(),
+            field(&controls),
+        ];
+        out.push_str(&row.join(","));
+        out.push('\n');
+    }
+    out
 }
 
 /// The controls of the rules of a client's active findings, each once, by framework:
 /// `CIS Controls v8 5.4, 6.8; NIST SP 800-53 Rev. 5 AC-6`.
 fn compliance(rules: &BTreeMap<String, RuleEntry>, c: &ClientReport) -> String {
+    controls_of(rules, c.active_rule_ids())
+}
+
+/// The controls of these rules, each once, by framework.
+fn controls_of<'a>(
+    rules: &BTreeMap<String, RuleEntry>,
+    rule_ids: impl IntoIterator<Item = &'a str>,
+) -> String {
     let mut sets: [BTreeSet<&str>; 4] = Default::default();
-    for rule in c
-        .active_rule_ids()
-        .into_iter()
-        .filter_map(|id| rules.get(id))
-    {
+    for rule in rule_ids.into_iter().filter_map(|id| rules.get(id)) {
         let r = &rule.compliance;
         for (set, ids) in sets.iter_mut().zip([
             &r.cis_controls_v8,

@@ -109,6 +109,7 @@ pub fn to_sarif(report: &Report) -> String {
             results.push(result);
         }
     }
+    results.extend(app_results(report, &ids));
     let sarif = json!({
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "version": "2.1.0",
@@ -125,6 +126,39 @@ pub fn to_sarif(report: &Report) -> String {
         }]
     });
     serde_json::to_string_pretty(&sarif).unwrap_or_default()
+}
+
+/// The findings of third-party apps, located at the app (`third-party-app/<client id>`).
+fn app_results(report: &Report, ids: &[&String]) -> Vec<Value> {
+    let mut results = Vec::new();
+    for a in &report.third_party_apps {
+        for f in &a.findings {
+            let mut result = json!({
+                "ruleId": f.rule_id,
+                "level": level(f.severity),
+                "message": {"text": message(&a.client_name, report.rule_title(&f.rule_id), &f.detail)},
+                "locations": [{
+                    "logicalLocations": [{
+                        "name": a.client_name,
+                        "fullyQualifiedName": format!("third-party-app/{}", a.client_id),
+                        "kind": "resource"
+                    }]
+                }],
+                "partialFingerprints": {"scopewatch/v1": f.fingerprint},
+                "properties": {
+                    "client_id": a.client_id,
+                    "severity": f.severity.as_str(),
+                    "evidence": f.evidence,
+                    "state": a.state,
+                }
+            });
+            if let Some(index) = ids.iter().position(|id| **id == f.rule_id) {
+                result["ruleIndex"] = json!(index);
+            }
+            results.push(result);
+        }
+    }
+    results
 }
 
 #[cfg(test)]

@@ -85,6 +85,55 @@ fn serve_demo_serves_a_report_and_exits_0_on_sigterm() {
         report["summary"]["findings_by_rule"]["org-no-ip-allowlist"],
         1
     );
+    // The demo org's third-party apps: every authorization listed, the broad ones HIGH, the one
+    // that never called MEDIUM, the revoked and requested ones without findings.
+    let apps = report["third_party_apps"]
+        .as_array()
+        .expect("third_party_apps");
+    assert_eq!(apps.len(), 5, "{apps:?}");
+    let judged = |name: &str| {
+        let app = apps
+            .iter()
+            .find(|a| a["client_name"] == name)
+            .unwrap_or_else(|| panic!("{name} in {apps:?}"));
+        (
+            app["state"].as_str().unwrap().to_string(),
+            app["risk_level"].as_str().unwrap().to_string(),
+            app["findings"].as_array().unwrap().len(),
+        )
+    };
+    assert_eq!(
+        judged("Acme CRM Connector"),
+        ("Authorized".into(), "HIGH".into(), 1)
+    );
+    assert_eq!(
+        judged("Partner WFM Sync"),
+        ("Authorized".into(), "HIGH".into(), 1)
+    );
+    assert_eq!(
+        judged("Survey Vendor"),
+        ("Authorized".into(), "MEDIUM".into(), 1)
+    );
+    assert_eq!(
+        judged("Legacy Recorder"),
+        ("Revoked".into(), "NONE".into(), 0)
+    );
+    assert_eq!(
+        judged("Chat Bot Trial"),
+        ("Requested".into(), "NONE".into(), 0)
+    );
+    let acme = &apps[0]["findings"][0]["evidence"];
+    assert!(
+        acme.as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e.as_str().unwrap().starts_with("admin role 'Master Admin'")),
+        "{acme}"
+    );
+    assert_eq!(
+        report["summary"]["findings_by_rule"]["third-party-app-access"],
+        3
+    );
     // The demo's action plan: non-empty, ranked by risk removed, served at /actions, and first
     // on the HTML page.
     let actions = report["actions"].as_array().expect("actions");
@@ -121,6 +170,7 @@ fn serve_demo_serves_a_report_and_exits_0_on_sigterm() {
     let first_heading = body.split("<h2>").nth(1).unwrap();
     assert!(first_heading.starts_with("Fix first"), "{body}");
     assert!(body.contains("id=\"organization-findings\""), "{body}");
+    assert!(body.contains("id=\"third-party-apps\""), "{body}");
     let healthcheck = |base: &str| {
         Command::new(env!("CARGO_BIN_EXE_scopewatch"))
             .args(["healthcheck", "--url", &format!("{base}/healthz")])

@@ -146,6 +146,7 @@ def run_checks(base):
     check(scopes.total == len(scopes.entities) > 50 and any(s.id == "users:readonly" for s in scopes.entities), "reads the scope catalog")
 
     check_directory(api, listing)
+    check_authorizations(api, listing)
     check_trail(api, listing)
     check_changes(base, api)
 
@@ -250,6 +251,24 @@ def check_usage_jobs(api):
         check(False, "a usage job with an unknown metric is refused")
     except ApiException as e:
         check(e.status == 400 and "bad.request" in (e.body or ""), "a usage job with an unknown metric is 400 bad.request")
+
+
+def check_authorizations(api, listing):
+    apps = gc.OAuthApi(api).get_oauth_authorizations()
+    entities = apps.entities or []
+    check(apps.total == len(entities) == 5, f"reads the org's third-party app authorizations ({len(entities)})")
+    check(not unknown_enums(apps.to_dict()), "authorizations have no unknown enum value")
+    own = {c.id for c in listing.entities}
+    check(all(isinstance(a.client, gc.OAuthClient) and a.client.id not in own for a in entities),
+          "each authorization embeds a full OAuthClient of another org")
+    check(all(a.client.secret is None for a in entities), "no secret in an authorization")
+    check(sorted(a.state for a in entities) == ["Authorized", "Authorized", "Authorized", "Requested", "Revoked"],
+          "authorized, requested and revoked apps are present")
+    check(all(a.pending == (a.state == "Requested") for a in entities), "only the requested app is pending")
+    check(all(isinstance(a.date_created, datetime.datetime) and a.created_by and a.created_by.id for a in entities),
+          "each says who authorized it and when")
+    check(any(a.roles for a in entities) and any(s for a in entities for s in (a.scope or []) if not s.endswith(":readonly")),
+          "some apps are broad (a role, or a write scope)")
 
 
 def check_directory(api, listing):

@@ -39,13 +39,14 @@ from model_variants import one_offs
 # The models whose records vary one field at a time (levels of nested models walked).
 VARIED = {"OAuthClient": 2, "DomainOrganizationRole": 2, "AuthzDivision": 1, "User": 0, "OAuthScope": 1,
           "Organization": 1, "AuditLogMessage": 1, "AuditQueryServiceMapping": 2, "ApiUsageRow": 1,
-          "OrganizationPublicApiUsage": 2, "IpAddressAuthentication": 0}
+          "OrganizationPublicApiUsage": 2, "IpAddressAuthentication": 0, "OAuthAuthorization": 1}
 AUDIT_TIMEOUT = 90
 
 # The warnings of evidence sources that could not be read (README, "The Genesys Cloud client"):
 # none may appear, since every answer served is one the SDK reads.
 DEGRADED = ["usage evidence unknown", "scope catalog unknown", "API description unreadable", "creators unknown",
-            "organization unknown", "IP allowlist unknown", "divisions unknown", "audit trail unknown"]
+            "organization unknown", "IP allowlist unknown", "third-party apps unknown", "divisions unknown",
+            "audit trail unknown"]
 
 SWAGGER = {"swagger": "2.0", "info": {"title": "generated", "version": "v2"}, "paths": {
     "/api/v2/users/{userId}": {"get": {"x-inin-requires-permissions": {"type": "ANY", "permissions": ["directory:user:view"]},
@@ -122,6 +123,7 @@ def template(call):
 EXPECTED = ["POST /oauth/token", "GET /api/v2/oauth/clients", "GET /api/v2/authorization/roles",
             "GET /api/v2/authorization/divisions", "GET /api/v2/oauth/scopes", "GET /api/v2/users",
             "GET /api/v2/organizations/me", "GET /api/v2/organizations/ipaddressauthentication",
+            "GET /api/v2/oauth/authorizations",
             "GET /api/v2/audits/query/servicemapping", "POST /api/v2/audits/query",
             "GET /api/v2/audits/query/{transactionId}", "GET /api/v2/audits/query/{transactionId}/results",
             "POST /api/v2/usage/aggregates/query/jobs", "GET /api/v2/usage/aggregates/query/jobs/{jobId}",
@@ -147,6 +149,7 @@ def route(org, method, path, query, server, body):
         ("GET", "/api/v2/users"): lambda: org.users_page(query.get("id", "").split(",")),
         ("GET", "/api/v2/organizations/me"): lambda: org.organization,
         ("GET", "/api/v2/organizations/ipaddressauthentication"): lambda: org.ip_allowlist,
+        ("GET", "/api/v2/oauth/authorizations"): lambda: org.authorizations,
         ("GET", "/api/v2/audits/query/servicemapping"): lambda: org.mapping,
         ("GET", "/api/v2/audits/query/realtime/servicemapping"): lambda: org.mapping,
         ("POST", "/api/v2/audits/query"): lambda: submit_trail(org, server, body),

@@ -66,6 +66,7 @@ class Org:
         self.clients = self.records_of("OAuthClient", plans, 4, 6, self.link_client, keep=[("id",)])
         self.client_ids = [c["id"] for c in self.clients if isinstance(c.get("id"), str)]
         self.clients_page = self.envelope("OAuthClientEntityListing", self.clients, 1, 1, "/api/v2/oauth/clients?")
+        self.build_authorizations(plans)
         self.build_trail(plans)
         self.build_usage(plans)
         self.token = self.token_answer()
@@ -153,6 +154,18 @@ class Org:
         self.organization = self.served(self.mk.record("Organization", plan, "full"), "Organization")
         plan = self.merged(plans.get("IpAddressAuthentication", []))
         self.ip_allowlist = self.served(self.mk.record("IpAddressAuthentication", plan, "random"), "IpAddressAuthentication")
+
+    def build_authorizations(self, plans):
+        """The third-party apps: `OAuthAuthorization` records (their clients another org's), their
+        roles the org's, who authorized them one of its users; one listing, not paged."""
+        def link(app):
+            relink(app, ("roles",), lambda: self.rng.choice(self.role_ids))
+            relink(app, ("createdBy", "id"), lambda: self.rng.choice(self.user_ids))
+            relink(app, ("scope",), lambda: self.rng.choice(SCOPE_NAMES))
+        apps = self.records_of("OAuthAuthorization", plans, 2, 3, link)
+        body = self.mk.record("OAuthAuthorizationListing", {("entities",): "absent"}, "random")
+        body["entities"] = apps
+        self.authorizations = self.served(body, "OAuthAuthorizationListing")
 
     def link_role(self, role, ids):
         relink(role, ("id",), lambda: next(ids, self.mk.uuid()))

@@ -44,6 +44,50 @@ pub struct IpAddressAuthentication {
     pub network_whitelist: Option<Vec<Option<String>>>,
 }
 
+/// `OAuthAuthorization` (an entry of `GET /api/v2/oauth/authorizations`): a client, usually of
+/// another org, that this org authorized, requested or revoked. The SDK calls every field
+/// optional; `state` is kept as text (Unauthorized, Requested, Authorized, Revoked, and values
+/// Genesys may add).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OAuthAuthorization {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client: Option<AuthorizedClient>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<Vec<Option<String>>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub roles: Option<Vec<Option<String>>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource_owner: Option<crate::models::DomainEntityRef>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub date_created: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub date_modified: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_by: Option<crate::models::DomainEntityRef>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub modified_by: Option<crate::models::DomainEntityRef>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pending: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub self_uri: Option<String>,
+}
+
+/// The `OAuthClient` an authorization embeds, read leniently: the SDK makes its `id` optional, and
+/// one odd field must not lose the authorization. Only what the audit uses; the rest is ignored.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AuthorizedClient {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authorized_grant_type: Option<String>,
+}
+
 /// `AuthzDivision` (`GET /api/v2/authorization/divisions?objectCount=true`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

@@ -254,6 +254,7 @@ pub fn generate(size: &OrgSize) -> Org {
         audits: vec![],
         // No allowlist: the demo shows `org-no-ip-allowlist`, as most orgs would.
         ip_allowlist: vec![],
+        authorizations: vec![],
     };
     super::endpoints::spread(
         &mut org,
@@ -261,6 +262,7 @@ pub fn generate(size: &OrgSize) -> Org {
         size.seed,
     );
     super::trail_gen::generate_trail(&mut org, size.anchor, size.seed, &people.admins);
+    org.authorizations = super::authorizations::generated(&org, size.seed, size.anchor);
     org
 }
 

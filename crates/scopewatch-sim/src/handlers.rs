@@ -19,7 +19,7 @@ use super::usage;
 use super::wire::{
     Fail, json_response, not_found, paged, render_client_page, to_json, token_error,
 };
-use super::{directory_handlers, mutate, trail_handlers, usage_jobs};
+use super::{authorizations, directory_handlers, mutate, trail_handlers, usage_jobs};
 use genesys_api::models::{EntityListing, Role, TokenResponse, UsageExecutionResult, UsageQuery};
 
 pub(crate) fn router(state: Shared) -> Router {
@@ -56,6 +56,7 @@ pub(crate) fn router(state: Shared) -> Router {
             "/api/v2/organizations/ipaddressauthentication",
             get(directory_handlers::ip_allowlist),
         )
+        .route("/api/v2/oauth/authorizations", get(authorizations::list))
         .route(
             "/api/v2/authorization/divisions",
             get(directory_handlers::list_divisions),

@@ -5,6 +5,7 @@
 // Every module is private: the facade below is what the binary, the examples and the
 // integration tests use, so the rest can change without breaking them.
 mod access;
+mod authorizations;
 mod catalog;
 mod client_gen;
 mod directory;
@@ -35,6 +36,7 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+pub use authorizations::SimAuthorization;
 pub use directory::{Division, SimUser};
 pub use faults::{FaultConfig, Faults};
 pub use generate::{OrgSize, generate};

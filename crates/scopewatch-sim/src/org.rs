@@ -16,12 +16,15 @@ use genesys_api::rng::Rng;
 /// The read permissions scopewatch needs, given to the auditor client.
 /// `directory:organization:admin` is the only permission Genesys accepts for reading the IP
 /// allowlist.
-pub(crate) const AUDITOR_PERMISSIONS: [(&str, &str, &str); 5] = [
+/// `oauth:client:authorize` is the only one it accepts for listing the authorized (third-party)
+/// apps.
+pub(crate) const AUDITOR_PERMISSIONS: [(&str, &str, &str); 6] = [
     ("oauth", "client", "view"),
     ("authorization", "role", "view"),
     ("usage", "organization", "view"),
     ("audits", "audit", "view"),
     ("directory", "organization", "admin"),
+    ("oauth", "client", "authorize"),
 ];
 
 /// An OAuth client as the simulator stores it: the wire entity plus its secret, which the API
@@ -97,6 +100,10 @@ pub struct Org {
     /// Generated orgs have none.
     #[serde(default)]
     pub ip_allowlist: Vec<String>,
+    /// Apps of other orgs authorized, requested or revoked here (`OAuthAuthorization`, as served
+    /// by `GET /api/v2/oauth/authorizations`).
+    #[serde(default)]
+    pub authorizations: Vec<super::authorizations::SimAuthorization>,
 }
 
 /// Why an org file could not be read or written.

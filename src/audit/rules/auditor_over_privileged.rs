@@ -11,8 +11,8 @@ pub(super) const RULE: Rule = Rule {
         id: "auditor-over-privileged",
         default_severity: Severity::High,
         title: "scopewatch's own client holds more than read access",
-        description: "The auditor needs only oauth:client:view, authorization:role:view, usage:organization:view and audits:audit:view (the organization, divisions and users need none), and directory:organization:admin for the org's IP allowlist, the one read Genesys opens only to that permission (leave it out and the allowlist is unknown). Anything more turns the monitoring credential into an attack path.",
-        remediation: "In Admin > Roles/Permissions, give scopewatch's client a custom role with only OAuth > Client > View, Authorization > Role > View, Usage > Organization > View and Audits > Audit > View (and Directory > Organization > Admin if the IP allowlist is to be checked), and remove its other roles in the client's Roles/Divisions tab.",
+        description: "The auditor needs only oauth:client:view, authorization:role:view, usage:organization:view and audits:audit:view (the organization, divisions and users need none), directory:organization:admin for the org's IP allowlist and oauth:client:authorize for the third-party apps authorized in the org, the two reads Genesys opens only to those permissions (leave one out and its evidence is unknown). Anything more turns the monitoring credential into an attack path.",
+        remediation: "In Admin > Roles/Permissions, give scopewatch's client a custom role with only OAuth > Client > View, Authorization > Role > View, Usage > Organization > View and Audits > Audit > View (and Directory > Organization > Admin if the IP allowlist is to be checked, OAuth > Client > Authorize if third-party apps are), and remove its other roles in the client's Roles/Divisions tab.",
         severity_text: None,
         windowed: false,
         fix: Fix::Manual,
@@ -63,10 +63,16 @@ fn check(ctx: &Context, client: &Client) -> Option<Hit> {
 /// allowlist only to it (the IP allowlist source declares it from here).
 pub const IP_ALLOWLIST_PERMISSION: &str = "directory:organization:admin";
 
-/// Whether `action` of this policy is the IP allowlist's read. A narrowed policy never is.
+/// The one permission Genesys opens its list of authorized (third-party) apps to (the
+/// authorizations source declares it from here).
+pub const AUTHORIZATIONS_PERMISSION: &str = "oauth:client:authorize";
+
+/// Whether `action` of this policy is the IP allowlist's or the authorizations' read. A narrowed
+/// policy never is.
 fn needed(policy: &crate::audit::snapshot::PermissionPolicy, action: &str) -> bool {
+    let permission = format!("{}:{}:{action}", policy.domain, policy.entity);
     policy.narrowed.is_none()
-        && format!("{}:{}:{action}", policy.domain, policy.entity) == IP_ALLOWLIST_PERMISSION
+        && (permission == IP_ALLOWLIST_PERMISSION || permission == AUTHORIZATIONS_PERMISSION)
 }
 
 #[cfg(test)]

@@ -49,6 +49,8 @@ impl Controls {
 const CREATE_CLIENT: &str = "https://help.mypurecloud.com/articles/create-an-oauth-client/";
 const CLIENT_CREDENTIALS: &str =
     "https://developer.genesys.cloud/api/rest/authorization/use-client-credentials";
+const AUTHORIZED_APPS: &str =
+    "https://help.mypurecloud.com/articles/view-oauth-clients-you-have-authorized/";
 const OAUTH_BCP: &str = "https://www.rfc-editor.org/rfc/rfc9700";
 const NATIVE_APPS: &str = "https://www.rfc-editor.org/rfc/rfc8252";
 
@@ -258,7 +260,7 @@ pub static MAPPINGS: &[Mapping] = &[
     },
     Mapping {
         rule_id: "third-party-app-access",
-        references: &[CREATE_CLIENT],
+        references: &[AUTHORIZED_APPS],
         controls: Controls {
             cis_controls_v8: &["15.1"],
             nist_800_53_r5: &["AC-20", "SA-9"],

@@ -20,6 +20,7 @@ mod orphaned_client;
 mod privilege_escalation;
 mod public_client_write_scope;
 mod recent_privilege_change;
+mod third_party_app_access;
 mod unknown_scope;
 mod unused_client;
 pub mod unused_permissions;
@@ -33,7 +34,9 @@ use chrono::NaiveDate;
 use super::least_privilege::Fit;
 use super::policy::AuditPolicy;
 pub use super::severity::Severity;
-use super::snapshot::{AuditEvent, Client, KnownTrail, Narrowing, Role, RoleGrant, Snapshot};
+use super::snapshot::{
+    AuditEvent, Client, KnownTrail, Narrowing, Role, RoleGrant, Snapshot, ThirdPartyApp,
+};
 
 /// What a rule is: its stable id, default severity, title, what to do about a finding, and the
 /// facts the rest of the tool needs about it (so no other module keeps a list of rule ids).
@@ -131,15 +134,26 @@ pub struct OrgRule {
 /// Every org-level rule, in report order.
 pub static ORG_RULES: &[OrgRule] = &[org_no_ip_allowlist::RULE];
 
-/// Every rule's metadata: the client rules, then the org-level ones.
+/// A rule about an app of another org authorized in this one: it looks at one authorization,
+/// and its finding goes to the app's entry in the report's `third_party_apps`.
+pub struct AppRule {
+    pub meta: RuleMeta,
+    pub check: fn(&Snapshot, &AuditPolicy, &ThirdPartyApp) -> Option<Hit>,
+}
+
+/// Every third-party app rule, in report order.
+pub static APP_RULES: &[AppRule] = &[third_party_app_access::RULE];
+
+/// Every rule's metadata: the client rules, then the org-level ones, then the app ones.
 pub fn all_meta() -> impl Iterator<Item = &'static RuleMeta> {
     RULES
         .iter()
         .map(|r| &r.meta)
         .chain(ORG_RULES.iter().map(|r| &r.meta))
+        .chain(APP_RULES.iter().map(|r| &r.meta))
 }
 
-pub use auditor_over_privileged::IP_ALLOWLIST_PERMISSION;
+pub use auditor_over_privileged::{AUTHORIZATIONS_PERMISSION, IP_ALLOWLIST_PERMISSION};
 pub use high_risk_scope::high_risk_scopes;
 pub use privilege_escalation::ESCALATION_SCOPES;
 

@@ -93,6 +93,7 @@ pub fn snapshot() -> Snapshot {
         warnings: vec![],
         organization: None,
         ip_allowlist: None,
+        third_party_apps: None,
         divisions: None,
         people: None,
         trail: crate::audit::snapshot::Trail::Known(crate::audit::snapshot::KnownTrail::new(

@@ -4,6 +4,7 @@
 //! once through the client's one gate, each as soon as the sources it needs have arrived, and
 //! assembles the `Snapshot`. Adding a source is a new file here and its line in `SOURCES`.
 
+mod authorizations;
 mod catalog;
 mod clients;
 mod creators;
@@ -45,6 +46,7 @@ pub(crate) static SOURCES: &[Source] = &[
     creators::SOURCE,
     organization::SOURCE,
     ip_allowlist::SOURCE,
+    authorizations::SOURCE,
     divisions::SOURCE,
     trail::SOURCE,
 ];
@@ -104,6 +106,7 @@ fn empty_snapshot(collection: &Collection<'_>) -> Snapshot {
         warnings: Vec::new(),
         organization: None,
         ip_allowlist: None,
+        third_party_apps: None,
         divisions: None,
         people: None,
         trail: Trail::Unknown,
@@ -350,6 +353,7 @@ mod tests {
                 "audits:audit:view",
                 "authorization:role:view",
                 "directory:organization:admin",
+                "oauth:client:authorize",
                 "oauth:client:view",
                 "usage:organization:view"
             ]

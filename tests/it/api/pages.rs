@@ -48,7 +48,17 @@ async fn the_action_plan_is_served_at_actions_and_under_the_orgs_path() {
         .iter()
         .map(|c| u64::from(c.risk_score))
         .sum();
-    assert_eq!(risks.iter().sum::<u64>(), total);
+    // ... and the third-party apps' findings by their revoke action.
+    let apps: u64 = cached
+        .report
+        .third_party_apps
+        .iter()
+        .flat_map(|a| &a.findings)
+        .filter(|f| !f.suppressed)
+        .map(|f| u64::from(f.severity.weight()))
+        .sum();
+    assert!(apps > 0, "the generated org has broad third-party apps");
+    assert_eq!(risks.iter().sum::<u64>(), total + apps);
     let under_org = json(app.get("/orgs/default/actions").await).await;
     assert_eq!(under_org, plan);
 }

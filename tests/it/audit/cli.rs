@@ -103,7 +103,17 @@ async fn audit_writes_csv_table_sarif_and_terraform() {
     assert_eq!(out.status.code(), Some(0), "{:?}", text(&out));
     let csv = std::fs::read_to_string(csv).unwrap();
     assert!(csv.starts_with("client_id,client_name,grant_type,is_public,total_scopes,flagged_scopes,risk_level,risk_score,findings,least_privilege,created_by,creator_state,changes,last_change,actions_performed,unreadable,compliance\n"));
-    assert_eq!(csv.lines().count(), 32);
+    // 31 clients, then the generated org's three third-party apps with findings.
+    assert_eq!(csv.lines().count(), 35);
+    let apps: Vec<&str> = csv
+        .lines()
+        .filter(|l| l.contains(",third-party app: "))
+        .collect();
+    assert_eq!(apps.len(), 3, "{csv}");
+    assert!(
+        apps.iter().all(|l| l.contains("third-party-app-access")),
+        "{apps:?}"
+    );
     let table = audit(&sim, &["--format", "table"], &[]);
     let table = text(&table).0;
     assert!(table.contains("31 clients:"));
@@ -117,9 +127,20 @@ async fn audit_writes_csv_table_sarif_and_terraform() {
             .as_array()
             .unwrap()
             .len(),
-        22,
-        "the 21 client rules and org-no-ip-allowlist"
+        23,
+        "the 21 client rules, org-no-ip-allowlist and third-party-app-access"
     );
+    let at_apps = sarif["runs"][0]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| {
+            r["locations"][0]["logicalLocations"][0]["fullyQualifiedName"]
+                .as_str()
+                .is_some_and(|n| n.starts_with("third-party-app/"))
+        })
+        .count();
+    assert_eq!(at_apps, 3, "one result per third-party app finding");
     let tf = audit(&sim, &["--format", "terraform"], &[]);
     assert_eq!(tf.status.code(), Some(0), "{:?}", text(&tf));
     let tf = text(&tf).0;

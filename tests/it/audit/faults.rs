@@ -109,10 +109,11 @@ async fn a_token_revoked_mid_audit_is_renewed_once_and_the_call_replayed() {
         2,
         "one renewal for every call refused at once"
     );
-    // At most one refusal per concurrent branch (usage, clients, roles, scopes, the API
-    // description, the organization, the divisions, the audit trail).
+    // At most one refusal per concurrent branch, one per evidence source (usage, clients,
+    // roles, scopes, the API description, creators, the organization, the IP allowlist, the
+    // third-party apps, the divisions, the audit trail).
     let refused = log.iter().filter(|r| r.status == 401).count();
-    assert!((1..=8).contains(&refused), "{refused} refusals");
+    assert!((1..=11).contains(&refused), "{refused} refusals");
 }
 
 #[tokio::test]
@@ -236,5 +237,5 @@ async fn a_token_refused_again_after_renewal_fails_with_a_clear_message() {
     );
     // Each concurrent branch is refused once with each token, then gives up.
     let refused = log.iter().filter(|r| r.status == 401).count();
-    assert!((2..=18).contains(&refused), "{refused} refusals");
+    assert!((2..=22).contains(&refused), "{refused} refusals");
 }

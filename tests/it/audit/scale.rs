@@ -75,6 +75,10 @@ async fn a_10000_client_org_costs_a_fixed_handful_of_calls() {
         vec!["org-no-ip-allowlist"],
         "a generated org has no allowlist"
     );
+    // The generated org's five third-party apps: the three authorized ones are judged (two
+    // broad, one with unused scopes), the revoked and requested ones are not.
+    assert_eq!(report.third_party_apps.len(), 5);
+    assert_eq!(report.summary.findings_by_rule["third-party-app-access"], 3);
     let log = sim.requests();
     let count = |path: &str| log.iter().filter(|r| r.path == path).count();
     let matching = |test: &dyn Fn(&str) -> bool| log.iter().filter(|r| test(&r.path)).count();
@@ -105,6 +109,11 @@ async fn a_10000_client_org_costs_a_fixed_handful_of_calls() {
     );
     assert_eq!(count("/api/v2/organizations/me"), 1);
     assert_eq!(count("/api/v2/organizations/ipaddressauthentication"), 1);
+    assert_eq!(
+        count("/api/v2/oauth/authorizations"),
+        1,
+        "one listing of third-party apps"
+    );
     assert_eq!(
         count("/api/v2/authorization/divisions"),
         1,
@@ -137,7 +146,7 @@ async fn a_10000_client_org_costs_a_fixed_handful_of_calls() {
     );
     assert_eq!(
         log.len(),
-        13 + usage_pages + 3 * kinds.len() + creators.len().div_ceil(100) + trail_results,
+        14 + usage_pages + 3 * kinds.len() + creators.len().div_ceil(100) + trail_results,
         "nothing else, nothing per client"
     );
 }

@@ -1,5 +1,6 @@
 //! The simulator over real HTTP: each wire behaviour and fault switch.
 
+mod authorizations;
 mod cli;
 mod directory;
 mod faults;
