@@ -199,4 +199,73 @@ mod tests {
         assert_eq!(again, report);
         assert_eq!(again.rule_title("admin-role"), "Written as version 2");
     }
+
+    /// `value` without what version 3 leaves out: null, false, empty lists and `held`.
+    fn without_empty(value: serde_json::Value) -> serde_json::Value {
+        use serde_json::Value;
+        match value {
+            Value::Object(map) => Value::Object(
+                map.into_iter()
+                    .filter(|(k, v)| {
+                        k != "held"
+                            && !matches!(v, Value::Null | Value::Bool(false))
+                            && v.as_array().is_none_or(|a| !a.is_empty())
+                    })
+                    .map(|(k, v)| (k, without_empty(v)))
+                    .collect(),
+            ),
+            Value::Array(items) => Value::Array(items.into_iter().map(without_empty).collect()),
+            other => other,
+        }
+    }
+
+    /// A report as version 2 stored it (`tests/fixtures/README.md`).
+    const V2: &str = include_str!("../../tests/fixtures/report-v2.json");
+
+    #[test]
+    fn a_version_2_report_reads_as_this_version_and_writes_smaller_without_losing_anything() {
+        let stored: serde_json::Value = serde_json::from_str(V2).unwrap();
+        assert_eq!(stored["report_version"], 2);
+        let report = read_stored(V2).unwrap();
+        assert_eq!(report.report_version, REPORT_VERSION);
+        assert_eq!(report.clients.len(), 6);
+        // Every client as version 2 wrote it, but for what version 3 leaves out.
+        for (c, was) in report
+            .clients
+            .iter()
+            .zip(stored["clients"].as_array().unwrap())
+        {
+            assert_eq!(
+                without_empty(serde_json::to_value(c).unwrap()),
+                without_empty(was.clone())
+            );
+            if let Some(usage) = &c.scope_usage {
+                assert_eq!(
+                    serde_json::json!(usage.held),
+                    was["scope_usage"]["held"],
+                    "held put back"
+                );
+            }
+        }
+        let written = report.to_json();
+        assert!(
+            written.len() < V2.len(),
+            "{} >= {}",
+            written.len(),
+            V2.len()
+        );
+        for gone in [
+            "\"held\"",
+            "\"waiver\":null",
+            "\"suppressed\":false",
+            ":null",
+        ] {
+            assert!(!written.contains(gone), "{gone} is not written");
+        }
+        assert_eq!(
+            read_stored(&written).unwrap(),
+            report,
+            "this version reads back whole"
+        );
+    }
 }

@@ -186,7 +186,10 @@ mod tests {
         assert_eq!(small.check_writable(1 << 20), Ok(()), "1 MiB always reads");
         assert!(small.check_writable(small.bound()).is_ok());
         let refused = small.check_writable(small.bound() + 1).unwrap_err();
-        assert!(refused.contains("250 times its 1000 stored bytes"), "{refused}");
+        assert!(
+            refused.contains("250 times its 1000 stored bytes"),
+            "{refused}"
+        );
         let huge = StoredReport::Gzip(Bytes::from(vec![0u8; 4 << 20]));
         let refused = huge.check_writable(MAX_REPORT_BYTES + 1).unwrap_err();
         assert!(refused.contains("at most 256 MiB"), "{refused}");
