@@ -141,7 +141,7 @@ impl App {
             tasks: tasks.clone(),
             cancel: cancel.clone(),
             outbox: OutboxQueue::new(OutboxLimits::default()),
-            expensive: Arc::new(Expensive::default()),
+            expensive: Arc::new(Expensive::default().counted(metrics.http_busy())),
             limit: AuditLimit::new(settings.max_concurrent_audits),
             replica: Arc::from(settings.replica_id.as_str()),
         };

@@ -239,10 +239,16 @@ impl CachedReport {
             .keys()
             .filter(|f| !before.first_seen.contains_key(*f))
             .count();
+        // An earlier finding of a client unreadable now is not known to be resolved.
+        let unreadable = crate::audit::diff::unreadable_ids(&self.report);
         let resolved = before
-            .first_seen
-            .keys()
-            .filter(|f| !self.first_seen.contains_key(*f))
+            .report
+            .clients
+            .iter()
+            .filter(|c| !unreadable.contains(c.client_id.as_str()))
+            .flat_map(|c| &c.findings)
+            .chain(&before.report.organization_findings)
+            .filter(|f| !self.first_seen.contains_key(&f.fingerprint))
             .count();
         Changes { new, resolved }
     }

@@ -75,7 +75,13 @@ mod with_sim {
             });
             let secret = sim::random_token();
             org.ensure_auditor("scopewatch-demo", &secret);
-            let running = sim::start_on_loopback(org, SimSettings::default())
+            // The org changes once, as its second audit reads it, so the diff page has new and
+            // resolved findings to show.
+            let settings = SimSettings {
+                change_at_second_listing: true,
+                ..SimSettings::default()
+            };
+            let running = sim::start_on_loopback(org, settings)
                 .await
                 .map_err(DemoError::Start)?;
             let region = if count <= 1 {

@@ -1,7 +1,7 @@
 //! The report's `rules` catalog (version 2: each rule's texts said once, not in every finding),
 //! and reading a stored report of either version.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Deserialize;
 
@@ -48,7 +48,6 @@ pub fn of_policy(policy: &AuditPolicy) -> BTreeMap<String, RuleEntry> {
         .collect()
 }
 
-/// What a version-1 report said about each rule in its findings.
 /// What a version-1 report said of each rule in its findings (its titles and remediations).
 #[derive(Deserialize)]
 pub struct V1Texts {
@@ -68,23 +67,37 @@ struct V1Finding {
     remediation: String,
 }
 
-/// A stored report (history, restore) of either version, as version 2: a version-1 report's
+/// A stored report (history, restore) of any version, as this version: a version-1 report's
 /// catalog is made from the titles and remediations its findings carried, with today's
 /// description, references and compliance mappings of the rules this build still knows.
 pub fn read_stored(json: &str) -> serde_json::Result<Report> {
     upgrade(serde_json::from_str(json)?, || serde_json::from_str(json))
 }
 
-/// `report` as version 2; `v1` reads the version-1 texts of the same stored report again, and
-/// is called only when `report` is version 1.
+/// `report` as this version reads it; `v1` reads the version-1 texts of the same stored report
+/// again, and is called only when `report` is version 1. Version 3 left out `scope_usage.held`
+/// (the client's `scopes` again): it is put back here, so readers never see it missing.
 pub fn upgrade<E>(
     mut report: Report,
     v1: impl FnOnce() -> Result<V1Texts, E>,
 ) -> Result<Report, E> {
-    if report.report_version >= REPORT_VERSION {
-        return Ok(report);
+    if report.report_version < 2 {
+        add_v1_texts(&mut report, v1()?);
     }
-    let v1 = v1()?;
+    for c in &mut report.clients {
+        if let Some(usage) = &mut c.scope_usage
+            && usage.held.is_empty()
+        {
+            let held: BTreeSet<&String> = c.scopes.iter().collect();
+            usage.held = held.into_iter().cloned().collect();
+        }
+    }
+    report.report_version = REPORT_VERSION;
+    Ok(report)
+}
+
+/// A version-1 report's rules catalog, from the texts its findings carried.
+fn add_v1_texts(report: &mut Report, v1: V1Texts) {
     for f in v1.clients.into_iter().flat_map(|c| c.findings) {
         if report.rules.contains_key(&f.rule_id) {
             continue;
@@ -105,8 +118,6 @@ pub fn upgrade<E>(
         rule.remediation = f.remediation;
         report.rules.insert(f.rule_id, rule);
     }
-    report.report_version = REPORT_VERSION;
-    Ok(report)
 }
 
 #[cfg(test)]
@@ -187,5 +198,74 @@ mod tests {
         let again = read_stored(&report.to_json()).unwrap();
         assert_eq!(again, report);
         assert_eq!(again.rule_title("admin-role"), "Written as version 2");
+    }
+
+    /// `value` without what version 3 leaves out: null, false, empty lists and `held`.
+    fn without_empty(value: serde_json::Value) -> serde_json::Value {
+        use serde_json::Value;
+        match value {
+            Value::Object(map) => Value::Object(
+                map.into_iter()
+                    .filter(|(k, v)| {
+                        k != "held"
+                            && !matches!(v, Value::Null | Value::Bool(false))
+                            && v.as_array().is_none_or(|a| !a.is_empty())
+                    })
+                    .map(|(k, v)| (k, without_empty(v)))
+                    .collect(),
+            ),
+            Value::Array(items) => Value::Array(items.into_iter().map(without_empty).collect()),
+            other => other,
+        }
+    }
+
+    /// A report as version 2 stored it (`tests/fixtures/README.md`).
+    const V2: &str = include_str!("../../tests/fixtures/report-v2.json");
+
+    #[test]
+    fn a_version_2_report_reads_as_this_version_and_writes_smaller_without_losing_anything() {
+        let stored: serde_json::Value = serde_json::from_str(V2).unwrap();
+        assert_eq!(stored["report_version"], 2);
+        let report = read_stored(V2).unwrap();
+        assert_eq!(report.report_version, REPORT_VERSION);
+        assert_eq!(report.clients.len(), 6);
+        // Every client as version 2 wrote it, but for what version 3 leaves out.
+        for (c, was) in report
+            .clients
+            .iter()
+            .zip(stored["clients"].as_array().unwrap())
+        {
+            assert_eq!(
+                without_empty(serde_json::to_value(c).unwrap()),
+                without_empty(was.clone())
+            );
+            if let Some(usage) = &c.scope_usage {
+                assert_eq!(
+                    serde_json::json!(usage.held),
+                    was["scope_usage"]["held"],
+                    "held put back"
+                );
+            }
+        }
+        let written = report.to_json();
+        assert!(
+            written.len() < V2.len(),
+            "{} >= {}",
+            written.len(),
+            V2.len()
+        );
+        for gone in [
+            "\"held\"",
+            "\"waiver\":null",
+            "\"suppressed\":false",
+            ":null",
+        ] {
+            assert!(!written.contains(gone), "{gone} is not written");
+        }
+        assert_eq!(
+            read_stored(&written).unwrap(),
+            report,
+            "this version reads back whole"
+        );
     }
 }

@@ -330,7 +330,11 @@ fn finding(ctx: &Context, run: &AuditRun, client: &Client, meta: &RuleMeta, hit:
         .severity(meta.id)
         .or(hit.severity)
         .unwrap_or(meta.default_severity);
-    let identity: &[String] = if meta.windowed { &[] } else { &hit.evidence };
+    let identity: &[String] = match &hit.identity {
+        _ if meta.windowed => &[],
+        Some(identity) => identity,
+        None => &hit.evidence,
+    };
     let fingerprint = fingerprint(&client.id, meta.id, identity);
     // Kept as long as the report: no spare capacity from formatting (a tenth of a large
     // report's memory was buffers grown past their text).

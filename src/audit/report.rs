@@ -49,9 +49,11 @@ impl From<Severity> for RiskLevel {
     }
 }
 
-/// The version of the report's shape this build writes: 2 says each rule's texts once, in
-/// `rules`; version 1 (no `report_version`) repeated them in every finding.
-pub const REPORT_VERSION: u32 = 2;
+/// The version of the report's shape this build writes: 3 leaves out what is empty, null,
+/// false or said elsewhere in the report (`scope_usage.held`, the unused permissions and scopes
+/// in the findings' evidence); 2 said each rule's texts once, in `rules`; version 1 (no
+/// `report_version`) repeated them in every finding.
+pub const REPORT_VERSION: u32 = 3;
 
 fn version_one() -> u32 {
     1
@@ -274,10 +276,11 @@ pub struct Summary {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RoleRef {
     pub role_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub role_name: Option<String>,
     pub division_id: String,
-    /// The division's name (`null` when divisions are unknown).
-    #[serde(default)]
+    /// The division's name (absent when divisions are unknown).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub division_name: Option<String>,
 }
 
@@ -285,7 +288,9 @@ pub struct RoleRef {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CreatedBy {
     pub id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub state: Option<String>,
 }
 
@@ -293,6 +298,7 @@ pub struct CreatedBy {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct UserRef {
     pub id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
 }
 
@@ -309,9 +315,12 @@ pub struct PropertyChangeRef {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ChangeRef {
     pub date: DateTime<Utc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user: Option<UserRef>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_id: Option<String>,
     pub action: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub properties: Vec<PropertyChangeRef>,
 }
 
@@ -321,7 +330,9 @@ pub struct ActionRef {
     pub date: DateTime<Utc>,
     pub action: String,
     pub entity_type: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub entity_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub entity_name: Option<String>,
 }
 
@@ -360,9 +371,12 @@ pub struct Finding {
     pub rule_id: Cow<'static, str>,
     pub severity: Severity,
     pub detail: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub evidence: Vec<String>,
+    #[serde(default, skip_serializing_if = "is_false")]
     pub suppressed: bool,
     /// Boxed: few findings are waived, and a report holds hundreds of thousands of findings.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub waiver: Option<Box<WaiverRef>>,
     pub first_seen: DateTime<Utc>,
     /// Stable across audits: the client, the rule and the evidence.
@@ -373,50 +387,69 @@ pub struct Finding {
 pub struct ClientReport {
     pub client_id: String,
     pub client_name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// The four texts below are borrowed where they are the API's or the report's own names
     /// (no allocation per client); a stored report read back owns them.
     pub grant_type: Cow<'static, str>,
     pub state: Cow<'static, str>,
+    #[serde(default, skip_serializing_if = "is_false")]
     pub is_public: bool,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub scopes: Vec<String>,
     pub total_scopes: u64,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub flagged_scopes: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub roles: Vec<RoleRef>,
     pub access_token_validity_seconds: i64,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub redirect_uris: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub date_created: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub date_modified: Option<DateTime<Utc>>,
-    #[serde(default, deserialize_with = "created_by_any_version")]
+    #[serde(
+        default,
+        deserialize_with = "created_by_any_version",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub created_by: Option<CreatedBy>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub date_to_delete: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_used_date: Option<chrono::NaiveDate>,
     /// `used`, `unused` or `unknown`.
     pub usage_evidence: Cow<'static, str>,
     pub risk_level: RiskLevel,
     pub risk_score: u32,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub findings: Vec<Finding>,
     /// Client credentials with endpoint evidence: the permissions its calls needed. Boxed,
     /// like `scope_usage`: most clients have neither, and a report holds 100 000 clients.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub permission_usage: Option<Box<PermissionUsage>>,
     /// User grants with endpoint evidence: the scopes its calls needed.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scope_usage: Option<Box<ScopeUsage>>,
     /// `known` or `unknown`: whether the audit trail could be read.
     #[serde(default = "unknown")]
     pub trail_evidence: Cow<'static, str>,
     /// Changes made to this client in the trail window, newest first (bounded).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub changes: Vec<ChangeRef>,
     /// Changes this client made itself to OAuth clients and roles, newest first (bounded).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub actions_performed: Vec<ActionRef>,
     /// Set when the client's record in the listing did not parse: why (never its values). Such
     /// a client is not judged: no findings, risk `NONE`, and only its id and name (when the
     /// record had them) are known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unreadable: Option<String>,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 fn unknown() -> Cow<'static, str> {
@@ -443,7 +476,9 @@ pub struct PermissionPolicyRef {
 /// The smallest role covering the calls: permission policies plus flat permissions.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SuggestedRole {
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub permission_policies: Vec<PermissionPolicyRef>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub permissions: Vec<String>,
 }
 
@@ -451,11 +486,15 @@ pub struct SuggestedRole {
 /// (summarized exactly by domain and entity), endpoints not judged, and the suggested role.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PermissionUsage {
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub used: Vec<String>,
     pub granted: u64,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub unused: Vec<String>,
     pub unused_count: u64,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub unknown_endpoints: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub unexplained_endpoints: Vec<String>,
     pub suggested_role: SuggestedRole,
     /// Permissions the roles hold only through policies narrowed to some resources, each with
@@ -467,11 +506,19 @@ pub struct PermissionUsage {
 /// Scopes needed, held and unused, endpoints not judged, and the suggested scope list.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ScopeUsage {
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub used: Vec<String>,
+    /// The client's `scopes` (sorted, once each): not written since version 3, which would say
+    /// `scopes` twice; a stored report read back gets it from `scopes` (`catalog::upgrade`).
+    #[serde(default, skip_serializing)]
     pub held: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub unused: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub unknown_endpoints: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub unexplained_endpoints: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub suggested_scopes: Vec<String>,
 }
 

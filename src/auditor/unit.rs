@@ -16,7 +16,7 @@ use crate::genesys::GenesysClient;
 use crate::history::RunningAudit;
 use crate::metrics::OrgMetrics;
 use crate::outbox::Outbox;
-use crate::store::{AuditLock, AuditRecord, Outcome, Store};
+use crate::store::{AuditLock, AuditRecord, Outcome, Store, StoredReport};
 
 /// The longest failure message kept with an audit, in characters.
 const MAX_ERROR_TEXT: usize = 1_000;
@@ -258,9 +258,8 @@ impl Auditor {
                 record.findings = Some(s.findings_by_rule.values().sum::<u64>() as i64);
                 record.new_findings = Some(cached.changes.new as i64);
                 record.resolved_findings = Some(cached.changes.resolved as i64);
-                self.outbox
-                    .write(record.clone(), Some(cached.json.gzip.clone()))
-                    .await;
+                let body = self.storable_body(&audit_id, &cached);
+                self.outbox.write(record.clone(), body).await;
                 Ok(cached)
             }
             Err(e) => {
@@ -283,6 +282,21 @@ impl Auditor {
         self.prune().await;
         self.finished.send_replace(Some(record));
         outcome
+    }
+
+    /// The compressed report to store with the audit, or `None` (logged and counted as
+    /// `report_too_large`) when it passes the bound every stored report is read within: history
+    /// could never read it back, so it is refused now rather than found unreadable later.
+    fn storable_body(&self, audit_id: &str, cached: &CachedReport) -> Option<bytes::Bytes> {
+        let body = StoredReport::Gzip(cached.json.gzip.clone());
+        match body.check_writable(cached.json.len) {
+            Ok(()) => Some(cached.json.gzip.clone()),
+            Err(why) => {
+                tracing::error!(audit_id, error = %why, "the report is not stored: it could not be read back from history");
+                self.metrics.store_error("report_too_large");
+                None
+            }
+        }
     }
 
     /// Collects, judges and builds the cached bodies (off the async threads).

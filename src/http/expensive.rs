@@ -10,6 +10,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use axum::http::StatusCode;
+use prometheus::IntCounterVec;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use super::error::ApiError;
@@ -31,6 +32,8 @@ pub struct Expensive {
     waiting: AtomicUsize,
     queued: usize,
     bodies: Arc<Semaphore>,
+    /// `scopewatch_http_busy_total`, when counted (`counted`).
+    refused: Option<IntCounterVec>,
 }
 
 impl Default for Expensive {
@@ -55,7 +58,22 @@ impl Expensive {
             waiting: AtomicUsize::new(0),
             queued,
             bodies: Arc::new(Semaphore::new(bodies.max(1))),
+            refused: None,
         }
+    }
+
+    /// The same limit, counting each refusal by reason into `refused` (labelled `reason`).
+    pub fn counted(mut self, refused: IntCounterVec) -> Expensive {
+        self.refused = Some(refused);
+        self
+    }
+
+    /// The 503 `busy` answer, counted by `reason` (one of `metrics::BUSY_REASONS`).
+    fn busy(&self, reason: &'static str) -> ApiError {
+        if let Some(refused) = &self.refused {
+            refused.with_label_values(&[reason]).inc();
+        }
+        busy()
     }
 
     /// A turn to run: at once, after a wait in the queue, or `busy` when the queue is full or
@@ -66,19 +84,22 @@ impl Expensive {
         }
         if self.waiting.fetch_add(1, Ordering::SeqCst) >= self.queued {
             self.waiting.fetch_sub(1, Ordering::SeqCst);
-            return Err(busy());
+            return Err(self.busy("queue_full"));
         }
         let _waiting = Waiting(&self.waiting);
         match tokio::time::timeout(WAIT, self.running.clone().acquire_owned()).await {
             Ok(Ok(permit)) => Ok(permit),
-            _ => Err(busy()),
+            _ => Err(self.busy("waited")),
         }
     }
 
     /// A place for one stored report body being sent, or `busy` at once; the place is free
     /// when the body ends or its reader goes away.
     pub fn body(&self) -> Result<OwnedSemaphorePermit, ApiError> {
-        self.bodies.clone().try_acquire_owned().map_err(|_| busy())
+        self.bodies
+            .clone()
+            .try_acquire_owned()
+            .map_err(|_| self.busy("bodies"))
     }
 }
 
@@ -98,7 +119,8 @@ mod tests {
 
     #[tokio::test]
     async fn past_the_running_and_queued_requests_the_answer_is_503_at_once() {
-        let limit = Arc::new(Expensive::new(2, 3, 1));
+        let metrics = crate::metrics::Metrics::new();
+        let limit = Arc::new(Expensive::new(2, 3, 1).counted(metrics.http_busy()));
         let running = [limit.enter().await.unwrap(), limit.enter().await.unwrap()];
         let queued: Vec<_> = (0..3)
             .map(|_| {
@@ -123,5 +145,13 @@ mod tests {
         assert!(limit.body().is_err());
         drop(body);
         assert!(limit.body().is_ok());
+        let text = metrics.render();
+        for counted in [
+            "scopewatch_http_busy_total{reason=\"queue_full\"} 1",
+            "scopewatch_http_busy_total{reason=\"bodies\"} 1",
+            "scopewatch_http_busy_total{reason=\"waited\"} 0",
+        ] {
+            assert!(text.contains(counted), "{counted} in\n{text}");
+        }
     }
 }

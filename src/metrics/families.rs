@@ -49,6 +49,11 @@ pub(super) const HTTP_REQUESTS: Family = row(
     "HTTP requests served by route template and status",
     &["route", "status"],
 );
+pub(super) const HTTP_BUSY: Family = row(
+    "scopewatch_http_busy_total",
+    "Expensive requests answered 503 busy, by why: queue_full, waited (10 s in the queue) or bodies (stored report bodies being sent)",
+    &["reason"],
+);
 pub(super) const HTTP_DURATION: Family = Family {
     labels: &["route"],
     ..timed(

@@ -17,11 +17,15 @@ use crate::genesys::Observer;
 
 mod families;
 
+/// Why an expensive request was refused 503 `busy` (`scopewatch_http_busy_total{reason}`).
+pub const BUSY_REASONS: [&str; 3] = ["queue_full", "waited", "bodies"];
+
 /// The process's metrics and the registry every org's metrics join.
 pub struct Metrics {
     registry: Registry,
     http_requests: IntCounterVec,
     http_duration: HistogramVec,
+    http_busy: IntCounterVec,
     orgs: Mutex<BTreeMap<String, Arc<OrgMetrics>>>,
 }
 
@@ -61,6 +65,10 @@ impl Metrics {
         };
         let http_requests = add.add(&families::HTTP_REQUESTS);
         let http_duration = add.add(&families::HTTP_DURATION);
+        let http_busy: IntCounterVec = add.add(&families::HTTP_BUSY);
+        for reason in BUSY_REASONS {
+            http_busy.with_label_values(&[reason]);
+        }
         add.add::<IntGaugeVec>(&families::BUILD_INFO)
             .with_label_values(&[env!("CARGO_PKG_VERSION")])
             .set(1);
@@ -68,6 +76,7 @@ impl Metrics {
             registry,
             http_requests,
             http_duration,
+            http_busy,
             orgs: Mutex::new(BTreeMap::new()),
         }
     }
@@ -87,6 +96,12 @@ impl Metrics {
         self.http_duration
             .with_label_values(&[route])
             .observe(seconds);
+    }
+
+    /// The counter of 503 `busy` refusals by reason (one of `BUSY_REASONS`), for
+    /// `http::Expensive` to count into.
+    pub fn http_busy(&self) -> IntCounterVec {
+        self.http_busy.clone()
     }
 
     /// The text exposition format.

@@ -51,6 +51,22 @@ impl StoredReport {
         }
     }
 
+    /// Whether a report of `json_len` bytes stored as this reads back within `bound()`: checked
+    /// before a report is written, so a report that history could never read is refused at
+    /// write time rather than found unreadable later. The error says which bound it passes.
+    pub fn check_writable(&self, json_len: u64) -> Result<(), String> {
+        let bound = self.bound();
+        if json_len <= bound {
+            return Ok(());
+        }
+        Err(format!(
+            "the report's {json_len} bytes of JSON pass the {bound} bytes a stored report is read \
+             within ({MAX_RATIO} times its {} stored bytes, at most {} MiB)",
+            self.stored_len(),
+            MAX_REPORT_BYTES >> 20
+        ))
+    }
+
     /// The bytes the database holds.
     pub fn stored_len(&self) -> usize {
         match self {
@@ -162,6 +178,22 @@ mod tests {
         assert!(bomb.parse::<serde_json::Value>().is_err());
         let huge = StoredReport::Gzip(Bytes::from(vec![0; 4 << 20]));
         assert_eq!(huge.bound(), MAX_REPORT_BYTES, "never past the bound");
+    }
+
+    #[test]
+    fn a_report_past_the_read_bound_is_refused_when_it_is_written() {
+        let small = StoredReport::Gzip(Bytes::from(vec![0u8; 1000]));
+        assert_eq!(small.check_writable(1 << 20), Ok(()), "1 MiB always reads");
+        assert!(small.check_writable(small.bound()).is_ok());
+        let refused = small.check_writable(small.bound() + 1).unwrap_err();
+        assert!(
+            refused.contains("250 times its 1000 stored bytes"),
+            "{refused}"
+        );
+        let huge = StoredReport::Gzip(Bytes::from(vec![0u8; 4 << 20]));
+        let refused = huge.check_writable(MAX_REPORT_BYTES + 1).unwrap_err();
+        assert!(refused.contains("at most 256 MiB"), "{refused}");
+        assert!(huge.check_writable(MAX_REPORT_BYTES).is_ok());
     }
 
     #[test]

@@ -190,6 +190,9 @@ async fn list_clients(
     Query(query): Query<HashMap<String, String>>,
 ) -> Result<Response, Fail> {
     require(&state, &who, "clients", &["oauth:client:view"])?;
+    if query.get("pageNumber").is_none_or(|n| n == "1") {
+        state.client_listing_read();
+    }
     Ok(match state.settings.client_page_size {
         None => json_response(StatusCode::OK, state.clients_body()),
         Some(size) => {

@@ -21,6 +21,7 @@ mod mutate;
 mod odd_records;
 mod org;
 mod params;
+mod scripted;
 mod state;
 mod trail;
 mod trail_gen;

@@ -60,7 +60,7 @@ struct RoleDivisionRequest {
     division_id: Option<String>,
 }
 
-fn stamp(at: DateTime<Utc>) -> String {
+pub(super) fn stamp(at: DateTime<Utc>) -> String {
     at.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
 }
 
@@ -218,7 +218,10 @@ fn properties(c: &OAuthClient) -> BTreeMap<&'static str, Vec<String>> {
 }
 
 /// What changed from `before` to `after` (everything, for a creation or a deletion).
-fn changes(before: Option<&OAuthClient>, after: Option<&OAuthClient>) -> Vec<TrailPropertyChange> {
+pub(super) fn changes(
+    before: Option<&OAuthClient>,
+    after: Option<&OAuthClient>,
+) -> Vec<TrailPropertyChange> {
     let old = before.map(properties).unwrap_or_default();
     let new = after.map(properties).unwrap_or_default();
     let names: std::collections::BTreeSet<&str> = old.keys().chain(new.keys()).copied().collect();
@@ -236,7 +239,7 @@ fn changes(before: Option<&OAuthClient>, after: Option<&OAuthClient>) -> Vec<Tra
         .collect()
 }
 
-fn record(
+pub(super) fn record(
     live: &mut Live,
     caller: &Caller,
     at: DateTime<Utc>,

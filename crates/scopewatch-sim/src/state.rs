@@ -30,6 +30,9 @@ pub struct SimSettings {
     /// Pads the API description to at least this many bytes with models scopewatch must skip
     /// (the real one is tens of MB, mostly `definitions`); 0 serves only what it reads.
     pub description_bytes: usize,
+    /// The demo's one change to the org, made when the client listing is read the second time
+    /// (`scripted`): the second audit has new and resolved findings to show.
+    pub change_at_second_listing: bool,
 }
 
 impl Default for SimSettings {
@@ -41,6 +44,7 @@ impl Default for SimSettings {
             client_page_size: None,
             usage_page_size_max: 1000,
             description_bytes: 0,
+            change_at_second_listing: false,
         }
     }
 }
@@ -188,6 +192,8 @@ pub(crate) struct SimState {
     token_prefix: String,
     /// The request log keeps the newest this many records.
     log_capacity: usize,
+    /// Times the client listing's first page was read (for `change_at_second_listing`).
+    listings: AtomicU64,
 }
 
 /// What differs for an org served among many (`scopewatch sim --orgs`).
@@ -248,6 +254,17 @@ impl SimState {
             requests: Mutex::new(Vec::new()),
             token_prefix: among.token_prefix,
             log_capacity: among.log_capacity.max(2),
+            listings: AtomicU64::new(0),
+        }
+    }
+
+    /// Counts a read of the client listing's first page; the second makes the scripted change
+    /// when the settings ask for it.
+    pub(crate) fn client_listing_read(&self) {
+        let read = self.listings.fetch_add(1, Ordering::SeqCst) + 1;
+        if self.settings.change_at_second_listing && read == 2 {
+            let (fixed, escalated) = super::scripted::apply(self);
+            tracing::info!(?fixed, ?escalated, "simulator: the scripted change to the org was made");
         }
     }
 

@@ -33,6 +33,7 @@ fn check(_ctx: &Context, client: &Client) -> Option<Hit> {
             "authorizedGrantType {}",
             client.grant_type.as_str()
         )],
+        identity: None,
     })
 }
 

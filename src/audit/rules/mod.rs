@@ -83,6 +83,10 @@ pub struct Hit {
     pub severity: Option<Severity>,
     pub detail: String,
     pub evidence: Vec<String>,
+    /// What the finding's fingerprint is made of when the evidence only refers to it (the
+    /// unused permissions and scopes are listed once, in the client's usage, and counted in the
+    /// evidence); `None`: the evidence itself.
+    pub identity: Option<Vec<String>>,
 }
 
 impl Hit {
@@ -91,7 +95,14 @@ impl Hit {
             severity: None,
             detail: detail.into(),
             evidence,
+            identity: None,
         }
+    }
+
+    /// The same hit fingerprinted by `identity` rather than its evidence.
+    pub fn identified_by(mut self, identity: Vec<String>) -> Hit {
+        self.identity = Some(identity);
+        self
     }
 }
 

@@ -54,31 +54,51 @@ fn check(ctx: &Context, _client: &Client) -> Option<Hit> {
     if !flags(fit, universe, ctx.policy.thresholds.max_unused_percent) {
         return None;
     }
-    let mut evidence: Vec<String> = fit
+    let suggestion = format!("suggested role: {}", describe_suggestion(fit));
+    // The lists are the client's `permission_usage`; the evidence counts them. The fingerprint
+    // stays what it was when the evidence listed them (a finding keeps its identity).
+    let mut identity: Vec<String> = fit
         .unused_summary
         .iter()
         .map(|p| format!("unused: {p}"))
         .collect();
-    evidence.push(format!("suggested role: {}", describe_suggestion(fit)));
-    evidence.extend(
+    identity.push(suggestion.clone());
+    identity.extend(
         fit.unknown_endpoints
             .iter()
             .map(|e| format!("endpoint not in the permission catalog: {e}")),
     );
-    evidence.extend(
+    identity.extend(
         fit.unexplained
             .iter()
             .map(|e| format!("call the roles do not allow: {e}")),
     );
-    Some(Hit::new(
+    let mut evidence = vec![
         format!(
-            "Used {} of {} permissions in the last {} days.",
-            fit.used.len(),
-            fit.granted.len(),
-            ctx.snapshot.usage_window_days
+            "{} permissions unused (see permission_usage.unused)",
+            fit.unused.len()
         ),
-        evidence,
-    ))
+        suggestion,
+    ];
+    if !fit.unknown_endpoints.is_empty() {
+        evidence.push(format!(
+            "{} endpoints not in the permission catalog (see permission_usage.unknown_endpoints)",
+            fit.unknown_endpoints.len()
+        ));
+    }
+    if !fit.unexplained.is_empty() {
+        evidence.push(format!(
+            "{} calls the roles do not allow (see permission_usage.unexplained_endpoints)",
+            fit.unexplained.len()
+        ));
+    }
+    let detail = format!(
+        "Used {} of {} permissions in the last {} days.",
+        fit.used.len(),
+        fit.granted.len(),
+        ctx.snapshot.usage_window_days
+    );
+    Some(Hit::new(detail, evidence).identified_by(identity))
 }
 
 #[cfg(test)]
@@ -120,7 +140,16 @@ mod tests {
         let snap = with_calls(&[("GET", "api/v2/routing/queues")]);
         let policy = crate::audit::policy::AuditPolicy::builtin();
         let hit = run_with(&RULE, &snap, &policy, &integration("master")).unwrap();
-        assert!(hit.evidence.contains(&"unused: admin".to_string()));
+        // The unused list is the client's `permission_usage`: the evidence counts it, the
+        // fingerprint is still made of it.
+        assert!(
+            hit.evidence[0].ends_with(" permissions unused (see permission_usage.unused)"),
+            "{:?}",
+            hit.evidence
+        );
+        assert!(!hit.evidence.iter().any(|e| e.starts_with("unused: ")));
+        let identity = hit.identity.as_ref().unwrap();
+        assert!(identity.contains(&"unused: admin".to_string()));
         assert!(
             hit.evidence
                 .contains(&"suggested role: routing:queue:view".to_string())

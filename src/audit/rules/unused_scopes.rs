@@ -37,28 +37,48 @@ fn check(ctx: &Context, _client: &Client) -> Option<Hit> {
     if !flags(fit, ctx.policy.thresholds.max_unused_percent) {
         return None;
     }
-    let mut evidence: Vec<String> = fit.unused.iter().map(|s| format!("unused: {s}")).collect();
     let suggested: Vec<&str> = fit.suggested.iter().map(String::as_str).collect();
-    evidence.push(format!("suggested scopes: {}", suggested.join(" ")));
-    evidence.extend(
+    let suggestion = format!("suggested scopes: {}", suggested.join(" "));
+    // The lists are the client's `scope_usage`; the evidence counts them. The fingerprint stays
+    // what it was when the evidence listed them (a finding keeps its identity).
+    let mut identity: Vec<String> = fit.unused.iter().map(|s| format!("unused: {s}")).collect();
+    identity.push(suggestion.clone());
+    identity.extend(
         fit.unknown_endpoints
             .iter()
             .map(|e| format!("endpoint with unknown scopes: {e}")),
     );
-    evidence.extend(
+    identity.extend(
         fit.unexplained
             .iter()
             .map(|e| format!("call the scopes do not allow: {e}")),
     );
-    Some(Hit::new(
+    let mut evidence = vec![
         format!(
-            "Used {} of {} scopes in the last {} days.",
-            fit.used.len(),
-            fit.held.len(),
-            ctx.snapshot.usage_window_days
+            "{} scopes unused (see scope_usage.unused)",
+            fit.unused.len()
         ),
-        evidence,
-    ))
+        suggestion,
+    ];
+    if !fit.unknown_endpoints.is_empty() {
+        evidence.push(format!(
+            "{} endpoints with unknown scopes (see scope_usage.unknown_endpoints)",
+            fit.unknown_endpoints.len()
+        ));
+    }
+    if !fit.unexplained.is_empty() {
+        evidence.push(format!(
+            "{} calls the scopes do not allow (see scope_usage.unexplained_endpoints)",
+            fit.unexplained.len()
+        ));
+    }
+    let detail = format!(
+        "Used {} of {} scopes in the last {} days.",
+        fit.used.len(),
+        fit.held.len(),
+        ctx.snapshot.usage_window_days
+    );
+    Some(Hit::new(detail, evidence).identified_by(identity))
 }
 
 #[cfg(test)]
@@ -96,7 +116,15 @@ mod tests {
         let hit = judged(&["routing"], &[("GET", "api/v2/routing/queues")]).unwrap();
         assert_eq!(
             hit.evidence,
-            vec!["unused: routing", "suggested scopes: routing:readonly"]
+            vec![
+                "1 scopes unused (see scope_usage.unused)",
+                "suggested scopes: routing:readonly"
+            ]
+        );
+        assert_eq!(
+            hit.identity.unwrap(),
+            vec!["unused: routing", "suggested scopes: routing:readonly"],
+            "fingerprinted by the list, as when the evidence carried it"
         );
     }
 

@@ -258,3 +258,55 @@ async fn the_trend_chart_has_axes_and_a_legend_once_two_audits_are_stored() {
     assert!(chart.matches("class=\"y-label\"").count() >= 2);
     assert_eq!(chart.matches("class=\"x-label\"").count(), 2);
 }
+
+/// `serve --demo`: the simulated org changes once as its second audit reads it, so the diff
+/// page after the second audit has findings new and resolved (not an empty page).
+#[tokio::test]
+async fn the_demo_org_changes_once_so_its_second_audit_has_new_and_resolved_findings() {
+    let env: std::collections::BTreeMap<String, String> = [
+        ("SCOPEWATCH_LISTEN", "127.0.0.1:0".to_string()),
+        ("SCOPEWATCH_DATABASE_URL", temp_database()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect();
+    let settings = scopewatch::config::Settings::load(&env, None).unwrap();
+    let app = scopewatch::app::App::build_with(settings, Some(1))
+        .await
+        .unwrap()
+        .without_schedule();
+    let base = format!("http://{}", app.local_addr());
+    let auditor = app.auditor();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(app.run_until_stopped(async {
+        let _ = stopped.await;
+    }));
+    let first = auditor.run_now().await.unwrap();
+    let second = auditor.run_now().await.unwrap();
+    let third = auditor.run_now().await.unwrap();
+    let diff = scopewatch::audit::diff::diff(&second.report, &first.report);
+    assert!(diff.counts.new > 0, "{:?}", diff.counts);
+    assert!(diff.counts.resolved > 0, "{:?}", diff.counts);
+    assert!(diff.new.iter().any(|e| e.rule_id == "admin-role"));
+    assert!(diff.resolved.iter().any(|e| e.rule_id == "deprecated-grant"));
+    let again = scopewatch::audit::diff::diff(&third.report, &second.report);
+    assert_eq!(
+        (again.counts.new, again.counts.resolved),
+        (0, 0),
+        "the org changes once"
+    );
+    let id = &second.report.audit_id;
+    let page = reqwest::Client::new()
+        .get(format!("{base}/audits/{id}/diff"))
+        .header("Accept", "text/html")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("<table id=\"new\""), "{page}");
+    assert!(page.contains("<table id=\"resolved\""), "{page}");
+    let _ = stop.send(());
+    server.await.unwrap().unwrap();
+}
