@@ -1,6 +1,7 @@
 //! SARIF 2.1.0: one result per finding, rule metadata from the report's rules catalog (the rule
 //! pack's texts, its references and compliance mappings). Clients are logical locations (they
-//! have no file).
+//! have no file); an org-level finding's location is the organization
+//! (`genesys-organization/<org id>`).
 
 use serde_json::{Value, json};
 
@@ -109,6 +110,7 @@ pub fn to_sarif(report: &Report) -> String {
             results.push(result);
         }
     }
+    results.extend(org_results(report, &ids));
     let sarif = json!({
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "version": "2.1.0",
@@ -127,9 +129,101 @@ pub fn to_sarif(report: &Report) -> String {
     serde_json::to_string_pretty(&sarif).unwrap_or_default()
 }
 
+/// A result per org-level finding, located at the organization.
+fn org_results(report: &Report, ids: &[&String]) -> Vec<Value> {
+    let (org_id, org_name) = report
+        .organization
+        .as_ref()
+        .map_or(("organization", "the organization"), |o| {
+            (o.id.as_str(), o.name.as_str())
+        });
+    report
+        .organization_findings
+        .iter()
+        .map(|f| {
+            let mut result = json!({
+                "ruleId": f.rule_id,
+                "level": level(f.severity),
+                "message": {"text": message(org_name, report.rule_title(&f.rule_id), &f.detail)},
+                "locations": [{
+                    "logicalLocations": [{
+                        "name": org_name,
+                        "fullyQualifiedName": format!("genesys-organization/{org_id}"),
+                        "kind": "resource"
+                    }]
+                }],
+                "partialFingerprints": {"scopewatch/v1": f.fingerprint},
+                "properties": {
+                    "scope": "organization",
+                    "organization_id": org_id,
+                    "severity": f.severity.as_str(),
+                    "evidence": f.evidence,
+                }
+            });
+            if let Some(index) = ids.iter().position(|id| **id == f.rule_id) {
+                result["ruleIndex"] = json!(index);
+            }
+            if let Some(w) = &f.waiver {
+                result["suppressions"] = json!([{
+                    "kind": "external",
+                    "status": "accepted",
+                    "justification": format!("{} (owner {}, until {})", w.reason, w.owner, w.expires)
+                }]);
+            }
+            result
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_org_level_finding_is_a_result_located_at_the_organization() {
+        use crate::audit::rules::testkit::{client, policy, snapshot};
+        use crate::audit::{AuditRun, judge};
+        let mut s = snapshot();
+        s.clients = vec![client("CODE")];
+        s.ip_allowlist = Some(vec![]);
+        s.organization = Some(crate::audit::snapshot::Organization {
+            id: "org-1".into(),
+            name: "Acme".into(),
+        });
+        let at = s.collected_at;
+        let run = AuditRun {
+            audit_id: "a".into(),
+            started_at: at,
+            generated_at: at,
+            first_seen: &|_| None,
+        };
+        let report = judge(s, &policy(), &run);
+        let sarif: Value = serde_json::from_str(&to_sarif(&report)).unwrap();
+        let run = &sarif["runs"][0];
+        let results = run["results"].as_array().unwrap();
+        let org: Vec<&Value> = results
+            .iter()
+            .filter(|r| r["ruleId"] == "org-no-ip-allowlist")
+            .collect();
+        assert_eq!(org.len(), 1, "{results:?}");
+        let r = org[0];
+        assert_eq!(
+            r["locations"][0]["logicalLocations"][0]["fullyQualifiedName"],
+            "genesys-organization/org-1"
+        );
+        assert_eq!(r["level"], "warning");
+        assert_eq!(r["properties"]["scope"], "organization");
+        assert!(r["message"]["text"].as_str().unwrap().starts_with("Acme: "));
+        let index = r["ruleIndex"].as_u64().unwrap() as usize;
+        assert_eq!(
+            run["tool"]["driver"]["rules"][index]["id"],
+            "org-no-ip-allowlist"
+        );
+        assert_eq!(
+            r["partialFingerprints"]["scopewatch/v1"],
+            report.organization_findings[0].fingerprint
+        );
+    }
 
     #[test]
     fn a_rule_descriptor_carries_its_controls_as_tags_and_as_a_properties_bag() {
