@@ -95,7 +95,7 @@ impl AuditPolicy {
             PolicyError::at(e.span().map(|s| lines.of(s.start)), one_line(e.message()))
         })?;
         let (disabled, severities) = rule_settings(&file.rules, lines)?;
-        let thresholds = thresholds(file.thresholds.unwrap_or_default())?;
+        let thresholds = thresholds(file.thresholds.unwrap_or_default(), lines)?;
         let waivers = waivers(file.waivers, lines)?;
         Ok(AuditPolicy {
             name: file.name.unwrap_or_else(|| "custom".into()),
@@ -240,7 +240,7 @@ fn rule_settings(
 }
 
 /// The `[thresholds]` table over the built-in defaults, each within its range.
-fn thresholds(t: ThresholdsFile) -> Result<Thresholds, PolicyError> {
+fn thresholds(t: ThresholdsFile, lines: Lines<'_>) -> Result<Thresholds, PolicyError> {
     let thresholds = Thresholds {
         usage_window_days: t.usage_window_days.unwrap_or(90),
         max_token_lifetime_seconds: t.max_token_lifetime_seconds.unwrap_or(86_400),
@@ -248,7 +248,7 @@ fn thresholds(t: ThresholdsFile) -> Result<Thresholds, PolicyError> {
         max_read_write_scopes: t.max_read_write_scopes.unwrap_or(15),
         max_unused_percent: t.max_unused_percent.unwrap_or(50),
         privilege_change_days: t.privilege_change_days.unwrap_or(7),
-        max_secret_age: max_secret_age(t.max_secret_age.as_deref())?,
+        max_secret_age: max_secret_age(t.max_secret_age.as_ref(), lines)?,
     };
     let out_of_range = |message: String| Err(PolicyError::at(None, message));
     if !(1..=365).contains(&thresholds.privilege_change_days) {
@@ -277,13 +277,29 @@ const SECRET_AGE_RANGE: std::ops::RangeInclusive<u64> = 1..=3650;
 const DEFAULT_MAX_SECRET_AGE: &str = "365d";
 
 /// `thresholds.max_secret_age`, a duration such as `365d` or `90d`.
-fn max_secret_age(text: Option<&str>) -> Result<std::time::Duration, PolicyError> {
-    let text = text.unwrap_or(DEFAULT_MAX_SECRET_AGE);
+fn max_secret_age(
+    value: Option<&toml::Spanned<toml::Value>>,
+    lines: Lines<'_>,
+) -> Result<std::time::Duration, PolicyError> {
+    let line = value.map(|v| lines.of(v.span().start));
+    let text = match value.map(|v| v.get_ref()) {
+        None => DEFAULT_MAX_SECRET_AGE,
+        Some(toml::Value::String(text)) => text.as_str(),
+        Some(other) => {
+            return Err(PolicyError::at(
+                line,
+                format!(
+                    "thresholds.max_secret_age must be a duration in quotes such as \"365d\", not a {} ({other:?})",
+                    other.type_str()
+                ),
+            ));
+        }
+    };
     let age = crate::duration::parse_duration(text)
-        .map_err(|e| PolicyError::at(None, format!("thresholds.max_secret_age: {e}")))?;
+        .map_err(|e| PolicyError::at(line, format!("thresholds.max_secret_age: {e}")))?;
     if !SECRET_AGE_RANGE.contains(&(age.as_secs() / 86_400)) {
         return Err(PolicyError::at(
-            None,
+            line,
             format!(
                 "thresholds.max_secret_age must be between 1d and 3650d, not '{}'",
                 text.trim()
@@ -413,7 +429,7 @@ struct ThresholdsFile {
     max_read_write_scopes: Option<usize>,
     max_unused_percent: Option<u32>,
     privilege_change_days: Option<u32>,
-    max_secret_age: Option<String>,
+    max_secret_age: Option<toml::Spanned<toml::Value>>,
 }
 
 #[derive(Deserialize)]
@@ -525,7 +541,10 @@ expires = 2026-12-31
             let e = AuditPolicy::parse(&format!("[thresholds]\nmax_secret_age = {bad}\n"))
                 .unwrap_err()
                 .to_string();
-            assert!(e.contains("max_secret_age"), "{bad}: {e}");
+            assert!(
+                e.contains("max_secret_age") && e.contains("line 2"),
+                "{bad}: {e}"
+            );
         }
     }
 

@@ -138,11 +138,11 @@ fn index_page(state: &AppState) -> String {
                 String::new(),
             ],
         };
-        let [genesys, critical, high, total, age, first, org] = cells;
+        let [genesys, critical, high, total, age, first, org_cell] = cells;
         let _ = write!(
             rows,
             "<tr><td><a href=\"{}\">{}</a></td><td class=\"genesys-name\">{genesys}</td><td>{}</td><td class=\"critical-count\">{critical}</td>\
-<td class=\"high-count\">{high}</td><td>{total}</td><td class=\"org-findings\">{org}</td><td>{age}</td><td>{first}</td></tr>",
+<td class=\"high-count\">{high}</td><td>{total}</td><td class=\"org-findings\">{org_cell}</td><td>{age}</td><td>{first}</td></tr>",
             escape(&link),
             escape(&org.name),
             escape(&org.region),
