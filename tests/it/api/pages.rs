@@ -41,14 +41,29 @@ async fn the_action_plan_is_served_at_actions_and_under_the_orgs_path() {
             a["client_ids"].as_array().unwrap().len()
         );
     }
-    // Every unsuppressed finding's points are removed by exactly one action.
+    // Every unsuppressed finding's points are removed by exactly one action, the org's too.
+    let org: u64 = cached
+        .report
+        .organization_findings
+        .iter()
+        .filter(|f| !f.suppressed)
+        .map(|f| u64::from(f.severity.weight()))
+        .sum();
+    assert!(org > 0, "the generated org has no IP allowlist");
     let total: u64 = cached
         .report
         .clients
         .iter()
         .map(|c| u64::from(c.risk_score))
-        .sum();
+        .sum::<u64>()
+        + org;
     assert_eq!(risks.iter().sum::<u64>(), total);
+    let allowlist = actions
+        .iter()
+        .find(|a| a["id"] == "set-ip-allowlist")
+        .expect("the org's finding is an action");
+    assert_eq!(allowlist["clients"], 0);
+    assert_eq!(allowlist["rule_ids"], serde_json::json!(["org-no-ip-allowlist"]));
     let under_org = json(app.get("/orgs/default/actions").await).await;
     assert_eq!(under_org, plan);
 }

@@ -103,7 +103,15 @@ async fn audit_writes_csv_table_sarif_and_terraform() {
     assert_eq!(out.status.code(), Some(0), "{:?}", text(&out));
     let csv = std::fs::read_to_string(csv).unwrap();
     assert!(csv.starts_with("client_id,client_name,grant_type,is_public,total_scopes,flagged_scopes,risk_level,risk_score,findings,least_privilege,created_by,creator_state,changes,last_change,actions_performed,unreadable,compliance\n"));
-    assert_eq!(csv.lines().count(), 32);
+    // The header, 31 clients, and the org's row (its IP allowlist is empty).
+    assert_eq!(csv.lines().count(), 33);
+    assert!(
+        csv.lines()
+            .last()
+            .unwrap()
+            .starts_with("organization/"),
+        "{csv}"
+    );
     let table = audit(&sim, &["--format", "table"], &[]);
     let table = text(&table).0;
     assert!(table.contains("31 clients:"));
@@ -117,8 +125,22 @@ async fn audit_writes_csv_table_sarif_and_terraform() {
             .as_array()
             .unwrap()
             .len(),
-        22,
-        "the 21 client rules and org-no-ip-allowlist"
+        23,
+        "the 22 client rules and org-no-ip-allowlist"
+    );
+    let located: Vec<&serde_json::Value> = sarif["runs"][0]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["ruleId"] == "org-no-ip-allowlist")
+        .map(|r| &r["locations"][0]["logicalLocations"][0]["fullyQualifiedName"])
+        .collect();
+    assert_eq!(located.len(), 1, "the org's finding is a result");
+    assert!(
+        located[0]
+            .as_str()
+            .unwrap()
+            .starts_with("genesys-organization/")
     );
     let tf = audit(&sim, &["--format", "terraform"], &[]);
     assert_eq!(tf.status.code(), Some(0), "{:?}", text(&tf));
