@@ -643,7 +643,11 @@ mod tests {
         assert!(allowlist.client_ids.is_empty());
         assert_eq!(allowlist.risk_removed, 5);
         assert_eq!(allowlist.rule_ids, ["org-no-ip-allowlist"]);
-        assert!(allowlist.title.contains("IP allowlist"), "{}", allowlist.title);
+        assert!(
+            allowlist.title.contains("IP allowlist"),
+            "{}",
+            allowlist.title
+        );
         // A waived org finding makes no action; an unlisted org rule gets its own.
         let other = [finding("a-rule-added-later", High, false)];
         let actions = plan(&[], &other);

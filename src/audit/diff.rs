@@ -146,7 +146,10 @@ mod tests {
         let opened = diff(&open, &closed);
         assert_eq!(
             org(&opened.new),
-            [("org-no-ip-allowlist".to_string(), "organization".to_string())]
+            [(
+                "org-no-ip-allowlist".to_string(),
+                "organization".to_string()
+            )]
         );
         assert!(org(&opened.resolved).is_empty());
         let fixed = diff(&closed, &open);
@@ -162,6 +165,10 @@ mod tests {
             .iter()
             .filter_map(|e| e.get("scope"))
             .collect();
-        assert_eq!(scopes, [&serde_json::json!("organization")], "absent for clients");
+        assert_eq!(
+            scopes,
+            [&serde_json::json!("organization")],
+            "absent for clients"
+        );
     }
 }

@@ -233,7 +233,10 @@ fn org_findings(snapshot: &Snapshot, policy: &AuditPolicy, run: &AuditRun) -> Ve
     }
     if policy.enabled(expired_waiver::RULE.meta.id) {
         for waiver in expired {
-            findings.push(found(&expired_waiver::RULE.meta, expired_waiver::hit(waiver)));
+            findings.push(found(
+                &expired_waiver::RULE.meta,
+                expired_waiver::hit(waiver),
+            ));
         }
     }
     findings
@@ -674,11 +677,19 @@ mod tests {
         let f = &report.organization_findings[0];
         assert!(f.suppressed);
         assert_eq!(f.waiver.as_ref().unwrap().owner, "netops");
-        assert!(!report.summary.findings_by_rule.contains_key("org-no-ip-allowlist"));
+        assert!(
+            !report
+                .summary
+                .findings_by_rule
+                .contains_key("org-no-ip-allowlist")
+        );
         assert_eq!(report.summary.suppressed_findings, 1);
         assert!(report.actions.iter().all(|a| a.id != "set-ip-allowlist"));
         assert!(
-            report.warnings.iter().all(|w| !w.contains("matches no client")),
+            report
+                .warnings
+                .iter()
+                .all(|w| !w.contains("matches no client")),
             "an org waiver names no client: {:?}",
             report.warnings
         );

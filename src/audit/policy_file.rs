@@ -351,12 +351,17 @@ fn waiver_scope(w: &WaiverFile, lines: Lines<'_>) -> Result<(WaiverScope, String
     let at = |span: std::ops::Range<usize>, message: String| {
         Err(PolicyError::at(Some(lines.of(span.start)), message))
     };
-    match (w.scope.as_ref().map(|s| (s.get_ref().as_str(), s.span())), &w.client) {
+    match (
+        w.scope.as_ref().map(|s| (s.get_ref().as_str(), s.span())),
+        &w.client,
+    ) {
         (Some(("org", span)), client) => {
             if client.is_some() {
                 return at(
                     span,
-                    format!("waiver of '{rule}' with scope = \"org\" names no client: remove 'client'"),
+                    format!(
+                        "waiver of '{rule}' with scope = \"org\" names no client: remove 'client'"
+                    ),
                 );
             }
             if !org_level {
@@ -364,7 +369,11 @@ fn waiver_scope(w: &WaiverFile, lines: Lines<'_>) -> Result<(WaiverScope, String
                     span,
                     format!(
                         "waiver of '{rule}' has scope = \"org\", but '{rule}' judges clients, not the organization (org-level rules: {})",
-                        ORG_RULES.iter().map(|r| r.meta.id).collect::<Vec<_>>().join(", ")
+                        ORG_RULES
+                            .iter()
+                            .map(|r| r.meta.id)
+                            .collect::<Vec<_>>()
+                            .join(", ")
                     ),
                 );
             }
@@ -383,7 +392,9 @@ fn waiver_scope(w: &WaiverFile, lines: Lines<'_>) -> Result<(WaiverScope, String
         (None, Some(client)) => Ok((WaiverScope::Clients, client.clone())),
         (None, None) => at(
             w.rule.span(),
-            format!("waiver of '{rule}' needs client = \"<id or name glob>\" (or scope = \"org\" for an org-level rule)"),
+            format!(
+                "waiver of '{rule}' needs client = \"<id or name glob>\" (or scope = \"org\" for an org-level rule)"
+            ),
         ),
     }
 }
@@ -536,7 +547,11 @@ expires = 2026-12-31
         );
         let p = AuditPolicy::parse("[thresholds]\nmax_secret_age = \"90d\"\n").unwrap();
         assert_eq!(p.thresholds.max_secret_age.as_secs(), 90 * day);
-        assert!(p.describe().contains("secrets max 90 days old"), "{}", p.describe());
+        assert!(
+            p.describe().contains("secrets max 90 days old"),
+            "{}",
+            p.describe()
+        );
         for bad in ["\"12h\"", "\"4000d\"", "\"soon\"", "\"90\"", "90"] {
             let e = AuditPolicy::parse(&format!("[thresholds]\nmax_secret_age = {bad}\n"))
                 .unwrap_err()

@@ -272,7 +272,9 @@ mod tests {
         let header = lines[0].split(',').count();
         let org = lines[2];
         assert!(
-            org.starts_with("organization/organization,the organization,,,,,MEDIUM,5,org-no-ip-allowlist,"),
+            org.starts_with(
+                "organization/organization,the organization,,,,,MEDIUM,5,org-no-ip-allowlist,"
+            ),
             "{org}"
         );
         // The compliance cell is quoted (it holds commas); the others are plain.

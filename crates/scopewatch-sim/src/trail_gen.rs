@@ -418,8 +418,10 @@ impl Trail<'_> {
     fn secret_regenerations(&mut self, org: &Org, window: &Window) {
         for i in 0..org.clients.len() {
             let c = &org.clients[i].client;
-            if !matches!(c.authorized_grant_type.as_str(), "CLIENT-CREDENTIALS" | "CODE")
-                || !self.rng.chance(15)
+            if !matches!(
+                c.authorized_grant_type.as_str(),
+                "CLIENT-CREDENTIALS" | "CODE"
+            ) || !self.rng.chance(15)
             {
                 continue;
             }

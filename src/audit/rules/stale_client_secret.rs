@@ -138,7 +138,9 @@ mod tests {
         );
         assert!(
             hit.detail.starts_with("Secret at least 90 days old")
-                && hit.detail.contains("1035 days old if it was never regenerated")
+                && hit
+                    .detail
+                    .contains("1035 days old if it was never regenerated")
                 && hit.detail.contains("policy maximum 365 days"),
             "{}",
             hit.detail
@@ -153,7 +155,11 @@ mod tests {
             vec![],
         ));
         let hit = run_with(&RULE, &s, &policy(), &client("CODE")).unwrap();
-        assert!(hit.detail.starts_with("Secret 1035 days old"), "{}", hit.detail);
+        assert!(
+            hit.detail.starts_with("Secret 1035 days old"),
+            "{}",
+            hit.detail
+        );
         assert!(hit.evidence[1].contains("since the client's creation"));
     }
 
@@ -170,8 +176,22 @@ mod tests {
         let s = with_trail(vec![
             regenerated("old", "2026-08-10T10:00:00Z", "Reset"),
             regenerated("new", "2026-09-01T10:00:00Z", "Rotate"),
-            event("other", "2026-10-01T10:00:00Z", None, "Rotate", "OAuthClient", "c2"),
-            event("upd", "2026-10-02T10:00:00Z", None, "Update", "OAuthClient", "c1"),
+            event(
+                "other",
+                "2026-10-01T10:00:00Z",
+                None,
+                "Rotate",
+                "OAuthClient",
+                "c2",
+            ),
+            event(
+                "upd",
+                "2026-10-02T10:00:00Z",
+                None,
+                "Update",
+                "OAuthClient",
+                "c1",
+            ),
         ]);
         let hit = run_with(&RULE, &s, &p, &c).unwrap();
         assert_eq!(
@@ -181,7 +201,11 @@ mod tests {
             ]
         );
         assert!(hit.detail.contains("61 days ago"), "{}", hit.detail);
-        assert!(hit.detail.contains("policy maximum 30 days"), "{}", hit.detail);
+        assert!(
+            hit.detail.contains("policy maximum 30 days"),
+            "{}",
+            hit.detail
+        );
     }
 
     #[test]
@@ -212,10 +236,8 @@ mod tests {
         let c = client("CLIENT-CREDENTIALS");
         let mut later = snapshot();
         later.collected_at += chrono::Duration::days(10);
-        let later_trail = KnownTrail::new(
-            Utc.with_ymd_and_hms(2026, 8, 13, 12, 0, 0).unwrap(),
-            vec![],
-        );
+        let later_trail =
+            KnownTrail::new(Utc.with_ymd_and_hms(2026, 8, 13, 12, 0, 0).unwrap(), vec![]);
         later.trail = Trail::Known(later_trail);
         let now = run(&RULE, &c).unwrap();
         let then = run_with(&RULE, &later, &policy(), &c).unwrap();

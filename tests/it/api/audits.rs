@@ -82,7 +82,12 @@ async fn the_diff_compares_with_the_previous_audit_or_another() {
     .await;
     assert_eq!(diff["against"], first.as_str());
     // The clients' findings and the org's (its IP allowlist is empty).
-    let total: usize = second.report.clients.iter().map(|c| c.findings.len()).sum::<usize>()
+    let total: usize = second
+        .report
+        .clients
+        .iter()
+        .map(|c| c.findings.len())
+        .sum::<usize>()
         + second.report.organization_findings.len();
     assert!(!second.report.organization_findings.is_empty());
     assert_eq!(diff["counts"]["unchanged"], total);

@@ -63,7 +63,10 @@ async fn the_action_plan_is_served_at_actions_and_under_the_orgs_path() {
         .find(|a| a["id"] == "set-ip-allowlist")
         .expect("the org's finding is an action");
     assert_eq!(allowlist["clients"], 0);
-    assert_eq!(allowlist["rule_ids"], serde_json::json!(["org-no-ip-allowlist"]));
+    assert_eq!(
+        allowlist["rule_ids"],
+        serde_json::json!(["org-no-ip-allowlist"])
+    );
     let under_org = json(app.get("/orgs/default/actions").await).await;
     assert_eq!(under_org, plan);
 }

@@ -106,10 +106,7 @@ async fn audit_writes_csv_table_sarif_and_terraform() {
     // The header, 31 clients, and the org's row (its IP allowlist is empty).
     assert_eq!(csv.lines().count(), 33);
     assert!(
-        csv.lines()
-            .last()
-            .unwrap()
-            .starts_with("organization/"),
+        csv.lines().last().unwrap().starts_with("organization/"),
         "{csv}"
     );
     let table = audit(&sim, &["--format", "table"], &[]);

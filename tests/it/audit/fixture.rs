@@ -572,7 +572,10 @@ async fn the_fixture_report_fields_are_exact() {
 
     // Sorted by score, then name: the three criticals first, equal scores by name.
     assert_eq!(report.clients[0].client_id, "c-admin");
-    assert_eq!(report.clients[0].risk_score, 210, "two criticals, two mediums");
+    assert_eq!(
+        report.clients[0].risk_score, 210,
+        "two criticals, two mediums"
+    );
     assert_eq!(report.clients[1].client_id, "c-queue-reader");
     assert_eq!(report.clients[1].risk_score, 205);
     assert_eq!(report.clients[2].client_id, "c-escalate");
