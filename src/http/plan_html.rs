@@ -115,3 +115,37 @@ fn leading_rule<'a>(action: &Action, c: &'a ClientReport) -> Option<&'a str> {
         })
         .map(|f| f.rule_id.as_ref())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_action_on_the_organization_links_its_section_not_a_client_list() {
+        use crate::audit::rules::testkit::{client, policy, snapshot};
+        use crate::audit::{AuditRun, judge};
+        let mut s = snapshot();
+        s.clients = vec![client("SAML2-BEARER")];
+        s.ip_allowlist = Some(vec![]);
+        let at = s.collected_at;
+        let run = AuditRun {
+            audit_id: "a".into(),
+            started_at: at,
+            generated_at: at,
+            first_seen: &|_| None,
+        };
+        let report = judge(s, &policy(), &run);
+        let section = fix_first(&report, &[]);
+        let row = section
+            .split("<tr id=\"action-set-ip-allowlist\">")
+            .nth(1)
+            .expect("the org's action is listed")
+            .split("</tr>")
+            .next()
+            .unwrap();
+        assert!(
+            row.contains("<a href=\"#organization-findings\">the organization</a>"),
+            "{row}"
+        );
+    }
+}

@@ -218,6 +218,13 @@ fn policy_check_prints_the_rule_set_or_names_the_bad_line() {
         stdout.contains("admin:*"),
         "the seed's list is expressible: {stdout}"
     );
+    // The org-level waiver (scope = "org") and the secret age, as the example sets them.
+    assert!(
+        stdout.contains("waiver: org-no-ip-allowlist on the organization until 2027-03-31"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("secrets max 365 days old"), "{stdout}");
+    assert!(stdout.contains("on  stale-client-secret"), "{stdout}");
 
     let bad = dir.join("bad.toml");
     std::fs::write(&bad, "name = \"x\"\n[rules.admin-rolez]\nenabled = false\n").unwrap();
