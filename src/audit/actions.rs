@@ -7,12 +7,14 @@
 //! (and, for `deprecated-grant`, the client's grant type) names. `risk_removed` is the part of
 //! the covered clients' `risk_score` the action's findings carry (each finding weighs its
 //! severity's points: CRITICAL 100, HIGH 25, MEDIUM 5, LOW 1), so the actions' `risk_removed`
-//! add up to the sum of every client's `risk_score`.
+//! add up to the sum of every client's `risk_score` plus the weight of the unsuppressed
+//! org-level findings. An org-level finding (`organization_findings`) is an action of its own
+//! that covers no client (`clients` 0, `client_ids` empty).
 
 use std::collections::BTreeMap;
 
 use super::report::{Action, ClientReport, Finding, ThirdPartyAppReport};
-use super::rules::{RULES, rule_meta};
+use super::rules::{all_meta, rule_meta};
 use super::severity::Severity;
 
 /// A change a person makes: its stable id, and its title with `{n}` for the number of clients
@@ -167,6 +169,20 @@ const BY_RULE: &[(&str, Kind)] = &[
         ),
     ),
     (
+        "stale-client-secret",
+        kind(
+            "regenerate-secrets",
+            "Regenerate the secret of {n} {clients}",
+        ),
+    ),
+    (
+        "org-no-ip-allowlist",
+        kind(
+            "set-ip-allowlist",
+            "Set the organization's IP allowlist to the networks its integrations and people use",
+        ),
+    ),
+    (
         "expired-waiver",
         kind(
             "renew-or-fix-waivers",
@@ -185,6 +201,15 @@ fn action_of(client: &ClientReport, finding: &Finding) -> Key {
             _ => {}
         }
     }
+    BY_RULE
+        .iter()
+        .find(|(id, _)| *id == rule)
+        .map_or_else(|| Key::Rule(rule.to_string()), |(_, k)| Key::Known(k))
+}
+
+/// The action of an org-level finding: its rule's, as for a client's finding.
+fn org_action_of(finding: &Finding) -> Key {
+    let rule = finding.rule_id.as_ref();
     BY_RULE
         .iter()
         .find(|(id, _)| *id == rule)
@@ -214,7 +239,11 @@ impl Key {
                 .replace("{clients}", noun),
             Key::Rule(rule) => {
                 let title = rule_meta(rule).map_or(rule.as_str(), |m| m.title);
-                format!("{title}: fix it on {n} {noun}")
+                if n == 0 {
+                    format!("{title}: fix it on the organization")
+                } else {
+                    format!("{title}: fix it on {n} {noun}")
+                }
             }
         }
     }
@@ -243,7 +272,7 @@ impl Gathered {
 
     fn into_action(mut self) -> Action {
         // Rule ids in the rule pack's order; ids it no longer has last, by name.
-        let position = |id: &str| RULES.iter().position(|r| r.meta.id == id);
+        let position = |id: &str| all_meta().position(|m| m.id == id);
         self.rule_ids
             .sort_by(|a, b| match (position(a), position(b)) {
                 (Some(x), Some(y)) => x.cmp(&y),
@@ -278,9 +307,27 @@ fn dominating(active: &[&Finding]) -> Option<&'static Kind> {
 }
 
 /// The action plan of the judged clients (in report order: each action lists its clients
-/// riskiest first), ranked by `risk_removed`, then severity, then the number of clients, then id.
-pub fn plan(clients: &[ClientReport]) -> Vec<Action> {
+/// riskiest first) and of the org-level findings, ranked by `risk_removed`, then severity, then
+/// the number of clients, then id.
+pub fn plan(clients: &[ClientReport], organization_findings: &[Finding]) -> Vec<Action> {
     let mut gathered: BTreeMap<String, Gathered> = BTreeMap::new();
+    for finding in organization_findings.iter().filter(|f| !f.suppressed) {
+        let key = org_action_of(finding);
+        let entry = gathered
+            .entry(key.id().to_string())
+            .or_insert_with(|| Gathered {
+                key,
+                severity: finding.severity,
+                client_ids: Vec::new(),
+                risk_removed: 0,
+                rule_ids: Vec::new(),
+            });
+        entry.severity = entry.severity.max(finding.severity);
+        entry.risk_removed += u64::from(finding.severity.weight());
+        if !entry.rule_ids.iter().any(|r| r == finding.rule_id.as_ref()) {
+            entry.rule_ids.push(finding.rule_id.to_string());
+        }
+    }
     for client in clients {
         let active: Vec<&Finding> = client.findings.iter().filter(|f| !f.suppressed).collect();
         let deleting = dominating(&active);
@@ -457,7 +504,7 @@ mod tests {
             ),
             client("c", "CLIENT-CREDENTIALS", &[("no-description", Low, false)]),
         ];
-        let actions = plan(&clients);
+        let actions = plan(&clients, &[]);
         assert_eq!(ids(&actions), ["remove-admin-role", "describe-clients"]);
         let admin = &actions[0];
         assert_eq!(admin.client_ids, ["a", "b"]);
@@ -495,7 +542,7 @@ mod tests {
                 &[("admin-role", Critical, false)],
             ),
         ];
-        let actions = plan(&clients);
+        let actions = plan(&clients, &[]);
         let delete = find(&actions, "delete-unused-clients");
         assert_eq!(delete.client_ids, ["unused"]);
         assert_eq!(delete.risk_removed, 106, "the client's whole score");
@@ -532,7 +579,7 @@ mod tests {
                 ],
             ),
         ];
-        let actions = plan(&clients);
+        let actions = plan(&clients, &[]);
         let delete = find(&actions, "delete-inactive-clients");
         assert_eq!(delete.client_ids, ["inactive"]);
         assert_eq!(delete.risk_removed, 6);
@@ -553,7 +600,7 @@ mod tests {
             ),
             client("legacy", "PASSWORD", &[("deprecated-grant", High, false)]),
         ];
-        let actions = plan(&clients);
+        let actions = plan(&clients, &[]);
         let pkce = find(&actions, "move-implicit-to-pkce");
         assert_eq!(pkce.client_ids, ["spa"], "the client once");
         assert_eq!(pkce.risk_removed, 30);
@@ -592,7 +639,7 @@ mod tests {
                 ("no-description", Low, true),
             ],
         ));
-        let actions = plan(&clients);
+        let actions = plan(&clients, &[]);
         assert_eq!(
             ids(&actions),
             [
@@ -610,15 +657,48 @@ mod tests {
     #[test]
     fn a_rule_without_a_listed_action_gets_its_own_titled_by_the_rule() {
         let clients = [client("x", "CODE", &[("a-rule-added-later", High, false)])];
-        let actions = plan(&clients);
+        let actions = plan(&clients, &[]);
         assert_eq!(ids(&actions), ["a-rule-added-later"]);
         assert_eq!(actions[0].title, "a-rule-added-later: fix it on 1 client");
         let known = [client("y", "CODE", &[("deprecated-grant", High, false)])];
-        let title = &plan(&known)[0].title;
+        let title = &plan(&known, &[])[0].title;
         assert!(
             title.starts_with(rule_meta("deprecated-grant").unwrap().title),
             "{title}"
         );
+    }
+
+    #[test]
+    fn an_org_level_finding_is_an_action_of_its_own_covering_no_client() {
+        let clients = [
+            client("a", "CODE", &[("stale-client-secret", Medium, false)]),
+            client("b", "CODE", &[("stale-client-secret", Medium, false)]),
+        ];
+        let org = [
+            finding("org-no-ip-allowlist", Medium, false),
+            finding("a-rule-added-later", Low, true),
+        ];
+        let actions = plan(&clients, &org);
+        assert_eq!(ids(&actions), ["regenerate-secrets", "set-ip-allowlist"]);
+        assert_eq!(actions[0].title, "Regenerate the secret of 2 clients");
+        let allowlist = &actions[1];
+        assert_eq!(allowlist.clients, 0);
+        assert!(allowlist.client_ids.is_empty());
+        assert_eq!(allowlist.risk_removed, 5);
+        assert_eq!(allowlist.rule_ids, ["org-no-ip-allowlist"]);
+        assert!(
+            allowlist.title.contains("IP allowlist"),
+            "{}",
+            allowlist.title
+        );
+        // A waived org finding makes no action; an unlisted org rule gets its own.
+        let other = [finding("a-rule-added-later", High, false)];
+        let actions = plan(&[], &other);
+        assert_eq!(
+            actions[0].title,
+            "a-rule-added-later: fix it on the organization"
+        );
+        assert_eq!(actions[0].risk_removed, 25);
     }
 
     #[test]
@@ -648,7 +728,7 @@ mod tests {
                 ],
             ),
         ];
-        let actions = plan(&clients);
+        let actions = plan(&clients, &[]);
         let recommended = |c: &ClientReport| recommended_for(&actions, c).map(|a| a.id.as_str());
         assert_eq!(recommended(&clients[0]), Some("remove-admin-role"));
         assert_eq!(recommended(&clients[1]), Some("delete-unused-clients"));
@@ -699,11 +779,14 @@ mod tests {
             "{}",
             a.title
         );
-        let mut actions = plan(&[client(
-            "c",
-            "CODE",
-            &[("no-description", Severity::Low, false)],
-        )]);
+        let mut actions = plan(
+            &[client(
+                "c",
+                "CODE",
+                &[("no-description", Severity::Low, false)],
+            )],
+            &[],
+        );
         actions.push(a);
         rank(&mut actions);
         assert_eq!(actions[0].id, "revoke-third-party-apps");

@@ -1,4 +1,5 @@
-//! Findings new, resolved and unchanged between two reports, matched by fingerprint. A client
+//! Findings new, resolved and unchanged between two reports, matched by fingerprint: the
+//! clients' findings and the org-level ones (`scope: organization`, named by the org). A client
 //! whose record did not parse in the later audit was not judged: its earlier findings are
 //! `unknown` (neither resolved nor unchanged), since nothing says whether they still hold.
 
@@ -18,6 +19,10 @@ pub struct DiffEntry {
     pub severity: Severity,
     pub suppressed: bool,
     pub evidence: Vec<String>,
+    /// `organization` for an org-level finding (its `client_id` and `client_name` are the
+    /// org's); absent for a client's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scope: Option<&'static str>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -40,26 +45,43 @@ pub struct Diff {
     pub unknown: Vec<DiffEntry>,
 }
 
+fn entry(id: &str, name: &str, f: &Finding, scope: Option<&'static str>) -> DiffEntry {
+    DiffEntry {
+        fingerprint: f.fingerprint.clone(),
+        client_id: id.to_string(),
+        client_name: name.to_string(),
+        rule_id: f.rule_id.to_string(),
+        severity: f.severity,
+        suppressed: f.suppressed,
+        evidence: f.evidence.clone(),
+        scope,
+    }
+}
+
 fn entries(report: &Report) -> BTreeMap<&str, DiffEntry> {
-    report
+    let (org_id, org_name) = report
+        .organization
+        .as_ref()
+        .map_or(("organization", "the organization"), |o| {
+            (o.id.as_str(), o.name.as_str())
+        });
+    let clients = report
         .clients
         .iter()
         .flat_map(|c| c.findings.iter().map(move |f: &Finding| (c, f)))
         .map(|(c, f)| {
             (
                 f.fingerprint.as_str(),
-                DiffEntry {
-                    fingerprint: f.fingerprint.clone(),
-                    client_id: c.client_id.clone(),
-                    client_name: c.client_name.clone(),
-                    rule_id: f.rule_id.to_string(),
-                    severity: f.severity,
-                    suppressed: f.suppressed,
-                    evidence: f.evidence.clone(),
-                },
+                entry(&c.client_id, &c.client_name, f, None),
             )
-        })
-        .collect()
+        });
+    let org = report.organization_findings.iter().map(|f| {
+        (
+            f.fingerprint.as_str(),
+            entry(org_id, org_name, f, Some("organization")),
+        )
+    });
+    clients.chain(org).collect()
 }
 
 /// The ids of the clients `report` could not read (and so did not judge).
@@ -111,8 +133,8 @@ pub fn diff(after: &Report, before: &Report) -> Diff {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::audit::AuditRun;
     use crate::audit::rules::testkit::{client, policy, snapshot};
+    use crate::audit::{AuditRun, judge};
 
     /// Two implicit-grant clients (a deprecated grant: at least one finding each).
     fn two_clients() -> Report {
@@ -147,5 +169,59 @@ mod tests {
         assert_eq!(d.counts.unknown, c2.findings.len());
         assert!(d.unknown.iter().all(|e| e.client_id == "c2"));
         assert_eq!((d.counts.new, d.counts.unchanged), (0, 0));
+    }
+
+    fn report(id: &str, allowlist: Option<Vec<String>>) -> Report {
+        let mut s = snapshot();
+        s.clients = vec![client("CODE")];
+        s.ip_allowlist = allowlist;
+        let at = s.collected_at;
+        let run = AuditRun {
+            audit_id: id.into(),
+            started_at: at,
+            generated_at: at,
+            first_seen: &|_| None,
+        };
+        judge(s, &policy(), &run)
+    }
+
+    #[test]
+    fn an_org_level_finding_is_new_resolved_or_unchanged_like_a_clients() {
+        let open = report("a", Some(vec![]));
+        let closed = report("b", Some(vec!["203.0.113.0/24".into()]));
+        let org = |entries: &[DiffEntry]| {
+            entries
+                .iter()
+                .filter(|e| e.scope == Some("organization"))
+                .map(|e| (e.rule_id.clone(), e.client_id.clone()))
+                .collect::<Vec<_>>()
+        };
+        let opened = diff(&open, &closed);
+        assert_eq!(
+            org(&opened.new),
+            [(
+                "org-no-ip-allowlist".to_string(),
+                "organization".to_string()
+            )]
+        );
+        assert!(org(&opened.resolved).is_empty());
+        let fixed = diff(&closed, &open);
+        assert_eq!(org(&fixed.resolved).len(), 1);
+        assert_eq!(fixed.resolved[0].client_name, "the organization");
+        let same = diff(&open, &report("c", Some(vec![])));
+        assert_eq!(org(&same.unchanged).len(), 1);
+        assert!(org(&same.new).is_empty());
+        let json = serde_json::to_value(&same.unchanged).unwrap();
+        let scopes: Vec<&serde_json::Value> = json
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|e| e.get("scope"))
+            .collect();
+        assert_eq!(
+            scopes,
+            [&serde_json::json!("organization")],
+            "absent for clients"
+        );
     }
 }

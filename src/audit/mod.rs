@@ -18,7 +18,7 @@ use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 
 use self::least_privilege::Fit;
-use self::policy::{AuditPolicy, selects};
+use self::policy::{AuditPolicy, WaiverScope};
 use self::report::{
     ActionRef, CatalogRef, ChangeRef, ClientReport, CreatedBy, Finding, OrganizationRef,
     PermissionPolicyRef, PermissionUsage, PolicyRef, PropertyChangeRef, Report, RiskLevel, RoleRef,
@@ -126,12 +126,16 @@ pub fn judge(mut snapshot: Snapshot, policy: &AuditPolicy, run: &AuditRun) -> Re
     let mut summary = summarize(&clients);
     let app_findings = third_party_apps.iter().flat_map(|a| &a.findings);
     for f in organization_findings.iter().chain(app_findings) {
-        *summary
-            .findings_by_rule
-            .entry(f.rule_id.to_string())
-            .or_default() += 1;
+        if f.suppressed {
+            summary.suppressed_findings += 1;
+        } else {
+            *summary
+                .findings_by_rule
+                .entry(f.rule_id.to_string())
+                .or_default() += 1;
+        }
     }
-    let mut actions = actions::plan(&clients);
+    let mut actions = actions::plan(&clients, &organization_findings);
     if let Some(revoke) = actions::for_apps(&third_party_apps) {
         actions.push(revoke);
         actions::rank(&mut actions);
@@ -215,34 +219,67 @@ fn judge_apps(
 }
 
 /// Findings about the org itself: each enabled org-level rule's hit, fingerprinted by the org's
-/// id (`organization` when unknown). Waivers name clients, so none applies here.
+/// id (`organization` when unknown), with the policy's org-scoped waivers applied (an expired one
+/// is an `expired-waiver` finding of the org).
 fn org_findings(snapshot: &Snapshot, policy: &AuditPolicy, run: &AuditRun) -> Vec<Finding> {
     let org_id = snapshot
         .organization
         .as_ref()
         .map_or("organization", |o| o.id.as_str());
-    rules::ORG_RULES
+    let today = run.generated_at.date_naive();
+    let found = |meta: &RuleMeta, hit: Hit| {
+        let fingerprint = fingerprint(org_id, meta.id, &hit.evidence);
+        Finding {
+            rule_id: meta.id.into(),
+            severity: policy
+                .severity(meta.id)
+                .or(hit.severity)
+                .unwrap_or(meta.default_severity),
+            detail: hit.detail,
+            evidence: hit.evidence,
+            suppressed: false,
+            waiver: None,
+            first_seen: (run.first_seen)(&fingerprint).unwrap_or(run.generated_at),
+            fingerprint,
+        }
+    };
+    let mut findings = Vec::new();
+    let mut expired = Vec::new();
+    for rule in rules::ORG_RULES
         .iter()
         .filter(|rule| policy.enabled(rule.meta.id))
-        .filter_map(|rule| {
-            let hit = (rule.check)(snapshot)?;
-            let meta = &rule.meta;
-            let fingerprint = fingerprint(org_id, meta.id, &hit.evidence);
-            Some(Finding {
-                rule_id: meta.id.into(),
-                severity: policy
-                    .severity(meta.id)
-                    .or(hit.severity)
-                    .unwrap_or(meta.default_severity),
-                detail: hit.detail,
-                evidence: hit.evidence,
-                suppressed: false,
-                waiver: None,
-                first_seen: (run.first_seen)(&fingerprint).unwrap_or(run.generated_at),
-                fingerprint,
-            })
-        })
-        .collect()
+    {
+        let Some(hit) = (rule.check)(snapshot) else {
+            continue;
+        };
+        let mut f = found(&rule.meta, hit);
+        let waivers = policy
+            .waivers
+            .iter()
+            .filter(|w| w.scope == WaiverScope::Organization && w.rule == rule.meta.id);
+        for waiver in waivers {
+            if waiver.expires >= today {
+                f.suppressed = true;
+                f.waiver = Some(Box::new(WaiverRef {
+                    reason: waiver.reason.clone(),
+                    owner: waiver.owner.clone(),
+                    expires: waiver.expires,
+                }));
+                break;
+            }
+            expired.push(waiver);
+        }
+        findings.push(f);
+    }
+    if policy.enabled(expired_waiver::RULE.meta.id) {
+        for waiver in expired {
+            findings.push(found(
+                &expired_waiver::RULE.meta,
+                expired_waiver::hit(waiver),
+            ));
+        }
+    }
+    findings
 }
 
 /// Changes and actions kept per client in the report (the newest).
@@ -455,7 +492,7 @@ fn findings_of(ctx: &Context, run: &AuditRun, client: &Client) -> Vec<Finding> {
             .policy
             .waivers
             .iter()
-            .filter(|w| w.rule == f.rule_id && selects(&w.client, client));
+            .filter(|w| w.rule == f.rule_id && w.covers_client(client));
         for waiver in waivers {
             if waiver.expires >= ctx.today {
                 f.suppressed = true;
@@ -666,6 +703,59 @@ mod tests {
                     .contains_key("org-no-ip-allowlist")
             );
         }
+    }
+
+    #[test]
+    fn an_org_scoped_waiver_suppresses_the_org_finding_until_it_expires() {
+        let waiver = |expires: (i32, u32, u32)| policy::Waiver {
+            rule: "org-no-ip-allowlist".into(),
+            client: String::new(),
+            scope: WaiverScope::Organization,
+            reason: "VPN rollout first".into(),
+            owner: "netops".into(),
+            expires: chrono::NaiveDate::from_ymd_opt(expires.0, expires.1, expires.2).unwrap(),
+        };
+        let mut p = policy();
+        p.waivers.push(waiver((2999, 1, 1)));
+        let report = judged_org(Some(vec![]), &p);
+        let f = &report.organization_findings[0];
+        assert!(f.suppressed);
+        assert_eq!(f.waiver.as_ref().unwrap().owner, "netops");
+        assert!(
+            !report
+                .summary
+                .findings_by_rule
+                .contains_key("org-no-ip-allowlist")
+        );
+        assert_eq!(report.summary.suppressed_findings, 1);
+        assert!(report.actions.iter().all(|a| a.id != "set-ip-allowlist"));
+        assert!(
+            report
+                .warnings
+                .iter()
+                .all(|w| !w.contains("matches no client")),
+            "an org waiver names no client: {:?}",
+            report.warnings
+        );
+        // Expired: the finding counts again, and the org gets an expired-waiver finding.
+        let mut p = policy();
+        p.waivers.push(waiver((2020, 1, 1)));
+        let report = judged_org(Some(vec![]), &p);
+        let rules: Vec<&str> = report
+            .organization_findings
+            .iter()
+            .map(|f| f.rule_id.as_ref())
+            .collect();
+        assert_eq!(rules, ["org-no-ip-allowlist", "expired-waiver"]);
+        assert!(report.organization_findings.iter().all(|f| !f.suppressed));
+        assert!(report.organization_findings[1].evidence[0].contains("the organization"));
+        // A client waiver of the same rule (not possible from a file) does not reach the org.
+        let mut p = policy();
+        let mut by_client = waiver((2999, 1, 1));
+        by_client.scope = WaiverScope::Clients;
+        by_client.client = "*".into();
+        p.waivers.push(by_client);
+        assert!(!judged_org(Some(vec![]), &p).organization_findings[0].suppressed);
     }
 
     #[test]

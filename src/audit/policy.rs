@@ -20,6 +20,8 @@ pub struct Thresholds {
     pub max_unused_percent: u32,
     /// `recent-privilege-change` looks back this many days.
     pub privilege_change_days: u32,
+    /// `stale-client-secret` fires on secrets older than this (`max_secret_age`, default 365d).
+    pub max_secret_age: std::time::Duration,
 }
 
 /// Scopes every client matched by `client` (an id or a name glob) must hold.
@@ -29,15 +31,41 @@ pub struct RequiredScopes {
     pub scopes: Vec<String>,
 }
 
-/// An accepted risk: findings of `rule` on clients matched by `client` are suppressed until
-/// `expires` (inclusive).
+/// An accepted risk: findings of `rule` on clients matched by `client` (or, with scope
+/// `Organization`, the org-level finding of `rule`) are suppressed until `expires` (inclusive).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Waiver {
     pub rule: String,
+    /// The client selector (an id or a name glob); empty for an org-level waiver.
     pub client: String,
+    pub scope: WaiverScope,
     pub reason: String,
     pub owner: String,
     pub expires: NaiveDate,
+}
+
+/// What a waiver covers: findings on the clients its selector matches (the default), or the
+/// org-level finding of its rule (`scope = "org"` in the policy file).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum WaiverScope {
+    #[default]
+    Clients,
+    Organization,
+}
+
+impl Waiver {
+    /// What the waiver covers, as listings say it: `'selector'` or `the organization`.
+    pub fn target(&self) -> String {
+        match self.scope {
+            WaiverScope::Clients => format!("'{}'", self.client),
+            WaiverScope::Organization => "the organization".to_string(),
+        }
+    }
+
+    /// Whether the waiver covers this client's findings of its rule.
+    pub fn covers_client(&self, client: &Client) -> bool {
+        self.scope == WaiverScope::Clients && selects(&self.client, client)
+    }
 }
 
 /// A parsed, validated policy.
@@ -79,6 +107,7 @@ impl AuditPolicy {
     pub fn unmatched_waivers(&self, clients: &[Client]) -> Vec<String> {
         self.waivers
             .iter()
+            .filter(|w| w.scope == WaiverScope::Clients)
             .filter(|w| !clients.iter().any(|c| selects(&w.client, c)))
             .map(|w| {
                 format!(

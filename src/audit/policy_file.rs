@@ -7,8 +7,8 @@ use chrono::NaiveDate;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
-use super::policy::{AuditPolicy, RequiredScopes, Thresholds, Waiver};
-use super::rules::{all_meta, rule_meta};
+use super::policy::{AuditPolicy, RequiredScopes, Thresholds, Waiver, WaiverScope};
+use super::rules::{ORG_RULES, all_meta, rule_meta};
 use super::severity::Severity;
 
 /// The built-in policy: every rule on at its default severity, the default thresholds.
@@ -22,6 +22,7 @@ max_implicit_token_lifetime_seconds = 3600
 max_read_write_scopes = 15
 max_unused_percent = 50
 privilege_change_days = 7
+max_secret_age = "365d"
 "#;
 
 /// Why a policy cannot be used.
@@ -94,7 +95,7 @@ impl AuditPolicy {
             PolicyError::at(e.span().map(|s| lines.of(s.start)), one_line(e.message()))
         })?;
         let (disabled, severities) = rule_settings(&file.rules, lines)?;
-        let thresholds = thresholds(file.thresholds.unwrap_or_default())?;
+        let thresholds = thresholds(file.thresholds.unwrap_or_default(), lines)?;
         let waivers = waivers(file.waivers, lines)?;
         Ok(AuditPolicy {
             name: file.name.unwrap_or_else(|| "custom".into()),
@@ -134,13 +135,14 @@ impl AuditPolicy {
         }
         let t = &self.thresholds;
         out.push_str(&format!(
-            "thresholds: usage window {} days, token lifetime max {} s ({} s for implicit), read-write scopes max {}, unused grant max {}%, privilege changes within {} days\n",
+            "thresholds: usage window {} days, token lifetime max {} s ({} s for implicit), read-write scopes max {}, unused grant max {}%, privilege changes within {} days, secrets max {} days old\n",
             t.usage_window_days,
             t.max_token_lifetime_seconds,
             t.max_implicit_token_lifetime_seconds,
             t.max_read_write_scopes,
             t.max_unused_percent,
-            t.privilege_change_days
+            t.privilege_change_days,
+            t.max_secret_age.as_secs() / 86_400
         ));
         out.push_str(&format!(
             "high-risk scopes: {}\n",
@@ -155,8 +157,12 @@ impl AuditPolicy {
         }
         for w in &self.waivers {
             out.push_str(&format!(
-                "waiver: {} on '{}' until {} (owner {}: {})\n",
-                w.rule, w.client, w.expires, w.owner, w.reason
+                "waiver: {} on {} until {} (owner {}: {})\n",
+                w.rule,
+                w.target(),
+                w.expires,
+                w.owner,
+                w.reason
             ));
         }
         out
@@ -234,7 +240,7 @@ fn rule_settings(
 }
 
 /// The `[thresholds]` table over the built-in defaults, each within its range.
-fn thresholds(t: ThresholdsFile) -> Result<Thresholds, PolicyError> {
+fn thresholds(t: ThresholdsFile, lines: Lines<'_>) -> Result<Thresholds, PolicyError> {
     let thresholds = Thresholds {
         usage_window_days: t.usage_window_days.unwrap_or(90),
         max_token_lifetime_seconds: t.max_token_lifetime_seconds.unwrap_or(86_400),
@@ -242,6 +248,7 @@ fn thresholds(t: ThresholdsFile) -> Result<Thresholds, PolicyError> {
         max_read_write_scopes: t.max_read_write_scopes.unwrap_or(15),
         max_unused_percent: t.max_unused_percent.unwrap_or(50),
         privilege_change_days: t.privilege_change_days.unwrap_or(7),
+        max_secret_age: max_secret_age(t.max_secret_age.as_ref(), lines)?,
     };
     let out_of_range = |message: String| Err(PolicyError::at(None, message));
     if !(1..=365).contains(&thresholds.privilege_change_days) {
@@ -265,6 +272,43 @@ fn thresholds(t: ThresholdsFile) -> Result<Thresholds, PolicyError> {
     Ok(thresholds)
 }
 
+/// Secrets older than this are stale; between a day and ten years.
+const SECRET_AGE_RANGE: std::ops::RangeInclusive<u64> = 1..=3650;
+const DEFAULT_MAX_SECRET_AGE: &str = "365d";
+
+/// `thresholds.max_secret_age`, a duration such as `365d` or `90d`.
+fn max_secret_age(
+    value: Option<&toml::Spanned<toml::Value>>,
+    lines: Lines<'_>,
+) -> Result<std::time::Duration, PolicyError> {
+    let line = value.map(|v| lines.of(v.span().start));
+    let text = match value.map(|v| v.get_ref()) {
+        None => DEFAULT_MAX_SECRET_AGE,
+        Some(toml::Value::String(text)) => text.as_str(),
+        Some(other) => {
+            return Err(PolicyError::at(
+                line,
+                format!(
+                    "thresholds.max_secret_age must be a duration in quotes such as \"365d\", not a {} ({other:?})",
+                    other.type_str()
+                ),
+            ));
+        }
+    };
+    let age = crate::duration::parse_duration(text)
+        .map_err(|e| PolicyError::at(line, format!("thresholds.max_secret_age: {e}")))?;
+    if !SECRET_AGE_RANGE.contains(&(age.as_secs() / 86_400)) {
+        return Err(PolicyError::at(
+            line,
+            format!(
+                "thresholds.max_secret_age must be between 1d and 3650d, not '{}'",
+                text.trim()
+            ),
+        ));
+    }
+    Ok(age)
+}
+
 /// The waivers, each for a known rule with a date it expires.
 fn waivers(files: Vec<WaiverFile>, lines: Lines<'_>) -> Result<Vec<Waiver>, PolicyError> {
     let mut waivers = Vec::new();
@@ -286,15 +330,73 @@ fn waivers(files: Vec<WaiverFile>, lines: Lines<'_>) -> Result<Vec<Waiver>, Poli
                 ),
             )
         })?;
+        let (scope, client) = waiver_scope(&w, lines)?;
         waivers.push(Waiver {
             rule: w.rule.into_inner(),
-            client: w.client,
+            client,
+            scope,
             reason: w.reason,
             owner: w.owner,
             expires,
         });
     }
     Ok(waivers)
+}
+
+/// A waiver covers clients (`client = "selector"`) or, for an org-level rule, the organization
+/// (`scope = "org"`, no `client`).
+fn waiver_scope(w: &WaiverFile, lines: Lines<'_>) -> Result<(WaiverScope, String), PolicyError> {
+    let rule = w.rule.get_ref();
+    let org_level = ORG_RULES.iter().any(|r| r.meta.id == rule);
+    let at = |span: std::ops::Range<usize>, message: String| {
+        Err(PolicyError::at(Some(lines.of(span.start)), message))
+    };
+    match (
+        w.scope.as_ref().map(|s| (s.get_ref().as_str(), s.span())),
+        &w.client,
+    ) {
+        (Some(("org", span)), client) => {
+            if client.is_some() {
+                return at(
+                    span,
+                    format!(
+                        "waiver of '{rule}' with scope = \"org\" names no client: remove 'client'"
+                    ),
+                );
+            }
+            if !org_level {
+                return at(
+                    span,
+                    format!(
+                        "waiver of '{rule}' has scope = \"org\", but '{rule}' judges clients, not the organization (org-level rules: {})",
+                        ORG_RULES
+                            .iter()
+                            .map(|r| r.meta.id)
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                );
+            }
+            Ok((WaiverScope::Organization, String::new()))
+        }
+        (Some((other, span)), _) => at(
+            span,
+            format!("waiver scope '{other}' is not \"org\" (leave it out to waive clients)"),
+        ),
+        (None, Some(client)) if org_level => at(
+            w.rule.span(),
+            format!(
+                "'{rule}' is an org-level rule: waive it with scope = \"org\", not client = \"{client}\""
+            ),
+        ),
+        (None, Some(client)) => Ok((WaiverScope::Clients, client.clone())),
+        (None, None) => at(
+            w.rule.span(),
+            format!(
+                "waiver of '{rule}' needs client = \"<id or name glob>\" (or scope = \"org\" for an org-level rule)"
+            ),
+        ),
+    }
 }
 
 fn one_line(message: &str) -> String {
@@ -338,6 +440,7 @@ struct ThresholdsFile {
     max_read_write_scopes: Option<usize>,
     max_unused_percent: Option<u32>,
     privilege_change_days: Option<u32>,
+    max_secret_age: Option<toml::Spanned<toml::Value>>,
 }
 
 #[derive(Deserialize)]
@@ -351,7 +454,8 @@ struct RequiredFile {
 #[serde(deny_unknown_fields)]
 struct WaiverFile {
     rule: toml::Spanned<String>,
-    client: String,
+    client: Option<String>,
+    scope: Option<toml::Spanned<String>>,
     reason: String,
     owner: String,
     expires: toml::Spanned<toml::Value>,
@@ -423,6 +527,72 @@ expires = 2026-12-31
         ] {
             assert!(described.contains(id), "policy check lists {id}");
         }
+    }
+
+    #[test]
+    fn the_max_secret_age_is_a_duration_defaulting_to_365_days_and_bounded() {
+        let day = 86_400;
+        assert_eq!(
+            AuditPolicy::builtin().thresholds.max_secret_age.as_secs(),
+            365 * day
+        );
+        assert_eq!(
+            AuditPolicy::parse("name = \"x\"\n")
+                .unwrap()
+                .thresholds
+                .max_secret_age
+                .as_secs(),
+            365 * day,
+            "the default without the key"
+        );
+        let p = AuditPolicy::parse("[thresholds]\nmax_secret_age = \"90d\"\n").unwrap();
+        assert_eq!(p.thresholds.max_secret_age.as_secs(), 90 * day);
+        assert!(
+            p.describe().contains("secrets max 90 days old"),
+            "{}",
+            p.describe()
+        );
+        for bad in ["\"12h\"", "\"4000d\"", "\"soon\"", "\"90\"", "90"] {
+            let e = AuditPolicy::parse(&format!("[thresholds]\nmax_secret_age = {bad}\n"))
+                .unwrap_err()
+                .to_string();
+            assert!(
+                e.contains("max_secret_age") && e.contains("line 2"),
+                "{bad}: {e}"
+            );
+        }
+    }
+
+    #[test]
+    fn an_org_level_rule_is_waived_with_scope_org_and_nothing_else() {
+        let waiver = |body: &str| {
+            AuditPolicy::parse(&format!(
+                "[[waivers]]\nrule = \"org-no-ip-allowlist\"\n{body}reason = \"r\"\nowner = \"o\"\nexpires = 2999-01-01\n"
+            ))
+        };
+        let p = waiver("scope = \"org\"\n").unwrap();
+        assert_eq!(p.waivers[0].scope, WaiverScope::Organization);
+        assert!(
+            p.describe()
+                .contains("waiver: org-no-ip-allowlist on the organization until 2999-01-01"),
+            "{}",
+            p.describe()
+        );
+        for (body, says) in [
+            ("client = \"*\"\n", "scope = \"org\""),
+            ("scope = \"org\"\nclient = \"x\"\n", "names no client"),
+            ("scope = \"tenant\"\n", "'tenant'"),
+            ("", "needs client"),
+        ] {
+            let e = waiver(body).unwrap_err().to_string();
+            assert!(e.contains(says) && e.contains("line "), "{body:?}: {e}");
+        }
+        let client_rule = AuditPolicy::parse(
+            "[[waivers]]\nrule = \"admin-role\"\nscope = \"org\"\nreason = \"r\"\nowner = \"o\"\nexpires = 2999-01-01\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(client_rule.contains("judges clients"), "{client_rule}");
     }
 
     #[test]

@@ -41,8 +41,10 @@ pub fn run_policy(args: PolicyArgs) -> Result<(), CliError> {
             let expired: Vec<_> = policy.expired_waivers(today).collect();
             for w in &expired {
                 out.push_str(&format!(
-                    "EXPIRED waiver: {} on '{}' ended {}: it suppresses nothing; audits report expired-waiver\n",
-                    w.rule, w.client, w.expires
+                    "EXPIRED waiver: {} on {} ended {}: it suppresses nothing; audits report expired-waiver\n",
+                    w.rule,
+                    w.target(),
+                    w.expires
                 ));
             }
             super::write_stdout(&out)?;

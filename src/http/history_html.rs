@@ -95,9 +95,15 @@ fn entries(body: &mut String, id: &str, title: &str, list: &[DiffEntry]) {
     );
     for e in list {
         let evidence: Vec<String> = e.evidence.iter().take(3).map(|l| escape(l)).collect();
+        // An org-level finding names the org, which has no client page: it links the report's
+        // organization section.
+        let link = match e.scope {
+            Some(_) => "../../report#organization-findings".to_string(),
+            None => format!("../../clients/{}", encode_segment(&e.client_id)),
+        };
         let _ = write!(
             body,
-            "<tr><td>{}{}</td><td>{}</td><td><a href=\"../../clients/{}\">{}</a></td><td>{}</td></tr>",
+            "<tr><td>{}{}</td><td>{}</td><td><a href=\"{}\">{}</a></td><td>{}</td></tr>",
             badge(e.severity.into()),
             if e.suppressed {
                 " <span class=\"muted\">(waived)</span>"
@@ -105,7 +111,7 @@ fn entries(body: &mut String, id: &str, title: &str, list: &[DiffEntry]) {
                 ""
             },
             rule_with_title(&e.rule_id),
-            encode_segment(&e.client_id),
+            escape(&link),
             escape(&e.client_name),
             evidence.join("<br>")
         );

@@ -30,6 +30,12 @@ fn summary(org: &OrgState) -> Value {
             "total_clients": r.summary.total_clients,
             "high_risk_count": r.summary.high_risk_count,
             "by_risk_level": r.summary.by_risk_level,
+            "organization_findings": r.organization_findings.iter().map(|f| json!({
+                "rule_id": f.rule_id,
+                "title": r.rule_title(&f.rule_id),
+                "severity": f.severity,
+                "suppressed": f.suppressed,
+            })).collect::<Vec<_>>(),
         })
     });
     json!({
@@ -119,6 +125,7 @@ fn index_page(state: &AppState) -> String {
                     r.actions
                         .first()
                         .map_or_else(String::new, |a| escape(&a.title)),
+                    org_findings(r),
                 ]
             }
             None => [
@@ -128,13 +135,14 @@ fn index_page(state: &AppState) -> String {
                 "–".into(),
                 "no report yet".into(),
                 String::new(),
+                String::new(),
             ],
         };
-        let [genesys, critical, high, total, age, first] = cells;
+        let [genesys, critical, high, total, age, first, org_cell] = cells;
         let _ = write!(
             rows,
             "<tr><td><a href=\"{}\">{}</a></td><td class=\"genesys-name\">{genesys}</td><td>{}</td><td class=\"critical-count\">{critical}</td>\
-<td class=\"high-count\">{high}</td><td>{total}</td><td>{age}</td><td>{first}</td></tr>",
+<td class=\"high-count\">{high}</td><td>{total}</td><td class=\"org-findings\">{org_cell}</td><td>{age}</td><td>{first}</td></tr>",
             escape(&link),
             escape(&org.name),
             escape(&org.region),
@@ -145,9 +153,30 @@ fn index_page(state: &AppState) -> String {
         &format!(
             "<h1>Audited organizations</h1><p class=\"muted\">Riskiest first: by CRITICAL clients, then HIGH.</p>\
 <table id=\"orgs\"><thead><tr><th>Org</th><th>Genesys name</th><th>Region</th><th>CRITICAL</th><th>HIGH</th><th>Clients</th>\
-<th>Last good report</th><th>Fix first</th></tr></thead><tbody>{rows}</tbody></table>"
+<th>Org findings</th><th>Last good report</th><th>Fix first</th></tr></thead><tbody>{rows}</tbody></table>"
         ),
     )
+}
+
+/// The org's own findings for its row: each active one's severity and title, or `none`.
+fn org_findings(report: &crate::audit::report::Report) -> String {
+    let active: Vec<String> = report
+        .organization_findings
+        .iter()
+        .filter(|f| !f.suppressed)
+        .map(|f| {
+            format!(
+                "{} {}",
+                markup::badge(f.severity.into()),
+                escape(report.rule_title(&f.rule_id))
+            )
+        })
+        .collect();
+    if active.is_empty() {
+        "none".to_string()
+    } else {
+        active.join("<br>")
+    }
 }
 
 /// The single-org routes with several orgs and none named `default`.

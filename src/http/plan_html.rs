@@ -11,8 +11,12 @@ use crate::audit::rules::rule_meta;
 /// Actions listed on the report page; the rest are counted and linked (`actions`, JSON).
 const SHOWN: usize = 10;
 
-/// The link that lists an action's clients: the report filtered on its first rule.
+/// The link that lists an action's clients: the report filtered on its first rule; an action on
+/// the organization (no client) links the report's organization section.
 fn clients_href(filter: &Pairs, action: &Action) -> Option<String> {
+    if action.client_ids.is_empty() {
+        return Some("#organization-findings".to_string());
+    }
     let rule = action.rule_ids.first()?;
     Some(report_href(filter, "rule", Some(rule), None))
 }
@@ -29,9 +33,14 @@ pub(super) fn fix_first(report: &Report, filter: &Pairs) -> String {
 <table id=\"actions\"><thead><tr><th>Severity</th><th>Action</th><th>Clients</th><th>Risk removed</th><th>Rules</th></tr></thead><tbody>",
     );
     for a in report.actions.iter().take(SHOWN) {
+        let count = if a.client_ids.is_empty() {
+            "the organization".to_string()
+        } else {
+            a.clients.to_string()
+        };
         let clients = match clients_href(filter, a) {
-            Some(href) => format!("<a href=\"{}\">{}</a>", escape(&href), a.clients),
-            None => a.clients.to_string(),
+            Some(href) => format!("<a href=\"{}\">{count}</a>", escape(&href)),
+            None => count,
         };
         let rules: Vec<String> = a
             .rule_ids
@@ -105,4 +114,38 @@ fn leading_rule<'a>(action: &Action, c: &'a ClientReport) -> Option<&'a str> {
                 .max_by_key(|f| f.severity.weight())
         })
         .map(|f| f.rule_id.as_ref())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_action_on_the_organization_links_its_section_not_a_client_list() {
+        use crate::audit::rules::testkit::{client, policy, snapshot};
+        use crate::audit::{AuditRun, judge};
+        let mut s = snapshot();
+        s.clients = vec![client("SAML2-BEARER")];
+        s.ip_allowlist = Some(vec![]);
+        let at = s.collected_at;
+        let run = AuditRun {
+            audit_id: "a".into(),
+            started_at: at,
+            generated_at: at,
+            first_seen: &|_| None,
+        };
+        let report = judge(s, &policy(), &run);
+        let section = fix_first(&report, &[]);
+        let row = section
+            .split("<tr id=\"action-set-ip-allowlist\">")
+            .nth(1)
+            .expect("the org's action is listed")
+            .split("</tr>")
+            .next()
+            .unwrap();
+        assert!(
+            row.contains("<a href=\"#organization-findings\">the organization</a>"),
+            "{row}"
+        );
+    }
 }

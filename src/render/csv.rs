@@ -2,7 +2,10 @@
 //! `least_privilege` (`used N of M permissions`), who created it (`created_by`, `creator_state`),
 //! the trail (`changes`, `last_change`, `actions_performed`), why a client's record did not
 //! parse (`unreadable`, empty for every client that was read and judged), and the framework
-//! controls its active findings give evidence for (`compliance`).
+//! controls its active findings give evidence for (`compliance`). The whole report's CSV ends
+//! with one row for the organization when it has active org-level findings: `client_id`
+//! `organization/<org id>`, `client_name` the org's name, its rule ids, risk and controls, the
+//! client-only columns empty.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -25,7 +28,7 @@ fn field(value: &str) -> String {
 
 /// The clients' rows, then one row per third-party app with findings: its name says it is one
 /// (`third-party app: <name>`), `created_by` is who authorized it, and the columns about the
-/// org's own clients (least privilege, trail) are empty.
+/// org's own clients (least privilege, trail) are empty; then the organization's row.
 pub fn to_csv(report: &Report) -> String {
     let mut out = clients_csv(&report.rules, &report.clients);
     for a in report
@@ -73,7 +76,50 @@ pub fn to_csv(report: &Report) -> String {
         out.push_str(&row.join(","));
         out.push('\n');
     }
+    if let Some(row) = organization_row(report) {
+        out.push_str(&row);
+    }
     out
+}
+
+/// The organization's row: its active org-level findings as a client's would read.
+fn organization_row(report: &Report) -> Option<String> {
+    let active: Vec<&crate::audit::report::Finding> = report
+        .organization_findings
+        .iter()
+        .filter(|f| !f.suppressed)
+        .collect();
+    let riskiest = active.iter().map(|f| f.severity).max()?;
+    let (id, name) = report
+        .organization
+        .as_ref()
+        .map_or(("organization", "the organization"), |o| {
+            (o.id.as_str(), o.name.as_str())
+        });
+    let rule_ids: Vec<&str> = active.iter().map(|f| f.rule_id.as_ref()).collect();
+    let score: u32 = active.iter().map(|f| f.severity.weight()).sum();
+    let row = [
+        field(&format!("organization/{id}")),
+        field(name),
+        String::new(),
+        String::new(),
+        String::new(),
+        String::new(),
+        crate::audit::report::RiskLevel::from(riskiest)
+            .as_str()
+            .to_string(),
+        score.to_string(),
+        field(&rule_ids.join(";")),
+        String::new(),
+        String::new(),
+        String::new(),
+        String::new(),
+        String::new(),
+        String::new(),
+        String::new(),
+        field(&controls_of(&report.rules, rule_ids.iter().copied())),
+    ];
+    Some(format!("{}\n", row.join(",")))
 }
 
 /// The controls of the rules of a client's active findings, each once, by framework:
@@ -241,6 +287,43 @@ mod tests {
             frameworks["NIST SP 800-53 Rev. 5"].contains(&"AC-6"),
             "{cell}"
         );
+    }
+
+    #[test]
+    fn the_report_csv_ends_with_the_organizations_row_when_it_has_active_findings() {
+        use crate::audit::rules::testkit::{client, policy, snapshot};
+        use crate::audit::{AuditRun, judge};
+        let judged = |allowlist: Option<Vec<String>>| {
+            let mut s = snapshot();
+            s.clients = vec![client("CODE")];
+            s.ip_allowlist = allowlist;
+            let at = s.collected_at;
+            let run = AuditRun {
+                audit_id: "a".into(),
+                started_at: at,
+                generated_at: at,
+                first_seen: &|_| None,
+            };
+            judge(s, &policy(), &run)
+        };
+        let csv = to_csv(&judged(Some(vec![])));
+        let lines: Vec<&str> = csv.lines().collect();
+        assert_eq!(lines.len(), 3, "header, the client, the org: {csv}");
+        let header = lines[0].split(',').count();
+        let org = lines[2];
+        assert!(
+            org.starts_with(
+                "organization/organization,the organization,,,,,MEDIUM,5,org-no-ip-allowlist,"
+            ),
+            "{org}"
+        );
+        // The compliance cell is quoted (it holds commas); the others are plain.
+        let (cells, compliance) = org.split_once(",\"").expect("a quoted compliance cell");
+        assert_eq!(cells.split(',').count(), header - 1, "{org}");
+        assert!(compliance.ends_with('"'), "{org}");
+        assert!(org.contains("NIST SP 800-53 Rev. 5 AC-3, SC-7"), "{org}");
+        let clean = to_csv(&judged(Some(vec!["203.0.113.0/24".into()])));
+        assert_eq!(clean.lines().count(), 2, "no org row without findings");
     }
 
     #[test]

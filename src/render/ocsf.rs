@@ -300,6 +300,7 @@ mod tests {
         p.waivers.push(crate::audit::policy::Waiver {
             rule: "no-description".into(),
             client: "c-admin".into(),
+            scope: Default::default(),
             reason: "owned by the platform team".into(),
             owner: "ann".into(),
             expires: chrono::NaiveDate::from_ymd_opt(2999, 1, 1).unwrap(),

@@ -1,10 +1,11 @@
 //! SARIF 2.1.0: one result per finding, rule metadata from the report's rules catalog (the rule
 //! pack's texts, its references and compliance mappings). Clients are logical locations (they
-//! have no file).
+//! have no file); an org-level finding's location is the organization
+//! (`genesys-organization/<org id>`).
 
 use serde_json::{Value, json};
 
-use crate::audit::report::{Report, RuleEntry};
+use crate::audit::report::{Finding, Report, RuleEntry};
 use crate::audit::rules::Severity;
 
 fn level(severity: Severity) -> &'static str {
@@ -109,7 +110,24 @@ pub fn to_sarif(report: &Report) -> String {
             results.push(result);
         }
     }
-    results.extend(app_results(report, &ids));
+    for a in &report.third_party_apps {
+        for f in &a.findings {
+            let at = format!("third-party-app/{}", a.client_id);
+            let properties = json!({"client_id": a.client_id, "state": a.state});
+            results.push(located(report, &ids, f, &a.client_name, &at, properties));
+        }
+    }
+    let (org_id, org_name) = report
+        .organization
+        .as_ref()
+        .map_or(("organization", "the organization"), |o| {
+            (o.id.as_str(), o.name.as_str())
+        });
+    for f in &report.organization_findings {
+        let at = format!("genesys-organization/{org_id}");
+        let properties = json!({"scope": "organization", "organization_id": org_id});
+        results.push(located(report, &ids, f, org_name, &at, properties));
+    }
     let sarif = json!({
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "version": "2.1.0",
@@ -128,42 +146,94 @@ pub fn to_sarif(report: &Report) -> String {
     serde_json::to_string_pretty(&sarif).unwrap_or_default()
 }
 
-/// The findings of third-party apps, located at the app (`third-party-app/<client id>`).
-fn app_results(report: &Report, ids: &[&String]) -> Vec<Value> {
-    let mut results = Vec::new();
-    for a in &report.third_party_apps {
-        for f in &a.findings {
-            let mut result = json!({
-                "ruleId": f.rule_id,
-                "level": level(f.severity),
-                "message": {"text": message(&a.client_name, report.rule_title(&f.rule_id), &f.detail)},
-                "locations": [{
-                    "logicalLocations": [{
-                        "name": a.client_name,
-                        "fullyQualifiedName": format!("third-party-app/{}", a.client_id),
-                        "kind": "resource"
-                    }]
-                }],
-                "partialFingerprints": {"scopewatch/v1": f.fingerprint},
-                "properties": {
-                    "client_id": a.client_id,
-                    "severity": f.severity.as_str(),
-                    "evidence": f.evidence,
-                    "state": a.state,
-                }
-            });
-            if let Some(index) = ids.iter().position(|id| **id == f.rule_id) {
-                result["ruleIndex"] = json!(index);
-            }
-            results.push(result);
-        }
+/// A result for a finding outside the org's own clients (a third-party app's, the org's),
+/// located at `at` and carrying `properties` beside its severity and evidence.
+fn located(
+    report: &Report,
+    ids: &[&String],
+    f: &Finding,
+    name: &str,
+    at: &str,
+    mut properties: Value,
+) -> Value {
+    properties["severity"] = json!(f.severity.as_str());
+    properties["evidence"] = json!(f.evidence);
+    let mut result = json!({
+        "ruleId": f.rule_id,
+        "level": level(f.severity),
+        "message": {"text": message(name, report.rule_title(&f.rule_id), &f.detail)},
+        "locations": [{
+            "logicalLocations": [{
+                "name": name,
+                "fullyQualifiedName": at,
+                "kind": "resource"
+            }]
+        }],
+        "partialFingerprints": {"scopewatch/v1": f.fingerprint},
+        "properties": properties
+    });
+    if let Some(index) = ids.iter().position(|id| **id == f.rule_id) {
+        result["ruleIndex"] = json!(index);
     }
-    results
+    if let Some(w) = &f.waiver {
+        result["suppressions"] = json!([{
+            "kind": "external",
+            "status": "accepted",
+            "justification": format!("{} (owner {}, until {})", w.reason, w.owner, w.expires)
+        }]);
+    }
+    result
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_org_level_finding_is_a_result_located_at_the_organization() {
+        use crate::audit::rules::testkit::{client, policy, snapshot};
+        use crate::audit::{AuditRun, judge};
+        let mut s = snapshot();
+        s.clients = vec![client("CODE")];
+        s.ip_allowlist = Some(vec![]);
+        s.organization = Some(crate::audit::snapshot::Organization {
+            id: "org-1".into(),
+            name: "Acme".into(),
+        });
+        let at = s.collected_at;
+        let run = AuditRun {
+            audit_id: "a".into(),
+            started_at: at,
+            generated_at: at,
+            first_seen: &|_| None,
+        };
+        let report = judge(s, &policy(), &run);
+        let sarif: Value = serde_json::from_str(&to_sarif(&report)).unwrap();
+        let run = &sarif["runs"][0];
+        let results = run["results"].as_array().unwrap();
+        let org: Vec<&Value> = results
+            .iter()
+            .filter(|r| r["ruleId"] == "org-no-ip-allowlist")
+            .collect();
+        assert_eq!(org.len(), 1, "{results:?}");
+        let r = org[0];
+        assert_eq!(
+            r["locations"][0]["logicalLocations"][0]["fullyQualifiedName"],
+            "genesys-organization/org-1"
+        );
+        assert_eq!(r["level"], "warning");
+        assert_eq!(r["properties"]["scope"], "organization");
+        assert!(r["message"]["text"].as_str().unwrap().starts_with("Acme: "));
+        let index = r["ruleIndex"].as_u64().unwrap() as usize;
+        assert_eq!(
+            run["tool"]["driver"]["rules"][index]["id"],
+            "org-no-ip-allowlist"
+        );
+        assert_eq!(
+            r["partialFingerprints"]["scopewatch/v1"],
+            report.organization_findings[0].fingerprint
+        );
+    }
 
     #[test]
     fn a_rule_descriptor_carries_its_controls_as_tags_and_as_a_properties_bag() {

@@ -125,6 +125,8 @@ async fn serve_orgs(orgs: &[(&str, &scopewatch_sim::RunningSim, &str)]) -> Serve
 async fn the_orgs_page_lists_the_riskiest_org_first_with_its_critical_and_high_counts() {
     let mut quiet_org = org(3);
     quiet_org.organization_name = "Quiet Genesys Org".into();
+    // The quiet org restricts its networks; the risky one (as generated) has no IP allowlist.
+    quiet_org.ip_allowlist = vec!["203.0.113.0/24".into()];
     let mut risky_org = org(40);
     risky_org.organization_name = "Risky Genesys Org".into();
     let quiet = start_sim(quiet_org).await;
@@ -193,6 +195,31 @@ async fn the_orgs_page_lists_the_riskiest_org_first_with_its_critical_and_high_c
         "{row}"
     );
     assert!(page.contains("<th>CRITICAL</th><th>HIGH</th>"));
+    // The org's own findings on its card: the risky org has no IP allowlist, the quiet one has.
+    assert!(
+        row.contains("<td class=\"org-findings\"><span")
+            && row.contains("The org has no IP allowlist</td>"),
+        "{row}"
+    );
+    let quiet_html = page[quiet_row..].split("</tr>").next().unwrap();
+    assert!(
+        quiet_html.contains("<td class=\"org-findings\">none</td>"),
+        "{quiet_html}"
+    );
+    let listed = orgs.json("/orgs").await;
+    let card = |name: &str| {
+        listed["orgs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|o| o["name"] == name)
+            .unwrap()["report"]["organization_findings"]
+            .clone()
+    };
+    assert_eq!(card("b-risky")[0]["rule_id"], "org-no-ip-allowlist");
+    assert_eq!(card("b-risky")[0]["severity"], "MEDIUM");
+    assert_eq!(card("b-risky")[0]["suppressed"], false);
+    assert_eq!(card("a-quiet"), serde_json::json!([]));
     let _ = orgs.stop.take().unwrap().send(());
     let _ = tokio::time::timeout(Duration::from_secs(12), &mut orgs.server).await;
 }

@@ -134,6 +134,48 @@ fn serve_demo_serves_a_report_and_exits_0_on_sigterm() {
         report["summary"]["findings_by_rule"]["third-party-app-access"],
         3
     );
+    // Old secrets never regenerated: stale-client-secret, with the evidence it used, and an
+    // action to regenerate them.
+    let stale: Vec<&serde_json::Value> = report["clients"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|c| c["findings"].as_array().into_iter().flatten())
+        .filter(|f| f["rule_id"] == "stale-client-secret")
+        .collect();
+    assert!(stale.len() > 10, "{} stale secrets", stale.len());
+    assert!(
+        stale.iter().all(|f| f["evidence"][0]
+            .as_str()
+            .unwrap()
+            .starts_with("dateCreated ")
+            || f["evidence"][0]
+                .as_str()
+                .unwrap()
+                .starts_with("secret regenerated ")),
+        "{stale:?}"
+    );
+    assert!(
+        report["actions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["id"] == "regenerate-secrets")
+    );
+    // ... and the trail shows regenerations of others, which age their secret from then.
+    let regenerated = report["clients"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| {
+            c["changes"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .any(|ch| ch["action"] == "Rotate" || ch["action"] == "Reset")
+        })
+        .count();
+    assert!(regenerated > 0, "no secret regeneration in the demo trail");
     // The demo's action plan: non-empty, ranked by risk removed, served at /actions, and first
     // on the HTML page.
     let actions = report["actions"].as_array().expect("actions");

@@ -371,6 +371,9 @@ def check_trail(api, listing):
     check(all(m.level == "USER" and m.status == "SUCCESS" for m in messages), "level and status are known values")
     check(any(m.user and m.user.name for m in messages), "expand=user names the users")
     check(any(p.old_values is not None and p.new_values for m in messages for p in (m.property_changes or [])), "messages carry property changes")
+    regenerations = {m.action for m in messages if m.action in ("Rotate", "Reset")}
+    check(regenerations == {"Rotate", "Reset"},
+          f"secret regenerations are OAuthClient messages with action Rotate or Reset (seen: {sorted(regenerations)})")
     shapes = {
         "an entity without a name": any(m.entity and m.entity.id and not m.entity.name for m in messages),
         "an empty client id": any(m.client and m.client.id == "" for m in messages),

@@ -34,7 +34,10 @@ const MAPPING: &[(&str, &[EntityActions])] = &[
     (
         SERVICE,
         &[
-            (ENTITY_OAUTH_CLIENT, &["Create", "Update", "Delete"]),
+            (
+                ENTITY_OAUTH_CLIENT,
+                &["Create", "Update", "Delete", "Rotate", "Reset"],
+            ),
             (ENTITY_ROLE, &["Create", "Update", "Delete"]),
             ("AccessToken", &["Create", "Revoke"]),
             ("OAuthClientAuthorization", &["Authorize", "Deauthorize"]),
@@ -82,7 +85,10 @@ const REALTIME_MAPPING: &[(&str, &[EntityActions])] = &[
     (
         SERVICE,
         &[
-            (ENTITY_OAUTH_CLIENT, &["Create", "Update", "Delete"]),
+            (
+                ENTITY_OAUTH_CLIENT,
+                &["Create", "Update", "Delete", "Rotate", "Reset"],
+            ),
             (ENTITY_ROLE, &["Create", "Update", "Delete"]),
             ("AccessToken", &["Create", "Revoke"]),
             ("OAuthClientAuthorization", &["Authorize", "Deauthorize"]),

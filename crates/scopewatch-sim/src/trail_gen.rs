@@ -1,8 +1,10 @@
 //! Generates a believable audit trail for a generated org, from its own random stream (the
 //! org's other fields stay what they were for the same seed): the creation of every client
 //! within the audit retention, role and scope changes on some clients (a few within the last
-//! week), role edits, and a few client-credentials clients whose own token changed other
-//! clients or roles (the tell-tale of an abused integration).
+//! week), role edits, a few client-credentials clients whose own token changed other
+//! clients or roles (the tell-tale of an abused integration), and secret regenerations of some
+//! client-credentials and code-grant clients (`Rotate` or `Reset` on the `OAuthClient`: which
+//! one Genesys records is undocumented, so both appear).
 
 use std::collections::BTreeMap;
 
@@ -234,6 +236,7 @@ pub(super) fn generate_trail(
     }
     trail.role_edits(org, anchor);
     trail.self_administration(org, anchor);
+    trail.secret_regenerations(org, &window);
     let mut events = trail.events;
     events.sort_by(|a, b| {
         a.event_date
@@ -405,6 +408,51 @@ impl Trail<'_> {
     }
 }
 
+/// The actions a secret regeneration may record (`POST /api/v2/oauth/clients/{id}/secret`).
+pub(crate) const REGENERATION_ACTIONS: [&str; 2] = ["Rotate", "Reset"];
+
+impl Trail<'_> {
+    /// An administrator regenerated the secret of some client-credentials and code-grant
+    /// clients since their creation (within the retention), a third of those in the last 60
+    /// days; the rest of the old ones never had theirs regenerated.
+    fn secret_regenerations(&mut self, org: &Org, window: &Window) {
+        for i in 0..org.clients.len() {
+            let c = &org.clients[i].client;
+            if !matches!(
+                c.authorized_grant_type.as_str(),
+                "CLIENT-CREDENTIALS" | "CODE"
+            ) || !self.rng.chance(15)
+            {
+                continue;
+            }
+            let Some(created) = c.date_created.as_deref().and_then(day_of) else {
+                continue;
+            };
+            let first = created.max(window.retention_start) + Days::new(1);
+            if first >= window.anchor {
+                continue;
+            }
+            let span = (window.anchor - first).num_days().max(1);
+            let back = if self.rng.chance(33) {
+                self.rng.range(1, span.min(60))
+            } else {
+                self.rng.range(1, span)
+            };
+            let date = timestamp(window.anchor - chrono::Duration::days(back), &mut self.rng);
+            let action = REGENERATION_ACTIONS[self.rng.below(2) as usize];
+            let who = self.admin();
+            self.user_event(
+                &who,
+                date,
+                action,
+                ENTITY_OAUTH_CLIENT,
+                client_entity(org, i),
+                vec![],
+            );
+        }
+    }
+}
+
 impl Org {
     /// Ids of the org's own clients whose token changed OAuth clients or roles, per the trail.
     #[cfg(any(test, feature = "testing"))]
@@ -505,6 +553,26 @@ mod tests {
         assert!(of("Create", ENTITY_OAUTH_CLIENT) > 50);
         assert!(of("Update", ENTITY_OAUTH_CLIENT) > 20);
         assert!(of("Update", ENTITY_ROLE) > 2);
+        // Secret regenerations, both actions, only of clients that hold a secret, after creation.
+        assert!(of("Rotate", ENTITY_OAUTH_CLIENT) > 5 && of("Reset", ENTITY_OAUTH_CLIENT) > 5);
+        for m in org
+            .audits
+            .iter()
+            .filter(|m| REGENERATION_ACTIONS.contains(&m.action.as_str()))
+        {
+            let id = m.entity.as_ref().unwrap().id.as_deref();
+            let c = &org
+                .clients
+                .iter()
+                .find(|c| Some(c.client.id.as_str()) == id)
+                .unwrap()
+                .client;
+            assert!(matches!(
+                c.authorized_grant_type.as_str(),
+                "CLIENT-CREDENTIALS" | "CODE"
+            ));
+            assert!(c.date_created.as_deref() < Some(m.event_date.as_str()));
+        }
         // Widened: the new values hold the old ones and more.
         let widened = |m: &&TrailMessage| {
             m.property_changes.iter().any(|p| {

@@ -1,4 +1,6 @@
-//! `deprecated-grant`: grants the OAuth 2.0 Security BCP (RFC 9700) says not to use.
+//! `deprecated-grant`: grants the OAuth 2.0 Security BCP (RFC 9700) says not to use, and the
+//! implicit grant Genesys is retiring (dates from a Genesys answer in the Genesys Cloud
+//! community, "Migrating from Implicit Grant", cited in docs/compliance.md).
 
 use super::{Context, Fix, Hit, Rule, RuleMeta, Severity};
 use crate::audit::snapshot::{Client, GrantType};
@@ -8,8 +10,8 @@ pub(super) const RULE: Rule = Rule {
         id: "deprecated-grant",
         default_severity: Severity::High,
         title: "Client uses a deprecated OAuth grant",
-        description: "RFC 9700 (OAuth 2.0 Security Best Current Practice) says the resource owner password grant must not be used and the implicit grant should not be used.",
-        remediation: "Create a replacement client in Admin > Integrations > OAuth with the Code Authorization grant (with PKCE for browser and mobile apps) or Client Credentials for services, move the application to it, then delete this client.",
+        description: "RFC 9700 (OAuth 2.0 Security Best Current Practice) says the resource owner password grant must not be used and the implicit grant should not be used. Genesys is retiring the implicit grant: no new implicit-grant clients from March 2026, and the flow stops working by March 2027.",
+        remediation: "Create a replacement client in Admin > Integrations > OAuth with the Code Authorization grant (with PKCE for browser and mobile apps) or Client Credentials for services, move the application to it, then delete this client. Implicit-grant (TOKEN) clients must move before March 2027, when Genesys stops the implicit flow.",
         severity_text: Some("HIGH (PASSWORD), MEDIUM (TOKEN)"),
         windowed: false,
         fix: Fix::Manual,
@@ -17,18 +19,34 @@ pub(super) const RULE: Rule = Rule {
     check,
 };
 
+/// Genesys's retirement of the implicit grant, as the detail of a `TOKEN` client says it.
+pub(super) const IMPLICIT_RETIREMENT: &str = "Genesys is retiring the implicit grant: since March 2026 no new implicit-grant client can be created, and by March 2027 the implicit flow stops working, so this client must move to Code Authorization with PKCE before then";
+
 fn check(_ctx: &Context, client: &Client) -> Option<Hit> {
-    let (severity, why) = match client.grant_type {
+    let (severity, why, retirement) = match client.grant_type {
         GrantType::Password => (
             Severity::High,
             "the resource owner password grant MUST NOT be used",
+            "",
         ),
-        GrantType::Token => (Severity::Medium, "the implicit grant SHOULD NOT be used"),
+        GrantType::Token => (
+            Severity::Medium,
+            "the implicit grant SHOULD NOT be used",
+            IMPLICIT_RETIREMENT,
+        ),
         _ => return None,
+    };
+    let retirement = if retirement.is_empty() {
+        String::new()
+    } else {
+        format!(" {retirement}.")
     };
     Some(Hit {
         severity: Some(severity),
-        detail: format!("Grant {}: RFC 9700 says {why}.", client.grant_type.as_str()),
+        detail: format!(
+            "Grant {}: RFC 9700 says {why}.{retirement}",
+            client.grant_type.as_str()
+        ),
         evidence: vec![format!(
             "authorizedGrantType {}",
             client.grant_type.as_str()
@@ -52,6 +70,19 @@ mod tests {
             run(&RULE, &client("TOKEN")).unwrap().severity,
             Some(Severity::Medium)
         );
+    }
+
+    #[test]
+    fn an_implicit_grant_client_is_told_the_genesys_retirement_dates() {
+        let detail = run(&RULE, &client("TOKEN")).unwrap().detail;
+        assert!(detail.contains("March 2026"), "{detail}");
+        assert!(
+            detail.contains("by March 2027 the implicit flow stops working"),
+            "{detail}"
+        );
+        assert!(RULE.meta.remediation.contains("before March 2027"));
+        let password = run(&RULE, &client("PASSWORD")).unwrap().detail;
+        assert!(!password.contains("2027"), "{password}");
     }
 
     #[test]

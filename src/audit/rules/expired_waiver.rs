@@ -31,8 +31,12 @@ pub fn hit(waiver: &Waiver) -> Hit {
             waiver.rule, waiver.expires
         ),
         vec![format!(
-            "waiver of {} for '{}' (owner {}, reason: {}) expired {}",
-            waiver.rule, waiver.client, waiver.owner, waiver.reason, waiver.expires
+            "waiver of {} for {} (owner {}, reason: {}) expired {}",
+            waiver.rule,
+            waiver.target(),
+            waiver.owner,
+            waiver.reason,
+            waiver.expires
         )],
     )
 }

@@ -53,6 +53,8 @@ const AUTHORIZED_APPS: &str =
     "https://help.mypurecloud.com/articles/view-oauth-clients-you-have-authorized/";
 const OAUTH_BCP: &str = "https://www.rfc-editor.org/rfc/rfc9700";
 const NATIVE_APPS: &str = "https://www.rfc-editor.org/rfc/rfc8252";
+/// Genesys's answer giving the implicit grant's retirement dates (March 2026, March 2027).
+const IMPLICIT_RETIREMENT: &str = "https://community.genesys.com/discussion/migrating-from-implicit-grant-can-we-use-authorization-code-grant-instead-of-pkce";
 
 /// Least privilege in all four frameworks: the mapping of most access rules.
 const LEAST_PRIVILEGE: Controls = Controls {
@@ -145,7 +147,7 @@ pub static MAPPINGS: &[Mapping] = &[
     },
     Mapping {
         rule_id: "deprecated-grant",
-        references: &[OAUTH_BCP, CREATE_CLIENT],
+        references: &[OAUTH_BCP, CREATE_CLIENT, IMPLICIT_RETIREMENT],
         controls: Controls {
             cis_controls_v8: &["16.10"],
             nist_800_53_r5: &["IA-5", "SC-23"],
@@ -270,10 +272,10 @@ pub static MAPPINGS: &[Mapping] = &[
     },
     Mapping {
         rule_id: "stale-client-secret",
-        references: &[CLIENT_CREDENTIALS],
+        references: &[CLIENT_CREDENTIALS, CREATE_CLIENT],
         controls: Controls {
             cis_controls_v8: &[],
-            nist_800_53_r5: &["IA-5"],
+            nist_800_53_r5: &["IA-5", "IA-5(1)"],
             iso_27001_2022: &["A.5.17"],
             soc2: &["CC6.1"],
         },

@@ -20,6 +20,7 @@ mod orphaned_client;
 mod privilege_escalation;
 mod public_client_write_scope;
 mod recent_privilege_change;
+mod stale_client_secret;
 mod third_party_app_access;
 mod unknown_scope;
 mod unused_client;
@@ -195,6 +196,7 @@ pub static RULES: &[Rule] = &[
     unknown_scope::RULE,
     no_description::RULE,
     recent_privilege_change::RULE,
+    stale_client_secret::RULE,
     expired_waiver::RULE,
 ];
 

@@ -45,6 +45,7 @@ fn check(snapshot: &Snapshot, policy: &AuditPolicy, app: &ThirdPartyApp) -> Opti
         severity: Some(severity),
         detail,
         evidence,
+        identity: None,
     })
 }
 

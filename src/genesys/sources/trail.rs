@@ -11,7 +11,7 @@ pub(super) const SOURCE: Source = Source {
     permissions: &["audits:audit:view"],
     needs: &[],
     unreadable: Unreadable::Degrades {
-        warning: "audit trail unknown (client-administers-access and recent-privilege-change are not checked)",
+        warning: "audit trail unknown (client-administers-access and recent-privilege-change are not checked; stale-client-secret ages secrets from their creation date)",
         half_time: true,
     },
     start,

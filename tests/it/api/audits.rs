@@ -81,8 +81,24 @@ async fn the_diff_compares_with_the_previous_audit_or_another() {
     )
     .await;
     assert_eq!(diff["against"], first.as_str());
-    let total: usize = second.report.clients.iter().map(|c| c.findings.len()).sum();
+    // The clients' findings and the org's (its IP allowlist is empty).
+    let total: usize = second
+        .report
+        .clients
+        .iter()
+        .map(|c| c.findings.len())
+        .sum::<usize>()
+        + second.report.organization_findings.len();
+    assert!(!second.report.organization_findings.is_empty());
     assert_eq!(diff["counts"]["unchanged"], total);
+    let org_entries: Vec<&Value> = diff["unchanged"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["scope"] == "organization")
+        .collect();
+    assert_eq!(org_entries.len(), second.report.organization_findings.len());
+    assert_eq!(org_entries[0]["rule_id"], "org-no-ip-allowlist");
     assert_eq!(diff["counts"]["new"], 0);
     let explicit: Value = json(
         app.get(&format!(

@@ -41,13 +41,22 @@ async fn the_action_plan_is_served_at_actions_and_under_the_orgs_path() {
             a["client_ids"].as_array().unwrap().len()
         );
     }
-    // Every unsuppressed finding's points are removed by exactly one action.
+    // Every unsuppressed finding's points are removed by exactly one action, the org's too.
+    let org: u64 = cached
+        .report
+        .organization_findings
+        .iter()
+        .filter(|f| !f.suppressed)
+        .map(|f| u64::from(f.severity.weight()))
+        .sum();
+    assert!(org > 0, "the generated org has no IP allowlist");
     let total: u64 = cached
         .report
         .clients
         .iter()
         .map(|c| u64::from(c.risk_score))
-        .sum();
+        .sum::<u64>()
+        + org;
     // ... and the third-party apps' findings by their revoke action.
     let apps: u64 = cached
         .report
@@ -59,6 +68,15 @@ async fn the_action_plan_is_served_at_actions_and_under_the_orgs_path() {
         .sum();
     assert!(apps > 0, "the generated org has broad third-party apps");
     assert_eq!(risks.iter().sum::<u64>(), total + apps);
+    let allowlist = actions
+        .iter()
+        .find(|a| a["id"] == "set-ip-allowlist")
+        .expect("the org's finding is an action");
+    assert_eq!(allowlist["clients"], 0);
+    assert_eq!(
+        allowlist["rule_ids"],
+        serde_json::json!(["org-no-ip-allowlist"])
+    );
     let under_org = json(app.get("/orgs/default/actions").await).await;
     assert_eq!(under_org, plan);
 }
@@ -288,7 +306,11 @@ async fn the_demo_org_changes_once_so_its_second_audit_has_new_and_resolved_find
     assert!(diff.counts.new > 0, "{:?}", diff.counts);
     assert!(diff.counts.resolved > 0, "{:?}", diff.counts);
     assert!(diff.new.iter().any(|e| e.rule_id == "admin-role"));
-    assert!(diff.resolved.iter().any(|e| e.rule_id == "deprecated-grant"));
+    assert!(
+        diff.resolved
+            .iter()
+            .any(|e| e.rule_id == "deprecated-grant")
+    );
     let again = scopewatch::audit::diff::diff(&third.report, &second.report);
     assert_eq!(
         (again.counts.new, again.counts.resolved),

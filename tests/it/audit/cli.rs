@@ -103,8 +103,13 @@ async fn audit_writes_csv_table_sarif_and_terraform() {
     assert_eq!(out.status.code(), Some(0), "{:?}", text(&out));
     let csv = std::fs::read_to_string(csv).unwrap();
     assert!(csv.starts_with("client_id,client_name,grant_type,is_public,total_scopes,flagged_scopes,risk_level,risk_score,findings,least_privilege,created_by,creator_state,changes,last_change,actions_performed,unreadable,compliance\n"));
-    // 31 clients, then the generated org's three third-party apps with findings.
-    assert_eq!(csv.lines().count(), 35);
+    // The header, 31 clients, the generated org's three third-party apps with findings, and
+    // the org's row (its IP allowlist is empty).
+    assert_eq!(csv.lines().count(), 36);
+    assert!(
+        csv.lines().last().unwrap().starts_with("organization/"),
+        "{csv}"
+    );
     let apps: Vec<&str> = csv
         .lines()
         .filter(|l| l.contains(",third-party app: "))
@@ -127,8 +132,22 @@ async fn audit_writes_csv_table_sarif_and_terraform() {
             .as_array()
             .unwrap()
             .len(),
-        23,
-        "the 21 client rules, org-no-ip-allowlist and third-party-app-access"
+        24,
+        "the 22 client rules, org-no-ip-allowlist and third-party-app-access"
+    );
+    let located: Vec<&serde_json::Value> = sarif["runs"][0]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["ruleId"] == "org-no-ip-allowlist")
+        .map(|r| &r["locations"][0]["logicalLocations"][0]["fullyQualifiedName"])
+        .collect();
+    assert_eq!(located.len(), 1, "the org's finding is a result");
+    assert!(
+        located[0]
+            .as_str()
+            .unwrap()
+            .starts_with("genesys-organization/")
     );
     let at_apps = sarif["runs"][0]["results"]
         .as_array()
@@ -220,6 +239,13 @@ fn policy_check_prints_the_rule_set_or_names_the_bad_line() {
         stdout.contains("admin:*"),
         "the seed's list is expressible: {stdout}"
     );
+    // The org-level waiver (scope = "org") and the secret age, as the example sets them.
+    assert!(
+        stdout.contains("waiver: org-no-ip-allowlist on the organization until 2027-03-31"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("secrets max 365 days old"), "{stdout}");
+    assert!(stdout.contains("on  stale-client-secret"), "{stdout}");
 
     let bad = dir.join("bad.toml");
     std::fs::write(&bad, "name = \"x\"\n[rules.admin-rolez]\nenabled = false\n").unwrap();

@@ -53,6 +53,8 @@ struct Spec<'a> {
     redirects: &'a [&'a str],
     validity: Option<i64>,
     used_days_ago: Option<i64>,
+    /// Created this many days ago; `None`: on 2023-05-01, an old secret never regenerated.
+    created_days_ago: Option<i64>,
 }
 
 const BASE: Spec = Spec {
@@ -66,6 +68,8 @@ const BASE: Spec = Spec {
     redirects: &[],
     validity: Some(3600),
     used_days_ago: Some(3),
+    // Younger than max_secret_age (365 days), older than the 90-day usage window.
+    created_days_ago: Some(100),
 };
 
 fn client(spec: &Spec) -> SimClient {
@@ -77,7 +81,10 @@ fn client(spec: &Spec) -> SimClient {
             description: spec.description.map(str::to_string),
             registered_redirect_uri: Some(spec.redirects.iter().map(|s| s.to_string()).collect()),
             role_ids: None,
-            date_created: Some("2023-05-01T08:00:00.000Z".into()),
+            date_created: Some(match spec.created_days_ago {
+                Some(days) => format!("{}T08:00:00.000Z", days_ago(days)),
+                None => "2023-05-01T08:00:00.000Z".into(),
+            }),
             date_modified: Some("2024-02-01T08:00:00.000Z".into()),
             created_by: None,
             modified_by: None,
@@ -139,6 +146,7 @@ fn fixture_org() -> Org {
             grant: "CLIENT-CREDENTIALS",
             scopes: &[],
             roles: &[("master", "*")],
+            created_days_ago: None,
             ..BASE
         },
         Spec {
@@ -171,6 +179,7 @@ fn fixture_org() -> Org {
             grant: "PASSWORD",
             description: None,
             validity: Some(172_800),
+            created_days_ago: None,
             ..BASE
         },
         Spec {
@@ -367,6 +376,8 @@ async fn every_rule_fires_where_it_should_and_nowhere_else() {
                 ("privilege-escalation", Critical, false),
                 ("admin-role", Critical, false),
                 ("all-divisions", Medium, false),
+                // Created 2023-05-01, no regeneration in the trail: the only old secret.
+                ("stale-client-secret", Medium, false),
             ],
         ),
         (
@@ -554,13 +565,17 @@ async fn the_fixture_report_fields_are_exact() {
     assert_eq!(s.findings_by_rule["deprecated-grant"], 2);
     assert_eq!(s.findings_by_rule["unused-permissions"], 1);
     assert_eq!(s.findings_by_rule["unused-scopes"], 1);
-    // 24 clients' findings and the org's empty IP allowlist.
+    assert_eq!(s.findings_by_rule["stale-client-secret"], 1);
+    // 25 clients' findings and the org's empty IP allowlist.
     assert_eq!(s.findings_by_rule["org-no-ip-allowlist"], 1);
-    assert_eq!(s.findings_by_rule.values().sum::<u64>(), 25);
+    assert_eq!(s.findings_by_rule.values().sum::<u64>(), 26);
 
     // Sorted by score, then name: the three criticals first, equal scores by name.
     assert_eq!(report.clients[0].client_id, "c-admin");
-    assert_eq!(report.clients[0].risk_score, 205);
+    assert_eq!(
+        report.clients[0].risk_score, 210,
+        "two criticals, two mediums"
+    );
     assert_eq!(report.clients[1].client_id, "c-queue-reader");
     assert_eq!(report.clients[1].risk_score, 205);
     assert_eq!(report.clients[2].client_id, "c-escalate");
