@@ -278,7 +278,11 @@ async fn the_demo_org_changes_once_so_its_second_audit_has_new_and_resolved_find
     assert!(diff.counts.new > 0, "{:?}", diff.counts);
     assert!(diff.counts.resolved > 0, "{:?}", diff.counts);
     assert!(diff.new.iter().any(|e| e.rule_id == "admin-role"));
-    assert!(diff.resolved.iter().any(|e| e.rule_id == "deprecated-grant"));
+    assert!(
+        diff.resolved
+            .iter()
+            .any(|e| e.rule_id == "deprecated-grant")
+    );
     let again = scopewatch::audit::diff::diff(&third.report, &second.report);
     assert_eq!(
         (again.counts.new, again.counts.resolved),
