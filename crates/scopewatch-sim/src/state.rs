@@ -264,7 +264,11 @@ impl SimState {
         let read = self.listings.fetch_add(1, Ordering::SeqCst) + 1;
         if self.settings.change_at_second_listing && read == 2 {
             let (fixed, escalated) = super::scripted::apply(self);
-            tracing::info!(?fixed, ?escalated, "simulator: the scripted change to the org was made");
+            tracing::info!(
+                ?fixed,
+                ?escalated,
+                "simulator: the scripted change to the org was made"
+            );
         }
     }
 
