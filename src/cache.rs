@@ -275,6 +275,35 @@ mod tests {
     use super::*;
 
     #[test]
+    fn findings_of_a_client_unreadable_now_are_not_counted_resolved() {
+        use crate::audit::AuditRun;
+        use crate::audit::rules::testkit::{client, policy, snapshot};
+        let mut s = snapshot();
+        let mut second = client("TOKEN");
+        second.id = "c2".into();
+        s.clients = vec![client("TOKEN"), second];
+        let at = s.collected_at;
+        let run = AuditRun {
+            audit_id: "a1".into(),
+            started_at: at,
+            generated_at: at,
+            first_seen: &|_| None,
+        };
+        let before = crate::audit::judge(s, &policy(), &run);
+        let (fixed, unreadable) = (
+            before.clients[0].findings.len(),
+            before.clients[1].findings.len(),
+        );
+        assert!(fixed > 0 && unreadable > 0);
+        let mut after = before.clone();
+        after.clients[0].findings.clear();
+        after.clients[1].findings.clear();
+        after.clients[1].unreadable = Some("the record is not an object".into());
+        let changes = CachedReport::build(after).changes_since(Some(&CachedReport::build(before)));
+        assert_eq!((changes.new, changes.resolved), (0, fixed));
+    }
+
+    #[test]
     fn views_keep_the_most_recently_used_and_stay_bounded() {
         let views = Views::default();
         for i in 0..MAX_VIEWS + 10 {

@@ -74,3 +74,122 @@ fn entry(app: &ThirdPartyApp, own_client: bool, findings: Vec<Finding>) -> Third
         findings,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::audit::policy::AuditPolicy;
+    use crate::audit::report::{Report, RiskLevel};
+    use crate::audit::rules::Severity;
+    use crate::audit::rules::testkit::{client, policy, snapshot};
+    use crate::audit::snapshot::{AuthorizationState, GrantType, ThirdPartyApp};
+    use crate::audit::{AuditRun, judge};
+
+    fn app(id: &str, name: &str, scopes: &[&str]) -> ThirdPartyApp {
+        ThirdPartyApp {
+            client_id: id.into(),
+            client_name: name.into(),
+            grant_type: GrantType::Code,
+            state: AuthorizationState::Authorized,
+            pending: false,
+            scopes: scopes.iter().map(|s| s.to_string()).collect(),
+            roles: vec![],
+            resource_owner: None,
+            created_by: None,
+            date_created: None,
+        }
+    }
+
+    fn judged(apps: Vec<ThirdPartyApp>, policy: &AuditPolicy) -> Report {
+        let mut s = snapshot();
+        let mut own = client("CODE");
+        own.id = "own".into();
+        s.clients = vec![own];
+        s.third_party_apps = Some(apps);
+        let at = s.collected_at;
+        let run = AuditRun {
+            audit_id: "t".into(),
+            started_at: at,
+            generated_at: at,
+            first_seen: &|_| None,
+        };
+        judge(s, policy, &run)
+    }
+
+    #[test]
+    fn apps_are_listed_most_at_risk_first_and_their_findings_counted_not_given_to_clients() {
+        let report = judged(
+            vec![
+                app("quiet", "A quiet app", &[]),
+                app("unused", "B unused", &["users:readonly"]),
+                app("own", "C own client", &["users"]),
+                app("broad", "D broad", &["users"]),
+            ],
+            &policy(),
+        );
+        let order: Vec<(&str, RiskLevel, bool)> = report
+            .third_party_apps
+            .iter()
+            .map(|a| (a.client_id.as_str(), a.risk_level, a.own_client))
+            .collect();
+        assert_eq!(
+            order,
+            vec![
+                ("broad", RiskLevel::High, false),
+                ("unused", RiskLevel::Medium, false),
+                ("quiet", RiskLevel::None, false),
+                ("own", RiskLevel::None, true),
+            ],
+            "an authorization of the org's own client is listed, not judged"
+        );
+        assert_eq!(report.summary.findings_by_rule["third-party-app-access"], 2);
+        assert!(
+            report
+                .clients
+                .iter()
+                .flat_map(|c| &c.findings)
+                .all(|f| f.rule_id != "third-party-app-access")
+        );
+        let f = &report.third_party_apps[0].findings[0];
+        assert_eq!(f.fingerprint.len(), 16);
+        assert_eq!(f.first_seen, report.generated_at);
+        let revoke = report
+            .actions
+            .iter()
+            .find(|a| a.id == "revoke-third-party-apps")
+            .expect("the revoke action");
+        assert_eq!(revoke.client_ids, vec!["broad", "unused"]);
+    }
+
+    #[test]
+    fn the_policy_reweights_or_disables_the_rule_and_unknown_apps_are_none() {
+        let mut p = policy();
+        p.severities
+            .insert("third-party-app-access".into(), Severity::Low);
+        let report = judged(vec![app("broad", "broad", &["users"])], &p);
+        assert_eq!(
+            report.third_party_apps[0].findings[0].severity,
+            Severity::Low
+        );
+        p.disabled.push("third-party-app-access".into());
+        let report = judged(vec![app("broad", "broad", &["users"])], &p);
+        assert!(report.third_party_apps[0].findings.is_empty());
+        assert!(!report.rules.contains_key("third-party-app-access"));
+        assert!(
+            !report
+                .actions
+                .iter()
+                .any(|a| a.id == "revoke-third-party-apps")
+        );
+
+        let mut s = snapshot();
+        s.third_party_apps = None;
+        let at = s.collected_at;
+        let run = AuditRun {
+            audit_id: "t".into(),
+            started_at: at,
+            generated_at: at,
+            first_seen: &|_| None,
+        };
+        assert!(judge(s, &policy(), &run).third_party_apps.is_empty());
+    }
+}

@@ -87,7 +87,7 @@ pub struct SimArgs {
     /// `swagger` to time the audit without the trail and the live catalog.
     #[arg(long, value_parser = [
         "clients", "roles", "usage", "usage-jobs", "scopes", "swagger", "audits", "divisions",
-        "users", "organization",
+        "users", "organization", "authorizations",
     ])]
     pub deny: Vec<String>,
     /// On shutdown, write every request served (method, path, status, ms after the first

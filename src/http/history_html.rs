@@ -123,13 +123,16 @@ fn entries(body: &mut String, id: &str, title: &str, list: &[DiffEntry]) {
 pub(super) fn diff_page(diff: &Diff) -> String {
     let mut body = format!(
         "<p id=\"links\"><a href=\"../../report\">the latest report</a> · <a href=\"../../audits\">history</a></p>\
-<h1>What changed</h1><p class=\"muted\">Audit <code>{}</code> against <code>{}</code>: {} new, {} resolved, {} unchanged, {} unknown findings.</p>",
+<h1>What changed</h1><p class=\"muted\">Audit <code>{}</code> against <code>{}</code>: {} new, {} resolved, {} unchanged findings{}.</p>",
         escape(&diff.audit_id),
         escape(&diff.against),
         diff.counts.new,
         diff.counts.resolved,
         diff.counts.unchanged,
-        diff.counts.unknown
+        match diff.counts.unknown {
+            0 => String::new(),
+            n => format!("; {n} unknown (their client did not parse in this audit)"),
+        }
     );
     entries(&mut body, "new", "New findings", &diff.new);
     entries(&mut body, "resolved", "Resolved findings", &diff.resolved);

@@ -140,6 +140,9 @@ try {
   await page.waitForLoadState();
   check((await page.textContent("h1")).trim() === "What changed", `the diff page opens (${page.url()})`);
   check((await page.textContent("body")).includes("unchanged findings"), "the diff page counts the findings");
+  // The demo's org changes once, as its second audit reads it: something new and something resolved.
+  check(await page.locator("table#new tbody tr").count() > 0, "the demo's diff page lists new findings");
+  check(await page.locator("table#resolved tbody tr").count() > 0, "the demo's diff page lists resolved findings");
   await shot("diff.png");
 
   // The orgs, riskiest first.

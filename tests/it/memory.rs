@@ -198,7 +198,8 @@ fn slow_readers_of_the_plain_report_hold_no_blocking_thread() {
         .build()
         .unwrap();
     runtime.block_on(async {
-        let mut app = spawn_app_with(generated_org(3_000, 40), &[]).await;
+        // 4 000 clients: a report past 6 MiB (report version 3 is 1.8 KB a client here).
+        let mut app = spawn_app_with(generated_org(4_000, 40), &[]).await;
         let report = app.audit().await.unwrap();
         assert!(report.json.len > 6 << 20, "{} bytes", report.json.len);
         let addr = app.base.trim_start_matches("http://").to_string();

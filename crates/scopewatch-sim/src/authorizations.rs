@@ -109,7 +109,7 @@ const PLANNED: [Planned; 5] = [
 /// that org), authorized by one of this org's users. From their own random stream, so the rest
 /// of the org stays what it was for the seed.
 pub(crate) fn generated(org: &Org, seed: u64, anchor: NaiveDate) -> Vec<SimAuthorization> {
-    let mut rng = Rng::new(seed ^ 0x7a_a0_0000_0023);
+    let mut rng = Rng::new(seed ^ 0x007a_a000_0023);
     let admin = org
         .roles
         .iter()

@@ -49,10 +49,17 @@ fn start<'a>(collection: &'a Collection<'a>, _: &Snapshot) -> Reading<'a> {
             )
             .into_iter()
             .collect();
-        let (apps, dropped) = apps(listing.entities.items);
-        if dropped > 0 {
+        let (apps, left_out) = apps(listing.entities.items);
+        if left_out.no_client > 0 {
             warnings.push(format!(
-                "{dropped} authorizations from {AUTHORIZATIONS} without a client id, or past the first {MAX_APPS}, were not judged"
+                "{} authorizations from {AUTHORIZATIONS} name no client id: not judged",
+                left_out.no_client
+            ));
+        }
+        if left_out.past_bound > 0 {
+            warnings.push(format!(
+                "{} authorizations from {AUTHORIZATIONS} past the first {MAX_APPS}: not judged",
+                left_out.past_bound
             ));
         }
         Ok(apply((apps, warnings), |s, (apps, warnings)| {
@@ -62,13 +69,27 @@ fn start<'a>(collection: &'a Collection<'a>, _: &Snapshot) -> Reading<'a> {
     })
 }
 
-/// The authorizations in our own types, bounded, and how many were left out (no client id, or
-/// past the bound).
-fn apps(wire: Vec<OAuthAuthorization>) -> (Vec<ThirdPartyApp>, usize) {
+/// Authorizations left out of the judged apps.
+#[derive(Debug, Default, PartialEq)]
+struct LeftOut {
+    no_client: usize,
+    past_bound: usize,
+}
+
+/// The authorizations in our own types, bounded, and which were left out.
+fn apps(wire: Vec<OAuthAuthorization>) -> (Vec<ThirdPartyApp>, LeftOut) {
     let total = wire.len();
-    let apps: Vec<ThirdPartyApp> = wire.into_iter().filter_map(to_app).take(MAX_APPS).collect();
-    let dropped = total - apps.len();
-    (apps, dropped)
+    let mut apps: Vec<ThirdPartyApp> = wire.into_iter().filter_map(to_app).collect();
+    let no_client = total - apps.len();
+    let past_bound = apps.len().saturating_sub(MAX_APPS);
+    apps.truncate(MAX_APPS);
+    (
+        apps,
+        LeftOut {
+            no_client,
+            past_bound,
+        },
+    )
 }
 
 /// One authorization, or `None` when it names no client (there is nothing to judge or revoke).
@@ -122,7 +143,7 @@ fn named(r: Option<DomainEntityRef>) -> Option<Named> {
 mod tests {
     use super::*;
 
-    fn read(json: &str) -> (Vec<ThirdPartyApp>, usize) {
+    fn read(json: &str) -> (Vec<ThirdPartyApp>, LeftOut) {
         let page: Page<OAuthAuthorization> = serde_json::from_str(json).unwrap();
         apps(page.entities.items)
     }
@@ -140,7 +161,7 @@ mod tests {
                 {"scope": ["users"], "state": "Authorized"}
             ]}"#,
         );
-        assert_eq!(dropped, 1, "the authorization without a client");
+        assert_eq!(dropped.no_client, 1, "the authorization without a client");
         assert_eq!(apps.len(), 2);
         let a = &apps[0];
         assert_eq!(a.client_id, "v1");
@@ -164,7 +185,7 @@ mod tests {
 
     #[test]
     fn a_null_listing_is_empty_and_a_huge_one_is_bounded() {
-        assert_eq!(read(r#"{"entities": null}"#), (vec![], 0));
+        assert_eq!(read(r#"{"entities": null}"#), (vec![], LeftOut::default()));
         let many: Vec<serde_json::Value> = (0..MAX_APPS + 5)
             .map(|i| {
                 serde_json::json!({"client": {"id": format!("c{i}"), "name": "n",
@@ -173,7 +194,14 @@ mod tests {
             .collect();
         let json = serde_json::json!({ "entities": many }).to_string();
         let (apps, dropped) = read(&json);
-        assert_eq!((apps.len(), dropped), (MAX_APPS, 5));
+        assert_eq!(apps.len(), MAX_APPS);
+        assert_eq!(
+            dropped,
+            LeftOut {
+                no_client: 0,
+                past_bound: 5
+            }
+        );
         assert_eq!(apps[0].scopes.len(), MAX_GRANTS);
     }
 }

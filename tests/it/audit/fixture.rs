@@ -459,8 +459,8 @@ async fn a_master_admin_client_that_only_read_queues_is_told_to_keep_routing_que
         serde_json::to_value(&usage.suggested_role).unwrap(),
         serde_json::json!({
             "permission_policies": [{"domain": "routing", "entity_name": "queue", "action_set": ["view"]}],
-            "permissions": [],
-        })
+        }),
+        "no flat permission: the empty list is left out"
     );
     assert!(
         usage.granted > 1000,

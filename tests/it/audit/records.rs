@@ -144,12 +144,12 @@ async fn a_client_record_that_is_not_an_object_or_mistyped_is_an_unreadable_entr
     let odd = entry(&mistyped);
     assert_eq!(odd["client_name"], "Odd [31m app");
     assert_eq!(odd["risk_level"], "NONE");
-    assert_eq!(odd["findings"], json!([]));
+    assert!(odd.get("findings").is_none(), "no findings: left out");
     let why = odd["unreadable"].as_str().unwrap();
     assert!(why.starts_with("invalid type: integer `…`"), "{why}");
     let nameless = entry("unreadable-1");
     assert_eq!(nameless["unreadable"], "the record is not an object");
-    assert_eq!(nameless["findings"], json!([]));
+    assert!(nameless.get("findings").is_none(), "no findings: left out");
     assert_eq!(served.report["summary"]["unreadable_clients"], 2);
     assert_eq!(
         served.report["summary"]["total_clients"], 21,
