@@ -75,8 +75,9 @@ pub fn read_stored(json: &str) -> serde_json::Result<Report> {
 }
 
 /// `report` as this version reads it; `v1` reads the version-1 texts of the same stored report
-/// again, and is called only when `report` is version 1. Version 3 left out `scope_usage.held`
-/// (the client's `scopes` again): it is put back here, so readers never see it missing.
+/// again, and is called only when `report` is version 1. This build leaves out
+/// `scope_usage.held` (the client's `scopes` again): it is put back here, so readers never see it
+/// missing.
 pub fn upgrade<E>(
     mut report: Report,
     v1: impl FnOnce() -> Result<V1Texts, E>,
@@ -200,7 +201,7 @@ mod tests {
         assert_eq!(again.rule_title("admin-role"), "Written as version 2");
     }
 
-    /// `value` without what version 3 leaves out: null, false, empty lists and `held`.
+    /// `value` without what this build leaves out: null, false, empty lists and `held`.
     fn without_empty(value: serde_json::Value) -> serde_json::Value {
         use serde_json::Value;
         match value {
@@ -229,7 +230,7 @@ mod tests {
         let report = read_stored(V2).unwrap();
         assert_eq!(report.report_version, REPORT_VERSION);
         assert_eq!(report.clients.len(), 6);
-        // Every client as version 2 wrote it, but for what version 3 leaves out.
+        // Every client as an earlier build wrote it, but for what this build leaves out.
         for (c, was) in report
             .clients
             .iter()

@@ -49,11 +49,12 @@ impl From<Severity> for RiskLevel {
     }
 }
 
-/// The version of the report's shape this build writes: 3 leaves out what is empty, null,
-/// false or said elsewhere in the report (`scope_usage.held`, the unused permissions and scopes
-/// in the findings' evidence); 2 said each rule's texts once, in `rules`; version 1 (no
-/// `report_version`) repeated them in every finding.
-pub const REPORT_VERSION: u32 = 3;
+/// The version of the report's shape this build writes (SPEC §13 fixes it at 2): each rule's
+/// texts once, in `rules`. Version 1 (no `report_version`) repeated them in every finding. This
+/// build's version 2 also leaves out what is empty, null, false or said elsewhere in the report
+/// (`scope_usage.held`, the unused permissions and scopes in the findings' evidence); the version-2
+/// reports earlier builds stored wrote them out, and read the same.
+pub const REPORT_VERSION: u32 = 2;
 
 fn version_one() -> u32 {
     1
@@ -508,7 +509,7 @@ pub struct PermissionUsage {
 pub struct ScopeUsage {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub used: Vec<String>,
-    /// The client's `scopes` (sorted, once each): not written since version 3, which would say
+    /// The client's `scopes` (sorted, once each): not written by this build, which would say
     /// `scopes` twice; a stored report read back gets it from `scopes` (`catalog::upgrade`).
     #[serde(default, skip_serializing)]
     pub held: Vec<String>,

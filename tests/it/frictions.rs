@@ -90,7 +90,7 @@ fn audit_demo_needs_no_credentials_and_fail_on_says_how_many() {
         .iter()
         .find(|c| c["client_id"] == "scopewatch-demo")
         .expect("the demo's auditor client is in the report");
-    // No findings at all: version 3 leaves the empty list out.
+    // No findings at all: the empty list is left out.
     let rules: Vec<&str> = own["findings"]
         .as_array()
         .map_or(&[][..], Vec::as_slice)

@@ -198,7 +198,7 @@ fn slow_readers_of_the_plain_report_hold_no_blocking_thread() {
         .build()
         .unwrap();
     runtime.block_on(async {
-        // 4 000 clients: a report past 6 MiB (report version 3 is 1.8 KB a client here).
+        // 4 000 clients: a report past 6 MiB (the compact report is 1.8 KB a client here).
         let mut app = spawn_app_with(generated_org(4_000, 40), &[]).await;
         let report = app.audit().await.unwrap();
         assert!(report.json.len > 6 << 20, "{} bytes", report.json.len);

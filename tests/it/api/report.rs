@@ -237,7 +237,7 @@ async fn client_detail_has_findings_and_unknown_ids_are_404() {
     for key in ["rule_id", "severity", "detail", "first_seen", "fingerprint"] {
         assert!(f.get(key).is_some(), "{key}");
     }
-    // Version 3 leaves out what is empty, false or null.
+    // The report leaves out what is empty, false or null.
     for (key, empty) in [
         ("evidence", serde_json::json!([])),
         ("suppressed", serde_json::json!(false)),
@@ -443,7 +443,7 @@ async fn json_is_compact_everywhere_and_pretty_only_when_asked() {
     assert_ne!(etag, cached.etag, "another representation, another ETag");
     let pretty = pretty.bytes().await.unwrap();
     assert_eq!(pretty, cached.report.to_json_pretty().as_bytes());
-    assert!(pretty.starts_with(b"{\n  \"report_version\": 3,\n  \"audit_id\""));
+    assert!(pretty.starts_with(b"{\n  \"report_version\": 2,\n  \"audit_id\""));
     let as_value = |b: &[u8]| serde_json::from_slice::<Value>(b).unwrap();
     assert_eq!(as_value(&pretty), as_value(&latest));
     assert_eq!(

@@ -449,7 +449,7 @@ async fn audit_json_is_compact_unless_pretty_is_asked() {
     assert_eq!(out.status.code(), Some(0), "{:?}", text(&out));
     assert!(
         out.stdout
-            .starts_with(b"{\n  \"report_version\": 3,\n  \"audit_id\"")
+            .starts_with(b"{\n  \"report_version\": 2,\n  \"audit_id\"")
     );
     assert!(out.stdout.ends_with(b"}\n"));
     let pretty: scopewatch::audit::report::Report = serde_json::from_slice(&out.stdout).unwrap();
