@@ -7,6 +7,7 @@ use chrono::NaiveDate;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
+use super::anomaly_policy::{AnomalyFile, anomaly_thresholds};
 use super::policy::{AuditPolicy, RequiredScopes, Thresholds, Waiver};
 use super::rules::{all_meta, rule_meta};
 use super::severity::Severity;
@@ -96,6 +97,8 @@ impl AuditPolicy {
         let (disabled, severities) = rule_settings(&file.rules, lines)?;
         let thresholds = thresholds(file.thresholds.unwrap_or_default())?;
         let waivers = waivers(file.waivers, lines)?;
+        let usage_anomaly = anomaly_thresholds(file.usage_anomaly.unwrap_or_default())
+            .map_err(|message| PolicyError::at(None, message))?;
         Ok(AuditPolicy {
             name: file.name.unwrap_or_else(|| "custom".into()),
             sha256: format!("{:x}", Sha256::digest(text.as_bytes())),
@@ -117,6 +120,7 @@ impl AuditPolicy {
                 })
                 .collect(),
             waivers,
+            usage_anomaly,
         })
     }
 
@@ -320,6 +324,7 @@ struct PolicyFile {
     required_scopes: Vec<RequiredFile>,
     #[serde(default)]
     waivers: Vec<WaiverFile>,
+    usage_anomaly: Option<AnomalyFile>,
 }
 
 #[derive(Deserialize)]

@@ -261,6 +261,7 @@ pub fn generate(size: &OrgSize) -> Org {
         size.seed,
     );
     super::trail_gen::generate_trail(&mut org, size.anchor, size.seed, &people.admins);
+    super::anomalies::inject(&mut org, size.anchor);
     org
 }
 

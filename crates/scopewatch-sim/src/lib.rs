@@ -5,7 +5,9 @@
 // Every module is private: the facade below is what the binary, the examples and the
 // integration tests use, so the rest can change without breaking them.
 mod access;
+pub mod anomalies;
 mod catalog;
+mod client_usage_jobs;
 mod client_gen;
 mod directory;
 mod directory_handlers;

@@ -16,10 +16,11 @@ use genesys_api::rng::Rng;
 /// The read permissions scopewatch needs, given to the auditor client.
 /// `directory:organization:admin` is the only permission Genesys accepts for reading the IP
 /// allowlist.
-pub(crate) const AUDITOR_PERMISSIONS: [(&str, &str, &str); 5] = [
+pub(crate) const AUDITOR_PERMISSIONS: [(&str, &str, &str); 6] = [
     ("oauth", "client", "view"),
     ("authorization", "role", "view"),
     ("usage", "organization", "view"),
+    ("usage", "client", "view"),
     ("audits", "audit", "view"),
     ("directory", "organization", "admin"),
 ];
@@ -371,7 +372,7 @@ mod tests {
             assert!(org.client_has_permission(auditor, &format!("{d}:{e}:{a}")));
         }
         assert!(!org.client_has_permission(auditor, "oauth:client:add"));
-        assert!(!org.client_has_permission(auditor, "usage:client:view"));
+        assert!(!org.client_has_permission(auditor, "usage:client:add"));
     }
 
     #[test]

@@ -24,6 +24,7 @@ mod unknown_scope;
 mod unused_client;
 pub mod unused_permissions;
 mod unused_scopes;
+mod usage_anomaly;
 
 #[cfg(test)]
 pub(crate) mod testkit;
@@ -170,6 +171,7 @@ pub static RULES: &[Rule] = &[
     unknown_scope::RULE,
     no_description::RULE,
     recent_privilege_change::RULE,
+    usage_anomaly::RULE,
     expired_waiver::RULE,
 ];
 

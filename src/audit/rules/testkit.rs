@@ -93,6 +93,8 @@ pub fn snapshot() -> Snapshot {
         warnings: vec![],
         organization: None,
         ip_allowlist: None,
+        usage_days: None,
+        other_org_calls: None,
         divisions: None,
         people: None,
         trail: crate::audit::snapshot::Trail::Known(crate::audit::snapshot::KnownTrail::new(

@@ -17,6 +17,7 @@ mod scopes;
 mod source;
 mod trail;
 mod usage;
+mod usage_orgs;
 
 use chrono::Utc;
 use futures_util::StreamExt;
@@ -38,6 +39,7 @@ use self::source::{Apply, Collection, Reading, Source, Unreadable};
 /// Genesys takes the longest to answer it.
 pub(crate) static SOURCES: &[Source] = &[
     usage::SOURCE,
+    usage_orgs::SOURCE,
     clients::SOURCE,
     roles::SOURCE,
     scopes::SOURCE,
@@ -104,6 +106,8 @@ fn empty_snapshot(collection: &Collection<'_>) -> Snapshot {
         warnings: Vec::new(),
         organization: None,
         ip_allowlist: None,
+        usage_days: None,
+        other_org_calls: None,
         divisions: None,
         people: None,
         trail: Trail::Unknown,
@@ -351,6 +355,7 @@ mod tests {
                 "authorization:role:view",
                 "directory:organization:admin",
                 "oauth:client:view",
+                "usage:client:view",
                 "usage:organization:view"
             ]
         );
