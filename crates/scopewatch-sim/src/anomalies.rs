@@ -16,7 +16,7 @@ use super::org::Org;
 use genesys_api::models::UsageRow;
 
 /// The calling org of the foreign calls.
-pub const OTHER_ORG_ID: &str = "0ther0rg-5eed-4bad-9e00-000000000001";
+pub const OTHER_ORG_ID: &str = "0e4e0a9b-5eed-4bad-9e00-000000000001";
 
 /// Adds the anomalous rows; the ids of the four clients (fewer in an org without enough).
 pub(super) fn inject(org: &mut Org, anchor: NaiveDate) -> Vec<String> {
