@@ -37,7 +37,7 @@ impl Default for AnomalyThresholds {
             min_baseline_days: 3,
             error_share_percent: 20,
             min_errors: 50,
-            max_client_queries: 10,
+            max_client_queries: 5,
         }
     }
 }
@@ -184,10 +184,15 @@ pub fn detect(
             } else {
                 continue;
             };
-            let high = kind == Kind::WriteFromReadOnly || is_write(method) || is_sensitive(template);
+            let high =
+                kind == Kind::WriteFromReadOnly || is_write(method) || is_sensitive(template);
             found.push(Anomaly {
                 kind,
-                severity: if high { Severity::High } else { Severity::Medium },
+                severity: if high {
+                    Severity::High
+                } else {
+                    Severity::Medium
+                },
                 endpoint: format!("{method} {template}"),
                 days: days_of(seen),
                 requests: seen.requests,
@@ -264,7 +269,13 @@ mod tests {
     /// Client `c` read `GET api/v2/users` on five baseline days.
     fn reader() -> UsageDays {
         let mut u = UsageDays::default();
-        for d in ["2026-10-01", "2026-10-08", "2026-11-01", "2026-11-10", "2026-11-20"] {
+        for d in [
+            "2026-10-01",
+            "2026-10-08",
+            "2026-11-01",
+            "2026-11-10",
+            "2026-11-20",
+        ] {
             u.add("c", "GET", "api/v2/users", date(d), 100, 0);
         }
         u
@@ -286,29 +297,59 @@ mod tests {
     #[test]
     fn a_new_read_endpoint_is_medium_and_an_oauth_one_high_with_days_and_counts() {
         let mut u = reader();
-        u.add("c", "GET", "api/v2/routing/queues", date("2026-12-03"), 7, 0);
-        u.add("c", "GET", "api/v2/routing/queues", date("2026-12-04"), 5, 0);
+        u.add(
+            "c",
+            "GET",
+            "api/v2/routing/queues",
+            date("2026-12-03"),
+            7,
+            0,
+        );
+        u.add(
+            "c",
+            "GET",
+            "api/v2/routing/queues",
+            date("2026-12-04"),
+            5,
+            0,
+        );
         u.add("c", "GET", "api/v2/oauth/clients", date("2026-12-06"), 2, 0);
         let found = found(u);
         assert_eq!(found.len(), 2);
         let by = |e: &str| found.iter().find(|a| a.endpoint == e).unwrap();
         let oauth = by("GET api/v2/oauth/clients");
-        assert_eq!((oauth.kind, oauth.severity), (Kind::NewEndpoint, Severity::High));
+        assert_eq!(
+            (oauth.kind, oauth.severity),
+            (Kind::NewEndpoint, Severity::High)
+        );
         let queues = by("GET api/v2/routing/queues");
         assert_eq!(queues.severity, Severity::Medium);
         assert_eq!(queues.days, vec![date("2026-12-03"), date("2026-12-04")]);
         assert_eq!(queues.requests, 12);
         let line = queues.describe(&AnomalyThresholds::default());
-        assert!(line.contains("2026-12-03, 2026-12-04") && line.contains("12 requests"), "{line}");
+        assert!(
+            line.contains("2026-12-03, 2026-12-04") && line.contains("12 requests"),
+            "{line}"
+        );
     }
 
     #[test]
     fn a_write_from_a_client_that_only_read_is_high() {
         let mut u = reader();
-        u.add("c", "DELETE", "api/v2/users/{userId}", date("2026-12-02"), 40, 0);
+        u.add(
+            "c",
+            "DELETE",
+            "api/v2/users/{userId}",
+            date("2026-12-02"),
+            40,
+            0,
+        );
         let found = found(u);
         assert_eq!(found.len(), 1);
-        assert_eq!((found[0].kind, found[0].severity), (Kind::WriteFromReadOnly, Severity::High));
+        assert_eq!(
+            (found[0].kind, found[0].severity),
+            (Kind::WriteFromReadOnly, Severity::High)
+        );
     }
 
     #[test]
@@ -329,7 +370,11 @@ mod tests {
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].kind, Kind::Probing);
         assert_eq!((found[0].requests, found[0].errors), (400, 282));
-        assert_eq!(found[0].days, vec![date("2026-12-05")], "only the day above the share");
+        assert_eq!(
+            found[0].days,
+            vec![date("2026-12-05")],
+            "only the day above the share"
+        );
 
         let mut few = reader();
         few.add("c", "GET", "api/v2/users", date("2026-12-05"), 10, 10);
@@ -352,7 +397,9 @@ mod tests {
         u.add("old", "GET", "api/v2/users", date("2026-10-06"), 10, 0);
         u.finish();
         let mut t = AnomalyThresholds::default();
+        assert_eq!(t.max_client_queries, 5);
         let w = Window::new(date(TODAY), &t);
+        t.max_client_queries = 10;
         assert_eq!(clients_to_query(&u, &w, &t), vec!["c", "busy", "quiet"]);
         t.max_client_queries = 2;
         assert_eq!(clients_to_query(&u, &w, &t), vec!["c", "busy"]);

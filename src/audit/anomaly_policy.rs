@@ -39,8 +39,18 @@ pub(super) fn anomaly_thresholds(file: AnomalyFile) -> Result<AnomalyThresholds,
         }
     };
     range("recent_days", t.recent_days.into(), 1, 30)?;
-    range("baseline_days", t.baseline_days.into(), 7, 365 - u64::from(t.recent_days))?;
-    range("min_baseline_days", t.min_baseline_days.into(), 1, t.baseline_days.into())?;
+    range(
+        "baseline_days",
+        t.baseline_days.into(),
+        7,
+        365 - u64::from(t.recent_days),
+    )?;
+    range(
+        "min_baseline_days",
+        t.min_baseline_days.into(),
+        1,
+        t.baseline_days.into(),
+    )?;
     range("error_share_percent", t.error_share_percent.into(), 1, 100)?;
     range("min_errors", t.min_errors, 1, u64::from(u32::MAX))?;
     range("max_client_queries", t.max_client_queries.into(), 0, 100)?;
@@ -71,8 +81,14 @@ mod tests {
             ("recent_days = 0", "usage_anomaly.recent_days"),
             ("baseline_days = 360", "usage_anomaly.baseline_days"),
             ("min_baseline_days = 0", "usage_anomaly.min_baseline_days"),
-            ("error_share_percent = 101", "usage_anomaly.error_share_percent"),
-            ("max_client_queries = 1000", "usage_anomaly.max_client_queries"),
+            (
+                "error_share_percent = 101",
+                "usage_anomaly.error_share_percent",
+            ),
+            (
+                "max_client_queries = 1000",
+                "usage_anomaly.max_client_queries",
+            ),
             ("errors_share = 3", "errors_share"),
         ] {
             let e = AuditPolicy::parse(&format!("[usage_anomaly]\n{text}\n"))

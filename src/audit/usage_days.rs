@@ -96,7 +96,8 @@ impl UsageDays {
             return;
         }
         let endpoint = format!("{} {template}", method.to_ascii_uppercase());
-        let (Some(client), Some(endpoint)) = (self.clients.id(client), self.endpoints.id(&endpoint))
+        let (Some(client), Some(endpoint)) =
+            (self.clients.id(client), self.endpoints.id(&endpoint))
         else {
             return;
         };
@@ -124,7 +125,8 @@ impl UsageDays {
         self.rows
             .sort_unstable_by_key(|r| (r.client, r.day, r.endpoint));
         self.rows.dedup_by(|later, kept| {
-            let same = (later.client, later.day, later.endpoint) == (kept.client, kept.day, kept.endpoint);
+            let same =
+                (later.client, later.day, later.endpoint) == (kept.client, kept.day, kept.endpoint);
             if same {
                 kept.requests = kept.requests.saturating_add(later.requests);
                 kept.errors = kept.errors.saturating_add(later.errors).min(kept.requests);
@@ -204,7 +206,11 @@ mod tests {
         assert_eq!((b[1].requests, b[1].errors), (6, 1));
         assert_eq!(days.endpoint(b[0].endpoint), ("GET", "api/v2/users"));
         let a = days.of("a");
-        assert_eq!((a[0].requests, a[0].errors), (3, 3), "errors never exceed requests");
+        assert_eq!(
+            (a[0].requests, a[0].errors),
+            (3, 3),
+            "errors never exceed requests"
+        );
         assert!(days.of("c").is_empty() && days.of("nobody").is_empty());
         assert_eq!(days.len(), 3);
     }

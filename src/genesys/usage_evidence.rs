@@ -189,8 +189,7 @@ mod tests {
         assert_eq!(one, 2 * ENTRY_OVERHEAD + 2 + (2 + 3 + 12));
         evidence.add(row("c1", "api/v2/users"));
         assert_eq!(
-            evidence.kept_bytes,
-            one,
+            evidence.kept_bytes, one,
             "the same entry again costs nothing"
         );
         evidence.add(row("c1", &"x".repeat(1000)));

@@ -57,7 +57,8 @@ pub(super) fn inject(org: &mut Org, anchor: NaiveDate) -> Vec<String> {
         match i {
             0 => {
                 for back in [3, 2] {
-                    org.usage.push(row(id, "GET", "api/v2/oauth/clients", back, 25));
+                    org.usage
+                        .push(row(id, "GET", "api/v2/oauth/clients", back, 25));
                 }
             }
             1 => org.usage.push(row(id, "POST", "api/v2/users", 2, 12)),

@@ -85,7 +85,11 @@ pub(super) async fn submit(
                 continue;
             }
             let pick = |on: bool, v: &Option<String>| {
-                if on { v.clone().unwrap_or_default() } else { String::new() }
+                if on {
+                    v.clone().unwrap_or_default()
+                } else {
+                    String::new()
+                }
             };
             let org = row
                 .organization_id
@@ -93,8 +97,16 @@ pub(super) async fn submit(
                 .filter(|o| !o.is_empty())
                 .unwrap_or_else(|| own.clone());
             let key = (
-                if daily { day.format("%Y-%m-%d").to_string() } else { String::new() },
-                if by("OrganizationId") { org } else { String::new() },
+                if daily {
+                    day.format("%Y-%m-%d").to_string()
+                } else {
+                    String::new()
+                },
+                if by("OrganizationId") {
+                    org
+                } else {
+                    String::new()
+                },
                 pick(by("TemplateUri"), &row.template_uri),
                 pick(by("HttpMethod"), &row.http_method),
             );

@@ -7,8 +7,8 @@
 mod access;
 pub mod anomalies;
 mod catalog;
-mod client_usage_jobs;
 mod client_gen;
+mod client_usage_jobs;
 mod directory;
 mod directory_handlers;
 mod endpoints;

@@ -17,7 +17,9 @@ pub(super) const RULE: Rule = Rule {
         title: "Client's recent usage departs from its baseline",
         description: "Compared with its baseline (the 90 days before the last 7, by default), the client recently called endpoints it never called, wrote where it only read, had a burst of refused or throttled calls (4xx, 429: probing), or was called from another org. A leaked client secret looks like this.",
         remediation: "Check with the client's owner whether the named calls were theirs. If not, regenerate the client's secret at once (Admin > Integrations > OAuth > the client > Regenerate secret, or POST /api/v2/oauth/clients/{clientId}/secret), review what the calls changed in the audit trail, and narrow the client's roles and scopes.",
-        severity_text: Some("HIGH (writes, access endpoints, other orgs), MEDIUM (new reads, probing)"),
+        severity_text: Some(
+            "HIGH (writes, access endpoints, other orgs), MEDIUM (new reads, probing)",
+        ),
         windowed: false,
         fix: Fix::Manual,
     },
@@ -109,7 +111,10 @@ mod tests {
     }
 
     /// The testkit's snapshot is collected on 2026-11-01: the recent days are 10-25..10-31.
-    fn judged(extra: &[(&str, &str, &str, u64, u64)], others: Option<Vec<OtherOrgCall>>) -> Option<Hit> {
+    fn judged(
+        extra: &[(&str, &str, &str, u64, u64)],
+        others: Option<Vec<OtherOrgCall>>,
+    ) -> Option<Hit> {
         let mut days = UsageDays::default();
         for d in ["2026-08-10", "2026-09-01", "2026-10-01", "2026-10-20"] {
             days.add("c1", "GET", "api/v2/users", date(d), 50, 0);
@@ -126,18 +131,27 @@ mod tests {
 
     #[test]
     fn a_client_calling_as_it_always_did_raises_nothing() {
-        assert_eq!(judged(&[("GET", "api/v2/users", "2026-10-30", 60, 1)], None), None);
+        assert_eq!(
+            judged(&[("GET", "api/v2/users", "2026-10-30", 60, 1)], None),
+            None
+        );
         assert_eq!(judged(&[], Some(vec![])), None);
     }
 
     #[test]
     fn a_new_read_endpoint_alone_is_medium_and_names_the_endpoint_days_and_counts() {
-        let hit = judged(&[("GET", "api/v2/routing/queues", "2026-10-30", 12, 0)], None).unwrap();
+        let hit = judged(
+            &[("GET", "api/v2/routing/queues", "2026-10-30", 12, 0)],
+            None,
+        )
+        .unwrap();
         assert_eq!(hit.severity, Some(Severity::Medium));
         assert!(hit.detail.contains("1 new endpoints"), "{}", hit.detail);
         assert_eq!(
             hit.evidence,
-            vec!["[MEDIUM] new endpoint GET api/v2/routing/queues: 12 requests on 2026-10-30, never called in the 90 baseline days"]
+            vec![
+                "[MEDIUM] new endpoint GET api/v2/routing/queues: 12 requests on 2026-10-30, never called in the 90 baseline days"
+            ]
         );
     }
 
@@ -152,7 +166,12 @@ mod tests {
         )
         .unwrap();
         assert_eq!(hit.severity, Some(Severity::High));
-        assert!(hit.evidence[0].starts_with("[HIGH] write POST api/v2/oauth/clients: 3 requests on 2026-10-31"), "{:?}", hit.evidence);
+        assert!(
+            hit.evidence[0]
+                .starts_with("[HIGH] write POST api/v2/oauth/clients: 3 requests on 2026-10-31"),
+            "{:?}",
+            hit.evidence
+        );
     }
 
     #[test]
@@ -164,11 +183,17 @@ mod tests {
             day: date(day),
             requests,
         };
-        let hit = judged(&[], Some(vec![call("2026-10-29", 4), call("2026-10-27", 6)])).unwrap();
+        let hit = judged(
+            &[],
+            Some(vec![call("2026-10-29", 4), call("2026-10-27", 6)]),
+        )
+        .unwrap();
         assert_eq!(hit.severity, Some(Severity::High));
         assert_eq!(
             hit.evidence,
-            vec!["[HIGH] calls from another org org-x: GET api/v2/users: 10 requests on 2026-10-27, 2026-10-29"]
+            vec![
+                "[HIGH] calls from another org org-x: GET api/v2/users: 10 requests on 2026-10-27, 2026-10-29"
+            ]
         );
     }
 

@@ -33,11 +33,14 @@ pub(super) const SOURCE: Source = Source {
 fn start<'a>(collection: &'a Collection<'a>, _: &crate::audit::snapshot::Snapshot) -> Reading<'a> {
     Box::pin(async move {
         let (usage, days, warnings) = usage(collection.client, collection.now).await?;
-        Ok(apply((usage, days, warnings), |s, (usage, days, warnings)| {
-            s.usage = usage;
-            s.usage_days = Some(std::sync::Arc::new(days));
-            s.warnings.extend(warnings);
-        }))
+        Ok(apply(
+            (usage, days, warnings),
+            |s, (usage, days, warnings)| {
+                s.usage = usage;
+                s.usage_days = Some(std::sync::Arc::new(days));
+                s.warnings.extend(warnings);
+            },
+        ))
     })
 }
 

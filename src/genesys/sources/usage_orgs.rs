@@ -8,6 +8,7 @@
 use std::collections::{BTreeMap, HashSet};
 
 use chrono::{DateTime, Duration, SecondsFormat, Utc};
+use futures_util::StreamExt;
 use genesys_api::client_usage::{ClientUsageJobQuery, ClientUsageJobRow};
 use genesys_api::models::UsageJobSubmitted;
 use serde::Deserialize;
@@ -31,6 +32,8 @@ pub(crate) const CLIENT_JOB_RESULTS: &str =
 const PAGE_SIZE: u32 = 1000;
 /// Pages read per client job: a week of one client's calls by org, endpoint and day fits in one.
 const MAX_PAGES_PER_JOB: usize = 20;
+/// Per-client jobs read at once.
+const CONCURRENT_JOBS: usize = 4;
 /// Calls from other orgs kept per client; the rest are counted in the last one's requests.
 const MAX_CALLS_PER_CLIENT: usize = 200;
 
@@ -65,10 +68,16 @@ fn start<'a>(collection: &'a Collection<'a>, so_far: &Snapshot) -> Reading<'a> {
             return Ok(apply((), |_, ()| {}));
         };
         let since = collection.now - Duration::days(i64::from(t.recent_days));
+        // A few jobs at once: each waits on its own polls, and all pass the client's one gate.
+        let mut reads = futures_util::stream::iter(clients)
+            .map(|id| async move {
+                let rows = read_client(collection.client, &id, since, collection.now).await;
+                (id, rows)
+            })
+            .buffer_unordered(CONCURRENT_JOBS);
         let mut calls = BTreeMap::new();
-        for id in clients {
-            let rows = read_client(collection.client, &id, since, collection.now).await?;
-            calls.insert(id, other_orgs(rows, &own_org));
+        while let Some((id, rows)) = reads.next().await {
+            calls.insert(id, other_orgs(rows?, &own_org));
         }
         Ok(apply(calls, |s, calls| s.other_org_calls = Some(calls)))
     })

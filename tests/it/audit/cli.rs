@@ -117,8 +117,8 @@ async fn audit_writes_csv_table_sarif_and_terraform() {
             .as_array()
             .unwrap()
             .len(),
-        22,
-        "the 21 client rules and org-no-ip-allowlist"
+        23,
+        "the 22 client rules and org-no-ip-allowlist"
     );
     let tf = audit(&sim, &["--format", "terraform"], &[]);
     assert_eq!(tf.status.code(), Some(0), "{:?}", text(&tf));
