@@ -128,8 +128,7 @@ pub(super) async fn submit(
         groups.into_values().collect()
     };
     let id = genesys_api::rng::Rng::new(genesys_api::rng::random_u64()).uuid();
-    let done = state.store_execution(id.clone());
-    let _ = done.send(Some(std::sync::Arc::new(Computed { rows, metrics })));
+    state.store_client_execution(id.clone(), Computed { rows, metrics });
     Ok(to_json(
         StatusCode::ACCEPTED,
         &UsageJobSubmitted {
@@ -154,7 +153,7 @@ pub(super) async fn results(
             Fail::BadRequest(format!("after '{text}' is not a cursor this job gave"))
         })?,
     };
-    let Some(ready) = state.poll_execution(&job_id).ok_or(Fail::NotFound)? else {
+    let Some(ready) = state.poll_client_execution(&job_id).ok_or(Fail::NotFound)? else {
         return Ok(to_json(
             StatusCode::OK,
             &ClientUsageJobResults {
