@@ -231,8 +231,10 @@ pub fn detect(
     found
 }
 
-/// The clients that get a per-client usage job (calls from other orgs): those with anomalies
-/// first, then the busiest in the recent days, at most `max_client_queries`.
+/// The clients that get a per-client usage job (calls from other orgs), at most
+/// `max_client_queries`: taken in turn from those with other anomalies and from the busiest of
+/// the recent days (a secret used from elsewhere at scale may look like nothing else), each
+/// list by recent requests, a client once.
 pub fn clients_to_query(usage: &UsageDays, w: &Window, t: &AnomalyThresholds) -> Vec<String> {
     let mut ranked: Vec<(bool, u64, &str)> = usage
         .client_ids()
@@ -248,12 +250,25 @@ pub fn clients_to_query(usage: &UsageDays, w: &Window, t: &AnomalyThresholds) ->
         })
         .filter(|(_, recent, _)| *recent > 0)
         .collect();
-    ranked.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(b.1.cmp(&a.1)).then(a.2.cmp(b.2)));
-    ranked
-        .into_iter()
-        .take(t.max_client_queries as usize)
-        .map(|(_, _, id)| id.to_string())
-        .collect()
+    ranked.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(a.2.cmp(b.2)));
+    let mut flagged = ranked.iter().filter(|(f, _, _)| *f).map(|(_, _, id)| *id);
+    let mut busiest = ranked.iter().map(|(_, _, id)| *id);
+    let mut chosen: Vec<String> = Vec::new();
+    let limit = t.max_client_queries as usize;
+    let mut from_flagged = true;
+    while chosen.len() < limit {
+        let next = if from_flagged {
+            flagged.next().or_else(|| busiest.next())
+        } else {
+            busiest.next().or_else(|| flagged.next())
+        };
+        let Some(id) = next else { break };
+        if !chosen.iter().any(|c| c == id) {
+            chosen.push(id.to_string());
+            from_flagged = !from_flagged;
+        }
+    }
+    chosen
 }
 
 #[cfg(test)]
@@ -388,20 +403,32 @@ mod tests {
     }
 
     #[test]
-    fn clients_to_query_puts_flagged_clients_first_and_keeps_to_the_bound() {
+    fn clients_to_query_takes_flagged_and_busiest_clients_in_turn_within_the_bound() {
         let mut u = reader();
         u.add("c", "GET", "api/v2/oauth/clients", date("2026-12-06"), 1, 0);
         for (i, n) in [("busy", 5000), ("quiet", 10), ("old", 0)] {
             u.add(i, "GET", "api/v2/users", date("2026-12-06"), n, 0);
         }
         u.add("old", "GET", "api/v2/users", date("2026-10-06"), 10, 0);
+        u.add(
+            "probed",
+            "GET",
+            "api/v2/users",
+            date("2026-12-06"),
+            100,
+            100,
+        );
         u.finish();
         let mut t = AnomalyThresholds::default();
         assert_eq!(t.max_client_queries, 5);
         let w = Window::new(date(TODAY), &t);
         t.max_client_queries = 10;
-        assert_eq!(clients_to_query(&u, &w, &t), vec!["c", "busy", "quiet"]);
+        assert_eq!(
+            clients_to_query(&u, &w, &t),
+            vec!["probed", "busy", "c", "quiet"],
+            "flagged by requests, busiest, flagged, then the rest"
+        );
         t.max_client_queries = 2;
-        assert_eq!(clients_to_query(&u, &w, &t), vec!["c", "busy"]);
+        assert_eq!(clients_to_query(&u, &w, &t), vec!["probed", "busy"]);
     }
 }

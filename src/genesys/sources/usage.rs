@@ -82,6 +82,11 @@ async fn usage(
     ));
     let mut daily = std::mem::take(&mut evidence.days);
     daily.finish();
+    tracing::debug!(
+        rows = daily.len(),
+        bytes = daily.kept_bytes(),
+        "daily usage kept for usage-anomaly"
+    );
     let (last_used, calls) = evidence.finish();
     let usage = Usage::Known {
         window_start: start.date_naive(),

@@ -1,8 +1,8 @@
 //! Calls from other orgs: the per-client usage jobs
 //! (`POST /api/v2/usage/client/{clientId}/aggregates/query/jobs`, then `GET .../jobs/{jobId}`)
 //! give each row's calling `organizationId`, which the org-wide jobs do not. One job per client
-//! is expensive, so only the clients `clients_to_query` picks are read (those with other usage
-//! anomalies first, then the busiest), at most the policy's `max_client_queries`, over the
+//! is expensive, so only the clients `clients_to_query` picks are read (in turn, those with other usage
+//! anomalies and the busiest), at most the policy's `max_client_queries`, over the
 //! recent days only. Rows of the org itself are dropped; the rest go to the usage-anomaly rule.
 
 use std::collections::{BTreeMap, HashSet};
