@@ -73,6 +73,12 @@ mod tests {
         assert_eq!(p.usage_anomaly.error_share_percent, 50);
         assert_eq!(p.usage_anomaly.max_client_queries, 0);
         assert_eq!(p.usage_anomaly.recent_days, 7);
+        assert!(
+            p.describe()
+                .contains("usage anomalies: the last 7 days against the 30 before"),
+            "{}",
+            p.describe()
+        );
     }
 
     #[test]

@@ -146,6 +146,16 @@ impl AuditPolicy {
             t.max_unused_percent,
             t.privilege_change_days
         ));
+        let a = &self.usage_anomaly;
+        out.push_str(&format!(
+            "usage anomalies: the last {} days against the {} before (a baseline needs calls on {} days), probing above {}% and {} refused calls, calls from other orgs read for at most {} clients\n",
+            a.recent_days,
+            a.baseline_days,
+            a.min_baseline_days,
+            a.error_share_percent,
+            a.min_errors,
+            a.max_client_queries
+        ));
         out.push_str(&format!(
             "high-risk scopes: {}\n",
             self.high_risk_scopes.join(", ")
