@@ -183,6 +183,13 @@ const BY_RULE: &[(&str, Kind)] = &[
         ),
     ),
     (
+        "usage-anomaly",
+        kind(
+            "investigate-usage-anomalies",
+            "Investigate {n} {clients} with anomalous usage, and regenerate their secrets if the calls were not theirs",
+        ),
+    ),
+    (
         "expired-waiver",
         kind(
             "renew-or-fix-waivers",

@@ -1,6 +1,8 @@
 //! The audit: a pure function from a `Snapshot`, a policy and a clock to a `Report`.
 
 pub mod actions;
+pub mod anomaly;
+mod anomaly_policy;
 pub mod catalog;
 pub mod diff;
 pub mod glob;
@@ -13,6 +15,7 @@ pub mod rules;
 pub mod severity;
 pub mod snapshot;
 mod third_party;
+pub mod usage_days;
 
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};

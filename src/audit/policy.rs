@@ -80,6 +80,8 @@ pub struct AuditPolicy {
     pub high_risk_scopes: Vec<String>,
     pub required_scopes: Vec<RequiredScopes>,
     pub waivers: Vec<Waiver>,
+    /// The usage-anomaly rule's windows and thresholds (`[usage_anomaly]`).
+    pub usage_anomaly: super::anomaly::AnomalyThresholds,
 }
 
 /// Whether a selector (client id, or name glob) picks this client.

@@ -7,6 +7,7 @@ use chrono::NaiveDate;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
+use super::anomaly_policy::{AnomalyFile, anomaly_thresholds};
 use super::policy::{AuditPolicy, RequiredScopes, Thresholds, Waiver, WaiverScope};
 use super::rules::{ORG_RULES, all_meta, rule_meta};
 use super::severity::Severity;
@@ -97,6 +98,8 @@ impl AuditPolicy {
         let (disabled, severities) = rule_settings(&file.rules, lines)?;
         let thresholds = thresholds(file.thresholds.unwrap_or_default(), lines)?;
         let waivers = waivers(file.waivers, lines)?;
+        let usage_anomaly = anomaly_thresholds(file.usage_anomaly.unwrap_or_default())
+            .map_err(|message| PolicyError::at(None, message))?;
         Ok(AuditPolicy {
             name: file.name.unwrap_or_else(|| "custom".into()),
             sha256: format!("{:x}", Sha256::digest(text.as_bytes())),
@@ -118,6 +121,7 @@ impl AuditPolicy {
                 })
                 .collect(),
             waivers,
+            usage_anomaly,
         })
     }
 
@@ -143,6 +147,16 @@ impl AuditPolicy {
             t.max_unused_percent,
             t.privilege_change_days,
             t.max_secret_age.as_secs() / 86_400
+        ));
+        let a = &self.usage_anomaly;
+        out.push_str(&format!(
+            "usage anomalies: the last {} days against the {} before (a baseline needs calls on {} days), probing above {}% and {} refused calls, calls from other orgs read for at most {} clients\n",
+            a.recent_days,
+            a.baseline_days,
+            a.min_baseline_days,
+            a.error_share_percent,
+            a.min_errors,
+            a.max_client_queries
         ));
         out.push_str(&format!(
             "high-risk scopes: {}\n",
@@ -422,6 +436,7 @@ struct PolicyFile {
     required_scopes: Vec<RequiredFile>,
     #[serde(default)]
     waivers: Vec<WaiverFile>,
+    usage_anomaly: Option<AnomalyFile>,
 }
 
 #[derive(Deserialize)]

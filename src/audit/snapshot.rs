@@ -380,6 +380,12 @@ pub struct Snapshot {
     pub unreadable_clients: Vec<UnreadableClient>,
     pub roles: BTreeMap<String, Role>,
     pub usage: Usage,
+    /// Daily usage per client over the anomaly window (baseline and recent days); `None` when
+    /// usage could not be read.
+    pub usage_days: Option<std::sync::Arc<super::usage_days::UsageDays>>,
+    /// Calls from other orgs, by client id, for the clients the per-client usage jobs read
+    /// (`None`: not read). A client not in the map was not read.
+    pub other_org_calls: Option<BTreeMap<String, Vec<super::usage_days::OtherOrgCall>>>,
     /// The org's scope names; `None` when the catalog could not be read.
     pub scope_catalog: Option<BTreeSet<String>>,
     /// What each operation requires: the live API description or the embedded snapshot.

@@ -31,6 +31,9 @@ pub fn org_client_config(
     config.max_requests_per_minute = settings.max_requests_per_minute;
     config.retry_after_cap = settings.retry_after_cap;
     config.usage_window_days = policy.thresholds.usage_window_days;
+    config.usage_anomaly = policy
+        .enabled("usage-anomaly")
+        .then(|| policy.usage_anomaly.clone());
     config.limits = settings.limits;
     config.credentials = org.credentials.clone();
     config

@@ -40,6 +40,9 @@ pub struct ClientConfig {
     /// The whole collection must end within this.
     pub deadline: Duration,
     pub usage_window_days: u32,
+    /// The usage-anomaly rule's windows and bounds (`None`: the rule is off, so usage is read
+    /// over the usage window only and no per-client usage job runs).
+    pub usage_anomaly: Option<crate::audit::anomaly::AnomalyThresholds>,
     /// What one audit may read: bytes per body, pages per listing, entities per listing.
     pub limits: Limits,
     /// Where the credentials are configured, named when Genesys refuses them.
@@ -111,6 +114,7 @@ impl ClientConfig {
             usage_max_polls: 150,
             deadline: Duration::from_secs(15 * 60),
             usage_window_days: 90,
+            usage_anomaly: Some(Default::default()),
             limits: Limits::default(),
             credentials: CredentialsOrigin::default(),
         }
@@ -151,6 +155,7 @@ fn permission_for(endpoint: &str) -> &'static str {
         "/api/v2/authorization/roles" => "authorization:role:view",
         // The jobs API takes only the usage permission.
         e if e.starts_with("/api/v2/usage/aggregates") => "usage:organization:view",
+        e if e.starts_with("/api/v2/usage/client/") => "usage:client:view",
         // Either one lets the older usage query run.
         e if e.starts_with("/api/v2/usage") => "oauth:client:view or usage:organization:view",
         e if e.starts_with("/api/v2/audits") => "audits:audit:view",

@@ -11,6 +11,7 @@ use serde::de::{Deserializer, SeqAccess, Visitor};
 use serde_json::value::RawValue;
 
 use crate::audit::snapshot::Call;
+use crate::audit::usage_days::UsageDays;
 use crate::genesys::records::Skipped;
 use genesys_api::models::{UsageJobRow, UsageRow};
 
@@ -34,6 +35,10 @@ pub(super) struct Evidence {
     pub(crate) skipped: Skipped,
     /// About how many bytes the kept entries take (their strings and a fixed overhead each).
     kept_bytes: usize,
+    /// Every row by day, for the usage-anomaly rule (its baseline reaches before `since`).
+    pub(super) days: UsageDays,
+    /// Rows before this day go only to `days`, not to the last-used days and endpoint totals.
+    pub(super) since: Option<NaiveDate>,
 }
 
 /// What one kept entry costs beside its strings (map node, counts, string headers).
@@ -47,6 +52,14 @@ impl Evidence {
             return;
         };
         if row.requests == 0 {
+            return;
+        }
+        if let (Some(template), Some(method)) = (&row.template_uri, &row.http_method) {
+            let errors = row.status400.saturating_add(row.status429);
+            self.days
+                .add(&id, method, template, day, row.requests, errors);
+        }
+        if self.since.is_some_and(|since| day < since) {
             return;
         }
         match self.last_used.get_mut(&id) {
@@ -74,7 +87,7 @@ impl Evidence {
 
     /// About how many bytes the evidence kept so far takes.
     pub(super) fn kept_bytes(&self) -> usize {
-        self.kept_bytes
+        self.kept_bytes + self.days.kept_bytes()
     }
 
     /// Adds one row of the usage jobs API (`OrganizationPublicApiUsage`): its client is
@@ -172,16 +185,21 @@ mod tests {
         };
         let mut evidence = Evidence::default();
         evidence.add(row("c1", "api/v2/users"));
-        let one = evidence.kept_bytes();
+        let one = evidence.kept_bytes;
         assert_eq!(one, 2 * ENTRY_OVERHEAD + 2 + (2 + 3 + 12));
         evidence.add(row("c1", "api/v2/users"));
         assert_eq!(
-            evidence.kept_bytes(),
-            one,
+            evidence.kept_bytes, one,
             "the same entry again costs nothing"
         );
         evidence.add(row("c1", &"x".repeat(1000)));
-        assert_eq!(evidence.kept_bytes(), one + ENTRY_OVERHEAD + 2 + 3 + 1000);
+        assert_eq!(evidence.kept_bytes, one + ENTRY_OVERHEAD + 2 + 3 + 1000);
+        assert_eq!(
+            evidence.kept_bytes(),
+            evidence.kept_bytes + evidence.days.kept_bytes(),
+            "the daily rows count too"
+        );
+        assert_eq!(evidence.days.len(), 3);
     }
 
     #[test]

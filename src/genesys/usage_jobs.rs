@@ -78,7 +78,7 @@ pub(super) async fn read(
         };
         first = false;
         let page = wait(client, &id).await?;
-        read_pages(client, page, evidence, &mut seen).await?;
+        read_pages(client, page, evidence, (seen.len(), &mut seen)).await?;
         from = to;
     }
     Ok(true)
@@ -167,13 +167,14 @@ fn why(error: Option<&serde_json::Value>) -> String {
 }
 
 /// Folds the first page and every page its `nextUri` leads to, within the page limit (`seen`:
-/// the pages read by every job of the audit) and the evidence's bound, refusing a `nextUri`
+/// the pages read by every job of the audit, each with the count before its job began, so a
+/// job's pages are told from another's even where an upstream reuses the same `nextUri`s) and the evidence's bound, refusing a `nextUri`
 /// already read or one that leaves the jobs API.
 async fn read_pages(
     client: &GenesysClient,
     first: JobPage,
     evidence: &mut Evidence,
-    seen: &mut HashSet<String>,
+    (job, seen): (usize, &mut HashSet<(usize, String)>),
 ) -> Result<(), GenesysError> {
     let limits = client.config.limits;
     let mut page = first;
@@ -209,7 +210,7 @@ async fn read_pages(
                 setting: "SCOPEWATCH_MAX_PAGES",
             });
         }
-        if !seen.insert(next.clone()) {
+        if !seen.insert((job, next.clone())) {
             return Err(GenesysError::Upstream {
                 endpoint: JOB_RESULTS.into(),
                 status: 200,

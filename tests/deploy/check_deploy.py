@@ -92,6 +92,7 @@ expected_panels = {
     "High-risk and public-write clients": "scopewatch_public_write_risk_clients",
     "Findings by rule and severity": "scopewatch_findings{",
     "New and resolved findings per audit": "scopewatch_last_audit_resolved_findings",
+    "Clients with usage anomalies": 'rule="usage-anomaly"',
     "Audit duration": "scopewatch_audit_duration_seconds_bucket",
     "Audits by outcome": "scopewatch_audit_runs_total",
     "Last audit": "scopewatch_last_audit_success{",

@@ -243,6 +243,14 @@ def main():
             got = prom.scalar(f'scopewatch_clients{{job="{JOB}",risk_level="{level}"}}')
             check(got == count, f'scopewatch_clients{{risk_level="{level}"}} {got} == summary.by_risk_level.{level} {count}')
 
+        # The demo's clients with HIGH usage anomalies (usage-anomaly) are in scopewatch_findings.
+        anomalies = sum(1 for c in json.loads(body)["clients"] for f in c["findings"]
+                        if f["rule_id"] == "usage-anomaly" and f["severity"] == "HIGH"
+                        and not f["suppressed"])
+        shown = prom.scalar(f'scopewatch_findings{{job="{JOB}",rule="usage-anomaly",severity="HIGH"}}')
+        check(anomalies > 0 and shown == anomalies,
+              f'scopewatch_findings{{rule="usage-anomaly",severity="HIGH"}} {shown} == the report\'s {anomalies} (> 0)')
+
         # Every dashboard query returns something.
         dashboard = json.loads(DASHBOARD.read_text())
         variables = dashboard_variables(dashboard)
@@ -286,6 +294,9 @@ def main():
                   + (f": {r.get('lastError')}" if r.get("lastError") else ""))
         firing = [a["labels"]["alertname"] for a in prom.api("alerts")["data"]["alerts"]]
         print(f"alerts pending or firing now: {sorted(set(firing)) or 'none'}", flush=True)
+        # A first audit with HIGH usage anomalies is a rise over nothing: the alert fires at once.
+        check("ScopewatchNewHighUsageAnomalies" in firing,
+              "the demo's HIGH usage anomalies fire ScopewatchNewHighUsageAnomalies")
     finally:
         stop(prometheus)
         stop(server)

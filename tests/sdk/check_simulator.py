@@ -1,7 +1,7 @@
 """Points the official Genesys Cloud Python SDK at `scopewatch sim` and checks that it works
 unchanged: login, client listing, role paging (with policies narrowed to named resources
-or a condition), the usage jobs API to Succeeded with nextUri paging and the older usage query
-to Complete (only the metrics asked), the scope catalog,
+or a condition), the usage jobs API to Succeeded with nextUri paging, the per-client usage jobs
+(calls from another org), and the older usage query to Complete (only the metrics asked), the scope catalog,
 the organization, divisions, users, the audit trail (service mapping, the query to Succeeded
 with cursor paging, the realtime query), creating, changing and deleting a client, every
 model parsed without an unknown enum value ("outdated_sdk_version"), and `sim --orgs`: each org's
@@ -140,7 +140,8 @@ def run_checks(base):
         for p in conditioned), f"policies with a resource condition read as DomainResourceConditionNode trees ({len(conditioned)})")
 
     check_usage(api)
-    check_usage_jobs(api)
+    rows = check_usage_jobs(api)
+    check_client_usage_jobs(api, rows)
 
     scopes = oauth.get_oauth_scopes()
     check(scopes.total == len(scopes.entities) > 50 and any(s.id == "users:readonly" for s in scopes.entities), "reads the scope catalog")
@@ -251,6 +252,52 @@ def check_usage_jobs(api):
         check(False, "a usage job with an unknown metric is refused")
     except ApiException as e:
         check(e.status == 400 and "bad.request" in (e.body or ""), "a usage job with an unknown metric is 400 bad.request")
+    return rows
+
+
+def check_client_usage_jobs(api, rows):
+    """The per-client usage jobs scopewatch reads for calls from other orgs: the busiest client of
+    the last week (the generated org has one called from another org) by calling org, endpoint and
+    day, Running then Succeeded, rows ClientPublicApiUsage with organizationId."""
+    usage = gc.UsageApi(api)
+    week_ago = datetime.datetime.now(datetime.timezone.utc).date() - datetime.timedelta(days=7)
+    recent = [r for r in rows if r.date >= week_ago and r.request_count]
+    check(len(recent) > 0, f"the org has usage in the last week ({len(recent)} rows)")
+    if not recent:
+        return
+    client_id = max(recent, key=lambda r: r.request_count).oauth_client.id
+    query = gc.ClientPublicApiUsageQueryRequest()
+    query.interval = usage_interval(7)
+    query.granularity = "Day"
+    query.group_by = ["OrganizationId", "TemplateUri", "HttpMethod"]
+    query.metrics = ["Requests"]
+    job = usage.post_usage_client_client_id_aggregates_query_jobs(client_id, query)
+    check(bool(job.id) and job.results_uri == f"/api/v2/usage/client/{client_id}/aggregates/query/jobs/{job.id}",
+          "submits a per-client usage job")
+    statuses = []
+    for _ in range(20):
+        result = usage.get_usage_client_client_id_aggregates_query_job(client_id, job.id, page_size=100)
+        statuses.append(result.query_status)
+        if result.query_status == "Succeeded":
+            break
+        time.sleep(0.1)
+    check(statuses[0] == "Running" and statuses[-1] == "Succeeded", f"the per-client usage job answers Running then Succeeded: {statuses}")
+    entities = result.entities or []
+    check(all(isinstance(r, gc.ClientPublicApiUsage) for r in entities), "per-client usage rows read as ClientPublicApiUsage")
+    check(not unknown_enums(result.to_dict()), "per-client usage models have no unknown enum value")
+    own = gc.OrganizationApi(api).get_organizations_me().id
+    orgs = {r.organization_id for r in entities}
+    check(bool(own) and len(orgs - {own, None}) >= 1,
+          f"the busiest client of the week is called from another org than {own} ({sorted(o or '' for o in orgs)})")
+    check(all(r.request_count is not None and r.status200 is None and r.template_uri and r.http_method
+              and isinstance(r.date, datetime.date) for r in entities),
+          "per-client usage rows carry a date, the endpoint and only the metrics asked")
+    query.group_by = ["OauthClientId"]
+    try:
+        usage.post_usage_client_client_id_aggregates_query_jobs(client_id, query)
+        check(False, "a per-client usage job grouped by client is refused")
+    except ApiException as e:
+        check(e.status == 400 and "bad.request" in (e.body or ""), "a per-client usage job grouped by client is 400 bad.request")
 
 
 def check_authorizations(api, listing):

@@ -13,6 +13,7 @@
 //! domains, and two small helpers both sides need (text from outside made safe to keep, and
 //! randomness without a dependency).
 
+pub mod client_usage;
 pub mod description;
 pub mod models;
 pub mod permissions;

@@ -263,6 +263,7 @@ pub fn generate(size: &OrgSize) -> Org {
     );
     super::trail_gen::generate_trail(&mut org, size.anchor, size.seed, &people.admins);
     org.authorizations = super::authorizations::generated(&org, size.seed, size.anchor);
+    super::anomalies::inject(&mut org, size.anchor);
     org
 }
 

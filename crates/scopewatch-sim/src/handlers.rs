@@ -19,7 +19,9 @@ use super::usage;
 use super::wire::{
     Fail, json_response, not_found, paged, render_client_page, to_json, token_error,
 };
-use super::{authorizations, directory_handlers, mutate, trail_handlers, usage_jobs};
+use super::{
+    authorizations, client_usage_jobs, directory_handlers, mutate, trail_handlers, usage_jobs,
+};
 use genesys_api::models::{EntityListing, Role, TokenResponse, UsageExecutionResult, UsageQuery};
 
 pub(crate) fn router(state: Shared) -> Router {
@@ -45,6 +47,14 @@ pub(crate) fn router(state: Shared) -> Router {
         .route(
             "/api/v2/usage/aggregates/query/jobs/{job_id}",
             get(usage_jobs::results),
+        )
+        .route(
+            "/api/v2/usage/client/{client_id}/aggregates/query/jobs",
+            post(client_usage_jobs::submit),
+        )
+        .route(
+            "/api/v2/usage/client/{client_id}/aggregates/query/jobs/{job_id}",
+            get(client_usage_jobs::results),
         )
         .route("/api/v2/oauth/scopes", get(list_scopes))
         .route("/api/v2/docs/swagger", get(api_description))

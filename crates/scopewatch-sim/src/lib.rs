@@ -5,9 +5,11 @@
 // Every module is private: the facade below is what the binary, the examples and the
 // integration tests use, so the rest can change without breaking them.
 mod access;
+pub mod anomalies;
 mod authorizations;
 mod catalog;
 mod client_gen;
+mod client_usage_jobs;
 mod directory;
 mod directory_handlers;
 mod endpoints;

@@ -18,10 +18,11 @@ use genesys_api::rng::Rng;
 /// allowlist.
 /// `oauth:client:authorize` is the only one it accepts for listing the authorized (third-party)
 /// apps.
-pub(crate) const AUDITOR_PERMISSIONS: [(&str, &str, &str); 6] = [
+pub(crate) const AUDITOR_PERMISSIONS: [(&str, &str, &str); 7] = [
     ("oauth", "client", "view"),
     ("authorization", "role", "view"),
     ("usage", "organization", "view"),
+    ("usage", "client", "view"),
     ("audits", "audit", "view"),
     ("directory", "organization", "admin"),
     ("oauth", "client", "authorize"),
@@ -378,7 +379,7 @@ mod tests {
             assert!(org.client_has_permission(auditor, &format!("{d}:{e}:{a}")));
         }
         assert!(!org.client_has_permission(auditor, "oauth:client:add"));
-        assert!(!org.client_has_permission(auditor, "usage:client:view"));
+        assert!(!org.client_has_permission(auditor, "usage:client:add"));
     }
 
     #[test]

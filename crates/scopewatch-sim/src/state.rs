@@ -1,7 +1,7 @@
 //! The simulator's mutable state: its clock, issued tokens with their rate-limit windows,
 //! usage query executions, and a log of the requests it answered.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
@@ -186,6 +186,9 @@ pub(crate) struct SimState {
     generation: AtomicU64,
     executions: Mutex<HashMap<String, Execution>>,
     execution_order: Mutex<Vec<String>>,
+    /// Per-client usage jobs, apart from the org's: scopewatch runs several at once, and each
+    /// holds one client's week of rows only.
+    client_executions: Mutex<VecDeque<(String, Execution)>>,
     audit_executions: Mutex<Vec<AuditExecution>>,
     requests: Mutex<Vec<RequestRecord>>,
     /// Put before every token issued: with many orgs on one address, the token names its org.
@@ -211,6 +214,9 @@ pub(crate) struct Among {
 /// privilege: 64 of them were most of a soak's memory, and 8 still stepped an in-process
 /// simulator's resident size up by about 20 MB once they were all filled).
 const MAX_EXECUTIONS: usize = 3;
+/// Per-client usage jobs kept for polling: a few audits' worth (scopewatch reads at most 100 a
+/// audit, by default 5).
+const MAX_CLIENT_EXECUTIONS: usize = 128;
 /// Audit query executions kept: scopewatch runs one per entity type of the trail at once (four),
 /// so two audits' worth.
 const MAX_AUDIT_EXECUTIONS: usize = 8;
@@ -250,6 +256,7 @@ impl SimState {
             generation: AtomicU64::new(1),
             executions: Mutex::new(HashMap::new()),
             execution_order: Mutex::new(Vec::new()),
+            client_executions: Mutex::new(VecDeque::new()),
             audit_executions: Mutex::new(Vec::new()),
             requests: Mutex::new(Vec::new()),
             token_prefix: among.token_prefix,
@@ -386,6 +393,35 @@ impl SimState {
             },
         );
         done
+    }
+
+    /// Keeps a per-client usage job with its rows, computed already; the oldest past
+    /// `MAX_CLIENT_EXECUTIONS` is forgotten.
+    pub(crate) fn store_client_execution(&self, id: String, computed: Computed) {
+        let (_, rows) = tokio::sync::watch::channel(Some(std::sync::Arc::new(computed)));
+        let mut jobs = lock(&self.client_executions);
+        if jobs.len() >= MAX_CLIENT_EXECUTIONS {
+            jobs.pop_front();
+        }
+        let running_polls_left = self.settings.usage_running_polls;
+        jobs.push_back((
+            id,
+            Execution {
+                rows,
+                running_polls_left,
+            },
+        ));
+    }
+
+    /// As `poll_execution`, for a per-client usage job.
+    pub(crate) fn poll_client_execution(&self, id: &str) -> Option<Option<UsageRows>> {
+        let mut jobs = lock(&self.client_executions);
+        let (_, execution) = jobs.iter_mut().find(|(job, _)| job == id)?;
+        if execution.running_polls_left > 0 {
+            execution.running_polls_left -= 1;
+            return Some(None);
+        }
+        Some(Some(execution.rows.clone()))
     }
 
     /// `None` for an unknown id, `Some(None)` while running (for the configured number of

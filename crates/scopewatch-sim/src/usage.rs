@@ -29,7 +29,7 @@ pub(crate) struct Selected(pub [bool; 6]);
 
 impl Selected {
     /// The metrics a query's `metrics` names; an unknown one is a 400, as Genesys answers it.
-    fn from(metrics: Option<&[String]>) -> Result<Selected, Invalid> {
+    pub(crate) fn from(metrics: Option<&[String]>) -> Result<Selected, Invalid> {
         let Some(metrics) = metrics.filter(|m| !m.is_empty()) else {
             return Ok(Selected([true; 6]));
         };

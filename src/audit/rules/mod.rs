@@ -26,6 +26,7 @@ mod unknown_scope;
 mod unused_client;
 pub mod unused_permissions;
 mod unused_scopes;
+mod usage_anomaly;
 
 #[cfg(test)]
 pub(crate) mod testkit;
@@ -197,6 +198,7 @@ pub static RULES: &[Rule] = &[
     no_description::RULE,
     recent_privilege_change::RULE,
     stale_client_secret::RULE,
+    usage_anomaly::RULE,
     expired_waiver::RULE,
 ];
 

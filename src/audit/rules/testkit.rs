@@ -94,6 +94,8 @@ pub fn snapshot() -> Snapshot {
         organization: None,
         ip_allowlist: None,
         third_party_apps: None,
+        usage_days: None,
+        other_org_calls: None,
         divisions: None,
         people: None,
         trail: crate::audit::snapshot::Trail::Known(crate::audit::snapshot::KnownTrail::new(

@@ -18,6 +18,7 @@ mod scopes;
 mod source;
 mod trail;
 mod usage;
+mod usage_orgs;
 
 use chrono::Utc;
 use futures_util::StreamExt;
@@ -39,6 +40,7 @@ use self::source::{Apply, Collection, Reading, Source, Unreadable};
 /// Genesys takes the longest to answer it.
 pub(crate) static SOURCES: &[Source] = &[
     usage::SOURCE,
+    usage_orgs::SOURCE,
     clients::SOURCE,
     roles::SOURCE,
     scopes::SOURCE,
@@ -107,6 +109,8 @@ fn empty_snapshot(collection: &Collection<'_>) -> Snapshot {
         organization: None,
         ip_allowlist: None,
         third_party_apps: None,
+        usage_days: None,
+        other_org_calls: None,
         divisions: None,
         people: None,
         trail: Trail::Unknown,
@@ -355,6 +359,7 @@ mod tests {
                 "directory:organization:admin",
                 "oauth:client:authorize",
                 "oauth:client:view",
+                "usage:client:view",
                 "usage:organization:view"
             ]
         );

@@ -8,7 +8,9 @@ use chrono::{DateTime, Duration, SecondsFormat, Utc};
 use genesys_api::models::{UsageExecutionResult, UsageQuery};
 
 use super::source::{Collection, Reading, Source, Unreadable, apply};
+use crate::audit::anomaly::Window;
 use crate::audit::snapshot::Usage;
+use crate::audit::usage_days::UsageDays;
 use crate::genesys::client::GenesysClient;
 use crate::genesys::error::GenesysError;
 use crate::genesys::usage_evidence::{Evidence, FoldedResult};
@@ -30,26 +32,38 @@ pub(super) const SOURCE: Source = Source {
 
 fn start<'a>(collection: &'a Collection<'a>, _: &crate::audit::snapshot::Snapshot) -> Reading<'a> {
     Box::pin(async move {
-        let (usage, warnings) = usage(collection.client, collection.now).await?;
-        Ok(apply((usage, warnings), |s, (usage, warnings)| {
-            s.usage = usage;
-            s.warnings.extend(warnings);
-        }))
+        let (usage, days, warnings) = usage(collection.client, collection.now).await?;
+        Ok(apply(
+            (usage, days, warnings),
+            |s, (usage, days, warnings)| {
+                s.usage = usage;
+                s.usage_days = Some(std::sync::Arc::new(days));
+                s.warnings.extend(warnings);
+            },
+        ))
     })
 }
 
 /// The usage of the window from the jobs API, or from the older query where the jobs API is
-/// absent; with it the warnings: which API answered when it was the older one, and the rows
-/// that did not parse.
+/// absent; with it the daily rows (over the anomaly window too, from the jobs API) and the
+/// warnings: which API answered when it was the older one, and the rows that did not parse.
 async fn usage(
     client: &GenesysClient,
     now: DateTime<Utc>,
-) -> Result<(Usage, Vec<String>), GenesysError> {
+) -> Result<(Usage, UsageDays, Vec<String>), GenesysError> {
     let days = client.config.usage_window_days;
     let start = now - Duration::days(days as i64);
+    // The anomaly baseline may reach further back than the usage window: read from the earlier.
+    let anomaly_days = client
+        .config
+        .usage_anomaly
+        .as_ref()
+        .map_or(0, Window::days_to_read);
+    let read_from = now - Duration::days(i64::from(days.max(anomaly_days)));
     let mut evidence = Evidence::default();
+    evidence.since = Some(start.date_naive());
     let mut warnings = Vec::new();
-    let endpoint = if usage_jobs::read(client, start, now, &mut evidence).await? {
+    let endpoint = if usage_jobs::read(client, read_from, now, &mut evidence).await? {
         client.usage_api_used("jobs");
         JOB_RESULTS
     } else {
@@ -66,13 +80,20 @@ async fn usage(
         endpoint,
         "their calls are not in the usage evidence",
     ));
+    let mut daily = std::mem::take(&mut evidence.days);
+    daily.finish();
+    tracing::debug!(
+        rows = daily.len(),
+        bytes = daily.kept_bytes(),
+        "daily usage kept for usage-anomaly"
+    );
     let (last_used, calls) = evidence.finish();
     let usage = Usage::Known {
         window_start: start.date_naive(),
         last_used,
         calls,
     };
-    Ok((usage, warnings))
+    Ok((usage, daily, warnings))
 }
 
 /// Runs the older org-wide usage query and polls it to `Complete`: its rows folded.

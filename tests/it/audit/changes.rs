@@ -149,7 +149,15 @@ async fn a_poller_refused_by_the_audit_api_starts_no_audit_and_the_service_goes_
 
 #[tokio::test]
 async fn a_risky_client_created_while_serving_is_reported_after_one_audit_and_no_more() {
-    let app = spawn_app_on(start_sim(org_with_operator()).await, &temp_database(), &[]).await;
+    // Two audits (each with a second usage job and up to five per-client usage jobs since
+    // usage-anomaly) and the polls every 5 ms pass one gate: at the default 120 a minute the last polls would wait for the first
+    // audit's calls to age out. This test is about the poller, not the ceiling.
+    let app = spawn_app_on(
+        start_sim(org_with_operator()).await,
+        &temp_database(),
+        &[("SCOPEWATCH_MAX_REQUESTS_PER_MINUTE", "300")],
+    )
+    .await;
     let first = app.audit().await.unwrap().report.audit_id.clone();
     let poller = Poller::spawn(&app);
     // A quiet org starts no audit: eight polls find nothing (OAuth clients are asked every

@@ -132,8 +132,8 @@ async fn audit_writes_csv_table_sarif_and_terraform() {
             .as_array()
             .unwrap()
             .len(),
-        24,
-        "the 22 client rules, org-no-ip-allowlist and third-party-app-access"
+        25,
+        "the 23 client rules, org-no-ip-allowlist and third-party-app-access"
     );
     let located: Vec<&serde_json::Value> = sarif["runs"][0]["results"]
         .as_array()

@@ -1,6 +1,7 @@
 //! The Genesys client and the audit against the simulator over HTTP: faults, the fixture org's
 //! full report, the request budget, the change poller, and the `audit` command.
 
+mod anomaly;
 mod catalog;
 mod changes;
 mod cli;

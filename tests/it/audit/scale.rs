@@ -35,27 +35,40 @@ async fn a_10000_client_org_costs_a_fixed_handful_of_calls() {
     ];
     let trail_results: usize = kinds.iter().map(|k| trail_pages(k)).sum();
     assert!(trail_results > 2, "the trail pages: {trail_results}");
-    // The usage job's rows: one per client, day, endpoint and method, from the day after the
-    // window's start to yesterday (no row of today), 1000 a page.
-    let today = chrono::Utc::now().date_naive().to_string();
-    let first_day = (window_start.date_naive() + chrono::Duration::days(1)).to_string();
-    let usage_rows: std::collections::BTreeSet<_> = org
-        .usage
-        .iter()
-        .filter_map(|r| {
-            let day = r.date.as_deref()?.get(..10)?;
-            (day >= first_day.as_str() && day < today.as_str()).then(|| {
-                (
-                    r.client_id.clone(),
-                    day.to_string(),
-                    r.template_uri.clone(),
-                    r.http_method.clone(),
-                )
+    // The usage jobs' rows: one per client, day, endpoint and method, 1000 a page. The read
+    // covers the usage-anomaly window (97 days) in two jobs (one spans at most 90 days): the
+    // first from the day after its start to the day the second starts, the second to yesterday
+    // (no row of today).
+    let now = chrono::Utc::now();
+    let day_after =
+        |t: chrono::DateTime<chrono::Utc>| (t.date_naive() + chrono::Duration::days(1)).to_string();
+    let rows_between = |first: &str, before: &str| {
+        let rows: std::collections::BTreeSet<_> = org
+            .usage
+            .iter()
+            .filter_map(|r| {
+                let day = r.date.as_deref()?.get(..10)?;
+                (day >= first && day < before).then(|| {
+                    (
+                        r.client_id.clone(),
+                        day.to_string(),
+                        r.template_uri.clone(),
+                        r.http_method.clone(),
+                    )
+                })
             })
-        })
-        .collect();
-    let usage_pages = usage_rows.len().div_ceil(1000).max(1);
-    assert!(usage_pages > 1, "the usage rows: {}", usage_rows.len());
+            .collect();
+        rows.len()
+    };
+    let split = now - chrono::Duration::days(7);
+    let older = rows_between(
+        &day_after(now - chrono::Duration::days(97)),
+        &day_after(split),
+    );
+    let recent = rows_between(&day_after(split), &now.date_naive().to_string());
+    let usage_rows = older + recent;
+    let usage_pages = older.div_ceil(1000).max(1) + recent.div_ceil(1000).max(1);
+    assert!(usage_pages > 2, "the usage rows: {usage_rows}");
     let sim = start_sim_with(org, SimSettings::default()).await;
     let report = assess_with(
         client_config_for_large_answers(&sim),
@@ -89,12 +102,30 @@ async fn a_10000_client_org_costs_a_fixed_handful_of_calls() {
         3,
         "ceil(251 roles / 100)"
     );
-    assert_eq!(count("/api/v2/usage/aggregates/query/jobs"), 1);
+    assert_eq!(
+        count("/api/v2/usage/aggregates/query/jobs"),
+        2,
+        "97 days in two jobs"
+    );
     assert_eq!(
         matching(&|p| p.starts_with("/api/v2/usage/aggregates/query/jobs/")),
-        1 + usage_pages,
-        "one Running, then a page per 1000 rows ({} rows)",
-        usage_rows.len()
+        2 + usage_pages,
+        "one Running each, then a page per 1000 rows ({usage_rows} rows)"
+    );
+    // Calls from other orgs: one job per client for at most max_client_queries (5) clients,
+    // each one Running poll and one page.
+    let client_jobs = log
+        .iter()
+        .filter(|r| r.method == "POST" && r.path.starts_with("/api/v2/usage/client/"))
+        .count();
+    assert!(
+        (1..=5).contains(&client_jobs),
+        "{client_jobs} per-client jobs"
+    );
+    assert_eq!(
+        matching(&|p| p.starts_with("/api/v2/usage/client/")),
+        3 * client_jobs,
+        "a submission, a Running poll and a page per client job"
     );
     assert_eq!(
         matching(&|p| p.starts_with("/api/v2/usage/query")),
@@ -146,7 +177,11 @@ async fn a_10000_client_org_costs_a_fixed_handful_of_calls() {
     );
     assert_eq!(
         log.len(),
-        14 + usage_pages + 3 * kinds.len() + creators.len().div_ceil(100) + trail_results,
+        16 + usage_pages
+            + 3 * client_jobs
+            + 3 * kinds.len()
+            + creators.len().div_ceil(100)
+            + trail_results,
         "nothing else, nothing per client"
     );
 }
