@@ -168,39 +168,11 @@ pub fn detect(
         }
     }
     let has_baseline = baseline_days.len() as u64 >= u64::from(t.min_baseline_days.max(1));
-    let baseline_writes = baseline_endpoints
-        .iter()
-        .any(|&e| is_write(usage.endpoint(e).0));
-    let days_of = |seen: &Seen| seen.days.iter().map(|&d| day_date(d)).collect::<Vec<_>>();
-    let mut found = Vec::new();
-    if has_baseline {
-        for (&endpoint, seen) in &recent {
-            let (method, template) = usage.endpoint(endpoint);
-            let new = !baseline_endpoints.contains(&endpoint);
-            let kind = if is_write(method) && !baseline_writes {
-                Kind::WriteFromReadOnly
-            } else if new {
-                Kind::NewEndpoint
-            } else {
-                continue;
-            };
-            let high =
-                kind == Kind::WriteFromReadOnly || is_write(method) || is_sensitive(template);
-            found.push(Anomaly {
-                kind,
-                severity: if high {
-                    Severity::High
-                } else {
-                    Severity::Medium
-                },
-                endpoint: format!("{method} {template}"),
-                days: days_of(seen),
-                requests: seen.requests,
-                errors: seen.errors,
-                organization: None,
-            });
-        }
-    }
+    let mut found = if has_baseline {
+        endpoint_anomalies(usage, &recent, &baseline_endpoints)
+    } else {
+        Vec::new()
+    };
     let requests: u64 = recent.values().map(|s| s.requests).sum();
     let errors: u64 = recent.values().map(|s| s.errors).sum();
     let share = u64::from(t.error_share_percent);
@@ -225,6 +197,46 @@ pub fn detect(
                 .collect(),
             requests,
             errors,
+            organization: None,
+        });
+    }
+    found
+}
+
+/// Endpoints a client with a baseline called recently and never before (MEDIUM, HIGH for writes
+/// and sensitive endpoints), and writes from a client that only read in its baseline (HIGH).
+fn endpoint_anomalies(
+    usage: &UsageDays,
+    recent: &BTreeMap<u32, Seen>,
+    baseline_endpoints: &BTreeSet<u32>,
+) -> Vec<Anomaly> {
+    let baseline_writes = baseline_endpoints
+        .iter()
+        .any(|&e| is_write(usage.endpoint(e).0));
+    let days_of = |seen: &Seen| seen.days.iter().map(|&d| day_date(d)).collect::<Vec<_>>();
+    let mut found = Vec::new();
+    for (&endpoint, seen) in recent {
+        let (method, template) = usage.endpoint(endpoint);
+        let new = !baseline_endpoints.contains(&endpoint);
+        let kind = if is_write(method) && !baseline_writes {
+            Kind::WriteFromReadOnly
+        } else if new {
+            Kind::NewEndpoint
+        } else {
+            continue;
+        };
+        let high = kind == Kind::WriteFromReadOnly || is_write(method) || is_sensitive(template);
+        found.push(Anomaly {
+            kind,
+            severity: if high {
+                Severity::High
+            } else {
+                Severity::Medium
+            },
+            endpoint: format!("{method} {template}"),
+            days: days_of(seen),
+            requests: seen.requests,
+            errors: seen.errors,
             organization: None,
         });
     }

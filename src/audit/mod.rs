@@ -128,16 +128,10 @@ pub fn judge(mut snapshot: Snapshot, policy: &AuditPolicy, run: &AuditRun) -> Re
     let organization_findings = org_findings(snapshot, policy, run);
     let mut summary = summarize(&clients);
     let app_findings = third_party_apps.iter().flat_map(|a| &a.findings);
-    for f in organization_findings.iter().chain(app_findings) {
-        if f.suppressed {
-            summary.suppressed_findings += 1;
-        } else {
-            *summary
-                .findings_by_rule
-                .entry(f.rule_id.to_string())
-                .or_default() += 1;
-        }
-    }
+    count_beyond_clients(
+        &mut summary,
+        organization_findings.iter().chain(app_findings),
+    );
     let mut actions = actions::plan(&clients, &organization_findings);
     if let Some(revoke) = actions::for_apps(&third_party_apps) {
         actions.push(revoke);
@@ -186,6 +180,20 @@ pub fn judge(mut snapshot: Snapshot, policy: &AuditPolicy, run: &AuditRun) -> Re
         organization_findings,
         third_party_apps,
         clients,
+    }
+}
+
+/// Counts findings that are not a client's (the org's, the third-party apps') in the summary.
+fn count_beyond_clients<'a>(summary: &mut Summary, findings: impl Iterator<Item = &'a Finding>) {
+    for f in findings {
+        if f.suppressed {
+            summary.suppressed_findings += 1;
+        } else {
+            *summary
+                .findings_by_rule
+                .entry(f.rule_id.to_string())
+                .or_default() += 1;
+        }
     }
 }
 

@@ -11,6 +11,7 @@ use axum::body::Bytes;
 use axum::extract::{Extension, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
+use chrono::{DateTime, Utc};
 
 use super::access::{Shared, require};
 use super::gate::Caller;
@@ -44,6 +45,110 @@ pub(super) async fn submit(
     let query: ClientUsageJobQuery = serde_json::from_slice(&body)
         .map_err(|e| Fail::BadRequest(format!("Invalid usage query body: {e}")))?;
     let now = state.clock.now();
+    let q = checked(&query, now)?;
+    let rows = {
+        let live = state.read();
+        if live.client(&client_id).is_none() {
+            return Err(Fail::NotFound);
+        }
+        let daily = query.granularity.is_some();
+        rows_of(&live.org, &client_id, &q, now, daily)
+    };
+    let id = genesys_api::rng::Rng::new(genesys_api::rng::random_u64()).uuid();
+    state.store_client_execution(
+        id.clone(),
+        Computed {
+            rows,
+            metrics: q.metrics,
+        },
+    );
+    Ok(to_json(
+        StatusCode::ACCEPTED,
+        &UsageJobSubmitted {
+            results_uri: Some(format!("{}/{id}", jobs(&client_id))),
+            id: Some(id),
+        },
+    ))
+}
+
+/// The client's usage rows in the query's interval (none of today: usage is up to a day old),
+/// grouped as the query asks.
+fn rows_of(
+    org: &crate::org::Org,
+    client_id: &str,
+    q: &Checked,
+    now: DateTime<Utc>,
+    daily: bool,
+) -> Vec<UsageRow> {
+    let (start, end, group_by) = (q.start, q.end, &q.group_by);
+    let today = now.date_naive().and_time(chrono::NaiveTime::MIN).and_utc();
+    let by = |g: &str| group_by.iter().any(|x| x == g);
+    let own = org.organization_id.clone();
+    let mut groups: BTreeMap<(String, String, String, String), UsageRow> = BTreeMap::new();
+    for row in org.usage.iter() {
+        if row.client_id.as_deref() != Some(client_id) {
+            continue;
+        }
+        let Some(day) = row.date.as_deref().and_then(parse_instant) else {
+            continue;
+        };
+        if day < start || day >= end.min(today) {
+            continue;
+        }
+        let pick = |on: bool, v: &Option<String>| {
+            if on {
+                v.clone().unwrap_or_default()
+            } else {
+                String::new()
+            }
+        };
+        let org = row
+            .organization_id
+            .clone()
+            .filter(|o| !o.is_empty())
+            .unwrap_or_else(|| own.clone());
+        let key = (
+            if daily {
+                day.format("%Y-%m-%d").to_string()
+            } else {
+                String::new()
+            },
+            if by("OrganizationId") {
+                org
+            } else {
+                String::new()
+            },
+            pick(by("TemplateUri"), &row.template_uri),
+            pick(by("HttpMethod"), &row.http_method),
+        );
+        let entry = groups.entry(key.clone()).or_insert_with(|| UsageRow {
+            client_id: Some(client_id.to_string()),
+            organization_id: Some(key.1.clone()),
+            template_uri: Some(key.2.clone()),
+            http_method: Some(key.3.clone()),
+            date: (!key.0.is_empty()).then(|| key.0.clone()),
+            ..UsageRow::default()
+        });
+        entry.requests += row.requests;
+        entry.status200 += row.status200;
+        entry.status300 += row.status300;
+        entry.status400 += row.status400;
+        entry.status429 += row.status429;
+        entry.status500 += row.status500;
+    }
+    groups.into_values().collect()
+}
+
+/// A query the simulator accepted: its interval, groups and metrics.
+struct Checked {
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+    group_by: Vec<String>,
+    metrics: Selected,
+}
+
+/// The query's interval, groups and metrics, or the 400 Genesys answers for a bad one.
+fn checked(query: &ClientUsageJobQuery, now: DateTime<Utc>) -> Result<Checked, Fail> {
     let (start, end) = parse_interval(&query.interval).map_err(|e| Fail::BadRequest(e.0))?;
     if start < now - chrono::Duration::days(366) || end - start > chrono::Duration::days(90) {
         return Err(Fail::BadRequest(format!(
@@ -63,79 +168,12 @@ pub(super) async fn submit(
         )));
     }
     let metrics = Selected::from(query.metrics.as_deref()).map_err(|e| Fail::BadRequest(e.0))?;
-    let rows = {
-        let live = state.read();
-        if live.client(&client_id).is_none() {
-            return Err(Fail::NotFound);
-        }
-        // Usage is up to a day old: nothing of today.
-        let today = now.date_naive().and_time(chrono::NaiveTime::MIN).and_utc();
-        let by = |g: &str| group_by.iter().any(|x| x == g);
-        let daily = query.granularity.is_some();
-        let own = live.org.organization_id.clone();
-        let mut groups: BTreeMap<(String, String, String, String), UsageRow> = BTreeMap::new();
-        for row in live.org.usage.iter() {
-            if row.client_id.as_deref() != Some(client_id.as_str()) {
-                continue;
-            }
-            let Some(day) = row.date.as_deref().and_then(parse_instant) else {
-                continue;
-            };
-            if day < start || day >= end.min(today) {
-                continue;
-            }
-            let pick = |on: bool, v: &Option<String>| {
-                if on {
-                    v.clone().unwrap_or_default()
-                } else {
-                    String::new()
-                }
-            };
-            let org = row
-                .organization_id
-                .clone()
-                .filter(|o| !o.is_empty())
-                .unwrap_or_else(|| own.clone());
-            let key = (
-                if daily {
-                    day.format("%Y-%m-%d").to_string()
-                } else {
-                    String::new()
-                },
-                if by("OrganizationId") {
-                    org
-                } else {
-                    String::new()
-                },
-                pick(by("TemplateUri"), &row.template_uri),
-                pick(by("HttpMethod"), &row.http_method),
-            );
-            let entry = groups.entry(key.clone()).or_insert_with(|| UsageRow {
-                client_id: Some(client_id.clone()),
-                organization_id: Some(key.1.clone()),
-                template_uri: Some(key.2.clone()),
-                http_method: Some(key.3.clone()),
-                date: (!key.0.is_empty()).then(|| key.0.clone()),
-                ..UsageRow::default()
-            });
-            entry.requests += row.requests;
-            entry.status200 += row.status200;
-            entry.status300 += row.status300;
-            entry.status400 += row.status400;
-            entry.status429 += row.status429;
-            entry.status500 += row.status500;
-        }
-        groups.into_values().collect()
-    };
-    let id = genesys_api::rng::Rng::new(genesys_api::rng::random_u64()).uuid();
-    state.store_client_execution(id.clone(), Computed { rows, metrics });
-    Ok(to_json(
-        StatusCode::ACCEPTED,
-        &UsageJobSubmitted {
-            results_uri: Some(format!("{}/{id}", jobs(&client_id))),
-            id: Some(id),
-        },
-    ))
+    Ok(Checked {
+        start,
+        end,
+        group_by,
+        metrics,
+    })
 }
 
 /// `GET /api/v2/usage/client/{clientId}/aggregates/query/jobs/{jobId}?pageSize=&after=`.

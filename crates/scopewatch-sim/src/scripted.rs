@@ -12,7 +12,7 @@ use super::mutate::{changes, record, stamp};
 use super::state::SimState;
 
 /// The operator the trail names as making the change.
-pub const OPERATOR: &str = "demo-operator";
+pub(crate) const OPERATOR: &str = "demo-operator";
 
 /// Applies the change once; what it changed (`(fixed, escalated)` client ids, when found).
 pub(crate) fn apply(state: &SimState) -> (Option<String>, Option<String>) {
