@@ -13,8 +13,8 @@ use flate2::Compression;
 use flate2::write::GzEncoder;
 use sha2::{Digest, Sha256};
 
-use self::budget::{Evict, Member};
 pub use self::budget::{BudgetStats, ReportBudget};
+use self::budget::{Evict, Member};
 use crate::audit::report::{ClientReport, OrganizationRef, Report, Summary};
 use crate::store::{Store, StoreError, StoredReport};
 
@@ -219,8 +219,8 @@ impl CachedReport {
     }
 
     /// What keeping it counts against `SCOPEWATCH_REPORT_CACHE_MB`: the compact JSON's length
-    /// (the report's structs, which views and `/clients/{id}` are built from, take about as
-    /// much) plus its gzip.
+    /// plus its gzip. A measure known exactly and at once, not the heap: the parsed report that
+    /// views and `/clients/{id}` are built from takes more than its JSON.
     pub fn kept_bytes(&self) -> u64 {
         self.json.len + self.json.gzip.len() as u64
     }

@@ -183,7 +183,10 @@ mod tests {
         budget.keep(&b, 40, || {});
         budget.hit(&a); // a served after b: b is now the least recently served
         budget.keep(&c, 40, || {});
-        assert!(b_gone.0.load(Ordering::Relaxed), "b was served least recently");
+        assert!(
+            b_gone.0.load(Ordering::Relaxed),
+            "b was served least recently"
+        );
         assert!(!a_gone.0.load(Ordering::Relaxed));
         assert!(!c_gone.0.load(Ordering::Relaxed));
         let stats = budget.stats();
@@ -199,7 +202,10 @@ mod tests {
         budget.keep(&a, 30, || {});
         budget.keep(&b, 500, || {});
         assert!(a_gone.0.load(Ordering::Relaxed));
-        assert!(!b_gone.0.load(Ordering::Relaxed), "the report just kept stays");
+        assert!(
+            !b_gone.0.load(Ordering::Relaxed),
+            "the report just kept stays"
+        );
         assert_eq!(budget.stats().bytes, 500);
         // Its replacement counts instead of it, not beside it.
         budget.keep(&b, 60, || {});

@@ -47,9 +47,7 @@ impl From<LoadError> for ApiError {
     fn from(e: LoadError) -> ApiError {
         match e {
             LoadError::Store(e) => e.into(),
-            LoadError::Unreadable(id, detail) => {
-                StoreError::Corrupt(id, detail).into()
-            }
+            LoadError::Unreadable(id, detail) => StoreError::Corrupt(id, detail).into(),
         }
     }
 }

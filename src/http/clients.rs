@@ -72,7 +72,10 @@ async fn served(
 ) -> Result<(Arc<CachedReport>, String), ApiError> {
     let Path(client_id) =
         path.map_err(|_| ApiError::bad_parameter("client_id is not valid UTF-8"))?;
-    let cached = cache.get().await?.ok_or_else(ApiError::report_unavailable)?;
+    let cached = cache
+        .get()
+        .await?
+        .ok_or_else(ApiError::report_unavailable)?;
     Ok((cached, client_id))
 }
 

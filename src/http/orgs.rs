@@ -114,9 +114,7 @@ fn index_page(state: &AppState) -> String {
                     l.high.to_string(),
                     r.summary.total_clients.to_string(),
                     format!("{minutes} min ago"),
-                    r.first_action
-                        .as_deref()
-                        .map_or_else(String::new, escape),
+                    r.first_action.as_deref().map_or_else(String::new, escape),
                 ]
             }
             None => [

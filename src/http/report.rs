@@ -17,8 +17,8 @@ use crate::audit::report::{ClientReport, Report, RiskLevel};
 use crate::audit::rules::rule_meta;
 use crate::cache::{CachedReport, ReportCache, View};
 use crate::history::History;
-use crate::store::StoredReport;
 use crate::render::{clients_csv, clients_ocsf};
+use crate::store::StoredReport;
 
 /// Whether the client takes gzip: named (or `*`) with a quality above zero.
 pub(super) fn accepts_gzip(headers: &HeaderMap) -> bool {
@@ -397,7 +397,10 @@ pub(super) async fn get_report(
         etag = brief.etag.clone();
         stored_body(stored, brief.json_len, accepts_gzip(&headers))
     } else {
-        let cached = cache.get().await?.ok_or_else(ApiError::report_unavailable)?;
+        let cached = cache
+            .get()
+            .await?
+            .ok_or_else(ApiError::report_unavailable)?;
         etag = ask.etag(&cached.etag);
         let format = ask.format;
         let view = view_of(ask, cached, &history, &expensive, &prefix).await?;
