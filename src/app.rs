@@ -18,7 +18,7 @@ use crate::auditor::{
     AuditHandle, AuditLimit, Auditor, AuditorParts, ChangeTiming, change_loop, org_client_config,
     refresh_loop, run_loop,
 };
-use crate::cache::ReportCache;
+use crate::cache::{ReportBudget, ReportCache};
 use crate::config::{ConfigError, Settings, WebhookSettings};
 use crate::demo::{self, DemoError, DemoOrgs};
 use crate::genesys::GenesysClient;
@@ -144,6 +144,7 @@ impl App {
             expensive: Arc::new(Expensive::default().counted(metrics.http_busy())),
             limit: AuditLimit::new(settings.max_concurrent_audits),
             replica: Arc::from(settings.replica_id.as_str()),
+            reports: ReportBudget::new(settings.report_cache_mb << 20, Some(metrics.clone())),
         };
         tracing::info!(
             replica = settings.replica_id,
@@ -400,6 +401,8 @@ struct Shared {
     expensive: Arc<Expensive>,
     limit: Arc<AuditLimit>,
     replica: Arc<str>,
+    /// `SCOPEWATCH_REPORT_CACHE_MB`: the bytes of reports every org keeps in memory.
+    reports: Arc<ReportBudget>,
 }
 
 /// One org's parts: its policy, client, history view, cache, outbox, auditor and notifier.
@@ -430,7 +433,7 @@ async fn build_org(
     )
     .map_err(StartError::Client)?;
     let store = Arc::new(store.for_org(&org.name));
-    let cache = Arc::new(ReportCache::default());
+    let cache = Arc::new(ReportCache::new(&shared.reports, Some(store.clone())));
     let outbox = Arc::new(Outbox::sharing(
         store.clone(),
         org_metrics.clone(),

@@ -13,7 +13,12 @@ use flate2::Compression;
 use flate2::write::GzEncoder;
 use sha2::{Digest, Sha256};
 
-use crate::audit::report::{ClientReport, Report};
+pub use self::budget::{BudgetStats, ReportBudget};
+use self::budget::{Evict, Member};
+use crate::audit::report::{ClientReport, OrganizationRef, Report, Summary};
+use crate::store::{Store, StoreError, StoredReport};
+
+mod budget;
 
 /// One rendered body of a report view, kept gzip-compressed (what nearly every client takes);
 /// an answer without gzip inflates it as it is sent.
@@ -214,6 +219,13 @@ impl CachedReport {
         }
     }
 
+    /// What keeping it counts against `SCOPEWATCH_REPORT_CACHE_MB`: the compact JSON's length
+    /// plus its gzip. A measure known exactly and at once, not the heap: the parsed report that
+    /// views and `/clients/{id}` are built from takes more than its JSON.
+    pub fn kept_bytes(&self) -> u64 {
+        self.json.len + self.json.gzip.len() as u64
+    }
+
     /// One client of the report by id, found by binary search.
     pub fn client(&self, client_id: &str) -> Option<&ClientReport> {
         let clients = &self.report.clients;
@@ -254,19 +266,198 @@ impl CachedReport {
     }
 }
 
-/// Holds the latest good report for readers; written only by the auditor.
+/// What is known of the served report without it: enough for ETags, `/orgs` and the refresh,
+/// kept for every org whether or not its report is in memory.
+#[derive(Debug)]
+pub struct Brief {
+    pub audit_id: String,
+    pub generated_at: DateTime<Utc>,
+    pub complete: bool,
+    pub etag: String,
+    /// The compact JSON's length.
+    pub json_len: u64,
+    pub organization: Option<OrganizationRef>,
+    pub summary: Summary,
+    /// The title of the plan's first action.
+    pub first_action: Option<String>,
+    /// The org-level findings, for `/orgs` (a handful at most).
+    pub organization_findings: Vec<OrgFindingBrief>,
+    pub changes: Changes,
+}
+
+/// An org-level finding as `/orgs` shows it: its rule, the rule's title, severity, and whether
+/// a waiver suppresses it.
+#[derive(Debug, Clone)]
+pub struct OrgFindingBrief {
+    pub rule_id: String,
+    pub title: String,
+    pub severity: crate::audit::rules::Severity,
+    pub suppressed: bool,
+}
+
+impl Brief {
+    fn of(cached: &CachedReport) -> Brief {
+        let r = &cached.report;
+        Brief {
+            audit_id: r.audit_id.clone(),
+            generated_at: r.generated_at,
+            complete: r.complete,
+            etag: cached.etag.clone(),
+            json_len: cached.json.len,
+            organization: r.organization.clone(),
+            summary: r.summary.clone(),
+            first_action: r.actions.first().map(|a| a.title.clone()),
+            organization_findings: r
+                .organization_findings
+                .iter()
+                .map(|f| OrgFindingBrief {
+                    rule_id: f.rule_id.to_string(),
+                    title: r.rule_title(&f.rule_id).to_string(),
+                    severity: f.severity,
+                    suppressed: f.suppressed,
+                })
+                .collect(),
+            changes: cached.changes,
+        }
+    }
+}
+
+/// The org's report while it is kept in memory; the budget empties it.
 #[derive(Default)]
+struct Resident(ArcSwapOption<CachedReport>);
+
+impl Evict for Resident {
+    fn evict(&self) {
+        self.0.store(None);
+    }
+}
+
+/// Holds the latest good report for readers; written only by the auditor. The report stays in
+/// memory while the process's report budget (`SCOPEWATCH_REPORT_CACHE_MB`) keeps it; after that
+/// it is read back from the database when asked for.
 pub struct ReportCache {
-    current: ArcSwapOption<CachedReport>,
+    resident: Arc<Resident>,
+    brief: ArcSwapOption<Brief>,
+    budget: Arc<ReportBudget>,
+    member: Member,
+    /// Where an evicted report is read back from (`None`: never evicted).
+    store: Option<Arc<Store>>,
+    /// One read-back at a time: many readers of an evicted report wait for one load.
+    loading: tokio::sync::Mutex<()>,
+}
+
+impl Default for ReportCache {
+    /// A cache on its own unbounded budget (tests, one-shot audits).
+    fn default() -> ReportCache {
+        ReportCache::new(&ReportBudget::unbounded(), None)
+    }
+}
+
+/// Why a report that is not in memory could not be read back.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("the stored report of audit {0} is unreadable: {1}")]
+    Unreadable(String, String),
 }
 
 impl ReportCache {
-    pub fn get(&self) -> Option<Arc<CachedReport>> {
-        self.current.load_full()
+    /// The cache of one org, sharing `budget`; `store` reads evicted reports back.
+    pub fn new(budget: &Arc<ReportBudget>, store: Option<Arc<Store>>) -> ReportCache {
+        let resident = Arc::new(Resident::default());
+        let member = budget.join(resident.clone());
+        ReportCache {
+            resident,
+            brief: ArcSwapOption::empty(),
+            budget: budget.clone(),
+            member,
+            store,
+            loading: tokio::sync::Mutex::new(()),
+        }
     }
 
+    /// What is known of the served report, in memory or not.
+    pub fn brief(&self) -> Option<Arc<Brief>> {
+        self.brief.load_full()
+    }
+
+    /// The served report if it is in memory (counted as a hit).
+    pub fn resident(&self) -> Option<Arc<CachedReport>> {
+        let cached = self.resident.0.load_full()?;
+        self.budget.hit(&self.member);
+        Some(cached)
+    }
+
+    /// The served report: from memory, or read back from the database (counted as a miss, and
+    /// kept again within the budget). `Ok(None)` before the first report.
+    pub async fn get(&self) -> Result<Option<Arc<CachedReport>>, LoadError> {
+        if let Some(cached) = self.resident() {
+            return Ok(Some(cached));
+        }
+        let (Some(store), Some(_)) = (&self.store, self.brief()) else {
+            return Ok(None);
+        };
+        let _one = self.loading.lock().await;
+        if let Some(cached) = self.resident() {
+            return Ok(Some(cached)); // Read back by whoever held the turn.
+        }
+        let Some(brief) = self.brief() else {
+            return Ok(None);
+        };
+        self.budget.miss();
+        let Some(json) = store.report_json(&brief.audit_id).await? else {
+            return Ok(None);
+        };
+        let changes = brief.changes;
+        let audit_id = brief.audit_id.clone();
+        let built = tokio::task::spawn_blocking(move || {
+            crate::audit::catalog::read_stored(&json).map(|report| {
+                let mut cached = CachedReport::build(report);
+                cached.changes = changes;
+                Arc::new(cached)
+            })
+        })
+        .await
+        .map_err(|e| LoadError::Unreadable(audit_id.clone(), e.to_string()))?
+        .map_err(|e| LoadError::Unreadable(audit_id, e.to_string()))?;
+        // A newer report installed meanwhile wins; this one is served to this reader only.
+        let current = self.brief();
+        if current.is_some_and(|b| b.audit_id == built.report.audit_id) {
+            self.keep(built.clone());
+        }
+        Ok(Some(built))
+    }
+
+    /// The served report as the database stores it (its gzip), for a reader of the whole JSON
+    /// when the report is not in memory: sent as stored, never parsed. Counted as a miss.
+    pub async fn stored(&self) -> Result<Option<(Arc<Brief>, StoredReport)>, StoreError> {
+        let (Some(store), Some(brief)) = (&self.store, self.brief()) else {
+            return Ok(None);
+        };
+        self.budget.miss();
+        Ok(store
+            .stored_report(&brief.audit_id)
+            .await?
+            .map(|stored| (brief, stored)))
+    }
+
+    /// Whether the served report is in memory now.
+    pub fn is_resident(&self) -> bool {
+        self.resident.0.load().is_some()
+    }
+
+    /// Serves `cached` from now on.
     pub fn set(&self, cached: Arc<CachedReport>) {
-        self.current.store(Some(cached));
+        self.brief.store(Some(Arc::new(Brief::of(&cached))));
+        self.keep(cached);
+    }
+
+    fn keep(&self, cached: Arc<CachedReport>) {
+        let bytes = cached.kept_bytes();
+        self.budget.keep(&self.member, bytes, || {
+            self.resident.0.store(Some(cached));
+        });
     }
 }
 

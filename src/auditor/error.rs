@@ -21,6 +21,10 @@ pub enum AuditError {
     /// have audited at the same time: this result is dropped, not installed or stored.
     #[error("the audit lock was lost (the database session ended); this audit's result is dropped")]
     LockLost,
+    /// The report served before is not in memory (`SCOPEWATCH_REPORT_CACHE_MB`) and the
+    /// database could not give it back: its findings' first-seen times would be lost.
+    #[error("cannot read the previous report back from the database: {0}")]
+    Previous(#[source] crate::store::StoreError),
 }
 
 impl AuditError {
@@ -31,6 +35,7 @@ impl AuditError {
             AuditError::Panicked(_) => "panic",
             AuditError::AlreadyRunning => "already_running",
             AuditError::LockLost => "lock_lost",
+            AuditError::Previous(_) => "database",
         }
     }
 }

@@ -108,8 +108,8 @@ impl Auditor {
             return false;
         }
         let finished = stored.finished_at.unwrap_or(stored.started_at);
-        self.cache.get().is_none_or(|current| {
-            current.report.audit_id != stored.audit_id && current.report.generated_at < finished
+        self.cache.brief().is_none_or(|current| {
+            current.audit_id != stored.audit_id && current.generated_at < finished
         })
     }
 

@@ -11,7 +11,7 @@ use super::assess::{assess, new_audit_id, off_thread};
 use super::error::{AuditError, guarded};
 use super::limit::AuditLimit;
 use crate::audit::policy::AuditPolicy;
-use crate::cache::{CachedReport, ReportCache};
+use crate::cache::{CachedReport, LoadError, ReportCache};
 use crate::genesys::GenesysClient;
 use crate::history::RunningAudit;
 use crate::metrics::OrgMetrics;
@@ -220,8 +220,10 @@ impl Auditor {
         tracing::info!(audit_id, "audit started");
         // Another replica may have stored a newer report: first-seen times carry on from it.
         self.refresh().await;
-        let previous = self.cache.get();
-        let result = guarded(self.produce(&audit_id, started_at, previous.clone())).await;
+        let result = match self.previous().await {
+            Ok(previous) => guarded(self.produce(&audit_id, started_at, previous)).await,
+            Err(e) => Err(e),
+        };
         if let Some(held) = lock.as_mut()
             && !held.still_held().await
         {
@@ -295,6 +297,23 @@ impl Auditor {
                 tracing::error!(audit_id, error = %why, "the report is not stored: it could not be read back from history");
                 self.metrics.store_error("report_too_large");
                 None
+            }
+        }
+    }
+
+    /// The report served now, whose findings' first-seen times carry on: from memory, or read
+    /// back from the database when the report budget dropped it. One that no longer parses
+    /// counts as none (its findings start again), a database failure fails the audit.
+    async fn previous(&self) -> Result<Option<Arc<CachedReport>>, AuditError> {
+        match self.cache.get().await {
+            Ok(previous) => Ok(previous),
+            Err(LoadError::Unreadable(id, e)) => {
+                tracing::warn!(audit_id = id, error = %e, "the previous report is unreadable; first-seen times start again");
+                Ok(None)
+            }
+            Err(LoadError::Store(e)) => {
+                self.metrics.store_error("report");
+                Err(AuditError::Previous(e))
             }
         }
     }

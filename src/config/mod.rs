@@ -81,6 +81,8 @@ pub struct Settings {
     pub orgs_file: Option<Vec<crate::orgs_file::OrgSettings>>,
     /// Audits running at once in this process, whatever the number of orgs.
     pub max_concurrent_audits: usize,
+    /// `SCOPEWATCH_REPORT_CACHE_MB`: the MiB of reports kept in memory, all orgs together.
+    pub report_cache_mb: u64,
     /// This replica's name, recorded with every audit it stores.
     pub replica_id: String,
     pub rust_log: String,

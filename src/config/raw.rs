@@ -51,6 +51,7 @@ pub(super) struct Raw {
     pub scopewatch_public_url: Option<String>,
     pub scopewatch_orgs_file: Option<String>,
     pub scopewatch_max_concurrent_audits: Option<Whole<1, 1024>>,
+    pub scopewatch_report_cache_mb: Option<Whole<1, 1048576>>,
     pub scopewatch_replica_id: Option<String>,
     pub rust_log: Option<String>,
 }

@@ -7,7 +7,7 @@ use std::path::Path;
 use super::error::ConfigError;
 
 /// Every setting's name, as an environment variable and as a config-file key.
-pub const KEYS: [&str; 35] = [
+pub const KEYS: [&str; 36] = [
     "GENESYS_OAUTH_CLIENT_ID",
     "GENESYS_OAUTH_CLIENT_SECRET",
     "GENESYS_OAUTH_CLIENT_SECRET_FILE",
@@ -41,6 +41,7 @@ pub const KEYS: [&str; 35] = [
     "SCOPEWATCH_PUBLIC_URL",
     "SCOPEWATCH_ORGS_FILE",
     "SCOPEWATCH_MAX_CONCURRENT_AUDITS",
+    "SCOPEWATCH_REPORT_CACHE_MB",
     "SCOPEWATCH_REPLICA_ID",
     "RUST_LOG",
 ];

@@ -465,3 +465,18 @@ fn one_base_url_alone_derives_the_other_host_or_names_both_variables() {
         "{e}"
     );
 }
+
+#[test]
+fn the_report_cache_defaults_to_256_mib_and_names_itself_when_bad() {
+    let mb = |v: &str| Settings::load(&env(&[("SCOPEWATCH_REPORT_CACHE_MB", v)]), None);
+    assert_eq!(
+        Settings::load(&env(&[]), None).unwrap().report_cache_mb,
+        256
+    );
+    assert_eq!(mb("1").unwrap().report_cache_mb, 1);
+    assert_eq!(mb("4096").unwrap().report_cache_mb, 4096);
+    for bad in ["0", "-1", "lots", "1.5", "2000000"] {
+        let e = mb(bad).unwrap_err().to_string();
+        assert!(e.starts_with("SCOPEWATCH_REPORT_CACHE_MB"), "{bad}: {e}");
+    }
+}

@@ -80,6 +80,9 @@ impl Raw {
             max_concurrent_audits: self
                 .scopewatch_max_concurrent_audits
                 .map_or_else(default_concurrent_audits, |n| n.0 as usize),
+            report_cache_mb: self
+                .scopewatch_report_cache_mb
+                .map_or(DEFAULT_REPORT_CACHE_MB, |n| n.0),
             replica_id: replica_id(self.scopewatch_replica_id.as_deref())?,
             rust_log,
         })
@@ -207,6 +210,10 @@ impl Raw {
 
 /// The longest replica id (it is stored with every audit and shown in `GET /audits`).
 pub(crate) const MAX_REPLICA_ID: usize = 64;
+
+/// `SCOPEWATCH_REPORT_CACHE_MB` unset: room for one 100 000-client report (counted as its JSON
+/// and gzip, about 190 MB), or a few hundred orgs of a thousand clients (under 3 MB each).
+pub(crate) const DEFAULT_REPORT_CACHE_MB: u64 = 256;
 
 /// `SCOPEWATCH_MAX_CONCURRENT_AUDITS` unset: four audits per core. Most of an audit is waiting
 /// for Genesys (judging then uses every core), and an audit waiting out a 429's Retry-After keeps

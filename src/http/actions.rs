@@ -22,7 +22,10 @@ struct Plan<'a> {
 pub(super) async fn get_actions(
     State(cache): State<Arc<ReportCache>>,
 ) -> Result<Response, ApiError> {
-    let cached = cache.get().ok_or_else(ApiError::report_unavailable)?;
+    let cached = cache
+        .get()
+        .await?
+        .ok_or_else(ApiError::report_unavailable)?;
     let report = &cached.report;
     Ok(Json(Plan {
         audit_id: &report.audit_id,

@@ -20,6 +20,7 @@ use super::state::Prefix;
 use crate::audit::diff::diff as diff_reports;
 use crate::audit::report::Report;
 use crate::auditor::{AlreadyRunning, AuditHandle};
+use crate::cache::LoadError;
 use crate::history::{Checked, History, Listed, parse_report};
 use crate::store::{Outcome, StoreError, StoredReport};
 
@@ -38,6 +39,15 @@ impl From<StoreError> for ApiError {
                 "database_unavailable",
                 "the audit history is unavailable right now",
             ),
+        }
+    }
+}
+
+impl From<LoadError> for ApiError {
+    fn from(e: LoadError) -> ApiError {
+        match e {
+            LoadError::Store(e) => e.into(),
+            LoadError::Unreadable(id, detail) => StoreError::Corrupt(id, detail).into(),
         }
     }
 }

@@ -34,7 +34,7 @@ pub(super) async fn get_client(
     headers: HeaderMap,
     path: Result<Path<String>, PathRejection>,
 ) -> Result<Response, ApiError> {
-    let (cached, client_id) = served(&cache, path)?;
+    let (cached, client_id) = served(&cache, path).await?;
     let report = &cached.report;
     let client = find(&cached, &client_id)?;
     if wants_html(&headers) {
@@ -66,13 +66,16 @@ pub(super) async fn get_client(
 }
 
 /// The served report and the client id of the path.
-fn served(
+async fn served(
     cache: &ReportCache,
     path: Result<Path<String>, PathRejection>,
 ) -> Result<(Arc<CachedReport>, String), ApiError> {
     let Path(client_id) =
         path.map_err(|_| ApiError::bad_parameter("client_id is not valid UTF-8"))?;
-    let cached = cache.get().ok_or_else(ApiError::report_unavailable)?;
+    let cached = cache
+        .get()
+        .await?
+        .ok_or_else(ApiError::report_unavailable)?;
     Ok((cached, client_id))
 }
 
@@ -96,7 +99,7 @@ pub(super) async fn get_remediation(
     State(cache): State<Arc<ReportCache>>,
     path: Result<Path<String>, PathRejection>,
 ) -> Result<Response, ApiError> {
-    let (cached, client_id) = served(&cache, path)?;
+    let (cached, client_id) = served(&cache, path).await?;
     let report = &cached.report;
     let client = find(&cached, &client_id)?;
     let snippet = terraform::client_snippet(report, client).ok_or_else(|| {

@@ -19,9 +19,8 @@ use super::state::{AppState, OrgState};
 /// One org as `/orgs` lists it.
 fn summary(org: &OrgState) -> Value {
     let base = format!("/orgs/{}", org.name);
-    let served = org.cache.get();
-    let report = served.as_ref().map(|cached| {
-        let r = &cached.report;
+    let served = org.cache.brief();
+    let report = served.as_ref().map(|r| {
         json!({
             "audit_id": r.audit_id,
             "generated_at": r.generated_at,
@@ -32,7 +31,7 @@ fn summary(org: &OrgState) -> Value {
             "by_risk_level": r.summary.by_risk_level,
             "organization_findings": r.organization_findings.iter().map(|f| json!({
                 "rule_id": f.rule_id,
-                "title": r.rule_title(&f.rule_id),
+                "title": f.title,
                 "severity": f.severity,
                 "suppressed": f.suppressed,
             })).collect::<Vec<_>>(),
@@ -42,7 +41,7 @@ fn summary(org: &OrgState) -> Value {
         "name": org.name,
         "region": org.region,
         // The organization as Genesys names it, from the served report (`/organizations/me`).
-        "organization": served.as_ref().and_then(|c| c.report.organization.as_ref()),
+        "organization": served.as_ref().and_then(|r| r.organization.as_ref()),
         "report": report,
         "links": {
             "report": format!("{base}/report"),
@@ -79,14 +78,14 @@ pub(super) async fn list(State(state): State<AppState>, headers: HeaderMap) -> R
 /// name and the plan's first action.
 struct Row<'a> {
     org: &'a OrgState,
-    report: Option<std::sync::Arc<crate::cache::CachedReport>>,
+    report: Option<std::sync::Arc<crate::cache::Brief>>,
 }
 
 impl Row<'_> {
     /// Riskiest first: CRITICAL clients, then HIGH, MEDIUM, LOW; orgs without a report last.
     fn rank(&self) -> impl Ord {
-        let levels = self.report.as_ref().map(|c| {
-            let l = &c.report.summary.by_risk_level;
+        let levels = self.report.as_ref().map(|r| {
+            let l = &r.summary.by_risk_level;
             (l.critical, l.high, l.medium, l.low)
         });
         std::cmp::Reverse(levels)
@@ -100,7 +99,7 @@ fn index_page(state: &AppState) -> String {
         .values()
         .map(|org| Row {
             org,
-            report: org.cache.get(),
+            report: org.cache.brief(),
         })
         .collect();
     orgs.sort_by(|a, b| {
@@ -112,8 +111,7 @@ fn index_page(state: &AppState) -> String {
     for Row { org, report } in &orgs {
         let link = format!("/orgs/{}/report", encode_segment(&org.name));
         let cells = match report {
-            Some(cached) => {
-                let r = &cached.report;
+            Some(r) => {
                 let l = &r.summary.by_risk_level;
                 let minutes = (Utc::now() - r.generated_at).num_minutes().max(0);
                 [
@@ -122,9 +120,7 @@ fn index_page(state: &AppState) -> String {
                     l.high.to_string(),
                     r.summary.total_clients.to_string(),
                     format!("{minutes} min ago"),
-                    r.actions
-                        .first()
-                        .map_or_else(String::new, |a| escape(&a.title)),
+                    r.first_action.as_deref().map_or_else(String::new, escape),
                     org_findings(r),
                 ]
             }
@@ -159,18 +155,12 @@ fn index_page(state: &AppState) -> String {
 }
 
 /// The org's own findings for its row: each active one's severity and title, or `none`.
-fn org_findings(report: &crate::audit::report::Report) -> String {
+fn org_findings(report: &crate::cache::Brief) -> String {
     let active: Vec<String> = report
         .organization_findings
         .iter()
         .filter(|f| !f.suppressed)
-        .map(|f| {
-            format!(
-                "{} {}",
-                markup::badge(f.severity.into()),
-                escape(report.rule_title(&f.rule_id))
-            )
-        })
+        .map(|f| format!("{} {}", markup::badge(f.severity.into()), escape(&f.title)))
         .collect();
     if active.is_empty() {
         "none".to_string()

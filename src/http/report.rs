@@ -18,6 +18,7 @@ use crate::audit::rules::rule_meta;
 use crate::cache::{CachedReport, ReportCache, View};
 use crate::history::History;
 use crate::render::{clients_csv, clients_ocsf};
+use crate::store::StoredReport;
 
 /// Whether the client takes gzip: named (or `*`) with a quality above zero.
 pub(super) fn accepts_gzip(headers: &HeaderMap) -> bool {
@@ -252,11 +253,11 @@ impl Ask {
     }
 
     /// The report's ETag for the whole JSON; for any other view, one that names the view.
-    fn etag(&self, cached: &CachedReport) -> String {
+    fn etag(&self, report_etag: &str) -> String {
         if self.is_whole_json() {
-            return cached.etag.clone();
+            return report_etag.to_string();
         }
-        let base = cached.etag.trim_matches('"');
+        let base = report_etag.trim_matches('"');
         let digest = Sha256::digest(self.query().as_bytes());
         let variant = self.format.variant();
         format!("\"{base}-{variant}-{}\"", &format!("{digest:x}")[..12])
@@ -345,6 +346,26 @@ fn body_of(view: &View, format: Format, gzip_ok: bool) -> Response {
     response
 }
 
+/// The stored report's JSON as the database holds it: its gzip to a client that takes it, else
+/// inflated as it is sent.
+fn stored_body(stored: StoredReport, len: u64, gzip_ok: bool) -> Response {
+    let mut response = match stored {
+        StoredReport::Gzip(gzip) if gzip_ok => {
+            let mut r = Response::new(Body::from(gzip));
+            r.headers_mut()
+                .insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+            r
+        }
+        StoredReport::Text(text) => Response::new(Body::from(text)),
+        stored @ StoredReport::Gzip(_) => super::plain::inflating(stored.reader(), len, ()),
+    };
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(Format::Json.content_type()),
+    );
+    response
+}
+
 /// `/orgs` relative to a page at `{prefix}/report`.
 pub(super) fn orgs_href(prefix: &Prefix) -> &'static str {
     if prefix.0.is_empty() {
@@ -363,11 +384,24 @@ pub(super) async fn get_report(
     RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
     let ask = Ask::parse(raw, &headers)?;
-    let cached = cache.get().ok_or_else(ApiError::report_unavailable)?;
-    let etag = ask.etag(&cached);
+    let brief = cache.brief().ok_or_else(ApiError::report_unavailable)?;
+    let mut etag = ask.etag(&brief.etag);
     let mut response = if etag_matches(&headers, &etag) {
         StatusCode::NOT_MODIFIED.into_response()
+    } else if ask.is_whole_json() && !cache.is_resident() {
+        // Not in memory (the report budget kept other orgs'): the stored gzip, as stored.
+        let (brief, stored) = cache
+            .stored()
+            .await?
+            .ok_or_else(ApiError::report_unavailable)?;
+        etag = brief.etag.clone();
+        stored_body(stored, brief.json_len, accepts_gzip(&headers))
     } else {
+        let cached = cache
+            .get()
+            .await?
+            .ok_or_else(ApiError::report_unavailable)?;
+        etag = ask.etag(&cached.etag);
         let format = ask.format;
         let view = view_of(ask, cached, &history, &expensive, &prefix).await?;
         body_of(&view, format, accepts_gzip(&headers))

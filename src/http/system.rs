@@ -27,7 +27,7 @@ pub(super) async fn readyz(State(state): State<AppState>) -> Response {
     let ids: Vec<Option<String>> = state
         .orgs
         .values()
-        .map(|o| o.cache.get().map(|c| c.report.audit_id.clone()))
+        .map(|o| o.cache.brief().map(|b| b.audit_id.clone()))
         .collect();
     let ready = ids.iter().filter(|id| id.is_some()).count();
     match ids.as_slice() {

@@ -68,6 +68,27 @@ pub(super) const BUILD_INFO: Family = row(
     &["version"],
 );
 
+pub(super) const REPORT_CACHE_BYTES: Family = row(
+    "scopewatch_report_cache_bytes",
+    "Bytes of reports kept in memory (each counted as its JSON length plus its gzip), within SCOPEWATCH_REPORT_CACHE_MB",
+    &[],
+);
+pub(super) const REPORT_CACHE_CAPACITY: Family = row(
+    "scopewatch_report_cache_capacity_bytes",
+    "The report cache's budget (SCOPEWATCH_REPORT_CACHE_MB in bytes)",
+    &[],
+);
+pub(super) const REPORT_CACHE_REPORTS: Family = row(
+    "scopewatch_report_cache_reports",
+    "Orgs whose report is kept in memory",
+    &[],
+);
+pub(super) const REPORT_CACHE_LOOKUPS: Family = row(
+    "scopewatch_report_cache_lookups_total",
+    "Reads of an org's served report by result: hit (in memory) or miss (read from the database)",
+    &["result"],
+);
+
 pub(super) const CLIENTS: Family = cached(
     "scopewatch_clients",
     "OAuth clients by risk level",

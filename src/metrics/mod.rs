@@ -26,6 +26,10 @@ pub struct Metrics {
     http_requests: IntCounterVec,
     http_duration: HistogramVec,
     http_busy: IntCounterVec,
+    report_cache_bytes: IntGauge,
+    report_cache_capacity: IntGauge,
+    report_cache_reports: IntGauge,
+    report_cache_lookups: IntCounterVec,
     orgs: Mutex<BTreeMap<String, Arc<OrgMetrics>>>,
 }
 
@@ -72,7 +76,15 @@ impl Metrics {
         add.add::<IntGaugeVec>(&families::BUILD_INFO)
             .with_label_values(&[env!("CARGO_PKG_VERSION")])
             .set(1);
+        let report_cache_lookups: IntCounterVec = add.add(&families::REPORT_CACHE_LOOKUPS);
+        for result in ["hit", "miss"] {
+            report_cache_lookups.with_label_values(&[result]);
+        }
         Metrics {
+            report_cache_bytes: add.add(&families::REPORT_CACHE_BYTES),
+            report_cache_capacity: add.add(&families::REPORT_CACHE_CAPACITY),
+            report_cache_reports: add.add(&families::REPORT_CACHE_REPORTS),
+            report_cache_lookups,
             registry,
             http_requests,
             http_duration,
@@ -102,6 +114,21 @@ impl Metrics {
     /// `http::Expensive` to count into.
     pub fn http_busy(&self) -> IntCounterVec {
         self.http_busy.clone()
+    }
+
+    /// What the report cache holds: its bytes, how many orgs' reports, and its budget.
+    pub fn set_report_cache(&self, bytes: u64, reports: usize, capacity: u64) {
+        let gauge = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
+        self.report_cache_bytes.set(gauge(bytes));
+        self.report_cache_reports.set(gauge(reports as u64));
+        self.report_cache_capacity.set(gauge(capacity));
+    }
+
+    /// An org's served report was read from memory (`hit`) or from the database.
+    pub fn report_cache_lookup(&self, hit: bool) {
+        self.report_cache_lookups
+            .with_label_values(&[if hit { "hit" } else { "miss" }])
+            .inc();
     }
 
     /// The text exposition format.

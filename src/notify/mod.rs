@@ -111,16 +111,23 @@ fn settle(
 }
 
 /// The message for an audit that just ended here, if it has anything to announce.
-fn message(parts: &NotifierParts, record: &AuditRecord) -> Option<Message> {
+async fn message(parts: &NotifierParts, record: &AuditRecord) -> Option<Message> {
     if record.outcome != AuditOutcome::Success {
         return None;
     }
     // The report the audit installed; a newer one (a replica's) may already have replaced
-    // it, and then this audit's findings are not the ones served.
-    let cached = parts
-        .cache
-        .get()
-        .filter(|c| c.report.audit_id == record.audit_id)?;
+    // it, and then this audit's findings are not the ones served. With many orgs it may
+    // have left memory already: it is read back.
+    if parts.cache.brief()?.audit_id != record.audit_id {
+        return None;
+    }
+    let cached = match parts.cache.get().await {
+        Ok(cached) => cached.filter(|c| c.report.audit_id == record.audit_id)?,
+        Err(e) => {
+            tracing::warn!(audit_id = record.audit_id, error = %e, "no webhook message: the report cannot be read back");
+            return None;
+        }
+    };
     let webhook = &parts.webhook;
     let alert = Alert::from_report(&cached.report, webhook.min_severity, &parts.origin)?;
     let body = serde_json::to_vec(&body(&alert, webhook.format)).ok()?;
@@ -150,7 +157,7 @@ async fn watch_audits(
         let Some(ended) = parts.finished.borrow_and_update().clone() else {
             continue;
         };
-        let Some(message) = message(&parts, &ended) else {
+        let Some(message) = message(&parts, &ended).await else {
             handled.send_replace(Some(Handled {
                 audit_id: ended.audit_id,
                 outcome: None,
@@ -305,10 +312,10 @@ mod tests {
             cache,
             metrics: crate::metrics::Metrics::new().org("default"),
         };
-        assert!(message(&parts, &record).is_none());
+        assert!(message(&parts, &record).await.is_none());
         record.outcome = AuditOutcome::Success;
-        assert!(message(&parts, &record).is_some());
+        assert!(message(&parts, &record).await.is_some());
         record.audit_id = "replaced".into();
-        assert!(message(&parts, &record).is_none());
+        assert!(message(&parts, &record).await.is_none());
     }
 }

@@ -245,7 +245,15 @@ async fn the_report_page_charts_the_stored_history() {
         .unwrap();
     assert!(two.contains("<svg id=\"trend\""));
     assert_eq!(two.matches("<polyline").count(), 2);
-    let first = app.state.single_org().unwrap().cache.get().unwrap();
+    let first = app
+        .state
+        .single_org()
+        .unwrap()
+        .cache
+        .get()
+        .await
+        .unwrap()
+        .unwrap();
     let client = &first.report.clients[0];
     let page = app
         .get_with(
