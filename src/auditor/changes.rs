@@ -247,6 +247,10 @@ pub async fn change_loop(
                 failing = false;
                 tracing::info!(changes = n, "OAuth clients or roles changed");
                 watch.pending = true;
+                // The other replicas hear of it (and reload the org's report).
+                if let Err(e) = auditor.store().notify_report().await {
+                    tracing::debug!(error = %e, "cannot tell the other replicas of the changes");
+                }
             }
             Err(e) => {
                 if !failing {

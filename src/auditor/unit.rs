@@ -16,7 +16,7 @@ use crate::genesys::GenesysClient;
 use crate::history::RunningAudit;
 use crate::metrics::OrgMetrics;
 use crate::outbox::Outbox;
-use crate::store::{AuditLock, AuditRecord, Outcome, Store};
+use crate::store::{Assignment, AuditLock, AuditRecord, Outcome, Store};
 
 /// The longest failure message kept with an audit, in characters.
 const MAX_ERROR_TEXT: usize = 1_000;
@@ -31,6 +31,9 @@ pub struct Ticket {
     pub started_at: DateTime<Utc>,
     lock: Option<AuditLock>,
     _slot: OwnedMutexGuard<()>,
+    /// Started by the schedule: dropped if the org went to another replica while it waited for
+    /// a place (audits the API starts run wherever they were asked for).
+    scheduled: bool,
 }
 
 /// What the auditor is built from.
@@ -48,6 +51,8 @@ pub struct AuditorParts {
     pub limit: Arc<AuditLimit>,
     /// This replica's id (`SCOPEWATCH_REPLICA_ID`), recorded with every audit it runs.
     pub replica: Arc<str>,
+    /// Which replica audits which org on schedule.
+    pub assignment: Arc<Assignment>,
 }
 
 pub struct Auditor {
@@ -61,6 +66,7 @@ pub struct Auditor {
     pub(super) retention: Duration,
     pub(super) limit: Arc<AuditLimit>,
     pub(super) replica: Arc<str>,
+    pub(super) assignment: Arc<Assignment>,
     pub(super) slot: Arc<tokio::sync::Mutex<()>>,
     /// When the newest audit known here (run here or stored by anyone) ended, and whether it
     /// succeeded: the source of `scopewatch_last_audit_success`.
@@ -86,6 +92,7 @@ impl Auditor {
             retention: parts.retention,
             limit: parts.limit,
             replica: parts.replica,
+            assignment: parts.assignment,
             slot: Arc::new(tokio::sync::Mutex::new(())),
             last_outcome: Mutex::new(None),
             finished: tokio::sync::watch::Sender::new(None),
@@ -115,6 +122,21 @@ impl Auditor {
     /// Claims the audit slot here and the audit lock in the database, and records the audit
     /// as running. When the database cannot be asked, the audit runs on the local slot alone.
     pub async fn begin(&self) -> Result<Ticket, AlreadyRunning> {
+        self.claim(false).await
+    }
+
+    /// `begin` for the schedule: the audit is dropped if the org goes to another replica
+    /// while it waits for a place.
+    pub async fn begin_scheduled(&self) -> Result<Ticket, AlreadyRunning> {
+        self.claim(true).await
+    }
+
+    /// Which replica audits which org on schedule.
+    pub fn assignment(&self) -> &Arc<Assignment> {
+        &self.assignment
+    }
+
+    async fn claim(&self, scheduled: bool) -> Result<Ticket, AlreadyRunning> {
         let slot = self
             .slot
             .clone()
@@ -137,6 +159,7 @@ impl Auditor {
             started_at,
             lock,
             _slot: slot,
+            scheduled,
         })
     }
 
@@ -171,6 +194,7 @@ impl Auditor {
         &self,
         audit_id: &str,
         lock: &mut Option<crate::store::AuditLock>,
+        scheduled: bool,
     ) -> Result<super::limit::Place, AuditError> {
         let had_lock = match lock.take() {
             Some(held) => {
@@ -180,6 +204,14 @@ impl Auditor {
             None => false,
         };
         let place = self.limit.enter().await;
+        if scheduled && !self.assignment.owns(self.store.org()) {
+            tracing::info!(
+                audit_id,
+                "the org went to another replica while this audit waited; dropped"
+            );
+            self.running.clear(audit_id);
+            return Err(AuditError::AlreadyRunning);
+        }
         if had_lock {
             match self.store.try_lock_audit().await {
                 Ok(Some(held)) => *lock = Some(held),
@@ -210,11 +242,12 @@ impl Auditor {
             started_at,
             mut lock,
             _slot,
+            scheduled,
         } = ticket;
         // Claimed (this org's slot and lock), it waits for a place among the process's audits.
         let _place = match self.limit.try_enter() {
             Some(place) => place,
-            None => self.wait_for_place(&audit_id, &mut lock).await?,
+            None => self.wait_for_place(&audit_id, &mut lock, scheduled).await?,
         };
         let clock = Instant::now();
         tracing::info!(audit_id, "audit started");

@@ -15,6 +15,7 @@ mod modules;
 mod notify;
 mod org_messages;
 mod orgs;
+mod replicas;
 mod serve;
 mod sim;
 mod store;
