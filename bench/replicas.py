@@ -225,7 +225,7 @@ def main():
     parser.add_argument("--write", help="replace case 9's section of this BENCHMARKS.md")
     args = parser.parse_args()
     if args.smoke:
-        args.orgs, args.clients, args.idle_seconds, args.settle = 30, 20, 10, 3
+        args.orgs, args.clients, args.idle_seconds, args.settle = 30, 20, 15, 12
         args.round_limit, args.take_over_limit = 60, 60
     name = f"sw_bench_replicas_{os.getpid()}"
     admin = args.postgres
