@@ -101,13 +101,23 @@ pub async fn run_loop(
         if !owned || !(ticked || gained) {
             continue; // Another replica audits this org, or nothing changed for it.
         }
+        // A place first, then the org (its slot and database lock): a thousand orgs queue
+        // here without a database session each, and one that went to another replica
+        // meanwhile is left to it.
+        let place = tokio::select! {
+            place = auditor.limit().enter() => place,
+            _ = cancel.cancelled() => return,
+        };
+        if !assignment.owns(&org) {
+            continue;
+        }
         if gained {
             tracing::info!("this replica takes the org over from one that left");
         } else if auditor.recently_audited(recent).await {
             tracing::info!("a recent audit is stored; skipping this tick");
             continue;
         }
-        match auditor.begin_scheduled().await {
+        match auditor.begin_placed(place).await {
             Ok(ticket) => run_or_abandon(&auditor, ticket, &cancel).await,
             Err(AlreadyRunning) => {
                 tracing::info!("an audit is already running; skipping this tick")

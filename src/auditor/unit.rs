@@ -9,7 +9,7 @@ use tokio::sync::OwnedMutexGuard;
 
 use super::assess::{assess, new_audit_id, off_thread};
 use super::error::{AuditError, guarded};
-use super::limit::AuditLimit;
+use super::limit::{AuditLimit, Place};
 use crate::audit::policy::AuditPolicy;
 use crate::cache::{CachedReport, ReportCache};
 use crate::genesys::GenesysClient;
@@ -31,9 +31,9 @@ pub struct Ticket {
     pub started_at: DateTime<Utc>,
     lock: Option<AuditLock>,
     _slot: OwnedMutexGuard<()>,
-    /// Started by the schedule: dropped if the org went to another replica while it waited for
-    /// a place (audits the API starts run wherever they were asked for).
-    scheduled: bool,
+    /// The place among the process's audits the schedule took before claiming the org (it
+    /// queues without a database session; `None`: the audit takes one when it runs).
+    place: Option<Place>,
 }
 
 /// What the auditor is built from.
@@ -122,13 +122,12 @@ impl Auditor {
     /// Claims the audit slot here and the audit lock in the database, and records the audit
     /// as running. When the database cannot be asked, the audit runs on the local slot alone.
     pub async fn begin(&self) -> Result<Ticket, AlreadyRunning> {
-        self.claim(false).await
+        self.claim(None).await
     }
 
-    /// `begin` for the schedule: the audit is dropped if the org goes to another replica
-    /// while it waits for a place.
-    pub async fn begin_scheduled(&self) -> Result<Ticket, AlreadyRunning> {
-        self.claim(true).await
+    /// `begin` for the schedule, which already holds a place among the process's audits.
+    pub(super) async fn begin_placed(&self, place: Place) -> Result<Ticket, AlreadyRunning> {
+        self.claim(Some(place)).await
     }
 
     /// Which replica audits which org on schedule.
@@ -136,7 +135,7 @@ impl Auditor {
         &self.assignment
     }
 
-    async fn claim(&self, scheduled: bool) -> Result<Ticket, AlreadyRunning> {
+    async fn claim(&self, place: Option<Place>) -> Result<Ticket, AlreadyRunning> {
         let slot = self
             .slot
             .clone()
@@ -159,7 +158,7 @@ impl Auditor {
             started_at,
             lock,
             _slot: slot,
-            scheduled,
+            place,
         })
     }
 
@@ -194,8 +193,7 @@ impl Auditor {
         &self,
         audit_id: &str,
         lock: &mut Option<crate::store::AuditLock>,
-        scheduled: bool,
-    ) -> Result<super::limit::Place, AuditError> {
+    ) -> Result<Place, AuditError> {
         let had_lock = match lock.take() {
             Some(held) => {
                 held.release().await;
@@ -204,14 +202,6 @@ impl Auditor {
             None => false,
         };
         let place = self.limit.enter().await;
-        if scheduled && !self.assignment.owns(self.store.org()) {
-            tracing::info!(
-                audit_id,
-                "the org went to another replica while this audit waited; dropped"
-            );
-            self.running.clear(audit_id);
-            return Err(AuditError::AlreadyRunning);
-        }
         if had_lock {
             match self.store.try_lock_audit().await {
                 Ok(Some(held)) => *lock = Some(held),
@@ -242,12 +232,12 @@ impl Auditor {
             started_at,
             mut lock,
             _slot,
-            scheduled,
+            place,
         } = ticket;
         // Claimed (this org's slot and lock), it waits for a place among the process's audits.
-        let _place = match self.limit.try_enter() {
+        let _place = match place.or_else(|| self.limit.try_enter()) {
             Some(place) => place,
-            None => self.wait_for_place(&audit_id, &mut lock, scheduled).await?,
+            None => self.wait_for_place(&audit_id, &mut lock).await?,
         };
         let clock = Instant::now();
         tracing::info!(audit_id, "audit started");
