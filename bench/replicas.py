@@ -163,7 +163,7 @@ def measure(args, work, admin, name, database):
         stop(sim)
 
 
-def markdown(r, load):
+def markdown(r, load, binary):
     pct = {k: 100.0 * v / max(r["total"], 1) for k, v in r["share"].items()}
     ok = lambda cond: "met" if cond else "**missed**"
     lines = [
@@ -171,7 +171,7 @@ def markdown(r, load):
         "",
         f"### Case 9: {r['orgs']} orgs x {r['clients']} clients on 3 replicas, one PostgreSQL",
         "",
-        f"`bench/replicas.py` (`bench/run.sh`, {time.strftime('%Y-%m-%d')}): one `scopewatch sim --orgs "
+        f"`bench/replicas.py` (`bench/run.sh`, {time.strftime('%Y-%m-%d %H:%M')}, `{binary}`): one `scopewatch sim --orgs "
         f"{r['orgs']}`, three `scopewatch serve` on one local PostgreSQL database of its own, "
         f"`SCOPEWATCH_MAX_CONCURRENT_AUDITS` at its default. Load average at the start: {load}; the "
         "machine (2 cores) is shared with other work, so times are upper bounds.",
@@ -236,7 +236,7 @@ def main():
             result = measure(args, work, admin, name, with_database(admin, name))
     finally:
         psql(admin, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-    section = markdown(result, " ".join(load))
+    section = markdown(result, " ".join(load), os.path.relpath(args.binary))
     print(section)
     if args.write:
         write(args.write, section)
