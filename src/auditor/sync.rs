@@ -110,7 +110,14 @@ impl ReportSync {
             if self.seen.get(&org) == Some(&audit_id) {
                 continue;
             }
-            self.reload(&org).await;
+            // Its own audits and the reports notifications loaded cost no query.
+            let known = self
+                .auditors
+                .get(&org)
+                .is_none_or(|auditor| auditor.knows_audit(&audit_id));
+            if !known {
+                self.reload(&org).await;
+            }
             self.seen.insert(org, audit_id);
         }
     }
