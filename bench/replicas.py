@@ -146,8 +146,8 @@ def measure(args, work, admin, name, database):
             if first_taken is None:
                 started = psql(database, f"""SELECT min(a.started_at_ms) - {killed_at_ms} FROM audits a
                     WHERE a.replica <> '{victim}' AND a.started_at_ms >= {killed_at_ms} AND a.org IN
-                    (SELECT org FROM audits WHERE replica = '{victim}')""")[0][0]
-                first_taken = float(started) / 1000 if started else None
+                    (SELECT org FROM audits WHERE replica = '{victim}')""")
+                first_taken = float(started[0][0]) / 1000 if started and started[0][0] else None
             left = int(psql(database, f"""SELECT count(*) FROM (SELECT DISTINCT org FROM audits
                 WHERE replica = '{victim}') v WHERE NOT EXISTS (SELECT 1 FROM audits a WHERE a.org = v.org
                 AND a.replica <> '{victim}' AND a.started_at_ms >= {killed_at_ms})""")[0][0])
@@ -228,7 +228,7 @@ def main():
     parser.add_argument("--orgs", type=int, default=1000)
     parser.add_argument("--clients", type=int, default=100)
     parser.add_argument("--idle-seconds", type=int, default=60)
-    parser.add_argument("--settle", type=int, default=10, help="seconds after the round before idle is measured")
+    parser.add_argument("--settle", type=int, default=30, help="seconds after the round before idle is measured")
     parser.add_argument("--round-limit", type=int, default=600)
     parser.add_argument("--take-over-limit", type=int, default=180)
     parser.add_argument("--smoke", action="store_true", help="30 orgs x 20 clients, short windows, asserts")
