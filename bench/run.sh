@@ -4,6 +4,9 @@
 # target/, builds, measures every case in one run (bench/harness.py) and rewrites BENCHMARKS.md.
 #   bench/run.sh           release build, full sizes (under 20 minutes on 2 cores)
 #   bench/run.sh --smoke   debug build, a tiny org, a few seconds a case, BENCHMARKS.md untouched
+# Case 9 (three replicas on PostgreSQL, bench/replicas.py) runs last in the full run; it needs a
+# server where the role may create a database (SCOPEWATCH_BENCH_POSTGRES_URL, default the local
+# one). Its smoke version (30 orgs x 20 clients) is a step of .ci/run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 smoke=false
@@ -37,10 +40,14 @@ fi
 sdk_pin=$(grep -i '^purecloudplatformclientv2==' tests/requirements.txt)
 "$venv/bin/pip" install --quiet --disable-pip-version-check "$sdk_pin"
 
+# Case 9 (bench/replicas.py) needs a PostgreSQL whose role may create a database of its own.
+postgres="${SCOPEWATCH_BENCH_POSTGRES_URL:-postgres://root@127.0.0.1:5432/postgres}"
 if $smoke; then
   cargo build --quiet
   exec "$venv/bin/python" bench/harness.py target/debug/scopewatch --python "$venv/bin/python" --smoke
 fi
 cargo build --release --quiet
-exec "$venv/bin/python" bench/harness.py target/release/scopewatch --python "$venv/bin/python" \
+"$venv/bin/python" bench/harness.py target/release/scopewatch --python "$venv/bin/python" \
+  --write BENCHMARKS.md
+exec "$venv/bin/python" bench/replicas.py target/release/scopewatch --postgres "$postgres" \
   --write BENCHMARKS.md

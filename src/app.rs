@@ -15,8 +15,8 @@ use tokio_util::task::TaskTracker;
 
 use crate::audit::policy::AuditPolicy;
 use crate::auditor::{
-    AuditHandle, AuditLimit, Auditor, AuditorParts, ChangeTiming, change_loop, org_client_config,
-    refresh_loop, run_loop,
+    AuditHandle, AuditLimit, Auditor, AuditorParts, ChangeTiming, ReportSync, change_loop,
+    org_client_config, run_loop,
 };
 use crate::cache::{ReportBudget, ReportCache};
 use crate::config::{ConfigError, Settings, WebhookSettings};
@@ -30,7 +30,7 @@ use crate::metrics::{Metrics, OrgMetrics};
 use crate::notify::{Notifier, NotifierParts, Origin};
 use crate::orgs_file::OrgSettings;
 use crate::outbox::{Outbox, OutboxLimits, OutboxQueue};
-use crate::store::Store;
+use crate::store::{Assignment, Store, beat, heartbeat_loop};
 
 /// How long shutdown may take before in-flight work is dropped.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(8);
@@ -39,8 +39,9 @@ pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(8);
 /// late, so orgs that started together spread over the interval.
 const SCHEDULE_JITTER: f64 = 0.1;
 
-/// How often a replica looks for a newer stored report and retries waiting writes.
-pub const REFRESH_PERIOD: Duration = Duration::from_secs(3);
+/// On PostgreSQL, how long a replica waits after its first heartbeat before its first audits,
+/// so that replicas started together see each other and divide the orgs from the start.
+pub const STARTUP_SETTLE: Duration = Duration::from_secs(2);
 
 /// Why the service could not start: bad configuration (exit 2) or the machine (exit 3).
 #[derive(Debug, thiserror::Error)]
@@ -95,6 +96,10 @@ pub struct App {
     /// How the audit trail is polled for changes (`None`: off).
     change_poll: Option<ChangeTiming>,
     schedule: bool,
+    /// Which replica audits which org (PostgreSQL; alone on SQLite).
+    assignment: Arc<Assignment>,
+    /// Keeps every org's served report as new as the database's.
+    sync: ReportSync,
     _demo: DemoOrgs,
 }
 
@@ -130,6 +135,12 @@ impl App {
         .map_err(StartError::Database)?;
         tracing::info!(database = store.url(), orgs = orgs.len(), "database ready");
         let store = Arc::new(store);
+        // Listening before the orgs restore their reports: nothing stored between is missed.
+        let sync = ReportSync::start(store.clone()).await;
+        let assignment = Assignment::new(Arc::from(settings.replica_id.as_str()));
+        if store.is_postgres() {
+            beat(&store, &assignment, &mut false).await;
+        }
         let tasks = TaskTracker::new();
         let cancel = CancellationToken::new();
         let several = orgs.len() > 1;
@@ -145,6 +156,7 @@ impl App {
             limit: AuditLimit::new(settings.max_concurrent_audits),
             replica: Arc::from(settings.replica_id.as_str()),
             reports: ReportBudget::new(settings.report_cache_mb << 20, Some(metrics.clone())),
+            assignment: assignment.clone(),
         };
         tracing::info!(
             replica = settings.replica_id,
@@ -156,6 +168,8 @@ impl App {
             states.insert(org.name.clone(), state);
             runtimes.push(runtime);
         }
+        let mut sync = sync;
+        sync.serve(runtimes.iter().map(|r| r.auditor.clone()));
         let listener =
             TcpListener::bind(settings.listen)
                 .await
@@ -180,6 +194,8 @@ impl App {
                 debounce: settings.change_debounce,
             }),
             schedule: true,
+            assignment,
+            sync,
             _demo: demo,
         })
     }
@@ -256,22 +272,21 @@ impl App {
             server_limits,
             change_poll,
             schedule,
+            assignment,
+            sync,
             _demo,
         } = self;
+        tasks.spawn(sync.run(cancel.clone()));
+        let auditors: Vec<Arc<Auditor>> = orgs.iter().map(|o| o.auditor.clone()).collect();
         // One org keeps its exact interval; several drift apart by up to a tenth of it.
         let jitter = if orgs.len() > 1 { SCHEDULE_JITTER } else { 0.0 };
-        let auditors: Vec<Arc<Auditor>> = orgs
-            .into_iter()
-            .map(|org| {
-                spawn_org(
-                    org,
-                    &tasks,
-                    &cancel,
-                    schedule.then_some(jitter),
-                    change_poll,
-                )
-            })
-            .collect();
+        let start = OrgTasks {
+            tasks: tasks.clone(),
+            cancel: cancel.clone(),
+            schedule: schedule.then_some(jitter),
+            change_poll,
+        };
+        tasks.spawn(start.spawn_all(orgs, store.clone(), assignment));
         let addr = listener.local_addr()?;
         tracing::info!(%addr, "scopewatch serving");
         let stopping = cancel.clone();
@@ -303,39 +318,72 @@ impl App {
     }
 }
 
-/// Starts one org's tasks: its notifier, schedule, change poller and refresh. Each org runs on
-/// its own tasks: one org's outage, 429 storm or wrong secret never delays another's schedule.
-/// `schedule`: the schedule's jitter, or `None` for no schedule.
-fn spawn_org(
-    org: OrgRuntime,
-    tasks: &TaskTracker,
-    cancel: &CancellationToken,
+/// What every org's tasks are started with.
+struct OrgTasks {
+    tasks: TaskTracker,
+    cancel: CancellationToken,
+    /// The schedule's jitter, or `None` for no schedule.
     schedule: Option<f64>,
     change_poll: Option<ChangeTiming>,
-) -> Arc<Auditor> {
-    use tracing::Instrument;
-    // Every line the org's tasks log carries the org (a span; `AuditHandle` does the same for
-    // the audits the API starts).
-    let span = tracing::info_span!("org", org = %org.name);
-    if let Some(notifier) = org.notifier {
-        let _entered = span.enter();
-        notifier.spawn(tasks, cancel.clone());
-    }
-    if let Some(jitter) = schedule {
-        tasks.spawn(
-            run_loop(org.auditor.clone(), org.interval, jitter, cancel.clone())
-                .instrument(span.clone()),
-        );
-        if let Some(timing) = change_poll {
-            let audits = AuditHandle::new(org.auditor.clone(), tasks.clone(), cancel.clone());
-            tasks.spawn(
-                change_loop(org.auditor.clone(), audits, timing, cancel.clone())
-                    .instrument(span.clone()),
+}
+
+impl OrgTasks {
+    /// On PostgreSQL, first waits `STARTUP_SETTLE` (replicas started together see each other
+    /// before anyone audits; the server answers meanwhile) and keeps the heartbeat going; then
+    /// starts every org's tasks.
+    async fn spawn_all(
+        self,
+        orgs: Vec<OrgRuntime>,
+        store: Arc<Store>,
+        assignment: Arc<Assignment>,
+    ) {
+        if store.is_postgres() {
+            if self.schedule.is_some() {
+                tokio::select! {
+                    _ = tokio::time::sleep(STARTUP_SETTLE) => {}
+                    _ = self.cancel.cancelled() => return,
+                }
+                beat(&store, &assignment, &mut false).await;
+            }
+            tracing::info!(
+                replicas = assignment.live().len(),
+                "this replica audits its share of the orgs"
             );
+            self.tasks
+                .spawn(heartbeat_loop(store, assignment, self.cancel.clone()));
+        }
+        for org in orgs {
+            self.spawn(org);
         }
     }
-    tasks.spawn(refresh_loop(org.auditor.clone(), REFRESH_PERIOD, cancel.clone()).instrument(span));
-    org.auditor
+
+    /// Starts one org's tasks: its notifier, schedule and change poller (one task of the
+    /// process keeps every org's report up to date: `ReportSync`). Each org runs on its own
+    /// tasks: one org's outage, 429 storm or wrong secret never delays another's schedule.
+    fn spawn(&self, org: OrgRuntime) {
+        use tracing::Instrument;
+        let (tasks, cancel) = (&self.tasks, &self.cancel);
+        // Every line the org's tasks log carries the org (a span; `AuditHandle` does the same
+        // for the audits the API starts).
+        let span = tracing::info_span!("org", org = %org.name);
+        if let Some(notifier) = org.notifier {
+            let _entered = span.enter();
+            notifier.spawn(tasks, cancel.clone());
+        }
+        if let Some(jitter) = self.schedule {
+            tasks.spawn(
+                run_loop(org.auditor.clone(), org.interval, jitter, cancel.clone())
+                    .instrument(span.clone()),
+            );
+            if let Some(timing) = self.change_poll {
+                let audits = AuditHandle::new(org.auditor.clone(), tasks.clone(), cancel.clone());
+                tasks.spawn(
+                    change_loop(org.auditor.clone(), audits, timing, cancel.clone())
+                        .instrument(span),
+                );
+            }
+        }
+    }
 }
 
 /// A last try for every org's waiting audits at shutdown.
@@ -403,6 +451,7 @@ struct Shared {
     replica: Arc<str>,
     /// `SCOPEWATCH_REPORT_CACHE_MB`: the bytes of reports every org keeps in memory.
     reports: Arc<ReportBudget>,
+    assignment: Arc<Assignment>,
 }
 
 /// One org's parts: its policy, client, history view, cache, outbox, auditor and notifier.
@@ -452,6 +501,7 @@ async fn build_org(
         retention: settings.retention,
         limit: shared.limit.clone(),
         replica: shared.replica.clone(),
+        assignment: shared.assignment.clone(),
     }));
     let notifier = match settings.webhook.clone() {
         Some(webhook) => Some(notifier(

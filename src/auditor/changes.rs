@@ -199,9 +199,11 @@ impl Debounce {
     }
 }
 
-/// Polls every `timing.period` until cancelled. Each poll takes the org's change-poll lock for
-/// its own length only (one poller at a time across replicas, and no connection held between
-/// polls: with many orgs, held locks would each keep a database session open).
+/// Polls every `timing.period` until cancelled, while this replica owns the org (`Assignment`:
+/// with replicas, the others do not even ask for the lock). Each poll takes the org's
+/// change-poll lock for its own length only (one poller at a time across replicas, and no
+/// connection held between polls: with many orgs, held locks would each keep a database
+/// session open).
 pub async fn change_loop(
     auditor: Arc<Auditor>,
     audits: AuditHandle,
@@ -220,6 +222,11 @@ pub async fn change_loop(
         tokio::select! {
             _ = tokio::time::sleep(nap(&watch, &debounce, timing.period)) => {}
             _ = cancel.cancelled() => break,
+        }
+        // The org's owner polls (with replicas); the poll lock stays the safety net.
+        if !auditor.assignment().owns(auditor.store().org()) {
+            polled_last = false;
+            continue;
         }
         let lock = match auditor.store().try_lock_change_poll().await {
             Ok(Some(taken)) => taken,
@@ -247,6 +254,10 @@ pub async fn change_loop(
                 failing = false;
                 tracing::info!(changes = n, "OAuth clients or roles changed");
                 watch.pending = true;
+                // The other replicas hear of it (and reload the org's report).
+                if let Err(e) = auditor.store().notify_report().await {
+                    tracing::debug!(error = %e, "cannot tell the other replicas of the changes");
+                }
             }
             Err(e) => {
                 if !failing {

@@ -1,7 +1,8 @@
 //! `SCOPEWATCH_MAX_CONCURRENT_AUDITS`: how many audits run at once in this process, whatever
-//! the number of orgs. Every org's auditor shares one `AuditLimit`; an audit that has claimed
-//! its org waits here for a place before it calls Genesys or judges, so memory and CPU are
-//! bounded by the limit rather than by the number of orgs.
+//! the number of orgs. Every org's auditor shares one `AuditLimit`; a scheduled audit takes a
+//! place before it claims its org (no database session while it queues), one the API starts
+//! claims first and then waits here, so memory and CPU are bounded by the limit rather than by
+//! the number of orgs.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -11,6 +11,7 @@ mod error;
 mod limit;
 mod restore;
 mod schedule;
+mod sync;
 mod unit;
 
 pub use self::assess::{assess, new_audit_id};
@@ -18,5 +19,6 @@ pub use self::changes::{ChangeTiming, ChangeWatch, Found, change_loop};
 pub use self::client_config::{client_config, org_client_config};
 pub use self::error::AuditError;
 pub use self::limit::AuditLimit;
-pub use self::schedule::{AuditHandle, refresh_loop, run_loop};
+pub use self::schedule::{AuditHandle, run_loop};
+pub use self::sync::{FLUSH_PERIOD, ReportSync, SAFETY_NET_PERIOD};
 pub use self::unit::{AlreadyRunning, Auditor, AuditorParts, Ticket};

@@ -55,6 +55,19 @@ impl Auditor {
         swapped
     }
 
+    /// Whether `audit_id` is the report served here or the audit that ended here last: then
+    /// the safety net has nothing to load for it.
+    pub fn knows_audit(&self, audit_id: &str) -> bool {
+        self.cache
+            .brief()
+            .is_some_and(|current| current.audit_id == audit_id)
+            || self
+                .finished
+                .borrow()
+                .as_ref()
+                .is_some_and(|ended| ended.audit_id == audit_id)
+    }
+
     /// The report of `newest`, or, when that one is unreadable, of the newest older success
     /// that parses and is newer than the one served (a corrupted row must not keep a fresh
     /// replica unready for ever).

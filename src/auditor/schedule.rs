@@ -65,7 +65,9 @@ async fn run_or_abandon(auditor: &Auditor, ticket: Ticket, cancel: &Cancellation
 /// One audit at start (unless a recent one is stored), then one every `interval` give or take
 /// `jitter` (a fraction of it, drawn anew each time), until cancelled. Many orgs that start
 /// together queue for the process's audit places; the jitter then keeps their later audits
-/// from lining up again, so their starts spread over the interval.
+/// from lining up again, so their starts spread over the interval. With replicas, a tick
+/// audits only an org this replica owns (`Assignment`), and an org it gains from a replica
+/// that died or left is audited at once: its last audit may have died with it.
 pub async fn run_loop(
     auditor: Arc<Auditor>,
     interval: Duration,
@@ -75,20 +77,51 @@ pub async fn run_loop(
     // A tick may come up to `jitter` early: an audit stored since the last tick's is not
     // "recent" unless it ended well inside the shortest gap between ticks.
     let recent = interval.mul_f64((1.0 - jitter.clamp(0.0, 1.0)) * 0.95);
+    let org = auditor.store().org().to_string();
+    let assignment = auditor.assignment().clone();
+    let mut live = assignment.subscribe();
+    let mut owned = assignment.owns(&org);
+    let mut next_tick = tokio::time::Instant::now();
+    let mut listening = true;
     loop {
-        if auditor.recently_audited(recent).await {
-            tracing::info!("a recent audit is stored; skipping this tick");
-        } else {
-            match auditor.begin().await {
-                Ok(ticket) => run_or_abandon(&auditor, ticket, &cancel).await,
-                Err(AlreadyRunning) => {
-                    tracing::info!("an audit is already running; skipping this tick")
-                }
+        let ticked = tokio::select! {
+            _ = tokio::time::sleep_until(next_tick) => {
+                next_tick = tokio::time::Instant::now() + jittered(interval, jitter);
+                true
             }
-        }
-        tokio::select! {
-            _ = tokio::time::sleep(jittered(interval, jitter)) => {}
+            changed = live.changed(), if listening => {
+                listening = changed.is_ok();
+                false
+            }
             _ = cancel.cancelled() => return,
+        };
+        live.borrow_and_update();
+        let was = std::mem::replace(&mut owned, assignment.owns(&org));
+        let gained = owned && !was;
+        if !owned || !(ticked || gained) {
+            continue; // Another replica audits this org, or nothing changed for it.
+        }
+        // A place first, then the org (its slot and database lock): a thousand orgs queue
+        // here without a database session each, and one that went to another replica
+        // meanwhile is left to it.
+        let place = tokio::select! {
+            place = auditor.limit().enter() => place,
+            _ = cancel.cancelled() => return,
+        };
+        if !assignment.owns(&org) {
+            continue;
+        }
+        if gained {
+            tracing::info!("this replica takes the org over from one that left");
+        } else if auditor.recently_audited(recent).await {
+            tracing::info!("a recent audit is stored; skipping this tick");
+            continue;
+        }
+        match auditor.begin_placed(place).await {
+            Ok(ticket) => run_or_abandon(&auditor, ticket, &cancel).await,
+            Err(AlreadyRunning) => {
+                tracing::info!("an audit is already running; skipping this tick")
+            }
         }
     }
 }
@@ -103,20 +136,6 @@ fn jittered(interval: Duration, jitter: f64) -> Duration {
     let unit = (genesys_api::rng::random_u64() >> 11) as f64 / (1u64 << 53) as f64;
     Duration::try_from_secs_f64(interval.as_secs_f64() * (1.0 + jitter * (2.0 * unit - 1.0)))
         .unwrap_or(interval)
-}
-
-/// Every `period`: serve a newer stored report, and write audits that waited for the database.
-pub async fn refresh_loop(auditor: Arc<Auditor>, period: Duration, cancel: CancellationToken) {
-    loop {
-        tokio::select! {
-            _ = tokio::time::sleep(period) => {}
-            _ = cancel.cancelled() => return,
-        }
-        auditor.refresh().await;
-        if !auditor.outbox.is_empty() {
-            auditor.outbox.flush().await;
-        }
-    }
 }
 
 #[cfg(test)]

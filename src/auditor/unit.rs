@@ -9,14 +9,14 @@ use tokio::sync::OwnedMutexGuard;
 
 use super::assess::{assess, new_audit_id, off_thread};
 use super::error::{AuditError, guarded};
-use super::limit::AuditLimit;
+use super::limit::{AuditLimit, Place};
 use crate::audit::policy::AuditPolicy;
 use crate::cache::{CachedReport, LoadError, ReportCache};
 use crate::genesys::GenesysClient;
 use crate::history::RunningAudit;
 use crate::metrics::OrgMetrics;
 use crate::outbox::Outbox;
-use crate::store::{AuditLock, AuditRecord, Outcome, Store, StoredReport};
+use crate::store::{Assignment, AuditLock, AuditRecord, Outcome, Store, StoredReport};
 
 /// The longest failure message kept with an audit, in characters.
 const MAX_ERROR_TEXT: usize = 1_000;
@@ -31,6 +31,9 @@ pub struct Ticket {
     pub started_at: DateTime<Utc>,
     lock: Option<AuditLock>,
     _slot: OwnedMutexGuard<()>,
+    /// The place among the process's audits the schedule took before claiming the org (it
+    /// queues without a database session; `None`: the audit takes one when it runs).
+    place: Option<Place>,
 }
 
 /// What the auditor is built from.
@@ -48,6 +51,8 @@ pub struct AuditorParts {
     pub limit: Arc<AuditLimit>,
     /// This replica's id (`SCOPEWATCH_REPLICA_ID`), recorded with every audit it runs.
     pub replica: Arc<str>,
+    /// Which replica audits which org on schedule.
+    pub assignment: Arc<Assignment>,
 }
 
 pub struct Auditor {
@@ -61,6 +66,7 @@ pub struct Auditor {
     pub(super) retention: Duration,
     pub(super) limit: Arc<AuditLimit>,
     pub(super) replica: Arc<str>,
+    pub(super) assignment: Arc<Assignment>,
     pub(super) slot: Arc<tokio::sync::Mutex<()>>,
     /// When the newest audit known here (run here or stored by anyone) ended, and whether it
     /// succeeded: the source of `scopewatch_last_audit_success`.
@@ -86,6 +92,7 @@ impl Auditor {
             retention: parts.retention,
             limit: parts.limit,
             replica: parts.replica,
+            assignment: parts.assignment,
             slot: Arc::new(tokio::sync::Mutex::new(())),
             last_outcome: Mutex::new(None),
             finished: tokio::sync::watch::Sender::new(None),
@@ -115,6 +122,20 @@ impl Auditor {
     /// Claims the audit slot here and the audit lock in the database, and records the audit
     /// as running. When the database cannot be asked, the audit runs on the local slot alone.
     pub async fn begin(&self) -> Result<Ticket, AlreadyRunning> {
+        self.claim(None).await
+    }
+
+    /// `begin` for the schedule, which already holds a place among the process's audits.
+    pub(super) async fn begin_placed(&self, place: Place) -> Result<Ticket, AlreadyRunning> {
+        self.claim(Some(place)).await
+    }
+
+    /// Which replica audits which org on schedule.
+    pub fn assignment(&self) -> &Arc<Assignment> {
+        &self.assignment
+    }
+
+    async fn claim(&self, place: Option<Place>) -> Result<Ticket, AlreadyRunning> {
         let slot = self
             .slot
             .clone()
@@ -137,6 +158,7 @@ impl Auditor {
             started_at,
             lock,
             _slot: slot,
+            place,
         })
     }
 
@@ -171,7 +193,7 @@ impl Auditor {
         &self,
         audit_id: &str,
         lock: &mut Option<crate::store::AuditLock>,
-    ) -> Result<super::limit::Place, AuditError> {
+    ) -> Result<Place, AuditError> {
         let had_lock = match lock.take() {
             Some(held) => {
                 held.release().await;
@@ -210,9 +232,10 @@ impl Auditor {
             started_at,
             mut lock,
             _slot,
+            place,
         } = ticket;
         // Claimed (this org's slot and lock), it waits for a place among the process's audits.
-        let _place = match self.limit.try_enter() {
+        let _place = match place.or_else(|| self.limit.try_enter()) {
             Some(place) => place,
             None => self.wait_for_place(&audit_id, &mut lock).await?,
         };

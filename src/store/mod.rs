@@ -254,7 +254,13 @@ macro_rules! stored_audit {
 }
 
 // After the macros, which it uses.
+mod notify;
+mod replicas;
 mod stored;
+pub use notify::{Heard, REPORTS_CHANNEL, ReportListener};
+pub use replicas::{
+    Assignment, HEARTBEAT_PERIOD, REPLICA_TTL, beat, heartbeat_loop, owner as replica_owner,
+};
 pub use stored::StoredReport;
 
 /// A stored report is never inflated or parsed past this (a damaged or hostile row must not take
@@ -460,6 +466,10 @@ impl Store {
                 .await
                 .map_err(query_error("save"))?;
         });
+        // Stored: tell the other replicas (a lost notification is found by their safety net).
+        if let Err(e) = self.notify_report().await {
+            tracing::warn!(error = %e, "cannot tell the other replicas of the stored audit");
+        }
         Ok(())
     }
 

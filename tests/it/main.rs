@@ -15,6 +15,7 @@ mod modules;
 mod notify;
 mod org_messages;
 mod orgs;
+mod replicas;
 mod report_cache;
 mod serve;
 mod sim;

@@ -13,7 +13,7 @@ use scopewatch::config::Settings;
 use crate::helpers::temp_database;
 
 /// `scopewatch sim --orgs` as a process; killed when dropped.
-struct SimProcess(std::process::Child);
+pub(crate) struct SimProcess(std::process::Child);
 
 impl Drop for SimProcess {
     fn drop(&mut self) {
@@ -23,7 +23,7 @@ impl Drop for SimProcess {
 }
 
 /// Starts the simulator with `orgs` orgs of 4 clients; returns it and the orgs file it wrote.
-fn spawn_many(orgs: usize, dir: &std::path::Path) -> (SimProcess, std::path::PathBuf) {
+pub(crate) fn spawn_many(orgs: usize, dir: &std::path::Path) -> (SimProcess, std::path::PathBuf) {
     let file = dir.join("orgs.toml");
     let mut child = Command::new(env!("CARGO_BIN_EXE_scopewatch"))
         .args([
