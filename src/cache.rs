@@ -260,6 +260,13 @@ impl CachedReport {
             .filter(|c| !unreadable.contains(c.client_id.as_str()))
             .flat_map(|c| &c.findings)
             .chain(&before.report.organization_findings)
+            .chain(
+                before
+                    .report
+                    .third_party_apps
+                    .iter()
+                    .flat_map(|a| &a.findings),
+            )
             .filter(|f| !self.first_seen.contains_key(&f.fingerprint))
             .count();
         Changes { new, resolved }
@@ -421,11 +428,20 @@ impl ReportCache {
         .await
         .map_err(|e| LoadError::Unreadable(audit_id.clone(), e.to_string()))?
         .map_err(|e| LoadError::Unreadable(audit_id, e.to_string()))?;
-        // A newer report installed meanwhile wins; this one is served to this reader only.
-        let current = self.brief();
-        if current.is_some_and(|b| b.audit_id == built.report.audit_id) {
-            self.keep(built.clone());
-        }
+        // A newer report installed meanwhile wins; this one is served to this reader only. The
+        // check is made under the budget's lock, which `set` installs under too.
+        let bytes = built.kept_bytes();
+        let kept = built.clone();
+        self.budget.keep(&self.member, bytes, || {
+            let current = self.brief.load();
+            let same = current
+                .as_ref()
+                .is_some_and(|b| b.audit_id == kept.report.audit_id);
+            if same {
+                self.resident.0.store(Some(kept));
+            }
+            same
+        });
         Ok(Some(built))
     }
 
@@ -447,17 +463,25 @@ impl ReportCache {
         self.resident.0.load().is_some()
     }
 
-    /// Serves `cached` from now on.
+    /// Serves `cached` from now on. It stays in memory whatever the budget until `saved` says
+    /// the database has it: until then it is the only copy.
     pub fn set(&self, cached: Arc<CachedReport>) {
-        self.brief.store(Some(Arc::new(Brief::of(&cached))));
-        self.keep(cached);
+        let brief = Arc::new(Brief::of(&cached));
+        let bytes = cached.kept_bytes();
+        self.budget.pin(&self.member, true);
+        self.budget.keep(&self.member, bytes, || {
+            self.brief.store(Some(brief));
+            self.resident.0.store(Some(cached));
+            true
+        });
     }
 
-    fn keep(&self, cached: Arc<CachedReport>) {
-        let bytes = cached.kept_bytes();
-        self.budget.keep(&self.member, bytes, || {
-            self.resident.0.store(Some(cached));
-        });
+    /// The database has the report of `audit_id`: if it is the one served, the budget may
+    /// evict it from now on (it can be read back).
+    pub fn saved(&self, audit_id: &str) {
+        if self.brief().is_some_and(|b| b.audit_id == audit_id) {
+            self.budget.pin(&self.member, false);
+        }
     }
 }
 

@@ -387,7 +387,8 @@ pub fn for_apps(apps: &[ThirdPartyAppReport]) -> Option<Action> {
                 risk_removed: 0,
                 rule_ids: Vec::new(),
             });
-            if a.client_ids.last() != Some(&app.client_id) {
+            // One client may be authorized more than once (by different resource owners).
+            if !a.client_ids.contains(&app.client_id) {
                 a.client_ids.push(app.client_id.clone());
             }
             a.severity = a.severity.max(f.severity);

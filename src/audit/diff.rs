@@ -81,7 +81,15 @@ fn entries(report: &Report) -> BTreeMap<&str, DiffEntry> {
             entry(org_id, org_name, f, Some("organization")),
         )
     });
-    clients.chain(org).collect()
+    let apps = report.third_party_apps.iter().flat_map(|a| {
+        a.findings.iter().map(move |f| {
+            (
+                f.fingerprint.as_str(),
+                entry(&a.client_id, &a.client_name, f, Some("third_party_app")),
+            )
+        })
+    });
+    clients.chain(org).chain(apps).collect()
 }
 
 /// The ids of the clients `report` could not read (and so did not judge).

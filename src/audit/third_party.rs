@@ -116,6 +116,50 @@ mod tests {
     }
 
     #[test]
+    fn an_apps_finding_is_new_then_resolved_in_the_diff_and_the_change_counts() {
+        let broad = judged(vec![app("broad", "D broad", &["users"])], &policy());
+        let revoked = judged(vec![], &policy());
+        let apps = |entries: &[crate::audit::diff::DiffEntry]| {
+            entries
+                .iter()
+                .filter(|e| e.scope == Some("third_party_app"))
+                .map(|e| (e.rule_id.clone(), e.client_id.clone()))
+                .collect::<Vec<_>>()
+        };
+        let expected = [("third-party-app-access".to_string(), "broad".to_string())];
+        assert_eq!(
+            apps(&crate::audit::diff::diff(&broad, &revoked).new),
+            expected
+        );
+        assert_eq!(
+            apps(&crate::audit::diff::diff(&revoked, &broad).resolved),
+            expected
+        );
+        let before = crate::cache::CachedReport::build(broad);
+        let after = crate::cache::CachedReport::build(revoked);
+        assert_eq!(after.changes_since(Some(&before)).resolved, 1);
+        assert_eq!(before.changes_since(Some(&after)).new, 1);
+    }
+
+    #[test]
+    fn an_app_authorized_twice_is_one_client_of_the_revoke_action() {
+        let mut again = app("broad", "D broad", &["users"]);
+        again.resource_owner = Some(crate::audit::snapshot::Named {
+            id: "another-owner".into(),
+            name: None,
+        });
+        let report = judged(vec![app("broad", "D broad", &["users"]), again], &policy());
+        assert_eq!(report.third_party_apps.len(), 2);
+        let revoke = report
+            .actions
+            .iter()
+            .find(|a| a.id == "revoke-third-party-apps")
+            .expect("the revoke action");
+        assert_eq!(revoke.client_ids, vec!["broad".to_string()]);
+        assert_eq!(revoke.clients, 1);
+    }
+
+    #[test]
     fn apps_are_listed_most_at_risk_first_and_their_findings_counted_not_given_to_clients() {
         let report = judged(
             vec![

@@ -12,13 +12,18 @@ impl Auditor {
     /// Serves the newest stored report if it is newer than the one served, and takes the
     /// outcome of the newest stored audit. True when the report was swapped.
     pub async fn refresh(&self) -> bool {
+        self.refreshed().await.unwrap_or(false)
+    }
+
+    /// `refresh`, with `None` when the database could not be asked (the check is still owed).
+    pub async fn refreshed(&self) -> Option<bool> {
         let newest = match self.store.latest(false).await {
             Ok(Some(newest)) => newest,
-            Ok(None) => return false,
+            Ok(None) => return Some(false),
             Err(e) => {
                 tracing::warn!(error = %e, "cannot check the database for a newer report");
                 self.metrics.store_error("latest");
-                return false;
+                return None;
             }
         };
         let success = if newest.outcome == Outcome::Success {
@@ -29,7 +34,7 @@ impl Auditor {
                 Err(e) => {
                     tracing::warn!(error = %e, "cannot check the database for a newer report");
                     self.metrics.store_error("latest");
-                    None
+                    return None;
                 }
             }
         };
@@ -47,12 +52,14 @@ impl Auditor {
                 stored.finished_at.unwrap_or(stored.started_at),
                 true,
             );
+            // Read from the database: it can be read back again if evicted.
+            self.cache.saved(&stored.audit_id);
             swapped = true;
         }
         if let Some(ended) = newest.finished_at {
             self.publish(None, ended, newest.outcome == Outcome::Success);
         }
-        swapped
+        Some(swapped)
     }
 
     /// Whether `audit_id` is the report served here or the audit that ended here last: then

@@ -78,7 +78,10 @@ impl ReportSync {
                     _ = flush.tick() => self.flush().await,
                     _ = safety.tick() => self.safety_net().await,
                     Some(heard) = inbox.recv() => match heard {
-                        Heard::Org(org) => self.reload(&org).await,
+                        // A failed reload is caught by the safety net's next pass.
+                        Heard::Org(org) => {
+                            self.reload(&org).await;
+                        }
                         Heard::Lost => {
                             tracing::warn!("the connection listening for new reports was lost; checking every org");
                             self.safety_net().await;
@@ -90,10 +93,12 @@ impl ReportSync {
         tokio::join!(listening, serving);
     }
 
-    /// Serves the org's newest stored report (an org of another deployment is ignored).
-    async fn reload(&self, org: &str) {
-        if let Some(auditor) = self.auditors.get(org) {
-            auditor.refresh().await;
+    /// Serves the org's newest stored report (an org of another deployment is ignored). False
+    /// when the database could not be asked.
+    async fn reload(&self, org: &str) -> bool {
+        match self.auditors.get(org) {
+            Some(auditor) => auditor.refreshed().await.is_some(),
+            None => true,
         }
     }
 
@@ -115,10 +120,10 @@ impl ReportSync {
                 .auditors
                 .get(&org)
                 .is_none_or(|auditor| auditor.knows_audit(&audit_id));
-            if !known {
-                self.reload(&org).await;
+            // A reload the database failed is owed: the next pass asks again.
+            if known || self.reload(&org).await {
+                self.seen.insert(org, audit_id);
             }
-            self.seen.insert(org, audit_id);
         }
     }
 

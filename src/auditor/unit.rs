@@ -284,7 +284,10 @@ impl Auditor {
                 record.new_findings = Some(cached.changes.new as i64);
                 record.resolved_findings = Some(cached.changes.resolved as i64);
                 let body = self.storable_body(&audit_id, &cached);
-                self.outbox.write(record.clone(), body).await;
+                let has_body = body.is_some();
+                if self.outbox.write(record.clone(), body).await && has_body {
+                    self.cache.saved(&audit_id);
+                }
                 Ok(cached)
             }
             Err(e) => {

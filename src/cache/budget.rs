@@ -4,7 +4,7 @@
 //! read from the database when asked for). The report just kept always stays, whatever its
 //! size: a single org's service never reads its own report back on every request.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use crate::metrics::Metrics;
@@ -19,12 +19,16 @@ pub struct Member {
     index: usize,
     /// The budget's clock when the org's report was last served or kept.
     used: Arc<AtomicU64>,
+    /// Set while the org's kept report is not in the database (its write waits, or it was
+    /// refused): it is the only copy, so it is never evicted.
+    pinned: Arc<AtomicBool>,
 }
 
 struct Held {
     resident: Arc<dyn Evict>,
     bytes: u64,
     used: Arc<AtomicU64>,
+    pinned: Arc<AtomicBool>,
 }
 
 /// The budget the orgs' kept reports share.
@@ -74,15 +78,18 @@ impl ReportBudget {
     /// Adds an org whose kept report `resident` drops when it is evicted.
     pub fn join(&self, resident: Arc<dyn Evict>) -> Member {
         let used = Arc::new(AtomicU64::new(0));
+        let pinned = Arc::new(AtomicBool::new(false));
         let mut held = self.held.lock().unwrap_or_else(|e| e.into_inner());
         held.push(Held {
             resident,
             bytes: 0,
             used: used.clone(),
+            pinned: pinned.clone(),
         });
         Member {
             index: held.len() - 1,
             used,
+            pinned,
         }
     }
 
@@ -108,13 +115,21 @@ impl ReportBudget {
         }
     }
 
+    /// Whether the member's kept report may be evicted (`false` while it is the only copy).
+    pub fn pin(&self, member: &Member, pinned: bool) {
+        member.pinned.store(pinned, Ordering::Relaxed);
+    }
+
     /// Keeps the member's new report of `bytes` (`install` puts it in place, under the budget's
-    /// lock so an eviction never races it), then drops the least recently served other
-    /// reports until the total fits.
-    pub fn keep(&self, member: &Member, bytes: u64, install: impl FnOnce()) {
+    /// lock so an eviction or another install never races it, and says whether it did), then
+    /// drops the least recently served other reports until the total fits. Pinned reports
+    /// (not yet in the database) are never dropped.
+    pub fn keep(&self, member: &Member, bytes: u64, install: impl FnOnce() -> bool) {
         self.tick(member);
         let mut held = self.held.lock().unwrap_or_else(|e| e.into_inner());
-        install();
+        if !install() {
+            return;
+        }
         if let Some(h) = held.get_mut(member.index) {
             h.bytes = bytes;
         }
@@ -123,7 +138,9 @@ impl ReportBudget {
             let Some(victim) = held
                 .iter_mut()
                 .enumerate()
-                .filter(|(i, h)| *i != member.index && h.bytes > 0)
+                .filter(|(i, h)| {
+                    *i != member.index && h.bytes > 0 && !h.pinned.load(Ordering::Relaxed)
+                })
                 .min_by_key(|(_, h)| h.used.load(Ordering::Relaxed))
                 .map(|(_, h)| h)
             else {
@@ -179,10 +196,10 @@ mod tests {
         let (a_gone, a) = member(&budget);
         let (b_gone, b) = member(&budget);
         let (c_gone, c) = member(&budget);
-        budget.keep(&a, 40, || {});
-        budget.keep(&b, 40, || {});
+        budget.keep(&a, 40, || true);
+        budget.keep(&b, 40, || true);
         budget.hit(&a); // a served after b: b is now the least recently served
-        budget.keep(&c, 40, || {});
+        budget.keep(&c, 40, || true);
         assert!(
             b_gone.0.load(Ordering::Relaxed),
             "b was served least recently"
@@ -195,12 +212,41 @@ mod tests {
     }
 
     #[test]
+    fn a_pinned_report_is_never_evicted_and_the_next_unpinned_one_goes_instead() {
+        let budget = ReportBudget::new(100, None);
+        let (a_gone, a) = member(&budget);
+        let (b_gone, b) = member(&budget);
+        let (c_gone, c) = member(&budget);
+        budget.keep(&a, 40, || true);
+        budget.pin(&a, true); // a's report is not in the database yet
+        budget.keep(&b, 40, || true);
+        budget.keep(&c, 40, || true);
+        assert!(!a_gone.0.load(Ordering::Relaxed), "a is the only copy");
+        assert!(b_gone.0.load(Ordering::Relaxed), "b, unpinned, goes instead");
+        assert!(!c_gone.0.load(Ordering::Relaxed));
+        budget.pin(&a, false);
+        budget.keep(&b, 40, || true);
+        assert!(a_gone.0.load(Ordering::Relaxed), "a, saved, may go now");
+    }
+
+    #[test]
+    fn an_install_that_declines_changes_nothing() {
+        let budget = ReportBudget::new(100, None);
+        let (a_gone, a) = member(&budget);
+        let (_, b) = member(&budget);
+        budget.keep(&a, 60, || true);
+        budget.keep(&b, 60, || false);
+        assert!(!a_gone.0.load(Ordering::Relaxed));
+        assert_eq!(budget.stats().bytes, 60);
+    }
+
+    #[test]
     fn a_report_larger_than_the_budget_stays_alone() {
         let budget = ReportBudget::new(100, None);
         let (a_gone, a) = member(&budget);
         let (b_gone, b) = member(&budget);
-        budget.keep(&a, 30, || {});
-        budget.keep(&b, 500, || {});
+        budget.keep(&a, 30, || true);
+        budget.keep(&b, 500, || true);
         assert!(a_gone.0.load(Ordering::Relaxed));
         assert!(
             !b_gone.0.load(Ordering::Relaxed),
@@ -208,7 +254,7 @@ mod tests {
         );
         assert_eq!(budget.stats().bytes, 500);
         // Its replacement counts instead of it, not beside it.
-        budget.keep(&b, 60, || {});
+        budget.keep(&b, 60, || true);
         assert_eq!(budget.stats().bytes, 60);
     }
 }

@@ -95,9 +95,10 @@ fn entries(body: &mut String, id: &str, title: &str, list: &[DiffEntry]) {
     );
     for e in list {
         let evidence: Vec<String> = e.evidence.iter().take(3).map(|l| escape(l)).collect();
-        // An org-level finding names the org, which has no client page: it links the report's
-        // organization section.
+        // An org-level finding names the org, and a third-party app is not one of the org's
+        // clients: neither has a client page, so each links its section of the report.
         let link = match e.scope {
+            Some("third_party_app") => "../../report#third-party-apps".to_string(),
             Some(_) => "../../report#organization-findings".to_string(),
             None => format!("../../clients/{}", encode_segment(&e.client_id)),
         };

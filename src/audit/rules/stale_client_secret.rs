@@ -111,7 +111,12 @@ fn check(ctx: &Context, client: &Client) -> Option<Hit> {
             "no secret regeneration (Rotate or Reset) in the audit trail window, which does not reach back to the creation",
         ),
     };
-    Some(Hit::new(detail, vec![created_line, seen.to_string()]))
+    // The creation date is what the finding is about; whether the trail could be read that day
+    // changes the evidence, not the finding.
+    Some(
+        Hit::new(detail, vec![created_line.clone(), seen.to_string()])
+            .identified_by(vec![created_line]),
+    )
 }
 
 #[cfg(test)]
@@ -216,6 +221,14 @@ mod tests {
         assert_eq!(hit.evidence[0], "dateCreated 2024-01-01T00:00:00Z");
         assert!(hit.evidence[1].contains("audit trail unreadable"));
         assert!(hit.detail.contains("could not be read"), "{}", hit.detail);
+        // One audit whose trail could not be read is the same finding, not a new one.
+        let known = run(&RULE, &client("CLIENT-CREDENTIALS")).unwrap();
+        assert_ne!(known.evidence, hit.evidence);
+        assert_eq!(known.identity, hit.identity);
+        assert_eq!(
+            hit.identity,
+            Some(vec!["dateCreated 2024-01-01T00:00:00Z".to_string()])
+        );
     }
 
     #[test]

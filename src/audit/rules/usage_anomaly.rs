@@ -64,13 +64,28 @@ fn check(ctx: &Context, client: &Client) -> Option<Hit> {
         evidence: bounded(found.iter().map(|a| a.describe(t)).collect()),
         // Days and counts move every day; the anomalies are the same while their kinds and
         // endpoints are, so the finding keeps its first_seen.
-        identity: Some(
-            found
-                .iter()
-                .map(|a| format!("{:?} {}", a.kind, a.endpoint))
-                .collect(),
-        ),
+        identity: Some(identity(&found)),
     })
+}
+
+/// What the finding is: its anomalies' kinds and endpoints, sorted and once each (the order
+/// rows arrived in and the daily counts do not change it). Probing names no endpoint: the one
+/// with the most refusals moves from day to day.
+fn identity(found: &[Anomaly]) -> Vec<String> {
+    let keys: std::collections::BTreeSet<String> = found
+        .iter()
+        .map(|a| match a.kind {
+            Kind::Probing => format!("{:?}", a.kind),
+            Kind::OtherOrg => format!(
+                "{:?} {} {}",
+                a.kind,
+                a.organization.as_deref().unwrap_or_default(),
+                a.endpoint
+            ),
+            _ => format!("{:?} {}", a.kind, a.endpoint),
+        })
+        .collect();
+    keys.into_iter().collect()
 }
 
 /// One anomaly per calling org and endpoint, with its days and requests: always HIGH.
@@ -160,6 +175,36 @@ mod tests {
             vec![
                 "[MEDIUM] new endpoint GET api/v2/routing/queues: 12 requests on 2026-10-30, never called in the 90 baseline days"
             ]
+        );
+    }
+
+    #[test]
+    fn the_finding_is_the_same_whatever_the_counts_and_the_order_rows_arrived_in() {
+        let a = judged(
+            &[
+                ("GET", "api/v2/routing/queues", "2026-10-30", 12, 0),
+                ("GET", "api/v2/groups", "2026-10-31", 5, 0),
+            ],
+            None,
+        )
+        .unwrap();
+        // Another day: other counts, the rows in the other order (other intern ids).
+        let b = judged(
+            &[
+                ("GET", "api/v2/groups", "2026-10-29", 40, 0),
+                ("GET", "api/v2/routing/queues", "2026-10-31", 3, 0),
+            ],
+            None,
+        )
+        .unwrap();
+        assert_ne!(a.evidence, b.evidence);
+        assert_eq!(a.identity, b.identity);
+        assert_eq!(
+            a.identity,
+            Some(vec![
+                "NewEndpoint GET api/v2/groups".to_string(),
+                "NewEndpoint GET api/v2/routing/queues".to_string(),
+            ])
         );
     }
 
