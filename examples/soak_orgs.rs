@@ -310,6 +310,9 @@ async fn soak() -> ExitCode {
             "SCOPEWATCH_DATABASE_URL",
             format!("sqlite://{}", dir.join("soak.db").display()),
         ),
+        // Genesys's own ceiling, not scopewatch's cautious default (120): an audit is about
+        // 57 calls since the usage-anomaly jobs, and the soak audits every second.
+        ("SCOPEWATCH_MAX_REQUESTS_PER_MINUTE", "300".to_string()),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_string(), v))
