@@ -283,11 +283,7 @@ impl Auditor {
                 record.findings = Some(s.findings_by_rule.values().sum::<u64>() as i64);
                 record.new_findings = Some(cached.changes.new as i64);
                 record.resolved_findings = Some(cached.changes.resolved as i64);
-                let body = self.storable_body(&audit_id, &cached);
-                let has_body = body.is_some();
-                if self.outbox.write(record.clone(), body).await && has_body {
-                    self.cache.saved(&audit_id);
-                }
+                self.store_success(&audit_id, record.clone(), &cached).await;
                 Ok(cached)
             }
             Err(e) => {
@@ -310,6 +306,16 @@ impl Auditor {
         self.prune().await;
         self.finished.send_replace(Some(record));
         outcome
+    }
+
+    /// Stores a successful audit with its report; once the database has the report, the
+    /// report budget may evict it from memory (it can be read back).
+    async fn store_success(&self, audit_id: &str, record: AuditRecord, cached: &CachedReport) {
+        let body = self.storable_body(audit_id, cached);
+        let has_body = body.is_some();
+        if self.outbox.write(record, body).await && has_body {
+            self.cache.saved(audit_id);
+        }
     }
 
     /// The compressed report to store with the audit, or `None` (logged and counted as

@@ -222,7 +222,10 @@ mod tests {
         budget.keep(&b, 40, || true);
         budget.keep(&c, 40, || true);
         assert!(!a_gone.0.load(Ordering::Relaxed), "a is the only copy");
-        assert!(b_gone.0.load(Ordering::Relaxed), "b, unpinned, goes instead");
+        assert!(
+            b_gone.0.load(Ordering::Relaxed),
+            "b, unpinned, goes instead"
+        );
         assert!(!c_gone.0.load(Ordering::Relaxed));
         budget.pin(&a, false);
         budget.keep(&b, 40, || true);
