@@ -81,14 +81,22 @@ async fn the_diff_compares_with_the_previous_audit_or_another() {
     )
     .await;
     assert_eq!(diff["against"], first.as_str());
-    // The clients' findings and the org's (its IP allowlist is empty).
+    // The clients' findings, the org's (its IP allowlist is empty) and the third-party apps'.
+    let apps: usize = second
+        .report
+        .third_party_apps
+        .iter()
+        .map(|a| a.findings.len())
+        .sum();
+    assert!(apps > 0, "the generated org has broad third-party apps");
     let total: usize = second
         .report
         .clients
         .iter()
         .map(|c| c.findings.len())
         .sum::<usize>()
-        + second.report.organization_findings.len();
+        + second.report.organization_findings.len()
+        + apps;
     assert!(!second.report.organization_findings.is_empty());
     assert_eq!(diff["counts"]["unchanged"], total);
     let org_entries: Vec<&Value> = diff["unchanged"]
