@@ -244,9 +244,9 @@ def main():
             check(got == count, f'scopewatch_clients{{risk_level="{level}"}} {got} == summary.by_risk_level.{level} {count}')
 
         # The demo's clients with HIGH usage anomalies (usage-anomaly) are in scopewatch_findings.
-        anomalies = sum(1 for c in json.loads(body)["clients"] for f in c["findings"]
+        anomalies = sum(1 for c in json.loads(body)["clients"] for f in c.get("findings", [])
                         if f["rule_id"] == "usage-anomaly" and f["severity"] == "HIGH"
-                        and not f["suppressed"])
+                        and not f.get("suppressed", False))
         shown = prom.scalar(f'scopewatch_findings{{job="{JOB}",rule="usage-anomaly",severity="HIGH"}}')
         check(anomalies > 0 and shown == anomalies,
               f'scopewatch_findings{{rule="usage-anomaly",severity="HIGH"}} {shown} == the report\'s {anomalies} (> 0)')
