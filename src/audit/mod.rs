@@ -226,20 +226,7 @@ fn judge_apps(
     let own: std::collections::HashSet<&str> =
         snapshot.clients.iter().map(|c| c.id.as_str()).collect();
     let finding = |client_id: &str, meta: &'static RuleMeta, hit: Hit| {
-        let fingerprint = fingerprint(client_id, meta.id, &hit.evidence);
-        Finding {
-            rule_id: meta.id.into(),
-            severity: policy
-                .severity(meta.id)
-                .or(hit.severity)
-                .unwrap_or(meta.default_severity),
-            detail: hit.detail,
-            evidence: hit.evidence,
-            suppressed: false,
-            waiver: None,
-            first_seen: (run.first_seen)(&fingerprint).unwrap_or(run.generated_at),
-            fingerprint,
-        }
+        finding(policy, run, client_id, meta, hit)
     };
     third_party::judge(snapshot, policy, &own, &finding)
 }
@@ -253,22 +240,7 @@ fn org_findings(snapshot: &Snapshot, policy: &AuditPolicy, run: &AuditRun) -> Ve
         .as_ref()
         .map_or("organization", |o| o.id.as_str());
     let today = run.generated_at.date_naive();
-    let found = |meta: &RuleMeta, hit: Hit| {
-        let fingerprint = fingerprint(org_id, meta.id, &hit.evidence);
-        Finding {
-            rule_id: meta.id.into(),
-            severity: policy
-                .severity(meta.id)
-                .or(hit.severity)
-                .unwrap_or(meta.default_severity),
-            detail: hit.detail,
-            evidence: hit.evidence,
-            suppressed: false,
-            waiver: None,
-            first_seen: (run.first_seen)(&fingerprint).unwrap_or(run.generated_at),
-            fingerprint,
-        }
-    };
+    let found = |meta: &RuleMeta, hit: Hit| finding(policy, run, org_id, meta, hit);
     let mut findings = Vec::new();
     let mut expired = Vec::new();
     for rule in rules::ORG_RULES
@@ -387,9 +359,16 @@ pub fn fingerprint(client_id: &str, rule_id: &str, evidence: &[String]) -> Strin
     text
 }
 
-fn finding(ctx: &Context, run: &AuditRun, client: &Client, meta: &RuleMeta, hit: Hit) -> Finding {
-    let severity = ctx
-        .policy
+/// The finding of `hit` about `subject` (a client's id, the org's, a third-party app's): the
+/// policy's severity, and a fingerprint of what the finding is (its identity, else evidence).
+fn finding(
+    policy: &AuditPolicy,
+    run: &AuditRun,
+    subject: &str,
+    meta: &RuleMeta,
+    hit: Hit,
+) -> Finding {
+    let severity = policy
         .severity(meta.id)
         .or(hit.severity)
         .unwrap_or(meta.default_severity);
@@ -398,7 +377,7 @@ fn finding(ctx: &Context, run: &AuditRun, client: &Client, meta: &RuleMeta, hit:
         Some(identity) => identity,
         None => &hit.evidence,
     };
-    let fingerprint = fingerprint(&client.id, meta.id, identity);
+    let fingerprint = fingerprint(subject, meta.id, identity);
     // Kept as long as the report: no spare capacity from formatting (a tenth of a large
     // report's memory was buffers grown past their text).
     let mut detail = hit.detail;
@@ -509,7 +488,8 @@ fn findings_of(ctx: &Context, run: &AuditRun, client: &Client) -> Vec<Finding> {
         .iter()
         .filter(|rule| ctx.policy.enabled(rule.meta.id))
         .filter_map(|rule| {
-            (rule.check)(ctx, client).map(|hit| finding(ctx, run, client, &rule.meta, hit))
+            (rule.check)(ctx, client)
+                .map(|hit| finding(ctx.policy, run, &client.id, &rule.meta, hit))
         })
         .collect();
     let mut expired = Vec::new();
@@ -536,7 +516,13 @@ fn findings_of(ctx: &Context, run: &AuditRun, client: &Client) -> Vec<Finding> {
         for waiver in expired {
             let meta =
                 rule_meta(expired_waiver::RULE.meta.id).unwrap_or(&expired_waiver::RULE.meta);
-            findings.push(finding(ctx, run, client, meta, expired_waiver::hit(waiver)));
+            findings.push(finding(
+                ctx.policy,
+                run,
+                &client.id,
+                meta,
+                expired_waiver::hit(waiver),
+            ));
         }
     }
     findings.shrink_to_fit();
