@@ -206,6 +206,8 @@ pub(super) async fn run_one(args: SimArgs) -> Result<(), CliError> {
     if let Some(n) = args.fault_revoke_after {
         running.faults().revoke_tokens_after(n);
     }
+    // Listening for SIGTERM before the address is announced: a caller may stop it at once.
+    let stop = shutdown_signal();
     println!(
         "scopewatch sim: {clients} clients on {} (login and API)",
         running.base_url()
@@ -214,7 +216,7 @@ pub(super) async fn run_one(args: SimArgs) -> Result<(), CliError> {
         println!("auditor client id: {client_id}");
         println!("auditor client secret: {secret}");
     }
-    shutdown_signal().await;
+    stop.await;
     let log = args
         .request_log
         .as_ref()

@@ -43,6 +43,8 @@ async fn run(args: &SimArgs, orgs: usize) -> Result<(), CliError> {
     let running = sim::start_many(plan, args.listen)
         .await
         .map_err(|e| CliError::failed(format!("cannot listen on {}", args.listen), e))?;
+    // Listening for SIGTERM before the address is announced: a caller may stop it at once.
+    let stop = shutdown_signal();
     let secrets = write_orgs_file(orgs_file, &running.base_url(), running.credentials())?;
     println!(
         "scopewatch sim: {orgs} orgs of {} clients on {} (login and API)",
@@ -54,7 +56,7 @@ async fn run(args: &SimArgs, orgs: usize) -> Result<(), CliError> {
         orgs_file.display(),
         secrets.display()
     );
-    shutdown_signal().await;
+    stop.await;
     let requests = args.request_log.as_ref().map(|_| running.requests());
     running.stop().await;
     if let (Some(path), Some(requests)) = (&args.request_log, requests) {
