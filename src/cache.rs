@@ -491,20 +491,12 @@ mod tests {
 
     #[test]
     fn findings_of_a_client_unreadable_now_are_not_counted_resolved() {
-        use crate::audit::AuditRun;
-        use crate::audit::rules::testkit::{client, policy, snapshot};
+        use crate::audit::rules::testkit::{client, judged_at_collection, policy, snapshot};
         let mut s = snapshot();
         let mut second = client("TOKEN");
         second.id = "c2".into();
         s.clients = vec![client("TOKEN"), second];
-        let at = s.collected_at;
-        let run = AuditRun {
-            audit_id: "a1".into(),
-            started_at: at,
-            generated_at: at,
-            first_seen: &|_| None,
-        };
-        let before = crate::audit::judge(s, &policy(), &run);
+        let before = judged_at_collection(s, &policy(), "a1");
         let (fixed, unreadable) = (
             before.clients[0].findings.len(),
             before.clients[1].findings.len(),

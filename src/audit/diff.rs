@@ -141,8 +141,7 @@ pub fn diff(after: &Report, before: &Report) -> Diff {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::audit::rules::testkit::{client, policy, snapshot};
-    use crate::audit::{AuditRun, judge};
+    use crate::audit::rules::testkit::{client, judged_at_collection, policy, snapshot};
 
     /// Two implicit-grant clients (a deprecated grant: at least one finding each).
     fn two_clients() -> Report {
@@ -150,14 +149,7 @@ mod tests {
         let mut second = client("TOKEN");
         second.id = "c2".into();
         s.clients = vec![client("TOKEN"), second];
-        let at = s.collected_at;
-        let run = AuditRun {
-            audit_id: "a1".into(),
-            started_at: at,
-            generated_at: at,
-            first_seen: &|_| None,
-        };
-        crate::audit::judge(s, &policy(), &run)
+        judged_at_collection(s, &policy(), "a1")
     }
 
     #[test]
@@ -183,14 +175,7 @@ mod tests {
         let mut s = snapshot();
         s.clients = vec![client("CODE")];
         s.ip_allowlist = allowlist;
-        let at = s.collected_at;
-        let run = AuditRun {
-            audit_id: id.into(),
-            started_at: at,
-            generated_at: at,
-            first_seen: &|_| None,
-        };
-        judge(s, &policy(), &run)
+        judged_at_collection(s, &policy(), id)
     }
 
     #[test]

@@ -654,7 +654,7 @@ fn summarize(clients: &[ClientReport]) -> Summary {
 #[cfg(test)]
 mod tests {
     use super::rules::Severity;
-    use super::rules::testkit::{client, event, policy, with_trail};
+    use super::rules::testkit::{client, event, judged_at_collection, policy, with_trail};
     use super::snapshot::PropertyChange;
     use super::*;
 
@@ -672,14 +672,7 @@ mod tests {
         let mut s = super::rules::testkit::snapshot();
         s.clients = vec![client("CLIENT-CREDENTIALS")];
         s.ip_allowlist = allowlist;
-        let at = s.collected_at;
-        let run = AuditRun {
-            audit_id: "t".into(),
-            started_at: at,
-            generated_at: at,
-            first_seen: &|_| None,
-        };
-        judge(s, policy, &run)
+        judged_at_collection(s, policy, "t")
     }
 
     #[test]
@@ -830,14 +823,7 @@ mod tests {
     fn fingerprint_of(s: &snapshot::Snapshot, rule: &str) -> String {
         let mut s = s.clone();
         s.clients = vec![client("CLIENT-CREDENTIALS")];
-        let at = s.collected_at;
-        let run = AuditRun {
-            audit_id: "t".into(),
-            started_at: at,
-            generated_at: at,
-            first_seen: &|_| None,
-        };
-        let report = judge(s, &policy(), &run);
+        let report = judged_at_collection(s, &policy(), "t");
         report.clients[0]
             .findings
             .iter()

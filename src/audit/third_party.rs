@@ -80,9 +80,8 @@ mod tests {
     use crate::audit::policy::AuditPolicy;
     use crate::audit::report::{Report, RiskLevel};
     use crate::audit::rules::Severity;
-    use crate::audit::rules::testkit::{client, policy, snapshot};
+    use crate::audit::rules::testkit::{client, judged_at_collection, policy, snapshot};
     use crate::audit::snapshot::{AuthorizationState, GrantType, ThirdPartyApp};
-    use crate::audit::{AuditRun, judge};
 
     fn app(id: &str, name: &str, scopes: &[&str]) -> ThirdPartyApp {
         ThirdPartyApp {
@@ -105,14 +104,7 @@ mod tests {
         own.id = "own".into();
         s.clients = vec![own];
         s.third_party_apps = Some(apps);
-        let at = s.collected_at;
-        let run = AuditRun {
-            audit_id: "t".into(),
-            started_at: at,
-            generated_at: at,
-            first_seen: &|_| None,
-        };
-        judge(s, policy, &run)
+        judged_at_collection(s, policy, "t")
     }
 
     #[test]
@@ -227,13 +219,10 @@ mod tests {
 
         let mut s = snapshot();
         s.third_party_apps = None;
-        let at = s.collected_at;
-        let run = AuditRun {
-            audit_id: "t".into(),
-            started_at: at,
-            generated_at: at,
-            first_seen: &|_| None,
-        };
-        assert!(judge(s, &policy(), &run).third_party_apps.is_empty());
+        assert!(
+            judged_at_collection(s, &policy(), "t")
+                .third_party_apps
+                .is_empty()
+        );
     }
 }

@@ -220,3 +220,20 @@ pub fn with_narrowed_role(policies: &[(&str, &str, &[&str])], named_resources: u
     s.roles.insert(r.id.clone(), r);
     s
 }
+
+/// The report of `s` judged with `policy` as one audit at the snapshot's collection time, with
+/// nothing seen before.
+pub fn judged_at_collection(
+    s: Snapshot,
+    policy: &AuditPolicy,
+    audit_id: &str,
+) -> crate::audit::report::Report {
+    let at = s.collected_at;
+    let run = crate::audit::AuditRun {
+        audit_id: audit_id.into(),
+        started_at: at,
+        generated_at: at,
+        first_seen: &|_| None,
+    };
+    crate::audit::judge(s, policy, &run)
+}
