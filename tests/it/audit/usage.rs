@@ -138,13 +138,9 @@ async fn a_failed_usage_job_makes_usage_unknown_with_the_reason_genesys_gave() {
     );
 }
 
-#[tokio::test]
-async fn a_501_from_the_jobs_api_falls_back_at_once_without_retries() {
-    let sim = start_sim_with(generated_org(30, 5), SimSettings::default()).await;
-    sim.faults().usage_jobs_not_implemented();
-    let report = assess_with(client_config(&sim), &AuditPolicy::builtin())
-        .await
-        .unwrap();
+/// The jobs API answered `status` once, was not asked again, and the older query (which
+/// accepted the job) gave the evidence, with the warning that says so.
+fn assert_fell_back_once(sim: &scopewatch_sim::RunningSim, report: &Report, status: u16) {
     assert!(
         report
             .warnings
@@ -155,18 +151,28 @@ async fn a_501_from_the_jobs_api_falls_back_at_once_without_retries() {
     );
     assert!(report.clients.iter().any(|c| c.usage_evidence == "used"));
     let log = sim.requests();
-    let jobs: Vec<u16> = log
-        .iter()
-        .filter(|r| r.path == JOBS)
-        .map(|r| r.status)
-        .collect();
-    assert_eq!(jobs, vec![501], "a 501 is not retried");
-    assert_eq!(
+    let statuses = |path: &str| -> Vec<u16> {
         log.iter()
-            .filter(|r| r.path == "/api/v2/usage/query")
-            .count(),
-        1
+            .filter(|r| r.path == path)
+            .map(|r| r.status)
+            .collect()
+    };
+    assert_eq!(statuses(JOBS), vec![status], "a {status} is not retried");
+    assert_eq!(
+        statuses("/api/v2/usage/query"),
+        vec![202],
+        "the older query accepts the same auditor's query"
     );
+}
+
+#[tokio::test]
+async fn a_501_from_the_jobs_api_falls_back_at_once_without_retries() {
+    let sim = start_sim_with(generated_org(30, 5), SimSettings::default()).await;
+    sim.faults().usage_jobs_not_implemented();
+    let report = assess_with(client_config(&sim), &AuditPolicy::builtin())
+        .await
+        .unwrap();
+    assert_fell_back_once(&sim, &report, 501);
 }
 
 #[tokio::test]
@@ -243,30 +249,5 @@ async fn a_403_from_the_jobs_api_falls_back_to_the_older_query_that_accepts_oaut
     let report = assess_with(client_config(&sim), &AuditPolicy::builtin())
         .await
         .unwrap();
-    assert!(
-        report
-            .warnings
-            .iter()
-            .any(|w| w.starts_with("usage read from the older POST /api/v2/usage/query")),
-        "{:?}",
-        report.warnings
-    );
-    assert!(report.clients.iter().any(|c| c.usage_evidence == "used"));
-    let log = sim.requests();
-    let jobs: Vec<u16> = log
-        .iter()
-        .filter(|r| r.path == JOBS)
-        .map(|r| r.status)
-        .collect();
-    assert_eq!(jobs, vec![403], "a 403 is not retried");
-    let legacy: Vec<u16> = log
-        .iter()
-        .filter(|r| r.path == "/api/v2/usage/query")
-        .map(|r| r.status)
-        .collect();
-    assert_eq!(
-        legacy,
-        vec![202],
-        "the older query accepts the same auditor's query"
-    );
+    assert_fell_back_once(&sim, &report, 403);
 }
